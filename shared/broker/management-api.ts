@@ -1,0 +1,76 @@
+// A small client for the RabbitMQ management HTTP API, for administration: vhosts, permissions,
+// connections. (Reading queue statistics is layer 8's job: see shared/layers/monitoring.ts.)
+
+export interface ManagementCredentials {
+  baseUrl: string;
+  username: string;
+  password: string;
+}
+
+export class ManagementApiError extends Error {
+  constructor(readonly status: number, readonly path: string, body: string) {
+    super(`management API ${path} answered ${status}${body ? `: ${body.slice(0, 200)}` : ''}`);
+    this.name = 'ManagementApiError';
+  }
+}
+
+export interface ConnectionInfo {
+  name: string;
+  vhost: string;
+  user: string;
+  client_properties?: { connection_name?: string };
+}
+
+export class ManagementApi {
+  constructor(readonly credentials: ManagementCredentials) {}
+
+  async request<T = unknown>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
+    const { baseUrl, username, password } = this.credentials;
+    const response = await fetch(new URL(`/api${path}`, baseUrl), {
+      method,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+        'content-type': 'application/json',
+        ...extraHeaders,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new ManagementApiError(response.status, path, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  overview(): Promise<{ rabbitmq_version: string; management_version: string }> {
+    return this.request('GET', '/overview');
+  }
+
+  /** Creates the vhost and gives our user full permissions on it. */
+  async createVhost(vhost: string): Promise<void> {
+    const name = encodeURIComponent(vhost);
+    await this.request('PUT', `/vhosts/${name}`, { description: 'created by the order workshop' });
+    const user = encodeURIComponent(this.credentials.username);
+    await this.request('PUT', `/permissions/${name}/${user}`, { configure: '.*', write: '.*', read: '.*' });
+  }
+
+  /** Deletes the vhost and everything in it; a vhost that is already gone is fine. */
+  async deleteVhost(vhost: string): Promise<void> {
+    try {
+      await this.request('DELETE', `/vhosts/${encodeURIComponent(vhost)}`);
+    } catch (error) {
+      if (!(error instanceof ManagementApiError && error.status === 404)) throw error;
+    }
+  }
+
+  listConnections(vhost: string): Promise<ConnectionInfo[]> {
+    return this.request('GET', `/vhosts/${encodeURIComponent(vhost)}/connections`);
+  }
+
+  /** Closes a client connection from the broker side, as an operator or a failing node would. */
+  async closeConnection(name: string, reason = 'closed through the management API'): Promise<void> {
+    // The broker tells the client this reason in the connection.close frame.
+    await this.request('DELETE', `/connections/${encodeURIComponent(name)}`, undefined, { 'x-reason': reason }).catch((error: unknown) => {
+      if (!(error instanceof ManagementApiError && error.status === 404)) throw error;
+    });
+  }
+}

@@ -1,0 +1,31 @@
+// Settings from the environment, read once and validated. Defaults suit a laptop with a local broker.
+import { z } from 'zod';
+
+const EnvSchema = z.object({
+  RABBITMQ_URL: z.string().url().optional(),
+  RABBITMQ_MANAGEMENT_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default('data'),
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** How long the simulated customer takes to confirm a delivery; "manual" waits for POST /orders/:id/confirm-delivery. */
+  DELIVERY_DELAY_MS: z.union([z.literal('manual'), z.coerce.number().int().min(0)]).default(1500),
+  PAYMENT_LIMIT_CENTS: z.coerce.number().int().positive().default(1_000_000),
+  RETRY_DELAY_MS: z.coerce.number().int().positive().default(1000),
+  MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
+  NOTIFICATION_TTL_MS: z.coerce.number().int().positive().default(60_000),
+  QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
+  PREFETCH: z.coerce.number().int().positive().default(10),
+  WORKERS: z.coerce.number().int().positive().default(1),
+  RPC_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+});
+
+export type EnvConfig = z.infer<typeof EnvSchema>;
+
+/** Parses process.env (or the given object); a bad value is a clear error naming the variable. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`invalid environment: ${problems}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,41 @@
+// Layer 5 (milestone 05): manual acknowledgements, prefetch and idempotent processing.
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+
+/** Does the work for one delivery; resolving means "done, ack it", throwing means "failed". */
+export type DeliveryHandler = (message: ConsumeMessage) => Promise<void>;
+
+/** Decides what becomes of a delivery whose handler threw (layer 6 provides it). Must ack or nack it. */
+export type FailureHandler = (channel: ConfirmChannel, message: ConsumeMessage, error: unknown) => Promise<void>;
+
+export interface ConsumeOptions {
+  /** Most unacknowledged deliveries this consumer holds at once. */
+  prefetch: number;
+  onFailure: FailureHandler;
+  /** Called when the broker cancels the consumer (queue deleted, node failover). */
+  onCancelled?: () => void;
+}
+
+export interface ConsumerHandle {
+  readonly consumerTag: string;
+  /** Deliveries being handled right now. */
+  inFlight(): number;
+  /** Stops new deliveries, then waits until every in-flight delivery is acked or nacked. */
+  stop(): Promise<void>;
+}
+
+/** The record of processed message ids, kept in the same database as the service's state. */
+export interface ProcessedMessages {
+  transaction<T>(work: () => T): T;
+  has(messageId: string): boolean;
+  record(messageId: string): void;
+}
+
+export interface AckLayer {
+  /** Consumes with manual acks: ack after the handler resolves, hand failures to onFailure, never crash. */
+  consume(channel: ConfirmChannel, queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<ConsumerHandle>;
+  /**
+   * Applies a message's effects at most once per message id: the check, the work and the record
+   * share one transaction. Returns false, doing nothing, for a message already processed.
+   */
+  processOnce(store: ProcessedMessages, messageId: string, apply: () => void): boolean;
+}

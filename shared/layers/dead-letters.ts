@@ -1,0 +1,29 @@
+// Layer 6 (milestone 06): dead-letter exchanges, delayed retries and message TTL.
+import type { ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
+import type { QueueSpec } from '../topology/types.ts';
+
+/** Headers a parked message carries, so whoever inspects the dead-letter queue knows what happened. */
+export const PARK_HEADERS = {
+  reason: 'x-failure-reason',
+  queue: 'x-original-queue',
+  exchange: 'x-original-exchange',
+  routingKey: 'x-original-routing-key',
+  attempts: 'x-attempts',
+  parkedAt: 'x-parked-at',
+} as const;
+
+export type FailureOutcome = 'retrying' | 'parked';
+
+export interface DeadLetterLayer {
+  /** x-dead-letter-exchange, x-dead-letter-routing-key and x-message-ttl for a queue, from its spec. */
+  queueArguments(spec: QueueSpec): Record<string, unknown>;
+  /** How many times this message has been delivered from `queue` already, counted from its x-death header. */
+  attemptsSoFar(message: Pick<Message, 'properties'>, queue: string): number;
+  /**
+   * A handler failed: nack it towards the retry queue while attempts remain, else park it.
+   * Either way the delivery is settled (acked or nacked) when this resolves.
+   */
+  handleFailure(channel: ConfirmChannel, message: ConsumeMessage, error: unknown, spec: QueueSpec): Promise<FailureOutcome>;
+  /** Publishes a copy to the dead-letter exchange with the PARK_HEADERS, waits for the confirm, then acks the original. */
+  park(channel: ConfirmChannel, message: ConsumeMessage, reason: string, spec: QueueSpec): Promise<void>;
+}

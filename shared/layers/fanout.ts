@@ -1,0 +1,12 @@
+// Layer 3 (milestone 03): broadcasting with fanout exchanges.
+import type { Channel, Options } from 'amqplib';
+import type { ExchangeSpec, Topology } from '../topology/types.ts';
+
+export interface FanoutLayer {
+  /**
+   * Declares the topology's fanout exchanges (with the options given), binds queues to them, and
+   * declares every exchange-to-exchange binding (for example order.exchange → audit.fanout.exchange).
+   * Runs after layer 2, so the source exchanges exist.
+   */
+  declareFanout(channel: Channel, topology: Topology, exchangeOptions: (spec: ExchangeSpec) => Options.AssertExchange): Promise<void>;
+}

@@ -1,0 +1,137 @@
+// Every exchange, queue and binding of the order system, declared once, as data.
+// Code, docs and grader checks read names and shapes from here; nothing else declares topology.
+import type { EventType } from '../messages/events.ts';
+import type { BindingSpec, ExchangeSpec, QueueSpec, Topology, TopologySettings } from './types.ts';
+
+export const EXCHANGES = {
+  /** The event bus: every domain event is published here with its type as routing key. */
+  order: 'order.exchange',
+  audit: 'audit.fanout.exchange',
+  notification: 'notification.exchange',
+  /** Alternate exchange of order.exchange: catches events no binding wanted (a typo, a new event type). */
+  unroutable: 'unroutable.exchange',
+  /** Direct exchange routing a failed message, by its queue's name, to that queue's retry queue. */
+  retry: 'retry.exchange',
+  deadLetter: 'dead-letter.exchange',
+} as const;
+
+export const QUEUES = {
+  order: 'order.queue',
+  inventory: 'inventory.queue',
+  payment: 'payment.queue',
+  shipping: 'shipping.queue',
+  audit: 'audit.queue',
+  notificationEmail: 'notification.email.queue',
+  notificationSms: 'notification.sms.queue',
+  paymentRpc: 'payment.rpc.queue',
+  deliveryDelay: 'shipping.delivery-delay.queue',
+  unroutable: 'unroutable.queue',
+  deadLetter: 'dead-letter.queue',
+} as const;
+
+/** The name of the queue where a failed message from `queue` waits before its next try. */
+export function retryQueueName(queue: string): string {
+  return `${queue}.retry`;
+}
+
+/** Priority used for express orders; standard orders use 0. Kept small: each level costs the broker. */
+export const EXPRESS_PRIORITY = 5;
+export const MAX_PRIORITY = 5;
+
+export const DEFAULT_TOPOLOGY_SETTINGS: TopologySettings = {
+  retryDelayMs: 1000,
+  maxAttempts: 5,
+  notificationTtlMs: 60_000,
+  queueType: 'classic',
+};
+
+/** Which event types each service's queue receives from order.exchange. */
+export const SUBSCRIPTIONS: Record<'order' | 'inventory' | 'payment' | 'shipping', EventType[]> = {
+  inventory: ['order.created', 'payment.success', 'payment.failed'],
+  payment: ['inventory.reserved'],
+  shipping: ['payment.success', 'delivery.confirmed'],
+  order: ['inventory.out_of_stock', 'payment.success', 'payment.failed', 'shipping.prepared', 'shipping.delivered'],
+};
+
+/** The audit log wants every event family; notifications only the order status events. */
+export const AUDITED_PATTERNS = ['order.*', 'inventory.*', 'payment.*', 'shipping.*', 'delivery.*'];
+export const NOTIFIED_PATTERNS = ['order.*'];
+
+export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETTINGS): Topology {
+  const retry = { kind: 'retry', delayMs: settings.retryDelayMs, maxAttempts: settings.maxAttempts } as const;
+
+  const exchanges: ExchangeSpec[] = [
+    { name: EXCHANGES.order, type: 'topic', purpose: 'Domain events, routed by event type.', alternateExchange: EXCHANGES.unroutable },
+    { name: EXCHANGES.audit, type: 'fanout', purpose: 'A copy of every domain event for the audit log.' },
+    { name: EXCHANGES.notification, type: 'fanout', purpose: 'Order status events, broadcast to every notification channel.' },
+    { name: EXCHANGES.unroutable, type: 'fanout', purpose: 'Events that matched no binding on order.exchange.' },
+    { name: EXCHANGES.retry, type: 'direct', purpose: 'Failed messages, routed by source queue name to its retry queue.' },
+    { name: EXCHANGES.deadLetter, type: 'fanout', purpose: 'Messages that cannot be processed, with the reason.' },
+  ];
+
+  const serviceQueues: QueueSpec[] = [
+    { name: QUEUES.order, consumer: 'order', purpose: 'Order status updates from inventory, payment and shipping.', failure: retry, maxPriority: MAX_PRIORITY, replicate: true },
+    { name: QUEUES.inventory, consumer: 'inventory', purpose: 'Reserve, commit or release stock.', failure: retry, maxPriority: MAX_PRIORITY, replicate: true },
+    { name: QUEUES.payment, consumer: 'payment', purpose: 'Charge for reserved orders.', failure: retry, maxPriority: MAX_PRIORITY, replicate: true },
+    { name: QUEUES.shipping, consumer: 'shipping', purpose: 'Prepare shipments and record deliveries.', failure: retry, maxPriority: MAX_PRIORITY, replicate: true },
+    { name: QUEUES.audit, consumer: 'audit', purpose: 'Every event, for the compliance log.', failure: retry, replicate: true },
+  ];
+
+  const queues: QueueSpec[] = [
+    ...serviceQueues,
+    {
+      name: QUEUES.notificationEmail, consumer: 'notification', purpose: 'Order status emails.',
+      failure: { kind: 'park' }, messageTtlMs: settings.notificationTtlMs,
+      deadLetterTo: { exchange: EXCHANGES.deadLetter }, replicate: false,
+    },
+    {
+      name: QUEUES.notificationSms, consumer: 'notification', purpose: 'Order status text messages.',
+      failure: { kind: 'park' }, messageTtlMs: settings.notificationTtlMs,
+      deadLetterTo: { exchange: EXCHANGES.deadLetter }, replicate: false,
+    },
+    { name: QUEUES.paymentRpc, consumer: 'payment', purpose: 'RPC: "what is the payment status of order X?"', failure: { kind: 'none' }, replicate: false },
+    {
+      name: QUEUES.deliveryDelay, purpose: 'Simulated customer confirmations wait here (per-message TTL) and then dead-letter into order.exchange as delivery.confirmed.',
+      failure: { kind: 'none' }, deadLetterTo: { exchange: EXCHANGES.order, routingKey: 'delivery.confirmed' }, replicate: true,
+    },
+    { name: QUEUES.unroutable, purpose: 'Inspect and fix: events nobody was bound to receive.', failure: { kind: 'none' }, replicate: true },
+    { name: QUEUES.deadLetter, purpose: 'Parked messages with x-failure-reason; inspect, fix, replay.', failure: { kind: 'none' }, replicate: true },
+    // One retry queue per retrying queue: messages wait out the TTL, then dead-letter back home.
+    ...serviceQueues.map((q): QueueSpec => ({
+      name: retryQueueName(q.name), purpose: `Failed messages from ${q.name} wait here before their next try.`,
+      failure: { kind: 'none' }, messageTtlMs: settings.retryDelayMs,
+      deadLetterTo: { exchange: '', routingKey: q.name }, maxPriority: q.maxPriority, replicate: true,
+    })),
+  ];
+
+  const toQueue = (source: string, destination: string, pattern = ''): BindingSpec => ({ source, destination, destinationKind: 'queue', pattern });
+  const toExchange = (source: string, destination: string, pattern = ''): BindingSpec => ({ source, destination, destinationKind: 'exchange', pattern });
+
+  const bindings: BindingSpec[] = [
+    ...Object.entries(SUBSCRIPTIONS).flatMap(([service, types]) =>
+      types.map((type) => toQueue(EXCHANGES.order, QUEUES[service as keyof typeof SUBSCRIPTIONS], type)),
+    ),
+    ...AUDITED_PATTERNS.map((pattern) => toExchange(EXCHANGES.order, EXCHANGES.audit, pattern)),
+    ...NOTIFIED_PATTERNS.map((pattern) => toExchange(EXCHANGES.order, EXCHANGES.notification, pattern)),
+    toQueue(EXCHANGES.audit, QUEUES.audit),
+    toQueue(EXCHANGES.notification, QUEUES.notificationEmail),
+    toQueue(EXCHANGES.notification, QUEUES.notificationSms),
+    toQueue(EXCHANGES.unroutable, QUEUES.unroutable),
+    toQueue(EXCHANGES.deadLetter, QUEUES.deadLetter),
+    ...serviceQueues.map((q) => toQueue(EXCHANGES.retry, retryQueueName(q.name), q.name)),
+  ];
+
+  return { exchanges, queues, bindings };
+}
+
+export function queueSpec(topology: Topology, name: string): QueueSpec {
+  const spec = topology.queues.find((q) => q.name === name);
+  if (!spec) throw new Error(`queue ${name} is not in the topology`);
+  return spec;
+}
+
+export function exchangeSpec(topology: Topology, name: string): ExchangeSpec {
+  const spec = topology.exchanges.find((e) => e.name === name);
+  if (!spec) throw new Error(`exchange ${name} is not in the topology`);
+  return spec;
+}

@@ -1,0 +1,69 @@
+// The shapes of the topology data. The values live in topology.ts.
+import type { ServiceName } from '../messages/events.ts';
+
+export type ExchangeType = 'topic' | 'direct' | 'fanout';
+
+export interface ExchangeSpec {
+  name: string;
+  type: ExchangeType;
+  /** One sentence for the docs and the management UI tour. */
+  purpose: string;
+  /** Where messages go that no binding matches, instead of being dropped. */
+  alternateExchange?: string;
+}
+
+/** What happens to a message whose handler fails. */
+export type FailurePolicy =
+  /** Wait in `<queue>.retry`, come back, try again; after maxAttempts park it in the dead-letter queue. */
+  | { kind: 'retry'; delayMs: number; maxAttempts: number }
+  /** No second try (a late notification is worse than none): park it in the dead-letter queue at once. */
+  | { kind: 'park' }
+  /** Nothing to do: no consumer reads this queue, or the caller handles failure (RPC). */
+  | { kind: 'none' };
+
+export interface QueueSpec {
+  name: string;
+  purpose: string;
+  /** The service that consumes it; undefined for queues nobody consumes (parking, delay). */
+  consumer?: ServiceName;
+  failure: FailurePolicy;
+  /** x-max-priority: express orders overtake standard ones waiting in this queue. */
+  maxPriority?: number;
+  /** x-message-ttl: a message older than this expires (and is dead-lettered if deadLetterTo is set). */
+  messageTtlMs?: number;
+  /** Native dead-lettering target for expired or rejected messages (x-dead-letter-exchange/-routing-key). */
+  deadLetterTo?: { exchange: string; routingKey?: string };
+  /**
+   * Whether this queue should be a replicated quorum queue when the broker is a cluster and the
+   * queue-type setting is `quorum`. Priority queues stay classic: quorum queues on 3.10 ignore priority.
+   */
+  replicate: boolean;
+}
+
+export interface BindingSpec {
+  /** The exchange messages come from. */
+  source: string;
+  destination: string;
+  destinationKind: 'queue' | 'exchange';
+  /** Routing key or pattern; ignored by fanout exchanges ('' by convention). */
+  pattern: string;
+}
+
+export interface Topology {
+  exchanges: ExchangeSpec[];
+  queues: QueueSpec[];
+  bindings: BindingSpec[];
+}
+
+export type QueueType = 'classic' | 'quorum';
+
+export interface TopologySettings {
+  /** Delay before a failed message is tried again. */
+  retryDelayMs: number;
+  /** Deliveries of one message (first try included) before it is parked. */
+  maxAttempts: number;
+  /** A notification older than this is useless: it expires into the dead-letter queue. */
+  notificationTtlMs: number;
+  /** classic on a single node; quorum for the replicated queues on a cluster. */
+  queueType: QueueType;
+}

@@ -1,0 +1,33 @@
+// Finds the broker once for the whole run (see shared/broker/find-broker.ts) and hands its address
+// to every test file through vitest's provide/inject.
+import type { TestProject } from 'vitest/node';
+import { findBroker } from '../../shared/broker/find-broker.ts';
+import { ManagementApi } from '../../shared/broker/management-api.ts';
+import { createLogger } from '../../shared/log.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    brokerUrl: string;
+    managementUrl: string;
+    managementUser: string;
+    managementPassword: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const broker = await findBroker({ log: createLogger('tests') });
+  // Fail the run early and clearly when the management plugin is off: every test needs it for its vhost.
+  await new ManagementApi(broker.management).overview().catch((error: unknown) => {
+    throw new Error(
+      `the RabbitMQ management API at ${broker.management.baseUrl} does not answer (${String(error)}). ` +
+        'Enable it: rabbitmq-plugins enable rabbitmq_management rabbitmq_prometheus',
+    );
+  });
+  project.provide('brokerUrl', broker.url);
+  project.provide('managementUrl', broker.management.baseUrl);
+  project.provide('managementUser', broker.management.username);
+  project.provide('managementPassword', broker.management.password);
+  return async () => {
+    await broker.stop();
+  };
+}
