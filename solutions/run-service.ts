@@ -1,0 +1,53 @@
+// `npm run service -- <name>`: runs one service as its own process. `npm start` runs six of these.
+import { BrokerNotFoundError, findBroker } from '../shared/broker/find-broker.ts';
+import { readEnv } from '../shared/config.ts';
+import { SERVICE_NAMES, ServiceName } from '../shared/messages/events.ts';
+import { createLogger, describeError } from '../shared/log.ts';
+import { referenceLayers } from './layers/index.ts';
+import { serviceConfigFromEnv } from './runtime/service-config.ts';
+import { ServiceRuntime } from './runtime/service-runtime.ts';
+import { SERVICES } from './services/index.ts';
+
+const parsedName = ServiceName.safeParse(process.argv[2]);
+if (!parsedName.success) {
+  console.error(`usage: npm run service -- <${SERVICE_NAMES.join('|')}>`);
+  process.exit(2);
+}
+const name = parsedName.data;
+const log = createLogger(name);
+
+async function main(): Promise<void> {
+  const env = readEnv();
+  // One process never starts a broker of its own: six services need the same one (npm start finds it).
+  const broker = await findBroker({ log, allowContainer: false });
+  const config = serviceConfigFromEnv(env, broker.url, broker.management.baseUrl);
+  const runtime = await ServiceRuntime.start(SERVICES[name], config, referenceLayers, log);
+  process.send?.({ type: 'ready', service: name, httpPort: runtime.httpPort });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal} received`);
+    runtime.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error('shutdown failed', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Started by `npm start`: if the supervisor dies, do not linger as an orphan.
+  process.on('disconnect', () => shutdown('supervisor gone'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof BrokerNotFoundError) console.error(error.message);
+  else log.error('could not start', error);
+  process.exit(1);
+});

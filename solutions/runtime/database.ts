@@ -1,0 +1,51 @@
+// Each service keeps its state in its own SQLite file under DATA_DIR: state survives restarts, and
+// the record of processed messages and the outbox live in the same database as the state, so one
+// transaction covers "apply the message, remember it, queue what to publish".
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { ProcessedMessages } from '../../shared/layers/index.ts';
+
+export type ServiceDatabase = Database.Database;
+
+export function openServiceDatabase(dataDir: string, service: string): ServiceDatabase {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, `${service}.sqlite`));
+  // WAL lets a second process of the same service (a competing consumer) share the file;
+  // busy_timeout makes writers wait for each other instead of failing.
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS processed_messages (
+      queue TEXT NOT NULL,
+      message_id TEXT NOT NULL,
+      processed_at TEXT NOT NULL,
+      PRIMARY KEY (queue, message_id)
+    );
+    CREATE TABLE IF NOT EXISTS outbox (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      exchange TEXT NOT NULL,
+      routing_key TEXT NOT NULL,
+      content BLOB NOT NULL,
+      options TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      last_error TEXT
+    );
+  `);
+  return db;
+}
+
+/** The processed-message record for one queue (the same event may arrive on two queues of one service). */
+export function processedMessagesFor(db: ServiceDatabase, queue: string): ProcessedMessages {
+  const has = db.prepare<[string, string], { found: number }>('SELECT 1 AS found FROM processed_messages WHERE queue = ? AND message_id = ?');
+  const record = db.prepare('INSERT INTO processed_messages (queue, message_id, processed_at) VALUES (?, ?, ?)');
+  return {
+    transaction: <T>(work: () => T): T => db.transaction(work).immediate(),
+    has: (messageId) => has.get(queue, messageId) !== undefined,
+    record: (messageId) => {
+      record.run(queue, messageId, new Date().toISOString());
+    },
+  };
+}

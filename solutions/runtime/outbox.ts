@@ -1,0 +1,147 @@
+// The transactional outbox. A handler never publishes directly: it writes the messages it wants
+// published into the outbox table in the same transaction as its state change. The relay then
+// publishes them with publisher confirms and deletes each row only after the broker confirmed it.
+// So a crash between "state changed" and "event published" loses nothing: on restart the relay
+// finds the rows and publishes them. The price is at-least-once delivery (a crash after the confirm
+// but before the delete publishes a row twice), which idempotent consumers absorb.
+import type { OutgoingMessage } from '../../shared/layers/index.ts';
+import { describeError, type Logger } from '../../shared/log.ts';
+import type { ServiceDatabase } from './database.ts';
+
+export interface OutboxEntry {
+  exchange: string;
+  routingKey: string;
+  message: OutgoingMessage;
+}
+
+export type ConfirmedPublish = (exchange: string, routingKey: string, message: OutgoingMessage) => Promise<void>;
+
+interface OutboxRow {
+  id: number;
+  exchange: string;
+  routing_key: string;
+  content: Buffer;
+  options: string;
+}
+
+const BATCH_SIZE = 100;
+const POLL_INTERVAL_MS = 1000;
+
+export class Outbox {
+  private publish: ConfirmedPublish | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly waiters = new Map<number, () => void>();
+  private readonly insert;
+  private readonly selectBatch;
+  private readonly remove;
+  private readonly recordFailure;
+  private readonly count;
+
+  constructor(private readonly db: ServiceDatabase, private readonly log: Logger) {
+    this.insert = db.prepare('INSERT INTO outbox (exchange, routing_key, content, options, created_at) VALUES (?, ?, ?, ?, ?)');
+    this.selectBatch = db.prepare<[number], OutboxRow>('SELECT id, exchange, routing_key, content, options FROM outbox ORDER BY id LIMIT ?');
+    this.remove = db.prepare('DELETE FROM outbox WHERE id = ?');
+    this.recordFailure = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?');
+    this.count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM outbox');
+  }
+
+  /** Queues a message for publishing. Call it inside the transaction that changes the state. Returns the row id. */
+  add(entry: OutboxEntry): number {
+    const result = this.insert.run(entry.exchange, entry.routingKey, entry.message.content, JSON.stringify(entry.message.options), new Date().toISOString());
+    return Number(result.lastInsertRowid);
+  }
+
+  pending(): number {
+    return this.count.get()?.n ?? 0;
+  }
+
+  /** Starts relaying through a confirmed publish function (called again after every reconnect). */
+  attach(publish: ConfirmedPublish): void {
+    this.publish = publish;
+    this.timer ??= setInterval(() => this.nudge(), POLL_INTERVAL_MS);
+    this.timer.unref();
+    this.nudge();
+  }
+
+  /** The channel is gone: rows stay in the table until the next attach. */
+  detach(): void {
+    this.publish = undefined;
+  }
+
+  /** Asks the relay to run now (after a commit that added rows). */
+  nudge(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.relay().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.nudge();
+      }
+    });
+  }
+
+  /** Resolves true once row `id` is confirmed by the broker, false after timeoutMs. */
+  waitForPublish(id: number, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(id);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.set(id, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      this.nudge();
+    });
+  }
+
+  /** Publishes what is left (used at shutdown). Resolves true when the outbox is empty. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pending() > 0 && this.publish && Date.now() < deadline) {
+      this.nudge();
+      await this.running;
+      if (this.pending() > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return this.pending() === 0;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.publish = undefined;
+    await this.running;
+  }
+
+  private async relay(): Promise<void> {
+    for (;;) {
+      const publish = this.publish;
+      if (!publish) return;
+      const rows = this.selectBatch.all(BATCH_SIZE);
+      if (rows.length === 0) return;
+      // One channel keeps publish order; confirms for the whole batch are awaited together.
+      const results = await Promise.allSettled(
+        rows.map((row) => publish(row.exchange, row.routing_key, { content: row.content, options: JSON.parse(row.options) })),
+      );
+      let failed = false;
+      results.forEach((result, index) => {
+        const row = rows[index] as OutboxRow;
+        if (result.status === 'fulfilled') {
+          this.remove.run(row.id);
+          this.waiters.get(row.id)?.();
+          this.waiters.delete(row.id);
+        } else {
+          failed = true;
+          this.recordFailure.run(describeError(result.reason), row.id);
+          this.log.warn(`could not publish ${row.routing_key} (outbox row ${row.id}), will retry: ${describeError(result.reason)}`);
+        }
+      });
+      if (failed) return; // the poll timer tries again in a second
+    }
+  }
+}

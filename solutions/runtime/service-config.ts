@@ -1,0 +1,42 @@
+// Everything a service needs to know about its surroundings, built from the environment
+// (run-service.ts) or directly (tests compose services in-process with their own settings).
+import { credentialsOf, vhostOf } from '../../shared/broker/broker-url.ts';
+import type { EnvConfig } from '../../shared/config.ts';
+import type { ManagementTarget } from '../../shared/layers/index.ts';
+import type { TopologySettings } from '../../shared/topology/types.ts';
+
+export interface ServiceConfig {
+  brokerUrl: string;
+  /** The management API, for the order service's /admin/queues; undefined when unknown. */
+  management?: ManagementTarget;
+  dataDir: string;
+  httpPort: number;
+  /** How long the simulated customer waits before confirming a delivery; 'manual' waits for the HTTP call. */
+  deliveryDelayMs: number | 'manual';
+  paymentLimitCents: number;
+  topology: TopologySettings;
+  prefetch: number;
+  /** Competing consumers per queue inside this process. */
+  workers: number;
+  rpcTimeoutMs: number;
+}
+
+export function serviceConfigFromEnv(env: EnvConfig, brokerUrl: string, managementUrl?: string): ServiceConfig {
+  return {
+    brokerUrl,
+    management: managementUrl ? { baseUrl: managementUrl, ...credentialsOf(brokerUrl), vhost: vhostOf(brokerUrl) } : undefined,
+    dataDir: env.DATA_DIR,
+    httpPort: env.HTTP_PORT,
+    deliveryDelayMs: env.DELIVERY_DELAY_MS,
+    paymentLimitCents: env.PAYMENT_LIMIT_CENTS,
+    topology: {
+      retryDelayMs: env.RETRY_DELAY_MS,
+      maxAttempts: env.MAX_ATTEMPTS,
+      notificationTtlMs: env.NOTIFICATION_TTL_MS,
+      queueType: env.QUEUE_TYPE,
+    },
+    prefetch: env.PREFETCH,
+    workers: env.WORKERS,
+    rpcTimeoutMs: env.RPC_TIMEOUT_MS,
+  };
+}

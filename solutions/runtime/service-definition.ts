@@ -1,0 +1,77 @@
+// What a service is: its domain logic, as handlers per queue and event type, plus optional RPC
+// endpoints and extra start-up work. The runtime (service-runtime.ts) supplies everything else.
+import type { z } from 'zod';
+import type { Layers } from '../../shared/layers/index.ts';
+import type { DomainEvent, EventOf, EventType, eventPayloads, ServiceName } from '../../shared/messages/events.ts';
+import type { Logger } from '../../shared/log.ts';
+import type { ServiceDatabase } from './database.ts';
+import type { ServiceConfig } from './service-config.ts';
+
+export type EventPayload<T extends EventType> = z.infer<(typeof eventPayloads)[T]>;
+
+export interface EmitOptions {
+  /** Publish somewhere other than order.exchange with the event type as key (e.g. straight into a delay queue). */
+  route?: { exchange: string; routingKey: string };
+  /** Per-message TTL: the message expires after this long in a queue. */
+  expirationMs?: number;
+}
+
+export interface HandlerContext {
+  db: ServiceDatabase;
+  log: Logger;
+  config: ServiceConfig;
+  /** Queues an event about the same order for publishing, in the current transaction (via the outbox). */
+  emit<T extends EventType>(type: T, payload: EventPayload<T>, options?: EmitOptions): void;
+}
+
+/**
+ * Applies one event. Runs synchronously inside the database transaction that also records the
+ * message as processed and holds what `emit` queued: it all commits, or none of it does.
+ * Throw NotReadyError to be retried later, UnprocessableMessageError to park the message.
+ */
+export type EventHandler<T extends EventType = EventType> = (event: EventOf<T>, context: HandlerContext) => void;
+export type HandlerMap = { [T in EventType]?: EventHandler<T> };
+
+export interface ConsumerDefinition {
+  queue: string;
+  handlers: HandlerMap;
+}
+
+export interface RpcDefinition {
+  queue: string;
+  handle(request: unknown): Promise<unknown>;
+}
+
+/** Handed to a service's `start`: the parts of the runtime domain code may use. */
+export interface ServiceHost {
+  readonly name: ServiceName;
+  readonly db: ServiceDatabase;
+  readonly log: Logger;
+  readonly config: ServiceConfig;
+  readonly layers: Layers;
+  isBrokerConnected(): boolean;
+  /** Messages waiting in the outbox for the broker's confirm. */
+  outboxPending(): number;
+  /** Queues an event in the outbox; call inside a db transaction. Returns the outbox row id. */
+  enqueue(event: DomainEvent, options?: EmitOptions): number;
+  /** Nudges the outbox relay and resolves true once that row is confirmed by the broker (false on timeout). */
+  waitForPublish(outboxRowId: number, timeoutMs: number): Promise<boolean>;
+  /** Calls an RPC endpoint over the broker (rejects with RpcTimeoutError, or when not connected). */
+  rpcCall(queue: string, request: unknown): Promise<unknown>;
+}
+
+export interface StartedExtras {
+  stop(): Promise<void>;
+  /** The port the HTTP API listens on, when the service has one. */
+  httpPort?: number;
+}
+
+export interface ServiceDefinition {
+  name: ServiceName;
+  /** Creates the service's tables (idempotent; runs at every start). */
+  migrate(db: ServiceDatabase): void;
+  consumers: ConsumerDefinition[];
+  rpc?(host: ServiceHost): RpcDefinition[];
+  /** Extra start-up work once consumers run (the order service's HTTP API). Returns how to stop it. */
+  start?(host: ServiceHost): Promise<StartedExtras>;
+}

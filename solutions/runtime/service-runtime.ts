@@ -1,0 +1,194 @@
+// Runs one service: its database, its broker session (topology, consumers, RPC, outbox relay,
+// rebuilt after every reconnect) and a graceful stop. Domain code lives in solutions/services.
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { MalformedMessageError, type Layers, type RpcClient, type WorkerPool } from '../../shared/layers/index.ts';
+import type { ConsumerHandle } from '../../shared/layers/acks.ts';
+import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
+import { describeError, type Logger } from '../../shared/log.ts';
+import { buildTopology, EXCHANGES, queueSpec } from '../../shared/topology/topology.ts';
+import type { QueueSpec, Topology } from '../../shared/topology/types.ts';
+import { BrokerSession } from './broker-session.ts';
+import { openServiceDatabase, processedMessagesFor, type ServiceDatabase } from './database.ts';
+import { declareTopology } from './declare-topology.ts';
+import { UnprocessableMessageError } from './errors.ts';
+import { Outbox } from './outbox.ts';
+import type { ServiceConfig } from './service-config.ts';
+import type { ConsumerDefinition, EmitOptions, HandlerContext, ServiceDefinition, ServiceHost, StartedExtras } from './service-definition.ts';
+
+const SHUTDOWN_FLUSH_MS = 5000;
+
+export class ServiceRuntime implements ServiceHost {
+  readonly name;
+  readonly db: ServiceDatabase;
+  readonly outbox: Outbox;
+  readonly topology: Topology;
+  private session: BrokerSession | undefined;
+  private pools: WorkerPool[] = [];
+  private rpcServers: ConsumerHandle[] = [];
+  private rpcClient: RpcClient | undefined;
+  private extras: StartedExtras | undefined;
+  private stopping = false;
+
+  private constructor(
+    private readonly definition: ServiceDefinition,
+    readonly config: ServiceConfig,
+    readonly layers: Layers,
+    readonly log: Logger,
+  ) {
+    this.name = definition.name;
+    this.db = openServiceDatabase(config.dataDir, definition.name);
+    definition.migrate(this.db);
+    this.outbox = new Outbox(this.db, log);
+    this.topology = buildTopology(config.topology);
+  }
+
+  /** Opens the database, connects (declaring topology and starting consumers), then runs the service's own start. */
+  static async start(definition: ServiceDefinition, config: ServiceConfig, layers: Layers, log: Logger): Promise<ServiceRuntime> {
+    const runtime = new ServiceRuntime(definition, config, layers, log);
+    try {
+      runtime.session = await BrokerSession.connect({
+        url: config.brokerUrl,
+        connectionName: `${definition.name}-${process.pid}`,
+        log,
+        setup: (connection, session) => runtime.setup(connection, session),
+        onDisconnect: () => runtime.forgetConnection(),
+      });
+      runtime.extras = await definition.start?.(runtime);
+    } catch (error) {
+      await runtime.stop();
+      throw error;
+    }
+    const pending = runtime.outbox.pending();
+    log.info(`ready${pending > 0 ? ` (${pending} messages from before a restart are waiting in the outbox)` : ''}`);
+    return runtime;
+  }
+
+  isBrokerConnected(): boolean {
+    return this.session?.isConnected() ?? false;
+  }
+
+  outboxPending(): number {
+    return this.outbox.pending();
+  }
+
+  /** The HTTP API's port, for services that have one. */
+  get httpPort(): number | undefined {
+    return this.extras?.httpPort;
+  }
+
+  enqueue(event: DomainEvent, options: EmitOptions = {}): number {
+    const message = this.layers.codec.encode(event);
+    const priority = this.layers.scaling.priorityFor(event);
+    if (priority !== undefined) message.options.priority = priority;
+    if (options.expirationMs !== undefined) message.options.expiration = String(options.expirationMs);
+    const route = options.route ?? { exchange: EXCHANGES.order, routingKey: this.layers.routing.routingKeyFor(event) };
+    return this.outbox.add({ exchange: route.exchange, routingKey: route.routingKey, message });
+  }
+
+  waitForPublish(outboxRowId: number, timeoutMs: number): Promise<boolean> {
+    return this.outbox.waitForPublish(outboxRowId, timeoutMs);
+  }
+
+  async rpcCall(queue: string, request: unknown): Promise<unknown> {
+    if (!this.rpcClient || !this.isBrokerConnected()) throw new Error('not connected to the broker');
+    return this.rpcClient.call(queue, request);
+  }
+
+  /** Runs after every (re)connect: a fresh connection has no channels, consumers or reply queue. */
+  private async setup(connection: ChannelModel, session: BrokerSession): Promise<void> {
+    const { layers, config } = this;
+    const topologyChannel = await session.openChannel(connection, 'topology');
+    await declareTopology(topologyChannel, this.topology, layers, config.topology.queueType);
+    await topologyChannel.close();
+
+    const publisher = await session.openChannel(connection, 'publisher');
+    this.outbox.attach((exchange, routingKey, message) => layers.durability.publishConfirmed(publisher, exchange, routingKey, message));
+
+    for (const consumer of this.definition.consumers) {
+      const spec = queueSpec(this.topology, consumer.queue);
+      const pool = await layers.scaling.startWorkers(
+        () => session.openChannel(connection, `${consumer.queue} worker`),
+        (channel) =>
+          layers.acks.consume(channel, consumer.queue, (message) => this.handleDelivery(consumer, spec, message), {
+            prefetch: config.prefetch,
+            onFailure: (failedChannel, message, error) => this.handleFailure(failedChannel, message, error, spec),
+            onCancelled: () => session.restart(`the broker cancelled the consumer on ${consumer.queue}`),
+          }),
+        config.workers,
+      );
+      this.pools.push(pool);
+    }
+
+    for (const endpoint of this.definition.rpc?.(this) ?? []) {
+      const channel = await session.openChannel(connection, `${endpoint.queue} rpc`);
+      this.rpcServers.push(await layers.rpc.serve(channel, endpoint.queue, (request) => endpoint.handle(request)));
+    }
+    this.rpcClient = await layers.rpc.createClient(await session.openChannel(connection, 'rpc client'), { timeoutMs: config.rpcTimeoutMs });
+  }
+
+  /** The connection is gone, and with it every channel: drop what belonged to it (no messages are lost: unacked ones are redelivered). */
+  private forgetConnection(): void {
+    this.outbox.detach();
+    this.pools = [];
+    this.rpcServers = [];
+    void this.rpcClient?.close().catch(() => {});
+    this.rpcClient = undefined;
+  }
+
+  private async handleDelivery(consumer: ConsumerDefinition, spec: QueueSpec, message: ConsumeMessage): Promise<void> {
+    const event = this.layers.codec.decode(message);
+    const handler = consumer.handlers[event.type] as ((event: DomainEvent, context: HandlerContext) => void) | undefined;
+    if (!handler) throw new UnprocessableMessageError(`${spec.name} has no handler for ${event.type} events`);
+    const context = this.handlerContext(event);
+    const applied = this.layers.acks.processOnce(processedMessagesFor(this.db, spec.name), event.messageId, () => handler(event, context));
+    if (applied) this.outbox.nudge();
+    else this.log.info(`skipped ${event.type} ${event.messageId} for order ${event.orderId}: already processed`);
+  }
+
+  private handlerContext(cause: DomainEvent): HandlerContext {
+    return {
+      db: this.db,
+      log: this.log,
+      config: this.config,
+      emit: (type, payload, options) => {
+        const event = newEvent(type, { orderId: cause.orderId, source: this.name, express: cause.express, payload });
+        this.enqueue(event as DomainEvent, options);
+      },
+    };
+  }
+
+  /** Bad messages go straight to the dead-letter queue; other failures are retried by layer 6's policy. */
+  private async handleFailure(channel: ConfirmChannel, message: ConsumeMessage, error: unknown, spec: QueueSpec): Promise<void> {
+    const what = `${message.properties.type ?? 'message'} ${message.properties.messageId ?? ''}`.trim();
+    try {
+      if (error instanceof MalformedMessageError || error instanceof UnprocessableMessageError) {
+        await this.layers.deadLetters.park(channel, message, error.reason, spec);
+        this.log.warn(`parked ${what} from ${spec.name} in the dead-letter queue: ${error.reason}`);
+        return;
+      }
+      const attempt = this.layers.deadLetters.attemptsSoFar(message, spec.name) + 1;
+      const outcome = await this.layers.deadLetters.handleFailure(channel, message, error, spec);
+      this.log.warn(`${what} failed on attempt ${attempt} (${describeError(error)}); ${outcome === 'retrying' ? 'will retry' : 'parked in the dead-letter queue'}`);
+    } catch (settleError) {
+      // The channel died under us: the broker redelivers the message to the next consumer.
+      this.log.warn(`could not settle ${what} after a failure: ${describeError(settleError)}`);
+    }
+  }
+
+  /** Stops taking work, finishes what is in flight, publishes the outbox, then closes. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log.info('shutting down: finishing in-flight messages');
+    await this.extras?.stop().catch((error: unknown) => this.log.error('stopping', error));
+    await Promise.allSettled([...this.pools.map((pool) => pool.stop()), ...this.rpcServers.map((server) => server.stop())]);
+    await this.rpcClient?.close().catch(() => {});
+    if (this.isBrokerConnected() && !(await this.outbox.flush(SHUTDOWN_FLUSH_MS))) {
+      this.log.warn(`${this.outbox.pending()} messages stay in the outbox; they are published at the next start`);
+    }
+    await this.outbox.stop();
+    await this.session?.close();
+    this.db.close();
+    this.log.info('stopped');
+  }
+}

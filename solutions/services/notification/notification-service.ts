@@ -1,0 +1,14 @@
+// The notification service: email and SMS, each fed by its own queue on notification.exchange.
+import { QUEUES } from '../../../shared/topology/topology.ts';
+import type { ServiceDefinition } from '../../runtime/service-definition.ts';
+import { notificationHandlers } from './notification-handlers.ts';
+import { migrateNotifications } from './notification-store.ts';
+
+export const notificationService: ServiceDefinition = {
+  name: 'notification',
+  migrate: migrateNotifications,
+  consumers: [
+    { queue: QUEUES.notificationEmail, handlers: notificationHandlers('email') },
+    { queue: QUEUES.notificationSms, handlers: notificationHandlers('sms') },
+  ],
+};

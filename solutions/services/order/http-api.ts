@@ -1,0 +1,145 @@
+// The HTTP API. The order service hosts it because it owns the order state; everything it asks of
+// other services goes through RabbitMQ.
+import http from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { RpcTimeoutError } from '../../../shared/layers/index.ts';
+import { newEvent } from '../../../shared/messages/events.ts';
+import { PlaceOrderBody } from '../../../shared/messages/http.ts';
+import { describeError } from '../../../shared/log.ts';
+import { QUEUES } from '../../../shared/topology/topology.ts';
+import type { ServiceHost } from '../../runtime/service-definition.ts';
+import { OrderStore, type Order } from './order-store.ts';
+import { placeOrder } from './place-order.ts';
+
+function orderView(store: OrderStore, order: Order) {
+  return { ...order, history: store.history(order.orderId) };
+}
+
+/** 400 with the first offending field named, e.g. `items.0.quantity: Too small: expected number to be >0`. */
+function badRequest(response: Response, error: z.ZodError) {
+  const [first] = error.issues;
+  const field = first && first.path.length > 0 ? first.path.join('.') : '(body)';
+  response.status(400).json({
+    error: `invalid field ${field}: ${first?.message ?? 'invalid'}`,
+    field,
+    issues: error.issues.map((issue) => ({ field: issue.path.join('.') || '(body)', message: issue.message })),
+  });
+}
+
+function brokerDown(response: Response) {
+  response.status(503).json({ error: 'the message broker is unreachable; nothing was done, try again shortly' });
+}
+
+export function createHttpApi(host: ServiceHost) {
+  const app = express();
+  const store = new OrderStore(host.db);
+  app.use(express.json({ limit: '100kb' }));
+
+  app.post('/orders', async (request, response) => {
+    if (!request.is('application/json')) {
+      response.status(415).json({ error: 'send a JSON body with Content-Type: application/json' });
+      return;
+    }
+    const body = PlaceOrderBody.safeParse(request.body);
+    if (!body.success) return badRequest(response, body.error);
+    if (!host.isBrokerConnected()) return brokerDown(response);
+    const result = await placeOrder(host, body.data);
+    if (result.kind === 'conflict') {
+      response.status(409).json({ error: `order ${result.order.orderId} already exists with different contents`, order: orderView(store, result.order) });
+      return;
+    }
+    const status = result.kind === 'duplicate' ? 200 : result.published ? 201 : 202;
+    response.status(status).location(`/orders/${encodeURIComponent(result.order.orderId)}`).json(orderView(store, result.order));
+  });
+
+  app.get('/orders/:id', (request, response) => {
+    const order = store.find(request.params.id);
+    if (!order) {
+      response.status(404).json({ error: `no order ${request.params.id}` });
+      return;
+    }
+    response.json(orderView(store, order));
+  });
+
+  // The customer says the parcel arrived; shipping turns this into shipping.delivered.
+  app.post('/orders/:id/confirm-delivery', async (request, response) => {
+    const order = store.find(request.params.id);
+    if (!order) {
+      response.status(404).json({ error: `no order ${request.params.id}` });
+      return;
+    }
+    if (order.status !== 'shipped') {
+      response.status(409).json({ error: `order ${order.orderId} is ${order.status}; a delivery can be confirmed once it is shipped` });
+      return;
+    }
+    if (!host.isBrokerConnected()) return brokerDown(response);
+    const event = newEvent('delivery.confirmed', { orderId: order.orderId, source: 'order', express: order.express, payload: { confirmedBy: 'customer' } });
+    const row = host.db.transaction(() => host.enqueue(event)).immediate();
+    const published = await host.waitForPublish(row, 3000);
+    response.status(202).json({ orderId: order.orderId, accepted: 'delivery confirmation', published });
+  });
+
+  // Payment confirmation over RPC: the payment service owns payments, we ask it through the broker.
+  app.get('/orders/:id/payment', async (request, response) => {
+    if (!host.isBrokerConnected()) return brokerDown(response);
+    try {
+      response.json(await host.rpcCall(QUEUES.paymentRpc, { orderId: request.params.id }));
+    } catch (error) {
+      if (error instanceof RpcTimeoutError) {
+        response.status(504).json({ error: `the payment service did not answer within ${error.timeoutMs} ms` });
+        return;
+      }
+      throw error;
+    }
+  });
+
+  app.get('/health', (_request, response) => {
+    const connected = host.isBrokerConnected();
+    response.status(connected ? 200 : 503).json({ service: 'order', broker: connected ? 'connected' : 'disconnected', outboxPending: host.outboxPending() });
+  });
+
+  // Queue depths through the management API (layer 8), for a quick look without the UI.
+  app.get('/admin/queues', async (_request, response) => {
+    if (!host.config.management) {
+      response.status(501).json({ error: 'RABBITMQ_MANAGEMENT_URL is not known to this service' });
+      return;
+    }
+    response.json(await host.layers.monitoring.listQueueStats(host.config.management));
+  });
+
+  app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
+    const status = (error as { status?: number }).status;
+    if ((error as { type?: string }).type === 'entity.parse.failed') {
+      response.status(400).json({ error: 'the body is not valid JSON', field: '(body)' });
+      return;
+    }
+    if (status && status >= 400 && status < 500) {
+      response.status(status).json({ error: describeError(error) });
+      return;
+    }
+    host.log.error('HTTP request failed', error);
+    response.status(500).json({ error: 'internal error' });
+  });
+  return app;
+}
+
+/** Starts listening; `stop` stops accepting requests and waits for open ones. */
+export async function startHttpApi(host: ServiceHost): Promise<{ stop(): Promise<void>; httpPort: number }> {
+  const server = http.createServer(createHttpApi(host));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(host.config.httpPort, () => resolve());
+  });
+  const address = server.address();
+  const httpPort = typeof address === 'object' && address ? address.port : host.config.httpPort;
+  host.log.info(`HTTP API listening on http://localhost:${httpPort}`);
+  return {
+    httpPort,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,14 @@
+// The order service: the HTTP API where orders come in, and the order's state machine driven by
+// what inventory, payment and shipping report.
+import { QUEUES } from '../../../shared/topology/topology.ts';
+import type { ServiceDefinition } from '../../runtime/service-definition.ts';
+import { startHttpApi } from './http-api.ts';
+import { orderHandlers } from './order-handlers.ts';
+import { migrateOrders } from './order-store.ts';
+
+export const orderService: ServiceDefinition = {
+  name: 'order',
+  migrate: migrateOrders,
+  consumers: [{ queue: QUEUES.order, handlers: orderHandlers }],
+  start: (host) => startHttpApi(host),
+};
