@@ -59,6 +59,9 @@ export const NOTIFIED_PATTERNS = ['order.*'];
 
 export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETTINGS): Topology {
   const retry = { kind: 'retry', delayMs: settings.retryDelayMs, maxAttempts: settings.maxAttempts } as const;
+  // Quorum queues on 3.10 do not support priorities. On a cluster, replication of the order
+  // pipeline matters more than express orders overtaking, so priority is a single-node feature.
+  const maxPriority = settings.queueType === 'classic' ? MAX_PRIORITY : undefined;
 
   const exchanges: ExchangeSpec[] = [
     { name: EXCHANGES.order, type: 'topic', purpose: 'Domain events, routed by event type.', alternateExchange: EXCHANGES.unroutable },
@@ -70,10 +73,10 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
   ];
 
   const serviceQueues: QueueSpec[] = [
-    { name: QUEUES.order, consumer: 'order', purpose: 'Order status updates from inventory, payment and shipping.', failure: retry, maxPriority: MAX_PRIORITY, replicate: true },
-    { name: QUEUES.inventory, consumer: 'inventory', purpose: 'Reserve, commit or release stock.', failure: retry, maxPriority: MAX_PRIORITY, replicate: true },
-    { name: QUEUES.payment, consumer: 'payment', purpose: 'Charge for reserved orders.', failure: retry, maxPriority: MAX_PRIORITY, replicate: true },
-    { name: QUEUES.shipping, consumer: 'shipping', purpose: 'Prepare shipments and record deliveries.', failure: retry, maxPriority: MAX_PRIORITY, replicate: true },
+    { name: QUEUES.order, consumer: 'order', purpose: 'Order status updates from inventory, payment and shipping.', failure: retry, maxPriority, replicate: true },
+    { name: QUEUES.inventory, consumer: 'inventory', purpose: 'Reserve, commit or release stock.', failure: retry, maxPriority, replicate: true },
+    { name: QUEUES.payment, consumer: 'payment', purpose: 'Charge for reserved orders.', failure: retry, maxPriority, replicate: true },
+    { name: QUEUES.shipping, consumer: 'shipping', purpose: 'Prepare shipments and record deliveries.', failure: retry, maxPriority, replicate: true },
     { name: QUEUES.audit, consumer: 'audit', purpose: 'Every event, for the compliance log.', failure: retry, replicate: true },
   ];
 

@@ -1,0 +1,73 @@
+// Renders the topology data (shared/topology/topology.ts) as Markdown tables for docs/topology.md.
+// `npm run docs:topology` rewrites the file; a test fails when the file and the data disagree.
+import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS } from '../shared/topology/topology.ts';
+import type { QueueSpec } from '../shared/topology/types.ts';
+import { referenceLayers } from '../solutions/layers/index.ts';
+
+function queueArguments(spec: QueueSpec): string {
+  const args = { ...referenceLayers.deadLetters.queueArguments(spec), ...referenceLayers.scaling.queueArguments(spec) };
+  const shown = Object.entries(args).map(([key, value]) => `\`${key}: ${value === '' ? "''" : String(value)}\``);
+  return shown.join('<br>') || '—';
+}
+
+function failure(spec: QueueSpec): string {
+  switch (spec.failure.kind) {
+    case 'retry':
+      return `retry every ${spec.failure.delayMs} ms, park after ${spec.failure.maxAttempts} attempts`;
+    case 'park':
+      return 'park at once';
+    case 'none':
+      return '—';
+  }
+}
+
+/** The queue's type when QUEUE_TYPE=quorum (on a cluster), as the durability layer declares it. */
+function typeOnCluster(name: string): string {
+  const spec = buildTopology({ ...DEFAULT_TOPOLOGY_SETTINGS, queueType: 'quorum' }).queues.find((q) => q.name === name);
+  if (!spec) throw new Error(`queue ${name} missing from the quorum topology`);
+  return String(referenceLayers.durability.queueOptions(spec, 'quorum').arguments?.['x-queue-type']);
+}
+
+export function renderTopologyDoc(): string {
+  const topology = buildTopology(DEFAULT_TOPOLOGY_SETTINGS);
+  const lines = [
+    '# Topology',
+    '',
+    '<!-- Generated from shared/topology/topology.ts by `npm run docs:topology`. Do not edit by hand. -->',
+    '',
+    'Every exchange, queue and binding of the order system, with the default settings',
+    `(retry delay ${DEFAULT_TOPOLOGY_SETTINGS.retryDelayMs} ms, ${DEFAULT_TOPOLOGY_SETTINGS.maxAttempts} attempts, notification TTL ${DEFAULT_TOPOLOGY_SETTINGS.notificationTtlMs} ms).`,
+    'All exchanges and queues are durable. With `QUEUE_TYPE=quorum` (for a cluster) the replicated queues become',
+    'quorum queues and the priority argument goes away (quorum queues on RabbitMQ 3.10 have no priorities).',
+    'See [architecture.md](architecture.md) for how they fit together.',
+    '',
+    '## Exchanges',
+    '',
+    '| Exchange | Type | Alternate exchange | Purpose |',
+    '| --- | --- | --- | --- |',
+    ...topology.exchanges.map((e) => `| \`${e.name}\` | ${e.type} | ${e.alternateExchange ? `\`${e.alternateExchange}\`` : '—'} | ${e.purpose} |`),
+    '',
+    '## Queues',
+    '',
+    '| Queue | Consumer | Arguments | On failure | Type with QUEUE_TYPE=quorum | Purpose |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...topology.queues.map(
+      (q) =>
+        `| \`${q.name}\` | ${q.consumer ?? '—'} | ${queueArguments(q)} | ${failure(q)} | ${typeOnCluster(q.name)} | ${q.purpose} |`,
+    ),
+    '',
+    '## Bindings',
+    '',
+    '| From exchange | To | Routing key / pattern |',
+    '| --- | --- | --- |',
+    ...topology.bindings.map((b) => `| \`${b.source}\` | ${b.destinationKind} \`${b.destination}\` | ${b.pattern ? `\`${b.pattern}\`` : '(fanout)'} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(new URL('../docs/topology.md', import.meta.url), renderTopologyDoc());
+  console.log('wrote docs/topology.md');
+}
