@@ -1,0 +1,122 @@
+// `npm start`: the whole order system in one terminal. Finds a RabbitMQ broker, runs each service
+// as its own process (as in production: they share nothing but the broker), merges their logs,
+// and stops everything cleanly on Ctrl-C.
+import { redact } from '../shared/broker/broker-url.ts';
+import { BrokerNotFoundError, findBroker, portAnswers, type BrokerEndpoint } from '../shared/broker/find-broker.ts';
+import { ManagementApi } from '../shared/broker/management-api.ts';
+import { readEnv } from '../shared/config.ts';
+import { createLogger, describeError } from '../shared/log.ts';
+import { parseStartArgs, USAGE, UsageError, type StartOptions } from './supervisor/args.ts';
+import { banner } from './supervisor/banner.ts';
+import { createLogStream } from './supervisor/log-stream.ts';
+import { ServiceGroup } from './supervisor/service-group.ts';
+import { describeExit } from './supervisor/service-process.ts';
+
+const READY_TIMEOUT_MS = 60_000;
+const STOP_DEADLINE_MS = 15_000;
+
+const logs = createLogStream();
+const log = createLogger('start', { out: (line) => logs.line('start', line), err: (line) => logs.line('start', line) });
+
+/** A problem the learner can fix: the message alone, no stack trace. */
+function fail(message: string, exitCode = 1): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(exitCode);
+}
+
+let options: StartOptions;
+try {
+  options = parseStartArgs(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof UsageError) fail(`${error.message}\n\n${USAGE}`, 2);
+  throw error;
+}
+if (options.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+
+let httpPort: number;
+try {
+  httpPort = readEnv().HTTP_PORT; // validates every setting now, before six services each trip over a bad one
+} catch (error) {
+  fail(`[start] ${describeError(error)}`);
+}
+
+let broker: BrokerEndpoint | undefined;
+let group: ServiceGroup | undefined;
+let stopping: Promise<never> | undefined;
+
+/** Stops every service (SIGTERM, SIGKILL past the deadline) and the broker container if we started one, then exits. */
+function stopEverything(reason: string, exitCode: number): Promise<never> {
+  stopping ??= (async () => {
+    log.info(reason);
+    const clean = group ? await group.stop(STOP_DEADLINE_MS, log) : true;
+    if (broker?.source === 'container') {
+      log.info('stopping the RabbitMQ container...');
+      await broker.stop().catch((error: unknown) => log.error('could not stop the RabbitMQ container', error));
+    }
+    log.info(clean ? 'all stopped' : 'stopped, but not every service shut down cleanly (see above)');
+    process.exit(clean ? exitCode : 1);
+  })();
+  return stopping;
+}
+
+// Wrappers (npm, tsx, timeout) may pass on the one Ctrl-C the terminal already delivered to us, so
+// a signal within this window of the first counts as the same one, not as "force".
+const DUPLICATE_SIGNAL_WINDOW_MS = 500;
+let firstSignalAt: number | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (firstSignalAt === undefined) {
+      firstSignalAt = Date.now();
+      void stopEverything(`${signal} received: stopping services (press Ctrl-C again to force)`, 0);
+      return;
+    }
+    if (Date.now() - firstSignalAt < DUPLICATE_SIGNAL_WINDOW_MS) return;
+    log.warn(`${signal} again: killing every service and exiting now`);
+    group?.killAll();
+    process.exit(130);
+  });
+}
+// The services run in their own process groups, so make sure none outlives the supervisor.
+process.on('exit', () => group?.killAll());
+
+try {
+  broker = await findBroker({ log });
+} catch (error) {
+  if (error instanceof BrokerNotFoundError) fail(error.message);
+  throw error;
+}
+const source = { environment: 'from RABBITMQ_URL', localhost: 'found on localhost', container: 'in a Docker container started for this run; Ctrl-C removes it' };
+log.info(`RabbitMQ at ${redact(broker.url)} (${source[broker.source]})`);
+
+if (broker.source === 'environment') {
+  // findBroker trusts RABBITMQ_URL; say plainly when nothing is there instead of six services failing at once.
+  const url = new URL(broker.url);
+  const port = Number(url.port || (url.protocol === 'amqps:' ? 5671 : 5672));
+  if (!(await portAnswers(url.hostname, port, 3000))) {
+    fail(`[start] nothing answers at ${url.hostname}:${port} (RABBITMQ_URL=${redact(broker.url)}). Is the broker running there?`);
+  }
+}
+
+const managementReachable = await new ManagementApi(broker.management).overview().then(() => true, () => false);
+if (!managementReachable) log.warn(`the management API does not answer at ${broker.management.baseUrl}; the services run without it, but the UI and monitoring will not work`);
+
+log.info(`starting ${options.services.join(', ')}...`);
+group = new ServiceGroup(options.services, { ...process.env, RABBITMQ_URL: broker.url, RABBITMQ_MANAGEMENT_URL: broker.management.baseUrl }, logs);
+const outcome = await group.waitUntilReady(READY_TIMEOUT_MS);
+if (stopping) await stopping; // Ctrl-C while starting
+if (outcome.kind === 'timeout') {
+  await stopEverything(`not ready after ${READY_TIMEOUT_MS / 1000} s: ${outcome.notReady.join(', ')}; stopping all services`, 1);
+}
+if (outcome.kind === 'exited') {
+  await stopEverything(`${outcome.service} exited (${describeExit(outcome.exit)}) before it was ready; stopping all services`, 1);
+}
+
+process.stdout.write(
+  banner({ services: options.services, httpPort, management: { baseUrl: broker.management.baseUrl, username: broker.management.username, reachable: managementReachable } }),
+);
+
+const died = await group.unexpectedExit;
+await stopEverything(`${died.service} exited unexpectedly (${describeExit(died.exit)}); stopping all services`, 1);

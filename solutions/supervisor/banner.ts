@@ -1,0 +1,32 @@
+// What `npm start` prints once every service is ready: what to try next.
+import type { ServiceName } from '../../shared/messages/events.ts';
+
+export interface BannerFacts {
+  services: readonly ServiceName[];
+  httpPort: number;
+  management: { baseUrl: string; username: string; reachable: boolean };
+}
+
+export function banner({ services, httpPort, management }: BannerFacts): string {
+  const api = `http://localhost:${httpPort}`;
+  const lines = ['', `  Order system running: ${services.join(', ')}`, ''];
+  if (services.includes('order')) {
+    lines.push(
+      '  Place an order:',
+      `    curl -X POST ${api}/orders -H "Content-Type: application/json" -d '{"orderId": "123", "user": "gayal", "items": ["item1", "item2"]}'`,
+      '  Follow it:',
+      `    curl ${api}/orders/123`,
+    );
+  } else {
+    lines.push('  The order service is not running (see --services), so there is no HTTP API.');
+  }
+  lines.push(
+    management.reachable
+      ? `  RabbitMQ management UI: ${management.baseUrl}  (log in with the broker's credentials, user "${management.username}")`
+      : `  RabbitMQ management UI: not answering at ${management.baseUrl}; enable it with: rabbitmq-plugins enable rabbitmq_management rabbitmq_prometheus`,
+    '',
+    '  Ctrl-C stops everything.',
+    '',
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,82 @@
+// One service as a child process: `node --import tsx solutions/run-service.ts <name>`. Its output
+// joins the shared log stream, it reports `{ type: 'ready' }` over IPC, and it is stopped with
+// SIGTERM (SIGKILL only for a straggler).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ServiceName } from '../../shared/messages/events.ts';
+import type { LogStream } from './log-stream.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RUN_SERVICE = fileURLToPath(new URL('../run-service.ts', import.meta.url));
+
+const ReadyMessage = z.object({ type: z.literal('ready'), service: ServiceName });
+
+export interface ServiceExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export function describeExit({ code, signal }: ServiceExit): string {
+  return signal ? `killed by ${signal}` : `exit code ${code}`;
+}
+
+export class ServiceProcess {
+  /** Resolves when the service says it is ready; never settles if it exits first (watch `exited`). */
+  readonly ready: Promise<void>;
+  readonly exited: Promise<ServiceExit>;
+  isReady = false;
+  hasExited = false;
+  /** Set once we asked it to stop: an exit after this is expected. */
+  stopRequested = false;
+  private readonly child: ChildProcess;
+
+  constructor(readonly name: ServiceName, env: NodeJS.ProcessEnv, logs: LogStream) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', RUN_SERVICE, name], {
+      cwd: REPO_ROOT, // `--import tsx` and the default DATA_DIR resolve from the project root
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Its own process group: Ctrl-C in the terminal reaches only the supervisor, which then
+      // stops each service exactly once, with SIGTERM.
+      detached: true,
+    });
+    if (this.child.stdout) logs.pipe(name, this.child.stdout);
+    if (this.child.stderr) logs.pipe(name, this.child.stderr);
+
+    this.ready = new Promise((resolve) => {
+      this.child.on('message', (message: unknown) => {
+        const parsed = ReadyMessage.safeParse(message);
+        if (parsed.success && parsed.data.service === name) {
+          this.isReady = true;
+          resolve();
+        }
+      });
+    });
+    this.exited = new Promise((resolve) => {
+      // 'close' (not 'exit') so the service's last log lines are printed before we report its exit.
+      this.child.once('close', (code, signal) => {
+        this.hasExited = true;
+        resolve({ code, signal });
+      });
+      this.child.once('error', (error) => {
+        logs.line(name, `could not start: ${error.message}`);
+        if (this.child.pid === undefined) {
+          this.hasExited = true;
+          resolve({ code: null, signal: null });
+        }
+      });
+    });
+  }
+
+  /** Asks the service to shut down gracefully. */
+  stop(): void {
+    this.stopRequested = true;
+    if (!this.hasExited) this.child.kill('SIGTERM');
+  }
+
+  /** Ends it at once: for stragglers past the deadline, and a second Ctrl-C. */
+  kill(): void {
+    this.stopRequested = true;
+    if (!this.hasExited) this.child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,224 @@
+// `npm start` as a learner runs it: the supervisor finds the broker, starts the six services as
+// child processes, prints the banner; the seed's order completes over HTTP; Ctrl-C stops
+// everything cleanly. Every wait polls with a deadline.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SERVICE_NAMES, type ServiceName } from '../shared/messages/events.ts';
+import { parseStartArgs, UsageError } from '../solutions/supervisor/args.ts';
+import { formatLine } from '../solutions/supervisor/log-stream.ts';
+import { eventually } from './support/eventually.ts';
+import { createTestVhost, type TestVhost } from './support/vhost.ts';
+
+const SEED_ORDER = { orderId: '123', user: 'gayal', items: ['item1', 'item2'] };
+
+interface StartProcess {
+  /** stdout and stderr, interleaved as they arrived. */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  hasExited(): boolean;
+  signal(signal: NodeJS.Signals): void;
+}
+
+function runStart(args: string[], env: NodeJS.ProcessEnv): StartProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'solutions/start.ts', ...args], {
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let done = false;
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('close', (code, signal) => {
+      done = true;
+      resolve({ code, signal });
+    });
+  });
+  return { output: () => output, exited, hasExited: () => done, signal: (signal) => child.kill(signal) };
+}
+
+/** Waits for `what` in the output; fails at once, with the output, if the process exits first. */
+async function waitForOutput(run: StartProcess, what: string, timeoutMs: number): Promise<void> {
+  const early = run.exited.then(({ code, signal }) => {
+    throw new Error(`npm start exited (code ${code}, signal ${signal}) before printing "${what}". Output:\n${run.output()}`);
+  });
+  const seen = eventually(() => run.output().includes(what), { timeoutMs, intervalMs: 100, what: `"${what}" in the output` }).catch((error: unknown) => {
+    throw new Error(`${String(error)}. Output so far:\n${run.output()}`);
+  });
+  await Promise.race([seen, early]);
+}
+
+async function waitForExit(run: StartProcess, timeoutMs: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`npm start did not exit within ${timeoutMs} ms. Output:\n${run.output()}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([run.exited, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Never leaves a supervisor (and so its services) running after a failed test. */
+async function stopIfRunning(run: StartProcess | undefined): Promise<void> {
+  if (!run || run.hasExited()) return;
+  run.signal('SIGTERM');
+  await waitForExit(run, 25_000).catch(() => run.signal('SIGKILL'));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const linesOf = (service: string, output: string) => output.split('\n').filter((line) => line.startsWith(`[${service}]`) || line.startsWith(`[${service}:`));
+
+describe('npm start: the whole system', () => {
+  let vhost: TestVhost;
+  let dataDir: string;
+  let httpPort: number;
+  let run: StartProcess | undefined;
+
+  beforeAll(async () => {
+    vhost = await createTestVhost('start');
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-workshop-start-'));
+    httpPort = await freePort();
+  });
+
+  afterAll(async () => {
+    await stopIfRunning(run);
+    await vhost?.delete();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts all six services and prints the banner with the curl to try', { timeout: 100_000 }, async () => {
+    run = runStart([], {
+      RABBITMQ_URL: vhost.url,
+      RABBITMQ_MANAGEMENT_URL: inject('managementUrl'),
+      DATA_DIR: dataDir,
+      HTTP_PORT: String(httpPort),
+      DELIVERY_DELAY_MS: '300',
+    });
+    await waitForOutput(run, `curl http://localhost:${httpPort}/orders/123`, 90_000);
+
+    const output = run.output();
+    expect(output).toContain(`curl -X POST http://localhost:${httpPort}/orders -H "Content-Type: application/json" -d '{"orderId": "123", "user": "gayal", "items": ["item1", "item2"]}'`);
+    expect(output).toContain(inject('managementUrl'));
+    for (const service of SERVICE_NAMES) expect(linesOf(service, output), `${service} printed nothing`).not.toHaveLength(0);
+    // Log lines all carry a prefix; only the banner (indented) and blank lines do not.
+    const unprefixed = output.split('\n').filter((line) => line !== '' && !line.startsWith('  ') && !/^\[[a-z]+[\]:]/.test(line));
+    expect(unprefixed).toEqual([]);
+    expect(output).not.toContain('\x1b['); // NO_COLOR, and not a terminal
+  });
+
+  it("completes the seed's order, with its status events in causal order", { timeout: 40_000 }, async () => {
+    const api = `http://localhost:${httpPort}`;
+    const placed = await fetch(`${api}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SEED_ORDER) });
+    expect(placed.status, await placed.clone().text()).toBeLessThan(300);
+
+    const order = await eventually(
+      async () => {
+        const response = await fetch(`${api}/orders/123`);
+        const body = (await response.json()) as { status: string; history: { status: string; event: string }[] };
+        return body.status === 'completed' && body;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what: 'order 123 to be completed' },
+    );
+    const events = order.history.map((entry) => entry.event);
+    const milestones = ['order.created', 'order.paid', 'order.shipped', 'order.completed'];
+    expect(events.filter((event) => milestones.includes(event)), `history: ${JSON.stringify(order.history)}`).toEqual(milestones);
+  });
+
+  it('stops every service on Ctrl-C and exits 0', { timeout: 30_000 }, async () => {
+    if (!run) throw new Error('npm start is not running');
+    const before = run.output().length;
+    run.signal('SIGINT');
+    const exit = await waitForExit(run, 20_000);
+    const output = run.output();
+    expect(exit, output.slice(before)).toEqual({ code: 0, signal: null });
+    for (const service of SERVICE_NAMES) {
+      expect(linesOf(service, output.slice(before)).some((line) => /\b(shutting down|stopped)\b/.test(line)), `${service} logged no shutdown:\n${output.slice(before)}`).toBe(true);
+    }
+  });
+});
+
+describe('npm start -- --services', () => {
+  let vhost: TestVhost;
+  let dataDir: string;
+  let run: StartProcess | undefined;
+
+  beforeAll(async () => {
+    vhost = await createTestVhost('start-subset');
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-workshop-subset-'));
+  });
+
+  afterAll(async () => {
+    await stopIfRunning(run);
+    await vhost?.delete();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts only the named services', { timeout: 100_000 }, async () => {
+    run = runStart(['--services', 'inventory,payment'], {
+      RABBITMQ_URL: vhost.url,
+      RABBITMQ_MANAGEMENT_URL: inject('managementUrl'),
+      DATA_DIR: dataDir,
+      HTTP_PORT: String(await freePort()),
+    });
+    await waitForOutput(run, 'Ctrl-C stops everything', 90_000);
+    const output = run.output();
+    expect(output).toContain('Order system running: inventory, payment');
+    expect(output).toContain('The order service is not running');
+    const absent: ServiceName[] = ['order', 'shipping', 'notification', 'audit'];
+    for (const service of absent) expect(linesOf(service, output)).toEqual([]);
+
+    run.signal('SIGINT');
+    expect((await waitForExit(run, 20_000)).code).toBe(0);
+  });
+});
+
+describe('npm start: problems a learner can fix', () => {
+  it('says so when nothing answers at RABBITMQ_URL, and exits 1', { timeout: 30_000 }, async () => {
+    const port = await freePort(); // free, so nothing listens there
+    const run = runStart([], { RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${port}` });
+    const exit = await waitForExit(run, 20_000);
+    expect(exit.code).toBe(1);
+    expect(run.output()).toContain(`nothing answers at 127.0.0.1:${port}`);
+    expect(run.output()).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('rejects an unknown service name with the usage, exit 2', { timeout: 30_000 }, async () => {
+    const run = runStart(['--services', 'order,billing'], {});
+    expect((await waitForExit(run, 20_000)).code).toBe(2);
+    expect(run.output()).toContain('unknown service billing');
+    expect(run.output()).toContain('usage: npm start');
+  });
+});
+
+describe('npm start: options and log lines', () => {
+  it('keeps the prefix a service printed, adds it when missing, colours only when asked', () => {
+    expect(formatLine('order', '[order] placed order 123', false)).toBe('[order] placed order 123');
+    expect(formatLine('order', '[order:http] GET /health', false)).toBe('[order:http] GET /health');
+    expect(formatLine('order', '    at placeOrder (place-order.ts:12)', false)).toBe('[order]     at placeOrder (place-order.ts:12)');
+    expect(formatLine('payment', '[payment] charged', true)).toBe('\x1b[32m[payment] charged\x1b[0m');
+  });
+
+  it('parses --services into known names, in the system order', () => {
+    expect(parseStartArgs([]).services).toEqual([...SERVICE_NAMES]);
+    expect(parseStartArgs(['--services', 'payment,order']).services).toEqual(['order', 'payment']);
+    expect(parseStartArgs(['--services=audit']).services).toEqual(['audit']);
+    expect(() => parseStartArgs(['--services', 'billing'])).toThrow(UsageError);
+    expect(() => parseStartArgs(['--verbose'])).toThrow(UsageError);
+  });
+});
