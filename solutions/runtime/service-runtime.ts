@@ -97,6 +97,7 @@ export class ServiceRuntime implements ServiceHost {
   /** Runs after every (re)connect: a fresh connection has no channels, consumers or reply queue. */
   private async setup(connection: ChannelModel, session: BrokerSession): Promise<void> {
     const { layers, config } = this;
+    this.forgetConnection(); // leftovers of an earlier setup that failed half-way
     const topologyChannel = await session.openChannel(connection, 'topology');
     await declareTopology(topologyChannel, this.topology, layers, config.topology.queueType);
     await topologyChannel.close();

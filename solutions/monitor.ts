@@ -1,0 +1,35 @@
+// `npm run monitor`: a live table of every queue (ready, unacked, consumers, rates) through the
+// management HTTP API (layer 8). The broker samples these numbers every few seconds, so they lag.
+import { vhostOf } from '../shared/broker/broker-url.ts';
+import { BrokerNotFoundError, findBroker } from '../shared/broker/find-broker.ts';
+import type { QueueStats } from '../shared/layers/index.ts';
+import { createLogger, describeError } from '../shared/log.ts';
+import { referenceLayers } from './layers/index.ts';
+
+const REFRESH_MS = 2000;
+
+function render(stats: QueueStats[]): string {
+  const header = ['queue', 'ready', 'unacked', 'consumers', 'publish/s', 'deliver/s'];
+  const rows = stats.map((q) => [q.name, q.ready, q.unacked, q.consumers, q.publishRate.toFixed(1), q.deliverRate.toFixed(1)].map(String));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const broker = await findBroker({ log: createLogger('monitor'), allowContainer: false });
+  const target = { ...broker.management, vhost: vhostOf(broker.url) };
+  const once = process.argv.includes('--once');
+  for (;;) {
+    const table = render(await referenceLayers.monitoring.listQueueStats(target));
+    if (!once && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+    console.log(`${new Date().toLocaleTimeString()}  vhost ${target.vhost}  (${target.baseUrl})\n\n${table}`);
+    if (once) return;
+    await new Promise((resolve) => setTimeout(resolve, REFRESH_MS));
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof BrokerNotFoundError ? error.message : `monitor: ${describeError(error)}`);
+  process.exit(1);
+});
