@@ -114,8 +114,9 @@ if (outcome.kind === 'exited') {
   await stopEverything(`${outcome.service} exited (${describeExit(outcome.exit)}) before it was ready; stopping all services`, 1);
 }
 
+const reportedPort = group.services.find((service) => service.name === 'order')?.httpPort;
 process.stdout.write(
-  banner({ services: options.services, httpPort, management: { baseUrl: broker.management.baseUrl, username: broker.management.username, reachable: managementReachable } }),
+  banner({ services: options.services, httpPort: reportedPort ?? httpPort, management: { baseUrl: broker.management.baseUrl, username: broker.management.username, reachable: managementReachable } }),
 );
 
 const died = await group.unexpectedExit;

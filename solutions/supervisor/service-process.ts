@@ -10,7 +10,8 @@ import type { LogStream } from './log-stream.ts';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RUN_SERVICE = fileURLToPath(new URL('../run-service.ts', import.meta.url));
 
-const ReadyMessage = z.object({ type: z.literal('ready'), service: ServiceName });
+// run-service.ts may add the port it listens on (the order service), which matters with HTTP_PORT=0.
+const ReadyMessage = z.object({ type: z.literal('ready'), service: ServiceName, httpPort: z.number().int().positive().optional() });
 
 export interface ServiceExit {
   code: number | null;
@@ -26,6 +27,8 @@ export class ServiceProcess {
   readonly ready: Promise<void>;
   readonly exited: Promise<ServiceExit>;
   isReady = false;
+  /** The HTTP port it reported when ready, if it serves HTTP. */
+  httpPort: number | undefined;
   hasExited = false;
   /** Set once we asked it to stop: an exit after this is expected. */
   stopRequested = false;
@@ -48,6 +51,7 @@ export class ServiceProcess {
         const parsed = ReadyMessage.safeParse(message);
         if (parsed.success && parsed.data.service === name) {
           this.isReady = true;
+          this.httpPort = parsed.data.httpPort;
           resolve();
         }
       });
