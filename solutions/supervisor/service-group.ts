@@ -60,8 +60,10 @@ export class ServiceGroup {
     clearTimeout(timer);
     for (const [index, exit] of (await exits).entries()) {
       const service = running[index];
-      if (service && !killed.has(service) && (exit.code !== 0 || exit.signal)) {
-        log.warn(`${service.name} stopped with ${describeExit(exit)}`);
+      // One still starting may not handle SIGTERM yet: dying of it then is the expected way to stop.
+      const expected = exit.code === 0 || (!service?.isReady && exit.signal === 'SIGTERM');
+      if (service && !killed.has(service) && !expected) {
+        log.warn(`${service.name} did not shut down cleanly (${describeExit(exit)})`);
         clean = false;
       }
     }
