@@ -1,0 +1,81 @@
+// Layer 6: what happens after a handler fails. Retry-policy queues dead-letter the message into
+// `<queue>.retry`, whose TTL sends it back after a delay; after maxAttempts, or at once for the
+// 'park' policy, a copy with the reason goes to the dead-letter queue for a person to inspect.
+import { type ConfirmChannel, type ConsumeMessage, IllegalOperationError, type Message } from 'amqplib';
+import { type DeadLetterLayer, type FailureOutcome, PARK_HEADERS } from '../../shared/layers/dead-letters.ts';
+import { describeError } from '../../shared/log.ts';
+import { EXCHANGES } from '../../shared/topology/topology.ts';
+import type { QueueSpec } from '../../shared/topology/types.ts';
+import { durability } from './04-durability.ts';
+
+function queueArguments(spec: QueueSpec): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  if (spec.failure.kind === 'retry') {
+    // A rejected message goes to retry.exchange, keyed by this queue's name, into `<queue>.retry`.
+    args['x-dead-letter-exchange'] = EXCHANGES.retry;
+    args['x-dead-letter-routing-key'] = spec.name;
+  } else if (spec.deadLetterTo) {
+    args['x-dead-letter-exchange'] = spec.deadLetterTo.exchange; // '' is the default exchange
+    if (spec.deadLetterTo.routingKey !== undefined) args['x-dead-letter-routing-key'] = spec.deadLetterTo.routingKey;
+  }
+  if (spec.messageTtlMs !== undefined) args['x-message-ttl'] = spec.messageTtlMs;
+  return args;
+}
+
+/** The broker counts each dead-lettering in x-death, one entry per (queue, reason). */
+function attemptsSoFar(message: Pick<Message, 'properties'>, queue: string): number {
+  const deaths = message.properties.headers?.['x-death'] ?? [];
+  return deaths.filter((death) => death.queue === queue && death.reason === 'rejected').reduce((sum, death) => sum + death.count, 0);
+}
+
+/** Acks or nacks unless the channel has closed meanwhile: then the broker requeues the message itself. */
+function unlessClosed(settle: () => void): void {
+  try {
+    settle();
+  } catch (error) {
+    if (!(error instanceof IllegalOperationError)) throw error;
+  }
+}
+
+async function park(channel: ConfirmChannel, message: ConsumeMessage, reason: string, spec: QueueSpec): Promise<void> {
+  const { content, fields, properties } = message;
+  const { messageId, correlationId, type, timestamp, contentType, appId, priority } = properties;
+  // The original headers stay (x-death keeps the event's first exchange and routing keys); after a
+  // retry, fields.exchange is '' and fields.routingKey the queue name: a replay goes back to that queue.
+  const headers = {
+    ...properties.headers,
+    [PARK_HEADERS.reason]: reason,
+    [PARK_HEADERS.queue]: spec.name,
+    [PARK_HEADERS.exchange]: fields.exchange,
+    [PARK_HEADERS.routingKey]: fields.routingKey,
+    [PARK_HEADERS.attempts]: attemptsSoFar(message, spec.name) + 1,
+    [PARK_HEADERS.parkedAt]: new Date().toISOString(),
+  };
+  const options = { messageId, correlationId, type, timestamp, contentType, appId, priority, headers };
+  try {
+    await durability.publishConfirmed(channel, EXCHANGES.deadLetter, spec.name, { content, options });
+  } catch (error) {
+    unlessClosed(() => channel.nack(message, false, true)); // never lose it: back to its queue
+    throw error;
+  }
+  // Only now is the copy safe on the broker, so the original may go. (Should the channel have closed
+  // meanwhile, the original comes back and is parked twice: a duplicate, never a loss.)
+  unlessClosed(() => channel.ack(message));
+}
+
+async function handleFailure(channel: ConfirmChannel, message: ConsumeMessage, error: unknown, spec: QueueSpec): Promise<FailureOutcome> {
+  const { failure } = spec;
+  if (failure.kind !== 'retry') {
+    await park(channel, message, `handler failed: ${describeError(error)}`, spec);
+    return 'parked';
+  }
+  const attempts = attemptsSoFar(message, spec.name) + 1;
+  if (attempts < failure.maxAttempts) {
+    unlessClosed(() => channel.nack(message, false, false)); // requeue=false: dead-lettered into `<queue>.retry`
+    return 'retrying';
+  }
+  await park(channel, message, `failed ${attempts} times, last error: ${describeError(error)}`, spec);
+  return 'parked';
+}
+
+export const deadLetters: DeadLetterLayer = { queueArguments, attemptsSoFar, handleFailure, park };

@@ -1,0 +1,88 @@
+// Layer 2: on order.exchange, every event type reaches exactly the service queues SUBSCRIPTIONS
+// names, and a routing key nobody is bound to ends up in unroutable.queue instead of vanishing.
+import { type ConfirmChannel, type ChannelModel, connect } from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DomainEvent, EVENT_TYPES, type EventOf, type EventType, newEvent } from '../../shared/messages/events.ts';
+import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
+import { routing } from '../../solutions/layers/02-routing.ts';
+import { referenceLayers } from '../../solutions/layers/index.ts';
+import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
+import { createTestVhost, type TestVhost } from '../support/vhost.ts';
+
+const items = [{ sku: 'tea', quantity: 1 }];
+const samplePayloads: { [T in EventType]: EventOf<T>['payload'] } = {
+  'order.created': { user: 'ada', items },
+  'order.paid': { paymentId: 'p1', amount: 500 },
+  'order.shipped': { shipmentId: 's1' },
+  'order.completed': {},
+  'order.rejected': { reason: 'out of stock' },
+  'order.failed': { reason: 'payment failed' },
+  'inventory.reserved': { items, amount: 500 },
+  'inventory.out_of_stock': { missing: [{ sku: 'tea', requested: 1, available: 0 }] },
+  'inventory.committed': { items },
+  'inventory.released': { items, reason: 'payment failed' },
+  'payment.success': { paymentId: 'p1', amount: 500 },
+  'payment.failed': { reason: 'declined', amount: 500 },
+  'shipping.prepared': { shipmentId: 's1' },
+  'shipping.delivered': { shipmentId: 's1' },
+  'delivery.confirmed': { confirmedBy: 'simulation' },
+};
+const sampleEvent = (type: EventType) => newEvent(type, { orderId: 'order-1', source: 'order', payload: samplePayloads[type] as never }) as DomainEvent;
+
+let vhost: TestVhost;
+let connection: ChannelModel;
+let channel: ConfirmChannel;
+
+beforeAll(async () => {
+  vhost = await createTestVhost('layer-02');
+  connection = await connect(vhost.url);
+  channel = await connection.createConfirmChannel();
+  await declareTopology(channel, buildTopology(), referenceLayers, 'classic');
+});
+
+afterAll(async () => {
+  await connection?.close();
+  await vhost?.delete();
+});
+
+/** Takes every message out of a queue and returns their `type` properties. */
+async function drain(queue: string): Promise<string[]> {
+  const types: string[] = [];
+  for (let message = await channel.get(queue, { noAck: true }); message; message = await channel.get(queue, { noAck: true })) {
+    types.push(message.properties.type);
+  }
+  return types;
+}
+
+const serviceQueues = Object.keys(SUBSCRIPTIONS) as (keyof typeof SUBSCRIPTIONS)[];
+
+describe('routing', () => {
+  it('routes by event type', () => {
+    for (const type of EVENT_TYPES) expect(routing.routingKeyFor(sampleEvent(type))).toBe(type);
+  });
+
+  it('delivers each event type to exactly the service queues subscribed to it', async () => {
+    for (const type of EVENT_TYPES) {
+      const event = sampleEvent(type);
+      channel.publish(EXCHANGES.order, routing.routingKeyFor(event), Buffer.from(JSON.stringify(event)), { type });
+    }
+    await channel.waitForConfirms(); // confirmed: routed and enqueued
+
+    for (const service of serviceQueues) {
+      const queue = QUEUES[service];
+      const expected = [...SUBSCRIPTIONS[service]].sort();
+      expect((await channel.checkQueue(queue)).messageCount, `🚨 ${queue} should hold one message per subscribed type`).toBe(expected.length);
+      expect((await drain(queue)).sort(), `🚨 ${queue} received the wrong event types`).toEqual(expected);
+    }
+    expect(await drain(QUEUES.unroutable), '🚨 every catalogue event has a subscriber; none should be unroutable').toEqual([]);
+  });
+
+  it('sends a routing key nobody is bound to into unroutable.queue, and nowhere else', async () => {
+    // Not order.teleported: that would match the audit binding order.* and count as routed.
+    channel.publish(EXCHANGES.order, 'refund.issued', Buffer.from('{}'), { type: 'refund.issued' });
+    await channel.waitForConfirms();
+
+    expect(await drain(QUEUES.unroutable)).toEqual(['refund.issued']);
+    for (const service of serviceQueues) expect(await drain(QUEUES[service])).toEqual([]);
+  });
+});

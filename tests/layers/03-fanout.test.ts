@@ -1,0 +1,78 @@
+// Layer 3: order.exchange forwards event families to the fanout exchanges, which copy each event to
+// every bound queue: order.* to the audit log and both notification channels, payment.* to audit only.
+import { type ConfirmChannel, type ChannelModel, connect } from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newEvent } from '../../shared/messages/events.ts';
+import { buildTopology, EXCHANGES, QUEUES } from '../../shared/topology/topology.ts';
+import { referenceLayers } from '../../solutions/layers/index.ts';
+import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
+import { createTestVhost, type TestVhost } from '../support/vhost.ts';
+
+const WATCHED = [QUEUES.audit, QUEUES.notificationEmail, QUEUES.notificationSms, QUEUES.unroutable] as const;
+
+let vhost: TestVhost;
+let connection: ChannelModel;
+let channel: ConfirmChannel;
+
+beforeAll(async () => {
+  vhost = await createTestVhost('layer-03');
+  connection = await connect(vhost.url);
+  channel = await connection.createConfirmChannel();
+  await declareTopology(channel, buildTopology(), referenceLayers, 'classic');
+});
+
+afterAll(async () => {
+  await connection?.close();
+  await vhost?.delete();
+});
+
+/** Publishes to an exchange and waits for the confirm (the broker has routed it by then). */
+async function publish(exchange: string, routingKey: string, messageId: string): Promise<void> {
+  channel.publish(exchange, routingKey, Buffer.from('{}'), { messageId });
+  await channel.waitForConfirms();
+}
+
+/** Which of the watched queues hold the message, emptying them. */
+async function queuesHolding(messageId: string): Promise<string[]> {
+  const holding: string[] = [];
+  for (const queue of WATCHED) {
+    for (let message = await channel.get(queue, { noAck: true }); message; message = await channel.get(queue, { noAck: true })) {
+      if (message.properties.messageId === messageId) holding.push(queue);
+    }
+  }
+  return holding.sort();
+}
+
+describe('fanout', () => {
+  it('copies an order.* event to the audit queue and to both notification queues', async () => {
+    const event = newEvent('order.created', { orderId: 'order-1', source: 'order', payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] } });
+    await publish(EXCHANGES.order, event.type, event.messageId);
+    expect(await queuesHolding(event.messageId)).toEqual([QUEUES.audit, QUEUES.notificationEmail, QUEUES.notificationSms].sort());
+  });
+
+  it('copies a payment.* event to the audit queue but not to notifications', async () => {
+    const event = newEvent('payment.success', { orderId: 'order-1', source: 'payment', payload: { paymentId: 'p1', amount: 500 } });
+    await publish(EXCHANGES.order, event.type, event.messageId);
+    expect(await queuesHolding(event.messageId)).toEqual([QUEUES.audit]);
+  });
+
+  it('audits every event family', async () => {
+    for (const type of ['inventory.reserved', 'shipping.prepared', 'delivery.confirmed']) {
+      await publish(EXCHANGES.order, type, type);
+      expect(await queuesHolding(type), `🚨 ${type} should be audited`).toEqual([QUEUES.audit]);
+    }
+  });
+
+  it('ignores the routing key on a fanout exchange', async () => {
+    await publish(EXCHANGES.notification, 'any.key.at.all', 'broadcast');
+    expect(await queuesHolding('broadcast')).toEqual([QUEUES.notificationEmail, QUEUES.notificationSms].sort());
+  });
+
+  it('binds unroutable.queue and dead-letter.queue to their fanout exchanges', async () => {
+    await publish(EXCHANGES.unroutable, 'whatever', 'stray');
+    expect(await queuesHolding('stray')).toEqual([QUEUES.unroutable]);
+    await publish(EXCHANGES.deadLetter, QUEUES.inventory, 'parked');
+    const parked = await channel.get(QUEUES.deadLetter, { noAck: true });
+    expect(parked && parked.properties.messageId).toBe('parked');
+  });
+});

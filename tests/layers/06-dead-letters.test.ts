@@ -1,0 +1,202 @@
+// Layer 6 on a real broker, with short settings: a failing message waits in `<queue>.retry`, comes
+// back with x-death counting its tries, and is parked with the reason after maxAttempts; a poison
+// message does not hold up the ones behind it; notifications are parked at once, or expire.
+import { type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FailureOutcome, PARK_HEADERS } from '../../shared/layers/dead-letters.ts';
+import { PublishRejectedError } from '../../shared/layers/durability.ts';
+import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
+import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES, QUEUES, queueSpec, retryQueueName } from '../../shared/topology/topology.ts';
+import type { QueueSpec } from '../../shared/topology/types.ts';
+import { codec } from '../../solutions/layers/01-codec.ts';
+import { durability } from '../../solutions/layers/04-durability.ts';
+import { acks } from '../../solutions/layers/05-acks.ts';
+import { deadLetters } from '../../solutions/layers/06-dead-letters.ts';
+import { referenceLayers } from '../../solutions/layers/index.ts';
+import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
+import { eventually } from '../support/eventually.ts';
+import { createTestVhost, type TestVhost } from '../support/vhost.ts';
+
+const RETRY_DELAY_MS = 200;
+const topology = buildTopology({ ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: RETRY_DELAY_MS, maxAttempts: 3, notificationTtlMs: 300 });
+const inventory = queueSpec(topology, QUEUES.inventory);
+const email = queueSpec(topology, QUEUES.notificationEmail);
+
+let vhost: TestVhost;
+let connection: ChannelModel;
+let channel: ConfirmChannel;
+/** Everything that reaches dead-letter.queue during this file. */
+const parked: ConsumeMessage[] = [];
+
+beforeAll(async () => {
+  vhost = await createTestVhost('layer-06');
+  connection = await connect(vhost.url);
+  channel = await connection.createConfirmChannel();
+  await declareTopology(channel, topology, referenceLayers, 'classic');
+  await channel.consume(QUEUES.deadLetter, (message) => void (message && parked.push(message)), { noAck: true });
+});
+
+afterAll(async () => {
+  await connection?.close();
+  await vhost?.delete();
+});
+
+const paymentFailed = (orderId: string) => newEvent('payment.failed', { orderId, source: 'payment', payload: { reason: 'declined', amount: 700 } });
+const orderCreated = (orderId: string) => newEvent('order.created', { orderId, source: 'order', payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] } });
+
+async function publish(event: DomainEvent): Promise<void> {
+  await durability.publishConfirmed(channel, EXCHANGES.order, event.type, codec.encode(event));
+}
+
+const parkedCopiesOf = (event: DomainEvent) => parked.filter((message) => message.properties.messageId === event.messageId);
+
+/** Consumes a queue with a handler and layer 6 as the failure handler; returns the outcomes. */
+async function consumeWithRetries(spec: QueueSpec, handler: (message: ConsumeMessage) => Promise<void>) {
+  const worker = await connection.createConfirmChannel();
+  const outcomes: FailureOutcome[] = [];
+  const consumer = await acks.consume(worker, spec.name, handler, {
+    prefetch: 1,
+    onFailure: async (ch, message, error) => void outcomes.push(await deadLetters.handleFailure(ch, message, error, spec)),
+  });
+  const stop = async () => {
+    await consumer.stop();
+    await worker.close();
+  };
+  return { outcomes, stop };
+}
+
+describe('deadLetters.queueArguments / attemptsSoFar', () => {
+  it('derives the dead-letter arguments from the spec', () => {
+    expect(deadLetters.queueArguments(inventory)).toEqual({ 'x-dead-letter-exchange': EXCHANGES.retry, 'x-dead-letter-routing-key': QUEUES.inventory });
+    expect(deadLetters.queueArguments(queueSpec(topology, retryQueueName(QUEUES.inventory)))).toEqual({
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': QUEUES.inventory,
+      'x-message-ttl': RETRY_DELAY_MS,
+    });
+    expect(deadLetters.queueArguments(email)).toEqual({ 'x-dead-letter-exchange': EXCHANGES.deadLetter, 'x-message-ttl': 300 });
+    expect(deadLetters.queueArguments(queueSpec(topology, QUEUES.unroutable))).toEqual({});
+  });
+
+  it('counts only rejections from the given queue', () => {
+    const death = (queue: string, reason: 'rejected' | 'expired', count: number) =>
+      ({ queue, reason, count, exchange: '', 'routing-keys': [], time: { '!': 'timestamp', value: 0 } }) as const;
+    const properties = { headers: { 'x-death': [death(QUEUES.inventory, 'rejected', 2), death(retryQueueName(QUEUES.inventory), 'expired', 2), death(QUEUES.order, 'rejected', 4)] } };
+    expect(deadLetters.attemptsSoFar({ properties } as never, QUEUES.inventory)).toBe(2);
+    expect(deadLetters.attemptsSoFar({ properties: { headers: {} } } as never, QUEUES.inventory)).toBe(0);
+  });
+});
+
+describe('retry and park on the broker', () => {
+  it('retries after the delay with x-death counting up, then parks with the reason after maxAttempts', async () => {
+    const event = paymentFailed('order-retry');
+    const tries: { at: number; attemptsSoFar: number }[] = [];
+    const { outcomes, stop } = await consumeWithRetries(inventory, async (message) => {
+      tries.push({ at: Date.now(), attemptsSoFar: deadLetters.attemptsSoFar(message, inventory.name) });
+      throw new Error('stock database unavailable');
+    });
+    await publish(event);
+
+    const [copy] = await eventually(() => parkedCopiesOf(event).length > 0 && parkedCopiesOf(event), { what: 'the message parked in dead-letter.queue' });
+    await stop();
+
+    expect(tries.map((t) => t.attemptsSoFar), '🚨 x-death should count one more rejection on each try').toEqual([0, 1, 2]);
+    expect(outcomes).toEqual(['retrying', 'retrying', 'parked']);
+    for (let i = 1; i < tries.length; i++) {
+      expect(tries[i]!.at - tries[i - 1]!.at, '🚨 a retry should wait out the retry queue TTL').toBeGreaterThanOrEqual(RETRY_DELAY_MS - 10);
+    }
+
+    expect(copy!.properties.headers).toMatchObject({
+      [PARK_HEADERS.reason]: 'failed 3 times, last error: stock database unavailable',
+      [PARK_HEADERS.queue]: QUEUES.inventory,
+      [PARK_HEADERS.attempts]: 3,
+      // After a retry the message came back through the default exchange, addressed to its queue.
+      [PARK_HEADERS.exchange]: '',
+      [PARK_HEADERS.routingKey]: QUEUES.inventory,
+      'x-first-death-exchange': EXCHANGES.order,
+      'x-schema-version': 1,
+    });
+    expect(Date.parse(copy!.properties.headers?.[PARK_HEADERS.parkedAt])).not.toBeNaN();
+    expect(copy!.properties.deliveryMode).toBe(2);
+    expect(codec.decode(copy!), '🚨 the parked copy should keep the body and properties').toEqual(event);
+    expect(parkedCopiesOf(event)).toHaveLength(1);
+    expect((await channel.checkQueue(QUEUES.inventory)).messageCount).toBe(0);
+    expect((await channel.checkQueue(retryQueueName(QUEUES.inventory))).messageCount).toBe(0);
+  });
+
+  it('does not let a poison message block the message behind it', async () => {
+    const poison = paymentFailed('order-poison');
+    const healthy = paymentFailed('order-healthy');
+    await publish(poison);
+    await publish(healthy); // waiting right behind the poison message
+    const handled: string[] = [];
+    const { stop } = await consumeWithRetries(inventory, async (message) => {
+      handled.push(message.properties.messageId);
+      if (message.properties.messageId === poison.messageId) throw new Error('cannot parse the order');
+    });
+
+    await eventually(() => parkedCopiesOf(poison).length === 1, { what: 'the poison message parked' });
+    await stop();
+    const ids = handled.map((id) => (id === poison.messageId ? 'poison' : 'healthy'));
+    expect(ids, '🚨 the healthy message should be handled between the first and second try of the poison one').toEqual(['poison', 'healthy', 'poison', 'poison']);
+    expect(parkedCopiesOf(healthy)).toHaveLength(0);
+  });
+
+  it("parks at once under the 'park' policy", async () => {
+    const event = orderCreated('order-notify');
+    let tries = 0;
+    const { outcomes, stop } = await consumeWithRetries(email, async () => {
+      tries++;
+      throw new Error('mail server refused');
+    });
+    await publish(event);
+
+    const copy = await eventually(() => parkedCopiesOf(event).find((m) => m.properties.headers?.[PARK_HEADERS.queue] === email.name), { what: 'the email parked' });
+    await stop();
+    expect(tries).toBe(1);
+    expect(outcomes).toEqual(['parked']);
+    expect(copy.properties.headers).toMatchObject({
+      [PARK_HEADERS.reason]: 'handler failed: mail server refused',
+      [PARK_HEADERS.attempts]: 1,
+      // The exchange it was published to, even though it reached the queue through notification.exchange.
+      [PARK_HEADERS.exchange]: EXCHANGES.order,
+      [PARK_HEADERS.routingKey]: 'order.created',
+    });
+  });
+
+  it('dead-letters a notification nobody sent in time into dead-letter.queue', async () => {
+    const event = orderCreated('order-too-late');
+    await publish(event); // no notification consumer: both copies expire after 300 ms
+
+    const copies = await eventually(() => parkedCopiesOf(event).length === 2 && parkedCopiesOf(event), { what: 'both notification copies expired' });
+    const deaths = copies.map((m) => m.properties.headers?.['x-death']?.[0]).map((d) => `${d?.queue}: ${d?.reason}`);
+    expect(deaths.sort()).toEqual([`${QUEUES.notificationEmail}: expired`, `${QUEUES.notificationSms}: expired`]);
+    await channel.purgeQueue(QUEUES.inventory); // the order.created copy nobody consumed here
+  });
+
+  it('keeps the message when parking fails: nacked back to its queue, and the error rethrown', async () => {
+    const event = orderCreated('order-unparkable');
+    await channel.unbindQueue(QUEUES.deadLetter, EXCHANGES.deadLetter, ''); // parking is now unroutable
+    const worker = await connection.createConfirmChannel();
+    const failures: unknown[] = [];
+    const redelivered: boolean[] = [];
+    const { consumerTag } = await worker.consume(QUEUES.notificationEmail, (message) => {
+      if (!message) return;
+      redelivered.push(message.fields.redelivered);
+      if (redelivered.length === 1) deadLetters.park(worker, message, 'testing', email).catch((error: unknown) => failures.push(error));
+    });
+    try {
+      await publish(event);
+      await eventually(() => redelivered.length === 2, { what: 'the message back after the failed park' });
+      expect(redelivered).toEqual([false, true]);
+      expect(failures).toEqual([expect.any(PublishRejectedError)]);
+      expect(parkedCopiesOf(event)).toHaveLength(0);
+    } finally {
+      await worker.cancel(consumerTag);
+      await worker.close();
+      await channel.bindQueue(QUEUES.deadLetter, EXCHANGES.deadLetter, '');
+      await channel.purgeQueue(QUEUES.notificationEmail);
+      await channel.purgeQueue(QUEUES.notificationSms);
+      await channel.purgeQueue(QUEUES.inventory);
+    }
+  });
+});
