@@ -1,0 +1,107 @@
+// The HTTP edge: a retried POST is one order, a reused id with other contents is a conflict, and a
+// bad request is answered 400/415 naming the offending field, with nothing stored or published.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EXCHANGES } from '../../shared/topology/topology.ts';
+import { AuditStore } from '../../solutions/services/audit/audit-store.ts';
+import type { RunningSystem } from '../../solutions/system.ts';
+import { TestBrokerClient, type MessageCollector } from './support/broker-client.ts';
+import { getOrder, postOrder, waitForStatus } from './support/order-api.ts';
+import { countOf, waitForAudit } from './support/service-state.ts';
+import { useSystemUnderTest } from './support/system-under-test.ts';
+
+interface ErrorBody {
+  error: string;
+  field?: string;
+}
+
+describe('HTTP API', () => {
+  const sut = useSystemUnderTest('http-api');
+  let system: RunningSystem;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    system = await sut.start();
+    baseUrl = `${system.baseUrl}`;
+  });
+
+  describe('placing the same order twice', () => {
+    const body = { orderId: 'twice', user: 'gayal', items: ['item1', 'item2'] };
+
+    it('is one order: 201, then 200 with the same order, and one order.created', async () => {
+      const first = await postOrder(baseUrl, body);
+      expect(first.status).toBe(201);
+      const second = await postOrder(baseUrl, body);
+      expect(second.status, '🚨 a client retry of the same order is answered 200, not a second order').toBe(200);
+      expect(second.body.orderId).toBe('twice');
+      expect(second.body.createdAt).toBe(first.body.createdAt);
+
+      await waitForStatus(baseUrl, 'twice', 'completed');
+      const trail = await waitForAudit(new AuditStore(system.runtime('audit').db), 'twice', ['order.created', 'order.completed']);
+      expect(countOf(trail, 'order.created')).toBe(1);
+      expect(countOf(trail, 'order.completed')).toBe(1);
+    });
+
+    it('with different items under the same id is a conflict (409)', async () => {
+      const conflicting = await postOrder<ErrorBody>(baseUrl, { ...body, items: ['item3'] });
+      expect(conflicting.status).toBe(409);
+      expect(conflicting.body.error).toMatch(/already exists/);
+      const order = await getOrder(baseUrl, 'twice');
+      expect(order?.items).toEqual([{ sku: 'item1', quantity: 1 }, { sku: 'item2', quantity: 1 }]);
+    });
+  });
+
+  describe('bad requests', () => {
+    let client: TestBrokerClient;
+    let orderCreated: MessageCollector;
+
+    beforeAll(async () => {
+      client = await TestBrokerClient.connect(sut.vhost.url);
+      orderCreated = await client.probe(EXCHANGES.order, 'order.created');
+      return () => client.close();
+    });
+
+    const ordersStored = () => system.runtime('order').db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM orders').get()?.n;
+
+    const badBodies: { name: string; body: { orderId: string } & Record<string, unknown>; field: string }[] = [
+      { name: 'missing user', body: { orderId: 'bad-user', items: ['item1'] }, field: 'user' },
+      { name: 'empty items', body: { orderId: 'bad-items', user: 'gayal', items: [] }, field: 'items' },
+      { name: 'quantity 0', body: { orderId: 'bad-quantity', user: 'gayal', items: [{ sku: 'item1', quantity: 0 }] }, field: 'items.0.quantity' },
+      { name: 'an unknown extra field', body: { orderId: 'bad-extra', user: 'gayal', items: ['item1'], coupon: 'FREE' }, field: 'coupon' },
+    ];
+
+    it.each(badBodies)('$name: 400 naming field $field, nothing stored', async ({ body, field }) => {
+      const answer = await postOrder<ErrorBody>(baseUrl, body);
+      expect(answer.status).toBe(400);
+      expect(answer.body.field, `🚨 the 400 should name the offending field (${answer.body.error})`).toBe(field);
+      expect(await getOrder(baseUrl, body.orderId)).toBeUndefined();
+    });
+
+    it('a body that is not JSON: 400', async () => {
+      const answer = await postOrder<ErrorBody>(baseUrl, '{"orderId": "bad-json", "user": ', 'application/json');
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ field: '(body)', error: expect.stringMatching(/not valid JSON/) });
+      expect(await getOrder(baseUrl, 'bad-json')).toBeUndefined();
+    });
+
+    it('a body that is not sent as JSON: 415', async () => {
+      const answer = await postOrder<ErrorBody>(baseUrl, 'orderId=bad-type&user=gayal&items=item1', 'application/x-www-form-urlencoded');
+      expect(answer.status).toBe(415);
+      const plain = await postOrder<ErrorBody>(baseUrl, JSON.stringify({ orderId: 'bad-type', user: 'gayal', items: ['item1'] }), 'text/plain');
+      expect(plain.status).toBe(415);
+      expect(await getOrder(baseUrl, 'bad-type')).toBeUndefined();
+    });
+
+    it('none of them was stored or published', async () => {
+      const storedBefore = ordersStored();
+      // A good order after the bad ones: order.created events leave in order over one channel, so
+      // once this one reached our queue, any published by a bad request would have arrived before it.
+      const sentinel = await postOrder(baseUrl, { orderId: 'after-the-bad-ones', user: 'gayal', items: ['item1'] });
+      expect(sentinel.status).toBe(201);
+      await orderCreated.waitFor((message) => message.properties.correlationId === 'after-the-bad-ones', 'order.created of the good order');
+
+      const published = orderCreated.messages.map((message) => message.properties.correlationId as string);
+      expect(published, '🚨 a rejected request must not publish order.created').toEqual(['after-the-bad-ones']);
+      expect(ordersStored()).toBe((storedBefore ?? 0) + 1);
+    });
+  });
+});

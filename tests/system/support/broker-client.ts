@@ -1,0 +1,83 @@
+// A plain AMQP client for tests, on a connection of its own to the test vhost: it publishes raw
+// messages (good or bad) as any other publisher could, and watches queues of its own.
+import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
+import type { DomainEvent } from '../../../shared/messages/events.ts';
+import { codec } from '../../../solutions/layers/01-codec.ts';
+import { eventually } from '../../support/eventually.ts';
+
+/** The messages one consumer received, in delivery order. */
+export class MessageCollector {
+  readonly messages: ConsumeMessage[] = [];
+
+  constructor(readonly queue: string) {}
+
+  withMessageId(messageId: string): ConsumeMessage[] {
+    return this.messages.filter((message) => message.properties.messageId === messageId);
+  }
+
+  /** Waits until a message matching `accept` has arrived, and returns it. */
+  waitFor(accept: (message: ConsumeMessage) => boolean, what: string, timeoutMs = 10_000): Promise<ConsumeMessage> {
+    return eventually(() => this.messages.find(accept), { timeoutMs, what: `${what} in ${this.queue}` });
+  }
+}
+
+/** A header of a message, as a string (AMQP headers are typed loosely). */
+export function headerOf(message: ConsumeMessage, name: string): string | undefined {
+  const value: unknown = message.properties.headers?.[name];
+  if (value === undefined) return undefined;
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
+/** How often the broker dead-lettered this message out of `queue` because it was rejected (x-death). */
+export function rejectionsFrom(message: ConsumeMessage, queue: string): number {
+  const deaths = message.properties.headers?.['x-death'] ?? [];
+  return deaths.filter((death) => death.queue === queue && death.reason === 'rejected').reduce((sum, death) => sum + death.count, 0);
+}
+
+export class TestBrokerClient {
+  private constructor(private readonly connection: ChannelModel, private readonly channel: ConfirmChannel) {}
+
+  static async connect(url: string): Promise<TestBrokerClient> {
+    const connection = await amqp.connect(url, { clientProperties: { connection_name: `test-client-${process.pid}` } });
+    // Without listeners a broker-side close (vhost deleted, connection closed) would crash the worker.
+    connection.on('error', () => {});
+    const channel = await connection.createConfirmChannel();
+    channel.on('error', () => {});
+    return new TestBrokerClient(connection, channel);
+  }
+
+  /** Publishes any body and waits for the broker's confirm. */
+  async publish(exchange: string, routingKey: string, content: Buffer | string, options: Options.Publish = {}): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.channel.publish(exchange, routingKey, Buffer.from(content), { persistent: true, ...options }, (error: unknown) =>
+        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+      );
+    });
+  }
+
+  /** Publishes a well-formed event, encoded as the services encode theirs. */
+  async publishEvent(exchange: string, routingKey: string, event: DomainEvent): Promise<void> {
+    const { content, options } = codec.encode(event);
+    await this.publish(exchange, routingKey, content, options);
+  }
+
+  /** Consumes an existing queue: every message it holds or receives from now on lands in the collector. */
+  async collect(queue: string): Promise<MessageCollector> {
+    const collector = new MessageCollector(queue);
+    await this.channel.consume(queue, (message) => {
+      if (message) collector.messages.push(message);
+    }, { noAck: true });
+    return collector;
+  }
+
+  /** A private queue of our own bound to `exchange` with `pattern`: sees a copy of what is routed there. */
+  async probe(exchange: string, pattern: string): Promise<MessageCollector> {
+    const { queue } = await this.channel.assertQueue('', { exclusive: true, autoDelete: true });
+    await this.channel.bindQueue(queue, exchange, pattern);
+    return this.collect(queue);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close().catch(() => {});
+  }
+}
