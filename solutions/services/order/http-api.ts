@@ -19,7 +19,9 @@ function orderView(store: OrderStore, order: Order) {
 /** 400 with the first offending field named, e.g. `items.0.quantity: Too small: expected number to be >0`. */
 function badRequest(response: Response, error: z.ZodError) {
   const [first] = error.issues;
-  const field = first && first.path.length > 0 ? first.path.join('.') : '(body)';
+  // An unknown key is reported on the object holding it: name the key itself.
+  const path = first?.code === 'unrecognized_keys' ? [...first.path, ...first.keys.slice(0, 1)] : (first?.path ?? []);
+  const field = path.length > 0 ? path.join('.') : '(body)';
   response.status(400).json({
     error: `invalid field ${field}: ${first?.message ?? 'invalid'}`,
     field,
