@@ -15,6 +15,8 @@ export interface BrokerEndpoint {
   source: 'environment' | 'localhost' | 'container';
   /** Stops what findBroker started (the container); a no-op for brokers it only found. */
   stop(): Promise<void>;
+  /** Restarts the broker keeping its data, where findBroker started it (the container). */
+  restart?(): Promise<void>;
 }
 
 export class BrokerNotFoundError extends Error {
@@ -107,6 +109,13 @@ async function startContainer(username: string, password: string, log?: Logger):
     source: 'container',
     stop: async () => {
       await container.stop();
+    },
+    // Inside the container, so its mapped ports stay the same.
+    restart: async () => {
+      for (const command of ['stop_app', 'start_app']) {
+        const result = await container.exec(['rabbitmqctl', '-q', command]);
+        if (result.exitCode !== 0) throw new Error(`rabbitmqctl ${command} in the container failed: ${result.output}`);
+      }
     },
   };
 }

@@ -1,0 +1,137 @@
+// Restarting a broker for real, for the durability checks. Restarting the broker everyone uses
+// would disturb every other test and learner on it, so we prefer, in order:
+//   1. a throwaway RabbitMQ node of our own on spare ports (where rabbitmq-server is installed here);
+//   2. the broker's own container (testcontainers), restarted inside with rabbitmqctl;
+//   3. the local broker itself (rabbitmqctl stop_app / start_app), announced on screen first.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { BrokerEndpoint } from '../shared/broker/find-broker.ts';
+
+const run = promisify(execFile);
+
+export class BrokerControlUnavailableError extends Error {
+  constructor(detail: string) {
+    super(`this check restarts a broker, and none can be restarted here: ${detail}`);
+    this.name = 'BrokerControlUnavailableError';
+  }
+}
+
+export interface RestartableBroker {
+  /** AMQP URL (default vhost) of a broker the check may restart. */
+  url: string;
+  /** Said on screen before the restart. */
+  description: string;
+  restart(): Promise<void>;
+  /** Stops and removes what acquire started. */
+  release(): Promise<void>;
+}
+
+export interface BrokerControl {
+  acquireRestartable(): Promise<RestartableBroker>;
+}
+
+async function commandExists(command: string): Promise<boolean> {
+  try {
+    await run('sh', ['-c', `command -v ${command}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function rabbitmqctl(node: string | undefined, ...args: string[]): Promise<void> {
+  await run('rabbitmqctl', [...(node ? ['-n', node] : []), '-q', ...args], { timeout: 60_000 });
+}
+
+/** A RabbitMQ node of our own: its own name, ports, data and log folders; no plugins, so it starts fast. */
+async function startThrowawayNode(): Promise<RestartableBroker> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grader-rabbit-'));
+  const [amqpPort, distPort] = [await freePort(), await freePort()];
+  const node = `grader-${process.pid}-${amqpPort}@localhost`;
+  fs.mkdirSync(path.join(dir, 'mnesia'));
+  fs.mkdirSync(path.join(dir, 'log'));
+  fs.writeFileSync(path.join(dir, 'enabled_plugins'), '[].\n');
+  fs.writeFileSync(path.join(dir, 'rabbitmq.conf'), `listeners.tcp.local = 127.0.0.1:${amqpPort}\n`);
+  fs.chmodSync(dir, 0o755);
+  // As root, Debian's rabbitmq-server runs the node as the rabbitmq user: the folder must be theirs.
+  if (process.getuid?.() === 0) await run('chown', ['-R', 'rabbitmq:rabbitmq', dir]).catch(() => {});
+  const env = {
+    ...process.env,
+    RABBITMQ_NODENAME: node,
+    RABBITMQ_NODE_PORT: String(amqpPort),
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: path.join(dir, 'log'),
+    RABBITMQ_CONFIG_FILE: path.join(dir, 'rabbitmq.conf'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
+    RABBITMQ_PID_FILE: path.join(dir, 'pid'),
+  };
+  const release = async () => {
+    await rabbitmqctl(node, 'stop').catch(() => {});
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await run('rabbitmq-server', ['-detached'], { env, timeout: 30_000 });
+    await rabbitmqctl(node, 'await_startup', '--timeout', '60');
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  return {
+    url: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
+    description: `a throwaway RabbitMQ node (${node}) started for this check`,
+    restart: async () => {
+      await rabbitmqctl(node, 'stop_app');
+      await rabbitmqctl(node, 'start_app');
+    },
+    release,
+  };
+}
+
+export function brokerControlFor(broker: BrokerEndpoint): BrokerControl {
+  return {
+    async acquireRestartable() {
+      if ((await commandExists('rabbitmq-server')) && (await commandExists('rabbitmqctl'))) {
+        try {
+          return await startThrowawayNode();
+        } catch {
+          // fall through to the broker we were given
+        }
+      }
+      if (broker.restart) {
+        const restart = broker.restart;
+        return { url: broker.url, description: 'the RabbitMQ container', restart, release: async () => {} };
+      }
+      const { hostname } = new URL(broker.url);
+      if (['127.0.0.1', 'localhost', '::1'].includes(hostname) && (await commandExists('rabbitmqctl'))) {
+        return {
+          url: broker.url,
+          description: 'your local RabbitMQ broker (rabbitmqctl stop_app, then start_app; durable queues and persistent messages are kept)',
+          restart: async () => {
+            await rabbitmqctl(undefined, 'stop_app');
+            await rabbitmqctl(undefined, 'start_app');
+          },
+          release: async () => {},
+        };
+      }
+      throw new BrokerControlUnavailableError(
+        `the broker at ${hostname} is not on this machine. Run a local broker (docker compose up -d) to grade this check`,
+      );
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// What a check is, and what it gets to work with. A check plugs the graded layer into the
+// reference system (or drives it directly), observes the broker and the messages, and throws
+// CheckFailure with what it expected and what it saw. It never inspects source text.
+import type { ChannelModel } from 'amqplib';
+import type { ManagementApi } from '../shared/broker/management-api.ts';
+import type { Layers, ManagementTarget } from '../shared/layers/index.ts';
+import type { ServiceName } from '../shared/messages/events.ts';
+import type { Topology, TopologySettings } from '../shared/topology/types.ts';
+import type { ServiceConfig } from '../solutions/runtime/service-config.ts';
+import type { RunningSystem } from '../solutions/system.ts';
+import type { BrokerControl } from './broker-control.ts';
+
+export type LayerName = keyof Layers;
+
+/** A check's verdict on what it observed: "expected X, saw Y". */
+export class CheckFailure extends Error {
+  constructor(readonly expected: string, readonly seen: string) {
+    super(`expected ${expected}; saw ${seen}`);
+    this.name = 'CheckFailure';
+  }
+}
+
+/** Throws CheckFailure unless `condition` holds. `seen` is computed only on failure. */
+export function expectThat(condition: unknown, expected: string, seen: string | (() => string)): asserts condition {
+  if (!condition) throw new CheckFailure(expected, typeof seen === 'function' ? seen() : seen);
+}
+
+export interface CheckContext<K extends LayerName = LayerName> {
+  /** The layer being graded (the learner's, the reference, or a known-wrong variant in self-tests). */
+  layer: Layers[K];
+  /** The reference layers with the graded one plugged in: compose the system with these. */
+  layers: Layers;
+  /** The reference layers alone, for the parts of a check that are not under test. */
+  reference: Layers;
+  /** A vhost of this check's own, deleted when it ends. */
+  vhost: { name: string; url: string; api: ManagementApi; management: ManagementTarget };
+  /** Short retry delays and TTLs, so checks are fast. */
+  settings: TopologySettings;
+  topology: Topology;
+  /** A connection to the check's vhost, closed when the check ends. */
+  connect(): Promise<ChannelModel>;
+  /** Starts services of the reference system with `layers`, on this vhost and a temp data dir; stopped when the check ends. */
+  startSystem(options?: { services?: ServiceName[]; config?: Partial<ServiceConfig> }): Promise<RunningSystem>;
+  /** Runs when the check ends, pass or fail (last registered, first run). */
+  onCleanup(cleanup: () => Promise<void> | void): void;
+  /** Says something on screen before it happens (a broker restart). */
+  announce(message: string): void;
+  /** Restarting a broker, for the durability checks. */
+  brokerControl: BrokerControl;
+  /** Aborted when the check times out: long waits should give up. */
+  signal: AbortSignal;
+}
+
+export interface Check<K extends LayerName = LayerName> {
+  /** Stable id, `NN.short-name`: progress, JSON results and the self-tests refer to it. */
+  id: string;
+  /** One line a learner understands: what behaviour is checked. */
+  name: string;
+  /** 💰 What to look at when it fails. */
+  hint: string;
+  /** Default 5000 ms. */
+  timeoutMs?: number;
+  run(context: CheckContext<K>): Promise<void>;
+}
+
+export function defineChecks<K extends LayerName>(_layer: K, checks: Check<K>[]): Check<K>[] {
+  return checks;
+}

@@ -1,0 +1,43 @@
+// Small helpers checks share: sample events, sending through a real queue, waiting with a deadline.
+import type { ConfirmChannel, GetMessage, Options } from 'amqplib';
+import { MalformedMessageError } from '../../shared/layers/codec.ts';
+import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
+import { CheckFailure } from '../check.ts';
+
+export function sampleOrderCreated(orderId = `order-${Math.random().toString(36).slice(2, 8)}`): DomainEvent {
+  return newEvent('order.created', { orderId, source: 'order', payload: { user: 'gayal', items: [{ sku: 'item1', quantity: 2 }] } });
+}
+
+/** Sends content to a fresh queue and gets it back the way a consumer would receive it. */
+export async function throughQueue(channel: ConfirmChannel, content: Buffer, options: Options.Publish): Promise<GetMessage> {
+  const { queue } = await channel.assertQueue('', { exclusive: true });
+  channel.sendToQueue(queue, content, options);
+  await channel.waitForConfirms();
+  const message = await channel.get(queue, { noAck: true });
+  if (!message) throw new CheckFailure(`the message to arrive in the queue`, 'an empty queue');
+  return message;
+}
+
+/** Calls decode and returns the MalformedMessageError it throws, or fails the check. */
+export function malformedReason(decode: () => unknown, what: string): string {
+  let result: unknown;
+  try {
+    result = decode();
+  } catch (error) {
+    if (error instanceof MalformedMessageError) return error.reason;
+    if (error instanceof Error && error.name === 'ExerciseNotWrittenError') throw error;
+    throw new CheckFailure(`decode to throw MalformedMessageError for ${what}`, `it threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  }
+  throw new CheckFailure(`decode to throw MalformedMessageError for ${what}`, `it returned ${JSON.stringify(result)?.slice(0, 120)}`);
+}
+
+/** Polls until probe returns a value, or fails the check with `expected` after timeoutMs. */
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, expected: string, seen: () => string, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new CheckFailure(expected, seen());
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,0 +1,115 @@
+// `npm run grade [-- N | all] [--target solutions] [--json [file]] [--watch]`
+// Grades milestones against a live broker and says, check by check, what passes and what to fix.
+import fs from 'node:fs';
+import path from 'node:path';
+import { BrokerNotFoundError } from '../../shared/broker/find-broker.ts';
+import { describeError } from '../../shared/log.ts';
+import { MILESTONES, milestone as milestoneNumber, type Milestone } from '../manifest.ts';
+import { loadProgress, recordResult } from '../progress.ts';
+import { bold, checkLine, dim, milestoneSummary, red, yellow } from '../report/console.ts';
+import { toResultsJson } from '../report/json.ts';
+import { EnvironmentError, gradeMilestone, prepareEnvironment, type MilestoneResult, type Target } from '../runner.ts';
+import { watchAndRegrade } from './watch.ts';
+
+interface GradeArgs {
+  which: number | 'all' | 'next';
+  target: Target;
+  json?: string;
+  watch: boolean;
+}
+
+export function parseGradeArgs(argv: string[]): GradeArgs {
+  const args: GradeArgs = { which: 'next', target: 'mine', watch: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--target') {
+      const value = argv[++i];
+      if (value !== 'solutions' && value !== 'mine') throw new Error('--target takes "solutions" or "mine"');
+      args.target = value;
+    } else if (arg === '--json') {
+      const next = argv[i + 1];
+      args.json = next && !next.startsWith('--') && !/^\d+$|^all$/.test(next) ? (argv[++i] as string) : '.grade-results/results.json';
+    } else if (arg === '--watch') args.watch = true;
+    else if (arg === 'all') args.which = 'all';
+    else if (/^\d+$/.test(arg)) args.which = milestoneNumber(Number(arg)).number;
+    else throw new Error(`unknown argument ${arg}. Usage: npm run grade [-- <1-9> | all] [--target solutions] [--json [file]] [--watch]`);
+  }
+  return args;
+}
+
+function chooseMilestones(which: GradeArgs['which'], target: Target): Milestone[] {
+  if (which === 'all') return MILESTONES;
+  if (typeof which === 'number') return [milestoneNumber(which)];
+  if (target === 'solutions') return MILESTONES;
+  const progress = loadProgress();
+  const next = MILESTONES.find((m) => !progress.passed[m.number]);
+  return [next ?? (MILESTONES.at(-1) as Milestone)];
+}
+
+async function grade(args: GradeArgs): Promise<number> {
+  const environment = await prepareEnvironment();
+  const results: MilestoneResult[] = [];
+  try {
+    console.log(dim(`broker: ${new URL(environment.broker.url).host} (${environment.broker.source}); each check runs in a vhost of its own`));
+    for (const milestone of chooseMilestones(args.which, args.target)) {
+      const file = args.target === 'mine' ? milestone.exercise.file : milestone.reference.file;
+      console.log(`\n${bold(`Milestone ${milestone.number}: ${milestone.title}`)} ${dim(file)}`);
+      const result = await gradeMilestone(environment, milestone, args.target, {
+        onCheck: (check) => console.log(checkLine(check)),
+        announce: (message) => console.log(yellow(`  ⚠ ${message}`)),
+      });
+      console.log(milestoneSummary(result));
+      if (args.target === 'mine') recordResult(result);
+      results.push(result);
+    }
+  } finally {
+    await environment.broker.stop();
+  }
+  if (args.json) {
+    fs.mkdirSync(path.dirname(args.json), { recursive: true });
+    fs.writeFileSync(args.json, `${JSON.stringify(toResultsJson(results), null, 2)}\n`);
+    console.log(dim(`\nresults written to ${args.json}`));
+  }
+  const allPass = results.every((r) => r.status === 'pass');
+  console.log(nextStep(results, args));
+  return allPass ? 0 : 1;
+}
+
+function nextStep(results: MilestoneResult[], args: GradeArgs): string {
+  const failing = results.find((r) => r.status !== 'pass');
+  if (failing) {
+    const n = failing.milestone.number;
+    return args.target === 'solutions'
+      ? red(`\nThe reference failed milestone ${n}: that is a bug in the workshop, please report it.`)
+      : `\nNext: fix the first failure in ${failing.milestone.exercise.file}, then run ${bold(`npm run grade -- ${n}`)} again (add --watch to re-grade on save).`;
+  }
+  if (args.target === 'solutions') return '\nEvery check passes against the reference system.';
+  const progress = loadProgress();
+  const next = MILESTONES.find((m) => !progress.passed[m.number]);
+  return next
+    ? `\nNext: milestone ${next.number}, ${next.title}. Read ${bold(`npm run milestone -- ${next.number}`)}.`
+    : `\nAll nine milestones pass. Run the whole system on your own layers: ${bold('npm start -- --layers mine')}`;
+}
+
+async function main(): Promise<void> {
+  let args: GradeArgs;
+  try {
+    args = parseGradeArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(describeError(error));
+    process.exit(2);
+  }
+  if (args.watch) return watchAndRegrade(args, process.argv.slice(2).filter((a) => a !== '--watch'));
+  try {
+    process.exitCode = await grade(args);
+  } catch (error) {
+    if (error instanceof BrokerNotFoundError || error instanceof EnvironmentError) {
+      console.error(`${red('error')}: cannot grade yet.\n${error.message}`);
+      process.exitCode = 3;
+      return;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,0 +1,35 @@
+// The learner's progress, saved locally in .progress/progress.json (git-ignored).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { MilestoneResult } from './runner.ts';
+
+export interface Progress {
+  /** Milestone number → when it last passed (ISO time). */
+  passed: Record<number, string>;
+  /** Milestone number → check ids that passed on the last run. */
+  lastRun: Record<number, { at: string; passedChecks: string[]; totalChecks: number }>;
+}
+
+export function progressFile(): string {
+  return path.join(process.env.WORKSHOP_PROGRESS_DIR ?? '.progress', 'progress.json');
+}
+
+export function loadProgress(): Progress {
+  try {
+    return JSON.parse(fs.readFileSync(progressFile(), 'utf8')) as Progress;
+  } catch {
+    return { passed: {}, lastRun: {} };
+  }
+}
+
+export function recordResult(result: MilestoneResult): void {
+  if (result.status === 'error') return; // we could not judge: keep what we knew
+  const progress = loadProgress();
+  const n = result.milestone.number;
+  const at = new Date().toISOString();
+  progress.lastRun[n] = { at, passedChecks: result.checks.filter((c) => c.status === 'pass').map((c) => c.id), totalChecks: result.checks.length };
+  if (result.status === 'pass') progress.passed[n] = at;
+  else delete progress.passed[n];
+  fs.mkdirSync(path.dirname(progressFile()), { recursive: true });
+  fs.writeFileSync(progressFile(), `${JSON.stringify(progress, null, 2)}\n`);
+}

@@ -1,0 +1,151 @@
+// Runs a milestone's checks against a layer and says, per check, pass, fail or error.
+// fail: the layer did something other than expected (or did not finish in time).
+// error: we could not judge (no broker, a broker we cannot restart): never the learner's fault.
+import { pathToFileURL } from 'node:url';
+import { findBroker } from '../shared/broker/find-broker.ts';
+import { ManagementApi, ManagementApiError } from '../shared/broker/management-api.ts';
+import { ExerciseNotWrittenError } from '../shared/exercise.ts';
+import type { Layers } from '../shared/layers/index.ts';
+import { describeError } from '../shared/log.ts';
+import { BrokerControlUnavailableError, brokerControlFor } from './broker-control.ts';
+import { type Check, CheckFailure } from './check.ts';
+import { createCheckContext, type GradingEnvironment } from './context.ts';
+import type { Milestone } from './manifest.ts';
+
+export type Status = 'pass' | 'fail' | 'error';
+
+export interface CheckResult {
+  id: string;
+  name: string;
+  hint: string;
+  status: Status;
+  durationMs: number;
+  /** For a fail: what was expected and what was seen. */
+  expected?: string;
+  seen?: string;
+  /** One paragraph for people: the failure or error in words. */
+  message?: string;
+  /** The services' last log lines, when the check ran services and failed. */
+  serviceLog?: string[];
+}
+
+export interface MilestoneResult {
+  milestone: Milestone;
+  status: Status;
+  checks: CheckResult[];
+  durationMs: number;
+  /** Set when the milestone could not be graded at all (its file does not load). */
+  error?: string;
+}
+
+export type Target = 'mine' | 'solutions';
+
+export const DEFAULT_CHECK_TIMEOUT_MS = 5000;
+
+/** The broker could not be reached or used: grading cannot start. The message says how to fix it. */
+export class EnvironmentError extends Error {}
+
+/** Finds the broker and makes sure its management API answers (every check needs a vhost of its own). */
+export async function prepareEnvironment(): Promise<GradingEnvironment> {
+  const broker = await findBroker();
+  const api = new ManagementApi(broker.management);
+  try {
+    await api.overview();
+  } catch (error) {
+    await broker.stop();
+    throw new EnvironmentError(
+      `RabbitMQ answers at ${new URL(broker.url).host}, but its management API at ${broker.management.baseUrl} does not (${describeError(error)}).\n` +
+        'The grader needs it. Enable it with: rabbitmq-plugins enable rabbitmq_management rabbitmq_prometheus',
+    );
+  }
+  return { broker, api, brokerControl: brokerControlFor(broker) };
+}
+
+/** Imports the learner's exercise file or the reference module and returns the layer it exports. */
+export async function loadLayer(milestone: Milestone, target: Target): Promise<unknown> {
+  const { file, exportName } = target === 'mine' ? milestone.exercise : milestone.reference;
+  const module = (await import(pathToFileURL(`${process.cwd()}/${file}`).href)) as Record<string, unknown>;
+  if (!(exportName in module)) throw new Error(`${file} does not export \`${exportName}\` (did you rename it?)`);
+  return module[exportName];
+}
+
+function judge(error: unknown): Pick<CheckResult, 'status' | 'expected' | 'seen' | 'message'> {
+  if (error instanceof CheckFailure) return { status: 'fail', expected: error.expected, seen: error.seen, message: error.message };
+  if (error instanceof ExerciseNotWrittenError) return { status: 'fail', message: `🚨 ${error.message}` };
+  if (error instanceof BrokerControlUnavailableError || error instanceof ManagementApiError) return { status: 'error', message: error.message };
+  const name = error instanceof Error ? error.name : 'a value';
+  return { status: 'fail', message: `your code threw ${name}: ${describeError(error)}` };
+}
+
+async function runCheck(environment: GradingEnvironment, milestone: Milestone, layer: unknown, check: Check, announce: (message: string) => void): Promise<CheckResult> {
+  const started = Date.now();
+  const timeoutMs = check.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  const base = { id: check.id, name: check.name, hint: check.hint };
+  let handle;
+  try {
+    handle = await createCheckContext(environment, milestone.layer, layer as Layers[typeof milestone.layer], check.id, announce);
+  } catch (error) {
+    return { ...base, status: 'error', durationMs: Date.now() - started, message: `could not prepare the check: ${describeError(error)}` };
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CheckFailure(`the check to finish within ${timeoutMs / 1000} s`, 'it was still waiting (something never arrived, or a call never returned)')), timeoutMs);
+  });
+  let verdict: Pick<CheckResult, 'status' | 'expected' | 'seen' | 'message'> = { status: 'pass' };
+  try {
+    await Promise.race([check.run(handle.context as never), timedOut]);
+  } catch (error) {
+    verdict = judge(error);
+  } finally {
+    clearTimeout(timer);
+    handle.abort();
+    await handle.cleanup();
+  }
+  const serviceLog = verdict.status !== 'pass' && handle.serviceLog.length > 0 ? handle.serviceLog.slice(-15) : undefined;
+  return { ...base, ...verdict, durationMs: Date.now() - started, ...(serviceLog ? { serviceLog } : {}) };
+}
+
+export interface GradeOptions {
+  /** Called as each check finishes, in order (for live output). */
+  onCheck?(result: CheckResult): void;
+  announce?(message: string): void;
+}
+
+/** Grades one milestone's layer. Never throws for what the layer does; only for a broken environment. */
+export async function gradeLayer(environment: GradingEnvironment, milestone: Milestone, layer: unknown, options: GradeOptions = {}): Promise<MilestoneResult> {
+  const started = Date.now();
+  const checks = await milestone.checks();
+  const announce = options.announce ?? (() => {});
+  const run = (check: Check) => runCheck(environment, milestone, layer, check, announce);
+  let results: CheckResult[];
+  if (milestone.concurrentChecks) {
+    const pending = checks.map(run);
+    results = [];
+    for (const result of pending) {
+      const settled = await result;
+      results.push(settled);
+      options.onCheck?.(settled);
+    }
+  } else {
+    results = [];
+    for (const check of checks) {
+      const result = await run(check);
+      results.push(result);
+      options.onCheck?.(result);
+    }
+  }
+  const status: Status = results.some((r) => r.status === 'error') ? 'error' : results.every((r) => r.status === 'pass') ? 'pass' : 'fail';
+  return { milestone, status, checks: results, durationMs: Date.now() - started };
+}
+
+/** Loads the target's layer and grades it; a file that does not load is an error for the whole milestone. */
+export async function gradeMilestone(environment: GradingEnvironment, milestone: Milestone, target: Target, options: GradeOptions = {}): Promise<MilestoneResult> {
+  let layer: unknown;
+  try {
+    layer = await loadLayer(milestone, target);
+  } catch (error) {
+    const file = target === 'mine' ? milestone.exercise.file : milestone.reference.file;
+    return { milestone, status: 'error', checks: [], durationMs: 0, error: `${file} does not load: ${describeError(error)}` };
+  }
+  return gradeLayer(environment, milestone, layer, options);
+}

@@ -1,0 +1,62 @@
+// The grader proves itself, one milestone at a time (a file per milestone, so they run in parallel):
+//   - the reference passes every check;
+//   - the starter, as shipped, fails every check (but those the manifest exempts, with a reason);
+//   - every known-wrong variant fails the checks it claims to break, and every check is claimed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { milestone as milestoneNumber } from '../manifest.ts';
+import type { Mutant } from '../mutants/mutant.ts';
+import { gradeLayer, gradeMilestone, prepareEnvironment } from '../runner.ts';
+import type { GradingEnvironment } from '../context.ts';
+
+function describeFailures(results: { id: string; status: string; message?: string; expected?: string; seen?: string }[]): string {
+  return results.map((r) => `${r.id}: ${r.status}${r.status === 'pass' ? '' : ` (${r.message ?? `expected ${r.expected}; saw ${r.seen}`})`}`).join('\n');
+}
+
+export function proveMilestone(number: number, loadMutants: () => Promise<{ mutants: Mutant[] }>): void {
+  const milestone = milestoneNumber(number);
+  let environment: GradingEnvironment;
+
+  describe(`milestone ${milestone.slug}`, () => {
+    beforeAll(async () => {
+      environment = await prepareEnvironment();
+    });
+    afterAll(async () => {
+      await environment?.broker.stop();
+    });
+
+    it('the reference passes every check', { timeout: 120_000 }, async () => {
+      const result = await gradeMilestone(environment, milestone, 'solutions');
+      expect(result.checks.length, '🚨 a milestone has 4 to 8 checks').toBeGreaterThanOrEqual(4);
+      expect(result.checks.length).toBeLessThanOrEqual(8);
+      expect(result.status, `🚨 the reference must pass:\n${describeFailures(result.checks)}`).toBe('pass');
+    });
+
+    it('the starter, as shipped, fails every check and points at the exercise', { timeout: 120_000 }, async () => {
+      const result = await gradeMilestone(environment, milestone, 'mine');
+      expect(result.error, '🚨 the starter must load').toBeUndefined();
+      const exempt = milestone.starterExemptions ?? {};
+      for (const check of result.checks) {
+        if (check.id in exempt) continue;
+        expect(check.status, `🚨 the starter passed ${check.id}; it must fail (or be exempt in the manifest, with a reason)`).toBe('fail');
+      }
+      const first = result.checks.find((c) => c.status === 'fail');
+      expect(first?.message ?? '', '🚨 the first failure points at the exercise file').toContain(milestone.exercise.file);
+    });
+
+    it('every known-wrong variant fails the checks it claims to break, and every check is claimed', { timeout: 180_000 }, async () => {
+      const { mutants } = await loadMutants();
+      const checks = await milestone.checks();
+      const claimed = new Set(mutants.flatMap((m) => m.breaks));
+      const unclaimed = checks.map((c) => c.id).filter((id) => !claimed.has(id));
+      expect(unclaimed, '🚨 every check needs a known-wrong variant that fails it').toEqual([]);
+      for (const mutant of mutants) {
+        const result = await gradeLayer(environment, milestone, mutant.layer);
+        for (const id of mutant.breaks) {
+          const check = result.checks.find((c) => c.id === id);
+          expect(check, `🚨 mutant "${mutant.name}" names an unknown check ${id}`).toBeDefined();
+          expect(check?.status, `🚨 "${mutant.name}" should fail ${id}, but it passed`).toBe('fail');
+        }
+      }
+    });
+  });
+}
