@@ -1,0 +1,34 @@
+// On a cluster the queue type is a setting, not a rewrite: with queueType 'quorum' the replicated
+// queues are declared as quorum queues (without priority, which quorum queues on 3.10 lack), the
+// rest stay classic, and an order still goes all the way through.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TOPOLOGY_SETTINGS, QUEUES, retryQueueName } from '../../shared/topology/topology.ts';
+import { postOrder, SEED_ORDER, waitForStatus } from './support/order-api.ts';
+import { FAST_SETTINGS, useSystemUnderTest } from './support/system-under-test.ts';
+
+interface QueueInfo {
+  name: string;
+  type: string;
+  arguments: Record<string, unknown>;
+}
+
+describe('the system on quorum queues', () => {
+  const sut = useSystemUnderTest('quorum');
+
+  it('declares replicated queues as quorum queues and still completes an order', async () => {
+    const system = await sut.start({ config: { topology: { ...DEFAULT_TOPOLOGY_SETTINGS, ...FAST_SETTINGS.topology, queueType: 'quorum' } } });
+    const queues = await sut.vhost.api.request<QueueInfo[]>('GET', `/queues/${encodeURIComponent(sut.vhost.vhost)}`);
+    const typeOf = (name: string) => queues.find((q) => q.name === name);
+
+    for (const name of [QUEUES.order, QUEUES.inventory, QUEUES.payment, QUEUES.shipping, QUEUES.audit, retryQueueName(QUEUES.inventory), QUEUES.deadLetter]) {
+      expect(typeOf(name)?.type, `🚨 ${name} should be a quorum queue`).toBe('quorum');
+      expect(typeOf(name)?.arguments).not.toHaveProperty('x-max-priority');
+    }
+    for (const name of [QUEUES.notificationEmail, QUEUES.notificationSms, QUEUES.paymentRpc]) {
+      expect(typeOf(name)?.type, `🚨 ${name} should stay classic`).toBe('classic');
+    }
+
+    expect((await postOrder(`${system.baseUrl}`, SEED_ORDER)).status).toBe(201);
+    await waitForStatus(`${system.baseUrl}`, SEED_ORDER.orderId, 'completed');
+  });
+});
