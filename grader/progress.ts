@@ -33,3 +33,12 @@ export function recordResult(result: MilestoneResult): void {
   fs.mkdirSync(path.dirname(progressFile()), { recursive: true });
   fs.writeFileSync(progressFile(), `${JSON.stringify(progress, null, 2)}\n`);
 }
+
+/** After a reset the starter is back: what we knew about the milestone no longer holds. */
+export function forgetResult(number: number): void {
+  const progress = loadProgress();
+  if (!(number in progress.passed) && !(number in progress.lastRun)) return;
+  delete progress.passed[number];
+  delete progress.lastRun[number];
+  fs.writeFileSync(progressFile(), `${JSON.stringify(progress, null, 2)}\n`);
+}

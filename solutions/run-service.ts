@@ -1,6 +1,7 @@
 // `npm run service -- <name>`: runs one service as its own process. `npm start` runs six of these.
 import { BrokerNotFoundError, findBroker } from '../shared/broker/find-broker.ts';
 import { readEnv } from '../shared/config.ts';
+import type { Layers } from '../shared/layers/index.ts';
 import { SERVICE_NAMES, ServiceName } from '../shared/messages/events.ts';
 import { createLogger, describeError } from '../shared/log.ts';
 import { referenceLayers } from './layers/index.ts';
@@ -16,12 +17,27 @@ if (!parsedName.success) {
 const name = parsedName.data;
 const log = createLogger(name);
 
+// WORKSHOP_LAYERS=mine (npm start -- --layers mine): the learner's nine layers from milestones/.
+const layerSource = process.env.WORKSHOP_LAYERS ?? 'solutions';
+if (layerSource !== 'solutions' && layerSource !== 'mine') {
+  console.error(`WORKSHOP_LAYERS is "${layerSource}": it takes "mine" (your layers, from milestones/) or "solutions" (the reference)`);
+  process.exit(2);
+}
+
+async function chooseLayers(): Promise<Layers> {
+  if (layerSource === 'solutions') return referenceLayers;
+  const { loadLearnerLayers } = await import('../grader/learner-layers.ts');
+  const layers = await loadLearnerLayers();
+  log.info('running on your layers, from milestones/');
+  return layers;
+}
+
 async function main(): Promise<void> {
   const env = readEnv();
   // One process never starts a broker of its own: six services need the same one (npm start finds it).
   const broker = await findBroker({ log, allowContainer: false });
   const config = serviceConfigFromEnv(env, broker.url, broker.management.baseUrl);
-  const runtime = await ServiceRuntime.start(SERVICES[name], config, referenceLayers, log);
+  const runtime = await ServiceRuntime.start(SERVICES[name], config, await chooseLayers(), log);
   process.send?.({ type: 'ready', service: name, httpPort: runtime.httpPort });
 
   let stopping = false;

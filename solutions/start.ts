@@ -6,6 +6,8 @@ import { BrokerNotFoundError, findBroker, portAnswers, type BrokerEndpoint } fro
 import { ManagementApi } from '../shared/broker/management-api.ts';
 import { readEnv } from '../shared/config.ts';
 import { createLogger, describeError } from '../shared/log.ts';
+import { MILESTONES } from '../grader/manifest.ts';
+import { loadProgress } from '../grader/progress.ts';
 import { parseStartArgs, USAGE, UsageError, type StartOptions } from './supervisor/args.ts';
 import { banner } from './supervisor/banner.ts';
 import { createLogStream } from './supervisor/log-stream.ts';
@@ -34,6 +36,21 @@ try {
 if (options.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
+}
+
+if (options.layers === 'mine') {
+  // A warning, not a refusal: a learner may want to see how far their layers carry the system.
+  const progress = loadProgress();
+  const notPassed = MILESTONES.filter((m) => !progress.passed[m.number]);
+  log.info('layers: yours, from milestones/ (--layers mine)');
+  if (notPassed.length > 0) {
+    const which =
+      notPassed.length === MILESTONES.length ? 'no milestone has' : `milestone${notPassed.length === 1 ? '' : 's'} ${notPassed.map((m) => m.number).join(', ')} ${notPassed.length === 1 ? 'has' : 'have'} not`;
+    log.warn(`${which} passed yet (npm run milestone shows where you are): where the system needs those layers, it will fail. npm start alone runs the reference.`);
+  }
+  // Load them once here: a file that does not load is one clear message, not six.
+  const { loadLearnerLayers } = await import('../grader/learner-layers.ts');
+  await loadLearnerLayers().catch((error: unknown) => fail(`[start] ${describeError(error)}`));
 }
 
 let httpPort: number;
@@ -104,7 +121,7 @@ const managementReachable = await new ManagementApi(broker.management).overview(
 if (!managementReachable) log.warn(`the management API does not answer at ${broker.management.baseUrl}; the services run without it, but the UI and monitoring will not work`);
 
 log.info(`starting ${options.services.join(', ')}...`);
-group = new ServiceGroup(options.services, { ...process.env, RABBITMQ_URL: broker.url, RABBITMQ_MANAGEMENT_URL: broker.management.baseUrl }, logs);
+group = new ServiceGroup(options.services, { ...process.env, RABBITMQ_URL: broker.url, RABBITMQ_MANAGEMENT_URL: broker.management.baseUrl, WORKSHOP_LAYERS: options.layers }, logs);
 const outcome = await group.waitUntilReady(READY_TIMEOUT_MS);
 if (stopping) await stopping; // Ctrl-C while starting
 if (outcome.kind === 'timeout') {

@@ -1,0 +1,294 @@
+// The learner's commands as a learner runs them: `npm run milestone` (progress, brief, demo),
+// `npm run reset` (against real git repositories in temp folders), `npm run diff`, and
+// `npm start -- --layers mine`. Demos and start talk to the real broker; every wait has a deadline.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseStartArgs, UsageError } from '../../solutions/supervisor/args.ts';
+import { eventually } from '../../tests/support/eventually.ts';
+import { createTestVhost, managementApi, type TestVhost } from '../../tests/support/vhost.ts';
+import { parseDiffArgs } from '../cli/diff.ts';
+import { parseMilestoneArgs, renderProgress } from '../cli/milestone.ts';
+import { findShippedCommit, repositoryRoot, resetMilestone } from '../cli/reset.ts';
+import { CommandError, milestoneState } from '../cli/shared.ts';
+import { loadLearnerLayers } from '../learner-layers.ts';
+import { milestone as milestoneNumber, MILESTONES } from '../manifest.ts';
+import type { Progress } from '../progress.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const NO_PROGRESS: Progress = { passed: {}, lastRun: {} };
+
+interface Run {
+  code: number | null;
+  output: string;
+}
+
+/** Runs a TypeScript entry point the way npm does (node --import tsx), with a deadline. */
+function runScript(script: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, script), ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} ${args.join(' ')} did not finish in ${options.timeoutMs ?? 30_000} ms. Output:\n${output}`));
+    }, options.timeoutMs ?? 30_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+function tempDir(label: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `workshop-cli-${label}-`));
+}
+
+describe('npm run milestone', () => {
+  it('lists the nine milestones with ✓ passed, ◐ n/m, · not started, and points at the next one', () => {
+    const progress: Progress = {
+      passed: { 1: '2026-01-01T00:00:00.000Z' },
+      lastRun: { 1: { at: '', passedChecks: ['01.a'], totalChecks: 1 }, 2: { at: '', passedChecks: ['02.a', '02.b', '02.c'], totalChecks: 7 } },
+    };
+    const lines = renderProgress(progress).split('\n');
+    const row = (n: number) => lines.find((line) => line.includes(` ${n}  ${milestoneNumber(n).title}`)) ?? '';
+    expect(row(1)).toContain('✓');
+    expect(row(2)).toContain('◐');
+    expect(row(2)).toContain('3/7');
+    expect(row(3)).toContain('·');
+    expect(row(2)).toContain('→'); // the first one not passed
+    expect(row(3)).not.toContain('→');
+    expect(renderProgress(progress)).toContain('Next: npm run milestone -- 2');
+    expect(renderProgress(progress)).toContain('1/9');
+  });
+
+  it('says what to do once all nine pass', () => {
+    const all: Progress = { passed: Object.fromEntries(MILESTONES.map((m) => [m.number, 'x'])), lastRun: {} };
+    expect(renderProgress(all)).toContain('npm start -- --layers mine');
+    expect(milestoneState(NO_PROGRESS, milestoneNumber(4))).toEqual({ kind: 'not-started' });
+  });
+
+  it('parses its arguments and refuses a milestone that does not exist', () => {
+    expect(parseMilestoneArgs([])).toEqual({ target: 'mine', demo: true });
+    expect(parseMilestoneArgs(['6', '--target', 'solutions']).milestone?.number).toBe(6);
+    expect(() => parseMilestoneArgs(['10'])).toThrow(CommandError);
+    expect(() => parseMilestoneArgs(['--target', 'theirs'])).toThrow(CommandError);
+  });
+
+  it('prints the progress view from .progress', { timeout: 30_000 }, async () => {
+    const progressDir = tempDir('progress');
+    fs.writeFileSync(path.join(progressDir, 'progress.json'), JSON.stringify({ passed: { 1: 'x', 2: 'x' }, lastRun: {} }));
+    const run = await runScript('grader/cli/milestone.ts', [], { env: { WORKSHOP_PROGRESS_DIR: progressDir } });
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('Next: npm run milestone -- 3');
+  });
+
+  it('prints the brief: title, goal, the file to edit, the README, the checks and the hints', { timeout: 30_000 }, async () => {
+    const m = milestoneNumber(1);
+    const run = await runScript('grader/cli/milestone.ts', ['1', '--no-demo'], { env: { WORKSHOP_PROGRESS_DIR: tempDir('progress') } });
+    expect(run.code, run.output).toBe(0);
+    for (const text of [`Milestone 1 of 9: ${m.title}`, m.goal, m.exercise.file, 'milestones/01-publish-consume/README.md', ...m.hints.map((h) => `💰 ${h}`)]) {
+      expect(run.output).toContain(text);
+    }
+    for (const check of await m.checks()) expect(run.output).toContain(check.name);
+  });
+});
+
+describe('npm run milestone -- N: the demo, on the broker', () => {
+  const vhostIn = (output: string) => output.match(/vhost (\S+) \(deleted afterwards\)/)?.[1];
+
+  it('runs the reference layer with --target solutions, logging [demo] lines, and deletes its vhost', { timeout: 60_000 }, async () => {
+    const run = await runScript('grader/cli/milestone.ts', ['1', '--target', 'solutions'], { env: { WORKSHOP_PROGRESS_DIR: tempDir('progress') } });
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('[demo] received order.created for order 123');
+    expect(run.output).toContain('Next: npm run grade -- 1');
+    const vhost = vhostIn(run.output);
+    expect(vhost, run.output).toBeDefined();
+    const vhosts = await managementApi().request<{ name: string }[]>('GET', '/vhosts');
+    expect(vhosts.map((v) => v.name)).not.toContain(vhost);
+  });
+
+  it('points at the exercise, without a stack trace, when the starter is not written yet', { timeout: 60_000 }, async () => {
+    const run = await runScript('grader/cli/milestone.ts', ['1'], { env: { WORKSHOP_PROGRESS_DIR: tempDir('progress') } });
+    expect(run.code, run.output).toBe(1);
+    expect(run.output).toContain('🚨 encode is not written yet: open milestones/01-publish-consume/codec.ts');
+    expect(run.output).toContain('Write it, then run this again: npm run milestone -- 1');
+    expect(run.output).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('npm run diff', () => {
+  it('shows the exercise against the reference, with a header; "they differ" is not an error', { timeout: 30_000 }, async () => {
+    const run = await runScript('grader/cli/diff.ts', ['1']);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('lines are yours (milestones/01-publish-consume/codec.ts)');
+    expect(run.output).toContain('+++ b/solutions/layers/01-codec.ts');
+  });
+
+  it('refuses a milestone that does not exist, with the usage (exit 2)', { timeout: 30_000 }, async () => {
+    const run = await runScript('grader/cli/diff.ts', ['42']);
+    expect(run.code).toBe(2);
+    expect(run.output).toContain('Usage: npm run diff');
+    expect(parseDiffArgs(['3', '--word-diff'])).toMatchObject({ gitOptions: ['--word-diff'] });
+  });
+});
+
+describe('npm run reset', () => {
+  const m = milestoneNumber(1);
+  const STARTER = '// the starter, as shipped\nexport const codec = {};\n';
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', args, {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, GIT_AUTHOR_NAME: 'Learner', GIT_AUTHOR_EMAIL: 'l@example.com', GIT_COMMITTER_NAME: 'Learner', GIT_COMMITTER_EMAIL: 'l@example.com' },
+    }).trim();
+  const exercise = (repo: string) => path.join(repo, m.exercise.file);
+  let progressDir: string;
+
+  /** A workshop "origin" with the starter, and a learner's clone of it tracking origin/main. */
+  function workshopClone(): { origin: string; clone: string; shipped: string } {
+    const origin = tempDir('origin');
+    git(origin, 'init', '-q', '-b', 'main');
+    fs.mkdirSync(path.dirname(exercise(origin)), { recursive: true });
+    fs.writeFileSync(exercise(origin), STARTER);
+    fs.writeFileSync(path.join(origin, `milestones/${m.slug}/README.md`), '# lesson\n');
+    git(origin, 'add', '.');
+    git(origin, 'commit', '-qm', 'the workshop');
+    const clone = path.join(tempDir('clone'), 'workshop');
+    git(path.dirname(clone), 'clone', '-q', origin, clone);
+    return { origin, clone, shipped: git(origin, 'rev-parse', 'HEAD') };
+  }
+
+  beforeAll(() => {
+    progressDir = tempDir('progress');
+    process.env.WORKSHOP_PROGRESS_DIR = progressDir; // backups and progress go here, never to the real .progress
+  });
+  afterAll(() => {
+    delete process.env.WORKSHOP_PROGRESS_DIR;
+  });
+
+  it('restores the starter from the merge base with the upstream even after the learner committed, backing up their version first', async () => {
+    const { clone, shipped } = workshopClone();
+    fs.writeFileSync(exercise(clone), '// my answer, committed\n');
+    git(clone, 'commit', '-qam', 'my work');
+    fs.writeFileSync(exercise(clone), '// my answer, edited since\n');
+    const lines: string[] = [];
+    const outcome = await resetMilestone({ root: clone, milestone: m, yes: true, out: (line) => lines.push(line), now: new Date('2026-01-02T03:04:05.000Z') });
+
+    expect(fs.readFileSync(exercise(clone), 'utf8')).toBe(STARTER);
+    expect(outcome.shipped.commit).toBe(shipped);
+    expect(outcome.shipped.how).toContain('origin/main');
+    const backup = path.join(progressDir, 'backups', '2026-01-02T03-04-05-000Z', m.exercise.file);
+    expect(fs.readFileSync(backup, 'utf8')).toBe('// my answer, edited since\n');
+    expect(lines.join('\n')).toContain(path.relative(clone, backup));
+    expect(lines.join('\n')).toContain(outcome.shipped.short);
+  });
+
+  it('falls back to origin/main without an upstream, and to HEAD without a remote', () => {
+    const { clone, shipped } = workshopClone();
+    git(clone, 'checkout', '-q', '-b', 'mine', '--no-track');
+    fs.writeFileSync(exercise(clone), '// mine\n');
+    git(clone, 'commit', '-qam', 'mine');
+    expect(findShippedCommit(clone)).toMatchObject({ commit: shipped, how: expect.stringContaining('merge base of HEAD and origin/main') });
+    git(clone, 'remote', 'remove', 'origin');
+    expect(findShippedCommit(clone)).toMatchObject({ commit: git(clone, 'rev-parse', 'HEAD'), how: expect.stringContaining('HEAD') });
+  });
+
+  it('asks first: no answer means no change; without a terminal or --yes it refuses', async () => {
+    const { clone } = workshopClone();
+    fs.writeFileSync(exercise(clone), '// precious\n');
+    const out = () => {};
+    await resetMilestone({ root: clone, milestone: m, yes: false, ask: async () => false, out });
+    expect(fs.readFileSync(exercise(clone), 'utf8')).toBe('// precious\n');
+    await expect(resetMilestone({ root: clone, milestone: m, yes: false, out })).rejects.toThrow(/--yes/);
+    expect(fs.readFileSync(exercise(clone), 'utf8')).toBe('// precious\n');
+    await resetMilestone({ root: clone, milestone: m, yes: false, ask: async () => true, out });
+    expect(fs.readFileSync(exercise(clone), 'utf8')).toBe(STARTER);
+  });
+
+  it('as a command: refuses without a terminal, says so outside a git checkout', { timeout: 30_000 }, async () => {
+    const { clone } = workshopClone();
+    fs.writeFileSync(exercise(clone), '// precious\n');
+    const refused = await runScript('grader/cli/reset.ts', ['1'], { cwd: clone, env: { WORKSHOP_PROGRESS_DIR: progressDir } });
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain('npm run reset -- 1 --yes');
+    expect(fs.readFileSync(exercise(clone), 'utf8')).toBe('// precious\n');
+
+    const done = await runScript('grader/cli/reset.ts', ['1', '--yes'], { cwd: clone, env: { WORKSHOP_PROGRESS_DIR: progressDir } });
+    expect(done.code, done.output).toBe(0);
+    expect(done.output).toContain('Your version is backed up in');
+    expect(fs.readFileSync(exercise(clone), 'utf8')).toBe(STARTER);
+
+    const outside = tempDir('not-git');
+    expect(() => repositoryRoot(outside)).toThrow(/not a git checkout/);
+  });
+});
+
+describe('npm start -- --layers mine', () => {
+  it('parses --layers (default solutions)', () => {
+    expect(parseStartArgs([]).layers).toBe('solutions');
+    expect(parseStartArgs(['--layers', 'mine']).layers).toBe('mine');
+    expect(parseStartArgs(['--layers=solutions', '--services', 'order']).layers).toBe('solutions');
+    expect(() => parseStartArgs(['--layers', 'theirs'])).toThrow(UsageError);
+  });
+
+  it('loads the nine layers from the exercise files (the starters, as shipped)', async () => {
+    const layers = await loadLearnerLayers();
+    expect(Object.keys(layers).sort()).toEqual(MILESTONES.map((m) => m.layer).sort());
+    for (const m of MILESTONES) {
+      const module = (await import(pathToFileURL(path.join(ROOT, m.exercise.file)).href)) as Record<string, unknown>;
+      expect(layers[m.layer], `${m.layer} comes from ${m.exercise.file}`).toBe(module[m.exercise.exportName]);
+    }
+  });
+
+  describe('on the broker', () => {
+    let vhost: TestVhost;
+    let dataDir: string;
+    beforeAll(async () => {
+      vhost = await createTestVhost('layers-mine');
+      dataDir = tempDir('data');
+    });
+    afterAll(async () => {
+      await vhost?.delete();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('warns which milestones have not passed, and the services run on the learner’s layers', { timeout: 60_000 }, async () => {
+      const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'solutions/start.ts'), '--layers', 'mine', '--services', 'inventory'], {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: '1', RABBITMQ_URL: vhost.url, RABBITMQ_MANAGEMENT_URL: inject('managementUrl'), DATA_DIR: dataDir, WORKSHOP_PROGRESS_DIR: tempDir('progress') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+      try {
+        const pointed = eventually(() => output.includes('not written yet: open milestones/'), { timeoutMs: 40_000, intervalMs: 100, what: "a starter's pointer" });
+        const early = exited.then((code) => {
+          throw new Error(`npm start exited (code ${code}) first`);
+        });
+        await Promise.race([pointed, early]).catch((error: unknown) => {
+          throw new Error(`${String(error)}. Output:\n${output}`);
+        });
+        expect(output).toContain('no milestone has passed yet');
+        expect(output).toContain('[inventory] running on your layers, from milestones/');
+      } finally {
+        child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    });
+  });
+});
