@@ -3,9 +3,10 @@
 import type { Channel, ConfirmChannel } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
 import type { Layers } from '../../shared/layers/index.ts';
-import { type DomainEvent, EVENT_TYPES, type EventOf, type EventType, newEvent } from '../../shared/messages/events.ts';
+import { type DomainEvent, EVENT_TYPES, type EventOf, type EventType, newEvent, type ServiceName } from '../../shared/messages/events.ts';
 import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
 import type { ExchangeSpec, Topology } from '../../shared/topology/types.ts';
+import type { ServiceRuntime } from '../../solutions/runtime/service-runtime.ts';
 import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
 import { waitFor } from './support.ts';
 
@@ -145,7 +146,7 @@ interface OrderView {
 }
 
 /** Places an order through the HTTP API and waits until it is completed; fails with where it got stuck. */
-export async function placeOrderAndWaitForCompletion(baseUrl: string, orderId: string, timeoutMs = 4000): Promise<OrderView> {
+async function placeOrderAndWaitForCompletion(baseUrl: string, orderId: string, timeoutMs = 4000): Promise<OrderView> {
   const placed = await fetch(`${baseUrl}/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -163,6 +164,17 @@ export async function placeOrderAndWaitForCompletion(baseUrl: string, orderId: s
     () => `it stayed ${last?.status ?? 'unknown'} (steps: ${last?.history.map((step) => step.event).join(' → ') ?? 'none'}): an event did not reach the service that handles it`,
     timeoutMs,
   );
+}
+
+/**
+ * Starts each service as a system of its own, all at once: each declares the topology on start, and
+ * in parallel that takes the time of one. (The services share nothing but the broker.)
+ */
+async function startServices(context: CheckContext, services: ServiceName[]): Promise<Record<ServiceName, ServiceRuntime>> {
+  const systems = await Promise.all(services.map((service) => context.startSystem({ services: [service] })));
+  // Stop them together too (each stop may wait for its outbox); the context's own stops then find them stopped.
+  context.onCleanup(() => Promise.all(systems.map((system) => system.stop())).then(() => {}));
+  return Object.fromEntries(systems.map((system, i) => [services[i], system.runtime(services[i] as ServiceName)])) as Record<ServiceName, ServiceRuntime>;
 }
 
 export const checks = defineChecks('routing', [
@@ -274,8 +286,8 @@ export const checks = defineChecks('routing', [
       await declareRouting(context, { topology: context.topology, durable: true, fanout: true });
       const event = sampleEvent('order.created');
       expectThat(context.layer.routingKeyFor(event) === event.type, `routingKeyFor(order.created) to be "order.created"`, `"${context.layer.routingKeyFor(event)}"`);
-      const system = await context.startSystem({ services: ['order', 'inventory', 'payment', 'shipping'] });
-      await placeOrderAndWaitForCompletion(`${system.baseUrl}`, `routing-${Math.random().toString(36).slice(2, 8)}`);
+      const services = await startServices(context, ['order', 'inventory', 'payment', 'shipping']);
+      await placeOrderAndWaitForCompletion(`http://127.0.0.1:${services.order.httpPort}`, `routing-${Math.random().toString(36).slice(2, 8)}`);
     },
   },
 ]);

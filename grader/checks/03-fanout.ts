@@ -1,0 +1,231 @@
+// Milestone 3: fanout. The reference routing layer declares order.exchange and the service queue
+// bindings; the learner's declareFanout adds the fanout exchanges, their queues and the
+// exchange-to-exchange bindings. The checks publish and look which queues got a copy.
+import type { Channel, ConfirmChannel } from 'amqplib';
+import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
+import type { Layers } from '../../shared/layers/index.ts';
+import type { ServiceName } from '../../shared/messages/events.ts';
+import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
+import type { ExchangeSpec, Topology } from '../../shared/topology/types.ts';
+import type { ServiceRuntime } from '../../solutions/runtime/service-runtime.ts';
+import { AuditStore } from '../../solutions/services/audit/audit-store.ts';
+import { NotificationStore } from '../../solutions/services/notification/notification-store.ts';
+import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
+import { waitFor } from './support.ts';
+
+// Messages stay where they land (no TTLs on these checks' queues), so a check can count them.
+const TOPOLOGY = buildTopology({ retryDelayMs: 60_000, maxAttempts: 3, notificationTtlMs: 60_000, queueType: 'classic' });
+const FANOUTS = TOPOLOGY.exchanges.filter((spec) => spec.type === 'fanout').map((spec) => spec.name);
+const NOTIFICATION_QUEUES = [QUEUES.notificationEmail, QUEUES.notificationSms];
+
+/** The service queues layer 2 routes an event type to (SUBSCRIPTIONS). */
+function subscribersOf(type: string): string[] {
+  return Object.entries(SUBSCRIPTIONS)
+    .filter(([, types]) => (types as string[]).includes(type))
+    .map(([service]) => QUEUES[service as keyof typeof SUBSCRIPTIONS]);
+}
+
+const list = (names: string[]) => (names.length === 0 ? 'no queue' : names.join(', '));
+const sorted = (names: string[]) => [...names].sort();
+const whyFailed = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+async function declareQueues(channel: Channel, topology: Topology, reference: Layers, durable: boolean): Promise<void> {
+  for (const spec of topology.queues) {
+    if (!durable) {
+      // Transient and plain: the broker creates these several times faster, and nothing expires.
+      await channel.assertQueue(spec.name, { durable: false });
+      continue;
+    }
+    const options = reference.durability.queueOptions(spec, 'classic');
+    await channel.assertQueue(spec.name, {
+      ...options,
+      arguments: { ...options.arguments, ...reference.deadLetters.queueArguments(spec), ...reference.scaling.queueArguments(spec) },
+    });
+  }
+}
+
+/**
+ * Queues, the reference routes (layer 2), then the learner's declareFanout, as the runtime does.
+ * `durable` declares everything exactly as the services do; `durableExchanges` only the exchanges.
+ */
+async function declareWithFanout(
+  context: CheckContext<'fanout'>,
+  options: { durable?: boolean; durableExchanges?: boolean; topology?: Topology } = {},
+): Promise<ConfirmChannel> {
+  const { topology = TOPOLOGY, durable = false, durableExchanges = durable } = options;
+  const exchangeOptions = (spec: ExchangeSpec) => ({ ...context.reference.durability.exchangeOptions(spec), ...(durableExchanges ? {} : { durable: false }) });
+  const channel = await (await context.connect()).createConfirmChannel();
+  channel.on('error', () => {}); // a channel the broker closes rejects the pending call; that is reported
+  await declareQueues(channel, topology, context.reference, durable);
+  await context.reference.routing.declareRoutes(channel, topology, exchangeOptions);
+  try {
+    await context.layer.declareFanout(channel, topology, exchangeOptions);
+  } catch (error) {
+    if (error instanceof ExerciseNotWrittenError) throw error;
+    throw new CheckFailure('declareFanout to declare the fanout exchanges and bindings without errors', `it failed: ${whyFailed(error)}`);
+  }
+  return channel;
+}
+
+interface ExchangeInfo {
+  name: string;
+  type: string;
+  durable: boolean;
+}
+
+async function exchangesOf(context: CheckContext): Promise<Map<string, ExchangeInfo>> {
+  const exchanges = await context.vhost.api.request<ExchangeInfo[]>('GET', `/exchanges/${encodeURIComponent(context.vhost.name)}`);
+  return new Map(exchanges.map((exchange) => [exchange.name, exchange]));
+}
+
+/** Fails clearly when an exchange the check is about to publish to was not declared (publishing there would close the channel). */
+async function requireExchanges(context: CheckContext, names: string[]): Promise<void> {
+  const existing = await exchangesOf(context);
+  const missing = names.filter((name) => !existing.has(name));
+  expectThat(missing.length === 0, `declareFanout to declare ${list(names)}`, () => `no exchange named ${missing.join(', ')}`);
+}
+
+/** Publishes with confirms: once confirmed, the broker has routed the message. */
+async function publishAll(channel: ConfirmChannel, messages: Array<{ exchange: string; routingKey: string; id: string }>): Promise<void> {
+  for (const { exchange, routingKey, id } of messages) {
+    channel.publish(exchange, routingKey, Buffer.from('{}'), { messageId: id, type: routingKey, contentType: 'application/json' });
+  }
+  await channel.waitForConfirms();
+}
+
+/** Empties every queue of the topology and says which queues each message id reached. */
+async function whereDidTheyGo(channel: Channel, topology: Topology): Promise<Map<string, string[]>> {
+  const reached = new Map<string, string[]>();
+  for (const { name } of topology.queues) {
+    for (let message = await channel.get(name, { noAck: true }); message; message = await channel.get(name, { noAck: true })) {
+      const id = String(message.properties.messageId);
+      reached.set(id, sorted([...(reached.get(id) ?? []), name]));
+    }
+  }
+  return reached;
+}
+
+/** Publishes each event type to order.exchange and checks the queues each one reached. */
+async function expectCopies(context: CheckContext<'fanout'>, expectedFor: Record<string, string[]>, why: string): Promise<void> {
+  const channel = await declareWithFanout(context);
+  await publishAll(channel, Object.keys(expectedFor).map((type) => ({ exchange: EXCHANGES.order, routingKey: type, id: type })));
+  const reached = await whereDidTheyGo(channel, TOPOLOGY);
+  for (const [type, queues] of Object.entries(expectedFor)) {
+    const expected = sorted(queues);
+    const seen = reached.get(type) ?? [];
+    expectThat(seen.join() === expected.join(), `${type} published to order.exchange to reach ${list(expected)} (${why})`, `it reached ${list(seen)}`);
+  }
+}
+
+/**
+ * Starts each service as a system of its own, all at once: each declares the topology on start, and
+ * in parallel that takes the time of one. (The services share nothing but the broker.)
+ */
+async function startServices(context: CheckContext, services: ServiceName[]): Promise<Record<ServiceName, ServiceRuntime>> {
+  const systems = await Promise.all(services.map((service) => context.startSystem({ services: [service] })));
+  // Stop them together too (each stop may wait for its outbox); the context's own stops then find them stopped.
+  context.onCleanup(() => Promise.all(systems.map((system) => system.stop())).then(() => {}));
+  return Object.fromEntries(systems.map((system, i) => [services[i], system.runtime(services[i] as ServiceName)])) as Record<ServiceName, ServiceRuntime>;
+}
+
+const ORDER_FLOW = ['order.created', 'inventory.reserved', 'payment.success', 'inventory.committed', 'order.paid', 'shipping.prepared', 'order.shipped', 'delivery.confirmed', 'shipping.delivered', 'order.completed'];
+
+export const checks = defineChecks('fanout', [
+  {
+    id: '03.fanout-exchanges',
+    name: 'the audit, notification, unroutable and dead-letter exchanges are durable fanout exchanges',
+    hint: "For each exchange in topology.exchanges with type 'fanout': channel.assertExchange(spec.name, 'fanout', exchangeOptions(spec)).",
+    async run(context) {
+      await declareWithFanout(context, { durableExchanges: true });
+      const exchanges = await exchangesOf(context);
+      for (const name of FANOUTS) {
+        const exchange = exchanges.get(name);
+        expectThat(exchange, `declareFanout to declare ${name}`, `there is no exchange ${name}`);
+        expectThat(exchange.type === 'fanout', `${name} to be a fanout exchange`, `a ${exchange.type} exchange`);
+        expectThat(exchange.durable, `${name} to be durable (declare it with exchangeOptions(spec))`, 'a transient exchange: it would vanish with a broker restart');
+      }
+    },
+  },
+  {
+    id: '03.order-events',
+    name: 'an order.* event reaches the audit queue and both notification queues',
+    hint: "Bind order.exchange to audit.fanout.exchange and to notification.exchange with channel.bindExchange(destination, source, pattern), destination first, and bind both notification queues to notification.exchange.",
+    async run(context) {
+      await expectCopies(context, { 'order.paid': [QUEUES.audit, ...NOTIFICATION_QUEUES], 'order.shipped': [QUEUES.audit, ...NOTIFICATION_QUEUES] }, 'audited, and one copy per notification channel');
+    },
+  },
+  {
+    id: '03.other-families',
+    name: 'inventory, payment, shipping and delivery events reach the audit queue, and no notification queue',
+    hint: "Declare one exchange-to-exchange binding per pattern in topology.bindings (order.*, inventory.*, payment.*, shipping.*, delivery.* to the audit exchange; order.* only to notifications).",
+    async run(context) {
+      const types = ['inventory.reserved', 'inventory.committed', 'payment.success', 'payment.failed', 'shipping.prepared', 'delivery.confirmed'];
+      await expectCopies(context, Object.fromEntries(types.map((type) => [type, [...subscribersOf(type), QUEUES.audit]])), 'its subscribers and the audit log');
+    },
+  },
+  {
+    id: '03.unroutable',
+    name: 'an event of an unknown family (refund.issued) is not audited: it lands in unroutable.queue',
+    hint: "Use the patterns from topology.bindings as they are (payment.*, not #), and bind unroutable.queue to unroutable.exchange: order.exchange's alternate exchange delivers there.",
+    async run(context) {
+      await expectCopies(context, { 'refund.issued': [QUEUES.unroutable] }, 'no binding wants it, so the alternate exchange catches it');
+    },
+  },
+  {
+    id: '03.key-ignored',
+    name: 'each fanout exchange copies a message to every queue bound to it, whatever the routing key',
+    hint: "For every binding whose source is a fanout exchange and destinationKind is 'queue': channel.bindQueue(binding.destination, binding.source, binding.pattern). Include unroutable.queue and dead-letter.queue.",
+    async run(context) {
+      const channel = await declareWithFanout(context);
+      await requireExchanges(context, FANOUTS);
+      const boundTo = (exchange: string) => TOPOLOGY.bindings.filter((b) => b.source === exchange && b.destinationKind === 'queue').map((b) => b.destination);
+      await publishAll(channel, FANOUTS.map((exchange) => ({ exchange, routingKey: 'any.key.at.all', id: exchange })));
+      const reached = await whereDidTheyGo(channel, TOPOLOGY);
+      for (const exchange of FANOUTS) {
+        const expected = sorted(boundTo(exchange));
+        const seen = reached.get(exchange) ?? [];
+        expectThat(seen.join() === expected.join(), `a message published to ${exchange} with the key any.key.at.all to reach ${list(expected)}`, `it reached ${list(seen)}`);
+      }
+    },
+  },
+  {
+    id: '03.in-the-system',
+    name: 'with your fanout, an order completes, every event of it is audited, and the customer gets emails and text messages',
+    hint: 'The audit service reads audit.queue and the notification service reads both notification queues: each needs its exchange-to-exchange binding from order.exchange and its queue binding.',
+    timeoutMs: 10_000,
+    async run(context) {
+      // Declare once up front: a broken declareFanout fails here at once, instead of services retrying their setup.
+      await declareWithFanout(context, { durable: true, topology: context.topology });
+      const services = await startServices(context, ['order', 'inventory', 'payment', 'shipping', 'audit', 'notification']);
+      const orderId = `fanout-${Math.random().toString(36).slice(2, 8)}`;
+      const placed = await fetch(`http://127.0.0.1:${services.order.httpPort}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ orderId, user: 'gayal', items: ['item1'] }),
+        signal: AbortSignal.timeout(5000),
+      });
+      expectThat(placed.status === 201, 'POST /orders to answer 201', () => `HTTP ${placed.status}`);
+
+      const audit = new AuditStore(services.audit.db);
+      let trail: string[] = [];
+      await waitFor(
+        () => {
+          trail = audit.forOrder(orderId).map((entry) => entry.type);
+          return ORDER_FLOW.every((type) => trail.includes(type)) || undefined;
+        },
+        `the audit log of order ${orderId} to hold all ${ORDER_FLOW.length} events of its way to completed`,
+        () => `it holds ${trail.join(', ') || 'nothing'}${trail.length > 0 ? `; missing ${ORDER_FLOW.filter((type) => !trail.includes(type)).join(', ')}` : ''}`,
+        6000,
+      );
+
+      const notifications = new NotificationStore(services.notification.db);
+      const sent = (channel: 'email' | 'sms') => notifications.sentFor(orderId).filter((n) => n.channel === channel).map((n) => n.event);
+      await waitFor(
+        () => (sent('email').includes('order.completed') && sent('sms').includes('order.completed')) || undefined,
+        'an email and a text message saying the order was delivered (order.completed)',
+        () => `emails for ${sent('email').join(', ') || 'nothing'}; text messages for ${sent('sms').join(', ') || 'nothing'}`,
+        2000,
+      );
+    },
+  },
+]);

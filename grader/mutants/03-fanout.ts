@@ -1,0 +1,81 @@
+// Known-wrong fanout layers for milestone 3: the mistakes people make with fanout exchanges and
+// exchange-to-exchange bindings.
+import type { FanoutLayer } from '../../shared/layers/fanout.ts';
+import type { BindingSpec, Topology } from '../../shared/topology/types.ts';
+import { fanout as reference } from '../../solutions/layers/03-fanout.ts';
+import { defineMutants } from './mutant.ts';
+
+/** The bindings layer 3 owns: from a fanout exchange, or to an exchange. */
+const layer3Bindings = (topology: Topology, fanouts: Set<string>) =>
+  topology.bindings.filter((binding) => fanouts.has(binding.source) || binding.destinationKind === 'exchange');
+
+/** The reference with one change: each exchange's type and options, which bindings, or how an exchange binding is made. */
+function declaring(change: {
+  type?: string;
+  options?: Parameters<FanoutLayer['declareFanout']>[2];
+  bindings?: (bindings: BindingSpec[]) => BindingSpec[];
+  swapExchangeBindings?: boolean;
+}): FanoutLayer {
+  return {
+    async declareFanout(channel, topology, exchangeOptions) {
+      const fanouts = topology.exchanges.filter((spec) => spec.type === 'fanout');
+      for (const spec of fanouts) await channel.assertExchange(spec.name, change.type ?? 'fanout', (change.options ?? exchangeOptions)(spec));
+      const all = layer3Bindings(topology, new Set(fanouts.map((spec) => spec.name)));
+      for (const { source, destination, destinationKind, pattern } of (change.bindings ?? ((b) => b))(all)) {
+        if (destinationKind === 'queue') await channel.bindQueue(destination, source, pattern);
+        else if (change.swapExchangeBindings) await channel.bindExchange(source, destination, pattern);
+        else await channel.bindExchange(destination, source, pattern);
+      }
+    },
+  };
+}
+
+const isAuditLink = (b: BindingSpec) => b.source === 'order.exchange' && b.destination === 'audit.fanout.exchange';
+const isNotificationLink = (b: BindingSpec) => b.source === 'order.exchange' && b.destination === 'notification.exchange';
+
+export const mutants = defineMutants('fanout', [
+  {
+    name: "declares the fanout exchanges as 'direct'",
+    breaks: ['03.fanout-exchanges', '03.order-events', '03.key-ignored'],
+    layer: declaring({ type: 'direct' }),
+  },
+  {
+    name: 'declares them with { durable: false } instead of exchangeOptions(spec)',
+    breaks: ['03.fanout-exchanges'],
+    layer: declaring({ options: () => ({ durable: false }) }),
+  },
+  {
+    name: 'exchange-to-exchange bindings with source and destination swapped',
+    breaks: ['03.order-events', '03.other-families', '03.key-ignored', '03.in-the-system'],
+    layer: declaring({ swapExchangeBindings: true }),
+  },
+  {
+    name: "binds order.exchange to the audit exchange with '#' instead of one pattern per family",
+    breaks: ['03.unroutable'],
+    layer: declaring({
+      bindings: (bindings) => [...bindings.filter((b) => !isAuditLink(b)), { source: 'order.exchange', destination: 'audit.fanout.exchange', destinationKind: 'exchange', pattern: '#' }],
+    }),
+  },
+  {
+    name: "binds notifications with '#': every event reaches email and SMS",
+    breaks: ['03.other-families', '03.unroutable'],
+    layer: declaring({ bindings: (bindings) => bindings.map((b) => (isNotificationLink(b) ? { ...b, pattern: '#' } : b)) }),
+  },
+  {
+    name: 'binds only the email queue to notification.exchange (SMS never hears anything)',
+    breaks: ['03.order-events', '03.key-ignored', '03.in-the-system'],
+    layer: declaring({ bindings: (bindings) => bindings.filter((b) => b.destination !== 'notification.sms.queue') }),
+  },
+  {
+    name: 'forgets the unroutable and dead-letter queue bindings',
+    breaks: ['03.unroutable', '03.key-ignored'],
+    layer: declaring({ bindings: (bindings) => bindings.filter((b) => b.destination !== 'unroutable.queue' && b.destination !== 'dead-letter.queue') }),
+  },
+  {
+    name: 'audits order.* events only (the first pattern)',
+    breaks: ['03.other-families', '03.in-the-system'],
+    layer: declaring({ bindings: (bindings) => bindings.filter((b) => !isAuditLink(b) || b.pattern === 'order.*') }),
+  },
+]);
+
+void reference;
