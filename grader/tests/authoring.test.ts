@@ -1,0 +1,142 @@
+// The course proves its own shape (like rustlings' `cargo dev check` and epicshop's authoring
+// checks): the manifest, the folders, the lessons, the checks, the demos, the known-wrong variants
+// and the self-tests agree. No broker needed: it reads files and imports modules.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { referenceLayers } from '../../solutions/layers/index.ts';
+import { MILESTONES, type Milestone } from '../manifest.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const at = (file: string) => path.join(ROOT, file);
+const pad = (n: number) => String(n).padStart(2, '0');
+
+async function importFile(file: string): Promise<Record<string, unknown>> {
+  expect(fs.existsSync(at(file)), `🚨 ${file} is missing`).toBe(true);
+  return (await import(pathToFileURL(at(file)).href)) as Record<string, unknown>;
+}
+
+/** Files in a folder of grader/ that belong to a milestone (NN-slug.ts), with the helpers left out. */
+function milestoneFilesIn(folder: string, helpers: string[]): string[] {
+  if (!fs.existsSync(at(folder))) return [];
+  return fs.readdirSync(at(folder)).filter((name) => name.endsWith('.ts') && !helpers.includes(name));
+}
+
+describe('the manifest', () => {
+  it('numbers the milestones 1 to 9 without gaps', () => {
+    expect(MILESTONES.map((m) => m.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('gives each milestone a slug starting with its two-digit number', () => {
+    for (const m of MILESTONES) expect(m.slug, `🚨 milestone ${m.number}`).toMatch(new RegExp(`^${pad(m.number)}-[a-z0-9]+(-[a-z0-9]+)*$`));
+    expect(new Set(MILESTONES.map((m) => m.slug)).size).toBe(MILESTONES.length);
+  });
+
+  it('builds each of the nine layers exactly once', () => {
+    expect(MILESTONES.map((m) => m.layer).sort()).toEqual(Object.keys(referenceLayers).sort());
+  });
+
+  it('says, for every milestone, a title, a goal, hints and a time budget', () => {
+    for (const m of MILESTONES) {
+      expect(m.title.trim(), `🚨 milestone ${m.number} has no title`).not.toBe('');
+      expect(m.goal.trim(), `🚨 milestone ${m.number} has no goal`).not.toBe('');
+      expect(m.hints.length, `🚨 milestone ${m.number} has no hints`).toBeGreaterThan(0);
+      for (const hint of m.hints) expect(hint.trim(), `🚨 milestone ${m.number} has an empty hint`).not.toBe('');
+      expect(m.budgetMs, `🚨 milestone ${m.number} budget`).toBeGreaterThan(0);
+    }
+  });
+
+  it('puts every exercise in its milestone folder, and every reference in solutions/layers', () => {
+    for (const m of MILESTONES) {
+      expect(m.exercise.file.startsWith(`milestones/${m.slug}/`), `🚨 ${m.exercise.file} is outside milestones/${m.slug}/`).toBe(true);
+      expect(m.reference.file.startsWith('solutions/layers/'), `🚨 ${m.reference.file}`).toBe(true);
+    }
+  });
+
+  it('matches the folders under milestones/ exactly (README.md aside)', () => {
+    const entries = fs.readdirSync(at('milestones'), { withFileTypes: true });
+    const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    const files = entries.filter((e) => !e.isDirectory()).map((e) => e.name);
+    const slugs = MILESTONES.map((m) => m.slug);
+    expect(folders.filter((f) => !slugs.includes(f)), '🚨 folders under milestones/ that are not in the manifest').toEqual([]);
+    expect(slugs.filter((s) => !folders.includes(s)), '🚨 milestones in the manifest without a folder').toEqual([]);
+    expect(files.filter((f) => f !== 'README.md'), '🚨 stray files in milestones/').toEqual([]);
+  });
+
+  it('has no stray checks, demos, variants or self-tests in grader/', () => {
+    const slugs = MILESTONES.map((m) => `${m.slug}.ts`);
+    expect(milestoneFilesIn('grader/checks', ['support.ts']).filter((f) => !slugs.includes(f)), '🚨 grader/checks').toEqual([]);
+    expect(milestoneFilesIn('grader/demos', []).filter((f) => !slugs.includes(f)), '🚨 grader/demos').toEqual([]);
+    expect(milestoneFilesIn('grader/mutants', ['mutant.ts']).filter((f) => !slugs.includes(f)), '🚨 grader/mutants').toEqual([]);
+    const selfTests = MILESTONES.map((m) => `milestone-${pad(m.number)}.test.ts`);
+    const found = fs.readdirSync(at('grader/tests')).filter((f) => /^milestone-.*\.test\.ts$/.test(f));
+    expect(found.filter((f) => !selfTests.includes(f)), '🚨 grader/tests').toEqual([]);
+  });
+
+  it('is listed, by slug and title, in the tables of README.md and milestones/README.md', () => {
+    for (const index of ['README.md', 'milestones/README.md']) {
+      const text = fs.readFileSync(at(index), 'utf8');
+      const missing = MILESTONES.filter((m) => !text.includes(m.slug) || !text.includes(m.title)).map((m) => `${m.slug} (${m.title})`);
+      expect(missing, `🚨 ${index} does not list these milestones as the manifest names them`).toEqual([]);
+    }
+  });
+});
+
+describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milestone %s', (_slug, m) => {
+  const readme = `milestones/${m.slug}/README.md`;
+
+  it('has a README.md', () => {
+    expect(fs.existsSync(at(readme)), `🚨 ${readme} is missing`).toBe(true);
+  });
+
+  it('has its exercise file, exporting the layer', async () => {
+    const module = await importFile(m.exercise.file);
+    expect(module[m.exercise.exportName], `🚨 ${m.exercise.file} must export \`${m.exercise.exportName}\``).toBeTypeOf('object');
+  });
+
+  it('has its reference file, exporting the layer the finished system uses', async () => {
+    const module = await importFile(m.reference.file);
+    expect(module[m.reference.exportName], `🚨 ${m.reference.file} must export \`${m.reference.exportName}\``).toBeTypeOf('object');
+    expect(module[m.reference.exportName] === referenceLayers[m.layer], `🚨 ${m.reference.file}'s export is not referenceLayers.${m.layer}`).toBe(true);
+  });
+
+  it('has 4 to 8 checks with unique ids starting with its number, each named in the README, each with a hint', async () => {
+    const checks = await m.checks();
+    expect(checks.length, '🚨 a milestone has 4 to 8 checks').toBeGreaterThanOrEqual(4);
+    expect(checks.length, '🚨 a milestone has 4 to 8 checks').toBeLessThanOrEqual(8);
+    const ids = checks.map((c) => c.id);
+    expect(new Set(ids).size, `🚨 duplicate check ids: ${ids.join(', ')}`).toBe(ids.length);
+    for (const id of ids) expect(id, '🚨 check ids are NN.short-name').toMatch(new RegExp(`^${pad(m.number)}\\.[a-z0-9-]+$`));
+    const text = fs.existsSync(at(readme)) ? fs.readFileSync(at(readme), 'utf8') : '';
+    const unnamed = checks.filter((c) => !text.includes(c.name)).map((c) => c.name);
+    expect(unnamed, `🚨 every check's name appears verbatim in ${readme} (the learner reads what they are graded on)`).toEqual([]);
+    for (const check of checks) expect(check.hint.trim(), `🚨 ${check.id} has no hint`).not.toBe('');
+  });
+
+  it('exempts only real checks from failing on the starter, each with a reason', async () => {
+    const ids = (await m.checks()).map((c) => c.id);
+    for (const [id, reason] of Object.entries(m.starterExemptions ?? {})) {
+      expect(ids, `🚨 starterExemptions names ${id}, which is not a check of this milestone`).toContain(id);
+      expect(reason.trim(), `🚨 the exemption of ${id} needs a reason`).not.toBe('');
+    }
+  });
+
+  it('has a demo exporting runDemo', async () => {
+    const demo = (await m.demo()) as Record<string, unknown>;
+    expect(demo.runDemo, `🚨 grader/demos/${m.slug}.ts must export runDemo`).toBeTypeOf('function');
+  });
+
+  it('has known-wrong variants in grader/mutants', async () => {
+    const module = await importFile(`grader/mutants/${m.slug}.ts`);
+    expect(Array.isArray(module.mutants) && module.mutants.length > 0, `🚨 grader/mutants/${m.slug}.ts must export a non-empty \`mutants\``).toBe(true);
+  });
+
+  it('has a self-test that proves it with those variants', () => {
+    const file = `grader/tests/milestone-${pad(m.number)}.test.ts`;
+    expect(fs.existsSync(at(file)), `🚨 ${file} is missing`).toBe(true);
+    const text = fs.readFileSync(at(file), 'utf8');
+    expect(text, `🚨 ${file} calls proveMilestone(${m.number}, ...)`).toMatch(new RegExp(`proveMilestone\\(\\s*${m.number}\\s*,`));
+    expect(text, `🚨 ${file} loads ../mutants/${m.slug}.ts`).toContain(`../mutants/${m.slug}.ts`);
+  });
+});
