@@ -1,0 +1,3 @@
+import { proveMilestone } from './prove-milestone.ts';
+
+proveMilestone(9, () => import('../mutants/09-scaling.ts'));
