@@ -5,7 +5,7 @@ import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
 import type { Layers } from '../../shared/layers/index.ts';
 import { type DomainEvent, EVENT_TYPES, type EventOf, type EventType, newEvent, type ServiceName } from '../../shared/messages/events.ts';
 import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
-import type { ExchangeSpec, Topology } from '../../shared/topology/types.ts';
+import type { ExchangeSpec, QueueType, Topology } from '../../shared/topology/types.ts';
 import type { ServiceRuntime } from '../../solutions/runtime/service-runtime.ts';
 import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
 import { waitFor } from './support.ts';
@@ -55,13 +55,13 @@ async function openChannel(context: Pick<CheckContext, 'connect'>): Promise<Conf
  * them exactly as the services do; otherwise they are transient and plain (no TTL, so retry queues
  * keep what they get), which the broker creates several times faster: a check stays quick.
  */
-async function declareQueues(channel: Channel, topology: Topology, reference: Layers, durable: boolean): Promise<void> {
+async function declareQueues(channel: Channel, topology: Topology, reference: Layers, durable: boolean, queueType: QueueType): Promise<void> {
   for (const spec of topology.queues) {
     if (!durable) {
       await channel.assertQueue(spec.name, { durable: false });
       continue;
     }
-    const options = reference.durability.queueOptions(spec, 'classic');
+    const options = reference.durability.queueOptions(spec, queueType);
     await channel.assertQueue(spec.name, {
       ...options,
       arguments: { ...options.arguments, ...reference.deadLetters.queueArguments(spec), ...reference.scaling.queueArguments(spec) },
@@ -84,7 +84,7 @@ async function declareRouting(
   const { topology = TOPOLOGY, durable = false, durableExchanges = durable } = options;
   const exchangeOptions = (spec: ExchangeSpec) => ({ ...context.reference.durability.exchangeOptions(spec), ...(durableExchanges ? {} : { durable: false }) });
   const channel = await openChannel(context);
-  await declareQueues(channel, topology, context.reference, durable);
+  await declareQueues(channel, topology, context.reference, durable, context.settings.queueType);
   try {
     await context.layer.declareRoutes(channel, topology, exchangeOptions);
   } catch (error) {

@@ -6,7 +6,7 @@ import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
 import type { Layers } from '../../shared/layers/index.ts';
 import type { ServiceName } from '../../shared/messages/events.ts';
 import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
-import type { ExchangeSpec, Topology } from '../../shared/topology/types.ts';
+import type { ExchangeSpec, QueueType, Topology } from '../../shared/topology/types.ts';
 import type { ServiceRuntime } from '../../solutions/runtime/service-runtime.ts';
 import { AuditStore } from '../../solutions/services/audit/audit-store.ts';
 import { NotificationStore } from '../../solutions/services/notification/notification-store.ts';
@@ -29,14 +29,14 @@ const list = (names: string[]) => (names.length === 0 ? 'no queue' : names.join(
 const sorted = (names: string[]) => [...names].sort();
 const whyFailed = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-async function declareQueues(channel: Channel, topology: Topology, reference: Layers, durable: boolean): Promise<void> {
+async function declareQueues(channel: Channel, topology: Topology, reference: Layers, durable: boolean, queueType: QueueType): Promise<void> {
   for (const spec of topology.queues) {
     if (!durable) {
       // Transient and plain: the broker creates these several times faster, and nothing expires.
       await channel.assertQueue(spec.name, { durable: false });
       continue;
     }
-    const options = reference.durability.queueOptions(spec, 'classic');
+    const options = reference.durability.queueOptions(spec, queueType);
     await channel.assertQueue(spec.name, {
       ...options,
       arguments: { ...options.arguments, ...reference.deadLetters.queueArguments(spec), ...reference.scaling.queueArguments(spec) },
@@ -56,7 +56,7 @@ async function declareWithFanout(
   const exchangeOptions = (spec: ExchangeSpec) => ({ ...context.reference.durability.exchangeOptions(spec), ...(durableExchanges ? {} : { durable: false }) });
   const channel = await (await context.connect()).createConfirmChannel();
   channel.on('error', () => {}); // a channel the broker closes rejects the pending call; that is reported
-  await declareQueues(channel, topology, context.reference, durable);
+  await declareQueues(channel, topology, context.reference, durable, context.settings.queueType);
   await context.reference.routing.declareRoutes(channel, topology, exchangeOptions);
   try {
     await context.layer.declareFanout(channel, topology, exchangeOptions);
