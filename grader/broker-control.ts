@@ -2,7 +2,8 @@
 // would disturb every other test and learner on it, so we prefer, in order:
 //   1. a throwaway RabbitMQ node of our own on spare ports (where rabbitmq-server is installed here);
 //   2. the broker's own container (testcontainers), restarted inside with rabbitmqctl;
-//   3. the local broker itself (rabbitmqctl stop_app / start_app), announced on screen first.
+//   3. the local broker itself (rabbitmq stop_app / start_app), announced on screen first, and only
+//      when the caller allows it: a learner's `npm run grade` does, the test suite never does.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -103,14 +104,20 @@ async function startThrowawayNode(): Promise<RestartableBroker> {
   };
 }
 
-export function brokerControlFor(broker: BrokerEndpoint): BrokerControl {
+export interface BrokerControlOptions {
+  /** May the shared local broker be restarted when no throwaway node can be started? */
+  allowSharedRestart: boolean;
+}
+
+export function brokerControlFor(broker: BrokerEndpoint, options: BrokerControlOptions): BrokerControl {
   return {
     async acquireRestartable() {
+      let throwawayProblem = 'rabbitmq-server is not installed on this machine';
       if ((await commandExists('rabbitmq-server')) && (await commandExists('rabbitmqctl'))) {
         try {
           return await startThrowawayNode();
-        } catch {
-          // fall through to the broker we were given
+        } catch (error) {
+          throwawayProblem = `a throwaway node did not start (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
         }
       }
       if (broker.restart) {
@@ -118,7 +125,9 @@ export function brokerControlFor(broker: BrokerEndpoint): BrokerControl {
         return { url: broker.url, description: 'the RabbitMQ container', restart, release: async () => {} };
       }
       const { hostname } = new URL(broker.url);
-      if (['127.0.0.1', 'localhost', '::1'].includes(hostname) && (await commandExists('rabbitmqctl'))) {
+      const local = ['127.0.0.1', 'localhost', '::1'].includes(hostname);
+      if (local && !options.allowSharedRestart) throw new BrokerControlUnavailableError(`${throwawayProblem}, and restarting the shared broker is not allowed here`);
+      if (local && (await commandExists('rabbitmqctl'))) {
         return {
           url: broker.url,
           description: 'your local RabbitMQ broker (rabbitmqctl stop_app, then start_app; durable queues and persistent messages are kept)',

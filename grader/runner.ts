@@ -45,8 +45,12 @@ export const DEFAULT_CHECK_TIMEOUT_MS = 5000;
 /** The broker could not be reached or used: grading cannot start. The message says how to fix it. */
 export class EnvironmentError extends Error {}
 
-/** Finds the broker and makes sure its management API answers (every check needs a vhost of its own). */
-export async function prepareEnvironment(): Promise<GradingEnvironment> {
+/**
+ * Finds the broker and makes sure its management API answers (every check needs a vhost of its own).
+ * allowSharedRestart: a learner's grade may restart their own local broker when no throwaway node
+ * can be started; tests and benchmarks never do, since other work runs on that broker.
+ */
+export async function prepareEnvironment(options: { allowSharedRestart?: boolean } = {}): Promise<GradingEnvironment> {
   const broker = await findBroker();
   const api = new ManagementApi(broker.management);
   try {
@@ -58,7 +62,7 @@ export async function prepareEnvironment(): Promise<GradingEnvironment> {
         'The grader needs it. Enable it with: rabbitmq-plugins enable rabbitmq_management rabbitmq_prometheus',
     );
   }
-  return { broker, api, brokerControl: brokerControlFor(broker) };
+  return { broker, api, brokerControl: brokerControlFor(broker, { allowSharedRestart: options.allowSharedRestart ?? false }) };
 }
 
 /** Imports the learner's exercise file or the reference module and returns the layer it exports. */
