@@ -60,7 +60,19 @@ export async function createCheckContext<K extends LayerName>(
     topology: buildTopology(CHECK_SETTINGS),
     async connect() {
       const connection = await amqp.connect(url);
-      connection.on('error', () => {}); // a check that closes or kills connections on purpose must not crash the grader
+      // A check that closes or kills connections on purpose, or a layer that makes the broker close a
+      // channel, must not crash the grader: every connection and channel gets an error listener.
+      connection.on('error', () => {});
+      for (const method of ['createChannel', 'createConfirmChannel'] as const) {
+        const create = connection[method].bind(connection);
+        Object.assign(connection, {
+          [method]: async (...args: Parameters<typeof create>) => {
+            const channel = await create(...args);
+            channel.on('error', () => {});
+            return channel;
+          },
+        });
+      }
       cleanups.push(() => connection.close().catch(() => {}));
       return connection;
     },
@@ -72,7 +84,7 @@ export async function createCheckContext<K extends LayerName>(
         dataDir,
         services: options.services,
         layers,
-        config: { deliveryDelayMs: 100, rpcTimeoutMs: 1000, topology: CHECK_SETTINGS, ...options.config },
+        config: { deliveryDelayMs: 100, rpcTimeoutMs: 1000, shutdownFlushMs: 500, topology: CHECK_SETTINGS, ...options.config },
         // One interleaved log for all services, shown when the check fails.
         logFor: (service) => createLogger(service, { out: (line) => serviceLog.push(line), err: (line) => serviceLog.push(line) }),
       });

@@ -38,6 +38,7 @@ export function systemConfig(options: Pick<SystemOptions, 'brokerUrl' | 'dataDir
     prefetch: 10,
     workers: 1,
     rpcTimeoutMs: 3000,
+    shutdownFlushMs: 5000,
     ...options.config,
   };
 }
@@ -50,9 +51,14 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await Promise.all(Object.values(runtimes).map((runtime) => runtime.stop()));
   };
   try {
-    for (const name of names) {
-      runtimes[name] = await ServiceRuntime.start(SERVICES[name], config, options.layers ?? referenceLayers, options.logFor?.(name) ?? createLogger(name));
-    }
+    // The services are independent (declaring the shared topology twice is harmless): start them together.
+    const started = await Promise.allSettled(
+      names.map(async (name) => {
+        runtimes[name] = await ServiceRuntime.start(SERVICES[name], config, options.layers ?? referenceLayers, options.logFor?.(name) ?? createLogger(name));
+      }),
+    );
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (error) {
     await stop();
     throw error;

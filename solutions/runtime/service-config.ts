@@ -19,6 +19,8 @@ export interface ServiceConfig {
   /** Competing consumers per queue inside this process. */
   workers: number;
   rpcTimeoutMs: number;
+  /** How long a stopping service keeps trying to publish what is left in its outbox (the rest waits for the next start). */
+  shutdownFlushMs: number;
 }
 
 export function serviceConfigFromEnv(env: EnvConfig, brokerUrl: string, managementUrl?: string): ServiceConfig {
@@ -38,5 +40,6 @@ export function serviceConfigFromEnv(env: EnvConfig, brokerUrl: string, manageme
     prefetch: env.PREFETCH,
     workers: env.WORKERS,
     rpcTimeoutMs: env.RPC_TIMEOUT_MS,
+    shutdownFlushMs: 5000,
   };
 }

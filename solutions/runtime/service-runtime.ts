@@ -15,8 +15,6 @@ import { Outbox } from './outbox.ts';
 import type { ServiceConfig } from './service-config.ts';
 import type { ConsumerDefinition, EmitOptions, HandlerContext, ServiceDefinition, ServiceHost, StartedExtras } from './service-definition.ts';
 
-const SHUTDOWN_FLUSH_MS = 5000;
-
 export class ServiceRuntime implements ServiceHost {
   readonly name;
   readonly db: ServiceDatabase;
@@ -184,7 +182,7 @@ export class ServiceRuntime implements ServiceHost {
     await this.extras?.stop().catch((error: unknown) => this.log.error('stopping', error));
     await Promise.allSettled([...this.pools.map((pool) => pool.stop()), ...this.rpcServers.map((server) => server.stop())]);
     await this.rpcClient?.close().catch(() => {});
-    if (this.isBrokerConnected() && !(await this.outbox.flush(SHUTDOWN_FLUSH_MS))) {
+    if (this.isBrokerConnected() && !(await this.outbox.flush(this.config.shutdownFlushMs))) {
       this.log.warn(`${this.outbox.pending()} messages stay in the outbox; they are published at the next start`);
     }
     await this.outbox.stop();
