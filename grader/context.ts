@@ -12,7 +12,6 @@ import { createLogger } from '../shared/log.ts';
 import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS } from '../shared/topology/topology.ts';
 import type { TopologySettings } from '../shared/topology/types.ts';
 import { referenceLayers } from '../solutions/layers/index.ts';
-import { startSystem } from '../solutions/system.ts';
 import type { BrokerControl } from './broker-control.ts';
 import type { CheckContext, LayerName } from './check.ts';
 
@@ -29,9 +28,15 @@ export interface ContextHandle<K extends LayerName> {
   context: CheckContext<K>;
   /** Lines the services logged during the check (shown with a failure). */
   serviceLog: string[];
+  /** Errors the graded code threw where nobody awaited them (a throw in a consume callback, an unhandled rejection). */
+  strays: unknown[];
   abort(): void;
-  cleanup(): Promise<void>;
+  /** Closes what the check opened (each step bounded in time). Resolves with the vhost's deletion, which may finish later. */
+  cleanup(): Promise<{ vhostDeleted: Promise<void> }>;
 }
+
+/** A cleanup step that hangs (a stuck handler in the graded code) must not hang the grader. */
+const CLEANUP_STEP_MS = 5000;
 
 let vhostCounter = 0;
 
@@ -46,8 +51,9 @@ export async function createCheckContext<K extends LayerName>(
   const api = environment.api;
   await api.createVhost(name);
   const url = withVhost(environment.broker.url, name);
-  const cleanups: Array<() => Promise<void> | void> = [() => api.deleteVhost(name)];
+  const cleanups: Array<() => Promise<void> | void> = [];
   const serviceLog: string[] = [];
+  const strays: unknown[] = [];
   const controller = new AbortController();
   const layers = { ...referenceLayers, [layerName]: layer } as Layers;
 
@@ -69,6 +75,8 @@ export async function createCheckContext<K extends LayerName>(
           [method]: async (...args: Parameters<typeof create>) => {
             const channel = await create(...args);
             channel.on('error', () => {});
+            // A synchronous throw in a consume callback would otherwise break the whole connection.
+            channel.on('handler-error', (error: Error) => strays.push(error));
             return channel;
           },
         });
@@ -79,6 +87,8 @@ export async function createCheckContext<K extends LayerName>(
     async startSystem(options = {}) {
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `grade-${checkId}-`));
       cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+      // Imported on first use: most checks never start services, and this pulls in express and SQLite.
+      const { startSystem } = await import('../solutions/system.ts');
       const system = await startSystem({
         brokerUrl: url,
         dataDir,
@@ -101,12 +111,20 @@ export async function createCheckContext<K extends LayerName>(
     context,
     serviceLog,
     abort: () => controller.abort(),
+    strays,
     async cleanup() {
       for (const cleanup of cleanups.reverse()) {
-        await Promise.resolve()
-          .then(cleanup)
-          .catch(() => {});
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.resolve().then(cleanup).catch(() => {}),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, CLEANUP_STEP_MS);
+          }),
+        ]);
+        clearTimeout(timer);
       }
+      // Deleting the vhost also removes anything left behind; nobody needs to wait for it.
+      return { vhostDeleted: api.deleteVhost(name).catch(() => {}) };
     },
   };
 }

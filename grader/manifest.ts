@@ -149,7 +149,7 @@ export const MILESTONES: Milestone[] = [
     reference: { file: 'solutions/layers/09-scaling.ts', exportName: 'scaling' },
     checks: () => load(import('./checks/09-scaling.ts')),
     demo: () => import('./demos/09-scaling.ts'),
-    hints: ['Each worker needs its own channel: prefetch is per channel.'],
+    hints: ['Each worker needs its own channel: its own prefetch window, and closing it stops only that worker.'],
     budgetMs: 5000,
   },
 ];

@@ -96,6 +96,7 @@ async function runCheck(environment: GradingEnvironment, milestone: Milestone, l
     timer = setTimeout(() => reject(new CheckFailure(`the check to finish within ${timeoutMs / 1000} s`, 'it was still waiting (something never arrived, or a call never returned)')), timeoutMs);
   });
   let verdict: Pick<CheckResult, 'status' | 'expected' | 'seen' | 'message'> = { status: 'pass' };
+  activeStrays.add(handle.strays);
   try {
     await Promise.race([check.run(handle.context as never), timedOut]);
   } catch (error) {
@@ -103,10 +104,27 @@ async function runCheck(environment: GradingEnvironment, milestone: Milestone, l
   } finally {
     clearTimeout(timer);
     handle.abort();
-    await handle.cleanup();
+    const { vhostDeleted } = await handle.cleanup();
+    pendingDeletions.push(vhostDeleted);
+    activeStrays.delete(handle.strays);
+  }
+  const [stray] = handle.strays;
+  if (verdict.status === 'pass' && stray !== undefined) {
+    verdict = { status: 'fail', message: `your code threw where nobody could catch it (in a callback, or a promise nobody awaited): ${describeError(stray)}` };
   }
   const serviceLog = verdict.status !== 'pass' && handle.serviceLog.length > 0 ? handle.serviceLog.slice(-15) : undefined;
   return { ...base, ...verdict, durationMs: Date.now() - started, ...(serviceLog ? { serviceLog } : {}) };
+}
+
+/** Where unhandled errors go while checks run: the stray lists of the checks running now. */
+const activeStrays = new Set<unknown[]>();
+/** Vhosts of finished checks being deleted in the background; awaited before grading returns. */
+const pendingDeletions: Promise<void>[] = [];
+
+function recordStray(error: unknown): void {
+  // Outside a check it is the grader's own bug: fail loudly as Node would.
+  if (activeStrays.size === 0) throw error;
+  for (const strays of activeStrays) strays.push(error);
 }
 
 export interface GradeOptions {
@@ -119,6 +137,19 @@ export interface GradeOptions {
 export async function gradeLayer(environment: GradingEnvironment, milestone: Milestone, layer: unknown, options: GradeOptions = {}): Promise<MilestoneResult> {
   const started = Date.now();
   const checks = await milestone.checks();
+  // Graded code may throw from a callback or leave a promise rejected: that fails its check, not the grader.
+  process.on('unhandledRejection', recordStray);
+  process.on('uncaughtException', recordStray);
+  try {
+    return await gradeChecks(environment, milestone, layer, checks, options, started);
+  } finally {
+    process.off('unhandledRejection', recordStray);
+    process.off('uncaughtException', recordStray);
+    await Promise.all(pendingDeletions.splice(0));
+  }
+}
+
+async function gradeChecks(environment: GradingEnvironment, milestone: Milestone, layer: unknown, checks: Check[], options: GradeOptions, started: number): Promise<MilestoneResult> {
   const announce = options.announce ?? (() => {});
   const run = (check: Check) => runCheck(environment, milestone, layer, check, announce);
   let results: CheckResult[];
