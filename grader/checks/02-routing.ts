@@ -1,14 +1,13 @@
 // Milestone 2: routing. The learner's declareRoutes runs on a fresh vhost (queues declared first, as
 // the runtime does) and the checks publish to the exchanges it declared and look where messages land.
-import type { Channel, ConfirmChannel } from 'amqplib';
+import type { ConfirmChannel } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
-import type { Layers } from '../../shared/layers/index.ts';
-import { type DomainEvent, EVENT_TYPES, type EventOf, type EventType, newEvent, type ServiceName } from '../../shared/messages/events.ts';
-import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
-import type { ExchangeSpec, QueueType, Topology } from '../../shared/topology/types.ts';
-import type { ServiceRuntime } from '../../solutions/runtime/service-runtime.ts';
+import { type DomainEvent, EVENT_TYPES, type EventOf, type EventType, newEvent } from '../../shared/messages/events.ts';
+import { buildTopology, EXCHANGES, QUEUES } from '../../shared/topology/topology.ts';
+import type { ExchangeSpec, Topology } from '../../shared/topology/types.ts';
 import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
 import { waitFor } from './support.ts';
+import { declareQueues, publishAll, startServices, subscribersOf, whereDidTheyGo } from './topology-support.ts';
 
 // Retry queues keep what they get for a minute here, so a check can look at them before they
 // dead-letter it back home.
@@ -34,39 +33,12 @@ const SAMPLE_PAYLOADS: { [T in EventType]: EventOf<T>['payload'] } = {
 };
 const sampleEvent = (type: EventType) => newEvent(type, { orderId: 'order-42', source: 'order', payload: SAMPLE_PAYLOADS[type] as never }) as DomainEvent;
 
-/** The service queues that must receive each event type from order.exchange (from SUBSCRIPTIONS). */
-function subscribersOf(type: string): string[] {
-  return Object.entries(SUBSCRIPTIONS)
-    .filter(([, types]) => (types as string[]).includes(type))
-    .map(([service]) => QUEUES[service as keyof typeof SUBSCRIPTIONS])
-    .sort();
-}
-
 const list = (names: string[]) => (names.length === 0 ? 'no queue' : names.join(', '));
 
 async function openChannel(context: Pick<CheckContext, 'connect'>): Promise<ConfirmChannel> {
   const channel = await (await context.connect()).createConfirmChannel();
   channel.on('error', () => {}); // a channel the broker closes rejects the pending call; that is reported
   return channel;
-}
-
-/**
- * Declares every queue of the topology, as the runtime does before layer 2 runs. `durable` declares
- * them exactly as the services do; otherwise they are transient and plain (no TTL, so retry queues
- * keep what they get), which the broker creates several times faster: a check stays quick.
- */
-async function declareQueues(channel: Channel, topology: Topology, reference: Layers, durable: boolean, queueType: QueueType): Promise<void> {
-  for (const spec of topology.queues) {
-    if (!durable) {
-      await channel.assertQueue(spec.name, { durable: false });
-      continue;
-    }
-    const options = reference.durability.queueOptions(spec, queueType);
-    await channel.assertQueue(spec.name, {
-      ...options,
-      arguments: { ...options.arguments, ...reference.deadLetters.queueArguments(spec), ...reference.scaling.queueArguments(spec) },
-    });
-  }
 }
 
 const whyFailed = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -120,26 +92,6 @@ async function requireExchange(context: CheckContext, name: string, type: string
   return info;
 }
 
-/** Publishes with confirms: once confirmed, the broker has routed the message. */
-async function publishAll(channel: ConfirmChannel, messages: Array<{ exchange: string; routingKey: string; id: string }>): Promise<void> {
-  for (const { exchange, routingKey, id } of messages) {
-    channel.publish(exchange, routingKey, Buffer.from('{}'), { messageId: id, type: routingKey, contentType: 'application/json' });
-  }
-  await channel.waitForConfirms();
-}
-
-/** Empties every queue of the topology and says which queues each message id reached. */
-async function whereDidTheyGo(channel: Channel, topology: Topology): Promise<Map<string, string[]>> {
-  const reached = new Map<string, string[]>();
-  for (const { name } of topology.queues) {
-    for (let message = await channel.get(name, { noAck: true }); message; message = await channel.get(name, { noAck: true })) {
-      const id = String(message.properties.messageId);
-      reached.set(id, [...(reached.get(id) ?? []), name].sort());
-    }
-  }
-  return reached;
-}
-
 interface OrderView {
   status: string;
   history: Array<{ status: string; event: string }>;
@@ -164,17 +116,6 @@ async function placeOrderAndWaitForCompletion(baseUrl: string, orderId: string, 
     () => `it stayed ${last?.status ?? 'unknown'} (steps: ${last?.history.map((step) => step.event).join(' → ') ?? 'none'}): an event did not reach the service that handles it`,
     timeoutMs,
   );
-}
-
-/**
- * Starts each service as a system of its own, all at once: each declares the topology on start, and
- * in parallel that takes the time of one. (The services share nothing but the broker.)
- */
-async function startServices(context: CheckContext, services: ServiceName[]): Promise<Record<ServiceName, ServiceRuntime>> {
-  const systems = await Promise.all(services.map((service) => context.startSystem({ services: [service] })));
-  // Stop them together too (each stop may wait for its outbox); the context's own stops then find them stopped.
-  context.onCleanup(() => Promise.all(systems.map((system) => system.stop())).then(() => {}));
-  return Object.fromEntries(systems.map((system, i) => [services[i], system.runtime(services[i] as ServiceName)])) as Record<ServiceName, ServiceRuntime>;
 }
 
 export const checks = defineChecks('routing', [

@@ -1,48 +1,24 @@
 // Milestone 3: fanout. The reference routing layer declares order.exchange and the service queue
 // bindings; the learner's declareFanout adds the fanout exchanges, their queues and the
 // exchange-to-exchange bindings. The checks publish and look which queues got a copy.
-import type { Channel, ConfirmChannel } from 'amqplib';
+import type { ConfirmChannel } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
-import type { Layers } from '../../shared/layers/index.ts';
-import type { ServiceName } from '../../shared/messages/events.ts';
-import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
-import type { ExchangeSpec, QueueType, Topology } from '../../shared/topology/types.ts';
-import type { ServiceRuntime } from '../../solutions/runtime/service-runtime.ts';
+import { buildTopology, EXCHANGES, QUEUES } from '../../shared/topology/topology.ts';
+import type { ExchangeSpec, Topology } from '../../shared/topology/types.ts';
 import { AuditStore } from '../../solutions/services/audit/audit-store.ts';
 import { NotificationStore } from '../../solutions/services/notification/notification-store.ts';
 import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
 import { waitFor } from './support.ts';
+import { declareQueues, publishAll, startServices, subscribersOf, whereDidTheyGo } from './topology-support.ts';
 
 // Messages stay where they land (no TTLs on these checks' queues), so a check can count them.
 const TOPOLOGY = buildTopology({ retryDelayMs: 60_000, maxAttempts: 3, notificationTtlMs: 60_000, queueType: 'classic' });
 const FANOUTS = TOPOLOGY.exchanges.filter((spec) => spec.type === 'fanout').map((spec) => spec.name);
 const NOTIFICATION_QUEUES = [QUEUES.notificationEmail, QUEUES.notificationSms];
 
-/** The service queues layer 2 routes an event type to (SUBSCRIPTIONS). */
-function subscribersOf(type: string): string[] {
-  return Object.entries(SUBSCRIPTIONS)
-    .filter(([, types]) => (types as string[]).includes(type))
-    .map(([service]) => QUEUES[service as keyof typeof SUBSCRIPTIONS]);
-}
-
 const list = (names: string[]) => (names.length === 0 ? 'no queue' : names.join(', '));
 const sorted = (names: string[]) => [...names].sort();
 const whyFailed = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
-async function declareQueues(channel: Channel, topology: Topology, reference: Layers, durable: boolean, queueType: QueueType): Promise<void> {
-  for (const spec of topology.queues) {
-    if (!durable) {
-      // Transient and plain: the broker creates these several times faster, and nothing expires.
-      await channel.assertQueue(spec.name, { durable: false });
-      continue;
-    }
-    const options = reference.durability.queueOptions(spec, queueType);
-    await channel.assertQueue(spec.name, {
-      ...options,
-      arguments: { ...options.arguments, ...reference.deadLetters.queueArguments(spec), ...reference.scaling.queueArguments(spec) },
-    });
-  }
-}
 
 /**
  * Queues, the reference routes (layer 2), then the learner's declareFanout, as the runtime does.
@@ -85,26 +61,6 @@ async function requireExchanges(context: CheckContext, names: string[]): Promise
   expectThat(missing.length === 0, `declareFanout to declare ${list(names)}`, () => `no exchange named ${missing.join(', ')}`);
 }
 
-/** Publishes with confirms: once confirmed, the broker has routed the message. */
-async function publishAll(channel: ConfirmChannel, messages: Array<{ exchange: string; routingKey: string; id: string }>): Promise<void> {
-  for (const { exchange, routingKey, id } of messages) {
-    channel.publish(exchange, routingKey, Buffer.from('{}'), { messageId: id, type: routingKey, contentType: 'application/json' });
-  }
-  await channel.waitForConfirms();
-}
-
-/** Empties every queue of the topology and says which queues each message id reached. */
-async function whereDidTheyGo(channel: Channel, topology: Topology): Promise<Map<string, string[]>> {
-  const reached = new Map<string, string[]>();
-  for (const { name } of topology.queues) {
-    for (let message = await channel.get(name, { noAck: true }); message; message = await channel.get(name, { noAck: true })) {
-      const id = String(message.properties.messageId);
-      reached.set(id, sorted([...(reached.get(id) ?? []), name]));
-    }
-  }
-  return reached;
-}
-
 /** Publishes each event type to order.exchange and checks the queues each one reached. */
 async function expectCopies(context: CheckContext<'fanout'>, expectedFor: Record<string, string[]>, why: string): Promise<void> {
   const channel = await declareWithFanout(context);
@@ -115,17 +71,6 @@ async function expectCopies(context: CheckContext<'fanout'>, expectedFor: Record
     const seen = reached.get(type) ?? [];
     expectThat(seen.join() === expected.join(), `${type} published to order.exchange to reach ${list(expected)} (${why})`, `it reached ${list(seen)}`);
   }
-}
-
-/**
- * Starts each service as a system of its own, all at once: each declares the topology on start, and
- * in parallel that takes the time of one. (The services share nothing but the broker.)
- */
-async function startServices(context: CheckContext, services: ServiceName[]): Promise<Record<ServiceName, ServiceRuntime>> {
-  const systems = await Promise.all(services.map((service) => context.startSystem({ services: [service] })));
-  // Stop them together too (each stop may wait for its outbox); the context's own stops then find them stopped.
-  context.onCleanup(() => Promise.all(systems.map((system) => system.stop())).then(() => {}));
-  return Object.fromEntries(systems.map((system, i) => [services[i], system.runtime(services[i] as ServiceName)])) as Record<ServiceName, ServiceRuntime>;
 }
 
 const ORDER_FLOW = ['order.created', 'inventory.reserved', 'payment.success', 'inventory.committed', 'order.paid', 'shipping.prepared', 'order.shipped', 'delivery.confirmed', 'shipping.delivered', 'order.completed'];
