@@ -127,6 +127,19 @@ describe('npm run milestone -- N: the demo, on the broker', () => {
   });
 });
 
+describe('npm run milestone -- N without a usable broker', () => {
+  it('prints the brief, then says how to get a broker, exit 3', { timeout: 30_000 }, async () => {
+    const nothing = 'http://127.0.0.1:9'; // the discard port: nothing answers there
+    const run = await runScript('grader/cli/milestone.ts', ['1'], {
+      env: { WORKSHOP_PROGRESS_DIR: tempDir('progress'), RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:9', RABBITMQ_MANAGEMENT_URL: nothing },
+    });
+    expect(run.code, run.output).toBe(3);
+    expect(run.output).toContain('Milestone 1 of 9');
+    expect(run.output).toContain('cannot run the demo');
+    expect(run.output).not.toMatch(/\n\s+at /);
+  });
+});
+
 describe('npm run diff', () => {
   it('shows the exercise against the reference, with a header; "they differ" is not an error', { timeout: 30_000 }, async () => {
     const run = await runScript('grader/cli/diff.ts', ['1']);
