@@ -23,7 +23,7 @@ import { CommandError, isMain, milestoneState, nextMilestone, parseMilestoneNumb
 
 const USAGE = 'Usage: npm run milestone [-- <1-9>] [--target solutions] [--no-demo]';
 /** A demo is a short scenario; one still running after this waits for something that will not come. */
-const DEMO_TIMEOUT_MS = 45_000;
+const DEMO_TIMEOUT_MS = 30_000;
 
 export interface MilestoneArgs {
   milestone?: Milestone;
@@ -183,14 +183,36 @@ export async function runMilestoneDemo(milestone: Milestone, target: Target, out
   };
   process.once('SIGINT', onSignal);
 
+  // What the learner's code throws where nobody awaits it (a consume callback, a forgotten promise)
+  // ends the demo with that error instead of crashing with a stack trace.
+  let failDemo: (error: unknown) => void = () => {};
+  const stray = new Promise<never>((_, reject) => (failDemo = reject));
+  let demoRunning = true;
+  const lateStrays: unknown[] = [];
+  const reportStray = (error: unknown) => (demoRunning ? failDemo(error) : lateStrays.push(error));
+  const log = createLogger('demo', { out: (line) => logs.line('demo', line), err: (line) => logs.line('demo', line) });
+
   const context: DemoContext = {
     layers,
     url,
     management: { ...api.credentials, vhost },
-    log: createLogger('demo', { out: (line) => logs.line('demo', line), err: (line) => logs.line('demo', line) }),
+    log,
     async connect() {
       const connection = await amqp.connect(url);
       connection.on('error', () => {}); // a demo that closes connections on purpose must not crash
+      // A channel the broker closes (an unknown delivery tag, a redeclaration with other arguments)
+      // emits 'error': say it on screen rather than crash.
+      for (const method of ['createChannel', 'createConfirmChannel'] as const) {
+        const create = connection[method].bind(connection);
+        Object.assign(connection, {
+          [method]: async (...args: Parameters<typeof create>) => {
+            const channel = await create(...args);
+            channel.on('error', (error: Error) => log.warn(`the broker closed a channel: ${error.message}`));
+            channel.on('handler-error', (error: Error) => reportStray(error));
+            return channel;
+          },
+        });
+      }
       connections.push(connection);
       return connection;
     },
@@ -215,23 +237,35 @@ export async function runMilestoneDemo(milestone: Milestone, target: Target, out
   out(dim(`RabbitMQ ${new URL(broker.url).host}, vhost ${vhost} (deleted afterwards)\n`));
   let timer: NodeJS.Timeout | undefined;
   let failure: { error: unknown } | undefined;
+  process.on('unhandledRejection', reportStray);
+  process.on('uncaughtException', reportStray);
   try {
     await api.createVhost(vhost);
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new DemoTimeoutError()), DEMO_TIMEOUT_MS);
     });
-    await Promise.race([demo.runDemo(context), timedOut]);
+    await Promise.race([demo.runDemo(context), timedOut, stray]);
   } catch (error) {
     failure = { error };
   } finally {
+    demoRunning = false;
     clearTimeout(timer);
     process.removeListener('SIGINT', onSignal);
     await cleanup(); // services log their last lines while they stop: the verdict comes after them
+    // Only now: a timer the learner's code left behind may throw while we clean up.
+    process.off('unhandledRejection', reportStray);
+    process.off('uncaughtException', reportStray);
   }
+  const named = (error: unknown) => `${error instanceof Error ? `${error.name}: ` : ''}${describeError(error)}`;
   out('');
-  if (!failure) {
+  if (!failure && lateStrays.length === 0) {
     out(green(`The demo finished (${seconds(Date.now() - started)}).`));
     return outcome(true);
+  }
+  if (!failure) {
+    out(red('The demo ran to its end, but your code threw where nobody could catch it (in a callback or a timer):'));
+    for (const error of lateStrays) out(red(`  ${named(error)}${placeInExercise(error, milestone) ? ` (at ${placeInExercise(error, milestone)})` : ''}`));
+    return outcome(false);
   }
   const { error } = failure;
   const notWritten = findNotWritten(error);
@@ -242,7 +276,7 @@ export async function runMilestoneDemo(milestone: Milestone, target: Target, out
     out(red(`The demo did not finish within ${DEMO_TIMEOUT_MS / 1000} s: it was waiting for something that never happened (a message that never arrived, a reply never sent). The lines above show how far it got.`));
   } else {
     const where = placeInExercise(error, milestone);
-    out(red(`The demo stopped: ${error instanceof Error ? `${error.name}: ` : ''}${describeError(error)}${where ? ` (at ${where})` : ''}`));
+    out(red(`The demo stopped: ${named(error)}${where ? ` (at ${where})` : ''}`));
   }
   return outcome(false);
 }
