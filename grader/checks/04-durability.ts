@@ -66,7 +66,8 @@ function describeOutcome(outcome: Outcome): string {
   if (outcome.state === 'pending') return 'it was still waiting';
   if (outcome.state === 'resolved') return 'it resolved';
   const { error } = outcome;
-  return `it rejected with ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+  const impostor = error instanceof Error && error.name === 'PublishRejectedError' && !(error instanceof PublishRejectedError);
+  return `it rejected with ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}${impostor ? ' (a class of your own: import PublishRejectedError from shared/layers/durability.ts)' : ''}`;
 }
 
 /** Publishes with the learner's layer and fails the check, in words, unless it resolves. */
