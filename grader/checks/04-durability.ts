@@ -1,11 +1,6 @@
 // Milestone 4: durability and publisher confirms. One check restarts a throwaway broker for real and
 // looks at what came back; the others watch publishConfirmed settle (or not) against the live broker.
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import amqp, { type ChannelModel } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
 import type { OutgoingMessage } from '../../shared/layers/codec.ts';
@@ -14,7 +9,6 @@ import { describeError } from '../../shared/log.ts';
 import { newEvent } from '../../shared/messages/events.ts';
 import { buildTopology, EXCHANGES, QUEUES, queueSpec } from '../../shared/topology/topology.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
-import type { RestartableBroker } from '../broker-control.ts';
 import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
 import { waitFor } from './support.ts';
 
@@ -120,89 +114,6 @@ interface ManagementEntity {
 
 const listOf = (context: Context, kind: 'queues' | 'exchanges') =>
   context.vhost.api.request<ManagementEntity[]>('GET', `/${kind}/${encodeURIComponent(context.vhost.name)}?columns=name,durable,auto_delete,type,arguments`);
-
-// ---- A broker to restart -----------------------------------------------------------------------
-
-const run = promisify(execFile);
-
-/**
- * context.brokerControl.acquireRestartable(), except that where rabbitmq-server is installed we start
- * the throwaway node here. broker-control.ts runs `rabbitmqctl await_startup` straight after
- * `rabbitmq-server -detached`, before the new node has registered with epmd; that fails at once
- * ("node not running at all") and it falls back to restarting the broker everyone shares.
- * Here the node is ready when its AMQP port accepts a connection. Drop this once the core does the same.
- */
-async function acquireRestartable(context: Context): Promise<RestartableBroker> {
-  const installed = await run('sh', ['-c', 'command -v rabbitmq-server && command -v rabbitmqctl']).then(() => true, () => false);
-  if (!installed) return context.brokerControl.acquireRestartable();
-
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grader-rabbit-'));
-  const [amqpPort, distPort] = [await freePort(), await freePort()];
-  const node = `grader-${process.pid}-${amqpPort}@localhost`;
-  const url = `amqp://guest:guest@127.0.0.1:${amqpPort}`;
-  const pidFile = path.join(dir, 'pid');
-  for (const sub of ['mnesia', 'log']) fs.mkdirSync(path.join(dir, sub));
-  fs.writeFileSync(path.join(dir, 'enabled_plugins'), '[].\n');
-  fs.chmodSync(dir, 0o755);
-  // As root, Debian's rabbitmq-server runs the node as the rabbitmq user: the folder must be theirs.
-  if (process.getuid?.() === 0) await run('chown', ['-R', 'rabbitmq:rabbitmq', dir]).catch(() => {});
-  const env = {
-    ...process.env,
-    RABBITMQ_NODENAME: node,
-    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
-    RABBITMQ_NODE_PORT: String(amqpPort),
-    RABBITMQ_DIST_PORT: String(distPort),
-    RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
-    RABBITMQ_LOG_BASE: path.join(dir, 'log'),
-    // No config file at all (not the machine's /etc/rabbitmq one either): the environment says
-    // everything, and the node skips translating a rabbitmq.conf, about a second of its boot.
-    RABBITMQ_CONFIG_FILE: path.join(dir, 'no-config'),
-    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
-    RABBITMQ_PID_FILE: pidFile,
-  };
-  // Nothing on it is worth a graceful stop: end the node we started, by its process id.
-  const release = async () => {
-    const pid = Number(fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : 0);
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await run('rabbitmq-server', ['-detached'], { env, timeout: 30_000 });
-    // The listeners open last in the boot: a connection that succeeds means the node is ready.
-    await waitFor(
-      () => amqp.connect(url).then(async (connection) => (await connection.close(), true), () => undefined),
-      'the throwaway node to start',
-      () => 'it did not open its AMQP port',
-      60_000,
-    );
-  } catch (error) {
-    await release();
-    throw error;
-  }
-  return {
-    url,
-    description: `a throwaway RabbitMQ node (${node}) started for this check`,
-    // stop_app then start_app, in one call of the (slow to start) CLI.
-    restart: async () => void (await run('rabbitmqctl', ['-n', node, '-q', 'eval', 'ok = rabbit:stop(), ok = rabbit:start().'], { env, timeout: 60_000 })),
-    release,
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // ---- A network that holds the broker's answers back ---------------------------------------------
 
@@ -419,7 +330,7 @@ export const checks = defineChecks('durability', [
       for (const spec of topology.exchanges) layer.exchangeOptions(spec);
       for (const spec of topology.queues) layer.queueOptions(spec, 'classic');
 
-      const broker = await acquireRestartable(context);
+      const broker = await context.brokerControl.acquireRestartable();
       context.onCleanup(() => broker.release());
       const before = await connectTo(context, broker.url);
       const channel = await before.createConfirmChannel();
