@@ -20,6 +20,15 @@ import { loadLayer, prepareEnvironment, type Target } from '../runner.ts';
 
 /** A demo is a short scenario; one still running after this waits for something that will not come. */
 const DEMO_TIMEOUT_MS = 30_000;
+/** A cleanup step the learner's code holds up (a handler that never settles) must not hang the command. */
+const CLEANUP_STEP_MS = 5000;
+
+/** Waits for `step` at most CLEANUP_STEP_MS, and never throws. */
+async function bounded(step: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([step.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLEANUP_STEP_MS)))]);
+  clearTimeout(timer);
+}
 
 /** The ExerciseNotWrittenError behind an error, if any (a demo or a service may wrap it). */
 export function findNotWritten(error: unknown): ExerciseNotWrittenError | undefined {
@@ -77,18 +86,19 @@ export async function runMilestoneDemo(milestone: Milestone, target: Target, out
   let cleanedUp: Promise<void> | undefined;
   const cleanup = () =>
     (cleanedUp ??= (async () => {
-      for (const system of systems) await system.stop().catch(() => {});
-      for (const connection of connections) await connection.close().catch(() => {});
-      await api.deleteVhost(vhost).catch(() => {});
+      for (const system of systems) await bounded(system.stop());
+      for (const connection of connections) await bounded(connection.close());
+      await bounded(api.deleteVhost(vhost));
       for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
       await broker.stop();
     })());
-  // Ctrl-C during a demo still removes its vhost.
+  // Ctrl-C (or a closed terminal, or `timeout`) during a demo still removes its vhost.
   const onSignal = () => {
     out(dim('\nstopping the demo and removing its vhost...'));
     void cleanup().then(() => process.exit(130));
   };
-  process.once('SIGINT', onSignal);
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.once(signal, onSignal);
 
   // What the learner's code throws where nobody awaits it (a consume callback, a forgotten promise)
   // ends the demo with that error instead of crashing with a stack trace.
@@ -157,7 +167,7 @@ export async function runMilestoneDemo(milestone: Milestone, target: Target, out
   } finally {
     demoRunning = false;
     clearTimeout(timer);
-    process.removeListener('SIGINT', onSignal);
+    for (const signal of signals) process.removeListener(signal, onSignal);
     await cleanup(); // services log their last lines while they stop: the verdict comes after them
     // Only now: a timer the learner's code left behind may throw while we clean up.
     process.off('unhandledRejection', reportStray);
