@@ -2,7 +2,7 @@
 // fail: the layer did something other than expected (or did not finish in time).
 // error: we could not judge (no broker, a broker we cannot restart): never the learner's fault.
 import { pathToFileURL } from 'node:url';
-import { findBroker } from '../shared/broker/find-broker.ts';
+import { findBroker, portAnswers } from '../shared/broker/find-broker.ts';
 import { ManagementApi, ManagementApiError } from '../shared/broker/management-api.ts';
 import { ExerciseNotWrittenError } from '../shared/exercise.ts';
 import type { Layers } from '../shared/layers/index.ts';
@@ -52,6 +52,11 @@ export class EnvironmentError extends Error {}
  */
 export async function prepareEnvironment(options: { allowSharedRestart?: boolean } = {}): Promise<GradingEnvironment> {
   const broker = await findBroker();
+  const { hostname, port } = new URL(broker.url);
+  if (!(await portAnswers(hostname, Number(port || 5672)))) {
+    await broker.stop();
+    throw new EnvironmentError(`nothing answers at ${hostname}:${port || 5672} (RABBITMQ_URL): is the broker running?`);
+  }
   const api = new ManagementApi(broker.management);
   try {
     await api.overview();
@@ -62,7 +67,29 @@ export async function prepareEnvironment(options: { allowSharedRestart?: boolean
         'The grader needs it. Enable it with: rabbitmq-plugins enable rabbitmq_management rabbitmq_prometheus',
     );
   }
+  // Process ids only mean something on this machine: sweep only a broker of our own.
+  if (['127.0.0.1', 'localhost', '::1'].includes(hostname)) await sweepAbandonedVhosts(api);
   return { broker, api, brokerControl: brokerControlFor(broker, { allowSharedRestart: options.allowSharedRestart ?? false }) };
+}
+
+/**
+ * Deletes the vhosts of grading runs and demos whose process is gone (killed mid-run, say). Their
+ * names carry the process id: `grade-<check>-<pid>-…` and `demo-<milestone>-<pid>-…`.
+ */
+async function sweepAbandonedVhosts(api: ManagementApi): Promise<void> {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  const vhosts = await api.request<Array<{ name: string }>>('GET', '/vhosts').catch(() => []);
+  const abandoned = vhosts
+    .map(({ name }) => ({ name, pid: (/^grade-.+-(\d+)-\d+-[a-z0-9]+$/.exec(name) ?? /^demo-\d\d-[a-z-]+-(\d+)-[a-z0-9]+$/.exec(name))?.[1] }))
+    .filter(({ pid }) => pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid)));
+  await Promise.all(abandoned.map(({ name }) => api.deleteVhost(name).catch(() => {})));
 }
 
 /** Imports the learner's exercise file or the reference module and returns the layer it exports. */
@@ -136,7 +163,12 @@ export interface GradeOptions {
 /** Grades one milestone's layer. Never throws for what the layer does; only for a broken environment. */
 export async function gradeLayer(environment: GradingEnvironment, milestone: Milestone, layer: unknown, options: GradeOptions = {}): Promise<MilestoneResult> {
   const started = Date.now();
-  const checks = await milestone.checks();
+  let checks: Check[];
+  try {
+    checks = await milestone.checks();
+  } catch (error) {
+    return { milestone, status: 'error', checks: [], durationMs: Date.now() - started, error: `the checks of milestone ${milestone.number} do not load (a bug in the workshop, please report it): ${describeError(error)}` };
+  }
   // Graded code may throw from a callback or leave a promise rejected: that fails its check, not the grader.
   process.on('unhandledRejection', recordStray);
   process.on('uncaughtException', recordStray);

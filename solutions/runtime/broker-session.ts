@@ -16,17 +16,21 @@ export interface BrokerSessionOptions {
   onDisconnect?(error: Error): void;
   /** Attempts before the first successful connection; after that it never gives up. */
   initialRetries?: number;
+  /** A setup error that retrying cannot cure (an unwritten exercise): fail the first connect at once. */
+  isFatal?(error: unknown): boolean;
 }
 
 export class BrokerSession {
   private current: ChannelModel | undefined;
   private closing = false;
+  private everConnected = false;
 
   private constructor(private readonly recovering: RecoveringChannelModel, private readonly log: Logger) {}
 
   static async connect(options: BrokerSessionOptions): Promise<BrokerSession> {
     const { log } = options;
     let session: BrokerSession | undefined;
+    let fatal: unknown;
     const recovering = await amqp.connect(options.url, {
       clientProperties: { connection_name: options.connectionName },
       recovery: {
@@ -40,13 +44,22 @@ export class BrokerSession {
         setup: async (connection: ChannelModel) => {
           if (!session) throw new Error('broker session not ready');
           session.current = connection;
-          await options.setup(connection, session);
+          try {
+            await options.setup(connection, session);
+          } catch (error) {
+            if (!session.everConnected && options.isFatal?.(error)) {
+              fatal = error;
+              void session.close();
+            }
+            throw error;
+          }
         },
       },
     });
     session = new BrokerSession(recovering, log);
     recovering.on('connect', (connection: ChannelModel) => {
       session.current = connection;
+      session.everConnected = true;
       log.info(`connected to ${redact(options.url)}`);
     });
     recovering.on('disconnect', (error: Error) => {
@@ -65,7 +78,9 @@ export class BrokerSession {
     recovering.on('handler-error', (error: Error, event: string) => log.error(`a '${event}' listener threw`, error));
     recovering.on('blocked', (reason: string) => log.warn(`the broker blocked publishing: ${reason}`));
     recovering.on('unblocked', () => log.info('the broker unblocked publishing'));
-    await recovering.waitForConnect();
+    await recovering.waitForConnect().catch((error: unknown) => {
+      throw fatal ?? error;
+    });
     return session;
   }
 

@@ -1,6 +1,7 @@
 // Runs one service: its database, its broker session (topology, consumers, RPC, outbox relay,
 // rebuilt after every reconnect) and a graceful stop. Domain code lives in solutions/services.
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
 import { MalformedMessageError, type Layers, type RpcClient, type WorkerPool } from '../../shared/layers/index.ts';
 import type { ConsumerHandle } from '../../shared/layers/acks.ts';
 import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
@@ -50,6 +51,8 @@ export class ServiceRuntime implements ServiceHost {
         log,
         setup: (connection, session) => runtime.setup(connection, session),
         onDisconnect: () => runtime.forgetConnection(),
+        // A learner's layer that is not written yet will not be written by retrying.
+        isFatal: (error) => error instanceof ExerciseNotWrittenError,
       });
       runtime.extras = await definition.start?.(runtime);
     } catch (error) {
