@@ -2,7 +2,7 @@
 // fail: the layer did something other than expected (or did not finish in time).
 // error: we could not judge (no broker, a broker we cannot restart): never the learner's fault.
 import { pathToFileURL } from 'node:url';
-import { findBroker, portAnswers } from '../shared/broker/find-broker.ts';
+import { BrokerNotFoundError, findBroker, portAnswers } from '../shared/broker/find-broker.ts';
 import { ManagementApi, ManagementApiError } from '../shared/broker/management-api.ts';
 import { ExerciseNotWrittenError } from '../shared/exercise.ts';
 import type { Layers } from '../shared/layers/index.ts';
@@ -55,7 +55,7 @@ export async function prepareEnvironment(options: { allowSharedRestart?: boolean
   const { hostname, port } = new URL(broker.url);
   if (!(await portAnswers(hostname, Number(port || 5672)))) {
     await broker.stop();
-    throw new EnvironmentError(`nothing answers at ${hostname}:${port || 5672} (RABBITMQ_URL): is the broker running?`);
+    throw new BrokerNotFoundError(`RABBITMQ_URL points at ${hostname}:${port || 5672}, and nothing answers there`);
   }
   const api = new ManagementApi(broker.management);
   try {

@@ -7,7 +7,7 @@ import { describeError } from '../../shared/log.ts';
 import { MILESTONES, milestone as milestoneNumber, type Milestone } from '../manifest.ts';
 import { loadProgress, recordResult } from '../progress.ts';
 import { bold, checkLine, dim, milestoneSummary, red, yellow } from '../report/console.ts';
-import { toResultsJson } from '../report/json.ts';
+import { type ResultsJson, toResultsJson } from '../report/json.ts';
 import { EnvironmentError, gradeMilestone, prepareEnvironment, type MilestoneResult, type Target } from '../runner.ts';
 import { watchAndRegrade } from './watch.ts';
 
@@ -66,13 +66,17 @@ async function grade(args: GradeArgs): Promise<number> {
     await environment.broker.stop();
   }
   if (args.json) {
-    fs.mkdirSync(path.dirname(args.json), { recursive: true });
-    fs.writeFileSync(args.json, `${JSON.stringify(toResultsJson(results), null, 2)}\n`);
+    writeJson(args.json, toResultsJson(results));
     console.log(dim(`\nresults written to ${args.json}`));
   }
   const allPass = results.every((r) => r.status === 'pass');
   console.log(nextStep(results, args));
   return allPass ? 0 : 1;
+}
+
+function writeJson(file: string, results: ResultsJson): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 }
 
 function nextStep(results: MilestoneResult[], args: GradeArgs): string {
@@ -105,6 +109,8 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof BrokerNotFoundError || error instanceof EnvironmentError) {
       console.error(`${red('error')}: cannot grade yet.\n${error.message}`);
+      // An environment problem is an error, never a fail: say so in the results file too.
+      if (args.json) writeJson(args.json, { version: 3, status: 'error', message: error.message, tests: [] });
       process.exitCode = 3;
       return;
     }

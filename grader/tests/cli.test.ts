@@ -140,6 +140,23 @@ describe('npm run milestone -- N without a usable broker', () => {
   });
 });
 
+describe('npm run grade without a usable broker', () => {
+  it('is an error, not a wall of failed checks: says how to get a broker, exit 3, results.json status error', { timeout: 30_000 }, async () => {
+    const results = path.join(tempDir('results'), 'results.json');
+    const run = await runScript('grader/cli/grade.ts', ['1', '--json', results], {
+      env: { WORKSHOP_PROGRESS_DIR: tempDir('progress'), RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:9', RABBITMQ_MANAGEMENT_URL: 'http://127.0.0.1:9' },
+    });
+    expect(run.code, run.output).toBe(3);
+    expect(run.output).toContain('cannot grade yet');
+    expect(run.output).toContain('docker compose up -d');
+    expect(run.output).not.toContain('✗');
+    expect(run.output).not.toMatch(/\n\s+at /);
+    const json = JSON.parse(fs.readFileSync(results, 'utf8')) as { status: string; message: string; tests: unknown[] };
+    expect(json).toMatchObject({ status: 'error', tests: [] });
+    expect(json.message).toContain('nothing answers');
+  });
+});
+
 describe('npm run diff', () => {
   it('shows the exercise against the reference, with a header; "they differ" is not an error', { timeout: 30_000 }, async () => {
     const run = await runScript('grader/cli/diff.ts', ['1']);
