@@ -1,6 +1,5 @@
 // Milestone 4: durability and publisher confirms. One check restarts a throwaway broker for real and
 // looks at what came back; the others watch publishConfirmed settle (or not) against the live broker.
-import net from 'node:net';
 import amqp, { type ChannelModel } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
 import type { OutgoingMessage } from '../../shared/layers/codec.ts';
@@ -11,6 +10,7 @@ import { buildTopology, EXCHANGES, QUEUES, queueSpec } from '../../shared/topolo
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
 import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
 import { waitFor } from './support.ts';
+import { relayToBroker } from './tcp-relay.ts';
 
 type Context = CheckContext<'durability'>;
 
@@ -114,48 +114,6 @@ interface ManagementEntity {
 
 const listOf = (context: Context, kind: 'queues' | 'exchanges') =>
   context.vhost.api.request<ManagementEntity[]>('GET', `/${kind}/${encodeURIComponent(context.vhost.name)}?columns=name,durable,auto_delete,type,arguments`);
-
-// ---- A network that holds the broker's answers back ---------------------------------------------
-
-/**
- * A TCP relay between the layer's connection and the broker that can hold back what the broker
- * sends (its confirms among it), as a slow network would. What the client sends goes through.
- */
-async function relayToBroker(context: Context): Promise<{ url: string; hold(): void; release(): void }> {
-  const broker = new URL(context.vhost.url);
-  const sockets = new Set<net.Socket>();
-  let holding = false;
-  const held: Array<() => void> = [];
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(broker.port || 5672), broker.hostname);
-    sockets.add(client).add(upstream);
-    client.pipe(upstream);
-    upstream.on('data', (chunk: Buffer) => (holding ? held.push(() => client.write(chunk)) : client.write(chunk)));
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    for (const socket of [client, upstream]) socket.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  context.onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  const url = new URL(context.vhost.url);
-  url.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  return {
-    url: url.toString(),
-    hold: () => void (holding = true),
-    release: () => {
-      holding = false;
-      for (const write of held.splice(0)) write();
-    },
-  };
-}
 
 // ---- The checks ---------------------------------------------------------------------------------
 
