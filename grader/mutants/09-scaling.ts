@@ -1,14 +1,9 @@
 // Known-wrong scaling layers for milestone 9: the reference pool, each with one classic mistake.
 import type { ConfirmChannel } from 'amqplib';
-import type { ConsumerHandle } from '../../shared/layers/acks.ts';
-import type { ScalingLayer, WorkerPool } from '../../shared/layers/scaling.ts';
+import type { ScalingLayer } from '../../shared/layers/scaling.ts';
+import { serializedPool, type Worker } from '../../shared/layers/worker-pool.ts';
 import { scaling as reference } from '../../solutions/layers/09-scaling.ts';
 import { defineMutants } from './mutant.ts';
-
-interface Worker {
-  channel: ConfirmChannel;
-  consumer: ConsumerHandle;
-}
 
 interface PoolMistakes {
   /** Every worker gets the channel the first one opened. */
@@ -49,21 +44,7 @@ function poolWith(mistakes: PoolMistakes): ScalingLayer['startWorkers'] {
       }
       await Promise.all(running.splice(target).map(stopWorker));
     };
-    let resizing = Promise.resolve();
-    const scaleTo = (target: number) => {
-      const done = resizing.then(() => resize(target));
-      resizing = done.catch(() => {});
-      return done;
-    };
-    const pool: WorkerPool = {
-      get size() {
-        return running.length;
-      },
-      scaleTo,
-      stop: () => scaleTo(0),
-    };
-    await scaleTo(workers);
-    return pool;
+    return serializedPool(resize, () => running.length, workers);
   };
 }
 

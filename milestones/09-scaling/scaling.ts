@@ -2,17 +2,10 @@
 // orders overtake a backlog, and a pool shrinks without dropping the messages its workers hold.
 // Read README.md in this folder first. Run `npm run milestone -- 9` to watch it work,
 // `npm run grade -- 9` to check it.
-import type { ConfirmChannel } from 'amqplib';
 import { todo } from '../../shared/exercise.ts';
-import type { ConsumerHandle } from '../../shared/layers/acks.ts';
-import type { ScalingLayer, WorkerPool } from '../../shared/layers/scaling.ts';
+import type { ScalingLayer } from '../../shared/layers/scaling.ts';
+import { serializedPool, type Worker } from '../../shared/layers/worker-pool.ts';
 import { EXPRESS_PRIORITY } from '../../shared/topology/topology.ts';
-
-/** One competing consumer: its own channel (so its own prefetch window) and the consumer on it. */
-interface Worker {
-  channel: ConfirmChannel;
-  consumer: ConsumerHandle;
-}
 
 export const scaling: ScalingLayer = {
   queueArguments(spec) {
@@ -41,22 +34,8 @@ export const scaling: ScalingLayer = {
       return todo(import.meta.url, 'startWorkers');
     };
 
-    // Given: one resize at a time, in the order asked for, so two callers cannot both add the same worker.
-    let resizing = Promise.resolve();
-    const scaleTo = (target: number) => {
-      const done = resizing.then(() => resize(target));
-      resizing = done.catch(() => {});
-      return done;
-    };
-
-    const pool: WorkerPool = {
-      get size() {
-        return running.length;
-      },
-      scaleTo,
-      stop: () => scaleTo(0),
-    };
-    await scaleTo(workers);
-    return pool;
+    // Given: the pool runs one resize at a time, in the order asked for, so two callers cannot both
+    // add the same worker.
+    return serializedPool(resize, () => running.length, workers);
   },
 };

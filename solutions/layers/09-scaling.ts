@@ -2,13 +2,9 @@
 // broker hands the next message to whichever worker has room. Express orders jump the queue.
 import type { ConfirmChannel } from 'amqplib';
 import type { ConsumerHandle } from '../../shared/layers/acks.ts';
-import type { ScalingLayer, WorkerPool } from '../../shared/layers/scaling.ts';
+import type { ScalingLayer } from '../../shared/layers/scaling.ts';
+import { serializedPool, type Worker } from '../../shared/layers/worker-pool.ts';
 import { EXPRESS_PRIORITY } from '../../shared/topology/topology.ts';
-
-interface Worker {
-  channel: ConfirmChannel;
-  consumer: ConsumerHandle;
-}
 
 async function startWorker(openChannel: () => Promise<ConfirmChannel>, startConsumer: (channel: ConfirmChannel) => Promise<ConsumerHandle>): Promise<Worker> {
   const channel = await openChannel();
@@ -41,22 +37,6 @@ export const scaling: ScalingLayer = {
       await Promise.all(leaving.map(stopWorker));
     };
 
-    // One resize at a time, in the order asked for, so two callers can't both add the same worker.
-    let resizing = Promise.resolve();
-    const scaleTo = (target: number) => {
-      const done = resizing.then(() => resize(target));
-      resizing = done.catch(() => {});
-      return done;
-    };
-
-    const pool: WorkerPool = {
-      get size() {
-        return running.length;
-      },
-      scaleTo,
-      stop: () => scaleTo(0),
-    };
-    await scaleTo(workers);
-    return pool;
+    return serializedPool(resize, () => running.length, workers);
   },
 };
