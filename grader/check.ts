@@ -12,17 +12,21 @@ import type { BrokerControl } from './broker-control.ts';
 
 export type LayerName = keyof Layers;
 
-/** A check's verdict on what it observed: "expected X, saw Y". */
+/**
+ * A check's verdict on what it observed: "expected X, saw Y". `hint` replaces the check's own 💰
+ * when this failure has a more precise one (a requeue loop → requeue; a missing expiration →
+ * expiration): a hint about what the check saw, never the whole recipe.
+ */
 export class CheckFailure extends Error {
-  constructor(readonly expected: string, readonly seen: string) {
+  constructor(readonly expected: string, readonly seen: string, readonly hint?: string) {
     super(`expected ${expected}; saw ${seen}`);
     this.name = 'CheckFailure';
   }
 }
 
-/** Throws CheckFailure unless `condition` holds. `seen` is computed only on failure. */
-export function expectThat(condition: unknown, expected: string, seen: string | (() => string)): asserts condition {
-  if (!condition) throw new CheckFailure(expected, typeof seen === 'function' ? seen() : seen);
+/** Throws CheckFailure unless `condition` holds. `seen` is computed only on failure; `hint` fits this failure. */
+export function expectThat(condition: unknown, expected: string, seen: string | (() => string), hint?: string): asserts condition {
+  if (!condition) throw new CheckFailure(expected, typeof seen === 'function' ? seen() : seen, hint);
 }
 
 export interface CheckContext<K extends LayerName = LayerName> {
@@ -56,8 +60,13 @@ export interface Check<K extends LayerName = LayerName> {
   id: string;
   /** One line a learner understands: what behaviour is checked. */
   name: string;
-  /** 💰 What to look at when it fails. */
+  /** 💰 What to look at when it fails (a CheckFailure may carry a more precise one). */
   hint: string;
+  /**
+   * Ids of earlier checks of the same milestone whose failure makes this one fail too: when one of
+   * them failed, this failure says "follows from …" so the learner fixes the cause first.
+   */
+  after?: string[];
   /** Default 5000 ms. */
   timeoutMs?: number;
   run(context: CheckContext<K>): Promise<void>;

@@ -1,9 +1,5 @@
 // Builds what one check runs in: its own vhost, connections and services that are cleaned up when
 // the check ends, whatever happened.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import amqp from 'amqplib';
 import { withVhost } from '../shared/broker/broker-url.ts';
 import type { BrokerEndpoint } from '../shared/broker/find-broker.ts';
 import { ManagementApi } from '../shared/broker/management-api.ts';
@@ -11,9 +7,10 @@ import type { Layers } from '../shared/layers/index.ts';
 import { createLogger } from '../shared/log.ts';
 import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS } from '../shared/topology/topology.ts';
 import type { TopologySettings } from '../shared/topology/types.ts';
-import { referenceLayers } from '../solutions/layers/index.ts';
+import { composeLayers } from '../solutions/layers/compose.ts';
 import type { BrokerControl } from './broker-control.ts';
 import type { CheckContext, LayerName } from './check.ts';
+import { createSandbox } from './sandbox.ts';
 
 /** Short delays: a retry every 300 ms, parked after 3 attempts, notifications expire after 1 s. */
 export const CHECK_SETTINGS: TopologySettings = { ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: 300, maxAttempts: 3, notificationTtlMs: 1000 };
@@ -35,9 +32,6 @@ export interface ContextHandle<K extends LayerName> {
   cleanup(): Promise<{ vhostDeleted: Promise<void> }>;
 }
 
-/** A cleanup step that hangs (a stuck handler in the graded code) must not hang the grader. */
-const CLEANUP_STEP_MS = 5000;
-
 let vhostCounter = 0;
 
 export async function createCheckContext<K extends LayerName>(
@@ -51,57 +45,30 @@ export async function createCheckContext<K extends LayerName>(
   const api = environment.api;
   await api.createVhost(name);
   const url = withVhost(environment.broker.url, name);
-  const cleanups: Array<() => Promise<void> | void> = [];
   const serviceLog: string[] = [];
   const strays: unknown[] = [];
   const controller = new AbortController();
-  const layers = { ...referenceLayers, [layerName]: layer } as Layers;
+  const layers = composeLayers({ [layerName]: layer });
+  const sandbox = createSandbox({
+    url,
+    label: `grade-${checkId}`,
+    layers,
+    onStray: (error) => strays.push(error),
+    // One interleaved log for all services, shown when the check fails.
+    logFor: (service) => createLogger(service, { out: (line) => serviceLog.push(line), err: (line) => serviceLog.push(line) }),
+    systemDefaults: { deliveryDelayMs: 100, rpcTimeoutMs: 1000, shutdownFlushMs: 500, topology: CHECK_SETTINGS },
+  });
 
   const context: CheckContext<K> = {
     layer,
     layers,
-    reference: referenceLayers,
+    reference: composeLayers(),
     vhost: { name, url, api, management: { ...api.credentials, vhost: name } },
     settings: CHECK_SETTINGS,
     topology: buildTopology(CHECK_SETTINGS),
-    async connect() {
-      const connection = await amqp.connect(url);
-      // A check that closes or kills connections on purpose, or a layer that makes the broker close a
-      // channel, must not crash the grader: every connection and channel gets an error listener.
-      connection.on('error', () => {});
-      for (const method of ['createChannel', 'createConfirmChannel'] as const) {
-        const create = connection[method].bind(connection);
-        Object.assign(connection, {
-          [method]: async (...args: Parameters<typeof create>) => {
-            const channel = await create(...args);
-            channel.on('error', () => {});
-            // A synchronous throw in a consume callback would otherwise break the whole connection.
-            channel.on('handler-error', (error: Error) => strays.push(error));
-            return channel;
-          },
-        });
-      }
-      cleanups.push(() => connection.close().catch(() => {}));
-      return connection;
-    },
-    async startSystem(options = {}) {
-      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `grade-${checkId}-`));
-      cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-      // Imported on first use: most checks never start services, and this pulls in express and SQLite.
-      const { startSystem } = await import('../solutions/system.ts');
-      const system = await startSystem({
-        brokerUrl: url,
-        dataDir,
-        services: options.services,
-        layers,
-        config: { deliveryDelayMs: 100, rpcTimeoutMs: 1000, shutdownFlushMs: 500, topology: CHECK_SETTINGS, ...options.config },
-        // One interleaved log for all services, shown when the check fails.
-        logFor: (service) => createLogger(service, { out: (line) => serviceLog.push(line), err: (line) => serviceLog.push(line) }),
-      });
-      cleanups.push(() => system.stop());
-      return system;
-    },
-    onCleanup: (cleanup) => cleanups.push(cleanup),
+    connect: sandbox.connect,
+    startSystem: sandbox.startSystem,
+    onCleanup: sandbox.onCleanup,
     announce,
     brokerControl: environment.brokerControl,
     signal: controller.signal,
@@ -113,16 +80,7 @@ export async function createCheckContext<K extends LayerName>(
     abort: () => controller.abort(),
     strays,
     async cleanup() {
-      for (const cleanup of cleanups.reverse()) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          Promise.resolve().then(cleanup).catch(() => {}),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, CLEANUP_STEP_MS);
-          }),
-        ]);
-        clearTimeout(timer);
-      }
+      await sandbox.cleanup();
       // Deleting the vhost also removes anything left behind; nobody needs to wait for it.
       return { vhostDeleted: api.deleteVhost(name).catch(() => {}) };
     },

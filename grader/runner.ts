@@ -1,23 +1,26 @@
 // Runs a milestone's checks against a layer and says, per check, pass, fail or error.
 // fail: the layer did something other than expected (or did not finish in time).
 // error: we could not judge (no broker, a broker we cannot restart): never the learner's fault.
-import { pathToFileURL } from 'node:url';
 import { BrokerNotFoundError, findBroker, portAnswers } from '../shared/broker/find-broker.ts';
 import { ManagementApi, ManagementApiError } from '../shared/broker/management-api.ts';
-import { ExerciseNotWrittenError } from '../shared/exercise.ts';
+import { ExerciseNotWrittenError } from '../shared/workshop/exercise.ts';
 import type { Layers } from '../shared/layers/index.ts';
 import { describeError } from '../shared/log.ts';
 import { BrokerControlUnavailableError, brokerControlFor } from './broker-control.ts';
 import { type Check, CheckFailure } from './check.ts';
 import { createCheckContext, type GradingEnvironment } from './context.ts';
 import type { Milestone } from './manifest.ts';
+import { composeLayers, importLearnerLayer } from '../solutions/layers/compose.ts';
 
 export type Status = 'pass' | 'fail' | 'error';
 
 export interface CheckResult {
   id: string;
   name: string;
+  /** The 💰 for this result: the failure's own when it has one, else the check's. */
   hint: string;
+  /** For a fail: the earlier failed checks it follows from (the check's `after`). */
+  followsFrom?: string[];
   status: Status;
   durationMs: number;
   /** For a fail: what was expected and what was seen. */
@@ -92,16 +95,15 @@ async function sweepAbandonedVhosts(api: ManagementApi): Promise<void> {
   await Promise.all(abandoned.map(({ name }) => api.deleteVhost(name).catch(() => {})));
 }
 
-/** Imports the learner's exercise file or the reference module and returns the layer it exports. */
+/** The learner's layer from their exercise file, or the reference layer. */
 export async function loadLayer(milestone: Milestone, target: Target): Promise<unknown> {
-  const { file, exportName } = target === 'mine' ? milestone.exercise : milestone.reference;
-  const module = (await import(pathToFileURL(`${process.cwd()}/${file}`).href)) as Record<string, unknown>;
-  if (!(exportName in module)) throw new Error(`${file} does not export \`${exportName}\` (did you rename it?)`);
-  return module[exportName];
+  return target === 'mine' ? importLearnerLayer(milestone.layer) : composeLayers()[milestone.layer];
 }
 
-function judge(error: unknown): Pick<CheckResult, 'status' | 'expected' | 'seen' | 'message'> {
-  if (error instanceof CheckFailure) return { status: 'fail', expected: error.expected, seen: error.seen, message: error.message };
+type Verdict = Pick<CheckResult, 'status' | 'expected' | 'seen' | 'message'> & { hint?: string };
+
+function judge(error: unknown): Verdict {
+  if (error instanceof CheckFailure) return { status: 'fail', expected: error.expected, seen: error.seen, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
   if (error instanceof ExerciseNotWrittenError) return { status: 'fail', message: `🚨 ${error.message}` };
   if (error instanceof BrokerControlUnavailableError || error instanceof ManagementApiError) return { status: 'error', message: error.message };
   const name = error instanceof Error ? error.name : 'a value';
@@ -122,7 +124,7 @@ async function runCheck(environment: GradingEnvironment, milestone: Milestone, l
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new CheckFailure(`the check to finish within ${timeoutMs / 1000} s`, 'it was still waiting (something never arrived, or a call never returned)')), timeoutMs);
   });
-  let verdict: Pick<CheckResult, 'status' | 'expected' | 'seen' | 'message'> = { status: 'pass' };
+  let verdict: Verdict = { status: 'pass' };
   activeStrays.add(handle.strays);
   try {
     await Promise.race([check.run(handle.context as never), timedOut]);
@@ -185,18 +187,23 @@ async function gradeChecks(environment: GradingEnvironment, milestone: Milestone
   const announce = options.announce ?? (() => {});
   const run = (check: Check) => runCheck(environment, milestone, layer, check, announce);
   let results: CheckResult[];
+  const withCause = (result: CheckResult, earlier: CheckResult[]): CheckResult => {
+    const check = checks.find((c) => c.id === result.id);
+    const causes = (check?.after ?? []).filter((id) => earlier.some((r) => r.id === id && r.status === 'fail'));
+    return result.status === 'fail' && causes.length > 0 ? { ...result, followsFrom: causes } : result;
+  };
   if (milestone.concurrentChecks) {
     const pending = checks.map(run);
     results = [];
     for (const result of pending) {
-      const settled = await result;
+      const settled = withCause(await result, results);
       results.push(settled);
       options.onCheck?.(settled);
     }
   } else {
     results = [];
     for (const check of checks) {
-      const result = await run(check);
+      const result = withCause(await run(check), results);
       results.push(result);
       options.onCheck?.(result);
     }

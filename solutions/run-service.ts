@@ -4,7 +4,7 @@ import { readEnv } from '../shared/config.ts';
 import type { Layers } from '../shared/layers/index.ts';
 import { SERVICE_NAMES, ServiceName } from '../shared/messages/events.ts';
 import { createLogger, describeError } from '../shared/log.ts';
-import { referenceLayers } from './layers/index.ts';
+import { composeLayers, learnerLayers } from './layers/compose.ts';
 import { serviceConfigFromEnv } from './runtime/service-config.ts';
 import { ServiceRuntime } from './runtime/service-runtime.ts';
 import { SERVICES } from './services/index.ts';
@@ -25,9 +25,8 @@ if (layerSource !== 'solutions' && layerSource !== 'mine') {
 }
 
 async function chooseLayers(): Promise<Layers> {
-  if (layerSource === 'solutions') return referenceLayers;
-  const { loadLearnerLayers } = await import('../grader/learner-layers.ts');
-  const layers = await loadLearnerLayers();
+  if (layerSource === 'solutions') return composeLayers();
+  const layers = await learnerLayers();
   log.info('running on your layers, from milestones/');
   return layers;
 }

@@ -6,8 +6,8 @@ import { BrokerNotFoundError, findBroker, portAnswers, type BrokerEndpoint } fro
 import { ManagementApi } from '../shared/broker/management-api.ts';
 import { readEnv } from '../shared/config.ts';
 import { createLogger, describeError } from '../shared/log.ts';
-import { MILESTONES } from '../grader/manifest.ts';
-import { loadProgress } from '../grader/progress.ts';
+import { LAYER_MILESTONES } from '../shared/layers/index.ts';
+import { loadProgress } from '../shared/workshop/progress.ts';
 import { parseStartArgs, USAGE, UsageError, type StartOptions } from './supervisor/args.ts';
 import { banner } from './supervisor/banner.ts';
 import { createLogStream } from './supervisor/log-stream.ts';
@@ -41,16 +41,16 @@ if (options.help) {
 if (options.layers === 'mine') {
   // A warning, not a refusal: a learner may want to see how far their layers carry the system.
   const progress = loadProgress();
-  const notPassed = MILESTONES.filter((m) => !progress.passed[m.number]);
+  const notPassed = LAYER_MILESTONES.filter((m) => !progress.passed[m.number]);
   log.info('layers: yours, from milestones/ (--layers mine)');
   if (notPassed.length > 0) {
     const which =
-      notPassed.length === MILESTONES.length ? 'no milestone has' : `milestone${notPassed.length === 1 ? '' : 's'} ${notPassed.map((m) => m.number).join(', ')} ${notPassed.length === 1 ? 'has' : 'have'} not`;
+      notPassed.length === LAYER_MILESTONES.length ? 'no milestone has' : `milestone${notPassed.length === 1 ? '' : 's'} ${notPassed.map((m) => m.number).join(', ')} ${notPassed.length === 1 ? 'has' : 'have'} not`;
     log.warn(`${which} passed yet (npm run milestone shows where you are): where the system needs those layers, it will fail. npm start alone runs the reference.`);
   }
   // Load them once here: a file that does not load is one clear message, not six.
-  const { loadLearnerLayers } = await import('../grader/learner-layers.ts');
-  await loadLearnerLayers().catch((error: unknown) => fail(`[start] ${describeError(error)}`));
+  const { learnerLayers } = await import('./layers/compose.ts');
+  await learnerLayers().catch((error: unknown) => fail(`[start] ${describeError(error)}`));
 }
 
 let httpPort: number;

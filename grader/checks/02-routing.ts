@@ -1,7 +1,7 @@
 // Milestone 2: routing. The learner's declareRoutes runs on a fresh vhost (queues declared first, as
 // the runtime does) and the checks publish to the exchanges it declared and look where messages land.
 import type { ConfirmChannel } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
+import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
 import { type DomainEvent, EVENT_TYPES, type EventOf, type EventType, newEvent } from '../../shared/messages/events.ts';
 import { buildTopology, EXCHANGES, QUEUES } from '../../shared/topology/topology.ts';
 import type { ExchangeSpec, Topology } from '../../shared/topology/types.ts';

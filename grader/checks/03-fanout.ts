@@ -2,7 +2,7 @@
 // bindings; the learner's declareFanout adds the fanout exchanges, their queues and the
 // exchange-to-exchange bindings. The checks publish and look which queues got a copy.
 import type { ConfirmChannel } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
+import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
 import { buildTopology, EXCHANGES, QUEUES } from '../../shared/topology/topology.ts';
 import type { ExchangeSpec, Topology } from '../../shared/topology/types.ts';
 import { AuditStore } from '../../solutions/services/audit/audit-store.ts';

@@ -1,9 +1,9 @@
 // Milestone 4: durability and publisher confirms. One check restarts a throwaway broker for real and
 // looks at what came back; the others watch publishConfirmed settle (or not) against the live broker.
 import amqp, { type ChannelModel } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
-import type { OutgoingMessage } from '../../shared/layers/codec.ts';
-import { PublishRejectedError } from '../../shared/layers/durability.ts';
+import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
+import type { OutgoingMessage } from '../../shared/layers/01-publish-consume.ts';
+import { PublishRejectedError } from '../../shared/layers/04-durability.ts';
 import { describeError } from '../../shared/log.ts';
 import { newEvent } from '../../shared/messages/events.ts';
 import { buildTopology, EXCHANGES, QUEUES, queueSpec } from '../../shared/topology/topology.ts';
@@ -61,7 +61,7 @@ function describeOutcome(outcome: Outcome): string {
   if (outcome.state === 'resolved') return 'it resolved';
   const { error } = outcome;
   const impostor = error instanceof Error && error.name === 'PublishRejectedError' && !(error instanceof PublishRejectedError);
-  return `it rejected with ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}${impostor ? ' (a class of your own: import PublishRejectedError from shared/layers/durability.ts)' : ''}`;
+  return `it rejected with ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}${impostor ? ' (a class of your own: import PublishRejectedError from shared/layers/04-durability.ts)' : ''}`;
 }
 
 /** Publishes with the learner's layer and fails the check, in words, unless it resolves. */

@@ -3,8 +3,8 @@
 // then looks at what the broker kept, redelivered or let go.
 import Database from 'better-sqlite3';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
-import type { FailureHandler, ProcessedMessages } from '../../shared/layers/acks.ts';
+import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
+import type { FailureHandler, ProcessedMessages } from '../../shared/layers/05-acks-prefetch.ts';
 import { describeError } from '../../shared/log.ts';
 import { type CheckContext, defineChecks, expectThat } from '../check.ts';
 import { waitFor } from './support.ts';

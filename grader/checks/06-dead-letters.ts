@@ -3,14 +3,14 @@
 // (headers). Only the part under test is the learner's: the queues are declared with the reference
 // arguments except in the check of queueArguments itself.
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
-import { type DeadLetterLayer, type FailureOutcome, PARK_HEADERS } from '../../shared/layers/dead-letters.ts';
+import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
+import { type DeadLetterLayer, type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
 import type { Layers } from '../../shared/layers/index.ts';
 import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
 import { describeError } from '../../shared/log.ts';
 import { buildTopology, EXCHANGES, QUEUES, queueSpec, retryQueueName } from '../../shared/topology/topology.ts';
 import type { QueueSpec, Topology } from '../../shared/topology/types.ts';
-import { codec } from '../../solutions/layers/01-codec.ts';
+import { codec } from '../../solutions/layers/01-publish-consume.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
 import { CheckFailure, defineChecks, expectThat } from '../check.ts';
 import { CHECK_SETTINGS } from '../context.ts';

@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
-import type { RpcClient } from '../../shared/layers/rpc.ts';
+import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
+import type { RpcClient } from '../../shared/layers/07-rpc.ts';
 import { describeError } from '../../shared/log.ts';
 import { PaymentStore } from '../../solutions/services/payment/payment-store.ts';
 import { CheckFailure, defineChecks, expectThat, type CheckContext } from '../check.ts';

@@ -4,8 +4,8 @@
 // compares. The checks run concurrently, so they wait for the samples together.
 import amqp from 'amqplib';
 import { withVhost } from '../../shared/broker/broker-url.ts';
-import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
-import type { ManagementTarget, QueueStats } from '../../shared/layers/monitoring.ts';
+import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
+import type { ManagementTarget, QueueStats } from '../../shared/layers/08-monitoring.ts';
 import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
 import { waitFor } from './support.ts';
 

@@ -3,12 +3,12 @@
 // what the queue's consumer count says, and in which order a priority queue delivers.
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import type { ConsumerHandle, FailureHandler } from '../../shared/layers/acks.ts';
+import type { ConsumerHandle, FailureHandler } from '../../shared/layers/05-acks-prefetch.ts';
 import type { Layers } from '../../shared/layers/index.ts';
-import type { WorkerPool } from '../../shared/layers/scaling.ts';
+import type { WorkerPool } from '../../shared/layers/09-scaling.ts';
 import { newEvent } from '../../shared/messages/events.ts';
 import { QUEUES, queueSpec } from '../../shared/topology/topology.ts';
-import { codec } from '../../solutions/layers/01-codec.ts';
+import { codec } from '../../solutions/layers/01-publish-consume.ts';
 import { type CheckContext, defineChecks, expectThat } from '../check.ts';
 import { waitFor } from './support.ts';
 

@@ -1,6 +1,6 @@
 // Small helpers checks share: sample events, sending through a real queue, waiting with a deadline.
 import type { ConfirmChannel, GetMessage, Options } from 'amqplib';
-import { MalformedMessageError } from '../../shared/layers/codec.ts';
+import { MalformedMessageError } from '../../shared/layers/01-publish-consume.ts';
 import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
 import { CheckFailure } from '../check.ts';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { BrokerNotFoundError } from '../../shared/broker/find-broker.ts';
 import { describeError } from '../../shared/log.ts';
 import { MILESTONES, milestone as milestoneNumber, type Milestone } from '../manifest.ts';
-import { loadProgress, recordResult } from '../progress.ts';
+import { loadProgress, recordResult } from '../../shared/workshop/progress.ts';
 import { bold, checkLine, dim, milestoneSummary, red, yellow } from '../report/console.ts';
 import { type ResultsJson, toResultsJson } from '../report/json.ts';
 import { EnvironmentError, gradeMilestone, prepareEnvironment, type MilestoneResult, type Target } from '../runner.ts';
@@ -59,7 +59,7 @@ async function grade(args: GradeArgs): Promise<number> {
         announce: (message) => console.log(yellow(`  ⚠ ${message}`)),
       });
       console.log(milestoneSummary(result));
-      if (args.target === 'mine') recordResult(result);
+      if (args.target === 'mine') recordResult({ number: result.milestone.number, status: result.status, checks: result.checks });
       results.push(result);
     }
   } finally {

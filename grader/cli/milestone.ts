@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { BrokerNotFoundError } from '../../shared/broker/find-broker.ts';
 import { describeError } from '../../shared/log.ts';
 import { MILESTONES, type Milestone } from '../manifest.ts';
-import { loadProgress, type Progress } from '../progress.ts';
+import { loadProgress, type Progress } from '../../shared/workshop/progress.ts';
 import { bold, dim, green, red, yellow } from '../report/console.ts';
 import { EnvironmentError, type Target } from '../runner.ts';
 import { type DemoOutcome, runMilestoneDemo } from './run-demo.ts';
@@ -78,7 +78,7 @@ export function readmePath(milestone: Milestone): string {
   return `milestones/${milestone.slug}/README.md`;
 }
 
-/** Number, title, goal, what to edit and read, the checks it is graded on, and the hints. */
+/** Number, title, goal, what to edit and read, the checks it is graded on, and where hints are. */
 export async function renderBrief(milestone: Milestone, progress: Progress): Promise<string> {
   const n = milestone.number;
   const readme = readmePath(milestone);
@@ -97,7 +97,7 @@ export async function renderBrief(milestone: Milestone, progress: Progress): Pro
   } catch (error) {
     lines.push(yellow(`The checks of this milestone do not load yet (${describeError(error)}).`));
   }
-  if (milestone.hints.length > 0) lines.push('', 'Hints:', ...milestone.hints.map((hint) => `  💰 ${hint}`));
+  lines.push('', `Stuck? ${bold(`npm run hint -- ${n}`)} gives a hint, one level at a time.`);
   return lines.join('\n');
 }
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Milestone } from '../manifest.ts';
-import { forgetResult, progressFile } from '../progress.ts';
+import { forgetResult, progressFile } from '../../shared/workshop/progress.ts';
 import { bold, dim } from '../report/console.ts';
 import { CommandError, gitOutput, isMain, parseMilestoneNumber, runCommand } from './shared.ts';
 

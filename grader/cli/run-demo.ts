@@ -2,33 +2,20 @@
 // the learner's layer (or the reference) plugged into the reference layers, on a vhost of its own
 // that is deleted afterwards, printing readable [demo] and [service] lines. What goes wrong is said
 // in words: a 🚨 pointer for a starter, the line in the learner's file for anything else.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import amqp, { type ChannelModel } from 'amqplib';
 import { withVhost } from '../../shared/broker/broker-url.ts';
-import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
+import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
 import type { Layers } from '../../shared/layers/index.ts';
 import { createLogger, describeError } from '../../shared/log.ts';
-import { referenceLayers } from '../../solutions/layers/index.ts';
+import { composeLayers } from '../../solutions/layers/compose.ts';
 import { createLogStream } from '../../solutions/supervisor/log-stream.ts';
-import { startSystem, type RunningSystem } from '../../solutions/system.ts';
 import type { DemoContext } from '../demo-context.ts';
 import type { Milestone } from '../manifest.ts';
 import { bold, dim, green, red, seconds, yellow } from '../report/console.ts';
 import { loadLayer, prepareEnvironment, type Target } from '../runner.ts';
+import { bounded, createSandbox } from '../sandbox.ts';
 
 /** A demo is a short scenario; one still running after this waits for something that will not come. */
 const DEMO_TIMEOUT_MS = 30_000;
-/** A cleanup step the learner's code holds up (a handler that never settles) must not hang the command. */
-const CLEANUP_STEP_MS = 5000;
-
-/** Waits for `step` at most CLEANUP_STEP_MS, and never throws. */
-async function bounded(step: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([step.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLEANUP_STEP_MS)))]);
-  clearTimeout(timer);
-}
 
 /** The ExerciseNotWrittenError behind an error, if any (a demo or a service may wrap it). */
 export function findNotWritten(error: unknown): ExerciseNotWrittenError | undefined {
@@ -77,19 +64,14 @@ export async function runMilestoneDemo(milestone: Milestone, target: Target, out
   const { api, broker } = environment;
   const vhost = `demo-${milestone.slug}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
   const url = withVhost(broker.url, vhost);
-  const connections: ChannelModel[] = [];
-  const systems: RunningSystem[] = [];
-  const dataDirs: string[] = [];
   const logs = createLogStream();
-  const layers = { ...referenceLayers, [milestone.layer]: layer } as Layers;
+  const layers = composeLayers({ [milestone.layer]: layer as Layers[typeof milestone.layer] });
 
   let cleanedUp: Promise<void> | undefined;
   const cleanup = () =>
     (cleanedUp ??= (async () => {
-      for (const system of systems) await bounded(system.stop());
-      for (const connection of connections) await bounded(connection.close());
-      await bounded(api.deleteVhost(vhost));
-      for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
+      await sandbox.cleanup();
+      await bounded(() => api.deleteVhost(vhost));
       await broker.stop();
     })());
   // Ctrl-C (or a closed terminal, or `timeout`) during a demo still removes its vhost.
@@ -108,45 +90,23 @@ export async function runMilestoneDemo(milestone: Milestone, target: Target, out
   const lateStrays: unknown[] = [];
   const reportStray = (error: unknown) => (demoRunning ? failDemo(error) : lateStrays.push(error));
   const log = createLogger('demo', { out: (line) => logs.line('demo', line), err: (line) => logs.line('demo', line) });
+  const sandbox = createSandbox({
+    url,
+    label: `demo-${milestone.slug}`,
+    layers,
+    onStray: reportStray,
+    onChannelError: (error) => log.warn(`the broker closed a channel: ${error.message}`),
+    logFor: (service) => createLogger(service, { out: (line) => logs.line(service, line), err: (line) => logs.line(service, line) }),
+    systemDefaults: { deliveryDelayMs: 300 },
+  });
 
   const context: DemoContext = {
     layers,
     url,
     management: { ...api.credentials, vhost },
     log,
-    async connect() {
-      const connection = await amqp.connect(url);
-      connection.on('error', () => {}); // a demo that closes connections on purpose must not crash
-      // A channel the broker closes (an unknown delivery tag, a redeclaration with other arguments)
-      // emits 'error': say it on screen rather than crash.
-      for (const method of ['createChannel', 'createConfirmChannel'] as const) {
-        const create = connection[method].bind(connection);
-        Object.assign(connection, {
-          [method]: async (...args: Parameters<typeof create>) => {
-            const channel = await create(...args);
-            channel.on('error', (error: Error) => log.warn(`the broker closed a channel: ${error.message}`));
-            channel.on('handler-error', (error: Error) => reportStray(error));
-            return channel;
-          },
-        });
-      }
-      connections.push(connection);
-      return connection;
-    },
-    async startSystem(options = {}) {
-      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `demo-${milestone.slug}-`));
-      dataDirs.push(dataDir);
-      const system = await startSystem({
-        brokerUrl: url,
-        dataDir,
-        services: options.services,
-        layers,
-        config: { deliveryDelayMs: 300, ...options.config },
-        logFor: (service) => createLogger(service, { out: (line) => logs.line(service, line), err: (line) => logs.line(service, line) }),
-      });
-      systems.push(system);
-      return system;
-    },
+    connect: sandbox.connect,
+    startSystem: sandbox.startSystem,
   };
 
   const whose = target === 'mine' ? `your ${milestone.layer} layer (${file})` : `the reference ${milestone.layer} layer (${file})`;

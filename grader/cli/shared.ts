@@ -2,7 +2,7 @@
 // problem without a stack trace, and where a milestone stands in the learner's progress.
 import { execFileSync } from 'node:child_process';
 import { MILESTONES, type Milestone } from '../manifest.ts';
-import type { Progress } from '../progress.ts';
+import type { Progress } from '../../shared/workshop/progress.ts';
 
 /** A problem the learner can fix, said in words; the command exits with `exitCode`. */
 export class CommandError extends Error {

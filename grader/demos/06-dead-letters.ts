@@ -2,7 +2,7 @@
 // then works; the second always fails and is parked. Each try shows what x-death says and how long
 // the message waited in inventory.queue.retry.
 import type { ConsumeMessage } from 'amqplib';
-import { PARK_HEADERS } from '../../shared/layers/dead-letters.ts';
+import { PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
 import { newEvent } from '../../shared/messages/events.ts';
 import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES, QUEUES, queueSpec } from '../../shared/topology/topology.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';

@@ -1,6 +1,6 @@
 // Milestone 7 demo: your server answers payment-status questions, your client asks three at once,
 // sends one the server cannot answer, and asks a queue nobody serves (a timeout).
-import { RpcTimeoutError } from '../../shared/layers/rpc.ts';
+import { RpcTimeoutError } from '../../shared/layers/07-rpc.ts';
 import { describeError } from '../../shared/log.ts';
 import type { DemoContext } from '../demo-context.ts';
 

@@ -1,7 +1,7 @@
 // Known-wrong codecs for milestone 1.
-import { MalformedMessageError } from '../../shared/layers/codec.ts';
+import { MalformedMessageError } from '../../shared/layers/01-publish-consume.ts';
 import type { DomainEvent } from '../../shared/messages/events.ts';
-import { codec as reference } from '../../solutions/layers/01-codec.ts';
+import { codec as reference } from '../../solutions/layers/01-publish-consume.ts';
 import { defineMutants } from './mutant.ts';
 
 export const mutants = defineMutants('codec', [

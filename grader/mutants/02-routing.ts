@@ -1,5 +1,5 @@
 // Known-wrong routing layers for milestone 2: the mistakes people make with topic and direct exchanges.
-import type { RoutingLayer } from '../../shared/layers/routing.ts';
+import type { RoutingLayer } from '../../shared/layers/02-routing.ts';
 import type { Topology } from '../../shared/topology/types.ts';
 import { routing as reference } from '../../solutions/layers/02-routing.ts';
 import { defineMutants } from './mutant.ts';

@@ -1,6 +1,6 @@
 // Known-wrong fanout layers for milestone 3: the mistakes people make with fanout exchanges and
 // exchange-to-exchange bindings.
-import type { FanoutLayer } from '../../shared/layers/fanout.ts';
+import type { FanoutLayer } from '../../shared/layers/03-fanout.ts';
 import type { BindingSpec, Topology } from '../../shared/topology/types.ts';
 import { fanout as reference } from '../../solutions/layers/03-fanout.ts';
 import { defineMutants } from './mutant.ts';

@@ -2,7 +2,7 @@
 // (the grader runs every check for each), so each costs a throwaway node: keep the list short.
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel } from 'amqplib';
-import { type DurabilityLayer, PublishRejectedError } from '../../shared/layers/durability.ts';
+import { type DurabilityLayer, PublishRejectedError } from '../../shared/layers/04-durability.ts';
 import { durability as reference } from '../../solutions/layers/04-durability.ts';
 import { defineMutants } from './mutant.ts';
 

@@ -1,7 +1,7 @@
 // Known-wrong ack layers for milestone 5: the reference consume with one classic mistake each.
 import { type ConsumeMessage, IllegalOperationError } from 'amqplib';
-import type { AckLayer } from '../../shared/layers/acks.ts';
-import { acks as reference } from '../../solutions/layers/05-acks.ts';
+import type { AckLayer } from '../../shared/layers/05-acks-prefetch.ts';
+import { acks as reference } from '../../solutions/layers/05-acks-prefetch.ts';
 import { defineMutants } from './mutant.ts';
 
 interface Mistakes {

@@ -1,6 +1,6 @@
 // Known-wrong dead-letter layers for milestone 6: each is the reference with one classic mistake.
 import type { ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
-import { type DeadLetterLayer, PARK_HEADERS } from '../../shared/layers/dead-letters.ts';
+import { type DeadLetterLayer, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
 import { describeError } from '../../shared/log.ts';
 import { EXCHANGES } from '../../shared/topology/topology.ts';
 import type { QueueSpec } from '../../shared/topology/types.ts';

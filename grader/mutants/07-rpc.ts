@@ -2,8 +2,8 @@
 // mistake switched on.
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { ConsumerHandle } from '../../shared/layers/acks.ts';
-import { type RpcClient, type RpcHandler, type RpcLayer, RpcTimeoutError } from '../../shared/layers/rpc.ts';
+import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
+import { type RpcClient, type RpcHandler, type RpcLayer, RpcTimeoutError } from '../../shared/layers/07-rpc.ts';
 import { describeError } from '../../shared/log.ts';
 import { rpc as reference } from '../../solutions/layers/07-rpc.ts';
 import { defineMutants } from './mutant.ts';

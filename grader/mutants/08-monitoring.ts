@@ -1,5 +1,5 @@
 // Known-wrong monitoring layers for milestone 8: the fields people misread and the URLs they build wrong.
-import type { ManagementTarget, MonitoringLayer, QueueStats } from '../../shared/layers/monitoring.ts';
+import type { ManagementTarget, MonitoringLayer, QueueStats } from '../../shared/layers/08-monitoring.ts';
 import { monitoring as reference } from '../../solutions/layers/08-monitoring.ts';
 import { defineMutants } from './mutant.ts';
 

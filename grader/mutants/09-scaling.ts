@@ -1,7 +1,7 @@
 // Known-wrong scaling layers for milestone 9: the reference pool, each with one classic mistake.
 import type { ConfirmChannel } from 'amqplib';
-import type { ScalingLayer } from '../../shared/layers/scaling.ts';
-import { serializedPool, type Worker } from '../../shared/layers/worker-pool.ts';
+import type { ScalingLayer } from '../../shared/layers/09-scaling.ts';
+import { serializedPool, type Worker } from '../../shared/layers/09-scaling-worker-pool.ts';
 import { scaling as reference } from '../../solutions/layers/09-scaling.ts';
 import { defineMutants } from './mutant.ts';
 

@@ -15,3 +15,17 @@ export interface Mutant<K extends LayerName = LayerName> {
 export function defineMutants<K extends LayerName>(_layer: K, mutants: Mutant<K>[]): Mutant<K>[] {
   return mutants;
 }
+
+/**
+ * A known-valid implementation that differs from the reference in a way a learner may well choose
+ * (direct reply-to instead of a reply queue of its own, other bookkeeping, another loop shape). The
+ * self-proof requires it to pass every check: a check that rejects it judges the shape, not the behaviour.
+ */
+export interface Alternative<K extends LayerName = LayerName> {
+  name: string;
+  layer: Layers[K];
+}
+
+export function defineAlternatives<K extends LayerName>(_layer: K, alternatives: Alternative<K>[]): Alternative<K>[] {
+  return alternatives;
+}

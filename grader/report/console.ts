@@ -1,5 +1,5 @@
-// What a learner reads: a line per check as it finishes, the first failure in full, a summary and
-// what to do next.
+// What a learner reads: a line per check as it finishes, every failure with what it expected and
+// saw (the first with the services' log), a summary and what to do next.
 import type { CheckResult, MilestoneResult } from '../runner.ts';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -19,16 +19,18 @@ export function checkLine(result: CheckResult): string {
   return `  ${mark} ${result.name} ${dim(seconds(result.durationMs))}`;
 }
 
-/** The first failure in full: expected, seen, hint. */
-export function failureDetails(result: CheckResult): string {
-  const lines = [``, bold(`${result.status === 'error' ? 'Could not check' : 'First failure'}: ${result.name}`)];
+/** A failure in full: expected, seen, and the hint that fits it (or what it follows from). The first also shows the services' log. */
+export function failureDetails(result: CheckResult, first = true): string {
+  const heading = result.status === 'error' ? 'Could not check' : first ? 'First failure' : 'Also failing';
+  const lines = [``, bold(`${heading}: ${result.name}`) + dim(`  (${result.id})`)];
   if (result.expected !== undefined) {
     lines.push(`  expected: ${result.expected}`, `  saw:      ${result.seen}`);
   } else if (result.message) {
     lines.push(`  ${result.message}`);
   }
-  if (result.status === 'fail') lines.push(`  💰 ${result.hint}`);
-  if (result.serviceLog) lines.push(dim('  the services said, last:'), ...result.serviceLog.map((line) => dim(`    ${line}`)));
+  if (result.status === 'fail' && result.followsFrom) lines.push(`  ↳ follows from ${result.followsFrom.join(', ')}: fix that first`);
+  else if (result.status === 'fail') lines.push(`  💰 ${result.hint}`);
+  if (first && result.serviceLog) lines.push(dim('  the services said, last:'), ...result.serviceLog.map((line) => dim(`    ${line}`)));
   return lines.join('\n');
 }
 
@@ -36,9 +38,18 @@ export function milestoneSummary(result: MilestoneResult): string {
   const { milestone, checks } = result;
   if (result.error) return `\n${red('!')} ${result.error}`;
   const passed = checks.filter((c) => c.status === 'pass').length;
-  const firstProblem = checks.find((c) => c.status !== 'pass');
+  const problems = checks.filter((c) => c.status !== 'pass');
   const lines: string[] = [];
-  if (firstProblem) lines.push(failureDetails(firstProblem));
+  const shown = new Set<string>();
+  for (const problem of problems) {
+    // Failures without expected/saw and with a message already shown (the starter's 🚨 pointer) are one line each.
+    if (problem.expected === undefined && problem.message && shown.has(problem.message)) {
+      lines.push(dim(`  ${red('✗')} ${problem.name}: the same`));
+      continue;
+    }
+    if (problem.message) shown.add(problem.message);
+    lines.push(failureDetails(problem, shown.size <= 1 && lines.length === 0));
+  }
   const tally = `${passed} of ${checks.length} checks pass (${seconds(result.durationMs)})`;
   lines.push('', result.status === 'pass' ? green(`🎉 Milestone ${milestone.number} passes: ${tally}.`) : `${tally}.`);
   return lines.join('\n');

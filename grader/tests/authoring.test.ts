@@ -37,12 +37,13 @@ describe('the manifest', () => {
     expect(MILESTONES.map((m) => m.layer).sort()).toEqual(Object.keys(referenceLayers).sort());
   });
 
-  it('says, for every milestone, a title, a goal, hints and a time budget', () => {
+  it('says, for every milestone, a title, a goal, hints and a time budget', async () => {
     for (const m of MILESTONES) {
+      const hints = await m.hints();
       expect(m.title.trim(), `🚨 milestone ${m.number} has no title`).not.toBe('');
       expect(m.goal.trim(), `🚨 milestone ${m.number} has no goal`).not.toBe('');
-      expect(m.hints.length, `🚨 milestone ${m.number} has no hints`).toBeGreaterThan(0);
-      for (const hint of m.hints) expect(hint.trim(), `🚨 milestone ${m.number} has an empty hint`).not.toBe('');
+      expect(hints.length, `🚨 milestone ${m.number} has no hints`).toBeGreaterThan(0);
+      for (const hint of hints) expect(hint.trim(), `🚨 milestone ${m.number} has an empty hint`).not.toBe('');
       expect(m.budgetMs, `🚨 milestone ${m.number} budget`).toBeGreaterThan(0);
     }
   });
@@ -66,11 +67,11 @@ describe('the manifest', () => {
 
   it('has no stray checks, demos, variants or self-tests in grader/', () => {
     const slugs = MILESTONES.map((m) => `${m.slug}.ts`);
-    for (const folder of ['grader/checks', 'grader/demos', 'grader/mutants']) {
+    for (const folder of ['grader/checks', 'grader/demos', 'grader/mutants', 'grader/hints']) {
       expect(milestoneFilesIn(folder).filter((f) => !slugs.includes(f)), `🚨 ${folder} has files named for no milestone of the manifest`).toEqual([]);
     }
-    const selfTests = MILESTONES.map((m) => `milestone-${pad(m.number)}.test.ts`);
-    const found = fs.readdirSync(at('grader/tests')).filter((f) => /^milestone-.*\.test\.ts$/.test(f));
+    const selfTests = MILESTONES.map((m) => `${m.slug}.test.ts`);
+    const found = fs.readdirSync(at('grader/tests')).filter((f) => /^\d\d-.*\.test\.ts$/.test(f));
     expect(found.filter((f) => !selfTests.includes(f)), '🚨 grader/tests').toEqual([]);
   });
 
@@ -85,6 +86,24 @@ describe('the manifest', () => {
 
 describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milestone %s', (_slug, m) => {
   const readme = `milestones/${m.slug}/README.md`;
+
+  it('names every one of its files after its slug, so its number finds them all', () => {
+    const files = [
+      readme,
+      m.exercise.file,
+      `shared/layers/${m.slug}.ts`,
+      `solutions/layers/${m.slug}.ts`,
+      `grader/checks/${m.slug}.ts`,
+      `grader/demos/${m.slug}.ts`,
+      `grader/mutants/${m.slug}.ts`,
+      `grader/hints/${m.slug}.ts`,
+      `grader/tests/${m.slug}.test.ts`,
+      `tests/layers/${m.slug}.test.ts`,
+    ];
+    expect(files.filter((file) => !fs.existsSync(at(file))), `🚨 milestone ${m.number} is missing files named after ${m.slug}`).toEqual([]);
+    expect(m.exercise.file, '🚨 the exercise is milestones/NN-slug/slug.ts').toBe(`milestones/${m.slug}/${m.slug.slice(3)}.ts`);
+    expect(m.reference.file).toBe(`solutions/layers/${m.slug}.ts`);
+  });
 
   it('has a README.md', () => {
     expect(fs.existsSync(at(readme)), `🚨 ${readme} is missing`).toBe(true);
@@ -114,6 +133,26 @@ describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milest
     for (const check of checks) expect(check.hint.trim(), `🚨 ${check.id} has no hint`).not.toBe('');
   });
 
+  it('states its contract in the lesson as numbered clauses, each observed by a named check, and every check observes one', async () => {
+    const ids = (await m.checks()).map((c) => c.id);
+    const text = fs.existsSync(at(readme)) ? fs.readFileSync(at(readme), 'utf8') : '';
+    const section = /^## The contract\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(text)?.[1];
+    expect(section, `🚨 ${readme} has no "## The contract" section (the rules of the layer, numbered, each naming its checks)`).toBeDefined();
+    const clauses = (section ?? '').split(/^(?=\d+\. )/m).filter((part) => /^\d+\. /.test(part));
+    expect(clauses.length, `🚨 ${readme}'s contract has no numbered clauses`).toBeGreaterThan(0);
+    const named = (clause: string) => [...clause.matchAll(/`(\d\d\.[a-z0-9-]+)`/g)].map((match) => match[1] as string);
+    const unobserved = clauses.filter((clause) => !named(clause).some((id) => ids.includes(id))).map((clause) => clause.split('\n')[0]);
+    expect(unobserved, `🚨 every clause of ${readme}'s contract names the check that observes it`).toEqual([]);
+    const unknown = clauses.flatMap(named).filter((id) => id.startsWith(`${pad(m.number)}.`) && !ids.includes(id));
+    expect(unknown, `🚨 ${readme}'s contract names checks that do not exist`).toEqual([]);
+    const observing = new Set(clauses.flatMap(named));
+    expect(ids.filter((id) => !observing.has(id)), `🚨 every check of milestone ${m.number} observes a clause of the contract`).toEqual([]);
+  });
+
+  it('has at least three levels of hints', async () => {
+    expect((await m.hints()).length, `🚨 grader/hints/${m.slug}.ts: the concept, then the API, then near-code`).toBeGreaterThanOrEqual(3);
+  });
+
   it('exempts only real checks from failing on the starter, each with a reason', async () => {
     const ids = (await m.checks()).map((c) => c.id);
     for (const [id, reason] of Object.entries(m.starterExemptions ?? {})) {
@@ -133,7 +172,7 @@ describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milest
   });
 
   it('has a self-test that proves it with those variants', () => {
-    const file = `grader/tests/milestone-${pad(m.number)}.test.ts`;
+    const file = `grader/tests/${m.slug}.test.ts`;
     expect(fs.existsSync(at(file)), `🚨 ${file} is missing`).toBe(true);
     const text = fs.readFileSync(at(file), 'utf8');
     expect(text, `🚨 ${file} calls proveMilestone(${m.number}, ...)`).toMatch(new RegExp(`proveMilestone\\(\\s*${m.number}\\s*,`));

@@ -1,10 +1,12 @@
 // The grader proves itself, one milestone at a time (a file per milestone, so they run in parallel):
 //   - the reference passes every check;
 //   - the starter, as shipped, fails every check (but those the manifest exempts, with a reason);
-//   - every known-wrong variant fails the checks it claims to break, and every check is claimed.
+//   - every known-wrong variant fails the checks it claims to break, and every check is claimed by
+//     at least two of them;
+//   - every known-valid alternative passes every check.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { milestone as milestoneNumber } from '../manifest.ts';
-import type { Mutant } from '../mutants/mutant.ts';
+import type { Alternative, Mutant } from '../mutants/mutant.ts';
 import { gradeLayer, gradeMilestone, prepareEnvironment } from '../runner.ts';
 import type { GradingEnvironment } from '../context.ts';
 
@@ -12,7 +14,7 @@ function describeFailures(results: { id: string; status: string; message?: strin
   return results.map((r) => `${r.id}: ${r.status}${r.status === 'pass' ? '' : ` (${r.message ?? `expected ${r.expected}; saw ${r.seen}`})`}`).join('\n');
 }
 
-export function proveMilestone(number: number, loadMutants: () => Promise<{ mutants: Mutant[] }>): void {
+export function proveMilestone(number: number, loadMutants: () => Promise<{ mutants: Mutant[]; alternatives?: Alternative[] }>): void {
   const milestone = milestoneNumber(number);
   let environment: GradingEnvironment;
 
@@ -46,9 +48,9 @@ export function proveMilestone(number: number, loadMutants: () => Promise<{ muta
     it('every known-wrong variant fails the checks it claims to break, and every check is claimed', { timeout: 180_000 }, async () => {
       const { mutants } = await loadMutants();
       const checks = await milestone.checks();
-      const claimed = new Set(mutants.flatMap((m) => m.breaks));
-      const unclaimed = checks.map((c) => c.id).filter((id) => !claimed.has(id));
-      expect(unclaimed, '🚨 every check needs a known-wrong variant that fails it').toEqual([]);
+      const claims = (id: string) => mutants.filter((m) => m.breaks.includes(id)).length;
+      const underClaimed = checks.map((c) => c.id).filter((id) => claims(id) < 2);
+      expect(underClaimed, '🚨 every check needs at least two known-wrong variants that fail it').toEqual([]);
       for (const mutant of mutants) {
         const result = await gradeLayer(environment, milestone, mutant.layer);
         for (const id of mutant.breaks) {
@@ -56,6 +58,15 @@ export function proveMilestone(number: number, loadMutants: () => Promise<{ muta
           expect(check, `🚨 mutant "${mutant.name}" names an unknown check ${id}`).toBeDefined();
           expect(check?.status, `🚨 "${mutant.name}" should fail ${id}, but it passed`).toBe('fail');
         }
+      }
+    });
+
+    it('every known-valid alternative passes every check', { timeout: 120_000 }, async () => {
+      const { alternatives = [] } = await loadMutants();
+      expect(alternatives.length, `🚨 grader/mutants/${milestone.slug}.ts exports no known-valid \`alternatives\``).toBeGreaterThan(0);
+      for (const alternative of alternatives) {
+        const result = await gradeLayer(environment, milestone, alternative.layer);
+        expect(result.status, `🚨 the valid alternative "${alternative.name}" must pass:\n${describeFailures(result.checks)}`).toBe('pass');
       }
     });
   });

@@ -1,9 +1,9 @@
 // Milestone 2: routing. Every service publishes its events to order.exchange, and each service
 // queue is bound to exactly the event types it needs. Read README.md in this folder first.
 // Run `npm run milestone -- 2` to watch it work, `npm run grade -- 2` to check it.
-import type { RoutingLayer } from '../../shared/layers/routing.ts';
+import type { RoutingLayer } from '../../shared/layers/02-routing.ts';
 import type { DomainEvent } from '../../shared/messages/events.ts';
-import { todo } from '../../shared/exercise.ts';
+import { todo } from '../../shared/workshop/exercise.ts';
 
 export const routing: RoutingLayer = {
   routingKeyFor(event: DomainEvent) {

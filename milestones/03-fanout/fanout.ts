@@ -1,8 +1,8 @@
 // Milestone 3: fanout. Every order status goes to email and SMS, and every event to the audit log,
 // without any publisher knowing. Read README.md in this folder first.
 // Run `npm run milestone -- 3` to watch it work, `npm run grade -- 3` to check it.
-import type { FanoutLayer } from '../../shared/layers/fanout.ts';
-import { todo } from '../../shared/exercise.ts';
+import type { FanoutLayer } from '../../shared/layers/03-fanout.ts';
+import { todo } from '../../shared/workshop/exercise.ts';
 
 export const fanout: FanoutLayer = {
   async declareFanout(channel, topology, exchangeOptions) {

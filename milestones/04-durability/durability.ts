@@ -4,8 +4,8 @@
 // `npm run grade -- 4` to check it.
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel } from 'amqplib';
-import { type DurabilityLayer, PublishRejectedError } from '../../shared/layers/durability.ts';
-import { todo } from '../../shared/exercise.ts';
+import { type DurabilityLayer, PublishRejectedError } from '../../shared/layers/04-durability.ts';
+import { todo } from '../../shared/workshop/exercise.ts';
 
 // Given: one set of listeners per channel (not one per publish), found again through this map.
 const returnedIds = new WeakMap<ConfirmChannel, Set<string>>();

@@ -2,8 +2,8 @@
 // Read README.md in this folder first. Run `npm run milestone -- 6` to watch it work,
 // `npm run grade -- 6` to check it.
 import type { ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
-import { todo } from '../../shared/exercise.ts';
-import { type DeadLetterLayer, type FailureOutcome, PARK_HEADERS } from '../../shared/layers/dead-letters.ts';
+import { todo } from '../../shared/workshop/exercise.ts';
+import { type DeadLetterLayer, type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
 import { describeError } from '../../shared/log.ts';
 import { EXCHANGES } from '../../shared/topology/topology.ts';
 import type { QueueSpec } from '../../shared/topology/types.ts';

@@ -4,9 +4,9 @@
 // `npm run grade -- 7` to check it.
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { todo } from '../../shared/exercise.ts';
-import type { ConsumerHandle } from '../../shared/layers/acks.ts';
-import { type RpcClient, type RpcHandler, type RpcLayer, RpcTimeoutError } from '../../shared/layers/rpc.ts';
+import { todo } from '../../shared/workshop/exercise.ts';
+import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
+import { type RpcClient, type RpcHandler, type RpcLayer, RpcTimeoutError } from '../../shared/layers/07-rpc.ts';
 import { describeError } from '../../shared/log.ts';
 
 // The wire format both sides agree on: JSON bodies. A handler that throws is answered with

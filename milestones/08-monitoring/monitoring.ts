@@ -2,8 +2,8 @@
 // consuming? The management HTTP API knows. Read README.md in this folder first.
 // Run `npm run milestone -- 8` to watch it work, `npm run grade -- 8` to check it.
 import { z } from 'zod';
-import type { ManagementTarget, MonitoringLayer, QueueStats } from '../../shared/layers/monitoring.ts';
-import { todo } from '../../shared/exercise.ts';
+import type { ManagementTarget, MonitoringLayer, QueueStats } from '../../shared/layers/08-monitoring.ts';
+import { todo } from '../../shared/workshop/exercise.ts';
 
 // 🐨 A zod schema for the fields you read from one queue of GET /api/queues/... (see the README):
 //    name, messages_ready, messages_unacknowledged, consumers, and message_stats with

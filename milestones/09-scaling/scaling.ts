@@ -2,9 +2,9 @@
 // orders overtake a backlog, and a pool shrinks without dropping the messages its workers hold.
 // Read README.md in this folder first. Run `npm run milestone -- 9` to watch it work,
 // `npm run grade -- 9` to check it.
-import { todo } from '../../shared/exercise.ts';
-import type { ScalingLayer } from '../../shared/layers/scaling.ts';
-import { serializedPool, type Worker } from '../../shared/layers/worker-pool.ts';
+import { todo } from '../../shared/workshop/exercise.ts';
+import type { ScalingLayer } from '../../shared/layers/09-scaling.ts';
+import { serializedPool, type Worker } from '../../shared/layers/09-scaling-worker-pool.ts';
 import { EXPRESS_PRIORITY } from '../../shared/topology/topology.ts';
 
 export const scaling: ScalingLayer = {

@@ -1,5 +1,5 @@
 // A small client for the RabbitMQ management HTTP API, for administration: vhosts, permissions,
-// connections. (Reading queue statistics is layer 8's job: see shared/layers/monitoring.ts.)
+// connections. (Reading queue statistics is layer 8's job: see shared/layers/08-monitoring.ts.)
 
 export interface ManagementCredentials {
   baseUrl: string;

@@ -1,14 +1,14 @@
 // The nine layers the order system is composed of, one per milestone. solutions/layers holds the
 // reference implementation of each; a learner's milestone work can replace any of them.
-import type { AckLayer } from './acks.ts';
-import type { MessageCodec } from './codec.ts';
-import type { DeadLetterLayer } from './dead-letters.ts';
-import type { DurabilityLayer } from './durability.ts';
-import type { FanoutLayer } from './fanout.ts';
-import type { MonitoringLayer } from './monitoring.ts';
-import type { RoutingLayer } from './routing.ts';
-import type { RpcLayer } from './rpc.ts';
-import type { ScalingLayer } from './scaling.ts';
+import type { AckLayer } from './05-acks-prefetch.ts';
+import type { MessageCodec } from './01-publish-consume.ts';
+import type { DeadLetterLayer } from './06-dead-letters.ts';
+import type { DurabilityLayer } from './04-durability.ts';
+import type { FanoutLayer } from './03-fanout.ts';
+import type { MonitoringLayer } from './08-monitoring.ts';
+import type { RoutingLayer } from './02-routing.ts';
+import type { RpcLayer } from './07-rpc.ts';
+import type { ScalingLayer } from './09-scaling.ts';
 
 export interface Layers {
   codec: MessageCodec; // 01
@@ -22,16 +22,41 @@ export interface Layers {
   scaling: ScalingLayer; // 09
 }
 
-export type { AckLayer, ConsumeOptions, ConsumerHandle, DeliveryHandler, FailureHandler, ProcessedMessages } from './acks.ts';
-export { MalformedMessageError } from './codec.ts';
-export type { MessageCodec, OutgoingMessage } from './codec.ts';
-export { PARK_HEADERS } from './dead-letters.ts';
-export type { DeadLetterLayer, FailureOutcome } from './dead-letters.ts';
-export { PublishRejectedError } from './durability.ts';
-export type { DurabilityLayer } from './durability.ts';
-export type { FanoutLayer } from './fanout.ts';
-export type { ManagementTarget, MonitoringLayer, QueueStats } from './monitoring.ts';
-export type { RoutingLayer } from './routing.ts';
-export { RpcTimeoutError } from './rpc.ts';
-export type { RpcClient, RpcHandler, RpcLayer } from './rpc.ts';
-export type { ScalingLayer, WorkerPool } from './scaling.ts';
+export type LayerName = keyof Layers;
+
+/**
+ * Which milestone builds which layer. Every file of milestone N is named after its slug: the
+ * interface `shared/layers/NN-slug.ts`, the reference `solutions/layers/NN-slug.ts`, the learner's
+ * `milestones/NN-slug/slug.ts` (exporting the layer under its key), and, in the grader,
+ * `checks/`, `demos/`, `mutants/`, `hints/` and `tests/NN-slug.ts`.
+ */
+export const LAYER_MILESTONES: ReadonlyArray<{ number: number; slug: string; layer: LayerName }> = [
+  { number: 1, slug: '01-publish-consume', layer: 'codec' },
+  { number: 2, slug: '02-routing', layer: 'routing' },
+  { number: 3, slug: '03-fanout', layer: 'fanout' },
+  { number: 4, slug: '04-durability', layer: 'durability' },
+  { number: 5, slug: '05-acks-prefetch', layer: 'acks' },
+  { number: 6, slug: '06-dead-letters', layer: 'deadLetters' },
+  { number: 7, slug: '07-rpc', layer: 'rpc' },
+  { number: 8, slug: '08-monitoring', layer: 'monitoring' },
+  { number: 9, slug: '09-scaling', layer: 'scaling' },
+];
+
+/** The file a learner writes for a milestone, relative to the project root: milestones/06-dead-letters/dead-letters.ts. */
+export function exerciseFile(slug: string): string {
+  return `milestones/${slug}/${slug.replace(/^\d\d-/, '')}.ts`;
+}
+
+export type { AckLayer, ConsumeOptions, ConsumerHandle, DeliveryHandler, FailureHandler, ProcessedMessages } from './05-acks-prefetch.ts';
+export { MalformedMessageError } from './01-publish-consume.ts';
+export type { MessageCodec, OutgoingMessage } from './01-publish-consume.ts';
+export { PARK_HEADERS } from './06-dead-letters.ts';
+export type { DeadLetterLayer, FailureOutcome } from './06-dead-letters.ts';
+export { PublishRejectedError } from './04-durability.ts';
+export type { DurabilityLayer } from './04-durability.ts';
+export type { FanoutLayer } from './03-fanout.ts';
+export type { ManagementTarget, MonitoringLayer, QueueStats } from './08-monitoring.ts';
+export type { RoutingLayer } from './02-routing.ts';
+export { RpcTimeoutError } from './07-rpc.ts';
+export type { RpcClient, RpcHandler, RpcLayer } from './07-rpc.ts';
+export type { ScalingLayer, WorkerPool } from './09-scaling.ts';

@@ -1,5 +1,5 @@
 // Layer 2: topic and direct exchanges, and the queues bound to them by routing key or pattern.
-import type { RoutingLayer } from '../../shared/layers/routing.ts';
+import type { RoutingLayer } from '../../shared/layers/02-routing.ts';
 import type { ExchangeSpec } from '../../shared/topology/types.ts';
 
 const isRouted = (spec: ExchangeSpec): spec is ExchangeSpec & { type: 'topic' | 'direct' } => spec.type === 'topic' || spec.type === 'direct';

@@ -1,5 +1,5 @@
 // Layer 3: fanout exchanges copy every message to every bound queue or exchange, ignoring the key.
-import type { FanoutLayer } from '../../shared/layers/fanout.ts';
+import type { FanoutLayer } from '../../shared/layers/03-fanout.ts';
 
 export const fanout: FanoutLayer = {
   async declareFanout(channel, topology, exchangeOptions) {

@@ -2,7 +2,7 @@
 // resolves only once the broker has taken responsibility for the message.
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel } from 'amqplib';
-import { type DurabilityLayer, PublishRejectedError } from '../../shared/layers/durability.ts';
+import { type DurabilityLayer, PublishRejectedError } from '../../shared/layers/04-durability.ts';
 
 /** What one confirm channel tells us besides the confirm itself, kept once per channel. */
 interface ChannelWatch {

@@ -2,7 +2,7 @@
 // `<queue>.retry`, whose TTL sends it back after a delay; after maxAttempts, or at once for the
 // 'park' policy, a copy with the reason goes to the dead-letter queue for a person to inspect.
 import { type ConfirmChannel, type ConsumeMessage, IllegalOperationError, type Message } from 'amqplib';
-import { type DeadLetterLayer, type FailureOutcome, PARK_HEADERS } from '../../shared/layers/dead-letters.ts';
+import { type DeadLetterLayer, type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
 import { describeError } from '../../shared/log.ts';
 import { EXCHANGES } from '../../shared/topology/topology.ts';
 import type { QueueSpec } from '../../shared/topology/types.ts';

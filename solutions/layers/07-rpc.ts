@@ -2,8 +2,8 @@
 // and a fresh correlation_id; the server answers to reply_to with the same correlation_id.
 import { randomUUID } from 'node:crypto';
 import { type Channel, type ConsumeMessage, IllegalOperationError } from 'amqplib';
-import type { ConsumerHandle } from '../../shared/layers/acks.ts';
-import { type RpcClient, type RpcHandler, type RpcLayer, RpcTimeoutError } from '../../shared/layers/rpc.ts';
+import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
+import { type RpcClient, type RpcHandler, type RpcLayer, RpcTimeoutError } from '../../shared/layers/07-rpc.ts';
 import { describeError } from '../../shared/log.ts';
 
 const JSON_CONTENT_TYPE = 'application/json';

@@ -1,6 +1,6 @@
 // Layer 8: reading queue depth, consumers and rates from the management HTTP API.
 import { z } from 'zod';
-import type { ManagementTarget, MonitoringLayer, QueueStats } from '../../shared/layers/monitoring.ts';
+import type { ManagementTarget, MonitoringLayer, QueueStats } from '../../shared/layers/08-monitoring.ts';
 
 // Only the fields we read. A queue the broker has not sampled yet lacks most of them: they count as 0.
 const count = z.number().optional();

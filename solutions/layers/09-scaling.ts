@@ -1,9 +1,9 @@
 // Layer 9: competing consumers. Each worker has its own channel, so its own prefetch window; the
 // broker hands the next message to whichever worker has room. Express orders jump the queue.
 import type { ConfirmChannel } from 'amqplib';
-import type { ConsumerHandle } from '../../shared/layers/acks.ts';
-import type { ScalingLayer } from '../../shared/layers/scaling.ts';
-import { serializedPool, type Worker } from '../../shared/layers/worker-pool.ts';
+import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
+import type { ScalingLayer } from '../../shared/layers/09-scaling.ts';
+import { serializedPool, type Worker } from '../../shared/layers/09-scaling-worker-pool.ts';
 import { EXPRESS_PRIORITY } from '../../shared/topology/topology.ts';
 
 async function startWorker(openChannel: () => Promise<ConfirmChannel>, startConsumer: (channel: ConfirmChannel) => Promise<ConsumerHandle>): Promise<Worker> {

@@ -1,10 +1,10 @@
 // The reference implementation of the nine layers, composed into the Layers the runtime uses.
 import type { Layers } from '../../shared/layers/index.ts';
-import { codec } from './01-codec.ts';
+import { codec } from './01-publish-consume.ts';
 import { routing } from './02-routing.ts';
 import { fanout } from './03-fanout.ts';
 import { durability } from './04-durability.ts';
-import { acks } from './05-acks.ts';
+import { acks } from './05-acks-prefetch.ts';
 import { deadLetters } from './06-dead-letters.ts';
 import { rpc } from './07-rpc.ts';
 import { monitoring } from './08-monitoring.ts';

@@ -1,9 +1,9 @@
 // Runs one service: its database, its broker session (topology, consumers, RPC, outbox relay,
 // rebuilt after every reconnect) and a graceful stop. Domain code lives in solutions/services.
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/exercise.ts';
+import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
 import { MalformedMessageError, type Layers, type RpcClient, type WorkerPool } from '../../shared/layers/index.ts';
-import type { ConsumerHandle } from '../../shared/layers/acks.ts';
+import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
 import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
 import { describeError, type Logger } from '../../shared/log.ts';
 import { buildTopology, EXCHANGES, queueSpec } from '../../shared/topology/topology.ts';

@@ -2,10 +2,10 @@
 // broker has the message and rejects when it is refused, unroutable, or the channel dies first.
 import { type ChannelModel, type ConfirmChannel, connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PublishRejectedError } from '../../shared/layers/durability.ts';
+import { PublishRejectedError } from '../../shared/layers/04-durability.ts';
 import { newEvent } from '../../shared/messages/events.ts';
 import { buildTopology, EXCHANGES, exchangeSpec, QUEUES, queueSpec } from '../../shared/topology/topology.ts';
-import { codec } from '../../solutions/layers/01-codec.ts';
+import { codec } from '../../solutions/layers/01-publish-consume.ts';
 import { durability } from '../../solutions/layers/04-durability.ts';
 import { referenceLayers } from '../../solutions/layers/index.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';

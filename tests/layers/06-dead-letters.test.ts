@@ -3,14 +3,14 @@
 // message does not hold up the ones behind it; notifications are parked at once, or expire.
 import { type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FailureOutcome, PARK_HEADERS } from '../../shared/layers/dead-letters.ts';
-import { PublishRejectedError } from '../../shared/layers/durability.ts';
+import { type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
+import { PublishRejectedError } from '../../shared/layers/04-durability.ts';
 import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
 import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES, QUEUES, queueSpec, retryQueueName } from '../../shared/topology/topology.ts';
 import type { QueueSpec } from '../../shared/topology/types.ts';
-import { codec } from '../../solutions/layers/01-codec.ts';
+import { codec } from '../../solutions/layers/01-publish-consume.ts';
 import { durability } from '../../solutions/layers/04-durability.ts';
-import { acks } from '../../solutions/layers/05-acks.ts';
+import { acks } from '../../solutions/layers/05-acks-prefetch.ts';
 import { deadLetters } from '../../solutions/layers/06-dead-letters.ts';
 import { referenceLayers } from '../../solutions/layers/index.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Channel, type ChannelModel, connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RpcTimeoutError } from '../../shared/layers/rpc.ts';
+import { RpcTimeoutError } from '../../shared/layers/07-rpc.ts';
 import { rpc } from '../../solutions/layers/07-rpc.ts';
 import { eventually } from '../support/eventually.ts';
 import { createTestVhost, type TestVhost } from '../support/vhost.ts';

@@ -2,7 +2,7 @@
 // (collect_statistics_interval), so the tests poll with a deadline rather than expect them at once.
 import { type ChannelModel, type ConfirmChannel, connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QueueStats } from '../../shared/layers/monitoring.ts';
+import type { QueueStats } from '../../shared/layers/08-monitoring.ts';
 import { monitoring } from '../../solutions/layers/08-monitoring.ts';
 import { eventually } from '../support/eventually.ts';
 import { createTestVhost, type TestVhost } from '../support/vhost.ts';

@@ -4,12 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import { type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConsumerHandle, FailureHandler } from '../../shared/layers/acks.ts';
+import type { ConsumerHandle, FailureHandler } from '../../shared/layers/05-acks-prefetch.ts';
 import { newEvent } from '../../shared/messages/events.ts';
 import { EXPRESS_PRIORITY, MAX_PRIORITY } from '../../shared/topology/topology.ts';
 import type { QueueSpec } from '../../shared/topology/types.ts';
-import { codec } from '../../solutions/layers/01-codec.ts';
-import { acks } from '../../solutions/layers/05-acks.ts';
+import { codec } from '../../solutions/layers/01-publish-consume.ts';
+import { acks } from '../../solutions/layers/05-acks-prefetch.ts';
 import { scaling } from '../../solutions/layers/09-scaling.ts';
 import { eventually } from '../support/eventually.ts';
 import { createTestVhost, type TestVhost } from '../support/vhost.ts';

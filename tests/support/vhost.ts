@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { withVhost } from '../../shared/broker/broker-url.ts';
 import { ManagementApi } from '../../shared/broker/management-api.ts';
-import type { ManagementTarget } from '../../shared/layers/monitoring.ts';
+import type { ManagementTarget } from '../../shared/layers/08-monitoring.ts';
 
 export interface TestVhost {
   vhost: string;

@@ -2,7 +2,7 @@
 // messages (good or bad) as any other publisher could, and watches queues of its own.
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import type { DomainEvent } from '../../../shared/messages/events.ts';
-import { codec } from '../../../solutions/layers/01-codec.ts';
+import { codec } from '../../../solutions/layers/01-publish-consume.ts';
 import { eventually } from '../../support/eventually.ts';
 
 /** The messages one consumer received, in delivery order. */

@@ -1,8 +1,8 @@
 // The bookkeeping of a worker pool that layer 9 implementations share: a WorkerPool around a resize
 // function, one resize at a time, so the interesting part (growing and shrinking) stays in the layer.
 import type { ConfirmChannel } from 'amqplib';
-import type { ConsumerHandle } from './acks.ts';
-import type { WorkerPool } from './scaling.ts';
+import type { ConsumerHandle } from './05-acks-prefetch.ts';
+import type { WorkerPool } from './09-scaling.ts';
 
 /** One competing consumer: its own channel (so its own prefetch window) and the consumer on it. */
 export interface Worker {

@@ -1,7 +1,7 @@
-// The learner's progress, saved locally in .progress/progress.json (git-ignored).
+// The learner's progress, saved locally in .progress/progress.json (git-ignored). The grader writes
+// it; `npm start -- --layers mine` reads it to warn about milestones not passed yet.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { MilestoneResult } from './runner.ts';
 
 export interface Progress {
   /** Milestone number → when it last passed (ISO time). */
@@ -22,10 +22,17 @@ export function loadProgress(): Progress {
   }
 }
 
-export function recordResult(result: MilestoneResult): void {
+/** What a grading run of one milestone found, as progress needs it. */
+export interface GradedRun {
+  number: number;
+  status: 'pass' | 'fail' | 'error';
+  checks: Array<{ id: string; status: 'pass' | 'fail' | 'error' }>;
+}
+
+export function recordResult(result: GradedRun): void {
   if (result.status === 'error') return; // we could not judge: keep what we knew
   const progress = loadProgress();
-  const n = result.milestone.number;
+  const n = result.number;
   const at = new Date().toISOString();
   progress.lastRun[n] = { at, passedChecks: result.checks.filter((c) => c.status === 'pass').map((c) => c.id), totalChecks: result.checks.length };
   if (result.status === 'pass') progress.passed[n] = at;

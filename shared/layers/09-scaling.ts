@@ -2,7 +2,7 @@
 import type { ConfirmChannel } from 'amqplib';
 import type { DomainEvent } from '../messages/events.ts';
 import type { QueueSpec } from '../topology/types.ts';
-import type { ConsumerHandle } from './acks.ts';
+import type { ConsumerHandle } from './05-acks-prefetch.ts';
 
 export interface WorkerPool {
   readonly size: number;

@@ -2,9 +2,9 @@
 // with a reason precise enough to act on.
 import { type ChannelModel, type ConfirmChannel, connect, type GetMessage, type Options } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MalformedMessageError } from '../../shared/layers/codec.ts';
+import { MalformedMessageError } from '../../shared/layers/01-publish-consume.ts';
 import { newEvent } from '../../shared/messages/events.ts';
-import { codec } from '../../solutions/layers/01-codec.ts';
+import { codec } from '../../solutions/layers/01-publish-consume.ts';
 import { createTestVhost, type TestVhost } from '../support/vhost.ts';
 
 const QUEUE = 'codec.queue';

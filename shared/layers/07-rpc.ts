@@ -1,6 +1,6 @@
 // Layer 7 (milestone 07): request/response over RabbitMQ with reply_to and correlation_id.
 import type { Channel } from 'amqplib';
-import type { ConsumerHandle } from './acks.ts';
+import type { ConsumerHandle } from './05-acks-prefetch.ts';
 
 export class RpcTimeoutError extends Error {
   constructor(readonly queue: string, readonly timeoutMs: number) {

@@ -1,7 +1,7 @@
 // Layer 5: manual acknowledgements. A message leaves the queue only when its work is done, prefetch
 // bounds how many a consumer holds at once, and processOnce makes a redelivery harmless.
 import { type ConsumeMessage, IllegalOperationError } from 'amqplib';
-import type { AckLayer } from '../../shared/layers/acks.ts';
+import type { AckLayer } from '../../shared/layers/05-acks-prefetch.ts';
 import { createLogger } from '../../shared/log.ts';
 
 const log = createLogger('acks');

@@ -1,7 +1,7 @@
 // Layer 4 (milestone 04): surviving a broker restart, and knowing the broker has a message.
 import type { ConfirmChannel, Options } from 'amqplib';
 import type { ExchangeSpec, QueueSpec, QueueType } from '../topology/types.ts';
-import type { OutgoingMessage } from './codec.ts';
+import type { OutgoingMessage } from './01-publish-consume.ts';
 
 /** The broker refused a message (nack), or could not route it anywhere (returned as unroutable). */
 export class PublishRejectedError extends Error {

@@ -1,6 +1,6 @@
 // Layer 1: a DomainEvent becomes a JSON body plus AMQP properties, and a delivery becomes a
 // validated DomainEvent again, or a MalformedMessageError that says exactly what is wrong.
-import { MalformedMessageError, type MessageCodec } from '../../shared/layers/codec.ts';
+import { MalformedMessageError, type MessageCodec } from '../../shared/layers/01-publish-consume.ts';
 import { describeError } from '../../shared/log.ts';
 import { type DomainEvent, DomainEventSchema, isEventType } from '../../shared/messages/events.ts';
 

@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { type ChannelModel, type ConfirmChannel, connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FailureHandler, ProcessedMessages } from '../../shared/layers/acks.ts';
-import { acks } from '../../solutions/layers/05-acks.ts';
+import type { FailureHandler, ProcessedMessages } from '../../shared/layers/05-acks-prefetch.ts';
+import { acks } from '../../solutions/layers/05-acks-prefetch.ts';
 import { eventually } from '../support/eventually.ts';
 import { createTestVhost, type TestVhost } from '../support/vhost.ts';
 

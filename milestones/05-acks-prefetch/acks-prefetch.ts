@@ -3,8 +3,8 @@
 // Read README.md in this folder first. Run `npm run milestone -- 5` to watch it work,
 // `npm run grade -- 5` to check it.
 import { type ConsumeMessage, IllegalOperationError } from 'amqplib';
-import type { AckLayer } from '../../shared/layers/acks.ts';
-import { todo } from '../../shared/exercise.ts';
+import type { AckLayer } from '../../shared/layers/05-acks-prefetch.ts';
+import { todo } from '../../shared/workshop/exercise.ts';
 
 export const acks: AckLayer = {
   async consume(channel, queue, handler, { prefetch, onFailure, onCancelled }) {

@@ -1,9 +1,9 @@
 // Milestone 1: the codec. Every service sends and receives events through these two functions.
 // Read README.md in this folder first. Run `npm run milestone -- 1` to watch it work,
 // `npm run grade -- 1` to check it.
-import { MalformedMessageError, type MessageCodec } from '../../shared/layers/codec.ts';
+import { MalformedMessageError, type MessageCodec } from '../../shared/layers/01-publish-consume.ts';
 import { type DomainEvent, DomainEventSchema, isEventType } from '../../shared/messages/events.ts';
-import { todo } from '../../shared/exercise.ts';
+import { todo } from '../../shared/workshop/exercise.ts';
 
 export const codec: MessageCodec = {
   encode(event: DomainEvent) {

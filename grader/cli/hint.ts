@@ -1,0 +1,75 @@
+// `npm run hint [-- N]`: the next hint of milestone N (default: the first one not passed yet), one
+// level at a time: the concept, then the API to use, then near-code. The level reached is kept in
+// .progress/hints.json, so each call shows what was revealed before and one more.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadProgress } from '../../shared/workshop/progress.ts';
+import { MILESTONES, type Milestone } from '../manifest.ts';
+import { bold, dim } from '../report/console.ts';
+import { CommandError, isMain, nextMilestone, parseMilestoneNumber, runCommand } from './shared.ts';
+
+export const USAGE = `Usage: npm run hint [-- <1-9>] [--again]
+
+Shows the next hint of a milestone, one level at a time (the concept, the API, then near-code).
+Without a number: the first milestone you have not passed yet.
+
+Options:
+  --again    show the hints revealed so far, without revealing another
+  -h, --help this text`;
+
+const LEVEL_NAMES = ['the concept', 'the API to use', 'near-code'];
+
+function hintsFile(): string {
+  return path.join(process.env.WORKSHOP_PROGRESS_DIR ?? '.progress', 'hints.json');
+}
+
+function loadLevels(): Record<string, number> {
+  try {
+    return JSON.parse(fs.readFileSync(hintsFile(), 'utf8')) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+function saveLevels(levels: Record<string, number>): void {
+  fs.mkdirSync(path.dirname(hintsFile()), { recursive: true });
+  fs.writeFileSync(hintsFile(), `${JSON.stringify(levels, null, 2)}\n`);
+}
+
+/** Reveals one more level (unless `again`) and renders every level revealed so far. */
+export async function revealHint(milestone: Milestone, again: boolean): Promise<string> {
+  const hints = await milestone.hints();
+  const levels = loadLevels();
+  const before = levels[milestone.number] ?? 0;
+  const shown = again ? Math.max(before, 1) : Math.min(before + 1, hints.length);
+  levels[milestone.number] = shown;
+  saveLevels(levels);
+  const lines = [bold(`Milestone ${milestone.number}: ${milestone.title} — hint ${shown} of ${hints.length}`), ''];
+  hints.slice(0, shown).forEach((hint, i) => lines.push(`💰 ${i + 1}. ${dim(`(${LEVEL_NAMES[i] ?? 'more'})`)} ${hint}`));
+  const left = hints.length - shown;
+  lines.push('');
+  if (left > 0) lines.push(`${left} more: run ${bold(`npm run hint -- ${milestone.number}`)} again for the next.`);
+  else if (before >= hints.length && !again) lines.push('That was the last hint. The lesson (README.md) has the worked examples; `npm run diff` shows the reference.');
+  else lines.push('That is every hint of this milestone.');
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { again: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    throw new CommandError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`, 2);
+  }
+  if (parsed.values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (parsed.positionals.length > 1) throw new CommandError(`one milestone at a time.\n\n${USAGE}`, 2);
+  const milestone = parsed.positionals[0] !== undefined ? parseMilestoneNumber(parsed.positionals[0], USAGE) : (nextMilestone(loadProgress()) ?? MILESTONES[MILESTONES.length - 1]!);
+  console.log(await revealHint(milestone, parsed.values.again ?? false));
+  return 0;
+}
+
+if (isMain(import.meta.url)) await runCommand(main);
