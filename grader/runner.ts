@@ -39,6 +39,10 @@ export interface MilestoneResult {
   durationMs: number;
   /** Set when the milestone could not be graded at all (its file does not load). */
   error?: string;
+  /** What the graded code threw after its check had ended (a timer or a promise left behind): the milestone does not pass. */
+  late?: string[];
+  /** Type errors in the exercise file (file:line: message): the milestone does not pass while there are any. */
+  typeErrors?: string[];
 }
 
 export type Target = 'mine' | 'solutions';
@@ -147,19 +151,26 @@ async function runCheck(environment: GradingEnvironment, milestone: Milestone, l
 
 /** Where unhandled errors go while checks run: the stray lists of the checks running now. */
 const activeStrays = new Set<unknown[]>();
+/** Unhandled errors between checks: the graded code left a timer or a promise behind. */
+let lateStrays: Array<{ after?: string; error: unknown }> = [];
+let lastFinishedCheck: string | undefined;
 /** Vhosts of finished checks being deleted in the background; awaited before grading returns. */
 const pendingDeletions: Promise<void>[] = [];
 
 function recordStray(error: unknown): void {
-  // Outside a check it is the grader's own bug: fail loudly as Node would.
-  if (activeStrays.size === 0) throw error;
+  // Between checks: what the previous check's code left behind. Never a crash of the grader.
+  if (activeStrays.size === 0) lateStrays.push({ after: lastFinishedCheck, error });
   for (const strays of activeStrays) strays.push(error);
 }
 
 export interface GradeOptions {
+  /** Called as each check starts (the grading process's parent watches for checks that never end). */
+  onCheckStart?(check: Check): void;
   /** Called as each check finishes, in order (for live output). */
   onCheck?(result: CheckResult): void;
   announce?(message: string): void;
+  /** Ids of checks not to run (already judged by an earlier grading process). */
+  skip?: ReadonlySet<string>;
 }
 
 /** Grades one milestone's layer. Never throws for what the layer does; only for a broken environment. */
@@ -171,21 +182,38 @@ export async function gradeLayer(environment: GradingEnvironment, milestone: Mil
   } catch (error) {
     return { milestone, status: 'error', checks: [], durationMs: Date.now() - started, error: `the checks of milestone ${milestone.number} do not load (a bug in the workshop, please report it): ${describeError(error)}` };
   }
+  if (options.skip) checks = checks.filter((check) => !options.skip?.has(check.id));
   // Graded code may throw from a callback or leave a promise rejected: that fails its check, not the grader.
   process.on('unhandledRejection', recordStray);
   process.on('uncaughtException', recordStray);
+  lateStrays = [];
+  lastFinishedCheck = undefined;
+  let result: MilestoneResult;
   try {
-    return await gradeChecks(environment, milestone, layer, checks, options, started);
+    result = await gradeChecks(environment, milestone, layer, checks, options, started);
   } finally {
+    await Promise.all(pendingDeletions.splice(0));
     process.off('unhandledRejection', recordStray);
     process.off('uncaughtException', recordStray);
-    await Promise.all(pendingDeletions.splice(0));
   }
+  const late = lateStrays.splice(0).map(({ after, error }) => `${describeThrown(error)}${after ? ` (after ${after} had ended)` : ''}`);
+  if (late.length === 0) return result;
+  return { ...result, late, status: result.status === 'error' ? 'error' : 'fail' };
+}
+
+/** "TypeError: x is undefined", or what a thrown non-Error was. */
+export function describeThrown(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${describeError(error)}` : `a thrown ${error === null ? 'null' : typeof error} (${describeError(error)})`;
 }
 
 async function gradeChecks(environment: GradingEnvironment, milestone: Milestone, layer: unknown, checks: Check[], options: GradeOptions, started: number): Promise<MilestoneResult> {
   const announce = options.announce ?? (() => {});
-  const run = (check: Check) => runCheck(environment, milestone, layer, check, announce);
+  const run = async (check: Check) => {
+    options.onCheckStart?.(check);
+    const result = await runCheck(environment, milestone, layer, check, announce);
+    lastFinishedCheck = check.id;
+    return result;
+  };
   let results: CheckResult[];
   const withCause = (result: CheckResult, earlier: CheckResult[]): CheckResult => {
     const check = checks.find((c) => c.id === result.id);

@@ -8,7 +8,8 @@ import { MILESTONES, milestone as milestoneNumber, type Milestone } from '../man
 import { loadProgress, recordResult } from '../../shared/workshop/progress.ts';
 import { bold, checkLine, dim, milestoneSummary, red, yellow } from '../report/console.ts';
 import { type ResultsJson, toResultsJson } from '../report/json.ts';
-import { EnvironmentError, gradeMilestone, prepareEnvironment, type MilestoneResult, type Target } from '../runner.ts';
+import { ChildEnvironmentError, gradeInChildProcess } from '../grading-process.ts';
+import { type CheckResult, EnvironmentError, gradeMilestone, prepareEnvironment, type MilestoneResult, type Target } from '../runner.ts';
 import { watchAndRegrade } from './watch.ts';
 
 interface GradeArgs {
@@ -54,10 +55,13 @@ async function grade(args: GradeArgs): Promise<number> {
     for (const milestone of chooseMilestones(args.which, args.target)) {
       const file = args.target === 'mine' ? milestone.exercise.file : milestone.reference.file;
       console.log(`\n${bold(`Milestone ${milestone.number}: ${milestone.title}`)} ${dim(file)}`);
-      const result = await gradeMilestone(environment, milestone, args.target, {
-        onCheck: (check) => console.log(checkLine(check)),
-        announce: (message) => console.log(yellow(`  ⚠ ${message}`)),
-      });
+      const options = { onCheck: (check: CheckResult) => console.log(checkLine(check)), announce: (message: string) => console.log(yellow(`  ⚠ ${message}`)) };
+      // In a child process, so that process.exit or an endless loop in the graded code is a failed
+      // check, not a dead grader. A container broker is graded in-process: a child could not restart it.
+      const result =
+        environment.broker.source === 'container'
+          ? await gradeMilestone(environment, milestone, args.target, options)
+          : await gradeInChildProcess(milestone, args.target, { ...options, allowSharedRestart: true, env: { ...process.env, RABBITMQ_URL: environment.broker.url, RABBITMQ_MANAGEMENT_URL: environment.broker.management.baseUrl } });
       console.log(milestoneSummary(result));
       if (args.target === 'mine') recordResult({ number: result.milestone.number, status: result.status, checks: result.checks });
       results.push(result);
@@ -107,7 +111,7 @@ async function main(): Promise<void> {
   try {
     process.exitCode = await grade(args);
   } catch (error) {
-    if (error instanceof BrokerNotFoundError || error instanceof EnvironmentError) {
+    if (error instanceof BrokerNotFoundError || error instanceof EnvironmentError || error instanceof ChildEnvironmentError) {
       console.error(`${red('error')}: cannot grade yet.\n${error.message}`);
       // An environment problem is an error, never a fail: say so in the results file too.
       if (args.json) writeJson(args.json, { version: 3, status: 'error', message: error.message, tests: [] });

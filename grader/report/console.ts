@@ -50,6 +50,15 @@ export function milestoneSummary(result: MilestoneResult): string {
     if (problem.message) shown.add(problem.message);
     lines.push(failureDetails(problem, shown.size <= 1 && lines.length === 0));
   }
+  if (result.late) {
+    lines.push('', bold('Your code threw after its check had ended') + ' (a timer or a promise left behind; the milestone does not pass while it does):');
+    for (const line of result.late) lines.push(`  ${red('✗')} ${line}`);
+  }
+  if (result.typeErrors) {
+    lines.push('', bold(`Type errors in your file`) + ' (the milestone does not pass while there are any; `npm run typecheck` shows them too):');
+    for (const line of result.typeErrors.slice(0, 10)) lines.push(`  ${red('✗')} ${line}`);
+    if (result.typeErrors.length > 10) lines.push(dim(`  … and ${result.typeErrors.length - 10} more`));
+  }
   const tally = `${passed} of ${checks.length} checks pass (${seconds(result.durationMs)})`;
   lines.push('', result.status === 'pass' ? green(`🎉 Milestone ${milestone.number} passes: ${tally}.`) : `${tally}.`);
   return lines.join('\n');

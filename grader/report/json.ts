@@ -13,7 +13,11 @@ const MAX_MESSAGE = 2000;
 
 export function toResultsJson(results: MilestoneResult[]): ResultsJson {
   const status: Status = results.some((r) => r.status === 'error') ? 'error' : results.every((r) => r.status === 'pass') ? 'pass' : 'fail';
-  const errors = results.filter((r) => r.error).map((r) => r.error);
+  const errors = results.flatMap((r) => [
+    ...(r.error ? [r.error] : []),
+    ...(r.late ?? []).map((line) => `milestone ${r.milestone.number}: your code threw after its check had ended: ${line}`),
+    ...(r.typeErrors ?? []).map((line) => `milestone ${r.milestone.number}: type error: ${line}`),
+  ]);
   return {
     version: 3,
     status,

@@ -1,0 +1,170 @@
+// `npm run grade` grades each milestone in a child process (grading-worker.ts) and watches it from
+// here, so that nothing the graded code does can take the grader down with it:
+//   - process.exit or a crash while a check runs: that check fails, saying so, and the remaining
+//     checks are graded in a new child;
+//   - a synchronous endless loop (no heartbeat for BLOCKED_MS): the child is killed, likewise;
+//   - a throw after the milestone's result (a timer left behind): the milestone does not pass.
+// Meanwhile a second child type-checks the exercise file (typecheck.ts).
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Milestone } from './manifest.ts';
+import type { CheckResult, GradeOptions, MilestoneResult, Target } from './runner.ts';
+
+export interface WorkerRequest {
+  milestone: number;
+  target: Target;
+  skip: string[];
+  allowSharedRestart: boolean;
+}
+
+export type WorkerResult = Omit<MilestoneResult, 'milestone'>;
+
+export type WorkerMessage =
+  | { type: 'heartbeat' }
+  | { type: 'check-start'; id: string }
+  | { type: 'check'; result: CheckResult }
+  | { type: 'announce'; message: string }
+  | { type: 'late'; message: string }
+  | { type: 'done'; result: WorkerResult }
+  | { type: 'environment-error'; message: string };
+
+/** The graded code blocks the event loop when the child says nothing for this long. */
+const BLOCKED_MS = 6000;
+/** Starting a child (tsx compiling the grader's modules) may take this long on a busy machine. */
+const STARTUP_MS = 30_000;
+/** After its result, a child gets this long to exit by itself before it is killed. */
+const EXIT_GRACE_MS = 1000;
+
+/** The grading environment could not be prepared in the child: the message says how to fix it. */
+export class ChildEnvironmentError extends Error {}
+
+const WORKER = fileURLToPath(new URL('./grading-worker.ts', import.meta.url));
+const TYPECHECK = fileURLToPath(new URL('./typecheck-cli.ts', import.meta.url));
+
+function spawnTs(file: string, env: NodeJS.ProcessEnv): ChildProcess {
+  // tsx as a loader, as `npm run grade` itself runs; stdio inherited so the layer's own logs show.
+  return fork(file, [], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** Type errors of the exercise file, from a child of its own (the compiler takes a few seconds). */
+export function typeCheckInChild(file: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  return new Promise((resolve) => {
+    const child = fork(TYPECHECK, [file], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    let errors: string[] = [];
+    child.on('message', (message: { errors: string[] }) => (errors = message.errors));
+    child.on('exit', () => resolve(errors));
+    child.on('error', () => resolve([]));
+  });
+}
+
+interface Run {
+  /** Ids the child judged (or that died with it), in the order they ended. */
+  judged: CheckResult[];
+  result?: WorkerResult;
+  late: string[];
+  environmentError?: string;
+}
+
+/** One child process: grades the checks not in `skip` until it finishes, dies or blocks. */
+function runChild(milestone: Milestone, target: Target, skip: string[], options: GradeOptions & { allowSharedRestart: boolean; env: NodeJS.ProcessEnv }, names: Map<string, { name: string; hint: string }>): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawnTs(WORKER, options.env);
+    const run: Run = { judged: [], late: [] };
+    const running = new Map<string, number>();
+    let blocked = false;
+    let watchdog: NodeJS.Timeout | undefined;
+    const arm = (ms = BLOCKED_MS) => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        blocked = true;
+        child.kill('SIGKILL');
+      }, ms);
+    };
+    arm(STARTUP_MS);
+    child.on('message', (message: WorkerMessage) => {
+      arm();
+      switch (message.type) {
+        case 'check-start':
+          running.set(message.id, Date.now());
+          break;
+        case 'check':
+          running.delete(message.result.id);
+          run.judged.push(message.result);
+          options.onCheck?.(message.result);
+          break;
+        case 'announce':
+          options.announce?.(message.message);
+          break;
+        case 'late':
+          run.late.push(message.message);
+          break;
+        case 'done':
+          run.result = message.result;
+          setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS).unref();
+          break;
+        case 'environment-error':
+          run.environmentError = message.message;
+          break;
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(watchdog);
+      if (!run.result && !run.environmentError) {
+        // The checks that were running when the process ended: that is what ended it.
+        const what = blocked
+          ? `your code blocked the event loop for ${BLOCKED_MS / 1000} s (a synchronous endless loop?), so the grader stopped it`
+          : `your code ended the grading process (${signal ? `signal ${signal}` : `process.exit(${code})`}, or a crash) while this check ran`;
+        for (const [id, startedAt] of running) {
+          const known = names.get(id);
+          const result: CheckResult = { id, name: known?.name ?? id, hint: known?.hint ?? '', status: 'fail', durationMs: Date.now() - startedAt, message: what };
+          run.judged.push(result);
+          options.onCheck?.(result);
+        }
+      }
+      resolve(run);
+    });
+    const request: WorkerRequest = { milestone: milestone.number, target, skip, allowSharedRestart: options.allowSharedRestart };
+    child.send(request);
+  });
+}
+
+/**
+ * Grades a milestone as gradeMilestone does, in child processes; with target 'mine' the exercise
+ * file is type-checked at the same time. Throws ChildEnvironmentError when the broker can't be used.
+ */
+export async function gradeInChildProcess(milestone: Milestone, target: Target, options: GradeOptions & { allowSharedRestart: boolean; env?: NodeJS.ProcessEnv }): Promise<MilestoneResult> {
+  const started = Date.now();
+  const env = options.env ?? process.env;
+  const typeErrors = target === 'mine' ? typeCheckInChild(milestone.exercise.file, env) : Promise.resolve([]);
+  const checks = await milestone.checks().catch(() => []);
+  const names = new Map(checks.map((check) => [check.id, { name: check.name, hint: check.hint }]));
+  const judged: CheckResult[] = [];
+  const late: string[] = [];
+  let last: WorkerResult | undefined;
+  // Each child grades what is left; one that dies takes only the checks it was running with it.
+  for (let attempt = 0; attempt <= checks.length; attempt++) {
+    const run = await runChild(milestone, target, judged.map((r) => r.id), { ...options, env }, names);
+    if (run.environmentError) throw new ChildEnvironmentError(run.environmentError);
+    judged.push(...run.judged);
+    late.push(...run.late);
+    if (run.result) {
+      last = run.result;
+      break;
+    }
+  }
+  const order = (id: string) => checks.findIndex((check) => check.id === id);
+  const results = [...judged].sort((a, b) => order(a.id) - order(b.id));
+  const errors = await typeErrors;
+  const allLate = [...(last?.late ?? []), ...late];
+  const anyError = last?.status === 'error' || results.some((r) => r.status === 'error');
+  const status = last?.error ? 'error' : anyError ? 'error' : results.length > 0 && results.every((r) => r.status === 'pass') && allLate.length === 0 && errors.length === 0 ? 'pass' : 'fail';
+  return {
+    milestone,
+    status,
+    checks: results,
+    durationMs: Date.now() - started,
+    ...(last?.error ? { error: last.error } : {}),
+    ...(allLate.length > 0 ? { late: allLate } : {}),
+    ...(errors.length > 0 ? { typeErrors: errors } : {}),
+  };
+}
