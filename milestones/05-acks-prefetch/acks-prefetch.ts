@@ -1,43 +1,36 @@
 // Milestone 5: manual acks, prefetch and idempotency. Every service consumes its queues through
 // consume, and runs every event handler inside processOnce.
 // Read README.md in this folder first. Run `npm run milestone -- 5` to watch it work,
-// `npm run grade -- 5` to check it.
-import { type ConsumeMessage, IllegalOperationError } from 'amqplib';
+// `npm run grade -- 5` to check it, `npm run hint -- 5` when stuck.
+import { type ConsumeMessage, IllegalOperationError } from 'amqplib'; // ConsumeMessage: a delivery's type
 import type { AckLayer } from '../../shared/layers/05-acks-prefetch.ts';
 import { todo } from '../../shared/workshop/exercise.ts';
 
 export const acks: AckLayer = {
   async consume(channel, queue, handler, { prefetch, onFailure, onCancelled }) {
-    // 🐨 1. Limit the unacknowledged deliveries this channel holds: await channel.prefetch(prefetch).
-    //       It must come before channel.consume: it applies to consumers started after it.
+    // 🐨 The consumer never holds more than `prefetch` unsettled deliveries (README § Prefetch).
 
-    // 🐨 2. Keep the deliveries being handled: const inFlight = new Set<Promise<void>>().
+    // 🐨 A consumer that crashes while a handler runs loses nothing: the broker gives that message
+    //    to the next consumer (README § Automatic or manual acknowledgements).
 
-    // 🐨 3. Write handle(message: ConsumeMessage): Promise<void>, which never rejects:
-    //       - await handler(message), then channel.ack(message);
-    //       - if the handler throws: await onFailure(channel, message, error) and do NOT ack
-    //         (onFailure decides: retry or park). If onFailure itself throws, log it and carry on;
-    //       - channel.ack throws IllegalOperationError when the channel has closed meanwhile:
-    //         catch that one and ignore it (the broker has already requeued the message).
+    // 🐨 Each delivery is settled exactly once. A handler that throws hands the channel, the
+    //    message and its error to onFailure, which settles it; consume does not (README § ack, nack,
+    //    reject, and requeue). Nothing escapes: not onFailure's own error, not an ack on a channel
+    //    that closed meanwhile (README § Pitfalls).
 
-    // 🐨 4. const { consumerTag } = await channel.consume(queue, (message) => { ... }, { noAck: false })
-    //       - message === null means the broker cancelled this consumer: call onCancelled?.();
-    //       - otherwise start handle(message), put its promise in inFlight, and delete it when it settles.
-    // 💰 const settled = handle(message).finally(() => inFlight.delete(settled)); inFlight.add(settled);
+    // 🐨 When the broker cancels the consumer, call onCancelled (README § A consumer cancelled by the broker).
 
-    // 🐨 5. Return { consumerTag, inFlight: () => inFlight.size, stop } where stop():
-    //       await channel.cancel(consumerTag) (ignore its error: a closed channel has no consumer left),
-    //       then await Promise.all(inFlight).
-    void IllegalOperationError; // imported for step 3
+    // 🐨 Return a ConsumerHandle: its consumerTag; inFlight(), the deliveries being handled now;
+    //    stop(), no new deliveries, then resolve once those in hand are settled, even on a closed
+    //    channel (README § Stopping cleanly).
+    const closedMeanwhile = (error: unknown) => error instanceof IllegalOperationError; // what amqplib throws on a closed channel
     return todo(import.meta.url, 'consume');
   },
 
   processOnce(store, messageId, apply) {
-    // 🐨 Inside ONE store.transaction(() => ...):
-    //       if store.has(messageId) → return false (already done: do nothing);
-    //       else apply(), store.record(messageId), return true.
-    //    Let an error from apply() propagate: the transaction rolls back, nothing is recorded,
-    //    and the message is tried again.
+    // 🐨 Apply a message's effects at most once per message id, and return whether this call applied
+    //    them. A failure anywhere leaves nothing behind and reaches the caller, and two workers
+    //    handling the same id at once apply it once (README § Idempotency).
     return todo(import.meta.url, 'processOnce');
   },
 };
