@@ -18,11 +18,18 @@ export class MalformedMessageError extends Error {
 
 export interface MessageCodec {
   /**
-   * JSON body plus properties: contentType application/json, messageId, correlationId (the order id),
-   * type (the event type), timestamp (Unix seconds), appId (the source service) and the schema
-   * version in the `x-schema-version` header.
+   * The whole event as a UTF-8 JSON body, plus properties: contentType application/json, messageId,
+   * correlationId (the order id), type (the event type), timestamp (occurredAt in Unix seconds),
+   * appId (the source service) and the schema version (a number) in the `x-schema-version` header.
+   * No delivery mode and no priority: layers 4 and 9 add those.
    */
   encode(event: DomainEvent): OutgoingMessage;
-  /** Parses and validates a delivery. Throws MalformedMessageError (not JSON, fails the schema, unknown type). */
+  /**
+   * Parses and validates a delivery and returns the schema's data (defaults filled). Throws
+   * MalformedMessageError, and nothing else, for: a contentType that is set and not
+   * application/json; a body that is not JSON; a body that is not an event object or whose type is
+   * unknown (naming it); a schema failure (naming the field's path); a type property that is set
+   * and differs from the body's type. The full contract: milestones/01-publish-consume/README.md.
+   */
   decode(message: Pick<Message, 'content' | 'properties'>): DomainEvent;
 }

@@ -68,6 +68,12 @@ describe('codec.encode / decode', () => {
     expect(codec.decode(message)).toEqual(event);
   });
 
+  it('round-trips non-ASCII text (accents, other scripts, emoji) as UTF-8', async () => {
+    const event = newEvent('order.created', { orderId: 'commande-Zoë-東京', source: 'order', payload: { user: 'Zoë 🍵', items: [{ sku: 'thé-緑茶', quantity: 1 }] } });
+    const { content, options } = codec.encode(event);
+    expect(codec.decode(await throughBroker(content, options))).toEqual(event);
+  });
+
   it('decodes an event published without a content type, and fills schema defaults', async () => {
     const event = newEvent('payment.failed', { orderId: 'order-18', source: 'payment', payload: { reason: 'declined', amount: 1250 } });
     const { express: _omitted, ...withoutExpress } = event;
