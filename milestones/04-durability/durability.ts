@@ -1,61 +1,53 @@
 // Milestone 4: durability and publisher confirms. Every exchange and queue of the order system is
 // declared with your options, and every event the outbox relays goes out through publishConfirmed.
 // Read README.md in this folder first. Run `npm run milestone -- 4` to watch it work,
-// `npm run grade -- 4` to check it.
+// `npm run grade -- 4` to check it, `npm run hint -- 4` when stuck.
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel } from 'amqplib';
 import { type DurabilityLayer, PublishRejectedError } from '../../shared/layers/04-durability.ts';
 import { todo } from '../../shared/workshop/exercise.ts';
 
-// Given: one set of listeners per channel (not one per publish), found again through this map.
-const returnedIds = new WeakMap<ConfirmChannel, Set<string>>();
+/** What we keep per channel, not per publish: many publishes share one channel. */
+interface ChannelState {
+  /** Ids of this channel's messages that the broker sent back, for you to fill (and empty). */
+  returned: Set<string>;
+  /** Why the broker closed this channel, once it has. */
+  closedBy?: Error;
+}
 
-/** The ids of this channel's messages that the broker sent back as unroutable (basic.return). */
-function returnedOn(channel: ConfirmChannel): Set<string> {
-  let ids = returnedIds.get(channel);
-  if (!ids) {
-    const returned = new Set<string>();
-    channel.on('return', (message) => {
-      // 🐨 The broker could not route this mandatory message, and its confirm comes right after.
-      //    Remember it: returned.add(message.properties.messageId)
-      void message;
-    });
-    // Given: without an 'error' listener, a channel the broker closes would crash the process.
-    channel.on('error', () => {});
-    returnedIds.set(channel, returned);
-    ids = returned;
+const states = new WeakMap<ConfirmChannel, ChannelState>();
+
+/** The state of this channel, with its listeners added the first time it is asked for. */
+function stateOf(channel: ConfirmChannel): ChannelState {
+  let state = states.get(channel);
+  if (!state) {
+    const fresh: ChannelState = { returned: new Set() };
+    // Given: the broker's reason for closing the channel (and no crash: an 'error' nobody listens to throws).
+    channel.on('error', (error) => (fresh.closedBy = error));
+    // 🐨 Hear about the messages the broker could not route (README § mandatory and basic.return).
+    states.set(channel, (state = fresh));
   }
-  return ids;
+  return state;
 }
 
 export const durability: DurabilityLayer = {
   exchangeOptions(spec) {
-    // 🐨 Return { durable, autoDelete, arguments } so the exchange survives a restart and, when
-    //    spec.alternateExchange is set, has the argument 'alternate-exchange': spec.alternateExchange.
+    // 🐨 An exchange that survives a restart, with its alternate exchange when the spec names one
+    //    (README § What a restart keeps, § The alternate exchange comes first).
     return todo(import.meta.url, 'exchangeOptions');
   },
 
   queueOptions(spec, queueType) {
-    // 🐨 Return { durable, arguments: { 'x-queue-type': ... } }:
-    //    'quorum' only when queueType is 'quorum' AND spec.replicate AND there is no spec.maxPriority
-    //    (quorum queues on RabbitMQ 3.10 refuse x-max-priority); 'classic' otherwise.
+    // 🐨 A queue that survives a restart, of the type that fits it (README § Classic or quorum queues).
     return todo(import.meta.url, 'queueOptions');
   },
 
   async publishConfirmed(channel, exchange, routingKey, message) {
-    // 🐨 1. const returned = returnedOn(channel), and a message id to match a return with:
-    //       message.options.messageId, or randomUUID() when it has none.
-    // 🐨 2. Return a new Promise that calls
-    //       channel.publish(exchange, routingKey, message.content, options, callback)
-    //       where options = the message's options plus messageId, persistent: true, mandatory: true.
-    // 🐨 3. In callback(error), which runs when the broker's confirm arrives:
-    //       - the id is in `returned` → reject(new PublishRejectedError('unroutable: ...'))
-    //       - error is set (basic.nack) → reject(new PublishRejectedError('nacked by the broker'))
-    //       - otherwise → resolve()
-    //       and delete the id from `returned` either way.
-    // 🐨 4. channel.publish throws when the channel is already closed: catch that and reject with it.
-    // 💰 Never resolve because publish() returned true: that only means "in the local buffer".
-    void [randomUUID, PublishRejectedError, returnedOn];
+    // 🐨 Settle only on the broker's answer to THIS publish, many in flight on the channel
+    //    (README § Publishing is not sending): resolve on its ack; reject with PublishRejectedError
+    //    when it was refused or sent back (say why); with the broker's reason when the channel died.
+    // 🐨 The message leaves persistent, with everything else the caller gave.
+    void [randomUUID, PublishRejectedError, stateOf];
     return todo(import.meta.url, 'publishConfirmed');
   },
 };
