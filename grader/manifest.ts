@@ -94,9 +94,9 @@ export const MILESTONES: Milestone[] = [
   {
     ...files(8),
     title: 'Monitoring through the management API',
-    goal: 'Read queue depths, unacked counts and consumers from the management HTTP API.',
-    // The broker samples queue statistics every collect_statistics_interval (5 s by default): the
-    // checks wait for those samples together rather than one after another.
+    goal: 'Read queue depths, unacked counts, consumers and rates from the management HTTP API, for any vhost, as any user, and say so when it refuses.',
+    // Seven checks talk to a fake management API and are quick; one waits for the real broker's
+    // statistics sample (collect_statistics_interval): they run at the same time.
     concurrentChecks: true,
     budgetMs: 8000,
   },

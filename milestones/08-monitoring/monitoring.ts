@@ -5,21 +5,20 @@ import { z } from 'zod';
 import type { ManagementTarget, MonitoringLayer, QueueStats } from '../../shared/layers/08-monitoring.ts';
 import { todo } from '../../shared/workshop/exercise.ts';
 
-// 🐨 A zod schema for the fields you read from one queue of GET /api/queues/... (see the README):
-//    name, messages_ready, messages_unacknowledged, consumers, and message_stats with
-//    publish_details.rate and deliver_get_details.rate.
-// 💰 A queue the broker has not sampled yet lacks all but name: make the others .optional().
+// 🐨 Describe the part of one queue's answer that you read (see README § Ready, unacked, consumers
+//    and § Rates), remembering what the answer looks like before the broker has sampled a queue
+//    (§ Why the numbers are sampled).
 const QueueInfo = z.object({ name: z.string() });
 
-// 🐨 GET `${baseUrl}/api${path}` with basic auth, and return the parsed JSON.
-//    Throw an Error naming the status and the path when !response.ok (404 unknown queue, 401 login).
-// 💰 authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+// 🐨 Ask the management API for `path` as the target's user and give back the JSON it answers
+//    (see README § Talking to the API and § Where the API is). A refusal must reject, saying what the
+//    API answered (§ When the API says no).
 async function getJson(target: ManagementTarget, path: string): Promise<unknown> {
   void [target, path];
   return todo(import.meta.url, 'getJson');
 }
 
-// 🐨 One entry of the API's answer → QueueStats. Every missing number counts as 0.
+// 🐨 One queue of the answer → QueueStats. No field may come out undefined.
 function toStats(info: z.infer<typeof QueueInfo>): QueueStats {
   void info;
   return todo(import.meta.url, 'toStats');
@@ -27,15 +26,13 @@ function toStats(info: z.infer<typeof QueueInfo>): QueueStats {
 
 export const monitoring: MonitoringLayer = {
   async queueStats(target, queue) {
-    // 🐨 GET /queues/{vhost}/{queue}, parse it with QueueInfo, return toStats(...).
-    // 💰 Encode both names with encodeURIComponent: the default vhost "/" must become %2F.
+    // 🐨 This queue of the target's vhost, as the API says it is now (see README § Names in a URL).
     void [getJson, toStats, target, queue];
     return todo(import.meta.url, 'queueStats');
   },
 
   async listQueueStats(target) {
-    // 🐨 GET /queues/{vhost} (only this vhost's queues), parse it with z.array(QueueInfo),
-    //    turn each into QueueStats, and sort them by name.
+    // 🐨 Every queue of the target's vhost (and of no other vhost), sorted by name.
     void target;
     return todo(import.meta.url, 'listQueueStats');
   },
