@@ -37,6 +37,8 @@ interface Mistakes {
   /** Adds every delivery to the in-flight set and never removes it. */
   inFlightNeverShrinks?: boolean;
   ignoreCancel?: boolean;
+  /** channel.ack(message, true): acks every earlier delivery too, finished or not. */
+  ackAllUpTo?: boolean;
   /** Hands the null of a cancel to the handler like a message. */
   nullToHandler?: boolean;
 }
@@ -49,7 +51,7 @@ function consumeWith(mistakes: Mistakes): AckLayer['consume'] {
       if (mistakes.noAck) return;
       if (mistakes.ackUncaught) return channel.ack(message);
       try {
-        channel.ack(message);
+        channel.ack(message, Boolean(mistakes.ackAllUpTo));
       } catch (error) {
         if (!(error instanceof IllegalOperationError)) throw error;
       }
@@ -110,6 +112,31 @@ function consumeWith(mistakes: Mistakes): AckLayer['consume'] {
 const consuming = (mistakes: Mistakes): AckLayer => ({ ...reference, consume: consumeWith(mistakes) });
 const processing = (processOnce: AckLayer['processOnce']): AckLayer => ({ ...reference, processOnce });
 
+/** The in-flight count goes down only when a handler succeeds; stop() waits for it to reach 0. */
+const countOnlySuccesses: AckLayer['consume'] = async (channel, queue, handler, { prefetch, onFailure, onCancelled }) => {
+  await channel.prefetch(prefetch);
+  let active = 0;
+  const { consumerTag } = await channel.consume(queue, async (message) => {
+    if (message === null) return onCancelled?.();
+    active++;
+    try {
+      await handler(message);
+      channel.ack(message);
+      active--;
+    } catch (error) {
+      await onFailure(channel, message, error).catch(() => {});
+    }
+  });
+  return {
+    consumerTag,
+    inFlight: () => active,
+    async stop() {
+      await channel.cancel(consumerTag).catch(() => {});
+      while (active > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    },
+  };
+};
+
 export const mutants = defineMutants('acks', [
   { name: 'consumes with noAck: true', breaks: ['05.redelivered', '05.prefetch'], layer: consuming({ noAck: true }) },
   { name: 'acks a message before its handler runs', breaks: ['05.redelivered', '05.failure'], layer: consuming({ ackBeforeHandler: true }) },
@@ -118,6 +145,7 @@ export const mutants = defineMutants('acks', [
     breaks: ['05.redelivered', '05.failure', '05.settled-once'],
     layer: consuming({ ackWithoutAwait: true }),
   },
+  { name: 'acks with allUpTo: true, so a finished message also acks the earlier ones still in progress', breaks: ['05.redelivered'], layer: consuming({ ackAllUpTo: true }) },
   { name: 'never sets prefetch', breaks: ['05.prefetch'], layer: consuming({ noPrefetch: true }) },
   { name: 'sets prefetch after starting the consumer', breaks: ['05.prefetch'], layer: consuming({ prefetchAfterConsume: true }) },
   {
@@ -136,6 +164,7 @@ export const mutants = defineMutants('acks', [
   { name: 'stop() waits for the messages in progress, then cancels: deliveries keep coming meanwhile', breaks: ['05.stop-waits'], layer: consuming({ stopWaitsThenCancels: true }) },
   { name: 'stop() waits but never cancels the consumer', breaks: ['05.stop-waits'], layer: consuming({ stopNeverCancels: true }) },
   { name: 'the in-flight set is never emptied, so inFlight() only grows', breaks: ['05.prefetch', '05.stop-waits'], layer: consuming({ inFlightNeverShrinks: true }) },
+  { name: 'counts a delivery out of inFlight() only when its handler succeeded', breaks: ['05.settled-once'], layer: { ...reference, consume: countOnlySuccesses } },
   { name: "ignores the broker's cancel (the null delivery)", breaks: ['05.cancelled'], layer: consuming({ ignoreCancel: true }) },
   { name: "hands the broker's cancel (null) to the handler as a message", breaks: ['05.cancelled'], layer: consuming({ nullToHandler: true }) },
   {
