@@ -1,19 +1,33 @@
 // Milestone 6: dead letters and retries. The checks fail messages on purpose and watch where the
-// broker takes them: into `<queue>.retry` and back (timestamps, x-death), or into dead-letter.queue
-// (headers). Only the part under test is the learner's: the queues are declared with the reference
+// broker takes them: into `<queue>.retry` and back (timestamps, x-death, the redelivered flag), or
+// into dead-letter.queue (the copy's properties and headers); and whether each original was settled
+// exactly once. Only the part under test is the learner's: the queues are declared with the reference
 // arguments except in the check of queueArguments itself.
-import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ConsumeMessage } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import { type DeadLetterLayer, type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
-import type { Layers } from '../../shared/layers/index.ts';
+import { type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
 import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
 import { describeError } from '../../shared/log.ts';
 import { buildTopology, EXCHANGES, QUEUES, queueSpec, retryQueueName } from '../../shared/topology/topology.ts';
-import type { QueueSpec, Topology } from '../../shared/topology/types.ts';
+import type { QueueSpec } from '../../shared/topology/types.ts';
 import { codec } from '../../solutions/layers/01-publish-consume.ts';
-import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
 import { CheckFailure, defineChecks, expectThat } from '../check.ts';
 import { CHECK_SETTINGS } from '../context.ts';
+import {
+  consumeWithFailures,
+  deathsOf,
+  declare,
+  describeReturns,
+  expectOpen,
+  inbox,
+  outcomesOf,
+  parkScene,
+  REQUEUE_HINT,
+  retryLoop,
+  SETTLE_HINT,
+  sendTo,
+  watchDeadLetterQueue,
+} from './dead-letters-support.ts';
 import { sampleOrderCreated, waitFor } from './support.ts';
 
 /** Where the delay itself is not under test, a short one keeps grading fast. */
@@ -21,140 +35,55 @@ const FAST_RETRY_MS = 20;
 /** The notification TTL for the check of queueArguments (CHECK_SETTINGS' 1 s would be most of the budget). */
 const SHORT_TTL_MS = 300;
 
-function paymentFailed(orderId: string): DomainEvent {
-  return newEvent('payment.failed', { orderId, source: 'payment', payload: { reason: 'card declined', amount: 700 } });
+function paymentFailed(orderId: string, reason = 'card declined'): DomainEvent {
+  return newEvent('payment.failed', { orderId, source: 'payment', payload: { reason, amount: 700 } });
 }
 
-/**
- * Declares the named queues, with the exchanges and bindings that lead to them (one exchange-to-exchange
- * hop included), the way the services do; `layers` decides whose queue arguments are used. A part of
- * the topology rather than all of it keeps each check quick.
- */
-async function declare(channel: ConfirmChannel, topology: Topology, layers: Layers, queues: string[]): Promise<void> {
-  const wanted = new Set(queues);
-  const toQueues = topology.bindings.filter((b) => b.destinationKind === 'queue' && wanted.has(b.destination));
-  const sources = new Set(toQueues.map((b) => b.source));
-  const bindings = [...toQueues, ...topology.bindings.filter((b) => b.destinationKind === 'exchange' && sources.has(b.destination))];
-  const exchanges = new Set(bindings.flatMap((b) => (b.destinationKind === 'exchange' ? [b.source, b.destination] : [b.source])));
-  const part: Topology = {
-    queues: topology.queues.filter((q) => wanted.has(q.name)),
-    exchanges: topology.exchanges.filter((e) => exchanges.has(e.name)),
-    bindings,
-  };
-  try {
-    await declareTopology(channel, part, layers, 'classic');
-  } catch (error) {
-    if (error instanceof ExerciseNotWrittenError) throw error;
-    throw new CheckFailure('the queues to be declared with your arguments', `the broker refused them: ${describeError(error)}`);
-  }
-}
-
-/** A queue, its retry queue, and the dead-letter queue. */
-function retryLoop(queue: string): string[] {
-  return [queue, retryQueueName(queue), QUEUES.deadLetter];
-}
-
-/** Sends an event straight to a queue (through the default exchange) and waits for the confirm. */
-async function sendTo(channel: ConfirmChannel, queue: string, event: DomainEvent): Promise<void> {
-  const { content, options } = codec.encode(event);
-  channel.sendToQueue(queue, content, { ...options, persistent: true });
-  await channel.waitForConfirms();
-}
-
-/** Every message that reaches dead-letter.queue from now on. */
-async function watchDeadLetterQueue(connection: ChannelModel): Promise<ConsumeMessage[]> {
-  const parked: ConsumeMessage[] = [];
-  const channel = await connection.createChannel();
-  await channel.consume(QUEUES.deadLetter, (message) => void (message && parked.push(message)), { noAck: true });
-  return parked;
-}
-
-/** A queue's deliveries as they arrive, for a check that settles each one by hand. */
-async function inbox(connection: ChannelModel, queue: string) {
-  const channel = await connection.createConfirmChannel();
-  const arrived: ConsumeMessage[] = [];
-  await channel.consume(queue, (message) => void (message && arrived.push(message)));
-  const next = (expected: string, seen: () => string) => waitFor(() => arrived.shift(), expected, seen, 2000);
-  return { channel, next };
-}
-
-interface Try {
-  at: number;
-  messageId: string;
-}
-
-/**
- * Consumes `spec.name` with prefetch 1, like a service worker. The handler decides whether a delivery
- * fails; failures go to the learner's handleFailure. Errors it throws are kept for the check to rethrow.
- */
-async function consumeWithFailures(connection: ChannelModel, layer: DeadLetterLayer, spec: QueueSpec, fails: (message: ConsumeMessage) => string | undefined) {
-  const channel = await connection.createConfirmChannel();
-  channel.on('error', () => {}); // the check reports what it sees; a closed channel must not crash the grader
-  await channel.prefetch(1);
-  const tries: Try[] = [];
-  const handled: string[] = [];
-  const outcomes: FailureOutcome[] = [];
-  const errors: unknown[] = [];
-  await channel.consume(spec.name, (message) => {
-    if (!message) return;
-    const messageId = String(message.properties.messageId);
-    tries.push({ at: Date.now(), messageId });
-    const failure = fails(message);
-    if (failure === undefined) {
-      handled.push(messageId);
-      channel.ack(message);
-      return;
-    }
-    // Through a promise: a handleFailure that throws synchronously must not kill the connection.
-    Promise.resolve().then(() => layer.handleFailure(channel, message, new Error(failure), spec)).then(
-      (outcome) => outcomes.push(outcome),
-      (error: unknown) => errors.push(error),
-    );
-  });
-  /** Rethrows what handleFailure threw (a 🚨 for the starter), so the check reports it. */
-  const rethrow = () => {
-    if (errors.length > 0) throw errors[0];
-  };
-  return { tries, handled, outcomes, rethrow };
-}
-
-/** `retrying ×2, parked`: what handleFailure returned, try by try, runs folded. */
-function outcomesOf(outcomes: FailureOutcome[]): string {
-  const runs: { outcome: FailureOutcome; times: number }[] = [];
-  for (const outcome of outcomes) {
-    const last = runs.at(-1);
-    if (last?.outcome === outcome) last.times++;
-    else runs.push({ outcome, times: 1 });
-  }
-  return runs.length === 0 ? 'none' : runs.map((r) => (r.times === 1 ? r.outcome : `${r.outcome} ×${r.times}`)).join(', ');
-}
+const PARK_HEADERS_HINT = 'The copy tells its story in the PARK_HEADERS, added to the headers it already had (README § Parking).';
 
 function headersOf(message: ConsumeMessage): Record<string, unknown> {
   return message.properties.headers ?? {};
 }
 
-/** x-death in a line: `inventory.queue rejected ×2, inventory.queue.retry expired ×2`. */
-function deathsOf(message: Pick<ConsumeMessage, 'properties'>): string {
-  const deaths = message.properties.headers?.['x-death'] ?? [];
-  return deaths.length === 0 ? 'no x-death header' : deaths.map((d) => `${d.queue} ${d.reason} ×${d.count}`).join(', ');
+/** The arguments this milestone is about, as the broker holds them, keys sorted. */
+function deadLetterArguments(args: Record<string, unknown> | undefined): Record<string, unknown> {
+  const entries = Object.entries(args ?? {}).filter(([key]) => key.startsWith('x-dead-letter-') || key === 'x-message-ttl');
+  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
 export const checks = defineChecks('deadLetters', [
   {
     id: '06.queue-arguments',
     name: 'queueArguments: a rejected message comes back from its retry queue, and an unread notification expires into dead-letter.queue',
-    hint: "Retry queues dead-letter to retry.exchange keyed by the queue's name; queues with deadLetterTo use its exchange ('' included) and routing key; messageTtlMs becomes x-message-ttl.",
+    hint: "Each queue's spec says it all: its failure policy, deadLetterTo and messageTtlMs (shared/topology/types.ts). See README § Dead-lettering and § TTL.",
     timeoutMs: 7000,
-    async run({ layer, layers, connect, settings }) {
+    async run({ layer, layers, reference, connect, settings, vhost }) {
       const topology = buildTopology({ ...settings, notificationTtlMs: SHORT_TTL_MS });
       const connection = await connect();
       const channel = await connection.createConfirmChannel();
-      const email = queueSpec(topology, QUEUES.notificationEmail);
-      const args = JSON.stringify(layer.queueArguments(email));
-      await declare(channel, topology, layers, [...retryLoop(QUEUES.inventory), QUEUES.notificationEmail, QUEUES.notificationSms]);
+      const queues = [...retryLoop(QUEUES.inventory), QUEUES.notificationEmail, QUEUES.notificationSms, QUEUES.deliveryDelay, QUEUES.unroutable];
+      await declare(channel, topology, layers, queues);
+
+      // The arguments as the broker holds them, next to what each queue's spec says.
+      const wrong: string[] = [];
+      let hint: string | undefined;
+      for (const name of queues) {
+        const info = await vhost.api.request<{ arguments?: Record<string, unknown> }>('GET', `/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(name)}`);
+        const declared = deadLetterArguments(info.arguments);
+        const wanted = deadLetterArguments(reference.deadLetters.queueArguments(queueSpec(topology, name)));
+        const keys = [...new Set([...Object.keys(declared), ...Object.keys(wanted)])].sort();
+        const differences = keys
+          .filter((key) => JSON.stringify(declared[key]) !== JSON.stringify(wanted[key]))
+          .map((key) => `${key} ${key in declared ? `= ${JSON.stringify(declared[key])}` : 'missing'}${key in wanted ? `, its spec says ${JSON.stringify(wanted[key])}` : ', its spec says none'}`);
+        if (differences.length > 0) wrong.push(`${name}: ${differences.join('; ')}`);
+        if (wanted['x-dead-letter-exchange'] === '' && declared['x-dead-letter-exchange'] === undefined) {
+          hint ??= "deadLetterTo.exchange is '' for the retry queues (the default exchange): a test like `if (spec.deadLetterTo?.exchange)` is false for it.";
+        }
+      }
+      expectThat(wrong.length === 0, 'every queue declared with the dead-letter arguments and TTL its spec says, and no others', wrong.join(' | '), hint);
+
       const parked = await watchDeadLetterQueue(connection);
       const inventory = await inbox(connection, QUEUES.inventory);
-
       const event = sampleOrderCreated();
       const { content, options } = codec.encode(event);
       const published = Date.now();
@@ -165,10 +94,7 @@ export const checks = defineChecks('deadLetters', [
       const first = await inventory.next('order.created in inventory.queue', () => 'inventory.queue stayed empty');
       const rejected = Date.now();
       inventory.channel.nack(first, false, false);
-      const back = await inventory.next(`the rejected message back in ${QUEUES.inventory} after the ${settings.retryDelayMs} ms retry delay`, () =>
-        `it did not come back; ${QUEUES.inventory} has ${JSON.stringify(layer.queueArguments(queueSpec(topology, QUEUES.inventory)))}, ` +
-        `${retryQueueName(QUEUES.inventory)} has ${JSON.stringify(layer.queueArguments(queueSpec(topology, retryQueueName(QUEUES.inventory))))}`,
-      );
+      const back = await inventory.next(`the rejected message back in ${QUEUES.inventory} after the ${settings.retryDelayMs} ms retry delay`, () => 'it did not come back');
       const waited = Date.now() - rejected;
       expectThat(waited >= settings.retryDelayMs - 20, `the rejected message to wait ${settings.retryDelayMs} ms in ${retryQueueName(QUEUES.inventory)}`, `it was back after ${waited} ms (${deathsOf(back)})`);
       inventory.channel.ack(back);
@@ -180,7 +106,7 @@ export const checks = defineChecks('deadLetters', [
           return copies.length >= 2 ? copies : undefined;
         },
         `both notification copies of the event in dead-letter.queue after the ${SHORT_TTL_MS} ms TTL`,
-        () => `${parked.length} arrived; notification.email.queue was declared with ${args}`,
+        () => `${parked.filter((m) => m.properties.messageId === event.messageId).length} arrived`,
         SHORT_TTL_MS + 2500,
       );
       const after = Date.now() - published;
@@ -193,7 +119,7 @@ export const checks = defineChecks('deadLetters', [
   {
     id: '06.attempts-so-far',
     name: "attemptsSoFar counts only this queue's rejections in the x-death header",
-    hint: "Sum `count` over the x-death entries whose queue is the one asked about and whose reason is 'rejected'; the retry queue's 'expired' entries are the same tries again.",
+    hint: 'x-death has one entry per (queue, reason), each with a count. Which of them are tries of this queue? See README § x-death.',
     async run({ layer, reference, connect, settings }) {
       const connection = await connect();
       const channel = await connection.createConfirmChannel();
@@ -201,6 +127,7 @@ export const checks = defineChecks('deadLetters', [
       const order = await inbox(connection, QUEUES.order);
       const inventory = await inbox(connection, QUEUES.inventory);
       const seenX = (m: ConsumeMessage) => `x-death: ${deathsOf(m)}`;
+      const doubleCounted = "The retry queue's own entries (reason 'expired') are the same tries seen a second time.";
 
       // First a rejection from another queue: it must not count for inventory.queue.
       await sendTo(channel, QUEUES.order, paymentFailed('order-x-death'));
@@ -210,7 +137,7 @@ export const checks = defineChecks('deadLetters', [
       order.channel.nack(fresh, false, false);
       const retried = await order.next('the message back in order.queue', () => 'it did not come back');
       const fromOrder = layer.attemptsSoFar(retried, QUEUES.order);
-      expectThat(fromOrder === 1, 'attemptsSoFar(message, "order.queue") = 1 after one rejection there', `${fromOrder}, ${seenX(retried)}`);
+      expectThat(fromOrder === 1, 'attemptsSoFar(message, "order.queue") = 1 after one rejection there', `${fromOrder}, ${seenX(retried)}`, fromOrder === 2 ? doubleCounted : undefined);
       // Replayed into inventory.queue with its headers, as someone fixing a parked message would.
       channel.sendToQueue(QUEUES.inventory, retried.content, { ...retried.properties, headers: retried.properties.headers });
       order.channel.ack(retried);
@@ -223,6 +150,7 @@ export const checks = defineChecks('deadLetters', [
           counted === rejections,
           `attemptsSoFar(message, "inventory.queue") = ${rejections} after ${rejections} rejection(s) from inventory.queue`,
           `${counted}, ${seenX(message)}`,
+          counted === 2 * rejections && rejections > 0 ? doubleCounted : undefined,
         );
         inventory.channel.nack(message, false, false);
       }
@@ -230,27 +158,41 @@ export const checks = defineChecks('deadLetters', [
   },
   {
     id: '06.retry-then-park',
-    name: `a message that keeps failing is tried maxAttempts (${CHECK_SETTINGS.maxAttempts}) times, then parked in dead-letter.queue with x-failure-reason, x-original-queue and x-attempts`,
-    hint: 'attempts = attemptsSoFar(message, spec.name) + 1; nack(message, false, false) while attempts < maxAttempts; at maxAttempts publish a copy to dead-letter.exchange with the original body, properties and headers plus the PARK_HEADERS.',
+    name: `a message that keeps failing is tried maxAttempts (${CHECK_SETTINGS.maxAttempts}) times, counted from x-death, then parked in dead-letter.queue with x-failure-reason, x-original-queue and x-attempts`,
+    hint: 'The delivery you are handling is an attempt too; the ones before it are in x-death (README § Parking).',
+    after: ['06.attempts-so-far'],
     async run({ layer, reference, connect, settings }) {
       const connection = await connect();
       const topology = buildTopology({ ...settings, retryDelayMs: FAST_RETRY_MS });
-      const setup = await connection.createConfirmChannel();
-      await declare(setup, topology, reference, retryLoop(QUEUES.inventory));
-      const parked = await watchDeadLetterQueue(connection);
-      const worker = await consumeWithFailures(connection, layer, queueSpec(topology, QUEUES.inventory), () => 'stock database unavailable');
+      const { setup, parked } = await parkScene(connection, topology, reference, retryLoop(QUEUES.inventory));
+      const spec = queueSpec(topology, QUEUES.inventory);
+      const worker = await consumeWithFailures(connection, layer, spec, () => 'stock database unavailable');
       const event = paymentFailed('order-retry-then-park');
       await sendTo(setup, QUEUES.inventory, event);
 
       const copy = await waitFor(
         () => {
           worker.rethrow();
+          if (worker.tries.length > settings.maxAttempts) {
+            const requeued = worker.tries.some((t) => t.redelivered);
+            throw new CheckFailure(
+              `${settings.maxAttempts} tries, then parked`,
+              `${worker.tries.length} tries and counting (outcomes: ${outcomesOf(worker.outcomes)}; ${describeReturns(worker.tries)})`,
+              requeued ? REQUEUE_HINT : undefined,
+            );
+          }
           const found = parked.find((m) => m.properties.messageId === event.messageId);
           return found && worker.outcomes.length === worker.tries.length ? found : undefined;
         },
         `the message parked in dead-letter.queue after ${settings.maxAttempts} tries`,
-        () => `after ${worker.tries.length} tries it was not parked (outcomes: ${outcomesOf(worker.outcomes)})`,
-      );
+        () =>
+          `after ${worker.tries.length} tries it was not parked (outcomes: ${outcomesOf(worker.outcomes)})` +
+          (worker.outcomes.at(-1) === 'retrying' && worker.outcomes.length === worker.tries.length ? ', and after the last "retrying" the message never came back: it was not nacked into the retry queue' : ''),
+        2000, // three tries FAST_RETRY_MS apart take a fraction of that
+      ).catch((error: unknown) => {
+        if (error instanceof CheckFailure && error.hint === undefined && worker.outcomes.at(-1) === 'retrying') throw new CheckFailure(error.expected, error.seen, SETTLE_HINT);
+        throw error;
+      });
       const outcomes = outcomesOf(worker.outcomes);
       expectThat(worker.tries.length === settings.maxAttempts, `${settings.maxAttempts} tries, then parked`, `${worker.tries.length} tries (outcomes: ${outcomes})`);
       const wanted = outcomesOf([...Array.from({ length: settings.maxAttempts - 1 }, (): FailureOutcome => 'retrying'), 'parked']);
@@ -258,42 +200,87 @@ export const checks = defineChecks('deadLetters', [
 
       const headers = headersOf(copy);
       const reason = headers[PARK_HEADERS.reason];
-      expectThat(typeof reason === 'string' && reason.includes('stock database unavailable'), 'x-failure-reason with the last error ("stock database unavailable")', `x-failure-reason = ${JSON.stringify(reason)}`);
-      expectThat(headers[PARK_HEADERS.queue] === QUEUES.inventory, `x-original-queue = "${QUEUES.inventory}"`, `x-original-queue = ${JSON.stringify(headers[PARK_HEADERS.queue])}`);
-      expectThat(headers[PARK_HEADERS.attempts] === settings.maxAttempts, `x-attempts = ${settings.maxAttempts}`, `x-attempts = ${JSON.stringify(headers[PARK_HEADERS.attempts])}`);
-      expectThat(copy.content.equals(codec.encode(event).content), 'the parked copy to keep the original body', `body ${copy.content.toString('utf8').slice(0, 120)}`);
+      expectThat(typeof reason === 'string' && reason.includes('stock database unavailable'), 'x-failure-reason with the last error ("stock database unavailable")', `x-failure-reason = ${JSON.stringify(reason)}`, PARK_HEADERS_HINT);
+      expectThat(headers[PARK_HEADERS.queue] === QUEUES.inventory, `x-original-queue = "${QUEUES.inventory}"`, `x-original-queue = ${JSON.stringify(headers[PARK_HEADERS.queue])}`, PARK_HEADERS_HINT);
+      expectThat(headers[PARK_HEADERS.attempts] === settings.maxAttempts, `x-attempts = ${settings.maxAttempts}`, `x-attempts = ${JSON.stringify(headers[PARK_HEADERS.attempts])}`, PARK_HEADERS_HINT);
+      await worker.expectAllSettled(setup, 'the parked original');
+
+      // A message that already failed twice here, under a worker that has since crashed: x-death
+      // remembers it, so its next failure is its last.
+      const earlier = await inbox(connection, QUEUES.inventory);
+      const survivor = paymentFailed('order-tried-before-a-crash');
+      await sendTo(setup, QUEUES.inventory, survivor);
+      for (let rejection = 0; rejection < settings.maxAttempts - 1; rejection++) {
+        const message = await earlier.next('the message back in inventory.queue', () => 'it did not come back');
+        earlier.channel.nack(message, false, false);
+      }
+      const third = await earlier.next('the message back in inventory.queue', () => 'it did not come back');
+      const outcome = await layer.handleFailure(earlier.channel, third, new Error('stock database unavailable'), spec);
+      expectThat(
+        outcome === 'parked',
+        `a message x-death says was rejected ${settings.maxAttempts - 1} times from ${QUEUES.inventory} (by a worker before this one) to be parked on its next failure`,
+        `handleFailure returned ${outcome} (${deathsOf(third)})`,
+        'The count has to survive a crash of the consumer: read it from the message, not from memory.',
+      );
     },
   },
   {
     id: '06.retry-delay',
-    name: `a failed message waits the retry delay (${CHECK_SETTINGS.retryDelayMs} ms) before its next try`,
-    hint: "Don't requeue (nack(message, false, true) comes straight back): nack with requeue=false, so the broker dead-letters it into <queue>.retry, whose TTL is the delay.",
+    name: `a failed message waits the retry delay (${CHECK_SETTINGS.retryDelayMs} ms) in its retry queue, not in the consumer, before its next try`,
+    hint: "The broker does the waiting: a message dead-lettered into <queue>.retry comes back when that queue's TTL expires it (README § The retry loop).",
     async run({ layer, reference, connect, topology, settings }) {
       const connection = await connect();
       const setup = await connection.createConfirmChannel();
       await declare(setup, topology, reference, retryLoop(QUEUES.inventory));
       const spec = queueSpec(topology, QUEUES.inventory);
-      const worker = await consumeWithFailures(connection, layer, spec, () => 'payment service is down');
+      // The retry queue sends the message back after settings.retryDelayMs. handleFailure gets a spec
+      // that says 30 s: code that does the waiting itself (a timer) shows up as no second try at all.
+      const slow: QueueSpec = spec.failure.kind === 'retry' ? { ...spec, failure: { ...spec.failure, delayMs: 30_000 } } : spec;
+      const worker = await consumeWithFailures(connection, layer, spec, () => 'payment service is down', slow);
       await sendTo(setup, QUEUES.inventory, paymentFailed('order-retry-delay'));
 
-      await waitFor(
-        () => {
-          worker.rethrow();
-          if (worker.outcomes[0] === 'parked') throw new CheckFailure('a retry after the first failure', 'it was parked at once');
-          return worker.tries.length >= 2 ? true : undefined;
-        },
-        'a second try after the first failure',
-        () => `only ${worker.tries.length} try (outcome: ${worker.outcomes[0] ?? 'never settled'})`,
+      let heldBack: string | undefined;
+      try {
+        await waitFor(
+          () => {
+            worker.rethrow();
+            if (worker.outcomes[0] === 'parked') throw new CheckFailure('a retry after the first failure', 'it was parked at once');
+            return worker.tries.length >= 2 ? true : undefined;
+          },
+          'a second try after the first failure',
+          () => '',
+          settings.retryDelayMs + 1000,
+        );
+      } catch (error) {
+        if (!(error instanceof CheckFailure) || error.seen !== '') throw error;
+        const waiting = (await setup.checkQueue(retryQueueName(QUEUES.inventory))).messageCount;
+        heldBack =
+          worker.outcomes.length === 0
+            ? `handleFailure had not resolved ${settings.retryDelayMs + 1000} ms after the failure, and ${retryQueueName(QUEUES.inventory)} held ${waiting} message(s)`
+            : `only ${worker.tries.length} try (outcome: ${worker.outcomes[0]}); ${retryQueueName(QUEUES.inventory)} holds ${waiting} message(s)${waiting === 0 ? ': handleFailure returned without nacking the message into it' : ''}`;
+      }
+      expectThat(
+        heldBack === undefined,
+        `a second try ${settings.retryDelayMs} ms after the first, when ${retryQueueName(QUEUES.inventory)} sends it back`,
+        heldBack ?? '',
+        worker.outcomes.length === 0 ? 'Do not wait in your code (a timer holds the message in the consumer): settle it at once and let the retry queue wait.' : SETTLE_HINT,
       );
-      const [first, second] = worker.tries as [Try, Try];
+      const [first, second] = worker.tries as [(typeof worker.tries)[0], (typeof worker.tries)[0]];
       const gap = second.at - first.at;
+      expectThat(
+        !second.redelivered && second.fromRetryQueue,
+        `the second try to come back from ${retryQueueName(QUEUES.inventory)} (x-death says it expired there)`,
+        `it came ${gap} ms later, ${second.redelivered ? 'redelivered: it was requeued' : 'not through the retry queue'} (${second.fromRetryQueue ? 'x-death counts the retry queue' : 'x-death does not name the retry queue'})`,
+        second.redelivered ? REQUEUE_HINT : undefined,
+      );
       expectThat(gap >= settings.retryDelayMs - 15, `the second try at least ${settings.retryDelayMs} ms after the first`, `it came ${gap} ms later`);
     },
   },
   {
     id: '06.poison',
     name: 'a poison message does not hold up the messages behind it',
-    hint: 'A nack with requeue=true puts the message back at the head of the queue, to fail again at once, forever. Send it to the retry queue instead.',
+    hint: 'With prefetch 1 the next message is delivered only once the failed one is settled, and settled somewhere other than the head of its own queue.',
+    after: ['06.retry-delay'],
     async run({ layer, reference, connect, topology }) {
       const connection = await connect();
       const setup = await connection.createConfirmChannel();
@@ -305,32 +292,116 @@ export const checks = defineChecks('deadLetters', [
       const worker = await consumeWithFailures(connection, layer, queueSpec(topology, QUEUES.inventory), (message) =>
         message.properties.messageId === poison.messageId ? 'cannot read this order' : undefined,
       );
+      const poisonTries = () => worker.tries.filter((t) => t.messageId === poison.messageId);
 
       await waitFor(
         () => {
           worker.rethrow();
+          if (poisonTries().length > 20) {
+            throw new CheckFailure('the healthy message behind the poison one to be handled', `the poison message was tried ${poisonTries().length} times in a row`, REQUEUE_HINT);
+          }
           return worker.handled.includes(healthy.messageId) ? true : undefined;
         },
         'the healthy message behind the poison one to be handled',
         () => {
-          const poisonTries = worker.tries.filter((t) => t.messageId === poison.messageId).length;
-          return `it never was; the poison message was tried ${poisonTries} time(s)${worker.outcomes.length < poisonTries ? ' and its last failure was never settled (acked or nacked)' : ''}`;
+          const tries = poisonTries().length;
+          const unsettled = worker.outcomes.length < tries ? ' and handleFailure never resolved for its last failure' : worker.outcomes.at(-1) === 'retrying' ? `, then handleFailure returned retrying, but with prefetch 1 the broker sends the next message only once that delivery is settled: it was not` : '';
+          return `it never was; the poison message was tried ${tries} time(s)${unsettled}`;
         },
-        2000,
-      );
+        1500,
+      ).catch((error: unknown) => {
+        if (error instanceof CheckFailure && error.hint === undefined && (worker.outcomes.length < poisonTries().length || worker.outcomes.at(-1) === 'retrying')) {
+          throw new CheckFailure(error.expected, error.seen, SETTLE_HINT);
+        }
+        throw error;
+      });
       const before = worker.tries.findIndex((t) => t.messageId === healthy.messageId);
-      expectThat(before <= 1, 'the healthy message handled right after the first failure of the poison one', `it came after ${before} tries of the poison message`);
+      expectThat(
+        before <= 1,
+        'the healthy message handled right after the first failure of the poison one',
+        `it came after ${before} tries of the poison message (${describeReturns(poisonTries())})`,
+        poisonTries().some((t) => t.redelivered) ? REQUEUE_HINT : undefined,
+      );
+    },
+  },
+  {
+    id: '06.parked-copy',
+    name: "a parked copy is persistent and keeps the original's body, properties and headers, with the reason headers added",
+    hint: 'The copy is what a person replays later: everything the original carried, plus the PARK_HEADERS (README § Parking).',
+    async run({ layer, reference, connect, topology }) {
+      const connection = await connect();
+      const { setup, parked } = await parkScene(connection, topology, reference, [QUEUES.inventory, QUEUES.deadLetter]);
+      const spec = queueSpec(topology, QUEUES.inventory);
+
+      // An original with every property the system sets, a header of its own and a non-ASCII body.
+      const event = paymentFailed('order-zoë-🍵', 'carte refusée — Zoë');
+      const { content, options } = codec.encode(event);
+      const original = { ...options, priority: 7, persistent: true, headers: { ...options.headers, 'x-trace-id': 'trace-ü-42' } };
+      setup.publish(EXCHANGES.order, event.type, content, original);
+      await setup.waitForConfirms();
+
+      const reason = 'stock database unavailable — ürgent';
+      const worker = await consumeWithFailures(connection, layer, spec, () => reason, spec, async (channel, message) => {
+        await layer.park(channel, message, reason, spec);
+        return 'parked';
+      });
+      await waitFor(
+        () => {
+          worker.rethrow();
+          return worker.outcomes.length > 0 ? true : undefined;
+        },
+        'park to resolve',
+        () => (worker.tries.length === 0 ? 'the message never reached the consumer' : 'it was still waiting after 3 s'),
+      );
+
+      const copy = await waitFor(
+        () => parked.find((m) => m.properties.messageId === event.messageId),
+        'the copy in dead-letter.queue once park resolved',
+        () => `dead-letter.queue got nothing${parked.length > 0 ? ` with this messageId (${parked.length} other message(s))` : ''}`,
+      );
+      const problems: string[] = [];
+      let hint: string | undefined;
+      if (copy.properties.deliveryMode !== 2) {
+        problems.push(`deliveryMode ${copy.properties.deliveryMode ?? 'unset'} (not persistent: lost if the broker restarts)`);
+        hint ??= 'A parked message is kept until a person looks at it, broker restarts included.';
+      }
+      if (!copy.content.equals(content)) problems.push(`a different body: ${copy.content.toString('utf8').slice(0, 100)}`);
+      for (const property of ['messageId', 'correlationId', 'type', 'timestamp', 'contentType', 'appId', 'priority'] as const) {
+        if (copy.properties[property] !== original[property]) {
+          problems.push(`${property} ${JSON.stringify(copy.properties[property])} (the original's: ${JSON.stringify(original[property])})`);
+          hint ??= "The copy starts from the original's properties; a person replaying it needs them all.";
+        }
+      }
+      const headers = headersOf(copy);
+      for (const [header, value] of Object.entries(original.headers)) {
+        if (headers[header] !== value) {
+          problems.push(`header ${header} ${header in headers ? `= ${JSON.stringify(headers[header])}` : 'missing'} (the original's: ${JSON.stringify(value)})`);
+          hint ??= "Add the park headers to the original's headers, rather than replacing them.";
+        }
+      }
+      const added: Record<string, unknown> = {
+        [PARK_HEADERS.reason]: reason,
+        [PARK_HEADERS.queue]: QUEUES.inventory,
+        [PARK_HEADERS.exchange]: EXCHANGES.order,
+        [PARK_HEADERS.routingKey]: event.type,
+        [PARK_HEADERS.attempts]: 1,
+      };
+      for (const [header, value] of Object.entries(added)) {
+        if (headers[header] !== value) problems.push(`${header} ${header in headers ? `= ${JSON.stringify(headers[header])}` : 'missing'} (expected ${JSON.stringify(value)})`);
+      }
+      const parkedAt = headers[PARK_HEADERS.parkedAt];
+      if (typeof parkedAt !== 'string' || Number.isNaN(Date.parse(parkedAt))) problems.push(`${PARK_HEADERS.parkedAt} = ${JSON.stringify(parkedAt)} (expected an ISO date)`);
+      expectThat(problems.length === 0, "a persistent copy with the original's body, properties and headers, plus the park headers", problems.join('; '), hint);
+      await worker.expectAllSettled(setup, 'the parked original');
     },
   },
   {
     id: '06.park-at-once',
     name: 'a failed notification is parked at once, with its reason, and not retried',
-    hint: "Queues whose failure policy is 'park' (not 'retry') go straight to park(...) with the reason `handler failed: <error>`.",
+    hint: "A queue whose failure policy is 'park' has no retry queue: its failures go to dead-letter.queue at once (README § Parking).",
     async run({ layer, reference, connect, topology }) {
       const connection = await connect();
-      const setup = await connection.createConfirmChannel();
-      await declare(setup, topology, reference, [QUEUES.notificationEmail, QUEUES.deadLetter]);
-      const parked = await watchDeadLetterQueue(connection);
+      const { setup, parked } = await parkScene(connection, topology, reference, [QUEUES.notificationEmail, QUEUES.deadLetter]);
       const email = queueSpec(topology, QUEUES.notificationEmail);
       const worker = await consumeWithFailures(connection, layer, email, () => 'mail server refused');
       const event = sampleOrderCreated('order-notify');
@@ -351,15 +422,17 @@ export const checks = defineChecks('deadLetters', [
         typeof reason === 'string' && reason.includes('mail server refused'),
         'x-failure-reason with the error ("mail server refused")',
         `x-failure-reason = ${JSON.stringify(reason)}${headers['x-death'] ? ` and ${deathsOf(copy)}: it was dead-lettered by a nack, not parked` : ''}`,
+        headers['x-death'] ? undefined : PARK_HEADERS_HINT,
       );
       expectThat(worker.tries.length === 1 && worker.outcomes[0] === 'parked', 'one try, outcome parked', `${worker.tries.length} tries, outcomes: ${outcomesOf(worker.outcomes)}`);
       expectThat(headers[PARK_HEADERS.attempts] === 1, 'x-attempts = 1', `x-attempts = ${JSON.stringify(headers[PARK_HEADERS.attempts])}`);
+      await worker.expectAllSettled(setup, 'the parked notification');
     },
   },
   {
     id: '06.park-confirmed',
-    name: 'a message whose dead-letter copy the broker refuses stays in its queue',
-    hint: 'Ack the original only after waitForConfirms() resolved; when it rejects, nack(message, false, true) and rethrow.',
+    name: 'a message whose dead-letter copy the broker refuses stays in its queue, and park says it failed',
+    hint: 'The original may go only once the broker has confirmed the copy; a refused copy (a nack from the broker) means the original must stay (README § Settling exactly once).',
     async run({ layer, connect, topology }) {
       const connection = await connect();
       const setup = await connection.createConfirmChannel();
@@ -372,37 +445,53 @@ export const checks = defineChecks('deadLetters', [
       await sendTo(setup, email.name, sampleOrderCreated('order-unparkable'));
 
       const worker = await connection.createConfirmChannel();
-      worker.on('error', () => {});
+      let closedBy: unknown;
+      worker.on('error', (error: unknown) => (closedBy ??= error));
       await worker.prefetch(1);
       let parkCalled = false;
+      let resolved = false;
+      let rejected: unknown;
       let settled: string | undefined;
-      let thrown: unknown;
       await worker.consume(email.name, (message) => {
         if (!message || parkCalled) return; // a redelivery after a nack stays unacked until the channel closes
         parkCalled = true;
-        Promise.resolve().then(() => layer.park(worker, message, 'testing a refused park', email)).then(
-          () => (settled = 'resolved as if the copy were safe'),
-          (error: unknown) => {
-            if (error instanceof ExerciseNotWrittenError) thrown = error;
-            settled = `rejected with "${describeError(error)}"`;
-          },
-        );
+        Promise.resolve()
+          .then(() => layer.park(worker, message, 'testing a refused park', email))
+          .then(
+            () => {
+              resolved = true;
+              settled = 'resolved as if the copy were safe';
+            },
+            (error: unknown) => {
+              rejected = error;
+              settled = `rejected with "${describeError(error)}"`;
+            },
+          );
       });
       await waitFor(
         () => {
-          if (thrown) throw thrown;
+          if (rejected instanceof ExerciseNotWrittenError) throw rejected;
           return settled;
         },
         'park to resolve or reject once the broker refused the copy',
         () => (parkCalled ? 'it was still waiting after 2 s' : 'the message never reached the consumer'),
         2000,
       );
+      await worker.checkQueue(email.name).catch(() => {}); // a round trip: a delivery settled twice closes the channel
+      await new Promise((resolve) => setImmediate(resolve));
       await worker.close().catch(() => {}); // whatever is still unacked goes back to the queue
       const { messageCount } = await setup.checkQueue(email.name);
       expectThat(
         messageCount === 1,
         'the message back in its queue after the broker refused (nacked) its dead-letter copy',
-        `the queue is empty: it was acked although the copy was refused; park ${settled}`,
+        `the queue is empty: it was settled for good although the copy was refused; park ${settled}${closedBy ? `, and the broker closed the channel: ${describeError(closedBy)}` : ''}`,
+      );
+      expectOpen(closedBy);
+      expectThat(
+        !resolved,
+        'park to reject, so its caller knows the message was not parked',
+        `park ${settled}`,
+        'When the copy is refused, say so: the caller must not count the message as parked.',
       );
     },
   },

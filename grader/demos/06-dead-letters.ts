@@ -1,6 +1,7 @@
 // Milestone 6 demo: two payment.failed events reach inventory.queue. Handling the first fails twice,
 // then works; the second always fails and is parked. Each try shows what x-death says and how long
-// the message waited in inventory.queue.retry.
+// the message waited in inventory.queue.retry; a parked order is announced once its copy is seen in
+// dead-letter.queue.
 import type { ConsumeMessage } from 'amqplib';
 import { PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
 import { newEvent } from '../../shared/messages/events.ts';
@@ -23,18 +24,30 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
   let done: () => void = () => {};
   const finished = new Promise<void>((resolve) => (done = resolve));
   let flakyOk = false;
-  let poisonInDeadLetters = false;
-  let poisonSettled = false;
-  const finishIfDone = () => flakyOk && poisonInDeadLetters && poisonSettled && done();
+  let poisonParked = false;
+  const finishIfDone = () => flakyOk && poisonParked && done();
 
+  // What reaches dead-letter.queue, by message id: "parked" is said only once the copy is seen there.
+  const inDeadLetters = new Map<string, ConsumeMessage>();
+  const arrivals = new Map<string, (message: ConsumeMessage) => void>();
   const parkedChannel = await connection.createChannel();
   await parkedChannel.consume(QUEUES.deadLetter, (message) => {
     if (!message) return;
-    const headers = message.properties.headers ?? {};
-    log.info(`dead-letter.queue got order ${message.properties.correlationId}: ${PARK_HEADERS.reason}="${headers[PARK_HEADERS.reason]}", ${PARK_HEADERS.queue}=${headers[PARK_HEADERS.queue]}, ${PARK_HEADERS.attempts}=${headers[PARK_HEADERS.attempts]}`);
-    poisonInDeadLetters ||= message.properties.messageId === poison.messageId;
-    finishIfDone();
+    const id = String(message.properties.messageId);
+    inDeadLetters.set(id, message);
+    arrivals.get(id)?.(message);
   }, { noAck: true });
+  const arrivalOf = (id: string, withinMs: number) =>
+    new Promise<ConsumeMessage | undefined>((resolve) => {
+      const already = inDeadLetters.get(id);
+      if (already) return resolve(already);
+      const timer = setTimeout(() => resolve(undefined), withinMs);
+      timer.unref();
+      arrivals.set(id, (message) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+    });
 
   const worker = await connection.createConfirmChannel();
   await worker.prefetch(1);
@@ -61,9 +74,22 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
     }
     const error = new Error(id === flaky.messageId ? 'stock database busy' : 'cannot read this order');
     layers.deadLetters.handleFailure(worker, message, error, inventory).then(
-      (outcome) => {
-        log.info(`${line}: failed ("${error.message}") → ${outcome}`);
-        poisonSettled ||= id === poison.messageId && outcome === 'parked';
+      async (outcome) => {
+        if (outcome !== 'parked') {
+          log.info(`${line}: failed ("${error.message}") → ${outcome}`);
+          return;
+        }
+        const copy = await arrivalOf(id, 3000);
+        if (!copy) {
+          log.warn(`${line}: failed ("${error.message}") → handleFailure said parked, but nothing reached ${QUEUES.deadLetter} within 3 s`);
+          return;
+        }
+        const headers = copy.properties.headers ?? {};
+        log.info(
+          `${line}: failed ("${error.message}") → parked: now in ${QUEUES.deadLetter} with ${PARK_HEADERS.reason}="${headers[PARK_HEADERS.reason]}", ` +
+            `${PARK_HEADERS.queue}=${headers[PARK_HEADERS.queue]}, ${PARK_HEADERS.attempts}=${headers[PARK_HEADERS.attempts]}`,
+        );
+        poisonParked ||= id === poison.messageId;
         finishIfDone();
       },
       (failure: unknown) => log.error(`${line}: handleFailure threw`, failure),
@@ -79,5 +105,5 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
 
   const timeout = new Promise<void>((_, reject) => setTimeout(() => reject(new Error('the demo did not finish within 10 s')), 10_000).unref());
   await Promise.race([finished, timeout]);
-  log.info('done: A-flaky succeeded on its third try, B-poison is parked with its reason');
+  log.info(`done: A-flaky succeeded on its third try, B-poison is in ${QUEUES.deadLetter} with its reason`);
 }
