@@ -1,4 +1,6 @@
 // The hints of `npm run hint -- 2`, one level at a time: the concept, then the API to use, then near-code.
 export const hints: string[] = [
-  'topology.exchanges and topology.bindings hold everything to declare; filter them by type.',
+  'A publisher names an exchange and a routing key; the exchange copies the message into every queue whose binding matches the key. The topology data (topology.exchanges, topology.bindings) already says which exchanges and bindings exist: your layer makes the broker hold the topic and direct ones, as the data says, and nothing of milestone 3. The key of every event, express or not, is what the bindings match on: its type.',
+  'channel.assertExchange(name, type, options) declares an exchange (idempotent when type and options are the same); channel.bindQueue(queue, exchange, pattern) binds a queue, queue first. exchangeOptions(spec) gives the options of each exchange, alternate exchange included. An ExchangeSpec has name and type; a BindingSpec has source, destination, destinationKind and pattern.',
+  'Filter topology.exchanges to type topic or direct and declare each with its own type and exchangeOptions(spec), awaiting each; then, for each binding whose source is one of those names and whose destinationKind is "queue", bind destination to source with the pattern as it is. routingKeyFor returns event.type.',
 ];

@@ -57,8 +57,15 @@ async function drain(queue: string): Promise<string[]> {
 const serviceQueues = Object.keys(SUBSCRIPTIONS) as (keyof typeof SUBSCRIPTIONS)[];
 
 describe('routing', () => {
-  it('routes by event type', () => {
-    for (const type of EVENT_TYPES) expect(routing.routingKeyFor(sampleEvent(type))).toBe(type);
+  it('routes by event type, express orders under the same key', () => {
+    for (const type of EVENT_TYPES) {
+      expect(routing.routingKeyFor(sampleEvent(type))).toBe(type);
+      expect(routing.routingKeyFor({ ...sampleEvent(type), express: true })).toBe(type);
+    }
+  });
+
+  it('declares again without error where the topology exists', async () => {
+    await routing.declareRoutes(channel, buildTopology(), (spec) => referenceLayers.durability.exchangeOptions(spec));
   });
 
   it('delivers each event type to exactly the service queues subscribed to it', async () => {
