@@ -1,0 +1,77 @@
+// `npm run docs`: the README, the nine lessons, docs/ and the grader's README as a website, with
+// the learner's progress in the sidebar and diagrams drawn from the topology data. Needs no broker.
+//   --build DIR   write the same site as static HTML into DIR instead of serving it
+import http from 'node:http';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildSite, renderUrl } from '../site/site.ts';
+import { CommandError, isMain, runCommand } from './shared.ts';
+
+export const USAGE = `Usage: npm run docs [-- --build DIR] [--port N] [--host ADDRESS]
+
+Serves the workshop's lessons and docs as a website (default http://localhost:4000).
+
+Options:
+  --build DIR     write the site as static HTML files into DIR, then exit
+  --port N        port to listen on (default: DOCS_PORT, else 4000; 0 picks a free one)
+  --host ADDRESS  address to listen on (default: DOCS_HOST, else 127.0.0.1)
+  -h, --help      this text`;
+
+/** Starts the server; resolves with its address once it listens. */
+export function serveDocs(root: string, port: number, host: string): Promise<{ server: http.Server; url: string }> {
+  const server = http.createServer((request, response) => {
+    renderUrl(request.url ?? '/', root).then(
+      (page) => {
+        response.writeHead(page.status, { 'content-type': page.contentType, 'cache-control': 'no-store' });
+        response.end(page.body);
+      },
+      (error: unknown) => {
+        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        response.end(`could not render this page: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address();
+      const actual = typeof address === 'object' && address ? address.port : port;
+      resolve({ server, url: `http://${host === '127.0.0.1' || host === '::1' ? 'localhost' : host}:${actual}/` });
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: process.argv.slice(2), options: { build: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+  } catch (error) {
+    throw new CommandError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`, 2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const root = process.cwd();
+  if (values.build) {
+    const outDir = path.resolve(values.build);
+    const { pages, broken } = await buildSite(root, outDir);
+    console.log(`wrote ${pages} pages to ${outDir}`);
+    if (broken.length > 0) {
+      console.error(`broken internal links to: ${broken.join(', ')}`);
+      return 1;
+    }
+    return 0;
+  }
+  const port = Number(values.port ?? process.env.DOCS_PORT ?? 4000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CommandError(`--port takes a port number, 0 to 65535 (got "${values.port ?? process.env.DOCS_PORT}")\n\n${USAGE}`, 2);
+  const host = values.host ?? process.env.DOCS_HOST ?? '127.0.0.1';
+  const { url } = await serveDocs(root, port, host).catch((error: NodeJS.ErrnoException) => {
+    throw new CommandError(error.code === 'EADDRINUSE' ? `port ${port} is in use: DOCS_PORT=4001 npm run docs, or --port 0 for any free port` : String(error));
+  });
+  console.log(`The workshop's docs: ${url}  (Ctrl-C to stop)`);
+  await new Promise(() => {});
+  return 0;
+}
+
+if (isMain(import.meta.url)) await runCommand(main);

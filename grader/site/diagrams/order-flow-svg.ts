@@ -1,0 +1,70 @@
+// One order's happy path as a sequence diagram: a lifeline per service, a row per event, an arrow
+// from the publisher to every service whose queue is bound to it (shared/topology), and the copies
+// the audit log and notifications get through their fanout exchanges.
+import type { EventType, ServiceName } from '../../../shared/messages/events.ts';
+import { SERVICE_NAMES } from '../../../shared/messages/events.ts';
+import { AUDITED_PATTERNS, NOTIFIED_PATTERNS, SUBSCRIPTIONS } from '../../../shared/topology/topology.ts';
+import { escapeXml, svgDocument, text } from './svg.ts';
+
+/** Who publishes what, in the order it happens for an order that completes. */
+const HAPPY_PATH: Array<{ from: ServiceName; event: EventType; note?: string }> = [
+  { from: 'order', event: 'order.created', note: 'POST /orders' },
+  { from: 'inventory', event: 'inventory.reserved' },
+  { from: 'payment', event: 'payment.success' },
+  { from: 'inventory', event: 'inventory.committed' },
+  { from: 'order', event: 'order.paid' },
+  { from: 'shipping', event: 'shipping.prepared' },
+  { from: 'order', event: 'order.shipped' },
+  { from: 'shipping', event: 'delivery.confirmed', note: 'after the delivery delay (TTL)' },
+  { from: 'shipping', event: 'shipping.delivered' },
+  { from: 'order', event: 'order.completed' },
+];
+
+/** AMQP topic matching: `*` is one word, `#` zero or more. */
+export function topicMatches(pattern: string, key: string): boolean {
+  const match = (p: string[], k: string[]): boolean => {
+    if (p.length === 0) return k.length === 0;
+    const [head, ...rest] = p;
+    if (head === '#') return match(rest, k) || (k.length > 0 && match(p, k.slice(1)));
+    return k.length > 0 && (head === '*' || head === k[0]) && match(rest, k.slice(1));
+  };
+  return match(pattern.split('.'), key.split('.'));
+}
+
+function receivers(event: EventType): { direct: ServiceName[]; copies: ServiceName[] } {
+  const direct = (Object.entries(SUBSCRIPTIONS) as Array<[ServiceName, EventType[]]>).filter(([, types]) => types.includes(event)).map(([service]) => service);
+  const copies: ServiceName[] = [];
+  if (AUDITED_PATTERNS.some((p) => topicMatches(p, event))) copies.push('audit');
+  if (NOTIFIED_PATTERNS.some((p) => topicMatches(p, event))) copies.push('notification');
+  return { direct, copies };
+}
+
+export function orderFlowSvg(): string {
+  const lanes = [...SERVICE_NAMES];
+  const laneX = (service: ServiceName) => 90 + lanes.indexOf(service) * 150;
+  const top = 50;
+  const rowH = 42;
+  const height = top + HAPPY_PATH.length * rowH + 40;
+  const width = laneX(lanes[lanes.length - 1] as ServiceName) + 90;
+  const body: string[] = [];
+  for (const service of lanes) {
+    body.push(`<g class="node service"><rect x="${laneX(service) - 55}" y="8" width="110" height="26" rx="4"/>${text(laneX(service), 25, service, 'node-label')}</g>`);
+    body.push(`<line x1="${laneX(service)}" y1="34" x2="${laneX(service)}" y2="${height - 16}" class="lifeline"/>`);
+  }
+  HAPPY_PATH.forEach((step, i) => {
+    const y = top + i * rowH + 20;
+    const { direct, copies } = receivers(step.event);
+    const x1 = laneX(step.from);
+    body.push(text(12, y + 4, `${i + 1}`, 'step', 'start'));
+    for (const to of copies) body.push(`<path d="M${x1},${y + 6} L${laneX(to) + (laneX(to) > x1 ? -4 : 4)},${y + 6}" class="edge copy" marker-end="url(#arrow-copy)"/>`);
+    for (const to of direct) {
+      // To itself (the delayed confirmation comes back to shipping): a small loop.
+      const d = to === step.from ? `M${x1},${y - 8} C${x1 + 40},${y - 8} ${x1 + 40},${y + 2} ${x1 + 4},${y + 2}` : `M${x1},${y} L${laneX(to) + (laneX(to) > x1 ? -4 : 4)},${y}`;
+      body.push(`<path d="${d}" class="edge flow" marker-end="url(#arrow-edge)"><title>${escapeXml(`${step.from} → ${to}: ${step.event}`)}</title></path>`);
+    }
+    const label = `${step.event}${step.note ? ` (${step.note})` : ''}`;
+    body.push(text(x1 + (direct.includes(step.from) ? 46 : 6), y - 6, label, 'event-label', 'start'));
+  });
+  body.push(text(12, height - 4, 'black: the event to the services bound to it · grey dashed: the copies for the audit log and notifications', 'legend', 'start'));
+  return svgDocument(width, height, 'One order, from POST /orders to order.completed: which service publishes each event and who receives it', body);
+}
