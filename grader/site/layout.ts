@@ -4,7 +4,7 @@
 import { loadProgress, type Progress } from '../../shared/workshop/progress.ts';
 import { milestoneState } from '../cli/shared.ts';
 import { MILESTONES, type Milestone } from '../manifest.ts';
-import { escapeXml } from './diagrams/svg.ts';
+import { escapeXml } from '../../shared/diagrams/svg.ts';
 import { markdownSources, relativeUrl, urlOf } from './pages.ts';
 
 const escapeHtml = escapeXml;

@@ -1,8 +1,8 @@
 // The topology (shared/topology) as a picture: exchanges, queues and the services that consume them
 // in columns, left to right, with every binding, alternate exchange and dead-letter path drawn from
 // the data. Nothing here is drawn by hand: change the topology and the picture follows.
-import { buildTopology } from '../../../shared/topology/topology.ts';
-import type { Topology } from '../../../shared/topology/types.ts';
+import { buildTopology } from '../topology/topology.ts';
+import type { Topology } from '../topology/types.ts';
 import { escapeXml, svgDocument, text } from './svg.ts';
 
 type Kind = 'exchange' | 'queue' | 'service';

@@ -1,9 +1,9 @@
 // One order's happy path as a sequence diagram: a lifeline per service, a row per event, an arrow
 // from the publisher to every service whose queue is bound to it (shared/topology), and the copies
 // the audit log and notifications get through their fanout exchanges.
-import type { EventType, ServiceName } from '../../../shared/messages/events.ts';
-import { SERVICE_NAMES } from '../../../shared/messages/events.ts';
-import { AUDITED_PATTERNS, NOTIFIED_PATTERNS, SUBSCRIPTIONS } from '../../../shared/topology/topology.ts';
+import type { EventType, ServiceName } from '../messages/events.ts';
+import { SERVICE_NAMES } from '../messages/events.ts';
+import { AUDITED_PATTERNS, NOTIFIED_PATTERNS, SUBSCRIPTIONS } from '../topology/topology.ts';
 import { escapeXml, svgDocument, text } from './svg.ts';
 
 /** Who publishes what, in the order it happens for an order that completes. */
