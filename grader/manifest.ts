@@ -103,7 +103,7 @@ export const MILESTONES: Milestone[] = [
   {
     ...files(9),
     title: 'Scaling with competing consumers',
-    goal: 'Run several workers on one queue, share the load fairly, let express orders overtake, and scale down without losing anything.',
+    goal: 'Run several workers on one queue, each on a channel of its own, share the load fairly, let express orders overtake, and scale down without losing, repeating or leaking anything.',
     budgetMs: 5000,
   },
 ];

@@ -9,12 +9,16 @@ import { EXPRESS_PRIORITY } from '../../shared/topology/topology.ts';
 
 export const scaling: ScalingLayer = {
   queueArguments(spec) {
-    // 🐨 { 'x-max-priority': spec.maxPriority } when the spec has a maxPriority, else {}.
+    // 🐨 Make a queue a priority queue exactly when its spec asks for one, with the levels it asks
+    //    for (see README § Priority queues).
+    void spec;
     return todo(import.meta.url, 'queueArguments');
   },
 
   priorityFor(event) {
-    // 🐨 EXPRESS_PRIORITY for an express order (event.express), undefined for a standard one.
+    // 🐨 Every event of an express order overtakes standard ones; standard events need no priority
+    //    (README § Priority queues). EXPRESS_PRIORITY is the level the workshop uses.
+    void [event, EXPRESS_PRIORITY];
     return todo(import.meta.url, 'priorityFor');
   },
 
@@ -22,20 +26,17 @@ export const scaling: ScalingLayer = {
     const running: Worker[] = [];
 
     const resize = async (target: number): Promise<void> => {
-      // 🐨 1. Growing: while running.length < target, open a channel with openChannel(), start a consumer
-      //       on it with startConsumer(channel), and push { channel, consumer }. One channel per worker: each
-      //       gets its own prefetch window, and closing one worker's channel must not touch the others.
-      //       (If startConsumer throws, close the channel you just opened, then rethrow.)
-      // 🐨 2. Shrinking: const leaving = running.splice(target) (the newest workers). Stop them all at once
-      //       (Promise.all), each in this order: await consumer.stop() (no new deliveries, and it waits until
-      //       every message it holds is acked), THEN await channel.close(). Closing first would hand those
-      //       messages back to the broker half-done, to be handled a second time.
-      // 💰 channel.close() on a channel the broker already closed rejects: .catch(() => {}) it.
+      // 🐨 Grow to `target` workers, each with a channel of its own (README § Competing consumers,
+      //    § One channel per worker). A worker that fails to start leaves nothing open behind it,
+      //    and its error reaches the caller.
+      // 🐨 Shrink to `target` without losing or repeating a message a leaving worker holds, and
+      //    release everything it had, before resize resolves (README § Scaling down gracefully).
+      void [openChannel, startConsumer, target];
       return todo(import.meta.url, 'startWorkers');
     };
 
     // Given: the pool runs one resize at a time, in the order asked for, so two callers cannot both
-    // add the same worker.
+    // add the same worker. pool.size is running.length.
     return serializedPool(resize, () => running.length, workers);
   },
 };
