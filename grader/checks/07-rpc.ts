@@ -190,7 +190,7 @@ export const checks = defineChecks('rpc', [
       const nobody = await freshQueue(setup);
       await reference.rpc.serve(await connection.createChannel(), served, async (request) => request);
       const { channel, thrown } = await watchedChannel(connection, onCleanup);
-      const client = await layer.createClient(channel, { timeoutMs: 150 });
+      const client = await layer.createClient(channel, { timeoutMs: 300 });
       let closed = false;
       onCleanup(() => (closed ? undefined : client.close()));
 
