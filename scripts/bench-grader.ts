@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
 import { withVhost } from '../shared/broker/broker-url.ts';
+import { CliError, defineCli, exitWith } from '../shared/cli/args.ts';
 import { silentLogger } from '../shared/log.ts';
 import { startSystem } from '../solutions/system.ts';
 import type { GradingEnvironment } from '../grader/context.ts';
@@ -44,15 +44,27 @@ function stats(values: number[]): { min: number; median: number; max: number } {
   return { min: sorted[0] as number, median, max: sorted.at(-1) as number };
 }
 
+const BENCH_CLI = defineCli({
+  command: 'npm run bench:grader',
+  synopsis: ['npm run bench:grader [-- --rounds <n>] [--only <n,n,...>] [--no-cli] [--phases]'],
+  summary: `How long grading takes: every milestone graded with the reference in one process, <n> times, then
+one \`npm run grade -- all --target solutions\` as a child process. Progress on stderr, Markdown on stdout.`,
+  options: {
+    rounds: { type: 'string', value: '<n>', default: '3', description: 'how many times to grade each milestone' },
+    only: { type: 'string', value: '<n,n,...>', description: 'only these milestones, e.g. 1,4' },
+    'no-cli': { type: 'boolean', description: 'skip the end-to-end npm run grade' },
+    phases: { type: 'boolean', description: 'first time the pieces a check is made of (a vhost, a connection, services)' },
+  },
+  notes: 'docs/grader-performance.md records the budgets and a run of this.',
+});
+
 function parseBenchArgs(argv: string[]): { rounds: number; only: Milestone[]; cli: boolean; phases: boolean } {
-  const { values } = parseArgs({
-    args: argv,
-    options: { rounds: { type: 'string' }, only: { type: 'string' }, 'no-cli': { type: 'boolean' }, phases: { type: 'boolean' } },
-    strict: true,
-  });
-  const rounds = Number(values.rounds ?? 3);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number, 1 or more');
+  const { values } = BENCH_CLI.parse(argv);
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw BENCH_CLI.usageError('--rounds takes a whole number, 1 or more');
   const wanted = values.only?.split(',').map(Number);
+  const unknown = wanted?.filter((n) => !MILESTONES.some((m) => m.number === n));
+  if (unknown?.length) throw BENCH_CLI.usageError(`--only takes milestone numbers, 1 to ${MILESTONES.length}, not ${values.only}`);
   const only = wanted ? MILESTONES.filter((m) => wanted.includes(m.number)) : MILESTONES;
   return { rounds, only, cli: !values['no-cli'], phases: values.phases ?? false };
 }
@@ -132,7 +144,14 @@ function timeGradeAll(): Promise<{ ms: number; code: number | null; tail: string
 }
 
 async function main(): Promise<number> {
-  const { rounds, only, cli, phases } = parseBenchArgs(process.argv.slice(2));
+  let args: ReturnType<typeof parseBenchArgs>;
+  try {
+    args = parseBenchArgs(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof CliError) exitWith(error); // --help: 0; a wrong command line: 2
+    throw error;
+  }
+  const { rounds, only, cli, phases } = args;
   const environment = await prepareEnvironment();
   const { rabbitmq_version: rabbitmq } = await environment.api.overview();
   const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');

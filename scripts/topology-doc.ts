@@ -1,5 +1,6 @@
 // Renders the topology data (shared/topology/topology.ts) as Markdown tables for docs/topology.md.
 // `npm run docs:topology` rewrites the file; a test fails when the file and the data disagree.
+import { defineCli, parseOrExit } from '../shared/cli/args.ts';
 import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS } from '../shared/topology/topology.ts';
 import type { QueueSpec } from '../shared/topology/types.ts';
 import { referenceLayers } from '../solutions/layers/index.ts';
@@ -41,6 +42,8 @@ export function renderTopologyDoc(): string {
     'quorum queues and the priority argument goes away (quorum queues on RabbitMQ 3.10 have no priorities).',
     'See [architecture.md](architecture.md) for how they fit together.',
     '',
+    '<!-- diagram: topology -->',
+    '',
     '## Exchanges',
     '',
     '| Exchange | Type | Alternate exchange | Purpose |',
@@ -66,7 +69,14 @@ export function renderTopologyDoc(): string {
   return lines.join('\n');
 }
 
+const TOPOLOGY_DOC_CLI = defineCli({
+  command: 'npm run docs:topology',
+  synopsis: ['npm run docs:topology'],
+  summary: 'Rewrites docs/topology.md from the topology data (shared/topology/topology.ts). npm test fails when they disagree.',
+});
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  parseOrExit(TOPOLOGY_DOC_CLI);
   const { writeFileSync } = await import('node:fs');
   writeFileSync(new URL('../docs/topology.md', import.meta.url), renderTopologyDoc());
   console.log('wrote docs/topology.md');

@@ -2,11 +2,23 @@
 // management HTTP API (layer 8). The broker samples these numbers every few seconds, so they lag.
 import { vhostOf } from '../shared/broker/broker-url.ts';
 import { BrokerNotFoundError, findBroker } from '../shared/broker/find-broker.ts';
+import { defineCli, parseOrExit } from '../shared/cli/args.ts';
 import type { QueueStats } from '../shared/layers/index.ts';
 import { createLogger, describeError } from '../shared/log.ts';
 import { referenceLayers } from './layers/index.ts';
 
 const REFRESH_MS = 2000;
+
+const MONITOR_CLI = defineCli({
+  command: 'npm run monitor',
+  synopsis: ['npm run monitor [-- --once]'],
+  summary: `A live table of every queue of the broker's vhost: ready, unacked, consumers, publish and deliver
+rates, from the management HTTP API (layer 8), redrawn every ${REFRESH_MS / 1000} s until Ctrl-C. The broker samples
+these numbers every few seconds, so they lag.`,
+  options: { once: { type: 'boolean', description: 'print the table once and exit (for scripts, or to keep a snapshot)' } },
+});
+
+const { values } = parseOrExit(MONITOR_CLI);
 
 function render(stats: QueueStats[]): string {
   const header = ['queue', 'ready', 'unacked', 'consumers', 'publish/s', 'deliver/s'];
@@ -19,7 +31,7 @@ function render(stats: QueueStats[]): string {
 async function main(): Promise<void> {
   const broker = await findBroker({ log: createLogger('monitor'), allowContainer: false });
   const target = { ...broker.management, vhost: vhostOf(broker.url) };
-  const once = process.argv.includes('--once');
+  const once = values.once ?? false;
   for (;;) {
     const table = render(await referenceLayers.monitoring.listQueueStats(target));
     if (!once && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');

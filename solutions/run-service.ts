@@ -1,5 +1,6 @@
 // `npm run service -- <name>`: runs one service as its own process. `npm start` runs six of these.
 import { BrokerNotFoundError, findBroker } from '../shared/broker/find-broker.ts';
+import { defineCli, parseOrExit } from '../shared/cli/args.ts';
 import { readEnv } from '../shared/config.ts';
 import type { Layers } from '../shared/layers/index.ts';
 import { SERVICE_NAMES, ServiceName } from '../shared/messages/events.ts';
@@ -9,12 +10,16 @@ import { serviceConfigFromEnv } from './runtime/service-config.ts';
 import { ServiceRuntime } from './runtime/service-runtime.ts';
 import { SERVICES } from './services/index.ts';
 
-const parsedName = ServiceName.safeParse(process.argv[2]);
-if (!parsedName.success) {
-  console.error(`usage: npm run service -- <${SERVICE_NAMES.join('|')}>`);
-  process.exit(2);
-}
-const name = parsedName.data;
+const SERVICE_CLI = defineCli({
+  command: 'npm run service',
+  synopsis: [`npm run service -- <${SERVICE_NAMES.join('|')}>`],
+  summary: `Runs one service of the order system in the foreground, as npm start runs each of the six.
+It reads the same environment variables and finds the broker the same way, but never starts one.
+WORKSHOP_LAYERS=mine runs it on your layers, from milestones/.`,
+  positionals: { name: '<service>', description: 'which service', min: 1, max: 1, choices: SERVICE_NAMES },
+});
+
+const name = ServiceName.parse(parseOrExit(SERVICE_CLI).positionals[0]);
 const log = createLogger(name);
 
 // WORKSHOP_LAYERS=mine (npm start -- --layers mine): the learner's nine layers from milestones/.

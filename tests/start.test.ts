@@ -202,7 +202,7 @@ describe('npm start: problems a learner can fix', () => {
     const run = runStart(['--services', 'order,billing'], {});
     expect((await waitForExit(run, 20_000)).code).toBe(2);
     expect(run.output()).toContain('unknown service billing');
-    expect(run.output()).toContain('usage: npm start');
+    expect(run.output()).toContain('Usage: npm start');
   });
 });
 
@@ -220,5 +220,12 @@ describe('npm start: options and log lines', () => {
     expect(parseStartArgs(['--services=audit']).services).toEqual(['audit']);
     expect(() => parseStartArgs(['--services', 'billing'])).toThrow(UsageError);
     expect(() => parseStartArgs(['--verbose'])).toThrow(UsageError);
+  });
+
+  it('parses --layers and --help; --help wins over a wrong option', () => {
+    expect(parseStartArgs(['--layers', 'mine'])).toMatchObject({ layers: 'mine', help: false });
+    expect(() => parseStartArgs(['--layers', 'theirs'])).toThrow(/--layers takes "solutions" or "mine", not "theirs"/);
+    expect(parseStartArgs(['--help']).help).toBe(true);
+    expect(parseStartArgs(['-h', '--services', 'billing']).help).toBe(true);
   });
 });

@@ -1,17 +1,67 @@
-// `npm run diff -- N [git diff options]`: your exercise file next to the reference answer, with
-// `git diff --no-index` (no repository needed). `-` lines are yours, `+` lines the reference's.
+// `npm run diff -- N [--yes] [--word-diff] [-- <git diff options>]`: your exercise file next to the
+// reference answer, with `git diff --no-index` (no repository needed). `-` lines are yours, `+` lines
+// the reference's. Before milestone N passes the diff is a spoiler, so it asks first; without a
+// terminal to answer it refuses (exit 1) unless given --yes, as `npm run reset` does.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { defineCli } from '../../shared/cli/args.ts';
+import { loadProgress, type Progress } from '../../shared/workshop/progress.ts';
 import type { Milestone } from '../manifest.ts';
 import { bold, dim, green } from '../report/console.ts';
-import { CommandError, isMain, parseMilestoneNumber, runCommand } from './shared.ts';
+import { askOnTerminal, CommandError, isMain, MILESTONE_ARGUMENT, parseMilestoneNumber, runCommand } from './shared.ts';
 
-const USAGE = 'Usage: npm run diff -- <1-9> [git diff options, e.g. --word-diff]';
+export const DIFF_CLI = defineCli({
+  command: 'npm run diff',
+  synopsis: ['npm run diff -- <1-9> [--yes] [--word-diff] [-- <git diff options>]'],
+  summary: `Your exercise file next to the reference answer (git diff): - lines are yours, + lines the
+reference's. Before the milestone passes this is a spoiler, so it asks first.`,
+  positionals: MILESTONE_ARGUMENT,
+  passthrough: { name: '<git diff options>', description: 'handed to git diff, e.g. -- --stat' },
+  options: {
+    yes: { type: 'boolean', short: 'y', description: 'do not ask first, even before the milestone passes' },
+    'word-diff': { type: 'boolean', description: 'show changed words instead of whole lines' },
+  },
+  notes: 'Without a terminal to answer (a script, CI), it refuses before the milestone passes unless given --yes (exit 1).',
+});
 
-export function parseDiffArgs(argv: string[]): { milestone: Milestone; gitOptions: string[] } {
-  const numbers = argv.filter((arg) => !arg.startsWith('-'));
-  if (numbers.length > 1) throw new CommandError(`one milestone at a time. ${USAGE}`, 2);
-  return { milestone: parseMilestoneNumber(numbers[0], USAGE), gitOptions: argv.filter((arg) => arg.startsWith('-')) };
+export interface DiffArgs {
+  milestone: Milestone;
+  yes: boolean;
+  gitOptions: string[];
+}
+
+/** Throws HelpRequested (--help) or UsageError (exit 2). */
+export function parseDiffArgs(argv: string[]): DiffArgs {
+  const { values, positionals, rest } = DIFF_CLI.parse(argv);
+  return {
+    milestone: parseMilestoneNumber(positionals[0], DIFF_CLI),
+    yes: values.yes ?? false,
+    gitOptions: [...(values['word-diff'] ? ['--word-diff'] : []), ...rest],
+  };
+}
+
+/**
+ * Whether to show the diff: yes once the milestone passed or with --yes; else the learner is asked,
+ * and without a terminal to ask on it is a CommandError saying how to see it anyway.
+ */
+export async function confirmSpoiler(
+  milestone: Milestone,
+  options: { yes: boolean; progress: Progress; ask?: (question: string) => Promise<boolean>; out?: (line: string) => void },
+): Promise<boolean> {
+  const { out = console.log } = options;
+  if (options.yes || options.progress.passed[milestone.number]) return true;
+  const n = milestone.number;
+  if (!options.ask) {
+    throw new CommandError(
+      `npm run diff -- ${n} shows the reference answer of milestone ${n}, which you have not passed yet, so it asks first; there is no terminal here to answer.\n` +
+        `To see it anyway: npm run diff -- ${n} --yes`,
+    );
+  }
+  out(`Milestone ${n} has not passed yet: the diff shows the reference answer, a spoiler.`);
+  out(dim(`Stuck? npm run hint -- ${n} gives a hint, one level at a time.`));
+  const yes = await options.ask(`Show the reference answer of milestone ${n}? [y/N] `);
+  if (!yes) out('Nothing shown.');
+  return yes;
 }
 
 /** The header line: which side is which. */
@@ -38,7 +88,8 @@ export function showDiff(milestone: Milestone, gitOptions: string[] = [], root =
 }
 
 async function main(): Promise<number> {
-  const { milestone, gitOptions } = parseDiffArgs(process.argv.slice(2));
+  const { milestone, yes, gitOptions } = parseDiffArgs(process.argv.slice(2));
+  if (!(await confirmSpoiler(milestone, { yes, progress: loadProgress(), ask: askOnTerminal() }))) return 0;
   showDiff(milestone, gitOptions);
   return 0; // "they differ" is what the learner asked to see, not a failure
 }

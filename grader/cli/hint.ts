@@ -3,20 +3,21 @@
 // .progress/hints.json, so each call shows what was revealed before and one more.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { defineCli } from '../../shared/cli/args.ts';
 import { loadProgress } from '../../shared/workshop/progress.ts';
 import { MILESTONES, type Milestone } from '../manifest.ts';
 import { bold, dim } from '../report/console.ts';
-import { CommandError, isMain, nextMilestone, parseMilestoneNumber, runCommand } from './shared.ts';
+import { isMain, MILESTONE_ARGUMENT, nextMilestone, parseMilestoneNumber, runCommand } from './shared.ts';
 
-export const USAGE = `Usage: npm run hint [-- <1-9>] [--again]
+export const HINT_CLI = defineCli({
+  command: 'npm run hint',
+  synopsis: ['npm run hint [-- <1-9>] [--again]'],
+  summary: `Shows the next hint of a milestone, one level at a time (the concept, the API, then near-code).
+Without a number: the first milestone you have not passed yet.`,
+  positionals: MILESTONE_ARGUMENT,
+  options: { again: { type: 'boolean', description: 'show the hints revealed so far, without revealing another' } },
+});
 
-Shows the next hint of a milestone, one level at a time (the concept, the API, then near-code).
-Without a number: the first milestone you have not passed yet.
-
-Options:
-  --again    show the hints revealed so far, without revealing another
-  -h, --help this text`;
 
 const LEVEL_NAMES = ['the concept', 'the API to use', 'near-code'];
 
@@ -56,19 +57,9 @@ export async function revealHint(milestone: Milestone, again: boolean): Promise<
 }
 
 async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { again: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (error) {
-    throw new CommandError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`, 2);
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (parsed.positionals.length > 1) throw new CommandError(`one milestone at a time.\n\n${USAGE}`, 2);
-  const milestone = parsed.positionals[0] !== undefined ? parseMilestoneNumber(parsed.positionals[0], USAGE) : (nextMilestone(loadProgress()) ?? MILESTONES[MILESTONES.length - 1]!);
-  console.log(await revealHint(milestone, parsed.values.again ?? false));
+  const { values, positionals } = HINT_CLI.parse(process.argv.slice(2));
+  const milestone = positionals[0] !== undefined ? parseMilestoneNumber(positionals[0], HINT_CLI) : (nextMilestone(loadProgress()) ?? MILESTONES[MILESTONES.length - 1]!);
+  console.log(await revealHint(milestone, values.again ?? false));
   return 0;
 }
 

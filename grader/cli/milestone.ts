@@ -3,6 +3,7 @@
 //   --target solutions           run the demo with the reference layer instead of yours
 //   --no-demo                    the brief only (no broker needed)
 import fs from 'node:fs';
+import { defineCli } from '../../shared/cli/args.ts';
 import { BrokerNotFoundError } from '../../shared/broker/find-broker.ts';
 import { describeError } from '../../shared/log.ts';
 import { MILESTONES, type Milestone } from '../manifest.ts';
@@ -10,9 +11,21 @@ import { loadProgress, type Progress } from '../../shared/workshop/progress.ts';
 import { bold, dim, green, red, yellow } from '../report/console.ts';
 import { EnvironmentError, type Target } from '../runner.ts';
 import { type DemoOutcome, runMilestoneDemo } from './run-demo.ts';
-import { CommandError, isMain, milestoneState, nextMilestone, parseMilestoneNumber, runCommand, type MilestoneState } from './shared.ts';
+import { isMain, MILESTONE_ARGUMENT, milestoneState, nextMilestone, parseMilestoneNumber, runCommand, TARGET_OPTION, type MilestoneState } from './shared.ts';
 
-const USAGE = 'Usage: npm run milestone [-- <1-9>] [--target solutions] [--no-demo]';
+export const MILESTONE_CLI = defineCli({
+  command: 'npm run milestone',
+  synopsis: ['npm run milestone', 'npm run milestone -- <1-9> [--target mine|solutions] [--no-demo]'],
+  summary: `Without a number: the nine milestones, which pass, and the next one.
+With a number: that milestone's brief (goal, file to edit, checks, hints), then its demo with your
+layer on a real broker.`,
+  positionals: MILESTONE_ARGUMENT,
+  options: {
+    target: { ...TARGET_OPTION, description: 'run the demo with your layer (mine) or the reference (solutions)' },
+    'no-demo': { type: 'boolean', description: 'the brief only, no demo (no broker needed)' },
+  },
+  notes: 'Exit codes: 0 done, 1 the demo failed, 2 a wrong command line, 3 no usable broker for the demo.',
+});
 
 export interface MilestoneArgs {
   milestone?: Milestone;
@@ -20,18 +33,12 @@ export interface MilestoneArgs {
   demo: boolean;
 }
 
+/** Throws HelpRequested (--help) or UsageError (exit 2). */
 export function parseMilestoneArgs(argv: string[]): MilestoneArgs {
-  const args: MilestoneArgs = { target: 'mine', demo: true };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--target') {
-      const value = argv[++i];
-      if (value !== 'solutions' && value !== 'mine') throw new CommandError(`--target takes "solutions" or "mine". ${USAGE}`, 2);
-      args.target = value;
-    } else if (arg === '--no-demo') args.demo = false;
-    else if (!arg.startsWith('-') && args.milestone === undefined) args.milestone = parseMilestoneNumber(arg, USAGE);
-    else throw new CommandError(`unknown argument ${arg}. ${USAGE}`, 2);
-  }
+  const { values, positionals } = MILESTONE_CLI.parse(argv);
+  const [number] = positionals;
+  const args: MilestoneArgs = { target: values.target, demo: !values['no-demo'] };
+  if (number !== undefined) args.milestone = parseMilestoneNumber(number, MILESTONE_CLI);
   return args;
 }
 

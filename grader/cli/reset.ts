@@ -5,20 +5,33 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline/promises';
+import { defineCli } from '../../shared/cli/args.ts';
 import type { Milestone } from '../manifest.ts';
 import { forgetResult, progressFile } from '../../shared/workshop/progress.ts';
 import { bold, dim } from '../report/console.ts';
-import { CommandError, gitOutput, isMain, parseMilestoneNumber, runCommand } from './shared.ts';
+import { askOnTerminal, CommandError, gitOutput, isMain, MILESTONE_ARGUMENT, parseMilestoneNumber, runCommand } from './shared.ts';
 
-const USAGE = 'Usage: npm run reset -- <1-9> [--yes]';
+export const RESET_CLI = defineCli({
+  command: 'npm run reset',
+  synopsis: ['npm run reset -- <1-9> [--yes]'],
+  summary: `Puts the starter of milestone N back as shipped, after copying your version to
+.progress/backups/<time>/. It asks first.`,
+  positionals: MILESTONE_ARGUMENT,
+  options: { yes: { type: 'boolean', short: 'y', description: 'do not ask first' } },
+  notes: 'Without a terminal to answer (a script, CI), it refuses unless given --yes (exit 1).',
+});
 
 export interface ShippedCommit {
   commit: string;
   short: string;
   subject: string;
-  /** How it was chosen, in words. */
+  /** How it was chosen, in git's words (for the curious and for tests; not printed). */
   how: string;
+  /**
+   * True when no upstream is known, so "as shipped" falls back to the learner's own last commit:
+   * the one case the learner is told about.
+   */
+  fallback: boolean;
 }
 
 /** The repository's top folder, or a CommandError saying why reset cannot work here. */
@@ -41,18 +54,20 @@ export function findShippedCommit(root: string): ShippedCommit {
   const originMain = gitOutput(['rev-parse', '--verify', '--quiet', 'origin/main^{commit}'], root) ? 'origin/main' : undefined;
   let commit: string | undefined;
   let how: string;
+  let fallback = false;
   const base = upstream ?? originMain;
   if (base) {
     commit = gitOutput(['merge-base', 'HEAD', base], root);
-    if (!commit) throw new CommandError(`HEAD and ${base} share no history, so there is no shipped starter to restore from.`);
+    if (!commit) throw new CommandError(`your branch and ${base} share no history, so there is no shipped starter to restore from.`);
     how = `the merge base of HEAD and ${base}${upstream ? ' (your branch’s upstream)' : ''}`;
   } else {
     commit = gitOutput(['rev-parse', 'HEAD'], root) as string;
     how = 'HEAD: there is no upstream branch and no origin/main, so if you committed your work, this restores what you committed';
+    fallback = true;
   }
   const short = gitOutput(['rev-parse', '--short', commit], root) ?? commit.slice(0, 7);
   const subject = gitOutput(['log', '-1', '--format=%s', commit], root) ?? '';
-  return { commit, short, subject, how };
+  return { commit, short, subject, how, fallback };
 }
 
 /** The files the milestone ships for the learner to edit: its folder at that commit, but the lesson (Markdown). */
@@ -61,7 +76,7 @@ export function shippedExerciseFiles(root: string, shipped: ShippedCommit, miles
   const listed = gitOutput(['ls-tree', '-r', '--name-only', shipped.commit, '--', folder], root) ?? '';
   const files = listed.split('\n').filter((file) => file !== '' && !file.endsWith('.md'));
   if (!files.includes(milestone.exercise.file)) {
-    throw new CommandError(`${milestone.exercise.file} is not in commit ${shipped.short} (${shipped.how}), so there is no starter to restore. Has this milestone been shipped yet?`);
+    throw new CommandError(`${milestone.exercise.file} is not in the workshop as shipped, so there is no starter to restore. Has this milestone been shipped yet?`);
   }
   return files;
 }
@@ -97,9 +112,11 @@ export async function resetMilestone(options: ResetOptions): Promise<ResetOutcom
     const current = path.join(root, file);
     return !fs.existsSync(current) || !fs.readFileSync(current).equals(originals.get(file) as Buffer);
   });
-  const where = `commit ${shipped.short} "${shipped.subject}", ${shipped.how}`;
+  const caveat = shipped.fallback
+    ? dim('(This copy of the workshop does not know where it was cloned from, so "as shipped" means as of your last commit.)')
+    : undefined;
   if (changed.length === 0) {
-    out(`Milestone ${milestone.number} is already as shipped (${where}): nothing to reset.`);
+    out(`Milestone ${milestone.number} is already as shipped: nothing to reset.`);
     return { reset: [], shipped };
   }
 
@@ -110,8 +127,9 @@ export async function resetMilestone(options: ResetOptions): Promise<ResetOutcom
           `To reset without asking: npm run reset -- ${milestone.number} --yes`,
       );
     }
-    out(`This puts back the starter of milestone ${milestone.number}, ${milestone.title}, as shipped in ${where}:`);
+    out(`This puts back the starter of milestone ${milestone.number}, ${milestone.title}, as shipped:`);
     for (const file of changed) out(`  ${file}`);
+    if (caveat) out(caveat);
     out(dim('Your version is copied to .progress/backups/ first.'));
     if (!(await options.ask(`Reset milestone ${milestone.number}? [y/N] `))) {
       out('Nothing changed.');
@@ -137,34 +155,22 @@ export async function resetMilestone(options: ResetOptions): Promise<ResetOutcom
   forgetResult(milestone.number);
 
   for (const copy of backedUp) out(`Your version is backed up in ${copy}`);
-  out(`Restored ${changed.join(', ')} from ${where}.`);
+  out(`Restored the starter of milestone ${milestone.number} as shipped: ${changed.join(', ')}.`);
+  if (caveat) out(caveat);
   out(`Next: ${bold(`npm run milestone -- ${milestone.number}`)}`);
   return { reset: changed, backupDir: backedUp.length > 0 ? backupDir : undefined, shipped };
 }
 
-async function askOnTerminal(question: string): Promise<boolean> {
-  const readline = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await readline.question(question)).trim());
-  } finally {
-    readline.close();
-  }
-}
-
+/** Throws HelpRequested (--help) or UsageError (exit 2). */
 export function parseResetArgs(argv: string[]): { milestone: Milestone; yes: boolean } {
-  const yes = argv.includes('--yes') || argv.includes('-y');
-  const rest = argv.filter((arg) => arg !== '--yes' && arg !== '-y');
-  const unknown = rest.find((arg) => arg.startsWith('-'));
-  if (unknown) throw new CommandError(`unknown option ${unknown}. ${USAGE}`, 2);
-  if (rest.length > 1) throw new CommandError(`one milestone at a time. ${USAGE}`, 2);
-  return { milestone: parseMilestoneNumber(rest[0], USAGE), yes };
+  const { values, positionals } = RESET_CLI.parse(argv);
+  return { milestone: parseMilestoneNumber(positionals[0], RESET_CLI), yes: values.yes ?? false };
 }
 
 async function main(): Promise<number> {
   const { milestone, yes } = parseResetArgs(process.argv.slice(2));
   const root = repositoryRoot(process.cwd());
-  const ask = process.stdin.isTTY ? askOnTerminal : undefined;
-  await resetMilestone({ root, milestone, yes, ask });
+  await resetMilestone({ root, milestone, yes, ask: askOnTerminal() });
   return 0;
 }
 

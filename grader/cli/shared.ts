@@ -1,27 +1,36 @@
-// What the learner's commands (milestone, reset, diff) share: reading "which milestone", saying a
-// problem without a stack trace, and where a milestone stands in the learner's progress.
+// What the learner's commands (milestone, reset, diff, hint, grade) share: the milestone argument
+// and --target option, reading "which milestone", saying a problem without a stack trace (through
+// shared/cli/args.ts, the parser of every command), and where a milestone stands in the progress.
 import { execFileSync } from 'node:child_process';
+import { createInterface } from 'node:readline/promises';
+import { CliError, defineCli, runMain, type Cli, type CliOption, type CliSpec } from '../../shared/cli/args.ts';
 import { MILESTONES, type Milestone } from '../manifest.ts';
 import type { Progress } from '../../shared/workshop/progress.ts';
 
-/** A problem the learner can fix, said in words; the command exits with `exitCode`. */
-export class CommandError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = 'CommandError';
-  }
-}
+/** A problem the learner can fix, said in words; the command exits with its `exitCode` (default 1). */
+export { CliError as CommandError };
+
+/** The positional argument of the commands that take one milestone. */
+export const MILESTONE_ARGUMENT = { name: '<1-9>', description: `the milestone, 1 to ${MILESTONES.length}`, max: 1 } as const;
+
+/** `--target mine|solutions`: grade or demo the learner's file (default) or the reference. */
+export const TARGET_OPTION = {
+  type: 'string',
+  choices: ['mine', 'solutions'],
+  default: 'mine',
+  description: 'whose layer: yours (milestones/) or the reference (solutions/layers/)',
+} as const satisfies CliOption;
 
 /** True when this module is the script node was started with (not imported by a test). */
 export function isMain(moduleUrl: string): boolean {
   return moduleUrl === `file://${process.argv[1]}`;
 }
 
-/** "6" → milestone 6, with the usage line when it is missing or not a milestone. */
-export function parseMilestoneNumber(arg: string | undefined, usage: string): Milestone {
-  if (arg === undefined) throw new CommandError(`which milestone? ${usage}`, 2);
+/** "6" → milestone 6; a usage error (exit 2, with the command's usage) when missing or not a milestone. */
+export function parseMilestoneNumber(arg: string | undefined, cli: Pick<Cli<CliSpec>, 'usageError'>): Milestone {
+  if (arg === undefined) throw cli.usageError(`which milestone? Choose 1 to ${MILESTONES.length}.`);
   const found = /^\d+$/.test(arg) ? MILESTONES.find((m) => m.number === Number(arg)) : undefined;
-  if (!found) throw new CommandError(`there is no milestone "${arg}": choose 1 to ${MILESTONES.length}. ${usage}`, 2);
+  if (!found) throw cli.usageError(`there is no milestone "${arg}": choose 1 to ${MILESTONES.length}.`);
   return found;
 }
 
@@ -51,17 +60,66 @@ export function gitOutput(args: string[], cwd: string): string | undefined {
   }
 }
 
-/** Runs `main` and turns a CommandError into its message and exit code (no stack trace). */
-export async function runCommand(main: () => Promise<number | void>): Promise<void> {
-  try {
-    const code = await main();
-    if (typeof code === 'number') process.exitCode = code;
-  } catch (error) {
-    if (error instanceof CommandError) {
-      console.error(error.message);
-      process.exitCode = error.exitCode;
-      return;
+/**
+ * Runs `main` and turns a CommandError (a CliError: usage problems, --help, problems the learner
+ * can fix) into its text and exit code, without a stack trace.
+ */
+export const runCommand: (main: () => Promise<number | void>) => Promise<void> = runMain;
+
+/**
+ * A y/N question on the terminal (anything but y or yes is no), or undefined when stdin is not a
+ * terminal: nobody can answer, and the command refuses unless given --yes.
+ */
+export function askOnTerminal(): ((question: string) => Promise<boolean>) | undefined {
+  if (!process.stdin.isTTY) return undefined;
+  return async (question) => {
+    const readline = createInterface({ input: process.stdin, output: process.stdout });
+    try {
+      return /^y(es)?$/i.test((await readline.question(question)).trim());
+    } finally {
+      readline.close();
     }
-    throw error;
-  }
+  };
+}
+
+// ── npm run grade's command line, ready for grade.ts to adopt ───────────────────────────────────
+
+export const GRADE_CLI = defineCli({
+  command: 'npm run grade',
+  synopsis: ['npm run grade [-- <1-9>|all] [--target mine|solutions] [--json[=<file>]] [--watch]'],
+  summary: `Grades milestones against a live broker and says, check by check, what passes and what to fix.
+Without a number: the first milestone you have not passed yet (with --target solutions: all nine).`,
+  positionals: { name: '<1-9>|all', description: `a milestone, 1 to ${MILESTONES.length}, or all of them` },
+  options: {
+    target: { ...TARGET_OPTION, description: 'grade your layer (mine) or the reference (solutions: every check passes)' },
+    json: {
+      type: 'string',
+      value: '<file>',
+      // `--json 4` is the default file and milestone 4; `--json out.json 4` writes out.json.
+      optionalValue: { bare: '.grade-results/results.json', takesNext: (next) => !/^\d+$|^all$/.test(next) },
+      description: 'also write the results as JSON, in the Exercism test-runner format',
+    },
+    watch: { type: 'boolean', description: 'grade again every time you save (Enter grades again too)' },
+  },
+  notes: 'Exit codes: 0 every check passes, 1 a check fails, 2 a wrong command line, 3 no usable broker (an error, never a fail).',
+});
+
+export interface GradeCommandLine {
+  which: number | 'all' | 'next';
+  target: 'mine' | 'solutions';
+  json?: string;
+  watch: boolean;
+}
+
+/** grade.ts's arguments. Throws HelpRequested (--help, exit 0) or UsageError (exit 2). */
+export function parseGradeCommandLine(argv: readonly string[]): GradeCommandLine {
+  const { values, positionals } = GRADE_CLI.parse(argv);
+  const [which] = positionals;
+  const args: GradeCommandLine = {
+    which: which === undefined ? 'next' : which === 'all' ? 'all' : parseMilestoneNumber(which, GRADE_CLI).number,
+    target: values.target,
+    watch: values.watch ?? false,
+  };
+  if (values.json !== undefined) args.json = values.json;
+  return args;
 }

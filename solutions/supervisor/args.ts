@@ -1,13 +1,6 @@
-// Command-line options of `npm start`.
-import { parseArgs } from 'node:util';
+// Command-line options of `npm start`, through the workshop's one parser (shared/cli/args.ts).
+import { defineCli, HelpRequested, UsageError } from '../../shared/cli/args.ts';
 import { SERVICE_NAMES, type ServiceName } from '../../shared/messages/events.ts';
-
-export const USAGE = `usage: npm start [-- --services <name,name,...>] [--layers mine|solutions]
-
-Starts the six services of the order system (${SERVICE_NAMES.join(', ')}) against one RabbitMQ broker.
-  --services order,inventory   start only these services (e.g. to watch messages pile up for a missing consumer)
-  --layers mine                run the services on your nine layers, from milestones/ (default: solutions, the reference)
-  --help                       show this help`;
 
 /** Whose layers the services run on: the reference (solutions/layers) or the learner's (milestones/). */
 export const LAYER_SOURCES = ['solutions', 'mine'] as const;
@@ -17,9 +10,22 @@ export function isLayerSource(value: string): value is LayerSource {
   return (LAYER_SOURCES as readonly string[]).includes(value);
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export const START_CLI = defineCli({
+  command: 'npm start',
+  synopsis: ['npm start [-- --services <name,name,...>] [--layers solutions|mine]'],
+  summary: `Starts the six services of the order system (${SERVICE_NAMES.join(', ')}),
+each as its own process, against one RabbitMQ broker, and merges their logs. Ctrl-C stops them all.`,
+  options: {
+    services: { type: 'string', value: '<name,...>', description: 'start only these services (e.g. to watch messages pile up for a missing consumer)' },
+    layers: { type: 'string', choices: LAYER_SOURCES, default: 'solutions', description: 'the reference layers (solutions) or yours, from milestones/ (mine)' },
+  },
+  notes: 'Exit codes: 0 stopped with Ctrl-C, 1 no broker or a service failed, 2 a wrong command line.',
+});
+
+export const USAGE = START_CLI.usage;
+
+/** A wrong command line: `message` says what, the caller prints USAGE after it and exits 2. */
+export { UsageError };
 
 export interface StartOptions {
   services: ServiceName[];
@@ -28,21 +34,20 @@ export interface StartOptions {
 }
 
 export function parseStartArgs(argv: string[]): StartOptions {
-  let values: { services?: string; layers?: string; help?: boolean };
+  let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { services: { type: 'string' }, layers: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = START_CLI.parse(argv));
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    if (error instanceof HelpRequested) return { services: [...SERVICE_NAMES], layers: 'solutions', help: true };
+    throw error;
   }
-  const layers = values.layers ?? 'solutions';
-  if (!isLayerSource(layers)) throw new UsageError(`--layers takes "mine" (your layers, from milestones/) or "solutions" (the reference), not "${layers}"`);
-  const help = values.help ?? false;
-  if (values.services === undefined) return { services: [...SERVICE_NAMES], layers, help };
+  const { layers } = values;
+  if (values.services === undefined) return { services: [...SERVICE_NAMES], layers, help: false };
 
   const requested = values.services.split(',').map((name) => name.trim()).filter((name) => name !== '');
   const unknown = requested.filter((name) => !(SERVICE_NAMES as readonly string[]).includes(name));
-  if (unknown.length > 0) throw new UsageError(`unknown service ${unknown.join(', ')}; the services are ${SERVICE_NAMES.join(', ')}`);
-  if (requested.length === 0) throw new UsageError('--services needs at least one service name');
+  if (unknown.length > 0) throw START_CLI.usageError(`unknown service ${unknown.join(', ')}; the services are ${SERVICE_NAMES.join(', ')}`);
+  if (requested.length === 0) throw START_CLI.usageError('--services needs at least one service name');
   // Keep the system's own order, without duplicates.
-  return { services: SERVICE_NAMES.filter((name) => requested.includes(name)), layers, help };
+  return { services: SERVICE_NAMES.filter((name) => requested.includes(name)), layers, help: false };
 }
