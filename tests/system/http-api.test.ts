@@ -1,11 +1,13 @@
-// The HTTP edge: a retried POST is one order, a reused id with other contents is a conflict, and a
-// bad request is answered 400/415 naming the offending field, with nothing stored or published.
+// The HTTP edge: a retried POST is one order, a reused id with other contents is a conflict, a
+// bad request is answered 400/415 naming the offending field, with nothing stored or published, an
+// unknown order is 404 on every endpoint, and every endpoint is in the README's table.
+import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXCHANGES } from '../../shared/topology/topology.ts';
 import { AuditStore } from '../../solutions/services/audit/audit-store.ts';
 import type { RunningSystem } from '../../solutions/system.ts';
 import { TestBrokerClient, type MessageCollector } from './support/broker-client.ts';
-import { getOrder, postOrder, waitForStatus } from './support/order-api.ts';
+import { getJson, getOrder, postOrder, waitForStatus } from './support/order-api.ts';
 import { countOf, waitForAudit } from './support/service-state.ts';
 import { useSystemUnderTest } from './support/system-under-test.ts';
 
@@ -13,6 +15,18 @@ interface ErrorBody {
   error: string;
   field?: string;
 }
+
+const README = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const API_SOURCE = fs.readFileSync(new URL('../../solutions/services/order/http-api.ts', import.meta.url), 'utf8');
+
+describe('the HTTP API in the README', () => {
+  it("lists every endpoint the order service serves, and no other, in the README's table", () => {
+    const served = [...API_SOURCE.matchAll(/app\.(get|post|put|patch|delete)\('([^']+)'/g)].map(([, method, route]) => `${method?.toUpperCase()} ${route}`);
+    const listed = [...README.matchAll(/^\| `((?:GET|POST|PUT|PATCH|DELETE) \/[^`]*)` \|/gm)].map(([, endpoint]) => endpoint);
+    expect(served.length).toBeGreaterThanOrEqual(6);
+    expect([...listed].sort()).toEqual([...served].sort());
+  });
+});
 
 describe('HTTP API', () => {
   const sut = useSystemUnderTest('http-api');
@@ -47,6 +61,33 @@ describe('HTTP API', () => {
       expect(conflicting.body.error).toMatch(/already exists/);
       const order = await getOrder(baseUrl, 'twice');
       expect(order?.items).toEqual([{ sku: 'item1', quantity: 1 }, { sku: 'item2', quantity: 1 }]);
+    });
+  });
+
+  describe('an order that does not exist', () => {
+    it('is 404 on every endpoint that names an order, the payment too, with the same error', async () => {
+      const answers = {
+        order: await getJson<ErrorBody>(`${baseUrl}/orders/nope`),
+        payment: await getJson<ErrorBody>(`${baseUrl}/orders/nope/payment`),
+        confirm: await fetch(`${baseUrl}/orders/nope/confirm-delivery`, { method: 'POST', signal: AbortSignal.timeout(10_000) }).then(async (r) => ({ status: r.status, body: (await r.json()) as ErrorBody })),
+      };
+      for (const [endpoint, answer] of Object.entries(answers)) {
+        expect(answer, `🚨 ${endpoint} of an unknown order`).toEqual({ status: 404, body: { error: 'no order nope' } });
+      }
+    });
+
+    it('an order that exists but was never charged is not a 404: the payment service answers "unknown"', async () => {
+      // Never in stock: rejected by inventory, so payment never sees it.
+      const placed = await postOrder(baseUrl, { orderId: 'never-charged', user: 'gayal', items: ['unobtainium'] });
+      expect(placed.status).toBe(201);
+      await waitForStatus(baseUrl, 'never-charged', 'rejected');
+      const payment = await getJson(`${baseUrl}/orders/never-charged/payment`);
+      expect(payment).toEqual({ status: 200, body: { orderId: 'never-charged', status: 'unknown' } });
+    });
+
+    it('an endpoint that does not exist is a JSON 404 too', async () => {
+      const answer = await getJson<ErrorBody>(`${baseUrl}/nowhere`);
+      expect(answer).toEqual({ status: 404, body: { error: 'no such endpoint: GET /nowhere' } });
     });
   });
 

@@ -29,6 +29,11 @@ function badRequest(response: Response, error: z.ZodError) {
   });
 }
 
+/** Every endpoint under /orders/:id answers an unknown order the same way. */
+function noOrder(response: Response, orderId: string) {
+  response.status(404).json({ error: `no order ${orderId}` });
+}
+
 function brokerDown(response: Response) {
   response.status(503).json({ error: 'the message broker is unreachable; nothing was done, try again shortly' });
 }
@@ -57,20 +62,14 @@ export function createHttpApi(host: ServiceHost) {
 
   app.get('/orders/:id', (request, response) => {
     const order = store.find(request.params.id);
-    if (!order) {
-      response.status(404).json({ error: `no order ${request.params.id}` });
-      return;
-    }
+    if (!order) return noOrder(response, request.params.id);
     response.json(orderView(store, order));
   });
 
   // The customer says the parcel arrived; shipping turns this into shipping.delivered.
   app.post('/orders/:id/confirm-delivery', async (request, response) => {
     const order = store.find(request.params.id);
-    if (!order) {
-      response.status(404).json({ error: `no order ${request.params.id}` });
-      return;
-    }
+    if (!order) return noOrder(response, request.params.id);
     if (order.status !== 'shipped') {
       response.status(409).json({ error: `order ${order.orderId} is ${order.status}; a delivery can be confirmed once it is shipped` });
       return;
@@ -83,7 +82,10 @@ export function createHttpApi(host: ServiceHost) {
   });
 
   // Payment confirmation over RPC: the payment service owns payments, we ask it through the broker.
+  // An order this service never took is 404 here too, answered without a round trip; an order not
+  // charged yet is the payment service's answer, `status: "unknown"`.
   app.get('/orders/:id/payment', async (request, response) => {
+    if (!store.find(request.params.id)) return noOrder(response, request.params.id);
     if (!host.isBrokerConnected()) return brokerDown(response);
     try {
       response.json(await host.rpcCall(QUEUES.paymentRpc, { orderId: request.params.id }));
@@ -108,6 +110,11 @@ export function createHttpApi(host: ServiceHost) {
       return;
     }
     response.json(await host.layers.monitoring.listQueueStats(host.config.management));
+  });
+
+  // Anything else: a JSON 404 naming the request, like the rest of the API (not Express's HTML page).
+  app.use((request: Request, response: Response) => {
+    response.status(404).json({ error: `no such endpoint: ${request.method} ${request.path}` });
   });
 
   app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
