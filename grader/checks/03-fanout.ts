@@ -8,6 +8,7 @@ import type { ExchangeSpec, Topology } from '../../shared/topology/types.ts';
 import { AuditStore } from '../../solutions/services/audit/audit-store.ts';
 import { NotificationStore } from '../../solutions/services/notification/notification-store.ts';
 import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
+import { bindingsOf, compareBindings, describeDiff, isEmptyDiff } from './bindings-support.ts';
 import { waitFor } from './support.ts';
 import { declareQueues, publishAll, startServices, subscribersOf, whereDidTheyGo } from './topology-support.ts';
 
@@ -61,16 +62,45 @@ async function requireExchanges(context: CheckContext, names: string[]): Promise
   expectThat(missing.length === 0, `declareFanout to declare ${list(names)}`, () => `no exchange named ${missing.join(', ')}`);
 }
 
-/** Publishes each event type to order.exchange and checks the queues each one reached. */
-async function expectCopies(context: CheckContext<'fanout'>, expectedFor: Record<string, string[]>, why: string): Promise<void> {
+const REVERSED_HINT = 'bindExchange takes the destination first: the exchange that receives the copies, then the exchange they come from.';
+
+/**
+ * The cause, when the vhost's bindings differ from the topology's (layer 2's and layer 3's together):
+ * which are missing, which the topology does not have, which point the wrong way. Undefined when they agree.
+ */
+async function bindingCause(context: CheckContext): Promise<{ cause: string; hint?: string } | undefined> {
+  const diff = compareBindings(await bindingsOf(context), TOPOLOGY.bindings, () => true);
+  if (isEmptyDiff(diff)) return undefined;
+  return { cause: describeDiff(diff), hint: diff.reversed.length > 0 ? REVERSED_HINT : undefined };
+}
+
+/** Publishes each message and checks the queues each one reached; a wrong answer says which bindings caused it. */
+async function expectCopies(
+  context: CheckContext<'fanout'>,
+  exchange: string | ((id: string) => string),
+  expectedFor: Record<string, string[]>,
+  why: string,
+): Promise<void> {
   const channel = await declareWithFanout(context);
-  await publishAll(channel, Object.keys(expectedFor).map((type) => ({ exchange: EXCHANGES.order, routingKey: type, id: type })));
+  const exchangeOf = typeof exchange === 'string' ? () => exchange : exchange;
+  await requireExchanges(context, [...new Set(Object.keys(expectedFor).map(exchangeOf))]);
+  const routingKey = (id: string) => (typeof exchange === 'string' ? id : 'any.key.at.all');
+  await publishAll(channel, Object.keys(expectedFor).map((id) => ({ exchange: exchangeOf(id), routingKey: routingKey(id), id })));
   const reached = await whereDidTheyGo(channel, TOPOLOGY);
-  for (const [type, queues] of Object.entries(expectedFor)) {
-    const expected = sorted(queues);
-    const seen = reached.get(type) ?? [];
-    expectThat(seen.join() === expected.join(), `${type} published to order.exchange to reach ${list(expected)} (${why})`, `it reached ${list(seen)}`);
-  }
+  const wrong = Object.entries(expectedFor).filter(([id, queues]) => (reached.get(id) ?? []).join() !== sorted(queues).join());
+  const [first] = wrong;
+  if (!first) return;
+  const [id, queues] = first;
+  const exchanges = await exchangesOf(context);
+  const notFanout = FANOUTS.filter((name) => exchanges.get(name)?.type !== 'fanout').map((name) => `${name} is a ${exchanges.get(name)?.type} exchange`);
+  const found =
+    (await bindingCause(context)) ??
+    (notFanout.length > 0 ? { cause: `${notFanout.join(', ')}: it routes by key, and its bindings have the key ''`, hint: 'A fanout exchange is declared with the type fanout: only then does it ignore the key.' } : undefined);
+  throw new CheckFailure(
+    `a message published to ${exchangeOf(id)} with the key ${routingKey(id)} to reach ${list(sorted(queues))} (${why})`,
+    `it reached ${list(reached.get(id) ?? [])}${wrong.length > 1 ? ` (and ${wrong.length - 1} more went wrong)` : ''}${found ? `; the cause: ${found.cause}` : ''}`,
+    found?.hint,
+  );
 }
 
 const ORDER_FLOW = ['order.created', 'inventory.reserved', 'payment.success', 'inventory.committed', 'order.paid', 'shipping.prepared', 'order.shipped', 'delivery.confirmed', 'shipping.delivered', 'order.completed'];
@@ -79,7 +109,7 @@ export const checks = defineChecks('fanout', [
   {
     id: '03.fanout-exchanges',
     name: 'the audit, notification, unroutable and dead-letter exchanges are durable fanout exchanges',
-    hint: "For each exchange in topology.exchanges with type 'fanout': channel.assertExchange(spec.name, 'fanout', exchangeOptions(spec)).",
+    hint: 'Every fanout exchange of topology.exchanges, declared as a fanout exchange with the options exchangeOptions(spec) gives.',
     async run(context) {
       await declareWithFanout(context, { durableExchanges: true });
       const exchanges = await exchangesOf(context);
@@ -94,43 +124,45 @@ export const checks = defineChecks('fanout', [
   {
     id: '03.order-events',
     name: 'an order status event reaches the audit queue and both notification queues',
-    hint: "Bind order.exchange to audit.fanout.exchange and to notification.exchange with channel.bindExchange(destination, source, pattern), destination first, and bind both notification queues to notification.exchange.",
+    hint: 'An event reaches the fanout exchanges only through exchange-to-exchange bindings from order.exchange, and each notification queue only through its own binding to notification.exchange (README § Exchange-to-exchange bindings).',
     async run(context) {
-      await expectCopies(context, { 'order.paid': [QUEUES.audit, ...NOTIFICATION_QUEUES], 'order.shipped': [QUEUES.audit, ...NOTIFICATION_QUEUES] }, 'audited, and one copy per notification channel');
+      await expectCopies(context, EXCHANGES.order, { 'order.paid': [QUEUES.audit, ...NOTIFICATION_QUEUES], 'order.shipped': [QUEUES.audit, ...NOTIFICATION_QUEUES] }, 'audited, and one copy per notification channel');
     },
   },
   {
     id: '03.other-families',
     name: 'inventory, payment, shipping and delivery events reach the audit queue, and no notification queue',
-    hint: "Declare one exchange-to-exchange binding per pattern in topology.bindings (order.*, inventory.*, payment.*, shipping.*, delivery.* to the audit exchange; order.* only to notifications).",
+    hint: 'One exchange-to-exchange binding per pattern of topology.bindings: every family to the audit exchange, order.* only to notifications.',
     async run(context) {
       const types = ['inventory.reserved', 'inventory.committed', 'payment.success', 'payment.failed', 'shipping.prepared', 'delivery.confirmed'];
-      await expectCopies(context, Object.fromEntries(types.map((type) => [type, [...subscribersOf(type), QUEUES.audit]])), 'its subscribers and the audit log');
+      await expectCopies(context, EXCHANGES.order, Object.fromEntries(types.map((type) => [type, [...subscribersOf(type), QUEUES.audit]])), 'its subscribers and the audit log');
     },
   },
   {
     id: '03.unroutable',
     name: 'an event of an unknown family (refund.issued) is not audited: it lands in unroutable.queue',
-    hint: "Use the patterns from topology.bindings as they are (payment.*, not #), and bind unroutable.queue to unroutable.exchange: order.exchange's alternate exchange delivers there.",
+    hint: "The patterns of topology.bindings as they are (payment.*, not #), and unroutable.queue bound to unroutable.exchange: order.exchange's alternate exchange delivers there.",
     async run(context) {
-      await expectCopies(context, { 'refund.issued': [QUEUES.unroutable] }, 'no binding wants it, so the alternate exchange catches it');
+      await expectCopies(context, EXCHANGES.order, { 'refund.issued': [QUEUES.unroutable] }, 'no binding wants it, so the alternate exchange catches it');
     },
   },
   {
     id: '03.key-ignored',
     name: 'each fanout exchange copies a message to every queue bound to it, whatever the routing key',
-    hint: "For every binding whose source is a fanout exchange and destinationKind is 'queue': channel.bindQueue(binding.destination, binding.source, binding.pattern). Include unroutable.queue and dead-letter.queue.",
+    hint: 'Every queue bound to a fanout exchange in topology.bindings, unroutable.queue and dead-letter.queue included: a fanout exchange ignores the key.',
     async run(context) {
-      const channel = await declareWithFanout(context);
-      await requireExchanges(context, FANOUTS);
       const boundTo = (exchange: string) => TOPOLOGY.bindings.filter((b) => b.source === exchange && b.destinationKind === 'queue').map((b) => b.destination);
-      await publishAll(channel, FANOUTS.map((exchange) => ({ exchange, routingKey: 'any.key.at.all', id: exchange })));
-      const reached = await whereDidTheyGo(channel, TOPOLOGY);
-      for (const exchange of FANOUTS) {
-        const expected = sorted(boundTo(exchange));
-        const seen = reached.get(exchange) ?? [];
-        expectThat(seen.join() === expected.join(), `a message published to ${exchange} with the key any.key.at.all to reach ${list(expected)}`, `it reached ${list(seen)}`);
-      }
+      await expectCopies(context, (id) => id, Object.fromEntries(FANOUTS.map((exchange) => [exchange, boundTo(exchange)])), 'every queue bound to it');
+    },
+  },
+  {
+    id: '03.bindings',
+    name: 'declareFanout declares every binding layer 2 leaves out, each pointing the right way, and no other',
+    hint: 'Each binding of topology.bindings from a fanout exchange or to an exchange, with its source, destination and pattern as the data says them.',
+    async run(context) {
+      await declareWithFanout(context);
+      const found = await bindingCause(context);
+      expectThat(found === undefined, "the vhost's bindings to be exactly the topology's (layer 2's and yours)", () => found?.cause ?? '', found?.hint);
     },
   },
   {
@@ -141,6 +173,12 @@ export const checks = defineChecks('fanout', [
     async run(context) {
       // Declare once up front: a broken declareFanout fails here at once, instead of services retrying their setup.
       await declareWithFanout(context, { durable: true, topology: context.topology });
+      // What the services need is on the broker now: when it is not, say so at once rather than wait for an audit trail that cannot come.
+      const exchanges = await exchangesOf(context);
+      const wrongType = FANOUTS.filter((name) => exchanges.get(name)?.type !== 'fanout');
+      expectThat(wrongType.length === 0, `${list(FANOUTS)} to be fanout exchanges`, () => wrongType.map((name) => `${name}: ${exchanges.get(name)?.type ?? 'missing'}`).join(', '));
+      const found = await bindingCause(context);
+      expectThat(found === undefined, 'the bindings the audit and notification services need', () => `${found?.cause}: some events would reach neither the audit log nor the customer`, found?.hint);
       const services = await startServices(context, ['order', 'inventory', 'payment', 'shipping', 'audit', 'notification']);
       const orderId = `fanout-${Math.random().toString(36).slice(2, 8)}`;
       const placed = await fetch(`http://127.0.0.1:${services.order.httpPort}/orders`, {
@@ -160,7 +198,7 @@ export const checks = defineChecks('fanout', [
         },
         `the audit log of order ${orderId} to hold all ${ORDER_FLOW.length} events of its way to completed`,
         () => `it holds ${trail.join(', ') || 'nothing'}${trail.length > 0 ? `; missing ${ORDER_FLOW.filter((type) => !trail.includes(type)).join(', ')}` : ''}`,
-        6000,
+        5000,
       );
 
       const notifications = new NotificationStore(services.notification.db);

@@ -3,7 +3,7 @@
 import type { FanoutLayer } from '../../shared/layers/03-fanout.ts';
 import type { BindingSpec, Topology } from '../../shared/topology/types.ts';
 import { fanout as reference } from '../../solutions/layers/03-fanout.ts';
-import { defineMutants } from './mutant.ts';
+import { defineAlternatives, defineMutants } from './mutant.ts';
 
 /** The bindings layer 3 owns: from a fanout exchange, or to an exchange. */
 const layer3Bindings = (topology: Topology, fanouts: Set<string>) =>
@@ -46,36 +46,72 @@ export const mutants = defineMutants('fanout', [
   },
   {
     name: 'exchange-to-exchange bindings with source and destination swapped',
-    breaks: ['03.order-events', '03.other-families', '03.key-ignored', '03.in-the-system'],
+    breaks: ['03.order-events', '03.other-families', '03.key-ignored', '03.bindings', '03.in-the-system'],
     layer: declaring({ swapExchangeBindings: true }),
   },
   {
     name: "binds order.exchange to the audit exchange with '#' instead of one pattern per family",
-    breaks: ['03.unroutable'],
+    breaks: ['03.unroutable', '03.bindings'],
     layer: declaring({
       bindings: (bindings) => [...bindings.filter((b) => !isAuditLink(b)), { source: 'order.exchange', destination: 'audit.fanout.exchange', destinationKind: 'exchange', pattern: '#' }],
     }),
   },
   {
     name: "binds notifications with '#': every event reaches email and SMS",
-    breaks: ['03.other-families', '03.unroutable'],
+    breaks: ['03.other-families', '03.unroutable', '03.bindings'],
     layer: declaring({ bindings: (bindings) => bindings.map((b) => (isNotificationLink(b) ? { ...b, pattern: '#' } : b)) }),
   },
   {
     name: 'binds only the email queue to notification.exchange (SMS never hears anything)',
-    breaks: ['03.order-events', '03.key-ignored', '03.in-the-system'],
+    breaks: ['03.order-events', '03.key-ignored', '03.bindings', '03.in-the-system'],
     layer: declaring({ bindings: (bindings) => bindings.filter((b) => b.destination !== 'notification.sms.queue') }),
   },
   {
     name: 'forgets the unroutable and dead-letter queue bindings',
-    breaks: ['03.unroutable', '03.key-ignored'],
+    breaks: ['03.unroutable', '03.key-ignored', '03.bindings'],
     layer: declaring({ bindings: (bindings) => bindings.filter((b) => b.destination !== 'unroutable.queue' && b.destination !== 'dead-letter.queue') }),
   },
   {
     name: 'audits order.* events only (the first pattern)',
-    breaks: ['03.other-families', '03.in-the-system'],
+    breaks: ['03.other-families', '03.bindings', '03.in-the-system'],
     layer: declaring({ bindings: (bindings) => bindings.filter((b) => !isAuditLink(b) || b.pattern === 'order.*') }),
+  },
+  {
+    name: 'binds both notification queues straight to order.exchange with order.*, not through notification.exchange',
+    breaks: ['03.bindings'],
+    layer: declaring({
+      bindings: (bindings) => [
+        ...bindings.filter((b) => !isNotificationLink(b)),
+        ...['notification.email.queue', 'notification.sms.queue'].map((queue): BindingSpec => ({ source: 'order.exchange', destination: queue, destinationKind: 'queue', pattern: 'order.*' })),
+      ],
+    }),
   },
 ]);
 
-void reference;
+/** Another correct fanout layer: exchanges in parallel, then each binding by its kind, in parallel too. */
+const allAtOnce: FanoutLayer = {
+  async declareFanout(channel, topology, exchangeOptions) {
+    const fanouts = topology.exchanges.filter(({ type }) => type === 'fanout');
+    await Promise.all(fanouts.map((spec) => channel.assertExchange(spec.name, spec.type, exchangeOptions(spec))));
+    const names = fanouts.map(({ name }) => name);
+    const exchangeLinks = topology.bindings.filter((b) => b.destinationKind === 'exchange');
+    const queueLinks = topology.bindings.filter((b) => b.destinationKind === 'queue' && names.includes(b.source));
+    await Promise.all([
+      ...exchangeLinks.map((b) => channel.bindExchange(b.destination, b.source, b.pattern)),
+      ...queueLinks.map((b) => channel.bindQueue(b.destination, b.source, b.pattern)),
+    ]);
+  },
+};
+
+/** Another correct one: the reference run twice (declaring is idempotent: the broker keeps one of each binding). */
+const twice: FanoutLayer = {
+  async declareFanout(channel, topology, exchangeOptions) {
+    await reference.declareFanout(channel, topology, exchangeOptions);
+    await reference.declareFanout(channel, topology, exchangeOptions);
+  },
+};
+
+export const alternatives = defineAlternatives('fanout', [
+  { name: 'exchanges, then every binding, each group in parallel', layer: allAtOnce },
+  { name: 'everything declared twice', layer: twice },
+]);
