@@ -67,9 +67,11 @@ export const checks = defineChecks('deadLetters', [
       // The arguments as the broker holds them, next to what each queue's spec says.
       const wrong: string[] = [];
       let hint: string | undefined;
-      for (const name of queues) {
-        const info = await vhost.api.request<{ arguments?: Record<string, unknown> }>('GET', `/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(name)}`);
-        const declared = deadLetterArguments(info.arguments);
+      const infos = await Promise.all(
+        queues.map((name) => vhost.api.request<{ arguments?: Record<string, unknown> }>('GET', `/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(name)}`)),
+      );
+      for (const [index, name] of queues.entries()) {
+        const declared = deadLetterArguments(infos[index]?.arguments);
         const wanted = deadLetterArguments(reference.deadLetters.queueArguments(queueSpec(topology, name)));
         const keys = [...new Set([...Object.keys(declared), ...Object.keys(wanted)])].sort();
         const differences = keys
