@@ -358,10 +358,13 @@ export const checks = defineChecks('rpc', [
         () => 'neither',
         1000,
       ).catch(() => {
+        const acked = 'resolved' in first && first.resolved === 'settle';
         throw new CheckFailure(
           'the request answered, or back in the queue, when the server dies right after its first step',
-          'the server acked the request, then its connection died before the reply went out: the request is gone and its caller never gets an answer',
-          'Send the reply first, then ack the request.',
+          acked
+            ? 'the server acked the request, then its connection died before the reply went out: the request is gone and its caller never gets an answer'
+            : "the server published something first, but no reply reached the request's reply_to, and the request did not come back",
+          acked ? 'Send the reply first, then ack the request.' : "Reply to the request's replyTo, then ack it.",
         );
       });
       expectThat(outcome === 'answered' || outcome === 'redelivered', 'the request answered or redelivered', outcome);
