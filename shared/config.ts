@@ -16,6 +16,12 @@ const EnvSchema = z.object({
   PREFETCH: z.coerce.number().int().positive().default(10),
   WORKERS: z.coerce.number().int().positive().default(1),
   RPC_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  /** The live dashboard (npm run dashboard, and npm start): port (0 = any free one), address, and a token for its controls when not on loopback. */
+  DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
+  DASHBOARD_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** Where the dashboard places orders: the order service's HTTP API. */
+  ORDER_API_URL: z.string().url().optional(),
 });
 
 export type EnvConfig = z.infer<typeof EnvSchema>;
