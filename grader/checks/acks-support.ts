@@ -87,6 +87,16 @@ export async function waitOpen<T>(
   }
 }
 
+/** A failure of `waiting` that has no hint of its own gets `hint`. */
+export async function withHint<T>(waiting: Promise<T>, hint: string): Promise<T> {
+  try {
+    return await waiting;
+  } catch (error) {
+    if (error instanceof CheckFailure && error.hint === undefined) throw new CheckFailure(error.expected, error.seen, hint);
+    throw error;
+  }
+}
+
 /** A promise the check opens when it chooses: a handler waits on it, as on slow work. */
 export function gate(): { opened: Promise<void>; open(): void } {
   let open = () => {};
