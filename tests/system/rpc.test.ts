@@ -22,8 +22,9 @@ describe('payment status over RPC', () => {
     expect(payment.body).toMatchObject({ orderId: '123', status: 'paid', amount: 2400, reason: null });
     expect(payment.body.paymentId).toMatch(/^pay_/);
 
-    const unknown = await getJson<{ status: string }>(`${system.baseUrl}/orders/no-such-order/payment`);
-    expect(unknown).toEqual({ status: 200, body: { orderId: 'no-such-order', status: 'unknown' } });
+    // An order the order service never took is 404, as GET /orders/no-such-order is.
+    const unknown = await getJson<{ error: string }>(`${system.baseUrl}/orders/no-such-order/payment`);
+    expect(unknown).toEqual({ status: 404, body: { error: 'no order no-such-order' } });
     await system.stop(); // the next test runs without payment on the same vhost
   });
 
