@@ -48,5 +48,21 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
   log.info(`declared ${queue} with room for 1 message (x-overflow reject-publish)`);
   await attempt(`the first message to ${queue}`, (ch) => durability.publishConfirmed(ch, '', queue, message));
   await attempt(`the second message to ${queue} (full)`, (ch) => durability.publishConfirmed(ch, '', queue, message));
+
+  log.info('three publishes in flight on one channel at once, each settled by its own answer:');
+  const inFlight = [
+    ['payment.success on order.exchange', EXCHANGES.order, 'payment.success'],
+    ['payment.success to retry.exchange (no binding)', EXCHANGES.retry, 'payment.success'],
+    [`a third message to ${queue} (still full)`, '', queue],
+  ] as const;
+  // Each a message of its own: what comes back from the broker is told apart by messageId.
+  const fresh = () => layers.codec.encode(newEvent('payment.success', { orderId: '124', source: 'payment', payload: { paymentId: 'pay-124', amount: 990 } }));
+  await Promise.all(inFlight.map(([what, exchange, key]) => attempt(`  ${what}`, (ch) => durability.publishConfirmed(ch, exchange, key, fresh()))));
+
+  const doomed = await (await connect()).createConfirmChannel();
+  doomed.on('error', () => {});
+  await attempt('payment.success to order.exchnage, misspelt (the broker closes the channel)', () =>
+    durability.publishConfirmed(doomed, 'order.exchnage', 'payment.success', message),
+  );
   log.info('every exchange and queue above is durable and every message persistent: `npm run grade -- 4` restarts a broker to prove it');
 }

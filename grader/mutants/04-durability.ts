@@ -111,17 +111,33 @@ const listenerPerPublish: Publish = (channel, exchange, routingKey, message) => 
   });
 };
 
+/**
+ * A 'return' listener added per publish and never removed: with `once`, any return marks every
+ * publish in flight; with `on`, the right one, but the listeners pile up.
+ */
+function returnListenerPerPublish(listen: 'once' | 'on'): Publish {
+  return (channel, exchange, routingKey, message) =>
+    new Promise<void>((resolve, reject) => {
+      const messageId: string = message.options.messageId ?? randomUUID();
+      let returned = false;
+      channel.setMaxListeners(0);
+      channel[listen]('return', (bounced: { properties: { messageId?: string } }) => {
+        if (listen === 'once' || bounced.properties.messageId === messageId) returned = true;
+      });
+      channel.publish(exchange, routingKey, message.content, { ...message.options, messageId, persistent: true, mandatory: true }, (error: unknown) => {
+        if (returned) reject(new PublishRejectedError(`unroutable: '${routingKey}'`));
+        else if (error) reject(new PublishRejectedError('nacked'));
+        else resolve();
+      });
+    });
+}
+
+/** A variant whose only mistakes are in publishConfirmed. */
+const publishing = (name: string, breaks: string[], mistakes: Mistakes) => ({ name, breaks, layer: { ...reference, publishConfirmed: publishConfirmedWith(mistakes) } });
+
 export const mutants = defineMutants('durability', [
-  {
-    name: 'messages published transient (no persistent: true)',
-    breaks: ['04.persistent', '04.survives-restart'],
-    layer: { ...reference, publishConfirmed: publishConfirmedWith({ transient: true }) },
-  },
-  {
-    name: "the caller's options replaced by { messageId, persistent, mandatory }: content type, headers and priority lost",
-    breaks: ['04.persistent'],
-    layer: { ...reference, publishConfirmed: publishConfirmedWith({ replaceOptions: true }) },
-  },
+  publishing('messages published transient (no persistent: true)', ['04.persistent', '04.survives-restart'], { transient: true }),
+  publishing("the caller's options replaced by { messageId, persistent, mandatory }: content type, headers and priority lost", ['04.persistent'], { replaceOptions: true }),
   {
     name: 'queues declared with durable: false',
     breaks: ['04.durable-topology', '04.survives-restart'],
@@ -147,87 +163,25 @@ export const mutants = defineMutants('durability', [
     breaks: ['04.quorum'],
     layer: { ...reference, queueOptions: (spec, queueType) => ({ durable: true, arguments: { 'x-queue-type': queueType === 'quorum' && spec.replicate ? 'quorum' : 'classic' } }) },
   },
-  {
-    name: 'resolves as soon as channel.publish() returns, without waiting for the confirm',
-    breaks: ['04.confirmed', '04.nack', '04.unroutable', '04.channel-closed'],
-    layer: { ...reference, publishConfirmed: publishConfirmedWith({ resolveOnWrite: true }) },
-  },
-  {
-    name: 'waits for the confirm only when publish() returned false',
-    breaks: ['04.confirmed', '04.nack', '04.unroutable'],
-    layer: { ...reference, publishConfirmed: publishConfirmedWith({ confirmOnlyWhenFull: true }) },
-  },
-  {
-    name: "no mandatory flag, no 'return' listener: an unroutable message counts as sent",
-    breaks: ['04.unroutable'],
-    layer: { ...reference, publishConfirmed: publishConfirmedWith({ ignoreReturns: true }) },
-  },
+  publishing('resolves as soon as channel.publish() returns, without waiting for the confirm', ['04.confirmed', '04.nack', '04.unroutable', '04.channel-closed'], { resolveOnWrite: true }),
+  publishing('waits for the confirm only when publish() returned false', ['04.confirmed', '04.nack', '04.unroutable'], { confirmOnlyWhenFull: true }),
+  publishing("no mandatory flag, no 'return' listener: an unroutable message counts as sent", ['04.unroutable'], { ignoreReturns: true }),
   {
     name: "a channel.once('return') per publish: the first return marks every publish in flight",
     breaks: ['04.unroutable'],
-    layer: {
-      ...reference,
-      publishConfirmed: (channel, exchange, routingKey, message) =>
-        new Promise<void>((resolve, reject) => {
-          let returned = false;
-          channel.once('return', () => (returned = true));
-          channel.publish(exchange, routingKey, message.content, { ...message.options, persistent: true, mandatory: true }, (error: unknown) => {
-            if (returned) reject(new PublishRejectedError(`unroutable: '${routingKey}'`));
-            else if (error) reject(new PublishRejectedError('nacked'));
-            else resolve();
-          });
-        }),
-    },
+    layer: { ...reference, publishConfirmed: returnListenerPerPublish('once') },
   },
   {
     name: "a 'return' listener added per publish and never removed",
     breaks: ['04.unroutable'],
-    layer: {
-      ...reference,
-      publishConfirmed: (channel, exchange, routingKey, message) =>
-        new Promise<void>((resolve, reject) => {
-          const messageId: string = message.options.messageId ?? randomUUID();
-          let returned = false;
-          channel.setMaxListeners(0);
-          channel.on('return', (bounced) => bounced.properties.messageId === messageId && (returned = true));
-          channel.publish(exchange, routingKey, message.content, { ...message.options, messageId, persistent: true, mandatory: true }, (error: unknown) => {
-            if (returned) reject(new PublishRejectedError(`unroutable: '${routingKey}'`));
-            else if (error) reject(new PublishRejectedError('nacked'));
-            else resolve();
-          });
-        }),
-    },
+    layer: { ...reference, publishConfirmed: returnListenerPerPublish('on') },
   },
-  {
-    name: 'returned message ids remembered forever: the same message published again still counts as returned',
-    breaks: ['04.unroutable'],
-    layer: { ...reference, publishConfirmed: publishConfirmedWith({ neverForget: true }) },
-  },
-  {
-    name: 'channel.waitForConfirms() after each publish: one nack rejects every publish in flight',
-    breaks: ['04.nack'],
-    layer: { ...reference, publishConfirmed: publishConfirmedWith({ waitForAllConfirms: true }) },
-  },
-  {
-    name: 'a nack treated as success',
-    breaks: ['04.nack'],
-    layer: { ...reference, publishConfirmed: publishConfirmedWith({ nackIsSuccess: true }) },
-  },
-  {
-    name: "the confirm callback's error passed on as it is (a nack is no PublishRejectedError, a closed channel has no reason)",
-    breaks: ['04.nack', '04.channel-closed'],
-    layer: { ...reference, publishConfirmed: publishConfirmedWith({ callbackErrorAsIs: true }) },
-  },
-  {
-    name: 'every error in the confirm callback called a nack, a closed channel too',
-    breaks: ['04.channel-closed'],
-    layer: { ...reference, publishConfirmed: publishConfirmedWith({ everyErrorIsNack: true }) },
-  },
-  {
-    name: 'channel.publish called outside the promise: a closed channel throws at the caller',
-    breaks: ['04.channel-closed'],
-    layer: { ...reference, publishConfirmed: publishConfirmedWith({ throwsAtCaller: true }) },
-  },
+  publishing('returned message ids remembered forever: the same message published again still counts as returned', ['04.unroutable'], { neverForget: true }),
+  publishing('channel.waitForConfirms() after each publish: one nack rejects every publish in flight', ['04.nack'], { waitForAllConfirms: true }),
+  publishing('a nack treated as success', ['04.nack'], { nackIsSuccess: true }),
+  publishing("the confirm callback's error passed on as it is (a nack is no PublishRejectedError, a closed channel has no reason)", ['04.nack', '04.channel-closed'], { callbackErrorAsIs: true }),
+  publishing('every error in the confirm callback called a nack, a closed channel too', ['04.channel-closed'], { everyErrorIsNack: true }),
+  publishing('channel.publish called outside the promise: a closed channel throws at the caller', ['04.channel-closed'], { throwsAtCaller: true }),
 ]);
 
 export const alternatives = defineAlternatives('durability', [

@@ -43,9 +43,10 @@ export const durability: DurabilityLayer = {
   },
 
   async publishConfirmed(channel, exchange, routingKey, message) {
-    // 🐨 Settle only on the broker's answer to THIS publish, many in flight on the channel
-    //    (README § Publishing is not sending): resolve on its ack; reject with PublishRejectedError
-    //    when it was refused or sent back (say why); with the broker's reason when the channel died.
+    // 🐨 Settle only on the broker's answer to THIS publish, with many in flight on the channel
+    //    (README § Publishing is not sending, § Many publishes in flight): resolve on its ack;
+    //    reject with PublishRejectedError, saying why, when it was refused or sent back; reject
+    //    with the broker's reason when the channel died (README § When the broker closes the channel).
     // 🐨 The message leaves persistent, with everything else the caller gave.
     void [randomUUID, PublishRejectedError, stateOf];
     return todo(import.meta.url, 'publishConfirmed');

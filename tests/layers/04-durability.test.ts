@@ -92,6 +92,30 @@ describe('publishConfirmed', () => {
     expect((await channel.checkQueue('bounded.queue')).messageCount).toBe(1);
   });
 
+  it('settles each of many publishes in flight on one channel with its own answer', async () => {
+    await channel.assertQueue('full.queue', { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+    const publishes = [
+      durability.publishConfirmed(channel, EXCHANGES.retry, 'nobody.listens', paymentSucceeded()), // returned
+      durability.publishConfirmed(channel, '', 'full.queue', paymentSucceeded()), // fills it
+      durability.publishConfirmed(channel, '', 'full.queue', paymentSucceeded()), // nacked
+      durability.publishConfirmed(channel, '', QUEUES.unroutable, { content: Buffer.from('{}'), options: {} }),
+    ];
+    const outcomes = await Promise.allSettled(publishes);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as PublishRejectedError).reason.split(':')[0] : ''))).toEqual(['unroutable', '', 'nacked by the broker', '']);
+    await channel.purgeQueue(QUEUES.unroutable);
+  });
+
+  it('gives a message published again with the id of a returned one a fresh verdict', async () => {
+    const message = paymentSucceeded();
+    await channel.assertExchange('late.exchange', 'direct', { durable: true });
+    await expect(durability.publishConfirmed(channel, 'late.exchange', 'payment.success', message)).rejects.toThrow(PublishRejectedError);
+    await channel.bindQueue(QUEUES.unroutable, 'late.exchange', 'payment.success');
+    await durability.publishConfirmed(channel, 'late.exchange', 'payment.success', message);
+    expect((await channel.checkQueue(QUEUES.unroutable)).messageCount).toBe(1);
+    await channel.purgeQueue(QUEUES.unroutable);
+  });
+
   it("rejects with the broker's reason when the channel is closed under it", async () => {
     const doomed = await connection.createConfirmChannel();
     await expect(durability.publishConfirmed(doomed, 'no.such.exchange', 'x', paymentSucceeded())).rejects.toThrow(/NOT_FOUND - no exchange 'no\.such\.exchange'/);
