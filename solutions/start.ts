@@ -12,7 +12,8 @@ import { parseStartArgs, USAGE, UsageError, type StartOptions } from './supervis
 import { banner } from './supervisor/banner.ts';
 import { createLogStream } from './supervisor/log-stream.ts';
 import { ServiceGroup } from './supervisor/service-group.ts';
-import { describeExit } from './supervisor/service-process.ts';
+import { launchDashboard } from './supervisor/dashboard-process.ts';
+import { describeExit, type ServiceProcess } from './supervisor/service-process.ts';
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_DEADLINE_MS = 15_000;
@@ -62,13 +63,16 @@ try {
 
 let broker: BrokerEndpoint | undefined;
 let group: ServiceGroup | undefined;
+let dashboard: ServiceProcess | undefined;
 let stopping: Promise<never> | undefined;
 
 /** Stops every service (SIGTERM, SIGKILL past the deadline) and the broker container if we started one, then exits. */
 function stopEverything(reason: string, exitCode: number): Promise<never> {
   stopping ??= (async () => {
     log.info(reason);
+    dashboard?.stop();
     const clean = group ? await group.stop(STOP_DEADLINE_MS, log) : true;
+    await dashboard?.exited;
     if (broker?.source === 'container') {
       log.info('stopping the RabbitMQ container...');
       await broker.stop().catch((error: unknown) => log.error('could not stop the RabbitMQ container', error));
@@ -97,7 +101,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 // The services run in their own process groups, so make sure none outlives the supervisor.
-process.on('exit', () => group?.killAll());
+process.on('exit', () => {
+  group?.killAll();
+  dashboard?.kill();
+});
 
 try {
   broker = await findBroker({ log });
@@ -121,7 +128,8 @@ const managementReachable = await new ManagementApi(broker.management).overview(
 if (!managementReachable) log.warn(`the management API does not answer at ${broker.management.baseUrl}; the services run without it, but the UI and monitoring will not work`);
 
 log.info(`starting ${options.services.join(', ')}...`);
-group = new ServiceGroup(options.services, { ...process.env, RABBITMQ_URL: broker.url, RABBITMQ_MANAGEMENT_URL: broker.management.baseUrl, WORKSHOP_LAYERS: options.layers }, logs);
+const serviceEnv = { ...process.env, RABBITMQ_URL: broker.url, RABBITMQ_MANAGEMENT_URL: broker.management.baseUrl, WORKSHOP_LAYERS: options.layers };
+group = new ServiceGroup(options.services, serviceEnv, logs);
 const outcome = await group.waitUntilReady(READY_TIMEOUT_MS);
 if (stopping) await stopping; // Ctrl-C while starting
 if (outcome.kind === 'timeout') {
@@ -132,8 +140,17 @@ if (outcome.kind === 'exited') {
 }
 
 const reportedPort = group.services.find((service) => service.name === 'order')?.httpPort;
+if (options.dashboard) {
+  dashboard = await launchDashboard({ ...serviceEnv, ORDER_API_URL: `http://127.0.0.1:${reportedPort ?? httpPort}` }, logs, group, log);
+  if (stopping) await stopping;
+}
 process.stdout.write(
-  banner({ services: options.services, httpPort: reportedPort ?? httpPort, management: { baseUrl: broker.management.baseUrl, username: broker.management.username, reachable: managementReachable } }),
+  banner({
+    services: options.services,
+    httpPort: reportedPort ?? httpPort,
+    management: { baseUrl: broker.management.baseUrl, username: broker.management.username, reachable: managementReachable },
+    dashboardUrl: dashboard?.url,
+  }),
 );
 
 const died = await group.unexpectedExit;

@@ -5,11 +5,14 @@ export interface BannerFacts {
   services: readonly ServiceName[];
   httpPort: number;
   management: { baseUrl: string; username: string; reachable: boolean };
+  /** The live dashboard's address, when it runs. */
+  dashboardUrl?: string;
 }
 
-export function banner({ services, httpPort, management }: BannerFacts): string {
+export function banner({ services, httpPort, management, dashboardUrl }: BannerFacts): string {
   const api = `http://localhost:${httpPort}`;
   const lines = ['', `  Order system running: ${services.join(', ')}`, ''];
+  if (dashboardUrl) lines.push(`  Dashboard (live orders, queues, stop and start services): ${dashboardUrl}`, '');
   if (services.includes('order')) {
     lines.push(
       '  Place an order:',

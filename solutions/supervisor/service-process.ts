@@ -1,17 +1,17 @@
-// One service as a child process: `node --import tsx solutions/run-service.ts <name>`. Its output
-// joins the shared log stream, it reports `{ type: 'ready' }` over IPC, and it is stopped with
-// SIGTERM (SIGKILL only for a straggler).
+// One service as a child process: `node --import tsx solutions/run-service.ts <name>` (or another
+// entry point: the dashboard). Its output joins the shared log stream, it reports
+// `{ type: 'ready' }` over IPC, and it is stopped with SIGTERM (SIGKILL only for a straggler).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ServiceName } from '../../shared/messages/events.ts';
 import type { LogStream } from './log-stream.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RUN_SERVICE = fileURLToPath(new URL('../run-service.ts', import.meta.url));
 
-// run-service.ts may add the port it listens on (the order service), which matters with HTTP_PORT=0.
-const ReadyMessage = z.object({ type: z.literal('ready'), service: ServiceName, httpPort: z.number().int().positive().optional() });
+// run-service.ts may add the port it listens on (the order service), which matters with HTTP_PORT=0;
+// the dashboard adds its address.
+const ReadyMessage = z.object({ type: z.literal('ready'), service: z.string(), httpPort: z.number().int().positive().optional(), url: z.string().optional() });
 
 export interface ServiceExit {
   code: number | null;
@@ -29,13 +29,15 @@ export class ServiceProcess {
   isReady = false;
   /** The HTTP port it reported when ready, if it serves HTTP. */
   httpPort: number | undefined;
+  /** The address it reported when ready (the dashboard). */
+  url: string | undefined;
   hasExited = false;
   /** Set once we asked it to stop: an exit after this is expected. */
   stopRequested = false;
   private readonly child: ChildProcess;
 
-  constructor(readonly name: ServiceName, env: NodeJS.ProcessEnv, logs: LogStream) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', RUN_SERVICE, name], {
+  constructor(readonly name: string, env: NodeJS.ProcessEnv, logs: LogStream, entry: { script: string; args: string[] } = { script: RUN_SERVICE, args: [name] }) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', entry.script, ...entry.args], {
       cwd: REPO_ROOT, // `--import tsx` and the default DATA_DIR resolve from the project root
       env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -52,6 +54,7 @@ export class ServiceProcess {
         if (parsed.success && parsed.data.service === name) {
           this.isReady = true;
           this.httpPort = parsed.data.httpPort;
+          this.url = parsed.data.url;
           resolve();
         }
       });
@@ -70,6 +73,15 @@ export class ServiceProcess {
         }
       });
     });
+  }
+
+  /** Every IPC message it sends (the dashboard asks for services to stop and start). */
+  onMessage(listener: (message: unknown) => void): void {
+    this.child.on('message', listener);
+  }
+
+  send(message: unknown): void {
+    if (!this.hasExited && this.child.connected) this.child.send(message as object);
   }
 
   /** Asks the service to shut down gracefully. */

@@ -1,0 +1,85 @@
+// The live dashboard of `npm start`, in headless Chromium: an order placed through its form moves
+// to completed on the page without a reload; a service stopped from the page lets its queue fill,
+// and started again, drains it; the parked messages show their reason; nothing on the page errs.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import amqp from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumInstalled, launchChromium } from './support/chromium.ts';
+import { runStart, type StartProcess, stopIfRunning, waitForOutput } from './support/start-process.ts';
+import { createTestVhost, type TestVhost } from './support/vhost.ts';
+
+// CI installs chromium (.ci/run); elsewhere a missing browser skips this file, saying why.
+const browserMissing = !chromiumInstalled() && !process.env.CI;
+
+describe.skipIf(browserMissing)('the dashboard of npm start', () => {
+  let vhost: TestVhost;
+  let run: StartProcess | undefined;
+  let dashboardUrl: string;
+
+  beforeAll(async () => {
+    vhost = await createTestVhost('dashboard');
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-workshop-dashboard-'));
+    run = runStart([], { RABBITMQ_URL: vhost.url, RABBITMQ_MANAGEMENT_URL: vhost.api.credentials.baseUrl, DATA_DIR: dataDir, HTTP_PORT: '0', DELIVERY_DELAY_MS: '200' });
+    await waitForOutput(run, 'Ctrl-C stops everything', 90_000);
+    const url = /Dashboard[^\n]*?(http:\/\/localhost:\d+\/)/.exec(run.output())?.[1];
+    expect(url, `the banner names the dashboard's address:\n${run.output()}`).toBeDefined();
+    dashboardUrl = url as string;
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopIfRunning(run);
+    await vhost?.delete();
+  });
+
+  it('shows an order placed with its form reach completed, and a stopped service’s queue fill and drain', { timeout: 120_000 }, async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(dashboardUrl);
+      await page.locator('#broker.ok').waitFor({ timeout: 15_000 });
+
+      // The seed's order, through the form: it moves to completed, pushed by the server.
+      await page.click('[data-preset="seed"]');
+      await page.click('#order-form button[type="submit"]');
+      await page.locator('#order-list li[data-status="completed"]').first().waitFor({ timeout: 30_000 });
+      expect(await page.locator('#history-list li').count(), 'its events, on click').toBeGreaterThanOrEqual(8);
+
+      // Stop inventory from the page: orders wait in inventory.queue.
+      const inventory = page.locator('#service-list li[data-service="inventory"]');
+      await inventory.locator('button[data-action="stop"]').click();
+      await page.locator('#service-list li[data-service="inventory"][data-state="stopped"]').waitFor({ timeout: 30_000 });
+      for (let i = 0; i < 3; i++) await page.click('#order-form button[type="submit"]');
+      const ready = page.locator('#queue-table tr[data-queue="inventory.queue"] td.ready');
+      await expect.poll(async () => Number(await ready.textContent()), { timeout: 20_000, message: 'inventory.queue fills while inventory is stopped' }).toBeGreaterThanOrEqual(3);
+
+      // Start it again: the queue drains and the waiting orders complete.
+      await inventory.locator('button[data-action="start"]').click();
+      await page.locator('#service-list li[data-service="inventory"][data-state="running"]').waitFor({ timeout: 60_000 });
+      await expect.poll(async () => Number(await ready.textContent()), { timeout: 30_000, message: 'inventory.queue drains once inventory is back' }).toBe(0);
+      await expect.poll(() => page.locator('#order-list li[data-status="completed"]').count(), { timeout: 30_000 }).toBe(4);
+
+      // A message no service can read is parked, and the page shows why (text, never HTML).
+      const connection = await amqp.connect(vhost.url);
+      const channel = await connection.createConfirmChannel();
+      channel.publish('order.exchange', 'order.created', Buffer.from('<b>not json</b>'), { persistent: true, contentType: 'application/json' });
+      await channel.waitForConfirms();
+      await connection.close();
+      await expect
+        .poll(async () => {
+          await page.click('#show-dlq');
+          return page.locator('#dlq-table tbody tr').count();
+        }, { timeout: 20_000, message: 'the parked message on the page' })
+        .toBeGreaterThan(0);
+      expect(await page.locator('#dlq-table tbody').textContent()).toMatch(/JSON/);
+      expect(await page.locator('#dlq-table b').count(), 'message text is never HTML').toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.dispose();
+    }
+  });
+});
