@@ -3,7 +3,7 @@
 // into dead-letter.queue (the copy's properties and headers); and whether each original was settled
 // exactly once. Only the part under test is the learner's: the queues are declared with the reference
 // arguments except in the check of queueArguments itself.
-import type { ConsumeMessage } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
 import { type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
 import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
@@ -40,6 +40,51 @@ function paymentFailed(orderId: string, reason = 'card declined'): DomainEvent {
 }
 
 const PARK_HEADERS_HINT = 'The copy tells its story in the PARK_HEADERS, added to the headers it already had (README § Parking).';
+
+/**
+ * Consumes `queue` until its first delivery, hands it to `call` (the graded park or handleFailure) while
+ * dead-letter.queue refuses everything, and waits until that settles. Then a round trip (a delivery
+ * settled twice closes the channel) and the channel closed: what was not settled for good goes back.
+ */
+async function refusedPark(connection: ChannelModel, queue: string, what: string, call: (channel: ConfirmChannel, message: ConsumeMessage) => Promise<unknown>) {
+  const worker = await connection.createConfirmChannel();
+  let closedBy: unknown;
+  worker.on('error', (error: unknown) => (closedBy ??= error));
+  await worker.prefetch(1);
+  let called = false;
+  let resolved = false;
+  let rejected: unknown;
+  let settled: string | undefined;
+  await worker.consume(queue, (message) => {
+    if (!message || called) return; // a redelivery after a nack stays unacked until the channel closes
+    called = true;
+    Promise.resolve()
+      .then(() => call(worker, message))
+      .then(
+        (value) => {
+          resolved = true;
+          settled = `resolved${value === undefined ? '' : ` with ${JSON.stringify(value)}`} as if the copy were safe`;
+        },
+        (error: unknown) => {
+          rejected = error;
+          settled = `rejected with "${describeError(error)}"`;
+        },
+      );
+  });
+  await waitFor(
+    () => {
+      if (rejected instanceof ExerciseNotWrittenError) throw rejected;
+      return settled;
+    },
+    `${what} to resolve or reject once the broker refused the copy`,
+    () => (called ? 'it was still waiting after 2 s' : 'the message never reached the consumer'),
+    2000,
+  );
+  await worker.checkQueue(queue).catch(() => {});
+  await new Promise((resolve) => setImmediate(resolve));
+  await worker.close().catch(() => {}); // whatever is still unacked goes back to the queue
+  return { settled, resolved, closedBy };
+}
 
 function headersOf(message: ConsumeMessage): Record<string, unknown> {
   return message.properties.headers ?? {};
@@ -433,7 +478,7 @@ export const checks = defineChecks('deadLetters', [
   },
   {
     id: '06.park-confirmed',
-    name: 'a message whose dead-letter copy the broker refuses stays in its queue, and park says it failed',
+    name: 'a message whose dead-letter copy the broker refuses stays in its queue, and park and handleFailure say they failed',
     hint: 'The original may go only once the broker has confirmed the copy; a refused copy (a nack from the broker) means the original must stay (README § Settling exactly once).',
     async run({ layer, connect, topology }) {
       const connection = await connect();
@@ -444,57 +489,29 @@ export const checks = defineChecks('deadLetters', [
       await setup.bindQueue(QUEUES.deadLetter, EXCHANGES.deadLetter, '');
       const email = queueSpec(topology, QUEUES.notificationEmail);
       await setup.assertQueue(email.name, { durable: true });
-      await sendTo(setup, email.name, sampleOrderCreated('order-unparkable'));
 
-      const worker = await connection.createConfirmChannel();
-      let closedBy: unknown;
-      worker.on('error', (error: unknown) => (closedBy ??= error));
-      await worker.prefetch(1);
-      let parkCalled = false;
-      let resolved = false;
-      let rejected: unknown;
-      let settled: string | undefined;
-      await worker.consume(email.name, (message) => {
-        if (!message || parkCalled) return; // a redelivery after a nack stays unacked until the channel closes
-        parkCalled = true;
-        Promise.resolve()
-          .then(() => layer.park(worker, message, 'testing a refused park', email))
-          .then(
-            () => {
-              resolved = true;
-              settled = 'resolved as if the copy were safe';
-            },
-            (error: unknown) => {
-              rejected = error;
-              settled = `rejected with "${describeError(error)}"`;
-            },
-          );
-      });
-      await waitFor(
-        () => {
-          if (rejected instanceof ExerciseNotWrittenError) throw rejected;
-          return settled;
-        },
-        'park to resolve or reject once the broker refused the copy',
-        () => (parkCalled ? 'it was still waiting after 2 s' : 'the message never reached the consumer'),
-        2000,
-      );
-      await worker.checkQueue(email.name).catch(() => {}); // a round trip: a delivery settled twice closes the channel
-      await new Promise((resolve) => setImmediate(resolve));
-      await worker.close().catch(() => {}); // whatever is still unacked goes back to the queue
-      const { messageCount } = await setup.checkQueue(email.name);
-      expectThat(
-        messageCount === 1,
-        'the message back in its queue after the broker refused (nacked) its dead-letter copy',
-        `the queue is empty: it was settled for good although the copy was refused; park ${settled}${closedBy ? `, and the broker closed the channel: ${describeError(closedBy)}` : ''}`,
-      );
-      expectOpen(closedBy);
-      expectThat(
-        !resolved,
-        'park to reject, so its caller knows the message was not parked',
-        `park ${settled}`,
-        'When the copy is refused, say so: the caller must not count the message as parked.',
-      );
+      // First park itself, then handleFailure (which parks a failed notification at once).
+      const attempts = [
+        { what: 'park', call: (channel: ConfirmChannel, message: ConsumeMessage) => layer.park(channel, message, 'testing a refused park', email) },
+        { what: 'handleFailure', call: (channel: ConfirmChannel, message: ConsumeMessage) => layer.handleFailure(channel, message, new Error('mail server refused'), email) },
+      ];
+      for (const [index, { what, call }] of attempts.entries()) {
+        await sendTo(setup, email.name, sampleOrderCreated(`order-unparkable-${index + 1}`));
+        const { settled, resolved, closedBy } = await refusedPark(connection, email.name, what, call);
+        const { messageCount } = await setup.checkQueue(email.name);
+        expectThat(
+          messageCount === index + 1,
+          `the message back in its queue after the broker refused (nacked) its dead-letter copy`,
+          `it was settled for good although the copy was refused; ${what} ${settled}${closedBy ? `, and the broker closed the channel: ${describeError(closedBy)}` : ''}`,
+        );
+        expectOpen(closedBy);
+        expectThat(
+          !resolved,
+          `${what} to reject, so its caller knows the message was not parked`,
+          `${what} ${settled}`,
+          what === 'park' ? 'When the copy is refused, say so: the caller must not count the message as parked.' : 'handleFailure resolves once the delivery is settled for good: a park that failed is a failure of handleFailure too.',
+        );
+      }
     },
   },
 ]);

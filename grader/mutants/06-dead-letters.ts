@@ -237,6 +237,18 @@ export const mutants = defineMutants('deadLetters', [
     }),
   },
   {
+    name: 'handleFailure starts park without awaiting it (a failure only logged) and returns parked at once',
+    breaks: ['06.park-confirmed'],
+    layer: {
+      ...reference,
+      handleFailure: async (channel, message, error, spec) => {
+        if (spec.failure.kind === 'retry') return reference.handleFailure(channel, message, error, spec);
+        reference.park(channel, message, `handler failed: ${describeError(error)}`, spec).catch(() => {});
+        return 'parked';
+      },
+    },
+  },
+  {
     name: 'the park policy is ignored: a failed notification is nacked like a retry',
     breaks: ['06.park-at-once'],
     layer: {
