@@ -1,8 +1,8 @@
 // Layer 7: RPC over RabbitMQ. Concurrent calls each get their own answer, a call nobody answers
-// times out (and its request expires unprocessed), stray replies are ignored, remote errors arrive
+// times out (and its request expires unprocessed), stray and late replies are ignored, remote errors arrive
 // as rejections, and a server survives requests it cannot parse or answer.
 import { randomUUID } from 'node:crypto';
-import { type Channel, type ChannelModel, connect } from 'amqplib';
+import { type Channel, type ChannelModel, type ConsumeMessage, connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RpcTimeoutError } from '../../shared/layers/07-rpc.ts';
 import { rpc } from '../../solutions/layers/07-rpc.ts';
@@ -84,6 +84,24 @@ describe('rpc', () => {
 
     await expect(client.call(queue, {})).resolves.toBe('yours');
     await expect(client.call(queue, {})).resolves.toBe('yours');
+    await client.close();
+    await serverChannel.close();
+  });
+
+  it('ignores a late reply to a call that timed out, while the next call waits for its own', async () => {
+    const queue = await freshQueue();
+    const serverChannel = await connection.createChannel();
+    let held: ConsumeMessage | undefined;
+    await serverChannel.consume(queue, (request) => {
+      if (!request) return;
+      if (!held) return void (held = request); // the first request is answered only once it timed out
+      serverChannel.sendToQueue(held.properties.replyTo, Buffer.from('"late"'), { correlationId: held.properties.correlationId });
+      serverChannel.sendToQueue(request.properties.replyTo, Buffer.from('"yours"'), { correlationId: request.properties.correlationId });
+    }, { noAck: true });
+    const client = await rpc.createClient(await connection.createChannel(), { timeoutMs: 300 });
+
+    await expect(client.call(queue, { n: 1 })).rejects.toThrow(RpcTimeoutError);
+    await expect(client.call(queue, { n: 2 })).resolves.toBe('yours');
     await client.close();
     await serverChannel.close();
   });
