@@ -21,9 +21,14 @@ export interface DeadLetterLayer {
   attemptsSoFar(message: Pick<Message, 'properties'>, queue: string): number;
   /**
    * A handler failed: nack it towards the retry queue while attempts remain, else park it.
-   * Either way the delivery is settled (acked or nacked) when this resolves.
+   * Either way the delivery is settled (acked or nacked) exactly once when this resolves; when parking
+   * failed it rejects, with the delivery back in its queue. The contract: milestones/06-dead-letters/README.md.
    */
   handleFailure(channel: ConfirmChannel, message: ConsumeMessage, error: unknown, spec: QueueSpec): Promise<FailureOutcome>;
-  /** Publishes a copy to the dead-letter exchange with the PARK_HEADERS, waits for the confirm, then acks the original. */
+  /**
+   * Publishes a persistent copy to the dead-letter exchange (the original's body, properties and
+   * headers, plus the PARK_HEADERS), waits for the confirm, then acks the original. If the broker
+   * refuses the copy, the original goes back to its queue and this rejects.
+   */
   park(channel: ConfirmChannel, message: ConsumeMessage, reason: string, spec: QueueSpec): Promise<void>;
 }
