@@ -1,8 +1,18 @@
 // How every command finds its broker (shared/broker/find-broker.ts): RABBITMQ_URL wins; else a
-// broker on localhost:5672; else (no Docker here) an error that names the three ways to get one.
+// broker on localhost:5672; else, where rabbitmq-server is installed, a throwaway node of its own;
+// else (no Docker here) an error that names the three ways to get one. The throwaway-node test
+// points findBroker at a local port where nothing answers, so the shared broker on 5672 is untouched.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BrokerNotFoundError, findBroker, portAnswers } from '../shared/broker/find-broker.ts';
+import { ManagementApi } from '../shared/broker/management-api.ts';
+import { freePort } from '../shared/broker/ports.ts';
+import { rabbitmqServerInstalled } from '../shared/broker/throwaway-node.ts';
+import { createMemoryLogger } from '../shared/log.ts';
 
 function listen(): Promise<{ port: number; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
@@ -42,8 +52,66 @@ describe('findBroker', () => {
     expect(broker.management).toEqual({ baseUrl: 'http://127.0.0.1:15672', username: 'bob', password: 'p@ss word' });
   });
 
-  it.skipIf(localBrokerAnswers)('without RABBITMQ_URL, a local broker or Docker, throws BrokerNotFoundError', async () => {
-    await expect(findBroker({ env: {}, allowContainer: false })).rejects.toThrow(BrokerNotFoundError);
+  it('without RABBITMQ_URL or a local broker, and not allowed to start one, throws BrokerNotFoundError', async () => {
+    const port = await freePort();
+    await expect(findBroker({ env: {}, allowContainer: false, localPorts: { amqp: port, management: port } })).rejects.toThrow(BrokerNotFoundError);
+  });
+});
+
+const throwawayDirs = () => fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith('workshop-rabbit-'));
+
+describe.runIf(await rabbitmqServerInstalled())('findBroker where rabbitmq-server is installed but nothing answers', () => {
+  it(
+    'starts a throwaway node on spare ports with the management plugin, says so, and removes it on stop()',
+    { timeout: 120_000 },
+    async () => {
+      const log = createMemoryLogger('test');
+      const before = throwawayDirs();
+      const nothingHere = await freePort();
+      const broker = await findBroker({ env: {}, log, allowDocker: false, localPorts: { amqp: nothingHere, management: nothingHere } });
+      try {
+        expect(broker.source).toBe('localhost');
+        expect(broker.throwawayNode).toMatch(/^workshop-\d+-\d+@localhost$/);
+        const { port } = new URL(broker.url);
+        expect(Number(port)).not.toBe(5672);
+        expect(Number(port)).not.toBe(nothingHere);
+        expect(await portAnswers('127.0.0.1', Number(port))).toBe(true);
+        const overview = await new ManagementApi(broker.management).overview();
+        expect(overview).toBeTruthy();
+        expect(log.lines.join('\n')).toContain('starting a throwaway RabbitMQ node');
+        expect(log.lines.join('\n')).toMatch(/removed when this command ends/);
+        expect(throwawayDirs().filter((dir) => !before.includes(dir))).toHaveLength(1);
+      } finally {
+        await broker.stop();
+      }
+      expect(await portAnswers('127.0.0.1', Number(new URL(broker.url).port))).toBe(false);
+      expect(throwawayDirs().filter((dir) => !before.includes(dir))).toEqual([]);
+    },
+  );
+
+  it('removes the node when the process that started it is killed', { timeout: 120_000 }, async () => {
+    const nothingHere = await freePort();
+    const script = `
+      import { findBroker } from ${JSON.stringify(path.resolve('shared/broker/find-broker.ts'))};
+      const broker = await findBroker({ env: {}, allowDocker: false, localPorts: { amqp: ${nothingHere}, management: ${nothingHere} } });
+      console.log('URL ' + broker.url);
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /URL (\S+)/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code} before the node was ready: ${out}`)));
+    });
+    const port = Number(new URL(url).port);
+    expect(await portAnswers('127.0.0.1', port)).toBe(true);
+    child.kill('SIGKILL'); // no exit handler runs: the watchdog cleans up
+    const deadline = Date.now() + 15_000;
+    while ((await portAnswers('127.0.0.1', port)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await portAnswers('127.0.0.1', port)).toBe(false);
   });
 });
 

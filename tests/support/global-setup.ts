@@ -1,5 +1,7 @@
 // Finds the broker once for the whole run (see shared/broker/find-broker.ts) and hands its address
-// to every test file through vitest's provide/inject.
+// to every test file through vitest's provide/inject. A broker it had to start (a throwaway node or
+// container) is also put in RABBITMQ_URL for the test processes and what they spawn, so that code
+// which finds the broker itself (the grader's prepareEnvironment) uses it instead of starting another.
 import type { TestProject } from 'vitest/node';
 import { findBroker } from '../../shared/broker/find-broker.ts';
 import { ManagementApi } from '../../shared/broker/management-api.ts';
@@ -23,6 +25,10 @@ export default async function setup(project: TestProject) {
         'Enable it: rabbitmq-plugins enable rabbitmq_management rabbitmq_prometheus',
     );
   });
+  if (broker.throwawayNode || broker.source === 'container') {
+    process.env.RABBITMQ_URL = broker.url;
+    process.env.RABBITMQ_MANAGEMENT_URL = broker.management.baseUrl;
+  }
   project.provide('brokerUrl', broker.url);
   project.provide('managementUrl', broker.management.baseUrl);
   project.provide('managementUser', broker.management.username);

@@ -1,0 +1,227 @@
+// A RabbitMQ node of our own, started with this machine's `rabbitmq-server` on spare ports, with its
+// own name, data and log folders in a temporary directory, so it never touches the machine's broker.
+// Two users: findBroker (a broker for `npm start`, `npm test` and the grader where none runs: with
+// the management and Prometheus plugins) and milestone 4's durability checks (a broker they may
+// restart: no plugins, no config file, so it boots fast). The node is removed when its stop() is
+// called, when this process exits, and, by a small watchdog process, when this process is killed.
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, portAnswers } from './ports.ts';
+
+const run = promisify(execFile);
+
+export interface ThrowawayNodeOptions {
+  /** Starts the node's name and its folder's: `<prefix>-<pid>-<port>@localhost`. */
+  prefix: string;
+  /**
+   * Plugins to enable, in order of need: the first one is required, the others only where this
+   * RabbitMQ has them (rabbitmq_prometheus came with 3.8). None (the default) boots fastest.
+   */
+  plugins?: string[];
+  /** How long to wait for the node to answer (default 60 s; the management plugin adds seconds). */
+  startTimeoutMs?: number;
+}
+
+export interface ThrowawayNode {
+  /** Erlang node name, for `rabbitmqctl -n`. */
+  node: string;
+  /** amqp://guest:guest@127.0.0.1:<port> (guest may log in from localhost). */
+  url: string;
+  amqpPort: number;
+  /** Set when the management plugin is enabled. */
+  managementUrl?: string;
+  /** Set when the Prometheus plugin is enabled. */
+  prometheusPort?: number;
+  plugins: string[];
+  /** stop_app, then start_app (one `rabbitmqctl eval`): durable queues and persistent messages stay. */
+  restart(): Promise<void>;
+  /** Ends the node and deletes its folder. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function commandExists(command: string): Promise<boolean> {
+  try {
+    await run('sh', ['-c', `command -v ${command}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Is there a `rabbitmq-server` (and its `rabbitmqctl`) on this machine to start a node with? */
+export async function rabbitmqServerInstalled(): Promise<boolean> {
+  return (await commandExists('rabbitmq-server')) && (await commandExists('rabbitmqctl'));
+}
+
+/**
+ * The plugins this RabbitMQ ships, from its plugins folders (undefined when none is found). Looked up
+ * on disk: `rabbitmq-plugins directories` would say, but it boots an Erlang VM for it (seconds).
+ */
+async function installedPlugins(): Promise<Set<string> | undefined> {
+  const dirs = new Set<string>();
+  if (process.env.RABBITMQ_PLUGINS_DIR) for (const dir of process.env.RABBITMQ_PLUGINS_DIR.split(':')) dirs.add(dir);
+  try {
+    const { stdout } = await run('sh', ['-c', 'command -v rabbitmq-server']);
+    // Homebrew, generic unix tarball: sbin/rabbitmq-server is (a link to) the server's own, next to plugins/.
+    dirs.add(path.join(path.dirname(fs.realpathSync(stdout.trim())), '..', 'plugins'));
+  } catch {
+    // not installed: startThrowawayNode fails later with a clearer message
+  }
+  // Debian and Ubuntu: /usr/sbin/rabbitmq-server is a wrapper; the server lives in /usr/lib/rabbitmq.
+  dirs.add('/usr/lib/rabbitmq/plugins');
+  for (const lib of ['/usr/lib/rabbitmq/lib', '/usr/local/lib/rabbitmq/lib']) {
+    for (const entry of fs.existsSync(lib) ? fs.readdirSync(lib) : []) dirs.add(path.join(lib, entry, 'plugins'));
+  }
+  const names = new Set<string>();
+  for (const dir of dirs) {
+    for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir) : []) names.add(entry.replace(/-[0-9][^-]*?(\.ez)?$/, ''));
+  }
+  return names.size > 0 ? names : undefined;
+}
+
+function readPid(pidFile: string): number {
+  try {
+    return Number(fs.readFileSync(pidFile, 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+function killAndRemove(pidFile: string, dir: string): void {
+  const pid = readPid(pidFile);
+  if (pid > 0) {
+    try {
+      process.kill(pid, 'SIGKILL'); // nothing on a throwaway node is worth a graceful stop
+    } catch {
+      // already gone
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * A detached process that outlives us only to clean up: once our process is gone (killed, say),
+ * it ends the node and deletes its folder.
+ */
+function startWatchdog(pidFile: string, dir: string): number | undefined {
+  const script = `
+    const fs = require('node:fs');
+    const [parent, pidFile, dir] = process.argv.slice(1);
+    const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    setInterval(() => {
+      if (alive(Number(parent))) return;
+      try { const pid = Number(fs.readFileSync(pidFile, 'utf8').trim()); if (pid > 0) process.kill(pid, 'SIGKILL'); } catch {}
+      fs.rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    }, 1000);`;
+  try {
+    const child = spawn(process.execPath, ['-e', script, String(process.pid), pidFile, dir], { detached: true, stdio: 'ignore' });
+    child.unref();
+    return child.pid;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise<ThrowawayNode> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${options.prefix}-rabbit-`));
+  const amqpPort = await freePort();
+  const distPort = await freePort();
+  const node = `${options.prefix}-${process.pid}-${amqpPort}@localhost`;
+  const url = `amqp://guest:guest@127.0.0.1:${amqpPort}`;
+  const pidFile = path.join(dir, 'pid');
+  for (const folder of ['mnesia', 'log']) fs.mkdirSync(path.join(dir, folder));
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    RABBITMQ_NODENAME: node,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(amqpPort),
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: path.join(dir, 'log'),
+    // Not the machine's /etc/rabbitmq/rabbitmq.conf (or conf.d), whose listeners would clash with its broker.
+    RABBITMQ_CONFIG_FILE: path.join(dir, 'no-config'),
+    RABBITMQ_CONFIG_FILES: path.join(dir, 'no-conf.d'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
+    RABBITMQ_PID_FILE: pidFile,
+  };
+
+  let plugins: string[] = [];
+  let managementPort: number | undefined;
+  let prometheusPort: number | undefined;
+  if (options.plugins?.length) {
+    const [required, ...wanted] = options.plugins;
+    const installed = await installedPlugins();
+    if (installed && !installed.has(required!)) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw new Error(`this RabbitMQ has no ${required} plugin`);
+    }
+    plugins = [required!, ...wanted.filter((plugin) => !installed || installed.has(plugin))];
+    const config = ['# A throwaway node of the workshop: its own ports, statistics every second.', 'collect_statistics_interval = 1000'];
+    if (plugins.includes('rabbitmq_management')) {
+      managementPort = await freePort();
+      config.push('management.tcp.ip = 127.0.0.1', `management.tcp.port = ${managementPort}`);
+    }
+    if (plugins.includes('rabbitmq_prometheus')) {
+      prometheusPort = await freePort();
+      config.push('prometheus.tcp.ip = 127.0.0.1', `prometheus.tcp.port = ${prometheusPort}`);
+    }
+    fs.writeFileSync(path.join(dir, 'rabbitmq.conf'), `${config.join('\n')}\n`);
+    env.RABBITMQ_CONFIG_FILE = path.join(dir, 'rabbitmq.conf');
+  }
+  fs.writeFileSync(path.join(dir, 'enabled_plugins'), `[${plugins.join(',')}].\n`);
+  fs.chmodSync(dir, 0o755);
+  // As root, Debian's rabbitmq-server runs the node as the rabbitmq user: the folder must be theirs.
+  if (process.getuid?.() === 0) await run('chown', ['-R', 'rabbitmq:rabbitmq', dir]).catch(() => {});
+
+  const watchdog = startWatchdog(pidFile, dir);
+  const onExit = () => killAndRemove(pidFile, dir);
+  process.once('exit', onExit);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener('exit', onExit);
+    killAndRemove(pidFile, dir);
+    if (watchdog) {
+      try {
+        process.kill(watchdog, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+
+  try {
+    await run('rabbitmq-server', ['-detached'], { env, timeout: 30_000 });
+    // `rabbitmqctl await_startup` right now fails: the node has not registered with epmd yet. The
+    // listeners open last in the boot, so ports that accept connections mean the node is ready.
+    const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+    for (const port of [amqpPort, managementPort, prometheusPort]) {
+      if (port === undefined) continue;
+      while (!(await portAnswers('127.0.0.1', port))) {
+        if (Date.now() > deadline) throw new Error(`the throwaway node did not open port ${port} within ${(options.startTimeoutMs ?? 60_000) / 1000} s`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    node,
+    url,
+    amqpPort,
+    managementUrl: managementPort === undefined ? undefined : `http://127.0.0.1:${managementPort}`,
+    prometheusPort,
+    plugins,
+    restart: async () => {
+      await run('rabbitmqctl', ['-n', node, '-q', 'eval', 'ok = rabbit:stop(), ok = rabbit:start().'], { env, timeout: 60_000 });
+    },
+    stop,
+  };
+}

@@ -1,0 +1,106 @@
+// The containers, validated without a Docker engine: docker-compose.yml as Docker Compose reads it
+// (Debian's docker-compose 1.29, `docker-compose --profile system config`), and the Dockerfile's
+// shape. Building the image and running the containers needs an engine, which CI does not have.
+// Skipped only where docker-compose is not installed and this is not CI (.ci/run installs it).
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { RABBITMQ_IMAGE } from '../shared/broker/find-broker.ts';
+import { SERVICE_NAMES } from '../shared/messages/events.ts';
+
+const composeInstalled = spawnSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).status === 0;
+const inCi = Boolean(process.env.CI);
+
+function compose(...args: string[]): string {
+  return execFileSync('docker-compose', args, { encoding: 'utf8', env: { ...process.env, RABBITMQ_USER: '', RABBITMQ_PASSWORD: '' } });
+}
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string };
+  profiles?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  ports?: unknown[];
+}
+
+let resolved: { services: Record<string, ComposeService> } | undefined;
+
+/** The resolved config as JSON, through the YAML parser of docker-compose's own Python (read once). */
+function resolvedConfig(): { services: Record<string, ComposeService> } {
+  if (resolved) return resolved;
+  const program = fs.readFileSync(execFileSync('sh', ['-c', 'command -v docker-compose'], { encoding: 'utf8' }).trim(), 'utf8');
+  const python = /^#!\s*(\S+)/.exec(program)?.[1] ?? 'python3';
+  const json = execFileSync(python, ['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], {
+    input: compose('--profile', 'system', 'config'),
+    encoding: 'utf8',
+  });
+  resolved = JSON.parse(json) as { services: Record<string, ComposeService> };
+  return resolved;
+}
+
+describe('docker-compose.yml', () => {
+  it('is checked in CI: .ci/run installs docker-compose', () => {
+    if (inCi) expect(composeInstalled, 'docker-compose must be installed in CI (.ci/run installs it with apt)').toBe(true);
+  });
+
+  const title = composeInstalled
+    ? 'as docker-compose reads it'
+    : 'as docker-compose reads it: SKIPPED, docker-compose is not installed (apt-get install --no-install-recommends docker-compose)';
+  describe.skipIf(!composeInstalled)(title, () => {
+    it('the system profile lists the broker and the six services', () => {
+      const services = compose('--profile', 'system', 'config', '--services').trim().split('\n').sort();
+      expect(services).toEqual(['rabbitmq', ...SERVICE_NAMES].sort());
+    });
+
+    it('the broker is a current 4.x management image, the same as the testcontainers fallback, with no profile', () => {
+      const { services } = resolvedConfig();
+      const broker = services.rabbitmq!;
+      expect(broker.image).toBe(RABBITMQ_IMAGE);
+      expect(broker.image).toMatch(/^rabbitmq:4[.-]/);
+      expect(broker.profiles ?? []).toEqual([]); // `docker compose up -d` still starts only the broker
+      expect(broker.healthcheck?.test).toContain('rabbitmq-diagnostics');
+    });
+
+    it('every service runs the image built from the Dockerfile, as itself, once the broker is healthy', () => {
+      const { services } = resolvedConfig();
+      for (const name of SERVICE_NAMES) {
+        const service = services[name]!;
+        expect(service.profiles, name).toEqual(['system']);
+        expect(service.build?.context, name).toBe(process.cwd());
+        expect(service.environment?.SERVICE, name).toBe(name);
+        expect(service.environment?.RABBITMQ_URL, name).toBe('amqp://guest:guest@rabbitmq:5672');
+        expect(service.environment?.RABBITMQ_MANAGEMENT_URL, name).toBe('http://rabbitmq:15672');
+        expect(service.depends_on?.rabbitmq?.condition, name).toBe('service_healthy');
+      }
+      expect(services.order!.ports).toHaveLength(1); // the HTTP API
+    });
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = fs.readFileSync('Dockerfile', 'utf8');
+  const instructions = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((line) => line.trim() && !line.trim().startsWith('#'));
+  const stages = instructions.map((line, index) => ({ line, index })).filter(({ line }) => /^FROM\s/i.test(line));
+  const last = instructions.slice(stages.at(-1)!.index);
+
+  it('is multi-stage, and its runtime stage runs as a user that is not root, with a healthcheck', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const user = last.filter((line) => /^USER\s/i.test(line)).at(-1);
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/^USER\s+(root|0)\b/i);
+    expect(last.some((line) => /^HEALTHCHECK\s+.*CMD/i.test(line))).toBe(true);
+    expect(last.some((line) => /^(apt-get|RUN\s+apt-get)/i.test(line))).toBe(false); // no compilers in the runtime
+  });
+
+  it('names files that exist: the healthcheck, the build tsconfig, the service entry point', () => {
+    expect(fs.existsSync('docker/healthcheck.mjs')).toBe(true);
+    expect(fs.existsSync('docker/tsconfig.build.json')).toBe(true);
+    expect(dockerfile).toContain('solutions/run-service.js');
+    expect(fs.existsSync('solutions/run-service.ts')).toBe(true);
+  });
+});
