@@ -4,7 +4,7 @@
 //     checks are graded in a new child;
 //   - a synchronous endless loop (no heartbeat for BLOCKED_MS): the child is killed, likewise;
 //   - a throw after the milestone's result (a timer left behind): the milestone does not pass.
-// Meanwhile a second child type-checks the exercise file (typecheck.ts).
+// Meanwhile a second child type-checks the exercise file (typecheck-cli.mjs).
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Milestone } from './manifest.ts';
@@ -39,7 +39,7 @@ const EXIT_GRACE_MS = 1000;
 export class ChildEnvironmentError extends Error {}
 
 const WORKER = fileURLToPath(new URL('./grading-worker.ts', import.meta.url));
-const TYPECHECK = fileURLToPath(new URL('./typecheck-cli.ts', import.meta.url));
+const TYPECHECK = fileURLToPath(new URL('./typecheck-cli.mjs', import.meta.url));
 
 function spawnTs(file: string, env: NodeJS.ProcessEnv): ChildProcess {
   // tsx as a loader, as `npm run grade` itself runs; stdio inherited so the layer's own logs show.
@@ -49,7 +49,7 @@ function spawnTs(file: string, env: NodeJS.ProcessEnv): ChildProcess {
 /** Type errors of the exercise file, from a child of its own (the compiler takes a few seconds). */
 export function typeCheckInChild(file: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   return new Promise((resolve) => {
-    const child = fork(TYPECHECK, [file], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(TYPECHECK, [file], { env, execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     let errors: string[] = [];
     child.on('message', (message: { errors: string[] }) => (errors = message.errors));
     child.on('exit', () => resolve(errors));

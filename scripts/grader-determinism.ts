@@ -3,19 +3,26 @@
 // alternatives `rounds` times each and lists every check whose verdict changed from one round to the
 // next. Too slow for `npm test` (about rounds × the self-proof's time), so it runs by hand and
 // before a release; docs/grader-performance.md records a run. Exit 1 when any verdict wavered.
-import { parseArgs } from 'node:util';
+import { defineCli, parseOrExit } from '../shared/cli/args.ts';
 import { MILESTONES } from '../grader/manifest.ts';
 import type { Alternative, Mutant } from '../grader/mutants/mutant.ts';
 import { gradeLayer, gradeMilestone, prepareEnvironment } from '../grader/runner.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-const { values } = parseArgs({ args: process.argv.slice(2), options: { rounds: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-if (values.help) {
-  console.log('Usage: npm run bench:determinism [-- --rounds N] [--only 1,4]\n\nGrades the reference, the known-wrong variants and the known-valid alternatives N times (default 3) and lists every check whose verdict changed.');
-  process.exit(0);
-}
-const rounds = Number(values.rounds ?? 3);
+const DETERMINISM_CLI = defineCli({
+  command: 'npm run bench:determinism',
+  synopsis: ['npm run bench:determinism [-- --rounds <n>] [--only <1,4,...>]'],
+  summary: 'Grades the reference, the known-wrong variants and the known-valid alternatives of each milestone n times, and lists every check whose verdict changed between rounds.',
+  options: {
+    rounds: { type: 'string', value: '<n>', default: '3', description: 'how many times each layer is graded' },
+    only: { type: 'string', value: '<1,4,...>', description: 'only these milestones' },
+  },
+  notes: 'Exit codes: 0 every verdict the same each round, 1 some changed.',
+});
+const { values } = parseOrExit(DETERMINISM_CLI);
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) parseOrExit(DETERMINISM_CLI, ['--rounds-must-be-a-whole-number']);
 const wanted = values.only?.split(',').map(Number);
 const milestones = wanted ? MILESTONES.filter((m) => wanted.includes(m.number)) : MILESTONES;
 

@@ -1,21 +1,34 @@
 // `npm run screenshots`: the pictures in the README, taken of the real pages in headless Chromium.
-// The docs site is served from this checkout on a free port; nothing else is needed (no broker).
+// The docs site is served from this checkout on a free port; the dashboard's picture needs the
+// broker (found as npm start finds it) and runs a system of its own on a vhost of its own.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import type { Page } from 'playwright-core';
+import { withVhost } from '../shared/broker/broker-url.ts';
+import { findBroker } from '../shared/broker/find-broker.ts';
+import { ManagementApi } from '../shared/broker/management-api.ts';
+import { silentLogger } from '../shared/log.ts';
+import { BrokerWatch } from '../solutions/dashboard/broker-watch.ts';
+import { OrderBoard } from '../solutions/dashboard/order-board.ts';
+import { startDashboard } from '../solutions/dashboard/server.ts';
+import { startSystem } from '../solutions/system.ts';
+import { defineCli, parseOrExit } from '../shared/cli/args.ts';
 import { serveDocs } from '../grader/cli/docs.ts';
 import { chromiumInstalled, CHROMIUM, launchChromium } from '../tests/support/chromium.ts';
 
-const { values } = parseArgs({ args: process.argv.slice(2), options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-if (values.help) {
-  console.log('Usage: npm run screenshots [-- --out DIR]\n\nTakes the README\'s screenshots of the docs site (default DIR: docs/screenshots).');
-  process.exit(0);
-}
+const SCREENSHOTS_CLI = defineCli({
+  command: 'npm run screenshots',
+  synopsis: ['npm run screenshots [-- --out <dir>]'],
+  summary: "Takes the README's screenshots of the docs site and the live dashboard in headless Chromium (the dashboard's with a system of its own on a throwaway vhost).",
+  options: { out: { type: 'string', value: '<dir>', default: 'docs/screenshots', description: 'where the PNG files go' } },
+});
+const { values } = parseOrExit(SCREENSHOTS_CLI);
 if (!chromiumInstalled()) {
   console.error(`no browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
   process.exit(1);
 }
-const outDir = path.resolve(values.out ?? 'docs/screenshots');
+const outDir = path.resolve(values.out);
 fs.mkdirSync(outDir, { recursive: true });
 
 const shots: Array<{ file: string; url: string; clip?: string }> = [
@@ -35,7 +48,43 @@ try {
     else await page.screenshot({ path: file });
     console.log(`wrote ${path.relative(process.cwd(), file)}`);
   }
+  await dashboardShot(page);
 } finally {
   await browser.dispose();
   server.close();
+}
+
+/** The dashboard of a system of its own, on a vhost of its own: three orders placed, one of each ending. */
+async function dashboardShot(page: Page): Promise<void> {
+  const broker = await findBroker({ allowContainer: false });
+  const api = new ManagementApi(broker.management);
+  const vhost = `screenshots-${process.pid}`;
+  await api.createVhost(vhost);
+  const url = withVhost(broker.url, vhost);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'screenshots-'));
+  const system = await startSystem({ brokerUrl: url, dataDir, config: { deliveryDelayMs: 300 }, logFor: () => silentLogger });
+  const board = new OrderBoard();
+  const watch = new BrokerWatch(url, { ...broker.management }, board, silentLogger);
+  const dashboard = await startDashboard({ host: '127.0.0.1', port: 0, orderApiUrl: system.baseUrl as string, board, watch, log: silentLogger });
+  watch.start();
+  try {
+    await page.goto(dashboard.url);
+    for (const preset of ['seed', 'out-of-stock', 'declined', 'express']) {
+      await page.click(`[data-preset="${preset}"]`);
+      await page.click('#order-form button[type="submit"]');
+    }
+    await page.locator('#order-list li[data-status="completed"]').nth(1).waitFor({ timeout: 30_000 });
+    await page.locator('#order-list li').first().click();
+    await page.waitForTimeout(2500); // one more management sample, so unacked and rates are shown
+    const file = path.join(outDir, 'dashboard.png');
+    await page.screenshot({ path: file });
+    console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  } finally {
+    await dashboard.stop();
+    await watch.stop();
+    await system.stop();
+    await api.deleteVhost(vhost);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    await broker.stop();
+  }
 }

@@ -3,19 +3,20 @@
 //   --build DIR   write the same site as static HTML into DIR instead of serving it
 import http from 'node:http';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { CliError, defineCli, runMain } from '../../shared/cli/args.ts';
 import { buildSite, renderUrl } from '../site/site.ts';
-import { CommandError, isMain, runCommand } from './shared.ts';
+import { isMain } from './shared.ts';
 
-export const USAGE = `Usage: npm run docs [-- --build DIR] [--port N] [--host ADDRESS]
-
-Serves the workshop's lessons and docs as a website (default http://localhost:4000).
-
-Options:
-  --build DIR     write the site as static HTML files into DIR, then exit
-  --port N        port to listen on (default: DOCS_PORT, else 4000; 0 picks a free one)
-  --host ADDRESS  address to listen on (default: DOCS_HOST, else 127.0.0.1)
-  -h, --help      this text`;
+export const DOCS_CLI = defineCli({
+  command: 'npm run docs',
+  synopsis: ['npm run docs [-- --build <dir>] [--port <n>] [--host <address>]'],
+  summary: "Serves the workshop's lessons and docs as a website (default http://localhost:4000), with your progress in the sidebar. Needs no broker.",
+  options: {
+    build: { type: 'string', value: '<dir>', description: 'write the site as static HTML files into <dir>, then exit' },
+    port: { type: 'string', value: '<n>', description: 'port to listen on (default DOCS_PORT, else 4000; 0 picks a free one)' },
+    host: { type: 'string', value: '<address>', description: 'address to listen on (default DOCS_HOST, else 127.0.0.1)' },
+  },
+});
 
 /** Starts the server; resolves with its address once it listens. */
 export function serveDocs(root: string, port: number, host: string): Promise<{ server: http.Server; url: string }> {
@@ -42,16 +43,7 @@ export function serveDocs(root: string, port: number, host: string): Promise<{ s
 }
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: process.argv.slice(2), options: { build: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
-  } catch (error) {
-    throw new CommandError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`, 2);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const { values } = DOCS_CLI.parse(process.argv.slice(2));
   const root = process.cwd();
   if (values.build) {
     const outDir = path.resolve(values.build);
@@ -64,14 +56,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const port = Number(values.port ?? process.env.DOCS_PORT ?? 4000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CommandError(`--port takes a port number, 0 to 65535 (got "${values.port ?? process.env.DOCS_PORT}")\n\n${USAGE}`, 2);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw DOCS_CLI.usageError(`--port takes a port number, 0 to 65535 (got "${values.port ?? process.env.DOCS_PORT}")`);
   const host = values.host ?? process.env.DOCS_HOST ?? '127.0.0.1';
   const { url } = await serveDocs(root, port, host).catch((error: NodeJS.ErrnoException) => {
-    throw new CommandError(error.code === 'EADDRINUSE' ? `port ${port} is in use: DOCS_PORT=4001 npm run docs, or --port 0 for any free port` : String(error));
+    throw new CliError(error.code === 'EADDRINUSE' ? `port ${port} is in use: DOCS_PORT=4001 npm run docs, or --port 0 for any free port` : String(error));
   });
   console.log(`The workshop's docs: ${url}  (Ctrl-C to stop)`);
   await new Promise(() => {});
   return 0;
 }
 
-if (isMain(import.meta.url)) await runCommand(main);
+if (isMain(import.meta.url)) await runMain(main);

@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BrokerNotFoundError } from '../../shared/broker/find-broker.ts';
-import { describeError } from '../../shared/log.ts';
 import { MILESTONES, milestone as milestoneNumber, type Milestone } from '../manifest.ts';
 import { loadProgress, recordResult } from '../../shared/workshop/progress.ts';
 import { bold, checkLine, dim, milestoneSummary, red, yellow } from '../report/console.ts';
@@ -11,32 +10,13 @@ import { type ResultsJson, toResultsJson } from '../report/json.ts';
 import { ChildEnvironmentError, gradeInChildProcess } from '../grading-process.ts';
 import { type CheckResult, EnvironmentError, gradeMilestone, prepareEnvironment, type MilestoneResult, type Target } from '../runner.ts';
 import { watchAndRegrade } from './watch.ts';
+import { CliError, exitWith } from '../../shared/cli/args.ts';
+import { type GradeCommandLine, parseGradeCommandLine } from './shared.ts';
 
-interface GradeArgs {
-  which: number | 'all' | 'next';
-  target: Target;
-  json?: string;
-  watch: boolean;
-}
+type GradeArgs = GradeCommandLine;
 
-export function parseGradeArgs(argv: string[]): GradeArgs {
-  const args: GradeArgs = { which: 'next', target: 'mine', watch: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--target') {
-      const value = argv[++i];
-      if (value !== 'solutions' && value !== 'mine') throw new Error('--target takes "solutions" or "mine"');
-      args.target = value;
-    } else if (arg === '--json') {
-      const next = argv[i + 1];
-      args.json = next && !next.startsWith('--') && !/^\d+$|^all$/.test(next) ? (argv[++i] as string) : '.grade-results/results.json';
-    } else if (arg === '--watch') args.watch = true;
-    else if (arg === 'all') args.which = 'all';
-    else if (/^\d+$/.test(arg)) args.which = milestoneNumber(Number(arg)).number;
-    else throw new Error(`unknown argument ${arg}. Usage: npm run grade [-- <1-9> | all] [--target solutions] [--json [file]] [--watch]`);
-  }
-  return args;
-}
+/** The command line of `npm run grade`, through the workshop's one parser (GRADE_CLI in shared.ts). */
+export const parseGradeArgs = parseGradeCommandLine;
 
 function chooseMilestones(which: GradeArgs['which'], target: Target): Milestone[] {
   if (which === 'all') return MILESTONES;
@@ -104,8 +84,8 @@ async function main(): Promise<void> {
   try {
     args = parseGradeArgs(process.argv.slice(2));
   } catch (error) {
-    console.error(describeError(error));
-    process.exit(2);
+    if (error instanceof CliError) exitWith(error);
+    throw error;
   }
   if (args.watch) return watchAndRegrade(args, process.argv.slice(2).filter((a) => a !== '--watch'));
   try {

@@ -1,6 +1,7 @@
 // `npm run dashboard`: the live view of the running order system, as a process of its own. `npm
 // start` launches it too; then its supervisor lets the page stop and start services (over IPC).
 import { BrokerNotFoundError, findBroker } from '../../shared/broker/find-broker.ts';
+import { defineCli, parseOrExit } from '../../shared/cli/args.ts';
 import { readEnv } from '../../shared/config.ts';
 import { createLogger, describeError } from '../../shared/log.ts';
 import { BrokerWatch } from './broker-watch.ts';
@@ -10,16 +11,16 @@ import { supervisorControl } from './supervisor-control.ts';
 
 const log = createLogger('dashboard');
 
+const DASHBOARD_CLI = defineCli({
+  command: 'npm run dashboard',
+  synopsis: ['npm run dashboard'],
+  summary: 'The live view of the running order system: orders as they move, queues, the topology, parked messages, and (under npm start) stopping and starting services.',
+  notes: `Settings: DASHBOARD_PORT (default 8081; 0 = any free port), DASHBOARD_HOST (default 127.0.0.1; anywhere else needs DASHBOARD_TOKEN,
+sent by the page from ?token=...), ORDER_API_URL (default http://127.0.0.1:HTTP_PORT). npm start runs it for you.`,
+});
+
 async function main(): Promise<void> {
-  if (process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
-    console.log('Usage: npm run dashboard\n\nThe live view of the running order system on http://localhost:DASHBOARD_PORT (default 8081).\nSettings: DASHBOARD_PORT, DASHBOARD_HOST (default 127.0.0.1), DASHBOARD_TOKEN (needed off loopback), ORDER_API_URL.');
-    return;
-  }
-  const unknown = process.argv.slice(2)[0];
-  if (unknown !== undefined) {
-    console.error(`unknown argument ${unknown}\nUsage: npm run dashboard`);
-    process.exit(2);
-  }
+  parseOrExit(DASHBOARD_CLI);
   const env = readEnv();
   const broker = await findBroker({ log, allowContainer: false });
   const board = new OrderBoard();
