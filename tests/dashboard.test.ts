@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumInstalled, launchChromium } from './support/chromium.ts';
+import { chromiumInstalled, launchChromium, pageErrors } from './support/chromium.ts';
 import { runStart, type StartProcess, stopIfRunning, waitForOutput } from './support/start-process.ts';
 import { createTestVhost, type TestVhost } from './support/vhost.ts';
 
@@ -37,9 +37,7 @@ describe.skipIf(browserMissing)('the dashboard of npm start', () => {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
-      page.on('pageerror', (error) => errors.push(error.message));
+      const errors = pageErrors(page);
       await page.goto(dashboardUrl);
       await page.locator('#broker.ok').waitFor({ timeout: 15_000 });
 

@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumInstalled, launchChromium } from '../../tests/support/chromium.ts';
+import { chromiumInstalled, launchChromium, pageErrors } from '../../tests/support/chromium.ts';
 import { serveDocs } from '../cli/docs.ts';
 import { MILESTONES } from '../manifest.ts';
 import { crawl, type SitePage } from '../site/site.ts';
@@ -47,9 +47,7 @@ describe('npm run docs', () => {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
-      page.on('pageerror', (error) => errors.push(error.message));
+      const errors = pageErrors(page);
       const markdownPages = [...pages.keys()].filter((url) => !url.startsWith('source/') && !url.startsWith('assets/'));
       for (const url of markdownPages) {
         const response = await page.goto(new URL(url, base).href);
