@@ -73,9 +73,10 @@ function stopEverything(reason: string, exitCode: number): Promise<never> {
     dashboard?.stop();
     const clean = group ? await group.stop(STOP_DEADLINE_MS, log) : true;
     await dashboard?.exited;
-    if (broker?.source === 'container') {
-      log.info('stopping the RabbitMQ container...');
-      await broker.stop().catch((error: unknown) => log.error('could not stop the RabbitMQ container', error));
+    if (broker?.source === 'container' || broker?.throwawayNode) {
+      const what = broker.throwawayNode ? 'the throwaway RabbitMQ node' : 'the RabbitMQ container';
+      log.info(`stopping ${what}...`);
+      await broker.stop().catch((error: unknown) => log.error(`could not stop ${what}`, error));
     }
     log.info(clean ? 'all stopped' : 'stopped, but not every service shut down cleanly (see above)');
     process.exit(clean ? exitCode : 1);
@@ -113,7 +114,8 @@ try {
   throw error;
 }
 const source = { environment: 'from RABBITMQ_URL', localhost: 'found on localhost', container: 'in a Docker container started for this run; Ctrl-C removes it' };
-log.info(`RabbitMQ at ${redact(broker.url)} (${source[broker.source]})`);
+const where = broker.throwawayNode ? `a throwaway node of its own, ${broker.throwawayNode}, started for this run; Ctrl-C removes it` : source[broker.source];
+log.info(`RabbitMQ at ${redact(broker.url)} (${where})`);
 
 if (broker.source === 'environment') {
   // findBroker trusts RABBITMQ_URL; say plainly when nothing is there instead of six services failing at once.
