@@ -34,6 +34,7 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     SERVICE=order \
     HTTP_PORT=8080 \
+    HTTP_HOST=0.0.0.0 \
     DATA_DIR=/data
 WORKDIR /app
 COPY --from=deps /app/node_modules node_modules

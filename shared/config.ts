@@ -6,6 +6,8 @@ const EnvSchema = z.object({
   RABBITMQ_MANAGEMENT_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('data'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** The order service's HTTP API listens on loopback only unless this says otherwise (containers: 0.0.0.0). */
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   /** How long the simulated customer takes to confirm a delivery; "manual" waits for POST /orders/:id/confirm-delivery. */
   DELIVERY_DELAY_MS: z.union([z.literal('manual'), z.coerce.number().int().min(0)]).default(1500),
   PAYMENT_LIMIT_CENTS: z.coerce.number().int().positive().default(1_000_000),

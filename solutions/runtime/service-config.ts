@@ -11,6 +11,8 @@ export interface ServiceConfig {
   management?: ManagementTarget;
   dataDir: string;
   httpPort: number;
+  /** The address the HTTP API listens on: 127.0.0.1 unless said otherwise (a container says 0.0.0.0). */
+  httpHost?: string;
   /** How long the simulated customer waits before confirming a delivery; 'manual' waits for the HTTP call. */
   deliveryDelayMs: number | 'manual';
   paymentLimitCents: number;
@@ -29,6 +31,7 @@ export function serviceConfigFromEnv(env: EnvConfig, brokerUrl: string, manageme
     management: managementUrl ? { baseUrl: managementUrl, ...credentialsOf(brokerUrl), vhost: vhostOf(brokerUrl) } : undefined,
     dataDir: env.DATA_DIR,
     httpPort: env.HTTP_PORT,
+    httpHost: env.HTTP_HOST,
     deliveryDelayMs: env.DELIVERY_DELAY_MS,
     paymentLimitCents: env.PAYMENT_LIMIT_CENTS,
     topology: {

@@ -2,6 +2,7 @@
 // bad request is answered 400/415 naming the offending field, with nothing stored or published, an
 // unknown order is 404 on every endpoint, and every endpoint is in the README's table.
 import fs from 'node:fs';
+import os from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXCHANGES } from '../../shared/topology/topology.ts';
 import { AuditStore } from '../../solutions/services/audit/audit-store.ts';
@@ -36,6 +37,15 @@ describe('HTTP API', () => {
   beforeAll(async () => {
     system = await sut.start();
     baseUrl = `${system.baseUrl}`;
+  });
+
+  it('listens on loopback only by default: the machine\'s other addresses are refused', async () => {
+    const port = new URL(baseUrl).port;
+    const outside = Object.values(os.networkInterfaces()).flat().find((address) => address && address.family === 'IPv4' && !address.internal);
+    // A machine with no other address has nothing to refuse.
+    if (!outside) return;
+    await expect(fetch(`http://${outside.address}:${port}/health`, { signal: AbortSignal.timeout(3000) })).rejects.toThrow();
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
   });
 
   describe('placing the same order twice', () => {

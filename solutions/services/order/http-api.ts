@@ -138,7 +138,7 @@ export async function startHttpApi(host: ServiceHost): Promise<{ stop(): Promise
   const server = http.createServer(createHttpApi(host));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(host.config.httpPort, () => resolve());
+    server.listen(host.config.httpPort, host.config.httpHost ?? '127.0.0.1', () => resolve());
   });
   const address = server.address();
   const httpPort = typeof address === 'object' && address ? address.port : host.config.httpPort;
