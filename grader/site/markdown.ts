@@ -49,6 +49,18 @@ export function renderMarkdown(source: string, repoPath: string, root: string, d
     }
     return defaultLink(tokens, idx, options, env, self);
   };
+  // Images (the README's screenshots) are served as they are, from `files/<path>`.
+  const defaultImage = md.renderer.rules.image ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+  md.renderer.rules.image = (tokens, idx, options, env, self) => {
+    const token = tokens[idx];
+    const src = token?.attrGet('src');
+    if (token && src && !/^[a-z]+:/i.test(src)) {
+      const repoTarget = path.posix.normalize(path.posix.join(path.posix.dirname(repoPath), src));
+      links.push(repoTarget);
+      token.attrSet('src', relativeUrl(pageUrl, `files/${repoTarget}`));
+    }
+    return defaultImage(tokens, idx, options, env, self);
+  };
   const withPlaceholders = source.replace(DIAGRAM_MARKER, (_, name: string) => `@@diagram-${name}@@`);
   let html = md.render(withPlaceholders);
   html = html.replace(/<p>@@diagram-([a-z-]+)@@<\/p>/g, (_, name: string) => {

@@ -23,13 +23,14 @@ export function urlOf(repoPath: string, root: string): string {
 }
 
 /** The repository path behind a site address, or undefined when there is none to show. */
-export function sourceOf(url: string, root: string): { kind: 'markdown' | 'file' | 'folder'; repoPath: string } | undefined {
+export function sourceOf(url: string, root: string): { kind: 'markdown' | 'file' | 'folder' | 'raw'; repoPath: string } | undefined {
   const clean = decodeURIComponent(url.replace(/^\//, '').split(/[?#]/)[0] as string);
   // Only the project's own files: no parent folders, no dependencies, state or git internals.
   if (clean.split('/').some((part) => part === '..' || HIDDEN.has(part))) return undefined;
   const pages = markdownSources();
   const markdown = pages.find((page) => urlOf(page, root) === clean);
   if (markdown) return { kind: 'markdown', repoPath: markdown };
+  if (clean.startsWith('files/') && isFile(path.join(root, clean.slice('files/'.length)))) return { kind: 'raw', repoPath: clean.slice('files/'.length) };
   if (clean.startsWith('source/')) {
     const rest = clean.slice('source/'.length);
     if (rest.endsWith('/') && isFolder(path.join(root, rest))) return { kind: 'folder', repoPath: rest.slice(0, -1) };

@@ -25,6 +25,8 @@ const ASSETS: Record<string, () => string> = {
 
 const LANGUAGES: Record<string, string> = { '.ts': 'typescript', '.js': 'javascript', '.json': 'json', '.yml': 'yaml', '.yaml': 'yaml', '.sh': 'bash', '.conf': 'ini', '.css': 'css', '': 'bash' };
 
+const RAW_TYPES: Record<string, string> = { '.png': 'image/png', '.svg': 'image/svg+xml', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif' };
+
 const html = (body: string): SitePage => ({ status: 200, contentType: 'text/html; charset=utf-8', body });
 
 /** The page at a site address (no leading slash), or a 404 page. */
@@ -35,6 +37,7 @@ export async function renderUrl(url: string, root: string): Promise<SitePage> {
   const source = sourceOf(clean, root);
   if (!source) return { status: 404, contentType: 'text/html; charset=utf-8', body: await layoutPage({ repoPath: '404.md', title: 'Not found', base: '/', body: `<h1>Not found</h1><p>Nothing is at <code>${escapeXml(clean)}</code>. <a href="./">Start here</a>.</p>` }, root) };
   const absolute = path.join(root, source.repoPath);
+  if (source.kind === 'raw') return { status: 200, contentType: RAW_TYPES[path.extname(source.repoPath)] ?? 'application/octet-stream', body: fs.readFileSync(absolute) };
   if (source.kind === 'markdown') {
     const rendered = renderMarkdown(fs.readFileSync(absolute, 'utf8'), source.repoPath, root, DIAGRAMS);
     return html(await layoutPage({ repoPath: source.repoPath, title: rendered.title, body: rendered.html }, root));
@@ -65,7 +68,7 @@ export async function crawl(root: string, visit?: (url: string, page: SitePage) 
     pages.set(url, page);
     visit?.(url, page);
     if (page.status !== 200 || typeof page.body !== 'string' || !page.contentType.startsWith('text/html')) continue;
-    for (const match of page.body.matchAll(/href="([^"#]*)(#[^"]*)?"/g)) {
+    for (const match of page.body.matchAll(/(?:href|src)="([^"#]*)(#[^"]*)?"/g)) {
       const href = match[1] as string;
       if (href === '' || /^[a-z]+:/i.test(href)) continue;
       const resolved = new URL(href, `http://site/${url}`).pathname.slice(1);

@@ -48,13 +48,18 @@ describe('npm run docs', () => {
     try {
       const page = await browser.newPage();
       const errors = pageErrors(page);
-      const markdownPages = [...pages.keys()].filter((url) => !url.startsWith('source/') && !url.startsWith('assets/'));
+      const markdownPages = [...pages.keys()].filter((url) => !/^(source|assets|files)\//.test(url));
       for (const url of markdownPages) {
         const response = await page.goto(new URL(url, base).href);
         expect(response?.status(), url).toBe(200);
         expect(await page.locator('main h1').count(), `${url} has a title`).toBeGreaterThan(0);
       }
       expect(errors).toEqual([]);
+      // The README's screenshots load.
+      await page.goto(base);
+      const images = await page.locator('main img').evaluateAll((imgs) => imgs.map((img) => (img as { naturalWidth: number }).naturalWidth));
+      expect(images.length).toBeGreaterThanOrEqual(3);
+      expect(images.filter((width) => width === 0), 'images that did not load').toEqual([]);
       // A lesson: its panel lists the checks, and it links to the next lesson.
       await page.goto(new URL('milestones/05-acks-prefetch/', base).href);
       const checks = await MILESTONES[4]!.checks();
