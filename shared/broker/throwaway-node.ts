@@ -90,7 +90,8 @@ function readPid(pidFile: string): number {
   }
 }
 
-function killAndRemove(pidFile: string, dir: string): void {
+/** Kills the node and removes its folder; returns its pid (0 when there was none). */
+function killAndRemove(pidFile: string, dir: string): number {
   const pid = readPid(pidFile);
   if (pid > 0) {
     try {
@@ -100,6 +101,20 @@ function killAndRemove(pidFile: string, dir: string): void {
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
+  return pid;
+}
+
+/** A killed process lingers until the kernel has reaped it (its ports still answer meanwhile). */
+async function waitUntilGone(pid: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pid > 0 && Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /**
@@ -186,7 +201,7 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
     if (stopped) return;
     stopped = true;
     process.removeListener('exit', onExit);
-    killAndRemove(pidFile, dir);
+    const pid = killAndRemove(pidFile, dir);
     if (watchdog) {
       try {
         process.kill(watchdog, 'SIGKILL');
@@ -194,6 +209,7 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
         // already gone
       }
     }
+    await waitUntilGone(pid);
   };
 
   try {
