@@ -57,7 +57,7 @@ describe('npm run docs', () => {
       expect(errors).toEqual([]);
       // The README's screenshots load.
       await page.goto(base);
-      const images = await page.locator('main img').evaluateAll((imgs) => imgs.map((img) => (img as { naturalWidth: number }).naturalWidth));
+      const images = await page.locator('main img').evaluateAll((imgs) => imgs.map((img) => (img as unknown as { naturalWidth: number }).naturalWidth));
       expect(images.length).toBeGreaterThanOrEqual(3);
       expect(images.filter((width) => width === 0), 'images that did not load').toEqual([]);
       // A lesson: its panel lists the checks, and it links to the next lesson.
