@@ -1,11 +1,15 @@
 // The live dashboard of `npm start`, in headless Chromium: an order placed through its form moves
 // to completed on the page without a reload; a service stopped from the page lets its queue fill,
 // and started again, drains it; the parked messages show their reason; nothing on the page errs.
+// And without a browser: a broker connection that goes away is said, and comes back by itself.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../shared/log.ts';
+import { BrokerWatch } from '../solutions/dashboard/broker-watch.ts';
+import { OrderBoard } from '../solutions/dashboard/order-board.ts';
 import { chromiumInstalled, launchChromium, pageErrors } from './support/chromium.ts';
 import { runStart, type StartProcess, stopIfRunning, waitForOutput } from './support/start-process.ts';
 import { createTestVhost, type TestVhost } from './support/vhost.ts';
@@ -78,6 +82,36 @@ describe.skipIf(browserMissing)('the dashboard of npm start', () => {
       expect(errors).toEqual([]);
     } finally {
       await browser.dispose();
+    }
+  });
+});
+
+describe('the dashboard when the broker goes away', () => {
+  let vhost: TestVhost;
+  beforeAll(async () => {
+    vhost = await createTestVhost('dashboard-broker');
+    // The exchange its tap binds to, as the services would have declared it.
+    const connection = await amqp.connect(vhost.url);
+    await (await connection.createChannel()).assertExchange('audit.fanout.exchange', 'fanout', { durable: true });
+    await connection.close();
+  });
+  afterAll(async () => {
+    await vhost?.delete();
+  });
+
+  it('says the broker is unreachable when its connection is closed, and reconnects by itself', { timeout: 60_000 }, async () => {
+    const watch = new BrokerWatch(vhost.url, vhost.api.credentials, new OrderBoard(), silentLogger);
+    const states: boolean[] = [];
+    watch.on('broker', ({ connected }) => states.push(connected));
+    watch.start();
+    try {
+      await expect.poll(() => states.at(-1), { timeout: 15_000 }).toBe(true);
+      await expect.poll(async () => (await vhost.api.listConnections(vhost.vhost)).length, { timeout: 15_000 }).toBeGreaterThan(0);
+      for (const connection of await vhost.api.listConnections(vhost.vhost)) await vhost.api.closeConnection(connection.name, 'the test closes the dashboard');
+      await expect.poll(() => states.includes(false), { timeout: 15_000, message: 'the page is told the broker is gone' }).toBe(true);
+      await expect.poll(() => states.at(-1), { timeout: 20_000, message: 'and that it is back' }).toBe(true);
+    } finally {
+      await watch.stop();
     }
   });
 });
