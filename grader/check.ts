@@ -24,6 +24,14 @@ export class CheckFailure extends Error {
   }
 }
 
+/**
+ * The check could not judge the layer, through no fault of the layer's: the broker never showed
+ * what the check waits for (a statistics sample that never came). An "error" verdict, never a fail.
+ */
+export class CannotJudgeError extends Error {
+  override name = 'CannotJudgeError';
+}
+
 /** Throws CheckFailure unless `condition` holds. `seen` is computed only on failure; `hint` fits this failure. */
 export function expectThat(condition: unknown, expected: string, seen: string | (() => string), hint?: string): asserts condition {
   if (!condition) throw new CheckFailure(expected, typeof seen === 'function' ? seen() : seen, hint);

@@ -7,7 +7,7 @@ import { ExerciseNotWrittenError } from '../shared/workshop/exercise.ts';
 import type { Layers } from '../shared/layers/index.ts';
 import { describeError } from '../shared/log.ts';
 import { BrokerControlUnavailableError, brokerControlFor } from './broker-control.ts';
-import { type Check, CheckFailure } from './check.ts';
+import { CannotJudgeError, type Check, CheckFailure } from './check.ts';
 import { createCheckContext, type GradingEnvironment } from './context.ts';
 import type { Milestone } from './manifest.ts';
 import { composeLayers, importLearnerLayer } from '../solutions/layers/compose.ts';
@@ -109,7 +109,7 @@ type Verdict = Pick<CheckResult, 'status' | 'expected' | 'seen' | 'message'> & {
 function judge(error: unknown): Verdict {
   if (error instanceof CheckFailure) return { status: 'fail', expected: error.expected, seen: error.seen, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
   if (error instanceof ExerciseNotWrittenError) return { status: 'fail', message: `🚨 ${error.message}` };
-  if (error instanceof BrokerControlUnavailableError || error instanceof ManagementApiError) return { status: 'error', message: error.message };
+  if (error instanceof BrokerControlUnavailableError || error instanceof ManagementApiError || error instanceof CannotJudgeError) return { status: 'error', message: error.message };
   const name = error instanceof Error ? error.name : 'a value';
   return { status: 'fail', message: `your code threw ${name}: ${describeError(error)}` };
 }

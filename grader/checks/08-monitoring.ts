@@ -7,7 +7,7 @@
 import amqp from 'amqplib';
 import type { ManagementTarget, QueueStats } from '../../shared/layers/08-monitoring.ts';
 import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
+import { CannotJudgeError, type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
 import { type FakeManagementApi, type FakeQueue, startFakeManagementApi, unsampled } from './management-fake-support.ts';
 import { waitFor } from './support.ts';
 
@@ -350,6 +350,7 @@ export const checks = defineChecks('monitoring', [
       });
       const expected: Counts = { ready: 4, unacked: 3, consumers: 2 };
       let last: Record<string, number | undefined> = {};
+      // This wait is the broker's, not the layer's: a sample that never comes is "could not check".
       await waitFor(
         async () => {
           last = await rawQueue(context, 'payment.queue');
@@ -358,7 +359,9 @@ export const checks = defineChecks('monitoring', [
         `the broker's own statistics for payment.queue to show ${describeCounts(expected)} (this wait is the broker's, not your layer's)`,
         () => `after ${SAMPLE_WAIT_MS / 1000} s they still show ${describeCounts({ ready: last.messages_ready, unacked: last.messages_unacknowledged, consumers: last.consumers })} (collect_statistics_interval may be long)`,
         SAMPLE_WAIT_MS,
-      );
+      ).catch((error: unknown) => {
+        throw error instanceof CheckFailure ? new CannotJudgeError(`the broker's statistics never showed what the check set up: ${error.message}`) : error;
+      });
       const stats = await ask('queueStats(payment.queue)', () => layer.queueStats(target, 'payment.queue'));
       const hints = countHints(expected);
       expectStats(stats, 'payment.queue', expected, 'queueStats for 7 messages, 3 of them held unacked by 2 consumers', hints);
