@@ -26,7 +26,7 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
   log.info(`the payment server consumes ${queue}`);
 
   const client = await layers.rpc.createClient(await connection.createChannel(), { timeoutMs: 1000 });
-  log.info('the client has its own exclusive reply queue; timeout 1000 ms');
+  log.info('the client is ready (its reply queue is up to your layer); timeout 1000 ms');
 
   const ask = async (target: string, request: unknown) => {
     const started = Date.now();
