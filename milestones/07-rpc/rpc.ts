@@ -40,7 +40,8 @@ async function serve(channel: Channel, queue: string, handler: RpcHandler): Prom
   //    one, answer where it asks to be answered, under its id: the handler's result, or its error.
   //    Settle every request once, in an order that loses none if the server dies at any point.
   //    See README § Errors travel back as replies and § Reply, then ack.
-  //    Track each answer: const answered = answer(request).finally(() => inFlight.delete(answered)); inFlight.add(answered);
+  //    Plumbing for stop(): put the promise of each request's handling (yours to write, and one that
+  //    never rejects) in inFlight, and take it out when it settles.
   const consumerTag: string = todo(import.meta.url, 'serve');
   const stop = async () => {
     await channel.cancel(consumerTag).catch(() => {}); // a closed channel has no consumer left
