@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defineCli } from '../../shared/cli/args.ts';
-import { loadProgress } from '../../shared/workshop/progress.ts';
+import { loadProgress, progressFile } from '../../shared/workshop/progress.ts';
 import { MILESTONES, type Milestone } from '../manifest.ts';
 import { bold, dim } from '../report/console.ts';
 import { isMain, MILESTONE_ARGUMENT, nextMilestone, parseMilestoneNumber, runCommand } from './shared.ts';
@@ -21,8 +21,9 @@ Without a number: the first milestone you have not passed yet.`,
 
 const LEVEL_NAMES = ['the concept', 'the API to use', 'near-code'];
 
+/** Next to progress.json, in the same folder. */
 function hintsFile(): string {
-  return path.join(process.env.WORKSHOP_PROGRESS_DIR ?? '.progress', 'hints.json');
+  return path.join(path.dirname(progressFile()), 'hints.json');
 }
 
 function loadLevels(): Record<string, number> {

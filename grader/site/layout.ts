@@ -5,7 +5,7 @@ import { loadProgress, type Progress } from '../../shared/workshop/progress.ts';
 import { milestoneState } from '../cli/shared.ts';
 import { MILESTONES, type Milestone } from '../manifest.ts';
 import { escapeXml } from '../../shared/diagrams/svg.ts';
-import { markdownSources, relativeUrl, urlOf } from './pages.ts';
+import { relativeUrl, urlOf } from './pages.ts';
 
 const escapeHtml = escapeXml;
 
@@ -98,4 +98,3 @@ export async function layoutPage(page: PageInput, root: string): Promise<string>
   ].join('\n');
 }
 
-export { markdownSources };

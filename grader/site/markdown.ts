@@ -6,6 +6,7 @@ import path from 'node:path';
 import hljs from 'highlight.js';
 import MarkdownIt from 'markdown-it';
 import anchor from 'markdown-it-anchor';
+import { escapeXml } from '../../shared/diagrams/svg.ts';
 import { relativeUrl, urlOf } from './pages.ts';
 
 /** GitHub's heading ids: lower case, punctuation dropped, spaces to dashes. */
@@ -19,7 +20,7 @@ export function slugify(heading: string): string {
 
 export function highlight(code: string, language: string): string {
   const known = language && hljs.getLanguage(language) ? language : undefined;
-  return known ? hljs.highlight(code, { language: known }).value : MarkdownIt().utils.escapeHtml(code);
+  return known ? hljs.highlight(code, { language: known }).value : escapeXml(code);
 }
 
 /** Markers a page may hold for pictures drawn from data: `<!-- diagram: topology -->` on a line of its own. */
