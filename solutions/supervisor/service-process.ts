@@ -36,7 +36,7 @@ export class ServiceProcess {
   stopRequested = false;
   private readonly child: ChildProcess;
 
-  constructor(readonly name: string, env: NodeJS.ProcessEnv, logs: LogStream, entry: { script: string; args: string[] } = { script: RUN_SERVICE, args: [name] }) {
+  constructor(readonly name: string, env: NodeJS.ProcessEnv, private readonly logs: LogStream, entry: { script: string; args: string[] } = { script: RUN_SERVICE, args: [name] }) {
     this.child = spawn(process.execPath, ['--import', 'tsx', entry.script, ...entry.args], {
       cwd: REPO_ROOT, // `--import tsx` and the default DATA_DIR resolve from the project root
       env,
@@ -65,8 +65,9 @@ export class ServiceProcess {
         this.hasExited = true;
         resolve({ code, signal });
       });
-      this.child.once('error', (error) => {
-        logs.line(name, `could not start: ${error.message}`);
+      // 'on', not 'once': a second error (a failed kill, say) must not be an unhandled 'error' event.
+      this.child.on('error', (error) => {
+        logs.line(name, this.child.pid === undefined ? `could not start: ${error.message}` : error.message);
         if (this.child.pid === undefined) {
           this.hasExited = true;
           resolve({ code: null, signal: null });
@@ -80,8 +81,14 @@ export class ServiceProcess {
     this.child.on('message', listener);
   }
 
+  /** Best effort: a service that is shutting down may close its IPC channel at any moment. */
   send(message: unknown): void {
-    if (!this.hasExited && this.child.connected) this.child.send(message as object);
+    if (this.hasExited || !this.child.connected) return;
+    // With a callback a failed write (EPIPE from a child that is exiting) is passed here instead of
+    // being emitted as an 'error' event on the child, which would say "could not start".
+    this.child.send(message as object, (error) => {
+      if (error && !this.hasExited && !this.stopRequested) this.logs.line(this.name, `could not tell it: ${error.message}`);
+    });
   }
 
   /** Asks the service to shut down gracefully. */
