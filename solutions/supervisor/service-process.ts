@@ -18,6 +18,11 @@ export interface ServiceExit {
   signal: NodeJS.Signals | null;
 }
 
+/** SERVICE_NODE_ARGS: extra flags for each service's node (NODE_OPTIONS refuses some, e.g. --cpu-prof). */
+function serviceNodeArgs(env: NodeJS.ProcessEnv): string[] {
+  return env.SERVICE_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+}
+
 export function describeExit({ code, signal }: ServiceExit): string {
   return signal ? `killed by ${signal}` : `exit code ${code}`;
 }
@@ -37,7 +42,7 @@ export class ServiceProcess {
   private readonly child: ChildProcess;
 
   constructor(readonly name: string, env: NodeJS.ProcessEnv, private readonly logs: LogStream, entry: { script: string; args: string[] } = { script: RUN_SERVICE, args: [name] }) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', entry.script, ...entry.args], {
+    this.child = spawn(process.execPath, [...serviceNodeArgs(env), '--import', 'tsx', entry.script, ...entry.args], {
       cwd: REPO_ROOT, // `--import tsx` and the default DATA_DIR resolve from the project root
       env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
