@@ -4,7 +4,7 @@ import { defineCli, parseOrExit } from '../shared/cli/args.ts';
 import { readEnv } from '../shared/config.ts';
 import type { Layers } from '../shared/layers/index.ts';
 import { SERVICE_NAMES, ServiceName } from '../shared/messages/events.ts';
-import { createLogger, describeError } from '../shared/log.ts';
+import { createLogger, describeError, serviceLogSink } from '../shared/log.ts';
 import { composeLayers, learnerLayers } from './layers/compose.ts';
 import { serviceConfigFromEnv } from './runtime/service-config.ts';
 import { ServiceRuntime } from './runtime/service-runtime.ts';
@@ -20,7 +20,7 @@ WORKSHOP_LAYERS=mine runs it on your layers, from milestones/.`,
 });
 
 const name = ServiceName.parse(parseOrExit(SERVICE_CLI).positionals[0]);
-const log = createLogger(name);
+const log = createLogger(name, serviceLogSink(name));
 
 // WORKSHOP_LAYERS=mine (npm start -- --layers mine): the learner's nine layers from milestones/.
 const layerSource = process.env.WORKSHOP_LAYERS ?? 'solutions';

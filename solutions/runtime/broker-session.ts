@@ -33,6 +33,9 @@ export class BrokerSession {
     let fatal: unknown;
     const recovering = await amqp.connect(options.url, {
       clientProperties: { connection_name: options.connectionName },
+      // Without it amqplib leaves Nagle's algorithm on: a small frame (a publish, an ack) written
+      // while an earlier segment is unacknowledged waits for the peer's delayed ACK, up to 40 ms.
+      noDelay: true,
       recovery: {
         initialDelay: 200,
         maxDelay: 5000,

@@ -16,6 +16,7 @@ export function openServiceDatabase(dataDir: string, service: string): ServiceDa
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  reusePreparedStatements(db);
   db.exec(`
     CREATE TABLE IF NOT EXISTS processed_messages (
       queue TEXT NOT NULL,
@@ -37,12 +38,34 @@ export function openServiceDatabase(dataDir: string, service: string): ServiceDa
   return db;
 }
 
+/**
+ * Makes `db.prepare(sql)` compile each SQL text once and hand back the same statement afterwards.
+ * The stores prepare their statements where they use them, once per message; compiling costs more
+ * than running the statement (docs/performance.md, the profile). Sharing is safe because nothing in
+ * the services changes a statement's mode (pluck, raw, expand) or iterates with one.
+ */
+function reusePreparedStatements(db: ServiceDatabase): void {
+  const compile = db.prepare.bind(db);
+  const compiled = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let statement = compiled.get(sql);
+    if (!statement) compiled.set(sql, (statement = compile(sql)));
+    return statement;
+  }) as ServiceDatabase['prepare'];
+}
+
+/** Runs `work` in a BEGIN IMMEDIATE transaction (one wrapper for every call, not one per call). */
+export function immediateTransaction(db: ServiceDatabase): <T>(work: () => T) => T {
+  const run = db.transaction((work: () => unknown) => work()).immediate;
+  return <T>(work: () => T) => run(work) as T;
+}
+
 /** The processed-message record for one queue (the same event may arrive on two queues of one service). */
 export function processedMessagesFor(db: ServiceDatabase, queue: string): ProcessedMessages {
   const has = db.prepare<[string, string], { found: number }>('SELECT 1 AS found FROM processed_messages WHERE queue = ? AND message_id = ?');
   const record = db.prepare('INSERT INTO processed_messages (queue, message_id, processed_at) VALUES (?, ?, ?)');
   return {
-    transaction: <T>(work: () => T): T => db.transaction(work).immediate(),
+    transaction: immediateTransaction(db),
     has: (messageId) => has.get(queue, messageId) !== undefined,
     record: (messageId) => {
       record.run(queue, messageId, new Date().toISOString());

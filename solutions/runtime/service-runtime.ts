@@ -2,7 +2,7 @@
 // rebuilt after every reconnect) and a graceful stop. Domain code lives in solutions/services.
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import { MalformedMessageError, type Layers, type RpcClient, type WorkerPool } from '../../shared/layers/index.ts';
+import { MalformedMessageError, type Layers, type ProcessedMessages, type RpcClient, type WorkerPool } from '../../shared/layers/index.ts';
 import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
 import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
 import { describeError, type Logger } from '../../shared/log.ts';
@@ -142,9 +142,18 @@ export class ServiceRuntime implements ServiceHost {
     const handler = consumer.handlers[event.type] as ((event: DomainEvent, context: HandlerContext) => void) | undefined;
     if (!handler) throw new UnprocessableMessageError(`${spec.name} has no handler for ${event.type} events`);
     const context = this.handlerContext(event);
-    const applied = this.layers.acks.processOnce(processedMessagesFor(this.db, spec.name), event.messageId, () => handler(event, context));
+    const applied = this.layers.acks.processOnce(this.processedMessages(spec.name), event.messageId, () => handler(event, context));
     if (applied) this.outbox.nudge();
     else this.log.info(`skipped ${event.type} ${event.messageId} for order ${event.orderId}: already processed`);
+  }
+
+  private readonly processedByQueue = new Map<string, ProcessedMessages>();
+
+  /** One record per queue for the life of the service (its statements are prepared once). */
+  private processedMessages(queue: string): ProcessedMessages {
+    let record = this.processedByQueue.get(queue);
+    if (!record) this.processedByQueue.set(queue, (record = processedMessagesFor(this.db, queue)));
+    return record;
   }
 
   private handlerContext(cause: DomainEvent): HandlerContext {

@@ -2,6 +2,7 @@
 // terminal, a colour per service, so six interleaved logs stay readable.
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { batchedWriter } from '../../shared/log.ts';
 
 /** ANSI SGR codes; the supervisor's own lines are bold. */
 const COLORS: Record<string, string> = {
@@ -36,8 +37,9 @@ export function createLogStream(output: NodeJS.WriteStream = process.stdout, env
   const color = colorEnabled(env, output);
   // A reader that went away (`npm start | head`) must not crash the supervisor while it stops services.
   output.on('error', () => {});
+  const write = batchedWriter(output);
   const line = (source: string, text: string) => {
-    output.write(`${formatLine(source, text.replace(/\r$/, ''), color)}\n`);
+    write(`${formatLine(source, text.replace(/\r$/, ''), color)}\n`);
   };
   return {
     line,

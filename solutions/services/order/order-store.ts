@@ -52,6 +52,8 @@ export function migrateOrders(db: ServiceDatabase): void {
       detail TEXT,
       at TEXT NOT NULL
     );
+    -- Every GET /orders/:id reads an order's history: without this it scans every order's.
+    CREATE INDEX IF NOT EXISTS order_history_by_order ON order_history (order_id, id);
   `);
 }
 
