@@ -10,6 +10,7 @@ import { buildTopology, EXCHANGES, queueSpec } from '../../shared/topology/topol
 import type { QueueSpec, Topology } from '../../shared/topology/types.ts';
 import { BrokerSession } from './broker-session.ts';
 import { openServiceDatabase, processedMessagesFor, type ServiceDatabase } from './database.ts';
+import { CommitGroup } from './commit-group.ts';
 import { declareTopology } from './declare-topology.ts';
 import { UnprocessableMessageError } from './errors.ts';
 import { Outbox } from './outbox.ts';
@@ -20,6 +21,8 @@ export class ServiceRuntime implements ServiceHost {
   readonly name;
   readonly db: ServiceDatabase;
   readonly outbox: Outbox;
+  /** Deliveries handled in the same turn share one transaction (commit-group.ts). */
+  private readonly commits: CommitGroup;
   readonly topology: Topology;
   private session: BrokerSession | undefined;
   private pools: WorkerPool[] = [];
@@ -38,6 +41,7 @@ export class ServiceRuntime implements ServiceHost {
     this.db = openServiceDatabase(config.dataDir, definition.name);
     definition.migrate(this.db);
     this.outbox = new Outbox(this.db, log);
+    this.commits = new CommitGroup(this.db, () => this.outbox.nudge());
     this.topology = buildTopology(config.topology);
   }
 
@@ -142,9 +146,8 @@ export class ServiceRuntime implements ServiceHost {
     const handler = consumer.handlers[event.type] as ((event: DomainEvent, context: HandlerContext) => void) | undefined;
     if (!handler) throw new UnprocessableMessageError(`${spec.name} has no handler for ${event.type} events`);
     const context = this.handlerContext(event);
-    const applied = this.layers.acks.processOnce(this.processedMessages(spec.name), event.messageId, () => handler(event, context));
-    if (applied) this.outbox.nudge();
-    else this.log.info(`skipped ${event.type} ${event.messageId} for order ${event.orderId}: already processed`);
+    const applied = await this.commits.run(() => this.layers.acks.processOnce(this.processedMessages(spec.name), event.messageId, () => handler(event, context)));
+    if (!applied) this.log.info(`skipped ${event.type} ${event.messageId} for order ${event.orderId}: already processed`);
   }
 
   private readonly processedByQueue = new Map<string, ProcessedMessages>();
