@@ -91,13 +91,20 @@ await runMain(async () => {
   const scalingWorkers = [1, 2, 4];
   const progress = new ProgressBar(2 + phases.length + 1 + scalingWorkers.length + (soakMinutes ? 1 : 0));
 
-  // 1. The broker alone, on a vhost of its own.
-  const rawVhost = `bench-load-raw-${process.pid}`;
-  await api.createVhost(rawVhost);
-  const rawUrl = withVhost(broker.url, rawVhost);
+  // 1. The broker alone, on a vhost of its own, removed afterwards whatever happens.
+  const onScratchVhost = async <T>(work: (url: string) => Promise<T>): Promise<T> => {
+    const vhost = `bench-load-raw-${process.pid}`;
+    await api.createVhost(vhost);
+    try {
+      return await work(withVhost(broker.url, vhost));
+    } finally {
+      await api.deleteVhost(vhost);
+    }
+  };
   const ceilingSeconds = Math.min(seconds, 8);
+  const brokerMeter = () => new UsageMeter(() => new Map(brokerPid ? [['broker', brokerPid]] : []));
   progress.step('broker ceiling');
-  const ceiling = [await measureBrokerCeiling(rawUrl, ceilingSeconds, EVENT_BYTES)];
+  const ceiling = [await onScratchVhost((url) => measureBrokerCeiling(url, ceilingSeconds, EVENT_BYTES, brokerMeter()))];
   progress.note(`broker ceiling ${Math.round(ceiling[0]?.messagesPerSecond ?? 0)} messages/s`);
 
   // 2. The saga.
@@ -160,15 +167,14 @@ await runMain(async () => {
   }
 
   // 1 again: the ceiling at the end of the run too, in case the machine changed meanwhile.
-  ceiling.push(await measureBrokerCeiling(rawUrl, ceilingSeconds, EVENT_BYTES));
+  ceiling.push(await onScratchVhost((url) => measureBrokerCeiling(url, ceilingSeconds, EVENT_BYTES, brokerMeter())));
 
   // 3. Competing consumers on an I/O-bound handler.
   const scaling = [];
   for (const workers of scalingWorkers) {
     progress.step(`competing consumers: ${workers} worker${workers === 1 ? '' : 's'}`);
-    scaling.push(await measureWorkerScaling(rawUrl, workers, 10, 20, Math.min(seconds, 4)));
+    scaling.push(await onScratchVhost((url) => measureWorkerScaling(url, workers, 10, 20, Math.min(seconds, 4))));
   }
-  await api.deleteVhost(rawVhost);
   progress.done();
 
   const run: BenchRun = {

@@ -3,19 +3,22 @@
 // publisher confirms, and consuming them with manual acks (one ack per message, prefetch 100).
 // Messages per second end to end (acked by the consumer) is what the saga's deliveries compete for.
 import amqp from 'amqplib';
+import type { UsageMeter } from './process-usage.ts';
 
 export interface CeilingResult {
   messagesPerSecond: number;
   messages: number;
   seconds: number;
   messageBytes: number;
+  /** The broker's CPU over the measured window, in cores (undefined when its process was not found). */
+  brokerCores?: number;
 }
 
 const QUEUE = 'bench.ceiling.queue';
 /** Unconfirmed publishes in flight at once. */
 const WINDOW = 500;
 
-export async function measureBrokerCeiling(brokerUrl: string, seconds: number, messageBytes: number): Promise<CeilingResult> {
+export async function measureBrokerCeiling(brokerUrl: string, seconds: number, messageBytes: number, brokerUsage?: UsageMeter): Promise<CeilingResult> {
   const connection = await amqp.connect(brokerUrl);
   try {
     const publisher = await connection.createConfirmChannel();
@@ -47,6 +50,7 @@ export async function measureBrokerCeiling(brokerUrl: string, seconds: number, m
           measuring = true;
           measuredFrom = performance.now();
           consumedAtStart = consumed;
+          brokerUsage?.start();
         }
         if (outstanding >= WINDOW) {
           await new Promise<void>((resolve) => (wake = resolve));
@@ -65,12 +69,13 @@ export async function measureBrokerCeiling(brokerUrl: string, seconds: number, m
     await new Promise((resolve) => setTimeout(resolve, warmUpMs + seconds * 1000));
     const measuredSeconds = (performance.now() - measuredFrom) / 1000;
     const messages = consumed - consumedAtStart;
+    const brokerCores = brokerUsage?.stop()[0]?.cpuCores;
     stop = true;
     wake?.();
     await publishLoop;
     await publisher.waitForConfirms();
     await publisher.deleteQueue(QUEUE);
-    return { messagesPerSecond: messages / measuredSeconds, messages, seconds: measuredSeconds, messageBytes };
+    return { messagesPerSecond: messages / measuredSeconds, messages, seconds: measuredSeconds, messageBytes, brokerCores };
   } finally {
     await connection.close().catch(() => {});
   }

@@ -170,8 +170,15 @@ function generated(run: BenchRun, before: BenchRun | undefined, charts: { throug
     '### The broker alone',
     '',
     ...table(
-      ['When', 'Messages/s end to end', 'Messages', 'Body'],
-      run.ceiling.map((c, i) => [i === 0 ? 'start of the run' : 'end of the run', num(c.messagesPerSecond), String(c.messages), `${c.messageBytes} B`]),
+      ['When', 'Messages/s end to end', 'Messages', 'Body', 'Broker CPU', 'Broker CPU per message'],
+      run.ceiling.map((c, i) => [
+        i === 0 ? 'start of the run' : 'end of the run',
+        num(c.messagesPerSecond),
+        String(c.messages),
+        `${c.messageBytes} B`,
+        c.brokerCores === undefined ? '—' : `${num(c.brokerCores, 2)} cores`,
+        c.brokerCores === undefined ? '—' : `${num((c.brokerCores * 1e6) / c.messagesPerSecond)} µs`,
+      ]),
     ),
     '',
     `One order took ${num(run.perOrder.publishes, 1)} publishes and ${num(run.perOrder.deliveries, 1)} deliveries (the management API's counts over all phases, divided by the orders). At that rate the broker alone could carry about ${num(ceilingOf(run) / run.perOrder.deliveries)} orders/s.`,

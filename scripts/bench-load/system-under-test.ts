@@ -58,7 +58,11 @@ export async function startSystemUnderTest({ broker, env = {}, label }: StartOpt
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = captureOutput(child);
-  const port = await waitForBanner(child, output);
+  const port = await waitForBanner(child, output).catch(async (error: unknown) => {
+    await api.deleteVhost(vhost);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   const readyMs = performance.now() - started;
 
   const processes = () => {

@@ -95,6 +95,24 @@ describe('HTTP API', () => {
       expect(payment).toEqual({ status: 200, body: { orderId: 'never-charged', status: 'unknown' } });
     });
 
+    it('GET /orders/:id is answered the same by its fast path and by Express: escapes decoded, a query string ignored, a bad escape 400', async () => {
+      const placed = await postOrder(baseUrl, { orderId: 'fast:path.id', user: 'gayal', items: ['item1'] });
+      expect(placed.status).toBe(201);
+      const id = encodeURIComponent('fast:path.id');
+      const plain = await fetch(`${baseUrl}/orders/${id}`);
+      expect(plain.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      const body = (await plain.json()) as { orderId: string; history: unknown[] };
+      expect(body.orderId).toBe('fast:path.id');
+      expect(body.history.length).toBeGreaterThan(0);
+      // Through Express (HEAD is not the fast path's): the same status and headers.
+      const head = await fetch(`${baseUrl}/orders/${id}`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect((await getJson(`${baseUrl}/orders/${id}?fields=all`)).body).toEqual(body);
+      expect((await getJson<ErrorBody>(`${baseUrl}/orders/nope/`)).body).toEqual({ error: 'no order nope' });
+      expect((await getJson<ErrorBody>(`${baseUrl}/orders/%E0%A4%A`)).status).toBe(400);
+    });
+
     it('an endpoint that does not exist is a JSON 404 too', async () => {
       const answer = await getJson<ErrorBody>(`${baseUrl}/nowhere`);
       expect(answer).toEqual({ status: 404, body: { error: 'no such endpoint: GET /nowhere' } });
