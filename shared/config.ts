@@ -16,6 +16,8 @@ const EnvSchema = z.object({
   NOTIFICATION_TTL_MS: z.coerce.number().int().positive().default(60_000),
   QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
   PREFETCH: z.coerce.number().int().positive().default(10),
+  /** Prefetch of the consumers that only record (audit, notifications): no priorities to keep, many messages per order. */
+  SINK_PREFETCH: z.coerce.number().int().positive().default(50),
   WORKERS: z.coerce.number().int().positive().default(1),
   RPC_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
   /** The live dashboard (npm run dashboard, and npm start): port (0 = any free one), address, and a token for its controls when not on loopback. */

@@ -36,6 +36,7 @@ export function systemConfig(options: Pick<SystemOptions, 'brokerUrl' | 'dataDir
     paymentLimitCents: 1_000_000,
     topology: DEFAULT_TOPOLOGY_SETTINGS,
     prefetch: 10,
+    sinkPrefetch: 50,
     workers: 1,
     rpcTimeoutMs: 3000,
     shutdownFlushMs: 5000,

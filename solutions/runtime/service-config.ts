@@ -18,6 +18,8 @@ export interface ServiceConfig {
   paymentLimitCents: number;
   topology: TopologySettings;
   prefetch: number;
+  /** Prefetch of a sink consumer (ConsumerDefinition.sink): the audit log and the notifications. */
+  sinkPrefetch: number;
   /** Competing consumers per queue inside this process. */
   workers: number;
   rpcTimeoutMs: number;
@@ -41,6 +43,7 @@ export function serviceConfigFromEnv(env: EnvConfig, brokerUrl: string, manageme
       queueType: env.QUEUE_TYPE,
     },
     prefetch: env.PREFETCH,
+    sinkPrefetch: env.SINK_PREFETCH,
     workers: env.WORKERS,
     rpcTimeoutMs: env.RPC_TIMEOUT_MS,
     shutdownFlushMs: 5000,

@@ -35,6 +35,12 @@ export type HandlerMap = { [T in EventType]?: EventHandler<T> };
 export interface ConsumerDefinition {
   queue: string;
   handlers: HandlerMap;
+  /**
+   * A sink only records what happened (the audit log, notifications): its queue has no priorities
+   * that a large prefetch would defeat, and it takes several messages per order. It is consumed with
+   * SINK_PREFETCH instead of PREFETCH, so it keeps up with the rest (docs/performance.md).
+   */
+  sink?: boolean;
 }
 
 export interface RpcDefinition {

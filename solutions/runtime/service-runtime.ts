@@ -116,7 +116,7 @@ export class ServiceRuntime implements ServiceHost {
         () => session.openChannel(connection, `${consumer.queue} worker`),
         (channel) =>
           layers.acks.consume(channel, consumer.queue, (message) => this.handleDelivery(consumer, spec, message), {
-            prefetch: config.prefetch,
+            prefetch: consumer.sink ? config.sinkPrefetch : config.prefetch,
             onFailure: (failedChannel, message, error) => this.handleFailure(failedChannel, message, error, spec),
             onCancelled: () => session.restart(`the broker cancelled the consumer on ${consumer.queue}`),
           }),

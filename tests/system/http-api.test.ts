@@ -98,6 +98,7 @@ describe('HTTP API', () => {
     it('GET /orders/:id is answered the same by its fast path and by Express: escapes decoded, a query string ignored, a bad escape 400', async () => {
       const placed = await postOrder(baseUrl, { orderId: 'fast:path.id', user: 'gayal', items: ['item1'] });
       expect(placed.status).toBe(201);
+      await waitForStatus(baseUrl, 'fast:path.id', 'completed'); // so every answer below sees the same order
       const id = encodeURIComponent('fast:path.id');
       const plain = await fetch(`${baseUrl}/orders/${id}`);
       expect(plain.headers.get('content-type')).toBe('application/json; charset=utf-8');

@@ -12,5 +12,5 @@ const recordEvent: EventHandler = (event, { db, log }) => {
 export const auditService: ServiceDefinition = {
   name: 'audit',
   migrate: migrateAudit,
-  consumers: [{ queue: QUEUES.audit, handlers: Object.fromEntries(EVENT_TYPES.map((type) => [type, recordEvent])) as HandlerMap }],
+  consumers: [{ queue: QUEUES.audit, handlers: Object.fromEntries(EVENT_TYPES.map((type) => [type, recordEvent])) as HandlerMap, sink: true }],
 };

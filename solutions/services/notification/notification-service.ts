@@ -8,7 +8,7 @@ export const notificationService: ServiceDefinition = {
   name: 'notification',
   migrate: migrateNotifications,
   consumers: [
-    { queue: QUEUES.notificationEmail, handlers: notificationHandlers('email') },
-    { queue: QUEUES.notificationSms, handlers: notificationHandlers('sms') },
+    { queue: QUEUES.notificationEmail, handlers: notificationHandlers('email'), sink: true },
+    { queue: QUEUES.notificationSms, handlers: notificationHandlers('sms'), sink: true },
   ],
 };
