@@ -229,10 +229,28 @@ async function renderSvg(spec: TopLevelSpec): Promise<string> {
   return view.toSVG();
 }
 
+/** A phase's name without the run's own numbers, so the same phase of two runs lines up. */
+function phaseLabel(phase: LoadPhase): string {
+  return phase.rate ? 'half the peak rate, open loop' : phase.name;
+}
+
+const runLabel = (run: BenchRun) => `${run.label} (${run.commit})`;
+
 function chartRows(runs: BenchRun[]) {
   return runs.flatMap((run) =>
-    run.phases.map((f, order) => ({ run: `${run.label} (${run.commit})`, phase: f.phase.name, order, ordersPerSecond: f.saga.ordersPerSecond, p50: f.saga.latencyMs.p50, p99: f.saga.latencyMs.p99 })),
+    run.phases.map((f) => ({ run: runLabel(run), phase: phaseLabel(f.phase), ordersPerSecond: f.saga.ordersPerSecond, p50: f.saga.latencyMs.p50, p99: f.saga.latencyMs.p99 })),
   );
+}
+
+/** The x axis: the phases in the order the newest run ran them; the runs in order, the newest in colour. */
+function axes(runs: BenchRun[]) {
+  const phases = (runs.at(-1) as BenchRun).phases.map((f) => phaseLabel(f.phase));
+  const names = runs.map(runLabel);
+  return {
+    x: { field: 'phase', type: 'nominal', sort: phases, title: null, axis: { labelAngle: -20, labelLimit: 220 } },
+    xOffset: { field: 'run', sort: names },
+    color: { field: 'run', type: 'nominal', title: 'run', sort: names, scale: { domain: names, range: names.length > 1 ? ['#9aa5b1', '#e8590c'] : ['#e8590c'] } },
+  } as const;
 }
 
 function throughputChart(runs: BenchRun[]): TopLevelSpec {
@@ -242,31 +260,22 @@ function throughputChart(runs: BenchRun[]): TopLevelSpec {
     width: 560,
     height: 260,
     data: { values: chartRows(runs) },
-    mark: { type: 'bar', tooltip: true },
-    encoding: {
-      x: { field: 'phase', type: 'nominal', sort: { field: 'order' }, title: null, axis: { labelAngle: -20, labelLimit: 200 } },
-      xOffset: { field: 'run' },
-      y: { field: 'ordersPerSecond', type: 'quantitative', title: 'orders/s' },
-      color: { field: 'run', type: 'nominal', title: 'run', scale: { range: ['#9aa5b1', '#e8590c'] } },
-    },
+    mark: { type: 'bar' },
+    encoding: { ...axes(runs), y: { field: 'ordersPerSecond', type: 'quantitative', title: 'orders/s' } },
   };
 }
 
 function latencyChart(runs: BenchRun[]): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'POST → order.completed: p50 (bar) and p99 (tick), log scale',
+    title: 'POST → order.completed: p50 (dot) and p99 (dash), log scale',
     width: 560,
     height: 260,
     data: { values: chartRows(runs) },
-    encoding: {
-      x: { field: 'phase', type: 'nominal', sort: { field: 'order' }, title: null, axis: { labelAngle: -20, labelLimit: 200 } },
-      xOffset: { field: 'run' },
-      color: { field: 'run', type: 'nominal', title: 'run', scale: { range: ['#9aa5b1', '#e8590c'] } },
-    },
+    encoding: axes(runs),
     layer: [
-      { mark: { type: 'bar' }, encoding: { y: { field: 'p50', type: 'quantitative', scale: { type: 'log' }, title: 'milliseconds' } } },
-      { mark: { type: 'tick', thickness: 2, color: '#212529' }, encoding: { y: { field: 'p99', type: 'quantitative' } } },
+      { mark: { type: 'point', filled: true, size: 90 }, encoding: { y: { field: 'p50', type: 'quantitative', scale: { type: 'log' }, title: 'milliseconds' } } },
+      { mark: { type: 'tick', thickness: 3 }, encoding: { y: { field: 'p99', type: 'quantitative' } } },
     ],
   };
 }

@@ -31,6 +31,7 @@ export class Outbox {
   private publish: ConfirmedPublish | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private addedSinceNudge = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly waiters = new Map<number, () => void>();
   private readonly insert;
@@ -53,6 +54,7 @@ export class Outbox {
 
   /** Queues a message for publishing. Call it inside the transaction that changes the state. Returns the row id. */
   add(entry: OutboxEntry): number {
+    this.addedSinceNudge = true;
     const result = this.insert.run(entry.exchange, entry.routingKey, entry.message.content, JSON.stringify(entry.message.options), new Date().toISOString());
     return Number(result.lastInsertRowid);
   }
@@ -74,8 +76,14 @@ export class Outbox {
     this.publish = undefined;
   }
 
+  /** Nudges the relay only if rows were added since the last nudge (a commit that queued nothing needs no relay run). */
+  nudgeIfAdded(): void {
+    if (this.addedSinceNudge) this.nudge();
+  }
+
   /** Asks the relay to run now (after a commit that added rows). */
   nudge(): void {
+    this.addedSinceNudge = false;
     if (this.running) {
       this.again = true;
       return;

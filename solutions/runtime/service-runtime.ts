@@ -41,7 +41,7 @@ export class ServiceRuntime implements ServiceHost {
     this.db = openServiceDatabase(config.dataDir, definition.name);
     definition.migrate(this.db);
     this.outbox = new Outbox(this.db, log);
-    this.commits = new CommitGroup(this.db, () => this.outbox.nudge());
+    this.commits = new CommitGroup(this.db, () => this.outbox.nudgeIfAdded());
     this.topology = buildTopology(config.topology);
   }
 
