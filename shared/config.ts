@@ -5,6 +5,8 @@ const EnvSchema = z.object({
   RABBITMQ_URL: z.string().url().optional(),
   RABBITMQ_MANAGEMENT_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('data'),
+  /** full: every SQLite commit is fsynced before the message is acked; normal: only at checkpoints (faster, not safe from a power loss). */
+  SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** The order service's HTTP API listens on loopback only unless this says otherwise (containers: 0.0.0.0). */
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),

@@ -8,12 +8,21 @@ import type { ProcessedMessages } from '../../shared/layers/index.ts';
 
 export type ServiceDatabase = Database.Database;
 
-export function openServiceDatabase(dataDir: string, service: string): ServiceDatabase {
+/** How a commit reaches the disk: 'full' fsyncs every commit, 'normal' only at WAL checkpoints. */
+export type SqliteSynchronous = 'full' | 'normal';
+
+export function openServiceDatabase(dataDir: string, service: string, synchronous: SqliteSynchronous = 'full'): ServiceDatabase {
   fs.mkdirSync(dataDir, { recursive: true });
   const db = new Database(path.join(dataDir, `${service}.sqlite`));
   // WAL lets a second process of the same service (a competing consumer) share the file;
   // busy_timeout makes writers wait for each other instead of failing.
   db.pragma('journal_mode = WAL');
+  // FULL (the default): every commit is on disk (fsync) before it returns, so a message acked after
+  // its commit survives a power loss too. better-sqlite3 is built with WAL_SYNCHRONOUS=1, so without
+  // saying so a WAL database commits at NORMAL (fsync only at checkpoints: safe from a crashed
+  // process, not from a crashed machine), although PRAGMA synchronous reads 2. SQLITE_SYNCHRONOUS=
+  // normal chooses that on purpose; docs/performance.md measures both and says what NORMAL risks.
+  db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   reusePreparedStatements(db);

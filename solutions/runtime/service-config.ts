@@ -3,6 +3,7 @@
 import { credentialsOf, vhostOf } from '../../shared/broker/broker-url.ts';
 import type { EnvConfig } from '../../shared/config.ts';
 import type { ManagementTarget } from '../../shared/layers/index.ts';
+import type { SqliteSynchronous } from './database.ts';
 import type { TopologySettings } from '../../shared/topology/types.ts';
 
 export interface ServiceConfig {
@@ -10,6 +11,8 @@ export interface ServiceConfig {
   /** The management API, for the order service's /admin/queues; undefined when unknown. */
   management?: ManagementTarget;
   dataDir: string;
+  /** How commits reach the disk (database.ts); 'full' unless SQLITE_SYNCHRONOUS says otherwise. */
+  sqliteSynchronous?: SqliteSynchronous;
   httpPort: number;
   /** The address the HTTP API listens on: 127.0.0.1 unless said otherwise (a container says 0.0.0.0). */
   httpHost?: string;
@@ -32,6 +35,7 @@ export function serviceConfigFromEnv(env: EnvConfig, brokerUrl: string, manageme
     brokerUrl,
     management: managementUrl ? { baseUrl: managementUrl, ...credentialsOf(brokerUrl), vhost: vhostOf(brokerUrl) } : undefined,
     dataDir: env.DATA_DIR,
+    sqliteSynchronous: env.SQLITE_SYNCHRONOUS,
     httpPort: env.HTTP_PORT,
     httpHost: env.HTTP_HOST,
     deliveryDelayMs: env.DELIVERY_DELAY_MS,

@@ -38,7 +38,7 @@ export class ServiceRuntime implements ServiceHost {
     readonly log: Logger,
   ) {
     this.name = definition.name;
-    this.db = openServiceDatabase(config.dataDir, definition.name);
+    this.db = openServiceDatabase(config.dataDir, definition.name, config.sqliteSynchronous);
     definition.migrate(this.db);
     this.outbox = new Outbox(this.db, log);
     this.commits = new CommitGroup(this.db, () => this.outbox.nudgeIfAdded());
