@@ -34,6 +34,7 @@ function sidebar(pageUrl: string, root: string, progress: Progress): string {
     '<h2>The system</h2><ul>',
     link('docs/architecture.md', 'Architecture'),
     link('docs/topology.md', 'Topology'),
+    link('docs/performance.md', 'Performance'),
     '</ul>',
     '<h2>The grader</h2><ul>',
     link('grader/README.md', 'How grading works'),
