@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PlaceOrderBody } from '../../shared/messages/http.ts';
 import { EXCHANGES } from '../../shared/topology/topology.ts';
 import { AuditStore } from '../../solutions/services/audit/audit-store.ts';
 import type { RunningSystem } from '../../solutions/system.ts';
@@ -15,6 +16,7 @@ import { useSystemUnderTest } from './support/system-under-test.ts';
 interface ErrorBody {
   error: string;
   field?: string;
+  issues?: { field: string; message: string }[];
 }
 
 const README = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -26,6 +28,12 @@ describe('the HTTP API in the README', () => {
     const listed = [...README.matchAll(/^\| `((?:GET|POST|PUT|PATCH|DELETE) \/[^`]*)` \|/gm)].map(([, endpoint]) => endpoint);
     expect(served.length).toBeGreaterThanOrEqual(6);
     expect([...listed].sort()).toEqual([...served].sort());
+  });
+
+  it("the README's example order is a valid body", () => {
+    const bodies = [...README.matchAll(/curl -X POST \S+\/orders .*-d '([^']+)'/g)].map(([, body]) => JSON.parse(body as string) as unknown);
+    expect(bodies.length).toBeGreaterThanOrEqual(1);
+    for (const body of bodies) expect(PlaceOrderBody.safeParse(body).error?.issues).toBeUndefined();
   });
 });
 
@@ -120,6 +128,17 @@ describe('HTTP API', () => {
     });
   });
 
+  describe('lines of the same sku', () => {
+    it('are one line, their quantities added: up to the cap of 1000 the order is accepted and completes', async () => {
+      const items = [{ sku: 'item5', quantity: 600 }, 'item2', { sku: 'item5', quantity: 399 }, 'item5'];
+      const placed = await postOrder(baseUrl, { orderId: 'merged-to-the-cap', user: 'gayal', items });
+      expect(placed.status).toBe(201);
+      expect(placed.body.items).toEqual([{ sku: 'item5', quantity: 1000 }, { sku: 'item2', quantity: 1 }]);
+      // What was published is what every consumer accepts: nothing parked, the order goes all the way.
+      await waitForStatus(baseUrl, 'merged-to-the-cap', 'completed');
+    });
+  });
+
   describe('bad requests', () => {
     let client: TestBrokerClient;
     let orderCreated: MessageCollector;
@@ -132,18 +151,43 @@ describe('HTTP API', () => {
 
     const ordersStored = () => system.runtime('order').db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM orders').get()?.n;
 
-    const badBodies: { name: string; body: { orderId: string } & Record<string, unknown>; field: string }[] = [
+    const badBodies: { name: string; body: { orderId: string } & Record<string, unknown>; field: string; error?: RegExp }[] = [
       { name: 'missing user', body: { orderId: 'bad-user', items: ['item1'] }, field: 'user' },
+      { name: 'an empty user', body: { orderId: 'bad-user-empty', user: '', items: ['item1'] }, field: 'user' },
+      { name: 'a user of spaces', body: { orderId: 'bad-user-blank', user: ' \t ', items: ['item1'] }, field: 'user' },
+      { name: 'a user of NULs', body: { orderId: 'bad-user-nul', user: '\u0000\u0000', items: ['item1'] }, field: 'user', error: /control characters/ },
+      { name: 'a control character inside a user', body: { orderId: 'bad-user-newline', user: 'gayal\nadmin', items: ['item1'] }, field: 'user', error: /control characters/ },
       { name: 'empty items', body: { orderId: 'bad-items', user: 'gayal', items: [] }, field: 'items' },
       { name: 'quantity 0', body: { orderId: 'bad-quantity', user: 'gayal', items: [{ sku: 'item1', quantity: 0 }] }, field: 'items.0.quantity' },
+      { name: 'a quantity sent as a string', body: { orderId: 'bad-quantity-string', user: 'gayal', items: ['item2', { sku: 'item1', quantity: '2' }] }, field: 'items.1.quantity' },
+      { name: 'a quantity sent as a boolean', body: { orderId: 'bad-quantity-boolean', user: 'gayal', items: [{ sku: 'item1', quantity: true }] }, field: 'items.0.quantity' },
+      { name: 'an item that is neither a sku nor an object', body: { orderId: 'bad-item-number', user: 'gayal', items: [42] }, field: 'items.0' },
+      { name: 'an unknown key inside an item', body: { orderId: 'bad-item-extra', user: 'gayal', items: [{ sku: 'item1', quantity: 1, colour: 'red' }] }, field: 'items.0.colour' },
+      {
+        name: 'lines of one sku adding up to more than 1000',
+        body: { orderId: 'bad-merged', user: 'gayal', items: [{ sku: 'item1', quantity: 1000 }, { sku: 'item1', quantity: 1000 }] },
+        field: 'items',
+        error: /item1 totals 2000 .*at most 1000 per sku/,
+      },
+      { name: 'a sku shorthand tipping a line over 1000', body: { orderId: 'bad-merged-shorthand', user: 'gayal', items: [{ sku: 'item2', quantity: 1000 }, 'item2'] }, field: 'items', error: /item2 totals 1001/ },
       { name: 'an unknown extra field', body: { orderId: 'bad-extra', user: 'gayal', items: ['item1'], coupon: 'FREE' }, field: 'coupon' },
     ];
 
-    it.each(badBodies)('$name: 400 naming field $field, nothing stored', async ({ body, field }) => {
+    it.each(badBodies)('$name: 400 naming field $field, nothing stored', async ({ body, field, error }) => {
       const answer = await postOrder<ErrorBody>(baseUrl, body);
       expect(answer.status).toBe(400);
       expect(answer.body.field, `🚨 the 400 should name the offending field (${answer.body.error})`).toBe(field);
+      expect(answer.body.error).toMatch(new RegExp(`^invalid field ${field.replaceAll('.', '\\.')}: `));
+      if (error) expect(answer.body.error).toMatch(error);
+      expect(answer.body.issues, 'every issue is listed, the first one included').toContainEqual(expect.objectContaining({ field }));
       expect(await getOrder(baseUrl, body.orderId)).toBeUndefined();
+    });
+
+    // `/orders/.` and `/orders/..` are not the order's address: URLs resolve dot segments (the Location header, a GET).
+    it.each(['.', '..', '...'])('orderId %j: 400 naming orderId', async (orderId) => {
+      const answer = await postOrder<ErrorBody>(baseUrl, { orderId, user: 'gayal', items: ['item1'] });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ field: 'orderId', error: expect.stringMatching(/only of dots/) });
     });
 
     it('a body that is not JSON: 400', async () => {

@@ -16,16 +16,21 @@ function orderView(store: OrderStore, order: Order) {
   return { ...order, history: store.history(order.orderId) };
 }
 
+/** The field an issue is about, e.g. `items.0.quantity`; `(body)` for the body as a whole. */
+function fieldOf(issue: z.core.$ZodIssue): string {
+  // An unknown key is reported on the object holding it: name the key itself (`items.0.colour`).
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, ...issue.keys.slice(0, 1)] : issue.path;
+  return path.length > 0 ? path.join('.') : '(body)';
+}
+
 /** 400 with the first offending field named, e.g. `items.0.quantity: Too small: expected number to be >0`. */
 function badRequest(response: Response, error: z.ZodError) {
   const [first] = error.issues;
-  // An unknown key is reported on the object holding it: name the key itself.
-  const path = first?.code === 'unrecognized_keys' ? [...first.path, ...first.keys.slice(0, 1)] : (first?.path ?? []);
-  const field = path.length > 0 ? path.join('.') : '(body)';
+  const field = first ? fieldOf(first) : '(body)';
   response.status(400).json({
     error: `invalid field ${field}: ${first?.message ?? 'invalid'}`,
     field,
-    issues: error.issues.map((issue) => ({ field: issue.path.join('.') || '(body)', message: issue.message })),
+    issues: error.issues.map((issue) => ({ field: fieldOf(issue), message: issue.message })),
   });
 }
 

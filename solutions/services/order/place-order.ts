@@ -1,7 +1,7 @@
 // Placing an order: one transaction stores the order and its order.created event (outbox), so an
 // order is never saved without its event, nor published without being saved.
 import { newEvent } from '../../../shared/messages/events.ts';
-import { normalizeItems, type PlaceOrderBody } from '../../../shared/messages/http.ts';
+import type { PlaceOrderBody } from '../../../shared/messages/http.ts';
 import type { ServiceHost } from '../../runtime/service-definition.ts';
 import { OrderStore, type Order } from './order-store.ts';
 
@@ -16,7 +16,7 @@ const PUBLISH_WAIT_MS = 3000;
 export async function placeOrder(host: ServiceHost, body: PlaceOrderBody): Promise<PlaceOrderResult> {
   const store = new OrderStore(host.db);
   const orderId = body.orderId ?? crypto.randomUUID();
-  const items = normalizeItems(body.items);
+  const items = body.items; // merged by sku, and checked against order.created's schema, when parsed
   const express = body.express ?? false;
 
   const outcome = host.db.transaction((): PlaceOrderResult | { kind: 'stored'; outboxRow: number } => {
