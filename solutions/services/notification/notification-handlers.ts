@@ -47,6 +47,13 @@ function notifyVia(channel: NotificationChannel): EventHandler<OrderEvent['type'
     if (orderEvent.type === 'order.created') store.rememberCustomer(event.orderId, orderEvent.payload.user);
     const text = textFor(orderEvent);
     if (!text) return;
+    // The runtime skips a message id it has seen; the same event republished under a new id is
+    // caught here, by what it says: one notification per order, event and channel. The check and
+    // the record share the delivery's transaction (BEGIN IMMEDIATE), so two workers cannot both send.
+    if (store.alreadySent(channel, event.orderId, event.type)) {
+      log.info(`skipped ${channel} for ${event.type} of order ${event.orderId}: a duplicate (message ${event.messageId}), already sent`);
+      return;
+    }
     const recipient = store.customerOf(event.orderId) ?? 'customer';
     store.record({ channel, orderId: event.orderId, event: event.type, recipient, text });
     log.info(`sent ${channel} to ${recipient}: ${text}`);

@@ -24,6 +24,9 @@ export function migrateNotifications(db: ServiceDatabase): void {
       text TEXT NOT NULL,
       sent_at TEXT NOT NULL
     );
+    -- sentFor and alreadySent look notifications up by order. Not UNIQUE: a database from before
+    -- notifications were deduplicated may hold duplicates, and the index would then fail to build.
+    CREATE INDEX IF NOT EXISTS notifications_by_order ON notifications (order_id, event, channel);
   `);
 }
 
@@ -36,6 +39,11 @@ export class NotificationStore {
 
   customerOf(orderId: string): string | undefined {
     return this.db.prepare<[string], { user: string }>('SELECT user FROM customers WHERE order_id = ?').get(orderId)?.user;
+  }
+
+  /** Whether this order's `event` was already notified on `channel` (under whatever message id). */
+  alreadySent(channel: NotificationChannel, orderId: string, event: string): boolean {
+    return this.db.prepare<[string, string, string], { found: number }>('SELECT 1 AS found FROM notifications WHERE order_id = ? AND event = ? AND channel = ?').get(orderId, event, channel) !== undefined;
   }
 
   record(notification: Omit<SentNotification, 'sentAt'>): void {

@@ -77,6 +77,11 @@ export class TestBrokerClient {
     return this.collect(queue);
   }
 
+  /** How many messages wait in `queue`, ready (a consumer's unacked ones are not counted). */
+  async messagesIn(queue: string): Promise<number> {
+    return (await this.channel.checkQueue(queue)).messageCount;
+  }
+
   async close(): Promise<void> {
     await this.connection.close().catch(() => {});
   }
