@@ -61,7 +61,7 @@ export function batchedWriter(stream: NodeJS.WritableStream): (text: string) => 
 }
 
 /** Per second, at most this many informational lines from one service; warnings and errors always. */
-export const INFO_LINES_PER_SECOND = 50;
+const INFO_LINES_PER_SECOND = 50;
 
 /**
  * A service's sink for stdout and stderr. Informational lines are one per message handled, which

@@ -48,7 +48,7 @@ function kindOf(frame: ProfileNode['callFrame']): string {
   return 'other';
 }
 
-export function summarizeProfile(file: string, processName: string): ProfileSummary {
+function summarizeProfile(file: string, processName: string): ProfileSummary {
   const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<number, number>();

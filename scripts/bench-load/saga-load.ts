@@ -45,7 +45,7 @@ const SKUS = ['item1', 'item2', 'item3', 'item4', 'item5'];
 const WATCHED_QUEUES = [QUEUES.order, QUEUES.inventory, QUEUES.payment, QUEUES.shipping, QUEUES.audit, QUEUES.notificationEmail, QUEUES.notificationSms];
 const DRAIN_TIMEOUT_MS = 60_000;
 
-export function percentiles(values: number[]): Percentiles {
+function percentiles(values: number[]): Percentiles {
   if (values.length === 0) return { p50: NaN, p95: NaN, p99: NaN, max: NaN };
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;

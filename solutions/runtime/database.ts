@@ -64,7 +64,7 @@ function reusePreparedStatements(db: ServiceDatabase): void {
 }
 
 /** Runs `work` in a BEGIN IMMEDIATE transaction (one wrapper for every call, not one per call). */
-export function immediateTransaction(db: ServiceDatabase): <T>(work: () => T) => T {
+function immediateTransaction(db: ServiceDatabase): <T>(work: () => T) => T {
   const run = db.transaction((work: () => unknown) => work()).immediate;
   return <T>(work: () => T) => run(work) as T;
 }
