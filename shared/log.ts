@@ -68,9 +68,13 @@ const INFO_LINES_PER_SECOND = 50;
  * is what a person wants to read at a few orders a second and nobody can read at a hundred: past
  * INFO_LINES_PER_SECOND in a second the rest are counted, and one line says how many were left out.
  */
-export function serviceLogSink(prefix: string, limit = INFO_LINES_PER_SECOND): { out: (line: string) => void; err: (line: string) => void } {
-  const out = batchedWriter(process.stdout);
-  const err = batchedWriter(process.stderr);
+export function serviceLogSink(
+  prefix: string,
+  limit = INFO_LINES_PER_SECOND,
+  streams: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr },
+): { out: (line: string) => void; err: (line: string) => void } {
+  const out = batchedWriter(streams.out);
+  const err = batchedWriter(streams.err);
   let windowStart = 0;
   let shown = 0;
   let skipped = 0;
