@@ -1,8 +1,13 @@
 // Settings from the environment, read once and validated. Defaults suit a laptop with a local broker.
 import { z } from 'zod';
+import { splitBrokerUrls } from './broker/broker-url.ts';
 
 const EnvSchema = z.object({
-  RABBITMQ_URL: z.string().url().optional(),
+  /** One AMQP URL, or the nodes of a cluster comma-separated (broker-url.ts splitBrokerUrls). */
+  RABBITMQ_URL: z
+    .string()
+    .refine((value) => splitBrokerUrls(value).length > 0 && splitBrokerUrls(value).every((url) => URL.canParse(url)), 'an AMQP URL, or several separated by commas')
+    .optional(),
   RABBITMQ_MANAGEMENT_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('data'),
   /** full: every SQLite commit is fsynced before the message is acked; normal: only at checkpoints (faster, not safe from a power loss). */

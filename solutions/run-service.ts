@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const env = readEnv();
   // One process never starts a broker of its own: six services need the same one (npm start finds it).
   const broker = await findBroker({ log, allowContainer: false });
-  const config = serviceConfigFromEnv(env, broker.url, broker.management.baseUrl);
+  const config = serviceConfigFromEnv(env, broker.url, broker.management.baseUrl, broker.failoverUrls);
   const runtime = await ServiceRuntime.start(SERVICES[name], config, await chooseLayers(), log);
   process.send?.({ type: 'ready', service: name, httpPort: runtime.httpPort });
 

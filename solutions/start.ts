@@ -118,19 +118,24 @@ const where = broker.throwawayNode ? `a throwaway node of its own, ${broker.thro
 log.info(`RabbitMQ at ${redact(broker.url)} (${where})`);
 
 if (broker.source === 'environment') {
-  // findBroker trusts RABBITMQ_URL; say plainly when nothing is there instead of six services failing at once.
-  const url = new URL(broker.url);
-  const port = Number(url.port || (url.protocol === 'amqps:' ? 5671 : 5672));
-  if (!(await portAnswers(url.hostname, port, 3000))) {
-    fail(`[start] nothing answers at ${url.hostname}:${port} (RABBITMQ_URL=${redact(broker.url)}). Is the broker running there?`);
+  // findBroker trusts RABBITMQ_URL; say plainly when nothing is there instead of six services failing
+  // at once. With a list of cluster nodes, one answering is enough: the services fail over to it.
+  const nodes = [broker.url, ...(broker.failoverUrls ?? [])];
+  const answering = await Promise.all(nodes.map((node) => {
+    const url = new URL(node);
+    return portAnswers(url.hostname, Number(url.port || (url.protocol === 'amqps:' ? 5671 : 5672)), 3000);
+  }));
+  if (!answering.includes(true)) {
+    fail(`[start] nothing answers at RABBITMQ_URL=${nodes.map(redact).join(',')}. Is the broker running there?`);
   }
+  if (nodes.length > 1) log.info(`${answering.filter(Boolean).length} of ${nodes.length} cluster nodes answer; the services fail over between them`);
 }
 
 const managementReachable = await new ManagementApi(broker.management).overview().then(() => true, () => false);
 if (!managementReachable) log.warn(`the management API does not answer at ${broker.management.baseUrl}; the services run without it, but the UI and monitoring will not work`);
 
 log.info(`starting ${options.services.join(', ')}...`);
-const serviceEnv = { ...process.env, RABBITMQ_URL: broker.url, RABBITMQ_MANAGEMENT_URL: broker.management.baseUrl, WORKSHOP_LAYERS: options.layers };
+const serviceEnv = { ...process.env, RABBITMQ_URL: [broker.url, ...(broker.failoverUrls ?? [])].join(','), RABBITMQ_MANAGEMENT_URL: broker.management.baseUrl, WORKSHOP_LAYERS: options.layers };
 group = new ServiceGroup(options.services, serviceEnv, logs);
 const outcome = await group.waitUntilReady(READY_TIMEOUT_MS);
 if (stopping) await stopping; // Ctrl-C while starting

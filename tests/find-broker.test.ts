@@ -45,6 +45,13 @@ describe('findBroker', () => {
     expect(broker.management).toEqual({ baseUrl: 'http://broker.invalid:15672', username: 'guest', password: 'guest' });
   });
 
+  it('takes a comma-separated RABBITMQ_URL as the nodes of a cluster: the first to use, the others to fail over to', async () => {
+    const broker = await findBroker({ env: { RABBITMQ_URL: 'amqp://u:p@node1.invalid:5672/shop, amqp://u:p@node2.invalid:5672/shop,amqp://u:p@node3.invalid:5672/shop' }, allowContainer: false });
+    expect(broker.url).toBe('amqp://u:p@node1.invalid:5672/shop');
+    expect(broker.failoverUrls).toEqual(['amqp://u:p@node2.invalid:5672/shop', 'amqp://u:p@node3.invalid:5672/shop']);
+    expect(broker.management.baseUrl).toBe('http://node1.invalid:15672');
+  });
+
   it.runIf(localBrokerAnswers)('finds the broker on localhost:5672 with RABBITMQ_USER / RABBITMQ_PASSWORD', async () => {
     const broker = await findBroker({ env: { RABBITMQ_USER: 'bob', RABBITMQ_PASSWORD: 'p@ss word' }, allowContainer: false });
     expect(broker.source).toBe('localhost');

@@ -7,7 +7,7 @@
 //   5. else a BrokerNotFoundError that names the three ways to get one.
 // Whatever it starts, it says so on screen, and stop() (or the end of the process) removes it.
 import { createLogger, describeError, type Logger } from '../log.ts';
-import { credentialsOf, redact } from './broker-url.ts';
+import { credentialsOf, redact, splitBrokerUrls } from './broker-url.ts';
 import type { ManagementCredentials } from './management-api.ts';
 import { portAnswers } from './ports.ts';
 import { rabbitmqServerInstalled, startThrowawayNode } from './throwaway-node.ts';
@@ -20,6 +20,8 @@ export const RABBITMQ_IMAGE = 'rabbitmq:4-management';
 export interface BrokerEndpoint {
   /** amqp://user:password@host:port (the default vhost; callers pick theirs with withVhost). */
   url: string;
+  /** The other nodes of a cluster RABBITMQ_URL listed, to fail over to when `url`'s node stops answering. */
+  failoverUrls?: string[];
   management: ManagementCredentials;
   /** A throwaway node findBroker started on this machine is 'localhost' too, with throwawayNode set. */
   source: 'environment' | 'localhost' | 'container';
@@ -69,9 +71,11 @@ export async function findBroker(options: FindBrokerOptions = {}): Promise<Broke
   const noop = async () => {};
 
   if (env.RABBITMQ_URL) {
-    const url = env.RABBITMQ_URL;
+    const [url, ...failoverUrls] = splitBrokerUrls(env.RABBITMQ_URL);
+    if (!url) throw new BrokerNotFoundError('RABBITMQ_URL is set but names no URL');
     const { hostname } = new URL(url);
-    return { url, management: managementFor(url, env.RABBITMQ_MANAGEMENT_URL ?? `http://${hostname}:15672`), source: 'environment', stop: noop };
+    const management = managementFor(url, env.RABBITMQ_MANAGEMENT_URL ?? `http://${hostname}:15672`);
+    return { url, failoverUrls, management, source: 'environment', stop: noop };
   }
 
   const username = env.RABBITMQ_USER ?? 'guest';

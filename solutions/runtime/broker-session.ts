@@ -2,11 +2,13 @@
 // amqplib 2's opt-in recovery reconnects the connection with backoff; channels, topology and
 // consumers are ours to rebuild, so `setup` runs again after every reconnect and does all three.
 import amqp, { type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
-import { redact } from '../../shared/broker/broker-url.ts';
 import { describeError, type Logger } from '../../shared/log.ts';
+import { BrokerNodes } from './broker-nodes.ts';
 
 export interface BrokerSessionOptions {
   url: string;
+  /** Other nodes of the same cluster, tried in turn when `url`'s node does not answer (broker-nodes.ts). */
+  failoverUrls?: string[];
   /** Shown in the management UI's connection list, and used by tests to find and close it. */
   connectionName: string;
   log: Logger;
@@ -31,7 +33,8 @@ export class BrokerSession {
     const { log } = options;
     let session: BrokerSession | undefined;
     let fatal: unknown;
-    const recovering = await amqp.connect(options.url, {
+    const nodes = new BrokerNodes([options.url, ...(options.failoverUrls ?? [])]);
+    const recovering = await amqp.connect(nodes.address, {
       clientProperties: { connection_name: options.connectionName },
       // Without it amqplib leaves Nagle's algorithm on: a small frame (a publish, an ack) written
       // while an earlier segment is unacknowledged waits for the peer's delayed ACK, up to 40 ms.
@@ -63,15 +66,19 @@ export class BrokerSession {
     recovering.on('connect', (connection: ChannelModel) => {
       session.current = connection;
       session.everConnected = true;
-      log.info(`connected to ${redact(options.url)}`);
+      log.info(`connected to ${nodes.current()}`);
     });
     recovering.on('disconnect', (error: Error) => {
       session.current = undefined;
       if (session.closing) return;
-      log.warn(`lost the broker connection (${describeError(error)}); reconnecting`);
+      nodes.advance();
+      log.warn(`lost the broker connection (${describeError(error)}); reconnecting${nodes.count > 1 ? ` to ${nodes.current()}` : ''}`);
       options.onDisconnect?.(error);
     });
-    recovering.on('connect-failed', (error: Error) => log.warn(`could not connect or set up: ${describeError(error)}`));
+    recovering.on('connect-failed', (error: Error) => {
+      log.warn(`could not connect to ${nodes.current()} or set up: ${describeError(error)}`);
+      nodes.advance();
+    });
     recovering.on('reconnect-scheduled', ({ attempt, delay }: { attempt: number; delay: number }) => {
       log.info(`reconnect attempt ${attempt} in ${delay} ms`);
     });

@@ -8,6 +8,8 @@ import type { TopologySettings } from '../../shared/topology/types.ts';
 
 export interface ServiceConfig {
   brokerUrl: string;
+  /** The other nodes of brokerUrl's cluster, to fail over to (RABBITMQ_URL's list form). */
+  failoverUrls?: string[];
   /** The management API, for the order service's /admin/queues; undefined when unknown. */
   management?: ManagementTarget;
   dataDir: string;
@@ -30,9 +32,10 @@ export interface ServiceConfig {
   shutdownFlushMs: number;
 }
 
-export function serviceConfigFromEnv(env: EnvConfig, brokerUrl: string, managementUrl?: string): ServiceConfig {
+export function serviceConfigFromEnv(env: EnvConfig, brokerUrl: string, managementUrl?: string, failoverUrls: string[] = []): ServiceConfig {
   return {
     brokerUrl,
+    failoverUrls,
     management: managementUrl ? { baseUrl: managementUrl, ...credentialsOf(brokerUrl), vhost: vhostOf(brokerUrl) } : undefined,
     dataDir: env.DATA_DIR,
     sqliteSynchronous: env.SQLITE_SYNCHRONOUS,

@@ -51,6 +51,7 @@ export class ServiceRuntime implements ServiceHost {
     try {
       runtime.session = await BrokerSession.connect({
         url: config.brokerUrl,
+        failoverUrls: config.failoverUrls,
         connectionName: `${definition.name}-${process.pid}`,
         log,
         setup: (connection, session) => runtime.setup(connection, session),
