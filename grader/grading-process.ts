@@ -7,6 +7,7 @@
 // Meanwhile a second child type-checks the exercise file (typecheck-cli.mjs).
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { SharedRestartConsent } from './broker-control.ts';
 import type { Milestone } from './manifest.ts';
 import type { CheckResult, GradeOptions, MilestoneResult, Target } from './runner.ts';
 
@@ -14,8 +15,12 @@ export interface WorkerRequest {
   milestone: number;
   target: Target;
   skip: string[];
-  allowSharedRestart: boolean;
+  /** A yes or no decided here, or 'ask': the child asks this process, which has the terminal (restart-question). */
+  sharedRestart: { kind: 'granted' } | { kind: 'ask' } | { kind: 'refused'; why: string };
 }
+
+/** What the parent sends the child after the request: the learner's answer to a restart-question. */
+export type ParentMessage = { type: 'restart-answer'; yes: boolean };
 
 export type WorkerResult = Omit<MilestoneResult, 'milestone'>;
 
@@ -24,6 +29,7 @@ export type WorkerMessage =
   | { type: 'check-start'; id: string }
   | { type: 'check'; result: CheckResult }
   | { type: 'announce'; message: string }
+  | { type: 'restart-question'; question: string }
   | { type: 'late'; message: string }
   | { type: 'done'; result: WorkerResult }
   | { type: 'environment-error'; message: string };
@@ -66,7 +72,9 @@ interface Run {
 }
 
 /** One child process: grades the checks not in `skip` until it finishes, dies or blocks. */
-function runChild(milestone: Milestone, target: Target, skip: string[], options: GradeOptions & { allowSharedRestart: boolean; env: NodeJS.ProcessEnv }, names: Map<string, { name: string; hint: string }>): Promise<Run> {
+type ChildOptions = GradeOptions & { sharedRestart: SharedRestartConsent; env: NodeJS.ProcessEnv };
+
+function runChild(milestone: Milestone, target: Target, skip: string[], options: ChildOptions, names: Map<string, { name: string; hint: string }>): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawnTs(WORKER, options.env);
     const run: Run = { judged: [], late: [] };
@@ -95,6 +103,15 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
         case 'announce':
           options.announce?.(message.message);
           break;
+        case 'restart-question': {
+          // Asked here, where the terminal is; the child's heartbeats keep coming while the learner thinks.
+          const { sharedRestart } = options;
+          const answer = sharedRestart.kind === 'ask' ? sharedRestart.ask(message.question).catch(() => false) : Promise.resolve(sharedRestart.kind === 'granted');
+          void answer.then((yes) => {
+            if (child.connected) child.send({ type: 'restart-answer', yes } satisfies ParentMessage);
+          });
+          break;
+        }
         case 'late':
           run.late.push(message.message);
           break;
@@ -123,7 +140,8 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
       }
       resolve(run);
     });
-    const request: WorkerRequest = { milestone: milestone.number, target, skip, allowSharedRestart: options.allowSharedRestart };
+    const { sharedRestart } = options;
+    const request: WorkerRequest = { milestone: milestone.number, target, skip, sharedRestart: sharedRestart.kind === 'ask' ? { kind: 'ask' } : sharedRestart };
     child.send(request);
   });
 }
@@ -132,7 +150,7 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
  * Grades a milestone as gradeMilestone does, in child processes; with target 'mine' the exercise
  * file is type-checked at the same time. Throws ChildEnvironmentError when the broker can't be used.
  */
-export async function gradeInChildProcess(milestone: Milestone, target: Target, options: GradeOptions & { allowSharedRestart: boolean; env?: NodeJS.ProcessEnv }): Promise<MilestoneResult> {
+export async function gradeInChildProcess(milestone: Milestone, target: Target, options: Omit<ChildOptions, 'env'> & { env?: NodeJS.ProcessEnv }): Promise<MilestoneResult> {
   const started = Date.now();
   const env = options.env ?? process.env;
   const typeErrors = target === 'mine' ? typeCheckInChild(milestone.exercise.file, env) : Promise.resolve([]);

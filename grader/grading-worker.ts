@@ -5,7 +5,8 @@
 import { describeError } from '../shared/log.ts';
 import { milestone as milestoneNumber } from './manifest.ts';
 import { describeThrown, EnvironmentError, gradeMilestone, prepareEnvironment, type Target } from './runner.ts';
-import type { WorkerMessage, WorkerRequest, WorkerResult } from './grading-process.ts';
+import type { SharedRestartConsent } from './broker-control.ts';
+import type { ParentMessage, WorkerMessage, WorkerRequest, WorkerResult } from './grading-process.ts';
 
 const send = (message: WorkerMessage) => process.send?.(message);
 /** Sends, then exits once the message is out (an exit right after a plain send may lose it). */
@@ -35,8 +36,23 @@ process.once('message', (request: WorkerRequest) => {
   );
 });
 
+/** Asks the parent, which has the terminal, and waits for the learner's answer. */
+function askParent(question: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onAnswer = (message: ParentMessage) => {
+      if (message?.type !== 'restart-answer') return;
+      process.off('message', onAnswer);
+      resolve(message.yes);
+    };
+    process.on('message', onAnswer);
+    send({ type: 'restart-question', question });
+  });
+}
+
 async function grade(request: WorkerRequest): Promise<WorkerResult> {
-  const environment = await prepareEnvironment({ allowSharedRestart: request.allowSharedRestart });
+  const consent = request.sharedRestart;
+  const sharedRestart: SharedRestartConsent = consent.kind === 'ask' ? { kind: 'ask', ask: askParent } : consent;
+  const environment = await prepareEnvironment({ sharedRestart });
   try {
     const result = await gradeMilestone(environment, milestoneNumber(request.milestone), request.target as Target, {
       skip: new Set(request.skip),

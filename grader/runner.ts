@@ -6,7 +6,7 @@ import { ManagementApi, ManagementApiError } from '../shared/broker/management-a
 import { ExerciseNotWrittenError } from '../shared/workshop/exercise.ts';
 import type { Layers } from '../shared/layers/index.ts';
 import { describeError } from '../shared/log.ts';
-import { BrokerControlUnavailableError, brokerControlFor } from './broker-control.ts';
+import { type BrokerControl, brokerControlFor, type SharedRestartConsent } from './broker-control.ts';
 import { CannotJudgeError, type Check, CheckFailure } from './check.ts';
 import { createCheckContext, type GradingEnvironment } from './context.ts';
 import type { Milestone } from './manifest.ts';
@@ -52,12 +52,16 @@ export const DEFAULT_CHECK_TIMEOUT_MS = 5000;
 /** The broker could not be reached or used: grading cannot start. The message says how to fix it. */
 export class EnvironmentError extends Error {}
 
+/** What prepareEnvironment's callers refuse by default: tests, benchmarks and demos never restart the shared broker. */
+const NO_SHARED_RESTART: SharedRestartConsent = { kind: 'refused', why: 'the tests, benchmarks and demos never restart a broker others use' };
+
 /**
  * Finds the broker and makes sure its management API answers (every check needs a vhost of its own).
- * allowSharedRestart: a learner's grade may restart their own local broker when no throwaway node
- * can be started; tests and benchmarks never do, since other work runs on that broker.
+ * sharedRestart: only a learner's grade may restart their own local broker when no throwaway node
+ * can be started, and only with their yes (broker-control.ts); by default nobody may.
+ * GRADER_RABBITMQ_SERVER names the rabbitmq-server throwaway nodes start with (tests: one that does not exist).
  */
-export async function prepareEnvironment(options: { allowSharedRestart?: boolean } = {}): Promise<GradingEnvironment> {
+export async function prepareEnvironment(options: { sharedRestart?: SharedRestartConsent } = {}): Promise<GradingEnvironment> {
   const broker = await findBroker();
   const { hostname, port } = new URL(broker.url);
   if (!(await portAnswers(hostname, Number(port || 5672)))) {
@@ -76,7 +80,8 @@ export async function prepareEnvironment(options: { allowSharedRestart?: boolean
   }
   // Process ids only mean something on this machine: sweep only a broker of our own.
   if (['127.0.0.1', 'localhost', '::1'].includes(hostname)) await sweepAbandonedVhosts(api);
-  return { broker, api, brokerControl: brokerControlFor(broker, { allowSharedRestart: options.allowSharedRestart ?? false }) };
+  const rabbitmqServer = process.env.GRADER_RABBITMQ_SERVER;
+  return { broker, api, brokerControl: brokerControlFor(broker, { sharedRestart: options.sharedRestart ?? NO_SHARED_RESTART, ...(rabbitmqServer ? { rabbitmqServer } : {}) }) };
 }
 
 /**
@@ -109,7 +114,8 @@ type Verdict = Pick<CheckResult, 'status' | 'expected' | 'seen' | 'message'> & {
 function judge(error: unknown): Verdict {
   if (error instanceof CheckFailure) return { status: 'fail', expected: error.expected, seen: error.seen, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
   if (error instanceof ExerciseNotWrittenError) return { status: 'fail', message: `🚨 ${error.message}` };
-  if (error instanceof BrokerControlUnavailableError || error instanceof ManagementApiError || error instanceof CannotJudgeError) return { status: 'error', message: error.message };
+  // CannotJudgeError includes BrokerControlUnavailableError: no broker may be restarted here.
+  if (error instanceof ManagementApiError || error instanceof CannotJudgeError) return { status: 'error', message: error.message };
   const name = error instanceof Error ? error.name : 'a value';
   return { status: 'fail', message: `your code threw ${name}: ${describeError(error)}` };
 }
@@ -118,16 +124,15 @@ async function runCheck(environment: GradingEnvironment, milestone: Milestone, l
   const started = Date.now();
   const timeoutMs = check.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
   const base = { id: check.id, name: check.name, hint: check.hint };
+  const clock = checkClock(timeoutMs);
   let handle;
   try {
-    handle = await createCheckContext(environment, milestone.layer, layer as Layers[typeof milestone.layer], check.id, announce);
+    // Waiting for a broker it may restart (a slow throwaway node, the learner's answer) is not the layer's time.
+    handle = await createCheckContext({ ...environment, brokerControl: outsideTheClock(environment.brokerControl, clock) }, milestone.layer, layer as Layers[typeof milestone.layer], check.id, announce);
   } catch (error) {
     return { ...base, status: 'error', durationMs: Date.now() - started, message: `could not prepare the check: ${describeError(error)}` };
   }
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CheckFailure(`the check to finish within ${timeoutMs / 1000} s`, 'it was still waiting (something never arrived, or a call never returned)')), timeoutMs);
-  });
+  const timedOut = clock.start();
   let verdict: Verdict = { status: 'pass' };
   activeStrays.add(handle.strays);
   try {
@@ -135,7 +140,7 @@ async function runCheck(environment: GradingEnvironment, milestone: Milestone, l
   } catch (error) {
     verdict = judge(error);
   } finally {
-    clearTimeout(timer);
+    clock.stop();
     handle.abort();
     const { vhostDeleted } = await handle.cleanup();
     pendingDeletions.push(vhostDeleted);
@@ -147,6 +152,62 @@ async function runCheck(environment: GradingEnvironment, milestone: Milestone, l
   }
   const serviceLog = verdict.status !== 'pass' && handle.serviceLog.length > 0 ? handle.serviceLog.slice(-15) : undefined;
   return { ...base, ...verdict, durationMs: Date.now() - started, ...(serviceLog ? { serviceLog } : {}) };
+}
+
+interface CheckClock {
+  /** Starts the check's time; the promise rejects with a CheckFailure once it has run out. */
+  start(): Promise<never>;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+}
+
+/** A check's timeout, which can stand still while the check waits for the environment, not the layer. */
+function checkClock(timeoutMs: number): CheckClock {
+  let remaining = timeoutMs;
+  let since = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let state: 'waiting' | 'running' | 'paused' | 'stopped' = 'waiting';
+  let expire: (failure: CheckFailure) => void = () => {};
+  const run = () => {
+    state = 'running';
+    since = Date.now();
+    timer = setTimeout(() => expire(new CheckFailure(`the check to finish within ${timeoutMs / 1000} s`, 'it was still waiting (something never arrived, or a call never returned)')), remaining);
+  };
+  return {
+    start() {
+      const timedOut = new Promise<never>((_, reject) => (expire = reject));
+      run();
+      return timedOut;
+    },
+    pause() {
+      if (state !== 'running') return;
+      clearTimeout(timer);
+      remaining = Math.max(0, remaining - (Date.now() - since));
+      state = 'paused';
+    },
+    resume() {
+      if (state === 'paused') run();
+    },
+    stop() {
+      clearTimeout(timer);
+      state = 'stopped';
+    },
+  };
+}
+
+/** The same control, with the check's clock standing still while it finds a broker to restart. */
+function outsideTheClock(control: BrokerControl, clock: CheckClock): BrokerControl {
+  return {
+    async acquireRestartable(options) {
+      clock.pause();
+      try {
+        return await control.acquireRestartable(options);
+      } finally {
+        clock.resume();
+      }
+    },
+  };
 }
 
 /** Where unhandled errors go while checks run: the stray lists of the checks running now. */

@@ -171,7 +171,7 @@ async function stateBeforeRestart(context: Context): Promise<RestartState> {
 /** The real thing: a throwaway node, the same publishes, a restart, and what came back. */
 async function restartAndLook(context: Context): Promise<void> {
   const { topology } = context;
-  const broker = await context.brokerControl.acquireRestartable();
+  const broker = await context.brokerControl.acquireRestartable({ announce: context.announce });
   context.onCleanup(() => broker.release());
   const before = await connectTo(context, broker.url);
   const payments = await declareAndPublish(context, before);

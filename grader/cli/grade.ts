@@ -1,4 +1,4 @@
-// `npm run grade [-- N | all] [--target solutions] [--json [file]] [--watch]`
+// `npm run grade [-- N | all] [--target solutions] [--json [file]] [--watch] [--restart-my-broker]`
 // Grades milestones against a live broker and says, check by check, what passes and what to fix.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +11,8 @@ import { ChildEnvironmentError, gradeInChildProcess } from '../grading-process.t
 import { type CheckResult, EnvironmentError, gradeMilestone, prepareEnvironment, type MilestoneResult, type Target } from '../runner.ts';
 import { watchAndRegrade } from './watch.ts';
 import { CliError, exitWith } from '../../shared/cli/args.ts';
-import { type GradeCommandLine, parseGradeCommandLine } from './shared.ts';
+import type { SharedRestartConsent } from '../broker-control.ts';
+import { askOnTerminal, type GradeCommandLine, parseGradeCommandLine } from './shared.ts';
 
 type GradeArgs = GradeCommandLine;
 
@@ -27,8 +28,21 @@ function chooseMilestones(which: GradeArgs['which'], target: Target): Milestone[
   return [next ?? (MILESTONES.at(-1) as Milestone)];
 }
 
+/**
+ * May milestone 4 restart the learner's own broker? Yes with --restart-my-broker; otherwise ask,
+ * once per run, where a terminal can answer (stdin and stdout); with none (CI, a pipe, --watch) no.
+ */
+export function sharedRestartConsent(args: Pick<GradeArgs, 'restartMyBroker'>, terminal = { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true }): SharedRestartConsent {
+  if (args.restartMyBroker) return { kind: 'granted' };
+  const ask = terminal.stdin && terminal.stdout ? askOnTerminal() : undefined;
+  if (!ask) return { kind: 'refused', why: 'there is no terminal to ask you on: CI, a pipe or --watch' };
+  let answer: Promise<boolean> | undefined;
+  return { kind: 'ask', ask: (question) => (answer ??= ask(question)) };
+}
+
 async function grade(args: GradeArgs): Promise<number> {
-  const environment = await prepareEnvironment({ allowSharedRestart: true });
+  const sharedRestart = sharedRestartConsent(args);
+  const environment = await prepareEnvironment({ sharedRestart });
   const results: MilestoneResult[] = [];
   try {
     console.log(dim(`broker: ${new URL(environment.broker.url).host} (${environment.broker.source}); each check runs in a vhost of its own`));
@@ -41,7 +55,7 @@ async function grade(args: GradeArgs): Promise<number> {
       const result =
         environment.broker.source === 'container'
           ? await gradeMilestone(environment, milestone, args.target, options)
-          : await gradeInChildProcess(milestone, args.target, { ...options, allowSharedRestart: true, env: { ...process.env, RABBITMQ_URL: environment.broker.url, RABBITMQ_MANAGEMENT_URL: environment.broker.management.baseUrl } });
+          : await gradeInChildProcess(milestone, args.target, { ...options, sharedRestart, env: { ...process.env, RABBITMQ_URL: environment.broker.url, RABBITMQ_MANAGEMENT_URL: environment.broker.management.baseUrl } });
       console.log(milestoneSummary(result));
       if (args.target === 'mine') recordResult({ number: result.milestone.number, status: result.status, checks: result.checks });
       results.push(result);

@@ -86,7 +86,7 @@ export function askOnTerminal(): ((question: string) => Promise<boolean>) | unde
 
 export const GRADE_CLI = defineCli({
   command: 'npm run grade',
-  synopsis: ['npm run grade [-- <1-9>|all] [--target mine|solutions] [--json[=<file>]] [--watch]'],
+  synopsis: ['npm run grade [-- <1-9>|all] [--target mine|solutions] [--json[=<file>]] [--watch] [--restart-my-broker]'],
   summary: `Grades milestones against a live broker and says, check by check, what passes and what to fix.
 Without a number: the first milestone you have not passed yet (with --target solutions: all nine).`,
   positionals: { name: '<1-9>|all', description: `a milestone, 1 to ${MILESTONES.length}, or all of them` },
@@ -100,6 +100,10 @@ Without a number: the first milestone you have not passed yet (with --target sol
       description: 'also write the results as JSON, in the Exercism test-runner format',
     },
     watch: { type: 'boolean', description: 'grade again every time you save (Enter grades again too)' },
+    'restart-my-broker': {
+      type: 'boolean',
+      description: 'milestone 4 may restart your local broker (stop_app/start_app) without asking, when it cannot start a throwaway node of its own',
+    },
   },
   notes: 'Exit codes: 0 every check passes, 1 a check fails, 2 a wrong command line, 3 no usable broker (an error, never a fail).',
 });
@@ -109,6 +113,8 @@ export interface GradeCommandLine {
   target: 'mine' | 'solutions';
   json?: string;
   watch: boolean;
+  /** Set (true) only with --restart-my-broker: milestone 4 may restart the learner's own broker without asking. */
+  restartMyBroker?: boolean;
 }
 
 /** grade.ts's arguments. Throws HelpRequested (--help, exit 0) or UsageError (exit 2). */
@@ -121,5 +127,6 @@ export function parseGradeCommandLine(argv: readonly string[]): GradeCommandLine
     watch: values.watch ?? false,
   };
   if (values.json !== undefined) args.json = values.json;
+  if (values['restart-my-broker']) args.restartMyBroker = true;
   return args;
 }

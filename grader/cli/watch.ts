@@ -16,7 +16,9 @@ export async function watchAndRegrade(_args: unknown, forwardedArgs: string[]): 
     }
     running = true;
     console.clear();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'grader/cli/grade.ts', ...forwardedArgs], { stdio: 'inherit' });
+    // The terminal's input stays here (Enter re-grades), so the run asks nothing: no restart of the
+    // learner's broker unless --restart-my-broker was given (it is forwarded).
+    const child = spawn(process.execPath, ['--import', 'tsx', 'grader/cli/grade.ts', ...forwardedArgs], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('exit', () => {
       running = false;
       console.log('\n👀 watching milestones/ for changes (Ctrl-C to stop, Enter to re-grade now)');

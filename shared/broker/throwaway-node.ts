@@ -23,6 +23,13 @@ export interface ThrowawayNodeOptions {
   plugins?: string[];
   /** How long to wait for the node to answer (default 60 s; the management plugin adds seconds). */
   startTimeoutMs?: number;
+  /** The command that starts the node (default `rabbitmq-server`; tests name one that does not exist). */
+  serverCommand?: string;
+}
+
+/** The node did not open its ports in time: it may still be booting (a slow machine), not broken. */
+export class ThrowawayNodeTimeoutError extends Error {
+  override name = 'ThrowawayNodeTimeoutError';
 }
 
 export interface ThrowawayNode {
@@ -52,8 +59,8 @@ export async function commandExists(command: string): Promise<boolean> {
 }
 
 /** Is there a `rabbitmq-server` (and its `rabbitmqctl`) on this machine to start a node with? */
-export async function rabbitmqServerInstalled(): Promise<boolean> {
-  return (await commandExists('rabbitmq-server')) && (await commandExists('rabbitmqctl'));
+export async function rabbitmqServerInstalled(serverCommand = 'rabbitmq-server'): Promise<boolean> {
+  return (await commandExists(serverCommand)) && (await commandExists('rabbitmqctl'));
 }
 
 /**
@@ -102,6 +109,16 @@ function killAndRemove(pidFile: string, dir: string): number {
   }
   fs.rmSync(dir, { recursive: true, force: true });
   return pid;
+}
+
+/** Alive, also when it is not ours to signal (EPERM: a node that runs as another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** A killed process lingers until the kernel has reaped it (its ports still answer meanwhile). */
@@ -213,14 +230,18 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
   };
 
   try {
-    await run('rabbitmq-server', ['-detached'], { env, timeout: 30_000 });
+    await run(options.serverCommand ?? 'rabbitmq-server', ['-detached'], { env, timeout: 30_000 });
     // `rabbitmqctl await_startup` right now fails: the node has not registered with epmd yet. The
     // listeners open last in the boot, so ports that accept connections mean the node is ready.
-    const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+    const timeoutMs = options.startTimeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
     for (const port of [amqpPort, managementPort, prometheusPort]) {
       if (port === undefined) continue;
       while (!(await portAnswers('127.0.0.1', port))) {
-        if (Date.now() > deadline) throw new Error(`the throwaway node did not open port ${port} within ${(options.startTimeoutMs ?? 60_000) / 1000} s`);
+        // A node that ended during its boot (a port taken meanwhile, epmd) will not answer: say so now.
+        const pid = readPid(pidFile);
+        if (pid > 0 && !processAlive(pid)) throw new Error(`the throwaway node (pid ${pid}) ended during its boot; its log was in ${path.join(dir, 'log')}`);
+        if (Date.now() > deadline) throw new ThrowawayNodeTimeoutError(`the throwaway node did not open port ${port} within ${timeoutMs / 1000} s`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
