@@ -10,6 +10,8 @@ const EnvSchema = z.object({
     .optional(),
   RABBITMQ_MANAGEMENT_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('data'),
+  /** Written by npm run broker:setup: each service logs in as its own broker user (least privilege). Unset: all share RABBITMQ_URL's user. */
+  BROKER_USERS_FILE: z.string().min(1).optional(),
   /** full: every SQLite commit is fsynced before the message is acked; normal: only at checkpoints (faster, not safe from a power loss). */
   SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),

@@ -5,6 +5,7 @@ import { readEnv } from '../shared/config.ts';
 import type { Layers } from '../shared/layers/index.ts';
 import { SERVICE_NAMES, ServiceName } from '../shared/messages/events.ts';
 import { createLogger, describeError, serviceLogSink } from '../shared/log.ts';
+import { identityFor, readUsersFile } from './broker-users/users-file.ts';
 import { composeLayers, learnerLayers } from './layers/compose.ts';
 import { serviceConfigFromEnv } from './runtime/service-config.ts';
 import { ServiceRuntime } from './runtime/service-runtime.ts';
@@ -40,7 +41,12 @@ async function main(): Promise<void> {
   const env = readEnv();
   // One process never starts a broker of its own: six services need the same one (npm start finds it).
   const broker = await findBroker({ log, allowContainer: false });
-  const config = serviceConfigFromEnv(env, broker.url, broker.management.baseUrl, broker.failoverUrls);
+  // BROKER_USERS_FILE (npm run broker:setup): this service logs in as its own, least-privileged user.
+  const identity = env.BROKER_USERS_FILE ? identityFor(readUsersFile(env.BROKER_USERS_FILE), name, broker.url, broker.failoverUrls) : undefined;
+  const config = identity
+    ? { ...serviceConfigFromEnv(env, identity.brokerUrl, broker.management.baseUrl, identity.failoverUrls), brokerUsers: identity.brokerUsers }
+    : serviceConfigFromEnv(env, broker.url, broker.management.baseUrl, broker.failoverUrls);
+  if (identity) log.info(`logging in as broker user ${identity.brokerUsers[name]} (least privilege, ${env.BROKER_USERS_FILE})`);
   const runtime = await ServiceRuntime.start(SERVICES[name], config, await chooseLayers(), log);
   process.send?.({ type: 'ready', service: name, httpPort: runtime.httpPort });
 

@@ -14,6 +14,8 @@ export interface SystemOptions {
   dataDir: string;
   services?: ServiceName[];
   config?: Partial<ServiceConfig>;
+  /** Settings of one service over `config` (e.g. its own broker user under least privilege). */
+  configFor?: (service: ServiceName) => Partial<ServiceConfig>;
   layers?: Layers;
   /** One logger per service; defaults to printing `[service] ...` lines. */
   logFor?: (service: ServiceName) => Logger;
@@ -55,7 +57,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     // The services are independent (declaring the shared topology twice is harmless): start them together.
     const started = await Promise.allSettled(
       names.map(async (name) => {
-        runtimes[name] = await ServiceRuntime.start(SERVICES[name], config, options.layers ?? referenceLayers, options.logFor?.(name) ?? createLogger(name));
+        runtimes[name] = await ServiceRuntime.start(SERVICES[name], { ...config, ...options.configFor?.(name) }, options.layers ?? referenceLayers, options.logFor?.(name) ?? createLogger(name));
       }),
     );
     const failed = started.find((result) => result.status === 'rejected');

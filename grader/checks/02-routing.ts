@@ -2,11 +2,12 @@
 // the runtime does) and the checks publish to the exchanges it declared and look where messages land.
 import type { ConfirmChannel } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import { type DomainEvent, EVENT_TYPES, type EventOf, type EventType, newEvent } from '../../shared/messages/events.ts';
+import { EVENT_TYPES, type EventType } from '../../shared/messages/events.ts';
 import { buildTopology, EXCHANGES, QUEUES } from '../../shared/topology/topology.ts';
 import type { BindingSpec, ExchangeSpec, Topology } from '../../shared/topology/types.ts';
 import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
+import { sampleEvent as sampleEventOf } from '../../shared/messages/sample-events.ts';
 import { bindingsOf, compareBindings, describeDiff, isEmptyDiff } from './bindings-support.ts';
 import { waitFor } from './support.ts';
 import { declareQueues, publishAll, startServices, subscribersOf, whereDidTheyGo } from './topology-support.ts';
@@ -15,27 +16,7 @@ import { declareQueues, publishAll, startServices, subscribersOf, whereDidTheyGo
 // dead-letter it back home.
 const TOPOLOGY = buildTopology({ retryDelayMs: 60_000, maxAttempts: 3, notificationTtlMs: 60_000, queueType: 'classic' });
 
-const items = [{ sku: 'item1', quantity: 1 }];
-const SAMPLE_PAYLOADS: { [T in EventType]: EventOf<T>['payload'] } = {
-  'order.created': { user: 'gayal', items },
-  'order.paid': { paymentId: 'p-1', amount: 1500 },
-  'order.shipped': { shipmentId: 's-1' },
-  'order.completed': {},
-  'order.rejected': { reason: 'out of stock' },
-  'order.failed': { reason: 'payment declined' },
-  'inventory.reserved': { items, amount: 1500 },
-  'inventory.out_of_stock': { missing: [{ sku: 'item1', requested: 1, available: 0 }] },
-  'inventory.committed': { items },
-  'inventory.released': { items, reason: 'payment declined' },
-  'payment.success': { paymentId: 'p-1', amount: 1500 },
-  'payment.failed': { reason: 'declined', amount: 1500 },
-  'shipping.prepared': { shipmentId: 's-1' },
-  'shipping.delivered': { shipmentId: 's-1' },
-  'delivery.confirmed': { confirmedBy: 'simulation' },
-};
-const sampleEvent = (type: EventType, express = false) =>
-  newEvent(type, { orderId: express ? 'order-express-7' : 'order-42', source: SOURCES[type.split('.')[0] as string] ?? 'order', express, payload: SAMPLE_PAYLOADS[type] as never }) as DomainEvent;
-const SOURCES: Record<string, DomainEvent['source']> = { order: 'order', inventory: 'inventory', payment: 'payment', shipping: 'shipping', delivery: 'order' };
+const sampleEvent = (type: EventType, express = false) => sampleEventOf(type, { express });
 
 const ROUTED = new Set(TOPOLOGY.exchanges.filter((spec) => spec.type === 'topic' || spec.type === 'direct').map((spec) => spec.name));
 /** The queue bindings layer 2 owns, from one exchange (order.exchange or retry.exchange). */

@@ -1,6 +1,6 @@
 // Every exchange, queue and binding of the order system, declared once, as data.
 // Code, docs and grader checks read names and shapes from here; nothing else declares topology.
-import type { EventType } from '../messages/events.ts';
+import type { EventType, ServiceName } from '../messages/events.ts';
 import type { BindingSpec, ExchangeSpec, QueueSpec, Topology, TopologySettings } from './types.ts';
 
 export const EXCHANGES = {
@@ -53,6 +53,37 @@ export const SUBSCRIPTIONS: Record<'order' | 'inventory' | 'payment' | 'shipping
   order: ['inventory.out_of_stock', 'payment.success', 'payment.failed', 'shipping.prepared', 'shipping.delivered'],
 };
 
+/**
+ * Who publishes each event type. Most go straight onto order.exchange with the type as routing key;
+ * `via` names a queue the publisher puts it in instead (through the default exchange), from which the
+ * broker dead-letters it onto order.exchange later. Under least privilege (docs/architecture.md) the
+ * broker lets each service's user publish on order.exchange only its own types, and consumers refuse
+ * an event whose broker-checked user_id is not one of its publishers.
+ */
+export const PUBLISHERS: Record<EventType, { service: ServiceName; via?: string }[]> = {
+  'order.created': [{ service: 'order' }],
+  'inventory.reserved': [{ service: 'inventory' }],
+  'inventory.out_of_stock': [{ service: 'inventory' }],
+  'inventory.committed': [{ service: 'inventory' }],
+  'inventory.released': [{ service: 'inventory' }],
+  'payment.success': [{ service: 'payment' }],
+  'payment.failed': [{ service: 'payment' }],
+  'order.paid': [{ service: 'order' }],
+  'order.shipped': [{ service: 'order' }],
+  'order.completed': [{ service: 'order' }],
+  'order.rejected': [{ service: 'order' }],
+  'order.failed': [{ service: 'order' }],
+  'shipping.prepared': [{ service: 'shipping' }],
+  'shipping.delivered': [{ service: 'shipping' }],
+  // The customer confirms through the HTTP API, or shipping's simulated customer does after a delay.
+  'delivery.confirmed': [{ service: 'order' }, { service: 'shipping', via: QUEUES.deliveryDelay }],
+};
+
+/** Request/response endpoints: who answers on the queue, and who may ask (over the default exchange). */
+export const RPC_ENDPOINTS: Record<string, { server: ServiceName; callers: ServiceName[] }> = {
+  [QUEUES.paymentRpc]: { server: 'payment', callers: ['order'] },
+};
+
 /** The audit log wants every event family; notifications only the order status events. */
 export const AUDITED_PATTERNS = ['order.*', 'inventory.*', 'payment.*', 'shipping.*', 'delivery.*'];
 export const NOTIFIED_PATTERNS = ['order.*'];
@@ -94,14 +125,14 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
     },
     { name: QUEUES.paymentRpc, consumer: 'payment', purpose: 'RPC: "what is the payment status of order X?"', failure: { kind: 'none' }, replicate: false },
     {
-      name: QUEUES.deliveryDelay, purpose: 'Simulated customer confirmations wait here (per-message TTL) and then dead-letter into order.exchange as delivery.confirmed.',
+      name: QUEUES.deliveryDelay, owner: 'shipping', purpose: 'Simulated customer confirmations wait here (per-message TTL) and then dead-letter into order.exchange as delivery.confirmed.',
       failure: { kind: 'none' }, deadLetterTo: { exchange: EXCHANGES.order, routingKey: 'delivery.confirmed' }, replicate: true,
     },
     { name: QUEUES.unroutable, purpose: 'Inspect and fix: events nobody was bound to receive.', failure: { kind: 'none' }, replicate: true },
     { name: QUEUES.deadLetter, purpose: 'Parked messages with x-failure-reason; inspect, fix, replay.', failure: { kind: 'none' }, replicate: true },
     // One retry queue per retrying queue: messages wait out the TTL, then dead-letter back home.
     ...serviceQueues.map((q): QueueSpec => ({
-      name: retryQueueName(q.name), purpose: `Failed messages from ${q.name} wait here before their next try.`,
+      name: retryQueueName(q.name), owner: q.consumer, purpose: `Failed messages from ${q.name} wait here before their next try.`,
       failure: { kind: 'none' }, messageTtlMs: settings.retryDelayMs,
       deadLetterTo: { exchange: '', routingKey: q.name }, maxPriority: q.maxPriority, replicate: true,
     })),
@@ -125,6 +156,11 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
   ];
 
   return { exchanges, queues, bindings };
+}
+
+/** The service that declares this queue under least privilege (types.ts QueueSpec.owner). */
+export function ownerOf(spec: QueueSpec): ServiceName | undefined {
+  return spec.owner ?? spec.consumer;
 }
 
 export function queueSpec(topology: Topology, name: string): QueueSpec {

@@ -26,6 +26,13 @@ export interface QueueSpec {
   purpose: string;
   /** The service that consumes it; undefined for queues nobody consumes (parking, delay). */
   consumer?: ServiceName;
+  /**
+   * Who declares it when each service logs in as its own broker user (least privilege): its consumer
+   * unless this says otherwise (a retry queue is its home queue's consumer's; the delivery-delay
+   * queue is shipping's, which publishes into it). A queue with neither is declared only by
+   * `npm run broker:setup` (the parking and unroutable queues, for operators).
+   */
+  owner?: ServiceName;
   failure: FailurePolicy;
   /** x-max-priority: express orders overtake standard ones waiting in this queue. */
   maxPriority?: number;

@@ -1,23 +1,56 @@
-// Declares the whole topology on the broker, each layer contributing its part: queues first (with
-// the arguments of layers 4, 6 and 9), then exchanges and bindings (layers 2 and 3).
+// Declares the topology on the broker, each layer contributing its part: queues first (with the
+// arguments of layers 4, 6 and 9), then exchanges and bindings (layers 2 and 3).
+// Under least privilege a service may configure only its own queues: declareOwnTopology declares
+// those and their bindings, and checks that everything else `npm run broker:setup` declared exists.
 import type { Channel } from 'amqplib';
 import type { Layers } from '../../shared/layers/index.ts';
-import type { Topology, QueueType } from '../../shared/topology/types.ts';
+import type { ServiceName } from '../../shared/messages/events.ts';
+import { ownerOf } from '../../shared/topology/topology.ts';
+import type { QueueSpec, QueueType, Topology } from '../../shared/topology/types.ts';
 
-export async function declareTopology(
-  channel: Channel,
-  topology: Topology,
-  layers: Pick<Layers, 'routing' | 'fanout' | 'durability' | 'deadLetters' | 'scaling'>,
-  queueType: QueueType,
-): Promise<void> {
-  for (const spec of topology.queues) {
-    const options = layers.durability.queueOptions(spec, queueType);
-    await channel.assertQueue(spec.name, {
-      ...options,
-      arguments: { ...options.arguments, ...layers.deadLetters.queueArguments(spec), ...layers.scaling.queueArguments(spec) },
-    });
+type TopologyLayers = Pick<Layers, 'routing' | 'fanout' | 'durability' | 'deadLetters' | 'scaling'>;
+
+/** The topology is not what this service expects on the broker, and it may not fix that itself. */
+export class MissingTopologyError extends Error {
+  constructor(what: string) {
+    super(`${what} does not exist on the broker, and this service's user may not declare it: run npm run broker:setup (with admin rights) first`);
+    this.name = 'MissingTopologyError';
   }
+}
+
+async function declareQueue(channel: Channel, spec: QueueSpec, layers: TopologyLayers, queueType: QueueType): Promise<void> {
+  const options = layers.durability.queueOptions(spec, queueType);
+  await channel.assertQueue(spec.name, {
+    ...options,
+    arguments: { ...options.arguments, ...layers.deadLetters.queueArguments(spec), ...layers.scaling.queueArguments(spec) },
+  });
+}
+
+export async function declareTopology(channel: Channel, topology: Topology, layers: TopologyLayers, queueType: QueueType): Promise<void> {
+  for (const spec of topology.queues) await declareQueue(channel, spec, layers, queueType);
   // Queues exist before the bindings that name them; layer 2's exchanges before layer 3 binds to them.
   await layers.routing.declareRoutes(channel, topology, (spec) => layers.durability.exchangeOptions(spec));
   await layers.fanout.declareFanout(channel, topology, (spec) => layers.durability.exchangeOptions(spec));
+}
+
+/**
+ * What one service declares when it logs in as its own user: its queues (with the same arguments as
+ * above, so a queue declared by the setup command is re-declared unchanged) and the bindings into
+ * them. Exchanges and everyone else's queues are only checked (a passive declare needs no rights).
+ */
+export async function declareOwnTopology(channel: Channel, topology: Topology, service: ServiceName, layers: TopologyLayers, queueType: QueueType): Promise<void> {
+  const check = async (what: string, passive: (channel: Channel) => Promise<unknown>) => {
+    // A failed passive declare (404) closes the channel, so this is the end of the setup either way.
+    await passive(channel).catch(() => {
+      throw new MissingTopologyError(what);
+    });
+  };
+  for (const spec of topology.exchanges) await check(`exchange ${spec.name}`, (c) => c.checkExchange(spec.name));
+  const own = topology.queues.filter((spec) => ownerOf(spec) === service);
+  for (const spec of topology.queues.filter((queue) => !own.includes(queue))) await check(`queue ${spec.name}`, (c) => c.checkQueue(spec.name));
+  for (const spec of own) await declareQueue(channel, spec, layers, queueType);
+  const ownNames = new Set(own.map((spec) => spec.name));
+  for (const binding of topology.bindings) {
+    if (binding.destinationKind === 'queue' && ownNames.has(binding.destination)) await channel.bindQueue(binding.destination, binding.source, binding.pattern);
+  }
 }

@@ -2,12 +2,21 @@
 // (run-service.ts) or directly (tests compose services in-process with their own settings).
 import { credentialsOf, vhostOf } from '../../shared/broker/broker-url.ts';
 import type { EnvConfig } from '../../shared/config.ts';
+import type { ServiceName } from '../../shared/messages/events.ts';
 import type { ManagementTarget } from '../../shared/layers/index.ts';
 import type { SqliteSynchronous } from './database.ts';
 import type { TopologySettings } from '../../shared/topology/types.ts';
 
 export interface ServiceConfig {
   brokerUrl: string;
+  /**
+   * Set when each service logs in as a broker user of its own (least privilege, `npm run
+   * broker:setup`): every service's user name. The runtime then declares only what its service owns,
+   * stamps its user on every event it publishes (user_id, which the broker checks), and refuses an
+   * event whose user_id is not one of that event type's publishers. Unset: one shared identity
+   * (guest locally), and none of these checks.
+   */
+  brokerUsers?: Record<ServiceName, string>;
   /** The other nodes of brokerUrl's cluster, to fail over to (RABBITMQ_URL's list form). */
   failoverUrls?: string[];
   /** The management API, for the order service's /admin/queues; undefined when unknown. */

@@ -6,12 +6,12 @@ import { MalformedMessageError, type Layers, type ProcessedMessages, type RpcCli
 import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
 import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
 import { describeError, type Logger } from '../../shared/log.ts';
-import { buildTopology, EXCHANGES, queueSpec } from '../../shared/topology/topology.ts';
+import { buildTopology, EXCHANGES, PUBLISHERS, queueSpec, RPC_ENDPOINTS } from '../../shared/topology/topology.ts';
 import type { QueueSpec, Topology } from '../../shared/topology/types.ts';
 import { BrokerSession } from './broker-session.ts';
 import { openServiceDatabase, processedMessagesFor, type ServiceDatabase } from './database.ts';
 import { CommitGroup } from './commit-group.ts';
-import { declareTopology } from './declare-topology.ts';
+import { declareOwnTopology, declareTopology, MissingTopologyError } from './declare-topology.ts';
 import { UnprocessableMessageError } from './errors.ts';
 import { Outbox } from './outbox.ts';
 import type { ServiceConfig } from './service-config.ts';
@@ -57,7 +57,8 @@ export class ServiceRuntime implements ServiceHost {
         setup: (connection, session) => runtime.setup(connection, session),
         onDisconnect: () => runtime.forgetConnection(),
         // A learner's layer that is not written yet will not be written by retrying.
-        isFatal: (error) => error instanceof ExerciseNotWrittenError,
+        // Nor will topology that this service's user may not declare appear by retrying.
+        isFatal: (error) => error instanceof ExerciseNotWrittenError || error instanceof MissingTopologyError,
       });
       runtime.extras = await definition.start?.(runtime);
     } catch (error) {
@@ -87,6 +88,9 @@ export class ServiceRuntime implements ServiceHost {
     const priority = this.layers.scaling.priorityFor(event);
     if (priority !== undefined) message.options.priority = priority;
     if (options.expirationMs !== undefined) message.options.expiration = String(options.expirationMs);
+    // The broker refuses a user_id other than the connection's user, so consumers can trust it.
+    const publisher = this.config.brokerUsers?.[this.name];
+    if (publisher !== undefined) message.options.userId = publisher;
     const route = options.route ?? { exchange: EXCHANGES.order, routingKey: this.layers.routing.routingKeyFor(event) };
     return this.outbox.add({ exchange: route.exchange, routingKey: route.routingKey, message });
   }
@@ -105,7 +109,8 @@ export class ServiceRuntime implements ServiceHost {
     const { layers, config } = this;
     this.forgetConnection(); // leftovers of an earlier setup that failed half-way
     const topologyChannel = await session.openChannel(connection, 'topology');
-    await declareTopology(topologyChannel, this.topology, layers, config.topology.queueType);
+    if (config.brokerUsers) await declareOwnTopology(topologyChannel, this.topology, this.name, layers, config.topology.queueType);
+    else await declareTopology(topologyChannel, this.topology, layers, config.topology.queueType);
     await topologyChannel.close();
 
     const publisher = await session.openChannel(connection, 'publisher');
@@ -130,7 +135,11 @@ export class ServiceRuntime implements ServiceHost {
       const channel = await session.openChannel(connection, `${endpoint.queue} rpc`);
       this.rpcServers.push(await layers.rpc.serve(channel, endpoint.queue, (request) => endpoint.handle(request)));
     }
-    this.rpcClient = await layers.rpc.createClient(await session.openChannel(connection, 'rpc client'), { timeoutMs: config.rpcTimeoutMs });
+    // Only services that call an endpoint get a client (and its reply queue): under least privilege
+    // the others may not declare one.
+    if (Object.values(RPC_ENDPOINTS).some((endpoint) => endpoint.callers.includes(this.name))) {
+      this.rpcClient = await layers.rpc.createClient(await session.openChannel(connection, 'rpc client'), { timeoutMs: config.rpcTimeoutMs });
+    }
   }
 
   /** The connection is gone, and with it every channel: drop what belonged to it (no messages are lost: unacked ones are redelivered). */
@@ -144,11 +153,23 @@ export class ServiceRuntime implements ServiceHost {
 
   private async handleDelivery(consumer: ConsumerDefinition, spec: QueueSpec, message: ConsumeMessage): Promise<void> {
     const event = this.layers.codec.decode(message);
+    this.refuseForged(event, message);
     const handler = consumer.handlers[event.type] as ((event: DomainEvent, context: HandlerContext) => void) | undefined;
     if (!handler) throw new UnprocessableMessageError(`${spec.name} has no handler for ${event.type} events`);
     const context = this.handlerContext(event);
     const applied = await this.commits.run(() => this.layers.acks.processOnce(this.processedMessages(spec.name), event.messageId, () => handler(event, context)));
     if (!applied) this.log.info(`skipped ${event.type} ${event.messageId} for order ${event.orderId}: already processed`);
+  }
+
+  /** Under least privilege, an event must come from a user of one of its publishers (topology.ts PUBLISHERS). */
+  private refuseForged(event: DomainEvent, message: ConsumeMessage): void {
+    const users = this.config.brokerUsers;
+    if (!users) return;
+    const allowed = PUBLISHERS[event.type].map((publisher) => users[publisher.service]);
+    const userId: unknown = message.properties.userId;
+    if (typeof userId === 'string' && allowed.includes(userId)) return;
+    const from = typeof userId === 'string' ? `user ${userId}` : 'a publisher that set no user_id';
+    throw new UnprocessableMessageError(`refused as forged: ${event.type} came from ${from}; only ${allowed.join(' or ')} may publish it`);
   }
 
   private readonly processedByQueue = new Map<string, ProcessedMessages>();

@@ -2,32 +2,15 @@
 // names, and a routing key nobody is bound to ends up in unroutable.queue instead of vanishing.
 import { type ConfirmChannel, type ChannelModel, connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DomainEvent, EVENT_TYPES, type EventOf, type EventType, newEvent } from '../../shared/messages/events.ts';
+import { EVENT_TYPES, type EventType } from '../../shared/messages/events.ts';
 import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
 import { routing } from '../../solutions/layers/02-routing.ts';
 import { referenceLayers } from '../../solutions/layers/index.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
+import { sampleEvent as sampleEventOf } from '../../shared/messages/sample-events.ts';
 import { createTestVhost, type TestVhost } from '../support/vhost.ts';
 
-const items = [{ sku: 'tea', quantity: 1 }];
-const samplePayloads: { [T in EventType]: EventOf<T>['payload'] } = {
-  'order.created': { user: 'ada', items },
-  'order.paid': { paymentId: 'p1', amount: 500 },
-  'order.shipped': { shipmentId: 's1' },
-  'order.completed': {},
-  'order.rejected': { reason: 'out of stock' },
-  'order.failed': { reason: 'payment failed' },
-  'inventory.reserved': { items, amount: 500 },
-  'inventory.out_of_stock': { missing: [{ sku: 'tea', requested: 1, available: 0 }] },
-  'inventory.committed': { items },
-  'inventory.released': { items, reason: 'payment failed' },
-  'payment.success': { paymentId: 'p1', amount: 500 },
-  'payment.failed': { reason: 'declined', amount: 500 },
-  'shipping.prepared': { shipmentId: 's1' },
-  'shipping.delivered': { shipmentId: 's1' },
-  'delivery.confirmed': { confirmedBy: 'simulation' },
-};
-const sampleEvent = (type: EventType) => newEvent(type, { orderId: 'order-1', source: 'order', payload: samplePayloads[type] as never }) as DomainEvent;
+const sampleEvent = (type: EventType) => sampleEventOf(type, { orderId: 'order-1' });
 
 let vhost: TestVhost;
 let connection: ChannelModel;

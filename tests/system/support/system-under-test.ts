@@ -42,6 +42,8 @@ export interface StartOptions {
   services?: ServiceName[];
   /** Merged over FAST_SETTINGS. */
   config?: Partial<ServiceConfig>;
+  /** One service's settings over those (its own broker user, say). */
+  configFor?: (service: ServiceName) => Partial<ServiceConfig>;
 }
 
 export interface SystemUnderTest {
@@ -96,6 +98,7 @@ export function useSystemUnderTest(label: string): SystemUnderTest {
         dataDir: required(dataDir, 'the data directory'),
         services: options.services,
         config: { ...FAST_SETTINGS, ...options.config },
+        configFor: options.configFor,
         logFor: (service) => logs.loggerFor(service),
       });
       systems.push(system);
