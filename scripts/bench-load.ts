@@ -7,7 +7,6 @@
 //   4. optionally, memory over a long run at half the peak (--soak).
 // It then writes the figures into docs/performance.md (between its markers, leaving the prose), the
 // charts as SVG and the raw figures as JSON. Everything it talks to is on 127.0.0.1.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,12 +19,13 @@ import { silentLogger } from '../shared/log.ts';
 import { measureBrokerCeiling } from './bench-load/broker-ceiling.ts';
 import { findBrokerPid, sampleProcess, UsageMeter } from './bench-load/process-usage.ts';
 import { summarizeProfiles } from './bench-load/profile-summary.ts';
-import { ProgressBar } from './bench-load/progress-bar.ts';
+import { ProgressBar } from './shared/progress-bar.ts';
 import { type BenchRun, type PhaseFigures, writeReport } from './bench-load/report.ts';
 import { CompletionTap, type LoadPhase, runSagaPhase } from './bench-load/saga-load.ts';
 import { startSystemUnderTest } from './bench-load/system-under-test.ts';
 import { settledCounts } from './bench-load/vhost-stats.ts';
 import { measureWorkerScaling } from './bench-load/worker-scaling.ts';
+import { gitCommit } from './shared/git-commit.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** An order.created event as the order service publishes it is about this big. */
@@ -55,14 +55,6 @@ function positiveNumber(value: string | undefined, option: string): number | und
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw LOAD_CLI.usageError(`--${option} takes a positive number, not "${value}"`);
   return n;
-}
-
-function gitCommit(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
 }
 
 await runMain(async () => {
@@ -180,7 +172,7 @@ await runMain(async () => {
   const run: BenchRun = {
     label,
     date: new Date().toISOString(),
-    commit: gitCommit(),
+    commit: gitCommit(REPO_ROOT),
     command: `npm run bench:load -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, ''),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, rabbitmq: overview.rabbitmq_version },
     readyMs: system.readyMs,

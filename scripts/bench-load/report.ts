@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { replaceGeneratedSection } from '../shared/generated-section.ts';
 import type { CeilingResult } from './broker-ceiling.ts';
 import type { ProcessUsage } from './process-usage.ts';
 import type { ProfileSummary } from './profile-summary.ts';
@@ -293,9 +294,6 @@ export async function writeReport(run: BenchRun, files: { out: string; before: s
   const relative = (file: string) => path.relative(path.dirname(files.out), file).split(path.sep).join('/');
   const section = generated(run, before, { throughput: relative(throughput), latency: relative(latency) });
   const existing = fs.existsSync(files.out) ? fs.readFileSync(files.out, 'utf8') : `# Performance\n\n${BEGIN}\n${END}\n`;
-  const start = existing.indexOf(BEGIN);
-  const end = existing.indexOf(END);
-  const document = start >= 0 && end > start ? `${existing.slice(0, start)}${section}${existing.slice(end + END.length)}` : `${existing.trimEnd()}\n\n${section}\n`;
-  fs.writeFileSync(files.out, document);
+  fs.writeFileSync(files.out, replaceGeneratedSection(existing, section, BEGIN, END));
   return [json, throughput, latency, files.out];
 }

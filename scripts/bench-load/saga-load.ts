@@ -108,7 +108,7 @@ export class CompletionTap {
 /** Keep-alive HTTP with node:http: the driver's own CPU is part of what is measured, so keep it small. */
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
 
-function request(method: string, url: string, body?: unknown): Promise<number> {
+export function request(method: string, url: string, body?: unknown): Promise<number> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request(url, { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {

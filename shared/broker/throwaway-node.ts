@@ -1,8 +1,9 @@
 // A RabbitMQ node of our own, started with this machine's `rabbitmq-server` on spare ports, with its
 // own name, data and log folders in a temporary directory, so it never touches the machine's broker.
-// Two users: findBroker (a broker for `npm start`, `npm test` and the grader where none runs: with
-// the management and Prometheus plugins) and milestone 4's durability checks (a broker they may
-// restart: no plugins, no config file, so it boots fast). The node is removed when its stop() is
+// Three users: findBroker (a broker for `npm start`, `npm test` and the grader where none runs: with
+// the management and Prometheus plugins), milestone 4's durability checks (a broker they may
+// restart: no plugins, no config file, so it boots fast), and the fault suite (`npm run chaos`) starts
+// three with a cookie of their own and joins them into a cluster. The node is removed when its stop() is
 // called, when this process exits, and, by a small watchdog process, when this process is killed.
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,6 +26,12 @@ export interface ThrowawayNodeOptions {
   startTimeoutMs?: number;
   /** The command that starts the node (default `rabbitmq-server`; tests name one that does not exist). */
   serverCommand?: string;
+  /**
+   * The Erlang cookie, for nodes that are to form a cluster (they must share one; `npm run chaos`
+   * joins three). Without it the node has the cookie of the user it runs as, which on a Debian
+   * machine run as root is the machine's broker's.
+   */
+  erlangCookie?: string;
 }
 
 /** The node did not open its ports in time: it may still be booting (a slow machine), not broken. */
@@ -169,6 +176,7 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...(options.erlangCookie ? { RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `-setcookie ${options.erlangCookie}` } : {}),
     RABBITMQ_NODENAME: node,
     RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
     RABBITMQ_NODE_PORT: String(amqpPort),
@@ -257,7 +265,8 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
     prometheusPort,
     plugins,
     restart: async () => {
-      await run('rabbitmqctl', ['-n', node, '-q', 'eval', 'ok = rabbit:stop(), ok = rabbit:start().'], { env, timeout: 60_000 });
+      const cookie = options.erlangCookie ? ['--erlang-cookie', options.erlangCookie] : [];
+      await run('rabbitmqctl', ['-n', node, ...cookie, '-q', 'eval', 'ok = rabbit:stop(), ok = rabbit:start().'], { env, timeout: 60_000 });
     },
     stop,
   };

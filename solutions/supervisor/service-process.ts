@@ -81,6 +81,11 @@ export class ServiceProcess {
     });
   }
 
+  /** Its process id (undefined when it could not be spawned): the fault suite kills it by pid. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Every IPC message it sends (the dashboard asks for services to stop and start). */
   onMessage(listener: (message: unknown) => void): void {
     this.child.on('message', listener);

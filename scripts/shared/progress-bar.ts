@@ -1,5 +1,5 @@
-// A progress bar on stderr for a run made of steps: redrawn in place on a terminal, one line per
-// step otherwise (CI logs, a pipe).
+// A progress bar on stderr for a run made of steps (bench:load, chaos): redrawn in place on a
+// terminal, one line per step otherwise (CI logs, a pipe).
 const WIDTH = 30;
 
 export class ProgressBar {
