@@ -1,7 +1,9 @@
 // Renders the topology data (shared/topology/topology.ts) as Markdown tables for docs/topology.md.
 // `npm run docs:topology` rewrites the file; a test fails when the file and the data disagree.
+import { EVENT_TYPES, SERVICE_NAMES } from '../shared/messages/events.ts';
+import { permissionsFor } from '../shared/topology/permissions.ts';
 import { defineCli, parseOrExit } from '../shared/cli/args.ts';
-import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS } from '../shared/topology/topology.ts';
+import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, PUBLISHERS } from '../shared/topology/topology.ts';
 import type { QueueSpec } from '../shared/topology/types.ts';
 import { referenceLayers } from '../solutions/layers/index.ts';
 
@@ -64,6 +66,27 @@ export function renderTopologyDoc(): string {
     '| From exchange | To | Routing key / pattern |',
     '| --- | --- | --- |',
     ...topology.bindings.map((b) => `| \`${b.source}\` | ${b.destinationKind} \`${b.destination}\` | ${b.pattern ? `\`${b.pattern}\`` : '(fanout)'} |`),
+    '',
+    '## Publishers',
+    '',
+    'Who publishes each event type; a consumer under least privilege accepts it only from their broker users.',
+    '',
+    '| Event | Published by |',
+    '| --- | --- |',
+    ...EVENT_TYPES.map((type) => `| \`${type}\` | ${PUBLISHERS[type].map((p) => (p.via ? `${p.service} (into \`${p.via}\`)` : p.service)).join(', ')} |`),
+    '',
+    '## Broker users',
+    '',
+    "Each service's rights when it logs in as its own user (`npm run broker:setup`; [why](architecture.md#least-privilege-on-the-broker)),",
+    'derived from the data above by `shared/topology/permissions.ts`. Each cell is one anchored regular expression in RabbitMQ.',
+    '',
+    '| Service | configure | write | read | topic write on `order.exchange` | topic read on `order.exchange` |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...SERVICE_NAMES.map((service) => {
+      const rights = permissionsFor(service, topology);
+      const cell = (names: string[]) => (names.length === 0 ? '—' : names.map((name) => `\`${name.replace(/\\/g, '')}\``).join(', '));
+      return `| ${service} | ${cell(rights.configure)} | ${cell(rights.write)} | ${cell(rights.read)} | ${cell(rights.topic.write)} | ${cell(rights.topic.read)} |`;
+    }),
     '',
   ];
   return lines.join('\n');

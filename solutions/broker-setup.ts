@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   });
   log.info(`vhost ${vhost}: topology declared; users ${SERVICE_NAMES.map((service) => written.users[service].username).join(', ')}`);
   log.info(`their passwords are in ${file} (readable by you only). Start the system on them with:`);
-  log.info(`  BROKER_USERS_FILE=${path.relative(process.cwd(), file) || file} npm start`);
+  const relative = path.relative(process.cwd(), file);
+  log.info(`  BROKER_USERS_FILE=${relative.startsWith('..') ? file : relative} npm start`);
 }
 
 main().catch((error: unknown) => {

@@ -7,9 +7,11 @@ export interface BannerFacts {
   management: { baseUrl: string; username: string; reachable: boolean };
   /** The live dashboard's address, when it runs. */
   dashboardUrl?: string;
+  /** BROKER_USERS_FILE, when each service logs in as its own broker user. */
+  brokerUsersFile?: string;
 }
 
-export function banner({ services, httpPort, management, dashboardUrl }: BannerFacts): string {
+export function banner({ services, httpPort, management, dashboardUrl, brokerUsersFile }: BannerFacts): string {
   const api = `http://localhost:${httpPort}`;
   const lines = ['', `  Order system running: ${services.join(', ')}`, ''];
   if (dashboardUrl) lines.push(`  Dashboard (live orders, queues, stop and start services): ${dashboardUrl}`, '');
@@ -27,6 +29,9 @@ export function banner({ services, httpPort, management, dashboardUrl }: BannerF
     management.reachable
       ? `  RabbitMQ management UI: ${management.baseUrl}  (log in with the broker's credentials, user "${management.username}")`
       : `  RabbitMQ management UI: not answering at ${management.baseUrl}; enable it with: rabbitmq-plugins enable rabbitmq_management rabbitmq_prometheus`,
+    brokerUsersFile
+      ? `  Broker identity: each service logs in as its own least-privileged user (${brokerUsersFile})`
+      : `  Broker identity: every service shares the user "${management.username}", with every right on the vhost. For one user each, with only its own rights: npm run broker:setup`,
     '',
     '  Ctrl-C stops everything.',
     '',
