@@ -44,11 +44,11 @@ async function main(): Promise<void> {
   // BROKER_USERS_FILE (npm run broker:setup): this service logs in as its own, least-privileged user.
   const identity = env.BROKER_USERS_FILE ? identityFor(readUsersFile(env.BROKER_USERS_FILE), name, broker.url, broker.failoverUrls) : undefined;
   const config = identity
-    ? { ...serviceConfigFromEnv(env, identity.brokerUrl, broker.management.baseUrl, identity.failoverUrls), brokerUsers: identity.brokerUsers }
-    : serviceConfigFromEnv(env, broker.url, broker.management.baseUrl, broker.failoverUrls);
+    ? { ...serviceConfigFromEnv(env, identity.brokerUrl, broker.management.baseUrl, identity.failoverUrls, name), brokerUsers: identity.brokerUsers }
+    : serviceConfigFromEnv(env, broker.url, broker.management.baseUrl, broker.failoverUrls, name);
   if (identity) log.info(`logging in as broker user ${identity.brokerUsers[name]} (least privilege, ${env.BROKER_USERS_FILE})`);
   const runtime = await ServiceRuntime.start(SERVICES[name], config, await chooseLayers(), log);
-  process.send?.({ type: 'ready', service: name, httpPort: runtime.httpPort });
+  process.send?.({ type: 'ready', service: name, httpPort: runtime.httpPort, metricsPort: runtime.metricsPort });
 
   let stopping = false;
   const shutdown = (signal: string) => {

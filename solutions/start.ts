@@ -157,6 +157,7 @@ process.stdout.write(
     httpPort: reportedPort ?? httpPort,
     management: { baseUrl: broker.management.baseUrl, username: broker.management.username, reachable: managementReachable },
     dashboardUrl: dashboard?.url,
+    metricsPorts: Object.fromEntries(group.services.map((service) => [service.name, service.metricsPort])),
     brokerUsersFile: process.env.BROKER_USERS_FILE,
   }),
 );

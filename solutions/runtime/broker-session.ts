@@ -14,6 +14,8 @@ export interface BrokerSessionOptions {
   log: Logger;
   /** Opens channels, declares topology and starts consumers on a fresh connection. Throwing makes it reconnect. */
   setup(connection: ChannelModel, session: BrokerSession): Promise<void>;
+  /** Called after a lost connection was re-established (and set up again). */
+  onReconnect?(): void;
   /** Called when the connection is lost: consumers and channels of the old connection are gone. */
   onDisconnect?(error: Error): void;
   /** Attempts before the first successful connection; after that it never gives up. */
@@ -65,6 +67,7 @@ export class BrokerSession {
     session = new BrokerSession(recovering, log);
     recovering.on('connect', (connection: ChannelModel) => {
       session.current = connection;
+      if (session.everConnected) options.onReconnect?.();
       session.everConnected = true;
       log.info(`connected to ${nodes.current()}`);
     });

@@ -39,6 +39,7 @@ export class Outbox {
   private readonly remove;
   private readonly recordFailure;
   private readonly count;
+  private readonly oldest;
   private readonly removeConfirmed: (ids: number[]) => void;
 
   constructor(private readonly db: ServiceDatabase, private readonly log: Logger) {
@@ -47,6 +48,7 @@ export class Outbox {
     this.remove = db.prepare('DELETE FROM outbox WHERE id = ?');
     this.recordFailure = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?');
     this.count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM outbox');
+    this.oldest = db.prepare<[], { created_at: string }>('SELECT created_at FROM outbox ORDER BY id LIMIT 1');
     this.removeConfirmed = db.transaction((ids: number[]) => {
       for (const id of ids) this.remove.run(id);
     });
@@ -61,6 +63,12 @@ export class Outbox {
 
   pending(): number {
     return this.count.get()?.n ?? 0;
+  }
+
+  /** Seconds since the oldest row still waiting was written (0 when none waits): a relay that is stuck shows here first. */
+  oldestAgeSeconds(): number {
+    const row = this.oldest.get();
+    return row ? Math.max(0, (Date.now() - Date.parse(row.created_at)) / 1000) : 0;
   }
 
   /** Starts relaying through a confirmed publish function (called again after every reconnect). */

@@ -2,7 +2,7 @@
 // (run-service.ts) or directly (tests compose services in-process with their own settings).
 import { credentialsOf, vhostOf } from '../../shared/broker/broker-url.ts';
 import type { EnvConfig } from '../../shared/config.ts';
-import type { ServiceName } from '../../shared/messages/events.ts';
+import { SERVICE_NAMES, type ServiceName } from '../../shared/messages/events.ts';
 import type { ManagementTarget } from '../../shared/layers/index.ts';
 import type { SqliteSynchronous } from './database.ts';
 import type { TopologySettings } from '../../shared/topology/types.ts';
@@ -25,6 +25,8 @@ export interface ServiceConfig {
   /** How commits reach the disk (database.ts); 'full' unless SQLITE_SYNCHRONOUS says otherwise. */
   sqliteSynchronous?: SqliteSynchronous;
   httpPort: number;
+  /** Where this service serves GET /metrics (0: any free port); undefined: nowhere (services composed in one process, unless asked). */
+  metricsPort?: number;
   /** The address the HTTP API listens on: 127.0.0.1 unless said otherwise (a container says 0.0.0.0). */
   httpHost?: string;
   /** How long the simulated customer waits before confirming a delivery; 'manual' waits for the HTTP call. */
@@ -41,8 +43,10 @@ export interface ServiceConfig {
   shutdownFlushMs: number;
 }
 
-export function serviceConfigFromEnv(env: EnvConfig, brokerUrl: string, managementUrl?: string, failoverUrls: string[] = []): ServiceConfig {
+export function serviceConfigFromEnv(env: EnvConfig, brokerUrl: string, managementUrl?: string, failoverUrls: string[] = [], service?: ServiceName): ServiceConfig {
   return {
+    // npm start's six processes take METRICS_PORT and the five after it, in SERVICE_NAMES order.
+    metricsPort: env.METRICS_PORT === 0 || service === undefined ? env.METRICS_PORT : env.METRICS_PORT + SERVICE_NAMES.indexOf(service),
     brokerUrl,
     failoverUrls,
     management: managementUrl ? { baseUrl: managementUrl, ...credentialsOf(brokerUrl), vhost: vhostOf(brokerUrl) } : undefined,

@@ -6,6 +6,7 @@ import type { DomainEvent, EventOf, EventType, eventPayloads, ServiceName } from
 import type { Logger } from '../../shared/log.ts';
 import type { ServiceDatabase } from './database.ts';
 import type { ServiceConfig } from './service-config.ts';
+import type { ServiceMetrics } from '../observability/service-metrics.ts';
 
 export type EventPayload<T extends EventType> = z.infer<(typeof eventPayloads)[T]>;
 
@@ -55,6 +56,8 @@ export interface ServiceHost {
   readonly log: Logger;
   readonly config: ServiceConfig;
   readonly layers: Layers;
+  /** This service's Prometheus metrics (the HTTP API counts its requests there). */
+  readonly metrics: ServiceMetrics;
   isBrokerConnected(): boolean;
   /** Messages waiting in the outbox for the broker's confirm. */
   outboxPending(): number;

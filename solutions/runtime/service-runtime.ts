@@ -13,6 +13,8 @@ import { openServiceDatabase, processedMessagesFor, type ServiceDatabase } from 
 import { CommitGroup } from './commit-group.ts';
 import { declareOwnTopology, declareTopology, MissingTopologyError } from './declare-topology.ts';
 import { UnprocessableMessageError } from './errors.ts';
+import { startMetricsServer, type MetricsServer } from '../observability/metrics-server.ts';
+import { eventTypeLabel, ServiceMetrics } from '../observability/service-metrics.ts';
 import { Outbox } from './outbox.ts';
 import type { ServiceConfig } from './service-config.ts';
 import type { ConsumerDefinition, EmitOptions, HandlerContext, ServiceDefinition, ServiceHost, StartedExtras } from './service-definition.ts';
@@ -29,7 +31,10 @@ export class ServiceRuntime implements ServiceHost {
   private rpcServers: ConsumerHandle[] = [];
   private rpcClient: RpcClient | undefined;
   private extras: StartedExtras | undefined;
+  private metricsServer: MetricsServer | undefined;
   private stopping = false;
+  /** Prometheus metrics of this service (solutions/observability), served at /metrics when config.metricsPort is set. */
+  readonly metrics: ServiceMetrics;
 
   private constructor(
     private readonly definition: ServiceDefinition,
@@ -43,12 +48,19 @@ export class ServiceRuntime implements ServiceHost {
     this.outbox = new Outbox(this.db, log);
     this.commits = new CommitGroup(this.db, () => this.outbox.nudgeIfAdded());
     this.topology = buildTopology(config.topology);
+    this.metrics = new ServiceMetrics(definition.name, {
+      outboxPending: () => this.outbox.pending(),
+      outboxOldestAgeSeconds: () => this.outbox.oldestAgeSeconds(),
+      brokerConnected: () => this.isBrokerConnected(),
+    });
   }
 
   /** Opens the database, connects (declaring topology and starting consumers), then runs the service's own start. */
   static async start(definition: ServiceDefinition, config: ServiceConfig, layers: Layers, log: Logger): Promise<ServiceRuntime> {
     const runtime = new ServiceRuntime(definition, config, layers, log);
     try {
+      // Before connecting: a service that cannot reach the broker says so in its metrics too.
+      if (config.metricsPort !== undefined) runtime.metricsServer = await startMetricsServer(runtime.metrics.registry, config.metricsPort, config.httpHost ?? '127.0.0.1', log);
       runtime.session = await BrokerSession.connect({
         url: config.brokerUrl,
         failoverUrls: config.failoverUrls,
@@ -56,6 +68,7 @@ export class ServiceRuntime implements ServiceHost {
         log,
         setup: (connection, session) => runtime.setup(connection, session),
         onDisconnect: () => runtime.forgetConnection(),
+        onReconnect: () => runtime.metrics.reconnects.inc(),
         // A learner's layer that is not written yet will not be written by retrying.
         // Nor will topology that this service's user may not declare appear by retrying.
         isFatal: (error) => error instanceof ExerciseNotWrittenError || error instanceof MissingTopologyError,
@@ -76,6 +89,11 @@ export class ServiceRuntime implements ServiceHost {
 
   outboxPending(): number {
     return this.outbox.pending();
+  }
+
+  /** Where GET /metrics answers, when it is served. */
+  get metricsPort(): number | undefined {
+    return this.metricsServer?.port;
   }
 
   /** The HTTP API's port, for services that have one. */
@@ -114,7 +132,10 @@ export class ServiceRuntime implements ServiceHost {
     await topologyChannel.close();
 
     const publisher = await session.openChannel(connection, 'publisher');
-    this.outbox.attach((exchange, routingKey, message) => layers.durability.publishConfirmed(publisher, exchange, routingKey, message));
+    this.outbox.attach(async (exchange, routingKey, message) => {
+      await layers.durability.publishConfirmed(publisher, exchange, routingKey, message);
+      this.metrics.published.inc({ exchange: exchange || '(default)', event_type: eventTypeLabel(message.options.type) });
+    });
 
     for (const consumer of this.definition.consumers) {
       const spec = queueSpec(this.topology, consumer.queue);
@@ -152,13 +173,20 @@ export class ServiceRuntime implements ServiceHost {
   }
 
   private async handleDelivery(consumer: ConsumerDefinition, spec: QueueSpec, message: ConsumeMessage): Promise<void> {
+    const labels = { queue: spec.name, event_type: eventTypeLabel(message.properties.type) };
+    const timer = this.metrics.handlerSeconds.startTimer(labels);
     const event = this.layers.codec.decode(message);
     this.refuseForged(event, message);
     const handler = consumer.handlers[event.type] as ((event: DomainEvent, context: HandlerContext) => void) | undefined;
     if (!handler) throw new UnprocessableMessageError(`${spec.name} has no handler for ${event.type} events`);
     const context = this.handlerContext(event);
     const applied = await this.commits.run(() => this.layers.acks.processOnce(this.processedMessages(spec.name), event.messageId, () => handler(event, context)));
-    if (!applied) this.log.info(`skipped ${event.type} ${event.messageId} for order ${event.orderId}: already processed`);
+    timer();
+    this.metrics.consumed.inc(labels);
+    if (!applied) {
+      this.metrics.duplicates.inc(labels);
+      this.log.info(`skipped ${event.type} ${event.messageId} for order ${event.orderId}: already processed`);
+    }
   }
 
   /** Under least privilege, an event must come from a user of one of its publishers (topology.ts PUBLISHERS). */
@@ -196,14 +224,17 @@ export class ServiceRuntime implements ServiceHost {
   /** Bad messages go straight to the dead-letter queue; other failures are retried by layer 6's policy. */
   private async handleFailure(channel: ConfirmChannel, message: ConsumeMessage, error: unknown, spec: QueueSpec): Promise<void> {
     const what = `${message.properties.type ?? 'message'} ${message.properties.messageId ?? ''}`.trim();
+    const labels = { queue: spec.name, event_type: eventTypeLabel(message.properties.type) };
     try {
       if (error instanceof MalformedMessageError || error instanceof UnprocessableMessageError) {
         await this.layers.deadLetters.park(channel, message, error.reason, spec);
+        this.metrics.parked.inc(labels);
         this.log.warn(`parked ${what} from ${spec.name} in the dead-letter queue: ${error.reason}`);
         return;
       }
       const attempt = this.layers.deadLetters.attemptsSoFar(message, spec.name) + 1;
       const outcome = await this.layers.deadLetters.handleFailure(channel, message, error, spec);
+      (outcome === 'retrying' ? this.metrics.retried : this.metrics.parked).inc(labels);
       this.log.warn(`${what} failed on attempt ${attempt} (${describeError(error)}); ${outcome === 'retrying' ? 'will retry' : 'parked in the dead-letter queue'}`);
     } catch (settleError) {
       // The channel died under us: the broker redelivers the message to the next consumer.
@@ -224,6 +255,7 @@ export class ServiceRuntime implements ServiceHost {
     }
     await this.outbox.stop();
     await this.session?.close();
+    await this.metricsServer?.stop();
     this.db.close();
     this.log.info('stopped');
   }

@@ -11,7 +11,7 @@ const RUN_SERVICE = fileURLToPath(new URL('../run-service.ts', import.meta.url))
 
 // run-service.ts may add the port it listens on (the order service), which matters with HTTP_PORT=0;
 // the dashboard adds its address.
-const ReadyMessage = z.object({ type: z.literal('ready'), service: z.string(), httpPort: z.number().int().positive().optional(), url: z.string().optional() });
+const ReadyMessage = z.object({ type: z.literal('ready'), service: z.string(), httpPort: z.number().int().positive().optional(), metricsPort: z.number().int().positive().optional(), url: z.string().optional() });
 
 export interface ServiceExit {
   code: number | null;
@@ -34,6 +34,8 @@ export class ServiceProcess {
   isReady = false;
   /** The HTTP port it reported when ready, if it serves HTTP. */
   httpPort: number | undefined;
+  /** Where it serves GET /metrics, as it reported when ready. */
+  metricsPort: number | undefined;
   /** The address it reported when ready (the dashboard). */
   url: string | undefined;
   hasExited = false;
@@ -59,6 +61,7 @@ export class ServiceProcess {
         if (parsed.success && parsed.data.service === name) {
           this.isReady = true;
           this.httpPort = parsed.data.httpPort;
+          this.metricsPort = parsed.data.metricsPort;
           this.url = parsed.data.url;
           resolve();
         }
