@@ -61,7 +61,7 @@ await runMain(async () => {
   const quickFaults: Fault[] = [{ kind: 'broker-restart' }, { kind: 'kill-service', service: 'payment' }, { kind: 'kill-service', service: 'order' }, { kind: 'close-connections' }];
   const faults = values.cluster ? CLUSTER_FAULTS : values.quick ? quickFaults : FULL_FAULTS;
   const log = createLogger('chaos', { out: (line) => process.stderr.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) });
-  const result = await runChaos({ orders, faults, cluster: values.cluster === true, ratePerSecond, failureRate, deadlineSeconds, seed, label, log });
+  const result = await runChaos({ orders, faults, cluster: values.cluster === true, ratePerSecond, failureRate, deadlineSeconds, seed, label, log, exitOnSignal: true });
   const { verdict } = result;
   log.info(
     `${verdict.right}/${verdict.accepted} right, ${verdict.stuck.length} stuck, ${verdict.lost.length} lost, ${verdict.wrong.length} wrong, ${verdict.appliedTwice.length} applied twice, ` +

@@ -1,6 +1,6 @@
 // The containers, validated without a Docker engine: docker-compose.yml as Docker Compose reads it
-// (Debian's docker-compose 1.29, `docker-compose --profile system config`), and the Dockerfile's
-// shape. Building the image and running the containers needs an engine, which CI does not have.
+// (Debian's docker-compose 1.29, `docker-compose --profile system config`), its two profiles (the
+// system; a 3-node cluster), and the Dockerfile's shape. Building the image and running the containers needs an engine, which CI does not have.
 // Skipped only where docker-compose is not installed and this is not CI (.ci/run installs it).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +17,8 @@ function compose(...args: string[]): string {
 
 interface ComposeService {
   image?: string;
+  hostname?: string;
+  volumes?: string[];
   build?: { context: string };
   profiles?: string[];
   environment?: Record<string, string>;
@@ -40,6 +42,17 @@ function resolvedConfig(): { services: Record<string, ComposeService> } {
   return resolved;
 }
 
+/** What `docker compose --profile <profile> up` starts: the services with no profile and that profile's (1.29's `config --services` lists every one). */
+function servicesOf(profile: string): string[] {
+  const { services } = resolvedConfig();
+  return Object.entries(services)
+    .filter(([, service]) => !service.profiles || service.profiles.includes(profile))
+    .map(([name]) => name)
+    .sort();
+}
+
+const CLUSTER_NODES = ['rabbitmq-1', 'rabbitmq-2', 'rabbitmq-3'];
+
 describe('docker-compose.yml', () => {
   it('is checked in CI: .ci/run installs docker-compose', () => {
     if (inCi) expect(composeInstalled, 'docker-compose must be installed in CI (.ci/run installs it with apt)').toBe(true);
@@ -50,8 +63,33 @@ describe('docker-compose.yml', () => {
     : 'as docker-compose reads it: SKIPPED, docker-compose is not installed (apt-get install --no-install-recommends docker-compose)';
   describe.skipIf(!composeInstalled)(title, () => {
     it('the system profile lists the broker and the six services', () => {
-      const services = compose('--profile', 'system', 'config', '--services').trim().split('\n').sort();
-      expect(services).toEqual(['rabbitmq', ...SERVICE_NAMES].sort());
+      const services = compose('--profile', 'system', 'config', '--services').trim().split('\n');
+      expect(services).toEqual(expect.arrayContaining(['rabbitmq', ...SERVICE_NAMES]));
+      expect(servicesOf('system')).toEqual(['rabbitmq', ...SERVICE_NAMES].sort());
+    });
+
+    it('the cluster profile adds three nodes of the same image, with one cookie, the second and third joining the first', () => {
+      expect(servicesOf('cluster')).toEqual(['rabbitmq', ...CLUSTER_NODES].sort());
+      const { services } = resolvedConfig();
+      const nodes = CLUSTER_NODES.map((name) => services[name]!);
+      const cookies = new Set(nodes.map((node) => node.environment?.RABBITMQ_ERLANG_COOKIE));
+      expect(cookies.size, 'one Erlang cookie for the three nodes').toBe(1);
+      expect([...cookies][0]).toMatch(/\S{8,}/);
+      for (const [index, node] of nodes.entries()) {
+        const name = CLUSTER_NODES[index]!;
+        expect(node.image, name).toBe(RABBITMQ_IMAGE);
+        expect(node.profiles, name).toEqual(['cluster']);
+        expect(node.hostname, name).toBe(name); // the node is rabbit@<hostname>: cluster.conf names it so
+        expect(node.healthcheck?.test, name).toContain('rabbitmq-diagnostics');
+        expect(node.volumes?.some((volume) => volume.includes('docker/rabbitmq/cluster.conf:/etc/rabbitmq/conf.d/')), name).toBe(true);
+        if (index > 0) expect(node.depends_on?.['rabbitmq-1']?.condition, `${name} joins rabbitmq-1 once it is up`).toBe('service_healthy');
+      }
+      const peers = fs.readFileSync('docker/rabbitmq/cluster.conf', 'utf8');
+      expect(peers).toContain('cluster_formation.peer_discovery_backend = classic_config');
+      for (const name of CLUSTER_NODES) expect(peers).toContain(`= rabbit@${name}`);
+      // Published ports never collide with the single broker's, which starts with every profile.
+      const published = Object.values(services).flatMap((service) => (service.ports ?? []).map((port) => (port as { published?: number }).published ?? String(port).split(':')[0]));
+      expect(new Set(published.map(String)).size).toBe(published.length);
     });
 
     it('the broker is a current 4.x management image, the same as the testcontainers fallback, with no profile', () => {

@@ -44,16 +44,35 @@ export class Observer {
     throw lastError ?? new Error('no broker node is up');
   }
 
-  /** Consumers per consumed queue right now; undefined when the broker does not answer. */
+  /**
+   * Consumers per consumed queue right now; undefined when the broker does not answer within 3 s
+   * (a connection that died without a close frame would otherwise hang until its heartbeat fails).
+   */
   async consumers(): Promise<Map<string, number> | undefined> {
-    try {
+    let timer: NodeJS.Timeout | undefined;
+    const read = async () => {
       const channel = await this.openChannel();
       const counts = new Map<string, number>();
       for (const queue of CONSUMED_QUEUES) counts.set(queue, (await channel.checkQueue(queue)).consumerCount);
       return counts;
-    } catch {
-      return undefined;
+    };
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), 3000);
+    });
+    try {
+      const counts = await Promise.race([read().catch(() => undefined), timeout]);
+      if (!counts) this.dropConnection();
+      return counts;
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  /** Forgets the connection (closing it in the background): the next reading opens a new one. */
+  private dropConnection(): void {
+    const connection = this.connection;
+    [this.connection, this.channel] = [undefined, undefined];
+    void connection?.close().catch(() => {});
   }
 
   /** Resolves with the time (Date.now()) at which every given queue had a consumer again, or undefined at the deadline. */

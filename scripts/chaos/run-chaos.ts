@@ -32,6 +32,8 @@ export interface ChaosOptions {
   log: Logger;
   /** Keep the services' log file and data folder (they are kept anyway when the run fails). */
   keepFiles?: boolean;
+  /** On SIGINT or SIGTERM, stop the services and the nodes, then exit 130 (the command line's choice; a test's runner has its own). */
+  exitOnSignal?: boolean;
 }
 
 export interface ChaosResult {
@@ -108,6 +110,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   let fleet: ServiceFleet | undefined;
   let observer: Observer | undefined;
   let succeeded = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.warn(`${signal}: stopping the services and the broker nodes`);
+    void (async () => {
+      await observer?.close().catch(() => {});
+      await fleet?.stop().catch(() => {});
+      await broker.stop().catch(() => {});
+      log.info(`the services' log and databases are kept in ${workDir}`);
+      process.exit(130);
+    })();
+  };
+  if (options.exitOnSignal) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, onSignal);
   try {
     const overview = await broker.api().request<{ rabbitmq_version: string }>('GET', '/overview');
     const httpPort = await freePort();
@@ -128,6 +141,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         CHAOS_FAILURE_RATE: String(options.failureRate),
         WORKSHOP_LAYERS: 'solutions',
         SERVICE_NODE_ARGS: '',
+        // Guest on the throwaway node, whatever this shell has (undefined values are not passed on).
+        BROKER_USERS_FILE: undefined,
       },
       path.join(workDir, 'services.log'),
     );
@@ -205,6 +220,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     if (!succeeded || options.keepFiles) result.keptIn = workDir;
     return result;
   } finally {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeListener(signal, onSignal);
     await observer?.close().catch(() => {});
     await fleet?.stop().catch(() => {});
     await broker.stop();
