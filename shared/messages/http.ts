@@ -27,13 +27,16 @@ const OrderId = z
   .refine((id) => !/^\.+$/.test(id), 'an id made only of dots is refused');
 
 // \p{Cc}: C0 controls (NUL, tab, newline...), DEL and C1 controls. None belongs in a name, and a
-// name of only those (or of only spaces) names nobody.
+// name of only those (or of only spaces) names nobody. \p{Cs}: a lone UTF-16 surrogate is not
+// text; SQLite would store it as U+FFFD, so the order kept would not be the order published, and
+// a client's retry of the same body would be a 409.
 const User = z
   .string()
   .min(1)
   .max(200)
   .refine((user) => user.trim() !== '', 'a blank user is refused')
-  .refine((user) => !/\p{Cc}/u.test(user), 'control characters (NUL, tab, newline...) are refused in a user');
+  .refine((user) => !/\p{Cc}/u.test(user), 'control characters (NUL, tab, newline...) are refused in a user')
+  .refine((user) => !/\p{Cs}/u.test(user), 'a lone surrogate (not Unicode text) is refused in a user');
 
 const PlaceOrderInput = z
   .object({

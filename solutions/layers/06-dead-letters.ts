@@ -22,10 +22,18 @@ function queueArguments(spec: QueueSpec): Record<string, unknown> {
   return args;
 }
 
-/** The broker counts each dead-lettering in x-death, one entry per (queue, reason). */
+/**
+ * The broker counts each dead-lettering in x-death, one entry per (queue, reason). Any publisher can
+ * send an x-death header too: one not in the broker's shape counts nothing, rather than throwing
+ * while a bad message is parked (which left it unacked, holding a prefetch slot for good).
+ */
 function attemptsSoFar(message: Pick<Message, 'properties'>, queue: string): number {
-  const deaths = message.properties.headers?.['x-death'] ?? [];
-  return deaths.filter((death) => death.queue === queue && death.reason === 'rejected').reduce((sum, death) => sum + death.count, 0);
+  const deaths: unknown = message.properties.headers?.['x-death'];
+  if (!Array.isArray(deaths)) return 0;
+  return deaths.reduce((sum: number, death: unknown) => {
+    const { queue: from, reason, count } = (typeof death === 'object' && death !== null ? death : {}) as Record<string, unknown>;
+    return from === queue && reason === 'rejected' && typeof count === 'number' && Number.isSafeInteger(count) && count > 0 ? sum + count : sum;
+  }, 0);
 }
 
 /** Acks or nacks unless the channel has closed meanwhile: then the broker requeues the message itself. */

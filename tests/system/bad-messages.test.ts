@@ -77,6 +77,19 @@ describe('malformed and misrouted messages', () => {
     expect(deadLetters.withMessageId(event.messageId)).toHaveLength(1);
   });
 
+  // Found by tests/fuzz: counting attempts threw on such a header, so parking failed and the message
+  // stayed unacked, holding one of the consumer's prefetch slots for as long as its channel lived.
+  it.each([['a string', 'rejected'], ['a list holding null', [null]], ['a table', { count: 3 }]])(
+    'a bad message with a forged x-death header (%s) is parked too, counted as its first attempt',
+    async (_, forged) => {
+      const messageId = randomUUID();
+      await client.publish('', QUEUES.inventory, '{"not": "an event"}', { messageId, contentType: 'application/json', headers: { 'x-death': forged } });
+      const parked = (await parkedFrom(messageId, [QUEUES.inventory])).get(QUEUES.inventory) as ConsumeMessage;
+      expect(headerOf(parked, PARK_HEADERS.reason)).toMatch(/unknown event type/);
+      expect(headerOf(parked, PARK_HEADERS.attempts)).toBe('1');
+    },
+  );
+
   it('the consumers keep running: an order placed afterwards completes', async () => {
     const placed = await postOrder(`${system.baseUrl}`, { orderId: 'after-bad-messages', user: 'gayal', items: ['item1', 'item2'] });
     expect(placed.status).toBe(201);

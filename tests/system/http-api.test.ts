@@ -157,6 +157,8 @@ describe('HTTP API', () => {
       { name: 'a user of spaces', body: { orderId: 'bad-user-blank', user: ' \t ', items: ['item1'] }, field: 'user' },
       { name: 'a user of NULs', body: { orderId: 'bad-user-nul', user: '\u0000\u0000', items: ['item1'] }, field: 'user', error: /control characters/ },
       { name: 'a control character inside a user', body: { orderId: 'bad-user-newline', user: 'gayal\nadmin', items: ['item1'] }, field: 'user', error: /control characters/ },
+      // Found by tests/fuzz: SQLite stored it as U+FFFD, so a retry of the same body was a 409.
+      { name: 'a lone surrogate in a user', body: { orderId: 'bad-user-surrogate', user: 'gayal\ud800', items: ['item1'] }, field: 'user', error: /lone surrogate/ },
       { name: 'empty items', body: { orderId: 'bad-items', user: 'gayal', items: [] }, field: 'items' },
       { name: 'quantity 0', body: { orderId: 'bad-quantity', user: 'gayal', items: [{ sku: 'item1', quantity: 0 }] }, field: 'items.0.quantity' },
       { name: 'a quantity sent as a string', body: { orderId: 'bad-quantity-string', user: 'gayal', items: ['item2', { sku: 'item1', quantity: '2' }] }, field: 'items.1.quantity' },
@@ -195,6 +197,18 @@ describe('HTTP API', () => {
       expect(answer.status).toBe(400);
       expect(answer.body).toMatchObject({ field: '(body)', error: expect.stringMatching(/not valid JSON/) });
       expect(await getOrder(baseUrl, 'bad-json')).toBeUndefined();
+    });
+
+    // Found by tests/fuzz: these were answered without a field (`{"error": "incorrect header check"}`).
+    it('a body that cannot be read (not compressed as its Content-Encoding says, too large): a 4xx naming the body', async () => {
+      const body = JSON.stringify({ orderId: 'bad-encoding', user: 'gayal', items: ['item1'] });
+      const notGzip = await fetch(`${baseUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
+      expect(notGzip.status).toBe(400);
+      expect(await notGzip.json()).toMatchObject({ field: '(body)', error: expect.stringMatching(/^the body could not be read: /) });
+      const tooLarge = await postOrder<ErrorBody>(baseUrl, { orderId: 'bad-size', user: 'x'.repeat(200 * 1024), items: ['item1'] });
+      expect(tooLarge.status).toBe(413);
+      expect(tooLarge.body).toMatchObject({ field: '(body)', error: expect.stringMatching(/too large/) });
+      expect(await getOrder(baseUrl, 'bad-encoding')).toBeUndefined();
     });
 
     it('a body that is not sent as JSON: 415', async () => {

@@ -56,7 +56,17 @@ function brokerDown(response: Response) {
 export function createHttpApi(host: ServiceHost) {
   const app = express();
   const store = new OrderStore(host.db);
-  app.use(express.json({ limit: '100kb' }));
+  const readJsonBody = express.json({ limit: '100kb' });
+  // A body that cannot be read (not JSON, too large, not compressed as its Content-Encoding says,
+  // an unknown charset) is a 4xx naming the body, answered before any route sees the request.
+  app.use((request, response, next) => {
+    readJsonBody(request, response, (error?: unknown) => {
+      const status = (error as { status?: number } | undefined)?.status;
+      if (error === undefined || !status || status >= 500) return next(error);
+      const unreadable = (error as { type?: string }).type === 'entity.parse.failed' ? 'the body is not valid JSON' : `the body could not be read: ${describeError(error)}`;
+      response.status(status).json({ error: unreadable, field: '(body)' });
+    });
+  });
 
   app.post('/orders', async (request, response) => {
     if (!request.is('application/json')) {
@@ -134,10 +144,6 @@ export function createHttpApi(host: ServiceHost) {
 
   app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
     const status = (error as { status?: number }).status;
-    if ((error as { type?: string }).type === 'entity.parse.failed') {
-      response.status(400).json({ error: 'the body is not valid JSON', field: '(body)' });
-      return;
-    }
     if (status && status >= 400 && status < 500) {
       response.status(status).json({ error: describeError(error) });
       return;
