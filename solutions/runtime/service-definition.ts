@@ -7,6 +7,7 @@ import type { Logger } from '../../shared/log.ts';
 import type { ServiceDatabase } from './database.ts';
 import type { ServiceConfig } from './service-config.ts';
 import type { ServiceMetrics } from '../observability/service-metrics.ts';
+import type { ServiceTracing, TraceContext } from '../observability/tracing.ts';
 
 export type EventPayload<T extends EventType> = z.infer<(typeof eventPayloads)[T]>;
 
@@ -15,14 +16,16 @@ export interface EmitOptions {
   route?: { exchange: string; routingKey: string };
   /** Per-message TTL: the message expires after this long in a queue. */
   expirationMs?: number;
+  /** The trace this event belongs to (the HTTP request or delivery that caused it); a new trace when unset. */
+  trace?: TraceContext;
 }
 
 export interface HandlerContext {
   db: ServiceDatabase;
   log: Logger;
   config: ServiceConfig;
-  /** Queues an event about the same order for publishing, in the current transaction (via the outbox). */
-  emit<T extends EventType>(type: T, payload: EventPayload<T>, options?: EmitOptions): void;
+  /** Queues an event about the same order for publishing, in the current transaction (via the outbox), in the delivery's trace. */
+  emit<T extends EventType>(type: T, payload: EventPayload<T>, options?: Omit<EmitOptions, 'trace'>): void;
 }
 
 /**
@@ -58,6 +61,8 @@ export interface ServiceHost {
   readonly layers: Layers;
   /** This service's Prometheus metrics (the HTTP API counts its requests there). */
   readonly metrics: ServiceMetrics;
+  /** This service's spans (the HTTP API starts each order's trace). */
+  readonly tracing: ServiceTracing;
   isBrokerConnected(): boolean;
   /** Messages waiting in the outbox for the broker's confirm. */
   outboxPending(): number;

@@ -15,6 +15,7 @@ import { declareOwnTopology, declareTopology, MissingTopologyError } from './dec
 import { UnprocessableMessageError } from './errors.ts';
 import { startMetricsServer, type MetricsServer } from '../observability/metrics-server.ts';
 import { eventTypeLabel, ServiceMetrics } from '../observability/service-metrics.ts';
+import { ORDER_ID_ATTRIBUTE, ROOT_CONTEXT, ServiceTracing, SpanKind, type TraceContext } from '../observability/tracing.ts';
 import { Outbox } from './outbox.ts';
 import type { ServiceConfig } from './service-config.ts';
 import type { ConsumerDefinition, EmitOptions, HandlerContext, ServiceDefinition, ServiceHost, StartedExtras } from './service-definition.ts';
@@ -35,6 +36,8 @@ export class ServiceRuntime implements ServiceHost {
   private stopping = false;
   /** Prometheus metrics of this service (solutions/observability), served at /metrics when config.metricsPort is set. */
   readonly metrics: ServiceMetrics;
+  /** Spans of every publish and delivery, with the trace context carried in each message's headers. */
+  readonly tracing: ServiceTracing;
 
   private constructor(
     private readonly definition: ServiceDefinition,
@@ -48,6 +51,7 @@ export class ServiceRuntime implements ServiceHost {
     this.outbox = new Outbox(this.db, log);
     this.commits = new CommitGroup(this.db, () => this.outbox.nudgeIfAdded());
     this.topology = buildTopology(config.topology);
+    this.tracing = new ServiceTracing(definition.name, this.db, log);
     this.metrics = new ServiceMetrics(definition.name, {
       outboxPending: () => this.outbox.pending(),
       outboxOldestAgeSeconds: () => this.outbox.oldestAgeSeconds(),
@@ -110,6 +114,18 @@ export class ServiceRuntime implements ServiceHost {
     const publisher = this.config.brokerUsers?.[this.name];
     if (publisher !== undefined) message.options.userId = publisher;
     const route = options.route ?? { exchange: EXCHANGES.order, routingKey: this.layers.routing.routingKeyFor(event) };
+    // A producer span, child of what caused the event (a delivery, an HTTP request) or a new trace;
+    // its context travels in the message's traceparent header, through the outbox row.
+    const { span, context } = this.tracing.start(`publish ${event.type}`, SpanKind.PRODUCER, options.trace ?? ROOT_CONTEXT, {
+      [ORDER_ID_ATTRIBUTE]: event.orderId,
+      'messaging.system': 'rabbitmq',
+      'messaging.destination.name': route.exchange || '(default)',
+      'messaging.rabbitmq.destination.routing_key': route.routingKey,
+      'messaging.message.id': event.messageId,
+    });
+    message.options.headers = { ...message.options.headers };
+    this.tracing.inject(context, message.options.headers);
+    span.end();
     return this.outbox.add({ exchange: route.exchange, routingKey: route.routingKey, message });
   }
 
@@ -175,17 +191,34 @@ export class ServiceRuntime implements ServiceHost {
   private async handleDelivery(consumer: ConsumerDefinition, spec: QueueSpec, message: ConsumeMessage): Promise<void> {
     const labels = { queue: spec.name, event_type: eventTypeLabel(message.properties.type) };
     const timer = this.metrics.handlerSeconds.startTimer(labels);
-    const event = this.layers.codec.decode(message);
-    this.refuseForged(event, message);
-    const handler = consumer.handlers[event.type] as ((event: DomainEvent, context: HandlerContext) => void) | undefined;
-    if (!handler) throw new UnprocessableMessageError(`${spec.name} has no handler for ${event.type} events`);
-    const context = this.handlerContext(event);
-    const applied = await this.commits.run(() => this.layers.acks.processOnce(this.processedMessages(spec.name), event.messageId, () => handler(event, context)));
-    timer();
-    this.metrics.consumed.inc(labels);
-    if (!applied) {
-      this.metrics.duplicates.inc(labels);
-      this.log.info(`skipped ${event.type} ${event.messageId} for order ${event.orderId}: already processed`);
+    // A consumer span continuing the trace the message came with (ended once the delivery is settled here or failed).
+    const { span, context: trace } = this.tracing.start(`process ${labels.event_type === 'other' ? spec.name : labels.event_type}`, SpanKind.CONSUMER, this.tracing.extract(message.properties.headers), {
+      'messaging.system': 'rabbitmq',
+      'messaging.destination.name': spec.name,
+      'messaging.message.id': String(message.properties.messageId ?? ''),
+      ...(typeof message.properties.correlationId === 'string' ? { [ORDER_ID_ATTRIBUTE]: message.properties.correlationId } : {}),
+      ...(message.fields.redelivered ? { 'messaging.rabbitmq.redelivered': true } : {}),
+    });
+    try {
+      const event = this.layers.codec.decode(message);
+      span.setAttribute(ORDER_ID_ATTRIBUTE, event.orderId);
+      this.refuseForged(event, message);
+      const handler = consumer.handlers[event.type] as ((event: DomainEvent, context: HandlerContext) => void) | undefined;
+      if (!handler) throw new UnprocessableMessageError(`${spec.name} has no handler for ${event.type} events`);
+      const context = this.handlerContext(event, trace);
+      const applied = await this.commits.run(() => this.layers.acks.processOnce(this.processedMessages(spec.name), event.messageId, () => handler(event, context)));
+      timer();
+      this.metrics.consumed.inc(labels);
+      if (!applied) {
+        span.setAttribute('duplicate', true);
+        this.metrics.duplicates.inc(labels);
+        this.log.info(`skipped ${event.type} ${event.messageId} for order ${event.orderId}: already processed`);
+      }
+    } catch (error) {
+      ServiceTracing.fail(span, error);
+      throw error;
+    } finally {
+      span.end();
     }
   }
 
@@ -209,14 +242,14 @@ export class ServiceRuntime implements ServiceHost {
     return record;
   }
 
-  private handlerContext(cause: DomainEvent): HandlerContext {
+  private handlerContext(cause: DomainEvent, trace: TraceContext): HandlerContext {
     return {
       db: this.db,
       log: this.log,
       config: this.config,
       emit: (type, payload, options) => {
         const event = newEvent(type, { orderId: cause.orderId, source: this.name, express: cause.express, payload });
-        this.enqueue(event as DomainEvent, options);
+        this.enqueue(event as DomainEvent, { ...options, trace });
       },
     };
   }
@@ -237,7 +270,9 @@ export class ServiceRuntime implements ServiceHost {
       (outcome === 'retrying' ? this.metrics.retried : this.metrics.parked).inc(labels);
       this.log.warn(`${what} failed on attempt ${attempt} (${describeError(error)}); ${outcome === 'retrying' ? 'will retry' : 'parked in the dead-letter queue'}`);
     } catch (settleError) {
-      // The channel died under us: the broker redelivers the message to the next consumer.
+      // The channel died under us: the broker redelivers the message to the next consumer. (Layer 6
+      // may have settled it before throwing, so it is not settled again here: a second ack or nack
+      // of one delivery tag would close the channel.)
       this.log.warn(`could not settle ${what} after a failure: ${describeError(settleError)}`);
     }
   }
@@ -256,6 +291,7 @@ export class ServiceRuntime implements ServiceHost {
     await this.outbox.stop();
     await this.session?.close();
     await this.metricsServer?.stop();
+    await this.tracing.shutdown(); // writes the spans still buffered
     this.db.close();
     this.log.info('stopped');
   }

@@ -10,6 +10,7 @@ import { describeError } from '../../../shared/log.ts';
 import { QUEUES } from '../../../shared/topology/topology.ts';
 import type { ServiceHost } from '../../runtime/service-definition.ts';
 import { OrderStore, type Order } from './order-store.ts';
+import { observeRequests, traceOf } from './http-observability.ts';
 import { placeOrder } from './place-order.ts';
 
 function orderView(store: OrderStore, order: Order) {
@@ -76,7 +77,7 @@ export function createHttpApi(host: ServiceHost) {
     const body = PlaceOrderBody.safeParse(request.body);
     if (!body.success) return badRequest(response, body.error);
     if (!host.isBrokerConnected()) return brokerDown(response);
-    const result = await placeOrder(host, body.data);
+    const result = await placeOrder(host, body.data, traceOf(request));
     if (result.kind === 'conflict') {
       response.status(409).json({ error: `order ${result.order.orderId} already exists with different contents`, order: orderView(store, result.order) });
       return;
@@ -101,7 +102,7 @@ export function createHttpApi(host: ServiceHost) {
     }
     if (!host.isBrokerConnected()) return brokerDown(response);
     const event = newEvent('delivery.confirmed', { orderId: order.orderId, source: 'order', express: order.express, payload: { confirmedBy: 'customer' } });
-    const row = host.db.transaction(() => host.enqueue(event)).immediate();
+    const row = host.db.transaction(() => host.enqueue(event, { trace: traceOf(request) })).immediate();
     const published = await host.waitForPublish(row, 3000);
     response.status(202).json({ orderId: order.orderId, accepted: 'delivery confirmation', published });
   });
@@ -162,16 +163,20 @@ const ORDER_PATH = /^\/orders\/([^/?#]+)\/?(?:\?.*)?$/;
  * queries behind it (docs/performance.md). It answers exactly as the Express route would; anything
  * it does not recognise goes to Express.
  */
+/** The order id of a GET the fast path answers, else undefined (a malformed escape: Express answers it). */
+function fastReadOf(request: http.IncomingMessage): string | undefined {
+  const match = request.method === 'GET' ? ORDER_PATH.exec(request.url ?? '') : null;
+  try {
+    return match ? decodeURIComponent(match[1] as string) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function serveOrderReads(host: ServiceHost, app: http.RequestListener): http.RequestListener {
   const store = new OrderStore(host.db);
   return (request, response) => {
-    const match = request.method === 'GET' ? ORDER_PATH.exec(request.url ?? '') : null;
-    let orderId: string | undefined;
-    try {
-      orderId = match ? decodeURIComponent(match[1] as string) : undefined;
-    } catch {
-      orderId = undefined; // a malformed escape: Express answers it
-    }
+    const orderId = fastReadOf(request);
     if (orderId === undefined) return app(request, response);
     const { status, body: view } = readOrder(store, orderId);
     const body = JSON.stringify(view);
@@ -182,7 +187,7 @@ function serveOrderReads(host: ServiceHost, app: http.RequestListener): http.Req
 
 /** Starts listening; `stop` stops accepting requests and waits for open ones. */
 export async function startHttpApi(host: ServiceHost): Promise<{ stop(): Promise<void>; httpPort: number }> {
-  const server = http.createServer(serveOrderReads(host, createHttpApi(host)));
+  const server = http.createServer(observeRequests(host, (request) => fastReadOf(request) !== undefined, serveOrderReads(host, createHttpApi(host))));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(host.config.httpPort, host.config.httpHost ?? '127.0.0.1', () => resolve());

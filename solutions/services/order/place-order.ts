@@ -2,6 +2,7 @@
 // order is never saved without its event, nor published without being saved.
 import { newEvent } from '../../../shared/messages/events.ts';
 import type { PlaceOrderBody } from '../../../shared/messages/http.ts';
+import type { TraceContext } from '../../observability/tracing.ts';
 import type { ServiceHost } from '../../runtime/service-definition.ts';
 import { OrderStore, type Order } from './order-store.ts';
 
@@ -13,7 +14,8 @@ export type PlaceOrderResult =
 /** How long the HTTP request waits for the broker's confirm before answering 202 instead of 201. */
 const PUBLISH_WAIT_MS = 3000;
 
-export async function placeOrder(host: ServiceHost, body: PlaceOrderBody): Promise<PlaceOrderResult> {
+/** `trace`: the HTTP request's, which order.created continues. */
+export async function placeOrder(host: ServiceHost, body: PlaceOrderBody, trace?: TraceContext): Promise<PlaceOrderResult> {
   const store = new OrderStore(host.db);
   const orderId = body.orderId ?? crypto.randomUUID();
   const items = body.items; // merged by sku, and checked against order.created's schema, when parsed
@@ -28,7 +30,7 @@ export async function placeOrder(host: ServiceHost, body: PlaceOrderBody): Promi
     }
     store.insert({ orderId, user: body.user, items, express });
     const event = newEvent('order.created', { orderId, source: 'order', express, payload: { user: body.user, items } });
-    return { kind: 'stored', outboxRow: host.enqueue(event) };
+    return { kind: 'stored', outboxRow: host.enqueue(event, { trace }) };
   }).immediate();
 
   if (outcome.kind !== 'stored') return outcome;

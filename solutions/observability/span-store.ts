@@ -1,0 +1,109 @@
+// Where a service keeps its finished spans: a table in its own SQLite file, next to its state, so a
+// learner sees a trace without running a tracing server (`npm run trace -- ORDER_ID` reads all six
+// files). Spans are written in batches, outside the message transactions, and kept for a day.
+import type { ServiceDatabase } from '../runtime/database.ts';
+
+export interface StoredSpan {
+  spanId: string;
+  traceId: string;
+  parentSpanId: string | null;
+  orderId: string | null;
+  service: string;
+  name: string;
+  kind: string;
+  /** Microseconds since the epoch. */
+  startUs: number;
+  durationUs: number;
+  /** 'ok', or 'error: <message>'. */
+  status: string;
+  attributes: Record<string, unknown>;
+}
+
+interface SpanRow {
+  span_id: string;
+  trace_id: string;
+  parent_span_id: string | null;
+  order_id: string | null;
+  service: string;
+  name: string;
+  kind: string;
+  start_us: number;
+  duration_us: number;
+  status: string;
+  attributes: string;
+}
+
+const RETENTION_US = 24 * 3600 * 1_000_000;
+
+export function migrateSpans(db: ServiceDatabase): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS spans (
+      span_id TEXT PRIMARY KEY,
+      trace_id TEXT NOT NULL,
+      parent_span_id TEXT,
+      order_id TEXT,
+      service TEXT NOT NULL,
+      name TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      start_us INTEGER NOT NULL,
+      duration_us INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      attributes TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS spans_by_order ON spans (order_id);
+    CREATE INDEX IF NOT EXISTS spans_by_trace ON spans (trace_id);
+    CREATE INDEX IF NOT EXISTS spans_by_start ON spans (start_us);
+  `);
+}
+
+const fromRow = (row: SpanRow): StoredSpan => ({
+  spanId: row.span_id,
+  traceId: row.trace_id,
+  parentSpanId: row.parent_span_id,
+  orderId: row.order_id,
+  service: row.service,
+  name: row.name,
+  kind: row.kind,
+  startUs: row.start_us,
+  durationUs: row.duration_us,
+  status: row.status,
+  attributes: JSON.parse(row.attributes) as Record<string, unknown>,
+});
+
+export class SpanStore {
+  private readonly insertMany: (spans: StoredSpan[]) => void;
+  private readonly prune;
+  private readonly byOrder;
+  private readonly byTrace;
+
+  constructor(db: ServiceDatabase) {
+    migrateSpans(db);
+    const insert = db.prepare(
+      'INSERT OR REPLACE INTO spans (span_id, trace_id, parent_span_id, order_id, service, name, kind, start_us, duration_us, status, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.insertMany = db.transaction((spans: StoredSpan[]) => {
+      for (const s of spans) insert.run(s.spanId, s.traceId, s.parentSpanId, s.orderId, s.service, s.name, s.kind, s.startUs, s.durationUs, s.status, JSON.stringify(s.attributes));
+    });
+    this.prune = db.prepare('DELETE FROM spans WHERE start_us < ?');
+    this.byOrder = db.prepare<[string], SpanRow>('SELECT * FROM spans WHERE trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE order_id = ?) ORDER BY start_us');
+    this.byTrace = db.prepare<[string], SpanRow>('SELECT * FROM spans WHERE trace_id = ? ORDER BY start_us');
+  }
+
+  write(spans: StoredSpan[]): void {
+    if (spans.length > 0) this.insertMany(spans);
+  }
+
+  /** Drops spans older than a day. */
+  pruneOld(nowUs = Date.now() * 1000): void {
+    this.prune.run(nowUs - RETENTION_US);
+  }
+
+  /** Every span of every trace that touched this order (in this service's file). */
+  spansOfOrder(orderId: string): StoredSpan[] {
+    return this.byOrder.all(orderId).map(fromRow);
+  }
+
+  spansOfTrace(traceId: string): StoredSpan[] {
+    return this.byTrace.all(traceId).map(fromRow);
+  }
+}

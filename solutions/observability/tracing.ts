@@ -1,0 +1,140 @@
+// Traces through RabbitMQ, with OpenTelemetry. The runtime and the outbox carry the W3C trace
+// context in every message's `traceparent` header (the learner's layers never see it): the HTTP API
+// starts a trace, each publish is a producer span, each delivery a consumer span that continues the
+// trace it came with, so every event of one order shares one trace id. Finished spans go to the
+// service's own SQLite file (span-store.ts) and, when OTEL_EXPORTER_OTLP_ENDPOINT (or
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, to an OpenTelemetry collector over OTLP/HTTP.
+import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
+import { hrTimeToMicroseconds, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ServiceName } from '../../shared/messages/events.ts';
+import { describeError, type Logger } from '../../shared/log.ts';
+import type { ServiceDatabase } from '../runtime/database.ts';
+import { SpanStore, type StoredSpan } from './span-store.ts';
+
+export type { Context as TraceContext } from '@opentelemetry/api';
+
+const propagator = new W3CTraceContextPropagator();
+export const ORDER_ID_ATTRIBUTE = 'order.id';
+
+/** AMQP header values arrive as strings or Buffers. */
+const amqpHeaderGetter: TextMapGetter<Record<string, unknown>> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => {
+    const value = carrier[key];
+    if (Buffer.isBuffer(value)) return value.toString('utf8');
+    return typeof value === 'string' ? value : defaultTextMapGetter.get(carrier as Record<string, string>, key);
+  },
+};
+
+const KIND_NAMES: Record<number, string> = { [SpanKind.INTERNAL]: 'internal', [SpanKind.SERVER]: 'server', [SpanKind.CLIENT]: 'client', [SpanKind.PRODUCER]: 'producer', [SpanKind.CONSUMER]: 'consumer' };
+
+function toStored(span: ReadableSpan, service: ServiceName): StoredSpan {
+  const { traceId, spanId } = span.spanContext();
+  const orderId = span.attributes[ORDER_ID_ATTRIBUTE];
+  return {
+    spanId,
+    traceId,
+    parentSpanId: span.parentSpanContext?.spanId ?? null,
+    orderId: typeof orderId === 'string' ? orderId : null,
+    service,
+    name: span.name,
+    kind: KIND_NAMES[span.kind] ?? 'internal',
+    startUs: Math.round(hrTimeToMicroseconds(span.startTime)),
+    durationUs: Math.round(hrTimeToMicroseconds(span.duration)),
+    status: span.status.code === SpanStatusCode.ERROR ? `error: ${span.status.message ?? ''}` : 'ok',
+    attributes: { ...span.attributes },
+  };
+}
+
+/**
+ * Keeps finished spans in the service's SQLite file: buffered, written in one transaction a moment
+ * later (a span often ends inside a message's transaction, which must not grow), pruned hourly.
+ */
+class SqliteSpanProcessor implements SpanProcessor {
+  private buffer: StoredSpan[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private lastPrune = 0;
+  private closed = false;
+
+  constructor(private readonly store: SpanStore, private readonly service: ServiceName, private readonly log: Logger) {}
+
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if (this.closed) return;
+    this.buffer.push(toStored(span, this.service));
+    this.timer ??= setTimeout(() => this.flush(), 200).unref();
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const spans = this.buffer;
+    this.buffer = [];
+    try {
+      this.store.write(spans);
+      if (Date.now() - this.lastPrune > 3600_000) {
+        this.lastPrune = Date.now();
+        this.store.pruneOld();
+      }
+    } catch (error) {
+      this.log.warn(`could not keep ${spans.length} spans: ${describeError(error)}`);
+    }
+  }
+
+  async forceFlush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    if (!this.closed) this.flush();
+  }
+
+  async shutdown(): Promise<void> {
+    await this.forceFlush();
+    this.closed = true;
+  }
+}
+
+export class ServiceTracing {
+  private readonly provider: BasicTracerProvider;
+  readonly tracer: Tracer;
+  readonly store: SpanStore;
+
+  constructor(service: ServiceName, db: ServiceDatabase, log: Logger, env: NodeJS.ProcessEnv = process.env) {
+    this.store = new SpanStore(db);
+    const processors: SpanProcessor[] = [new SqliteSpanProcessor(this.store, service, log)];
+    // The exporter reads the endpoint, headers and timeout from the standard OTEL_* variables itself.
+    if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+    // One provider per service (not the global one): several services share a process in tests.
+    this.provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': service, 'service.namespace': 'order-system' }), spanProcessors: processors });
+    this.tracer = this.provider.getTracer('order-system-runtime');
+  }
+
+  /** The trace context a delivery came with (its traceparent header), or none. */
+  extract(headers: Record<string, unknown> | undefined): Context {
+    return headers ? propagator.extract(ROOT_CONTEXT, headers, amqpHeaderGetter) : ROOT_CONTEXT;
+  }
+
+  /** Puts `context`'s span into headers as traceparent (and tracestate). */
+  inject(context: Context, headers: Record<string, unknown>): void {
+    propagator.inject(context, headers, defaultTextMapSetter as never);
+  }
+
+  /** A span that is a child of `parent` (a root span when it has none). Returns it and the context it starts. */
+  start(name: string, kind: SpanKind, parent: Context, attributes: Record<string, string | number | boolean> = {}): { span: Span; context: Context } {
+    const span = this.tracer.startSpan(name, { kind, attributes }, parent);
+    return { span, context: trace.setSpan(parent, span) };
+  }
+
+  /** Ends a span as failed, with the error. */
+  static fail(span: Span, error: unknown): void {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: describeError(error) });
+  }
+
+  async shutdown(): Promise<void> {
+    await this.provider.shutdown().catch(() => {});
+  }
+}
+
+export { SpanKind, ROOT_CONTEXT };
