@@ -6,7 +6,6 @@ import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import { ManagementApi } from '../../shared/broker/management-api.ts';
 import { startThrowawayNode, type ThrowawayNode } from '../../shared/broker/throwaway-node.ts';
-import { findBrokerPid } from '../bench-load/process-usage.ts';
 
 const run = promisify(execFile);
 
@@ -28,8 +27,10 @@ export interface ChaosBroker {
   rabbitmqctl(node: ChaosNode, args: string[], timeoutMs?: number): Promise<string>;
   /** `stop_app`, a pause, `start_app` on the node: what an operator's restart of the broker does to its clients. */
   restartApp(node: ChaosNode, downMs: number, onStopped?: () => void): Promise<void>;
-  /** SIGKILL to the node's Erlang VM (a crashed machine). It stays down for the rest of the run. */
+  /** SIGKILL to the node's Erlang VM (a crashed machine); resolves with its pid. */
   killNode(node: ChaosNode): Promise<number>;
+  /** Starts a killed node again (same name, ports, data): it rejoins its cluster. */
+  bootNode(node: ChaosNode): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -69,11 +70,14 @@ export async function startChaosBroker(options: { cluster: boolean }): Promise<C
       await rabbitmqctl(target, ['-q', 'start_app']);
     },
     async killNode(target) {
-      const pid = findBrokerPid(target.node.node) ?? 0;
-      if (pid <= 0) throw new Error(`no Erlang VM found for ${target.node.node}`);
-      process.kill(pid, 'SIGKILL');
       target.alive = false;
+      const pid = await target.node.kill();
+      if (pid <= 0) throw new Error(`no Erlang VM found for ${target.node.node}`);
       return pid;
+    },
+    async bootNode(target) {
+      await target.node.boot();
+      target.alive = true;
     },
     async stop() {
       await Promise.all(nodes.map((n) => n.node.stop()));

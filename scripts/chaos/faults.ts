@@ -31,6 +31,8 @@ export interface FaultResult {
   nextCompletionMs?: number;
   /** The later of the two: the system is back. Undefined when it was not back within the deadline. */
   recoveredMs?: number;
+  /** A killed node: false when the services did not get going again on the others by themselves. */
+  movedOn?: boolean;
 }
 
 /** The queues each service consumes: what its kill leaves without a consumer. */
@@ -44,6 +46,8 @@ const QUEUES_OF: Record<ServiceName, string[]> = {
 };
 
 const RECOVERY_DEADLINE_MS = 90_000;
+/** How long a killed node stays down before the suite starts it again, if the services have not moved on by then. */
+const NODE_DOWN_MS = 30_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function describeFault(fault: Fault): string {
@@ -162,13 +166,34 @@ export async function injectFault(fault: Fault, context: FaultContext, burst: nu
       const { node, queues } = await busiestLeader(broker);
       const pid = await broker.killNode(node);
       result.fault = `kill -9 of ${node.node.node} (pid ${pid})`;
-      result.detail = `it led ${queues.length} quorum queues: ${queues.join(', ')}`;
+      const led = `it led ${queues.length} quorum queues (${queues.join(', ')})`;
+      // Do the services move on to the other two nodes by themselves? If not within NODE_DOWN_MS,
+      // start the node again, as its machine's supervisor would, and see whether everything catches up.
+      const movedOn = await observer.consumersBack(CONSUMED_QUEUES, Date.now() + NODE_DOWN_MS);
+      if (movedOn !== undefined) {
+        result.detail = `${led}; the services moved on to the other nodes`;
+        consumersBackAt = Promise.resolve(movedOn);
+        break;
+      }
+      const blocker = fleet.logs.recentWarnings.filter((line) => /home node|NOT_FOUND|not found/i.test(line)).at(-1) ?? fleet.logs.recentWarnings.at(-1) ?? 'no warning logged';
+      const bootedAt = Date.now();
+      await broker.bootNode(node);
+      const upAt = Date.now();
+      result.movedOn = false;
+      result.detail =
+        `${led}; the services did **not** move on within ${NODE_DOWN_MS / 1000} s (last warning: ${blocker.slice(0, 220)}); ` +
+        `the node was started again ${((bootedAt - startedAt) / 1000).toFixed(0)} s after the kill and was up ${((upAt - bootedAt) / 1000).toFixed(0)} s later`;
       consumersBackAt = observer.consumersBack(CONSUMED_QUEUES, deadline());
       break;
     }
   }
   const [back, completed] = await Promise.all([consumersBackAt, completion]);
   if (back !== undefined) result.consumersBackMs = back - startedAt;
+  else {
+    const counts = await observer.consumers();
+    const without = counts ? CONSUMED_QUEUES.filter((queue) => !counts.get(queue)) : ['(the broker did not answer)'];
+    result.detail = `${result.detail ? `${result.detail}; ` : ''}without a consumer ${RECOVERY_DEADLINE_MS / 1000} s later: ${without.join(', ')}`;
+  }
   if (completed !== undefined) result.nextCompletionMs = Math.max(0, completed - startedAt);
   if (back !== undefined && completed !== undefined) result.recoveredMs = Math.max(result.consumersBackMs ?? 0, result.nextCompletionMs ?? 0);
   return result;

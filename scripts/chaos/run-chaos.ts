@@ -182,10 +182,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     log.info(`${load.placements.size} of ${options.orders} orders accepted (${load.retries} POSTs retried); waiting up to ${options.deadlineSeconds} s for each to end...`);
 
     const endDeadline = Date.now() + options.deadlineSeconds * 1000;
+    let openAtDeadline = new Set<string>();
     for (;;) {
-      const open = openOrders();
-      if (open === 0 || Date.now() > endDeadline) {
-        if (open > 0) log.warn(`${open} orders have not ended after ${options.deadlineSeconds} s`);
+      const statuses = observer.statuses(idPrefix);
+      const open = [...accepted()].filter((id) => !['completed', 'rejected', 'failed'].includes(statuses.get(id) ?? ''));
+      if (open.length === 0 || Date.now() > endDeadline) {
+        if (open.length > 0) log.warn(`${open.length} orders have not ended after ${options.deadlineSeconds} s`);
+        openAtDeadline = new Set(open);
         break;
       }
       await sleep(500);
@@ -199,7 +202,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const exits = fleet.unexpectedExits;
     const injectedFailures = fleet.logs.counts.injectedFailures;
     fleet = undefined;
-    const verdict = verifyRun(dataDir, orders, accepted(), leftovers);
+    const verdict = verifyRun(dataDir, orders, accepted(), leftovers, openAtDeadline);
 
     const byStatus: Record<string, number> = {};
     for (const placement of load.placements.values()) byStatus[placement.status] = (byStatus[placement.status] ?? 0) + 1;

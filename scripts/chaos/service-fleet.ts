@@ -16,6 +16,8 @@ const STOP_DEADLINE_MS = 20_000;
 class FileLogStream implements LogStream {
   private readonly out: fs.WriteStream;
   readonly counts = { injectedFailures: 0, parked: 0, errors: 0 };
+  /** The last warnings the services printed (other than the injected failures), for a fault's report. */
+  readonly recentWarnings: string[] = [];
 
   constructor(readonly file: string) {
     this.out = fs.createWriteStream(file);
@@ -23,6 +25,10 @@ class FileLogStream implements LogStream {
 
   line(source: string, text: string): void {
     if (text.includes('injected transient failure')) this.counts.injectedFailures++;
+    else if (text.includes('] warning: ')) {
+      this.recentWarnings.push(`${source}: ${text.slice(text.indexOf('warning: ') + 9)}`);
+      if (this.recentWarnings.length > 50) this.recentWarnings.shift();
+    }
     if (text.includes('parked') && text.includes('dead-letter queue')) this.counts.parked++;
     if (/\] error: /.test(text)) this.counts.errors++;
     this.out.write(`${new Date().toISOString()} ${formatLine(source, text, false)}\n`);

@@ -97,7 +97,8 @@ export async function readBrokerLeftovers(api: ManagementApi): Promise<BrokerLef
   return { deadLetters: { count: parked.length, reasons, byQueue }, unroutable: (await peek(QUEUES.unroutable)).length, parkedNotifications };
 }
 
-export function verifyRun(dataDir: string, orders: PlannedOrder[], accepted: ReadonlySet<string>, leftovers: BrokerLeftovers): Verdict {
+/** `openAtDeadline`: the orders that had not ended when the deadline passed (stuck, even if they ended during the final wait). */
+export function verifyRun(dataDir: string, orders: PlannedOrder[], accepted: ReadonlySet<string>, leftovers: BrokerLeftovers, openAtDeadline: ReadonlySet<string> = new Set()): Verdict {
   const dbs = Object.fromEntries(SERVICE_NAMES.map((name) => [name, open(dataDir, name)])) as Record<(typeof SERVICE_NAMES)[number], Database.Database>;
   try {
     const verdict: Verdict = {
@@ -146,6 +147,7 @@ export function verifyRun(dataDir: string, orders: PlannedOrder[], accepted: Rea
         verdict.stuck.push({ orderId, what: `${status} at the deadline (planned: ${expected})` });
         continue;
       }
+      if (openAtDeadline.has(orderId)) verdict.stuck.push({ orderId, what: `not ended at the deadline; ${status} later, while the queues were drained (planned: ${expected})` });
       verdict.outcomes[status as Outcome]++;
       const problems: string[] = [];
       if (status !== expected) problems.push(`${status}, planned ${expected}`);
@@ -153,7 +155,7 @@ export function verifyRun(dataDir: string, orders: PlannedOrder[], accepted: Rea
       if (payments.get(orderId) !== PAYMENT[expected]) problems.push(`payment ${payments.get(orderId) ?? 'none'}, expected ${PAYMENT[expected] ?? 'none'}`);
       if (shipments.get(orderId) !== SHIPMENT[expected]) problems.push(`shipment ${shipments.get(orderId) ?? 'none'}, expected ${SHIPMENT[expected] ?? 'none'}`);
       if (problems.length > 0) verdict.wrong.push({ orderId, what: problems.join('; ') });
-      else verdict.right++;
+      else if (!openAtDeadline.has(orderId)) verdict.right++;
       if (expected === 'completed') for (const item of order.body.items) expectedCommitted.set(item.sku, (expectedCommitted.get(item.sku) ?? 0) + item.quantity);
 
       const events = audited.get(orderId) ?? new Map<string, number>();

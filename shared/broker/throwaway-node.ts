@@ -52,6 +52,12 @@ export interface ThrowawayNode {
   plugins: string[];
   /** stop_app, then start_app (one `rabbitmqctl eval`): durable queues and persistent messages stay. */
   restart(): Promise<void>;
+  /** The operating system's pid of the node's Erlang VM (0 when it is not running). */
+  pid(): number;
+  /** SIGKILL to the node's VM, as a crash would: its folder stays, so boot() brings it back. Resolves with the pid. */
+  kill(): Promise<number>;
+  /** Starts a killed node again, on the same name, ports and data; resolves once it answers. */
+  boot(): Promise<void>;
   /** Ends the node and deletes its folder. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -237,7 +243,9 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
     await waitUntilGone(pid);
   };
 
-  try {
+  /** Starts the node's VM and waits until its listeners answer. */
+  const boot = async () => {
+    fs.rmSync(pidFile, { force: true }); // a killed node's pid file would name a dead process
     await run(options.serverCommand ?? 'rabbitmq-server', ['-detached'], { env, timeout: 30_000 });
     // `rabbitmqctl await_startup` right now fails: the node has not registered with epmd yet. The
     // listeners open last in the boot, so ports that accept connections mean the node is ready.
@@ -253,6 +261,9 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
+  };
+  try {
+    await boot();
   } catch (error) {
     await stop();
     throw error;
@@ -264,6 +275,20 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
     managementUrl: managementPort === undefined ? undefined : `http://127.0.0.1:${managementPort}`,
     prometheusPort,
     plugins,
+    pid: () => readPid(pidFile),
+    kill: async () => {
+      const pid = readPid(pidFile);
+      if (pid <= 0) return 0;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await waitUntilGone(pid);
+      fs.rmSync(pidFile, { force: true });
+      return pid;
+    },
+    boot,
     restart: async () => {
       const cookie = options.erlangCookie ? ['--erlang-cookie', options.erlangCookie] : [];
       await run('rabbitmqctl', ['-n', node, ...cookie, '-q', 'eval', 'ok = rabbit:stop(), ok = rabbit:start().'], { env, timeout: 60_000 });
