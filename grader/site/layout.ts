@@ -35,6 +35,7 @@ function sidebar(pageUrl: string, root: string, progress: Progress): string {
     link('docs/architecture.md', 'Architecture'),
     link('docs/topology.md', 'Topology'),
     link('docs/performance.md', 'Performance'),
+    link('docs/reliability.md', 'Reliability'),
     '</ul>',
     '<h2>The grader</h2><ul>',
     link('grader/README.md', 'How grading works'),
