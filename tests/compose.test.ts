@@ -4,6 +4,7 @@
 // Skipped only where docker-compose is not installed and this is not CI (.ci/run installs it).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { readEnv } from '../shared/config.ts';
 import { describe, expect, it } from 'vitest';
 import { RABBITMQ_IMAGE } from '../shared/broker/find-broker.ts';
 import { SERVICE_NAMES } from '../shared/messages/events.ts';
@@ -90,6 +91,18 @@ describe('docker-compose.yml', () => {
       // Published ports never collide with the single broker's, which starts with every profile.
       const published = Object.values(services).flatMap((service) => (service.ports ?? []).map((port) => (port as { published?: number }).published ?? String(port).split(':')[0]));
       expect(new Set(published.map(String)).size).toBe(published.length);
+    });
+
+    it('the monitoring profile adds Prometheus and Grafana, fed by files in the repo; Prometheus scrapes each service where it serves /metrics', () => {
+      expect(servicesOf('monitoring')).toEqual(['grafana', 'prometheus', 'rabbitmq']);
+      const { services } = resolvedConfig();
+      const mounts = [...(services.prometheus!.volumes ?? []), ...(services.grafana!.volumes ?? [])].map((volume) => volume.split(':')[0]!);
+      for (const source of mounts) expect(fs.existsSync(source), source).toBe(true);
+      // METRICS_PORT's default, plus each service's index in SERVICE_NAMES (service-config.ts).
+      const base = readEnv({}).METRICS_PORT;
+      const prometheus = fs.readFileSync('docker/prometheus/prometheus.yml', 'utf8');
+      SERVICE_NAMES.forEach((name, index) => expect(prometheus).toContain(`- ${name}:${base + index}`));
+      for (const name of SERVICE_NAMES) expect(services[name]!.environment?.HTTP_HOST, `${name} serves /metrics beyond its container`).toBe('0.0.0.0');
     });
 
     it('the broker is a current 4.x management image, the same as the testcontainers fallback, with no profile', () => {
