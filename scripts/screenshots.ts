@@ -65,7 +65,7 @@ async function dashboardShot(page: Page): Promise<void> {
   const system = await startSystem({ brokerUrl: url, dataDir, config: { deliveryDelayMs: 300 }, logFor: () => silentLogger });
   const board = new OrderBoard();
   const watch = new BrokerWatch(url, { ...broker.management }, board, silentLogger);
-  const dashboard = await startDashboard({ host: '127.0.0.1', port: 0, orderApiUrl: system.baseUrl as string, board, watch, log: silentLogger });
+  const dashboard = await startDashboard({ host: '127.0.0.1', port: 0, orderApiUrl: system.baseUrl as string, board, watch, dataDir, log: silentLogger });
   watch.start();
   try {
     await page.goto(dashboard.url);
@@ -74,7 +74,9 @@ async function dashboardShot(page: Page): Promise<void> {
       await page.click('#order-form button[type="submit"]');
     }
     await page.locator('#order-list li[data-status="completed"]').nth(1).waitFor({ timeout: 30_000 });
-    await page.locator('#order-list li').first().click();
+    // A finished order, so that its events and its whole trace are shown.
+    await page.locator('#order-list li[data-status="completed"]').first().click();
+    await page.locator('#trace-list li[data-span="publish order.completed"]').waitFor({ timeout: 10_000 });
     await page.waitForTimeout(2500); // one more management sample, so unacked and rates are shown
     const file = path.join(outDir, 'dashboard.png');
     await page.screenshot({ path: file });

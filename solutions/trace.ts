@@ -1,13 +1,10 @@
 // `npm run trace -- <orderId>`: one order's trace, read from the spans every service keeps in its
 // own SQLite file (DATA_DIR), as a waterfall: which service handled which event when, and for how long.
-import fs from 'node:fs';
 import path from 'node:path';
 import { defineCli, parseOrExit } from '../shared/cli/args.ts';
 import { readEnv } from '../shared/config.ts';
-import { SERVICE_NAMES } from '../shared/messages/events.ts';
 import { describeError } from '../shared/log.ts';
-import { openServiceDatabase } from './runtime/database.ts';
-import { SpanStore, type StoredSpan } from './observability/span-store.ts';
+import { readOrderSpans } from './observability/trace-reader.ts';
 import { renderWaterfall } from './observability/waterfall.ts';
 
 const TRACE_CLI = defineCli({
@@ -25,16 +22,7 @@ const orderId = positionals[0] as string;
 
 try {
   const { DATA_DIR } = readEnv();
-  const spans: StoredSpan[] = [];
-  for (const service of SERVICE_NAMES) {
-    if (!fs.existsSync(path.join(DATA_DIR, `${service}.sqlite`))) continue;
-    const db = openServiceDatabase(DATA_DIR, service);
-    try {
-      spans.push(...new SpanStore(db).spansOfOrder(orderId));
-    } finally {
-      db.close();
-    }
-  }
+  const spans = readOrderSpans(DATA_DIR, orderId);
   if (values.json) {
     console.log(JSON.stringify(spans, null, 2));
   } else if (spans.length === 0) {

@@ -50,6 +50,9 @@ describe.skipIf(browserMissing)('the dashboard of npm start', () => {
       await page.click('#order-form button[type="submit"]');
       await page.locator('#order-list li[data-status="completed"]').first().waitFor({ timeout: 30_000 });
       expect(await page.locator('#history-list li').count(), 'its events, on click').toBeGreaterThanOrEqual(8);
+      // And its trace, from the services' spans: one row per publish and delivery, the order.created publish among them.
+      await expect.poll(() => page.locator('#trace-list li[data-span="publish order.completed"]').count(), { timeout: 10_000, message: "the order's trace reaches order.completed" }).toBe(1);
+      expect(await page.locator('#trace-list li[data-span="POST /orders"]').count(), 'it starts at the POST').toBe(1);
 
       // Stop inventory from the page: orders wait in inventory.queue.
       const inventory = page.locator('#service-list li[data-service="inventory"]');

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     host: env.DASHBOARD_HOST,
     port: env.DASHBOARD_PORT,
     token: env.DASHBOARD_TOKEN,
+    dataDir: env.DATA_DIR,
     orderApiUrl: env.ORDER_API_URL ?? `http://127.0.0.1:${env.HTTP_PORT}`,
     board,
     watch,

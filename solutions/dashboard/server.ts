@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { topologySvg } from '../../shared/diagrams/topology-svg.ts';
 import { SERVICE_NAMES, ServiceName } from '../../shared/messages/events.ts';
 import type { Logger } from '../../shared/log.ts';
+import { readOrderSpans } from '../observability/trace-reader.ts';
 import type { BrokerWatch } from './broker-watch.ts';
 import type { OrderBoard } from './order-board.ts';
 
@@ -27,6 +28,8 @@ export interface DashboardOptions {
   board: OrderBoard;
   watch: BrokerWatch;
   control?: ServiceControl;
+  /** Where the services keep their SQLite files: an order's trace is read from their spans. */
+  dataDir?: string;
   log: Logger;
 }
 
@@ -63,6 +66,12 @@ export async function startDashboard(options: DashboardOptions): Promise<{ url: 
     const card = board.get(request.params.id);
     if (!card) return void response.status(404).json({ error: `no order ${request.params.id} seen yet` });
     response.json(card);
+  });
+
+  // An order's trace: the one thing the dashboard reads from the services' files (their spans, read-only).
+  app.get('/api/orders/:id/trace', (request, response) => {
+    if (!options.dataDir) return void response.status(404).json({ error: 'this dashboard does not know where the services keep their data (DATA_DIR)' });
+    response.json({ orderId: request.params.id, spans: readOrderSpans(options.dataDir, request.params.id) });
   });
 
   // Server-sent events: one stream per open page.

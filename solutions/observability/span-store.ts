@@ -1,6 +1,7 @@
 // Where a service keeps its finished spans: a table in its own SQLite file, next to its state, so a
 // learner sees a trace without running a tracing server (`npm run trace -- ORDER_ID` reads all six
 // files). Spans are written in batches, outside the message transactions, and kept for a day.
+import type BetterSqlite3 from 'better-sqlite3';
 import type { ServiceDatabase } from '../runtime/database.ts';
 
 export interface StoredSpan {
@@ -56,6 +57,14 @@ export function migrateSpans(db: ServiceDatabase): void {
   `);
 }
 
+const SPANS_OF_ORDER = 'SELECT * FROM spans WHERE trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE order_id = ?) ORDER BY start_us';
+
+/** Every span of every trace that touched the order, from any service's file (none if it has no spans table yet). */
+export function readSpansOfOrder(db: BetterSqlite3.Database, orderId: string): StoredSpan[] {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'spans'").get();
+  return table ? db.prepare<[string], SpanRow>(SPANS_OF_ORDER).all(orderId).map(fromRow) : [];
+}
+
 const fromRow = (row: SpanRow): StoredSpan => ({
   spanId: row.span_id,
   traceId: row.trace_id,
@@ -85,7 +94,7 @@ export class SpanStore {
       for (const s of spans) insert.run(s.spanId, s.traceId, s.parentSpanId, s.orderId, s.service, s.name, s.kind, s.startUs, s.durationUs, s.status, JSON.stringify(s.attributes));
     });
     this.prune = db.prepare('DELETE FROM spans WHERE start_us < ?');
-    this.byOrder = db.prepare<[string], SpanRow>('SELECT * FROM spans WHERE trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE order_id = ?) ORDER BY start_us');
+    this.byOrder = db.prepare<[string], SpanRow>(SPANS_OF_ORDER);
     this.byTrace = db.prepare<[string], SpanRow>('SELECT * FROM spans WHERE trace_id = ? ORDER BY start_us');
   }
 

@@ -54,12 +54,40 @@ function selectOrder(orderId) {
   renderOrders();
 }
 
+// ── an order's trace: one row per span, a bar on the trace's time scale ───────────────────────
+async function loadTrace(orderId) {
+  const answer = await fetch(`/api/orders/${encodeURIComponent(orderId)}/trace`).catch(() => undefined);
+  if (!answer?.ok || state.selected !== orderId) return;
+  const { spans } = await answer.json();
+  const list = $('#trace-list');
+  if (spans.length === 0) return void list.replaceChildren(el('li', { class: 'muted', text: 'no spans yet' }));
+  const start = Math.min(...spans.map((s) => s.startUs));
+  const total = Math.max(1, Math.max(...spans.map((s) => s.startUs + s.durationUs)) - start);
+  const depth = new Map();
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const depthOf = (span) => {
+    if (!depth.has(span.spanId)) depth.set(span.spanId, span.parentSpanId && byId.has(span.parentSpanId) ? depthOf(byId.get(span.parentSpanId)) + 1 : 0);
+    return depth.get(span.spanId);
+  };
+  list.replaceChildren(...spans.map((span) => {
+    const bar = el('span', { class: `bar${span.status === 'ok' ? '' : ' failed'}` });
+    bar.style.marginLeft = `${((span.startUs - start) / total) * 100}%`;
+    bar.style.width = `${Math.max(0.5, (span.durationUs / total) * 100)}%`;
+    const label = el('span', { class: 'label' }, el('span', { class: 'muted', text: `${span.service} ` }), el('code', { text: span.name }));
+    label.style.paddingLeft = `${depthOf(span) * 0.6}em`;
+    return el('li', { 'data-span': span.name, title: `${((span.startUs - start) / 1000).toFixed(1)} ms after the start, ${(span.durationUs / 1000).toFixed(1)} ms` }, label, el('span', { class: 'track' }, bar));
+  }));
+}
+
 function renderHistory() {
   const order = state.orders.get(state.selected);
   if (!order) return;
   $('#history').hidden = false;
   $('#history-id').textContent = order.orderId;
   $('#history-list').replaceChildren(...order.history.map((h) => el('li', {}, el('code', { text: h.type }), ` from ${h.source} at ${new Date(h.occurredAt).toLocaleTimeString()}`)));
+  // New events of the selected order: its trace has grown too (spans are written a moment later).
+  clearTimeout(state.traceTimer);
+  state.traceTimer = setTimeout(() => void loadTrace(order.orderId), 400);
 }
 
 // ── queues ──────────────────────────────────────────────────────────────────────────────────────
