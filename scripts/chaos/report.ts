@@ -63,7 +63,7 @@ function section(run: ChaosRun): string[] {
   lines.push(
     `Stock: initial − committed = final for every product, ${v.stock.reservedLeft} units left reserved${v.stock.consistent ? '' : ' — **it does not add up**'}:`,
     '',
-    ...table(['Product', 'Initial', 'Committed', 'Final', 'Committed by the orders that completed'], moved.map((s) => [s.sku, String(s.initial), String(s.committed), String(s.final), String(s.expectedCommitted)])),
+    ...table(['Product', 'Initial', 'Committed', 'Final', 'Committed by the orders paid (planned to complete)'], moved.map((s) => [s.sku, String(s.initial), String(s.committed), String(s.final), String(s.expectedCommitted)])),
     '',
   );
   const reasons = Object.entries(v.deadLetters.reasons).sort((a, b) => b[1] - a[1]);

@@ -143,6 +143,8 @@ export function verifyRun(dataDir: string, orders: PlannedOrder[], accepted: Rea
         verdict.lost.push({ orderId, what: 'accepted by POST /orders, unknown to the order service' });
         continue;
       }
+      // Stock leaves the shelf when the payment succeeds: an order paid and not completed yet has moved it too.
+      if (expected === 'completed' && ['paid', 'shipped', 'completed'].includes(status)) for (const item of order.body.items) expectedCommitted.set(item.sku, (expectedCommitted.get(item.sku) ?? 0) + item.quantity);
       if (!['completed', 'rejected', 'failed'].includes(status)) {
         verdict.stuck.push({ orderId, what: `${status} at the deadline (planned: ${expected})` });
         continue;
@@ -156,7 +158,6 @@ export function verifyRun(dataDir: string, orders: PlannedOrder[], accepted: Rea
       if (shipments.get(orderId) !== SHIPMENT[expected]) problems.push(`shipment ${shipments.get(orderId) ?? 'none'}, expected ${SHIPMENT[expected] ?? 'none'}`);
       if (problems.length > 0) verdict.wrong.push({ orderId, what: problems.join('; ') });
       else if (!openAtDeadline.has(orderId)) verdict.right++;
-      if (expected === 'completed') for (const item of order.body.items) expectedCommitted.set(item.sku, (expectedCommitted.get(item.sku) ?? 0) + item.quantity);
 
       const events = audited.get(orderId) ?? new Map<string, number>();
       for (const [type, n] of events) if (n > 1) verdict.appliedTwice.push({ orderId, what: `${type} published ${n} times under different message ids` });
