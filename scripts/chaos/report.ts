@@ -28,6 +28,12 @@ function table(header: string[], rows: string[][]): string[] {
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)];
 }
 
+function recoverySummary(recovered: number[], notRecovered: number): string {
+  if (recovered.length === 0) return 'No fault was recovered from within its deadline.';
+  const range = `Recovery took ${(Math.min(...recovered) / 1000).toFixed(1)} to ${(Math.max(...recovered) / 1000).toFixed(1)} s per fault`;
+  return notRecovered === 0 ? `${range}.` : `${range} for ${recovered.length} of the ${recovered.length + notRecovered} faults; **${notRecovered} not within the deadline** (see its note).`;
+}
+
 function findings(title: string, list: Finding[]): string[] {
   if (list.length === 0) return [];
   const shown = list.slice(0, 10).map((f) => `- \`${f.orderId}\`: ${f.what}`);
@@ -56,7 +62,7 @@ function section(run: ChaosRun): string[] {
       run.faults.map((f) => [f.fault, `${f.atSecond.toFixed(1)} s`, `${f.inFlight.orders} / ${f.inFlight.posts} / ${f.inFlight.messages}`, seconds(f.consumersBackMs), seconds(f.nextCompletionMs), seconds(f.recoveredMs), f.detail ?? '']),
     ),
     '',
-    recovered.length > 0 ? `Recovery took ${(Math.min(...recovered) / 1000).toFixed(1)} to ${(Math.max(...recovered) / 1000).toFixed(1)} s per fault.` : 'No fault recovered within its deadline.',
+    recoverySummary(recovered, run.faults.length - recovered.length),
     '',
   ];
   const moved = v.stock.bySku.filter((s) => s.committed > 0 || s.expectedCommitted > 0 || s.initial !== s.final);
