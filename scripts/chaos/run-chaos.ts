@@ -110,9 +110,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   let fleet: ServiceFleet | undefined;
   let observer: Observer | undefined;
   let succeeded = false;
+  /** Set once a signal is being handled: the run's own failures meanwhile (a service that exits, as asked) wait for its exit. */
+  let stoppingOnSignal: Promise<never> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     log.warn(`${signal}: stopping the services and the broker nodes`);
-    void (async () => {
+    stoppingOnSignal = (async () => {
       await observer?.close().catch(() => {});
       await fleet?.stop().catch(() => {});
       await broker.stop().catch(() => {});
@@ -222,6 +224,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     succeeded = result.passed;
     if (!succeeded || options.keepFiles) result.keptIn = workDir;
     return result;
+  } catch (error) {
+    if (stoppingOnSignal) await stoppingOnSignal;
+    throw error;
   } finally {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeListener(signal, onSignal);
     await observer?.close().catch(() => {});
