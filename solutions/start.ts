@@ -121,12 +121,14 @@ if (broker.source === 'environment') {
   // findBroker trusts RABBITMQ_URL; say plainly when nothing is there instead of six services failing
   // at once. With a list of cluster nodes, one answering is enough: the services fail over to it.
   const nodes = [broker.url, ...(broker.failoverUrls ?? [])];
-  const answering = await Promise.all(nodes.map((node) => {
+  const addresses = nodes.map((node) => {
     const url = new URL(node);
-    return portAnswers(url.hostname, Number(url.port || (url.protocol === 'amqps:' ? 5671 : 5672)), 3000);
-  }));
+    return { host: url.hostname, port: Number(url.port || (url.protocol === 'amqps:' ? 5671 : 5672)) };
+  });
+  const answering = await Promise.all(addresses.map(({ host, port }) => portAnswers(host, port, 3000)));
   if (!answering.includes(true)) {
-    fail(`[start] nothing answers at RABBITMQ_URL=${nodes.map(redact).join(',')}. Is the broker running there?`);
+    const where = addresses.map(({ host, port }) => `${host}:${port}`).join(', ');
+    fail(`[start] nothing answers at ${where} (RABBITMQ_URL=${nodes.map(redact).join(',')}). Is the broker running there?`);
   }
   if (nodes.length > 1) log.info(`${answering.filter(Boolean).length} of ${nodes.length} cluster nodes answer; the services fail over between them`);
 }

@@ -44,7 +44,7 @@ describe('the broker unreachable', () => {
     expect((await health()).body.outboxPending).toBe(0);
 
     // The outage is real: a reconnect attempt has failed (and backoff schedules the next ones).
-    await eventually(() => sut.logs.linesOf('order').some((line) => line.startsWith('warning: could not connect or set up')), {
+    await eventually(() => sut.logs.linesOf('order').some((line) => line.startsWith('warning: could not connect to ')), {
       what: 'a failed reconnect attempt of the order service',
     });
     expect((await health()).status).toBe(503);
