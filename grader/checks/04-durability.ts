@@ -272,6 +272,9 @@ export const checks = defineChecks('durability', [
       );
       // A replicated queue on a single node (queueType classic).
       await declare('audit.queue with queueOptions(spec, "classic")', (channel) => channel.assertQueue('check.classic.queue', layer.queueOptions(queueSpec(context.topology, QUEUES.audit), 'classic')));
+      // A queue that opts out of replication (every queue of ours replicates, so this one is made up), asked for as quorum.
+      const unreplicated = { ...queueSpec(quorumTopology, QUEUES.audit), name: 'check.unreplicated.queue', replicate: false };
+      await declare('a queue with replicate: false with queueOptions(spec, "quorum")', (channel) => channel.assertQueue(unreplicated.name, layer.queueOptions(unreplicated, 'quorum')));
 
       const listed = await listOf(context, 'queues');
       const typeOf = (name: string) => listed.find((queue) => queue.name === name)?.type;
@@ -279,6 +282,7 @@ export const checks = defineChecks('durability', [
         ...quorumTopology.queues.map((spec) => [spec.name, spec.replicate ? 'quorum' : 'classic', spec.replicate ? 'replicated' : 'not replicated'] as const),
         ['check.priority.queue', 'classic', 'a priority queue'] as const,
         ['check.classic.queue', 'classic', 'queue type classic was asked for'] as const,
+        ['check.unreplicated.queue', 'classic', 'not replicated'] as const,
       ];
       const wrong = wanted.filter(([name, type]) => typeOf(name) !== type);
       expectThat(

@@ -154,7 +154,7 @@ export const mutants = defineMutants('durability', [
     layer: { ...reference, exchangeOptions: () => ({ durable: true, autoDelete: false }) },
   },
   {
-    name: 'quorum for every queue when QUEUE_TYPE=quorum (priority and RPC queues too)',
+    name: 'quorum for every queue when QUEUE_TYPE=quorum (priority queues and those not replicated too)',
     breaks: ['04.quorum'],
     layer: { ...reference, queueOptions: (_spec, queueType) => ({ durable: true, arguments: { 'x-queue-type': queueType } }) },
   },

@@ -25,9 +25,15 @@ export interface RpcClient {
 /** Answers one request; what it returns is sent back as the JSON reply (null for undefined), what it throws as an error reply. */
 export type RpcHandler = (request: unknown) => Promise<unknown>;
 
+/** Optional, for the system around the layer (the exercise need not use it). */
+export interface RpcServeOptions {
+  /** The broker cancelled the consumer (its queue was deleted, or its node went down): the caller starts it again. */
+  onCancelled?(): void;
+}
+
 export interface RpcLayer {
   /** A client with one reply queue of its own (or direct reply-to) and one consumer for all its calls; every call gets a fresh correlation id. */
   createClient(channel: Channel, options: { timeoutMs: number }): Promise<RpcClient>;
   /** Consumes `queue` with manual acks and replies to each request's reply_to with its correlation_id, then acks it (a request without reply_to is acked unanswered). */
-  serve(channel: Channel, queue: string, handler: RpcHandler): Promise<ConsumerHandle>;
+  serve(channel: Channel, queue: string, handler: RpcHandler, options?: RpcServeOptions): Promise<ConsumerHandle>;
 }

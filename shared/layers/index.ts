@@ -58,5 +58,5 @@ export type { FanoutLayer } from './03-fanout.ts';
 export type { ManagementTarget, MonitoringLayer, QueueStats } from './08-monitoring.ts';
 export type { RoutingLayer } from './02-routing.ts';
 export { RpcTimeoutError } from './07-rpc.ts';
-export type { RpcClient, RpcHandler, RpcLayer } from './07-rpc.ts';
+export type { RpcClient, RpcHandler, RpcLayer, RpcServeOptions } from './07-rpc.ts';
 export type { ScalingLayer, WorkerPool } from './09-scaling.ts';

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Channel, type ConsumeMessage, IllegalOperationError } from 'amqplib';
 import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
-import { type RpcClient, type RpcHandler, type RpcLayer, RpcTimeoutError } from '../../shared/layers/07-rpc.ts';
+import { type RpcClient, type RpcHandler, type RpcLayer, type RpcServeOptions, RpcTimeoutError } from '../../shared/layers/07-rpc.ts';
 import { describeError } from '../../shared/log.ts';
 
 const JSON_CONTENT_TYPE = 'application/json';
@@ -88,7 +88,7 @@ async function replyFor(request: ConsumeMessage, handler: RpcHandler): Promise<{
   }
 }
 
-async function serve(channel: Channel, queue: string, handler: RpcHandler): Promise<ConsumerHandle> {
+async function serve(channel: Channel, queue: string, handler: RpcHandler, options: RpcServeOptions = {}): Promise<ConsumerHandle> {
   const inFlight = new Set<Promise<void>>();
 
   const answer = async (request: ConsumeMessage) => {
@@ -107,7 +107,7 @@ async function serve(channel: Channel, queue: string, handler: RpcHandler): Prom
   };
 
   const { consumerTag } = await channel.consume(queue, (request) => {
-    if (request === null) return;
+    if (request === null) return options.onCancelled?.(); // cancelled by the broker: no more requests come
     const answered = answer(request).finally(() => inFlight.delete(answered));
     inFlight.add(answered);
   }, { noAck: false });

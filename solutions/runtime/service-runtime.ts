@@ -170,7 +170,11 @@ export class ServiceRuntime implements ServiceHost {
 
     for (const endpoint of this.definition.rpc?.(this) ?? []) {
       const channel = await session.openChannel(connection, `${endpoint.queue} rpc`);
-      this.rpcServers.push(await layers.rpc.serve(channel, endpoint.queue, (request) => endpoint.handle(request)));
+      this.rpcServers.push(
+        await layers.rpc.serve(channel, endpoint.queue, (request) => endpoint.handle(request), {
+          onCancelled: () => session.restart(`the broker cancelled the RPC server on ${endpoint.queue}`),
+        }),
+      );
     }
     // Only services that call an endpoint get a client (and its reply queue): under least privilege
     // the others may not declare one.

@@ -48,7 +48,7 @@ describe('durable topology', () => {
   it('asks for quorum only for replicated queues without priority, and only when quorum is wanted', () => {
     expect(durability.queueOptions(queueSpec(topology, QUEUES.audit), 'quorum').arguments).toEqual({ 'x-queue-type': 'quorum' });
     expect(durability.queueOptions(queueSpec(topology, QUEUES.audit), 'classic').arguments).toEqual({ 'x-queue-type': 'classic' });
-    expect(durability.queueOptions(queueSpec(topology, QUEUES.paymentRpc), 'quorum').arguments).toEqual({ 'x-queue-type': 'classic' });
+    expect(durability.queueOptions({ ...queueSpec(topology, QUEUES.paymentRpc), replicate: false }, 'quorum').arguments).toEqual({ 'x-queue-type': 'classic' });
     const priorityQueue = { ...queueSpec(topology, QUEUES.audit), maxPriority: 5 };
     expect(durability.queueOptions(priorityQueue, 'quorum').arguments).toEqual({ 'x-queue-type': 'classic' });
     expect(durability.exchangeOptions(exchangeSpec(topology, EXCHANGES.audit))).toEqual({ durable: true, autoDelete: false, arguments: {} });

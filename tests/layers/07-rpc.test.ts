@@ -150,4 +150,13 @@ describe('rpc', () => {
     await waiting;
     await expect(client.call(queue, {})).rejects.toThrow('the RPC client is closed');
   });
+
+  it('tells the caller when the broker cancels the server (its queue deleted), so the system can start it again', async () => {
+    const queue = await freshQueue();
+    let cancelled = 0;
+    const server = await rpc.serve(await connection.createChannel(), queue, doubler, { onCancelled: () => cancelled++ });
+    await channel.deleteQueue(queue);
+    await eventually(() => cancelled === 1, { what: 'onCancelled after the queue was deleted' });
+    await server.stop();
+  });
 });

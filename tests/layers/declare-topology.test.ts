@@ -108,6 +108,6 @@ describe('declareTopology', () => {
     const expected = Object.fromEntries(quorumTopology.queues.map((q) => [q.name, q.replicate && !q.maxPriority ? 'quorum' : 'classic']));
     expect(types).toEqual(expected);
     expect(types[QUEUES.audit], '🚨 a replicated queue without priority should be quorum').toBe('quorum');
-    expect(types[QUEUES.paymentRpc], '🚨 a queue with replicate: false should stay classic').toBe('classic');
+    expect(types[QUEUES.paymentRpc], '🚨 the RPC queue replicates too: a classic queue on a dead node stops whoever declares it').toBe('quorum');
   });
 });
