@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   /** Prefetch of the consumers that only record (audit, notifications): no priorities to keep, many messages per order. */
   SINK_PREFETCH: z.coerce.number().int().positive().default(50),
   WORKERS: z.coerce.number().int().positive().default(1),
+  /** The fault suite's (npm run chaos): the share of handler calls, 0 to 1, that throw a transient error first. */
+  CHAOS_FAILURE_RATE: z.coerce.number().min(0).max(1).optional(),
   RPC_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
   /** The live dashboard (npm run dashboard, and npm start): port (0 = any free one), address, and a token for its controls when not on loopback. */
   DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).default(8081),

@@ -10,6 +10,7 @@ import { composeLayers, learnerLayers } from './layers/compose.ts';
 import { serviceConfigFromEnv } from './runtime/service-config.ts';
 import { ServiceRuntime } from './runtime/service-runtime.ts';
 import { SERVICES } from './services/index.ts';
+import { withTransientFailures } from './services/transient-failures.ts';
 
 const SERVICE_CLI = defineCli({
   command: 'npm run service',
@@ -47,7 +48,8 @@ async function main(): Promise<void> {
     ? { ...serviceConfigFromEnv(env, identity.brokerUrl, broker.management.baseUrl, identity.failoverUrls, name), brokerUsers: identity.brokerUsers }
     : serviceConfigFromEnv(env, broker.url, broker.management.baseUrl, broker.failoverUrls, name);
   if (identity) log.info(`logging in as broker user ${identity.brokerUsers[name]} (least privilege, ${env.BROKER_USERS_FILE})`);
-  const runtime = await ServiceRuntime.start(SERVICES[name], config, await chooseLayers(), log);
+  // CHAOS_FAILURE_RATE (npm run chaos): the handlers fail transiently at that rate first.
+  const runtime = await ServiceRuntime.start(withTransientFailures(SERVICES[name], env.CHAOS_FAILURE_RATE), config, await chooseLayers(), log);
   process.send?.({ type: 'ready', service: name, httpPort: runtime.httpPort, metricsPort: runtime.metricsPort });
 
   let stopping = false;
