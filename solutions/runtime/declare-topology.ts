@@ -18,21 +18,12 @@ export class MissingTopologyError extends Error {
   }
 }
 
-/**
- * A quorum queue dead-letters at most once by default: a message rejected into `<queue>.retry` while
- * that queue's leader is moving to another node would be dropped. At-least-once keeps it in the
- * source queue until the target has it; RabbitMQ (3.10+) requires reject-publish overflow for that,
- * which changes nothing here (no queue has a length limit). Not a layer's choice: the runtime's.
- */
-function safeDeadLettering(queueArguments: Record<string, unknown>): Record<string, unknown> {
-  const deadLetters = queueArguments['x-queue-type'] === 'quorum' && queueArguments['x-dead-letter-exchange'] !== undefined;
-  return deadLetters ? { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } : {};
-}
-
 async function declareQueue(channel: Channel, spec: QueueSpec, layers: TopologyLayers, queueType: QueueType): Promise<void> {
   const options = layers.durability.queueOptions(spec, queueType);
   const queueArguments = { ...options.arguments, ...layers.deadLetters.queueArguments(spec), ...layers.scaling.queueArguments(spec) };
-  await channel.assertQueue(spec.name, { ...options, arguments: { ...queueArguments, ...safeDeadLettering(queueArguments) } });
+  // Quorum queues dead-letter at most once (RabbitMQ's default), on purpose: at-least-once stalled
+  // for minutes after a node was lost (npm run chaos -- --cluster, docs/reliability.md).
+  await channel.assertQueue(spec.name, { ...options, arguments: queueArguments });
 }
 
 export async function declareTopology(channel: Channel, topology: Topology, layers: TopologyLayers, queueType: QueueType): Promise<void> {

@@ -24,10 +24,6 @@ describe('the system on quorum queues', () => {
       expect(typeOf(name)?.type, `🚨 ${name} should be a quorum queue`).toBe('quorum');
       expect(typeOf(name)?.arguments).not.toHaveProperty('x-max-priority');
     }
-    // Dead-lettering out of a quorum queue (a retry, an expired delay) must not drop a message while a leader moves.
-    for (const name of [QUEUES.order, QUEUES.inventory, retryQueueName(QUEUES.inventory), QUEUES.deliveryDelay]) {
-      expect(typeOf(name)?.arguments, `${name} dead-letters at least once`).toMatchObject({ 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' });
-    }
     // These too: a classic queue on a node that is down cannot be declared, and loses what is routed to it.
     for (const name of [QUEUES.notificationEmail, QUEUES.notificationSms, QUEUES.paymentRpc]) {
       expect(typeOf(name)?.type, `🚨 ${name} should be a quorum queue`).toBe('quorum');
