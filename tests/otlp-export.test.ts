@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../shared/log.ts';
 import { ROOT_CONTEXT, ServiceTracing, SpanKind } from '../solutions/observability/tracing.ts';
-import { openServiceDatabase } from '../solutions/runtime/database.ts';
+import { SpanStore } from '../solutions/observability/span-store.ts';
 
 describe('OTLP export', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'otlp-export-'));
@@ -25,10 +25,9 @@ describe('OTLP export', () => {
     });
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
     const { port } = collector.address() as { port: number };
-    const db = openServiceDatabase(dataDir, 'payment');
     const env = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` };
     Object.assign(process.env, env); // the exporter reads the standard variables itself
-    const tracing = new ServiceTracing('payment', db, createLogger('payment', { out: () => {}, err: () => {} }), env);
+    const tracing = new ServiceTracing('payment', dataDir, createLogger('payment', { out: () => {}, err: () => {} }), env);
     const { span } = tracing.start('process inventory.reserved', SpanKind.CONSUMER, ROOT_CONTEXT, { 'order.id': 'otlp-1' });
     span.end();
     await tracing.shutdown(); // flushes both processors
@@ -38,7 +37,8 @@ describe('OTLP export', () => {
     expect(received.length).toBeGreaterThanOrEqual(1);
     expect(received[0]!.path).toBe('/v1/traces');
     expect(received[0]!.bytes).toBeGreaterThan(0);
-    expect(tracing.store.spansOfOrder('otlp-1').map((s) => s.name)).toEqual(['process inventory.reserved']);
-    db.close();
+    const kept = new SpanStore(dataDir, 'payment');
+    expect(kept.spansOfOrder('otlp-1').map((s) => s.name)).toEqual(['process inventory.reserved']);
+    kept.close();
   });
 });

@@ -1,8 +1,12 @@
-// Where a service keeps its finished spans: a table in its own SQLite file, next to its state, so a
-// learner sees a trace without running a tracing server (`npm run trace -- ORDER_ID` reads all six
-// files). Spans are written in batches, outside the message transactions, and kept for a day.
+// Where a service keeps its finished spans: a SQLite file of their own next to the service's state
+// (`<service>.spans.sqlite`), so a learner sees a trace without running a tracing server (`npm run
+// trace -- ORDER_ID` reads all six). A file apart, because spans must not compete with the service's
+// transactions for its write lock, nor pay its fsync per commit: spans lost in a power cut are
+// only spans. Written in batches, kept for a day.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { ServiceDatabase } from '../runtime/database.ts';
 
 export interface StoredSpan {
   spanId: string;
@@ -36,7 +40,11 @@ interface SpanRow {
 
 const RETENTION_US = 24 * 3600 * 1_000_000;
 
-export function migrateSpans(db: ServiceDatabase): void {
+export function spansFile(dataDir: string, service: string): string {
+  return path.join(dataDir, `${service}.spans.sqlite`);
+}
+
+function migrateSpans(db: BetterSqlite3.Database): void {
   db.exec(`
     CREATE TABLE IF NOT EXISTS spans (
       span_id TEXT PRIMARY KEY,
@@ -80,12 +88,18 @@ const fromRow = (row: SpanRow): StoredSpan => ({
 });
 
 export class SpanStore {
+  private readonly db: BetterSqlite3.Database;
   private readonly insertMany: (spans: StoredSpan[]) => void;
   private readonly prune;
   private readonly byOrder;
   private readonly byTrace;
 
-  constructor(db: ServiceDatabase) {
+  constructor(dataDir: string, service: string) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const db = (this.db = new Database(spansFile(dataDir, service)));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = OFF');
+    db.pragma('busy_timeout = 2000');
     migrateSpans(db);
     const insert = db.prepare(
       'INSERT OR REPLACE INTO spans (span_id, trace_id, parent_span_id, order_id, service, name, kind, start_us, duration_us, status, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -114,5 +128,9 @@ export class SpanStore {
 
   spansOfTrace(traceId: string): StoredSpan[] {
     return this.byTrace.all(traceId).map(fromRow);
+  }
+
+  close(): void {
+    this.db.close();
   }
 }

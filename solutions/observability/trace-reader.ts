@@ -1,15 +1,14 @@
-// Reads one order's spans from the six services' SQLite files in a data directory, read-only (the
+// Reads one order's spans from the six services' spans files in a data directory, read-only (the
 // services may be running: WAL lets readers in). What `npm run trace` and the dashboard show.
 import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SERVICE_NAMES } from '../../shared/messages/events.ts';
-import { readSpansOfOrder, type StoredSpan } from './span-store.ts';
+import { readSpansOfOrder, spansFile, type StoredSpan } from './span-store.ts';
 
 export function readOrderSpans(dataDir: string, orderId: string): StoredSpan[] {
   const spans: StoredSpan[] = [];
   for (const service of SERVICE_NAMES) {
-    const file = path.join(dataDir, `${service}.sqlite`);
+    const file = spansFile(dataDir, service);
     if (!fs.existsSync(file)) continue;
     const db = new Database(file, { readonly: true, fileMustExist: true });
     try {

@@ -2,7 +2,7 @@
 // context in every message's `traceparent` header (the learner's layers never see it): the HTTP API
 // starts a trace, each publish is a producer span, each delivery a consumer span that continues the
 // trace it came with, so every event of one order shares one trace id. Finished spans go to the
-// service's own SQLite file (span-store.ts) and, when OTEL_EXPORTER_OTLP_ENDPOINT (or
+// service's own spans file (span-store.ts) and, when OTEL_EXPORTER_OTLP_ENDPOINT (or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, to an OpenTelemetry collector over OTLP/HTTP.
 import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import { hrTimeToMicroseconds, W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -11,7 +11,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ServiceName } from '../../shared/messages/events.ts';
 import { describeError, type Logger } from '../../shared/log.ts';
-import type { ServiceDatabase } from '../runtime/database.ts';
 import { SpanStore, type StoredSpan } from './span-store.ts';
 
 export type { Context as TraceContext } from '@opentelemetry/api';
@@ -100,8 +99,8 @@ export class ServiceTracing {
   readonly tracer: Tracer;
   readonly store: SpanStore;
 
-  constructor(service: ServiceName, db: ServiceDatabase, log: Logger, env: NodeJS.ProcessEnv = process.env) {
-    this.store = new SpanStore(db);
+  constructor(service: ServiceName, dataDir: string, log: Logger, env: NodeJS.ProcessEnv = process.env) {
+    this.store = new SpanStore(dataDir, service);
     const processors: SpanProcessor[] = [new SqliteSpanProcessor(this.store, service, log)];
     // The exporter reads the endpoint, headers and timeout from the standard OTEL_* variables itself.
     if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
@@ -134,6 +133,7 @@ export class ServiceTracing {
 
   async shutdown(): Promise<void> {
     await this.provider.shutdown().catch(() => {});
+    this.store.close();
   }
 }
 

@@ -51,7 +51,7 @@ export class ServiceRuntime implements ServiceHost {
     this.outbox = new Outbox(this.db, log);
     this.commits = new CommitGroup(this.db, () => this.outbox.nudgeIfAdded());
     this.topology = buildTopology(config.topology);
-    this.tracing = new ServiceTracing(definition.name, this.db, log);
+    this.tracing = new ServiceTracing(definition.name, config.dataDir, log);
     this.metrics = new ServiceMetrics(definition.name, {
       outboxPending: () => this.outbox.pending(),
       outboxOldestAgeSeconds: () => this.outbox.oldestAgeSeconds(),
