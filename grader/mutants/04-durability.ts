@@ -159,6 +159,11 @@ export const mutants = defineMutants('durability', [
     layer: { ...reference, queueOptions: (_spec, queueType) => ({ durable: true, arguments: { 'x-queue-type': queueType } }) },
   },
   {
+    name: 'quorum whenever QUEUE_TYPE=quorum and the queue has no priority, replicate ignored',
+    breaks: ['04.quorum'],
+    layer: { ...reference, queueOptions: (spec, queueType) => ({ durable: true, arguments: { 'x-queue-type': queueType === 'quorum' && !spec.maxPriority ? 'quorum' : 'classic' } }) },
+  },
+  {
     name: 'quorum for every replicated queue when QUEUE_TYPE=quorum, priority queues too',
     breaks: ['04.quorum'],
     layer: { ...reference, queueOptions: (spec, queueType) => ({ durable: true, arguments: { 'x-queue-type': queueType === 'quorum' && spec.replicate ? 'quorum' : 'classic' } }) },

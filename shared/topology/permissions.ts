@@ -3,7 +3,7 @@
 // three regular expressions per user and vhost (configure: declare and delete; write: publish, and
 // bind a queue; read: consume, and bind from an exchange) and, on topic exchanges, two more on the
 // routing key (write: publish with it; read: bind with it). `npm run broker:setup` applies them.
-import { EVENT_TYPES, SERVICE_NAMES, type EventType, type ServiceName } from '../messages/events.ts';
+import { EVENT_TYPES, type EventType, type ServiceName } from '../messages/events.ts';
 import { EXCHANGES, ownerOf, PUBLISHERS, RPC_ENDPOINTS, SUBSCRIPTIONS } from './topology.ts';
 import type { Topology } from './types.ts';
 
@@ -24,13 +24,8 @@ export interface ServicePermissions {
 }
 
 /** Event types the service publishes straight onto order.exchange (not through a queue of its own). */
-export function eventsPublishedBy(service: ServiceName): EventType[] {
+function eventsPublishedBy(service: ServiceName): EventType[] {
   return EVENT_TYPES.filter((type) => PUBLISHERS[type].some((publisher) => publisher.service === service && publisher.via === undefined));
-}
-
-/** Every event type the service may be the publisher of, by any route: what a consumer accepts from its user. */
-export function eventsOriginatedBy(service: ServiceName): EventType[] {
-  return EVENT_TYPES.filter((type) => PUBLISHERS[type].some((publisher) => publisher.service === service));
 }
 
 export function permissionsFor(service: ServiceName, topology: Topology): ServicePermissions {
@@ -59,10 +54,6 @@ export function permissionsFor(service: ServiceName, topology: Topology): Servic
     topic: { exchange: EXCHANGES.order, write: literal(published), read: literal(subscribedKeys) },
     tags: service === 'order' ? ['management'] : [],
   };
-}
-
-export function permissionsForAll(topology: Topology): Record<ServiceName, ServicePermissions> {
-  return Object.fromEntries(SERVICE_NAMES.map((service) => [service, permissionsFor(service, topology)])) as Record<ServiceName, ServicePermissions>;
 }
 
 /**

@@ -92,7 +92,6 @@ export class SpanStore {
   private readonly insertMany: (spans: StoredSpan[]) => void;
   private readonly prune;
   private readonly byOrder;
-  private readonly byTrace;
 
   constructor(dataDir: string, service: string) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -109,7 +108,6 @@ export class SpanStore {
     });
     this.prune = db.prepare('DELETE FROM spans WHERE start_us < ?');
     this.byOrder = db.prepare<[string], SpanRow>(SPANS_OF_ORDER);
-    this.byTrace = db.prepare<[string], SpanRow>('SELECT * FROM spans WHERE trace_id = ? ORDER BY start_us');
   }
 
   write(spans: StoredSpan[]): void {
@@ -124,10 +122,6 @@ export class SpanStore {
   /** Every span of every trace that touched this order (in this service's file). */
   spansOfOrder(orderId: string): StoredSpan[] {
     return this.byOrder.all(orderId).map(fromRow);
-  }
-
-  spansOfTrace(traceId: string): StoredSpan[] {
-    return this.byTrace.all(traceId).map(fromRow);
   }
 
   close(): void {

@@ -4,7 +4,7 @@
 // trace it came with, so every event of one order shares one trace id. Finished spans go to the
 // service's own spans file (span-store.ts) and, when OTEL_EXPORTER_OTLP_ENDPOINT (or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, to an OpenTelemetry collector over OTLP/HTTP.
-import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
+import { defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import { hrTimeToMicroseconds, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -24,7 +24,7 @@ const amqpHeaderGetter: TextMapGetter<Record<string, unknown>> = {
   get: (carrier, key) => {
     const value = carrier[key];
     if (Buffer.isBuffer(value)) return value.toString('utf8');
-    return typeof value === 'string' ? value : defaultTextMapGetter.get(carrier as Record<string, string>, key);
+    return typeof value === 'string' ? value : undefined;
   },
 };
 

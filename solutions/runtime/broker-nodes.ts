@@ -2,7 +2,7 @@
 // amqplib's recovery reconnects to the one address it was given, so we give it an address object
 // (amqplib reads its fields at every attempt) and point that object at the next node whenever an
 // attempt fails or an established connection is lost. With one node this changes nothing.
-import { redact } from '../../shared/broker/broker-url.ts';
+import { redact, vhostOf } from '../../shared/broker/broker-url.ts';
 
 /** The object form of an AMQP address that amqplib's connect accepts (lib/connect.js). */
 interface AmqpAddress {
@@ -19,7 +19,6 @@ interface AmqpAddress {
 function addressOf(amqpUrl: string): AmqpAddress {
   const url = new URL(amqpUrl);
   const protocol = url.protocol.replace(/:$/, '');
-  const path = url.pathname;
   const heartbeat = url.searchParams.get('heartbeat');
   const frameMax = url.searchParams.get('frameMax');
   return {
@@ -28,7 +27,7 @@ function addressOf(amqpUrl: string): AmqpAddress {
     port: Number(url.port) || (protocol === 'amqps' ? 5671 : 5672),
     username: url.username === '' && url.password === '' ? 'guest' : decodeURIComponent(url.username),
     password: url.username === '' && url.password === '' ? 'guest' : decodeURIComponent(url.password),
-    vhost: path === '' || path === '/' ? '/' : decodeURIComponent(path.slice(1)),
+    vhost: vhostOf(amqpUrl),
     ...(heartbeat !== null ? { heartbeat: Number(heartbeat) } : {}),
     ...(frameMax !== null ? { frameMax: Number(frameMax) } : {}),
   };

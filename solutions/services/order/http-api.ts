@@ -10,7 +10,7 @@ import { describeError } from '../../../shared/log.ts';
 import { QUEUES } from '../../../shared/topology/topology.ts';
 import type { ServiceHost } from '../../runtime/service-definition.ts';
 import { OrderStore, type Order } from './order-store.ts';
-import { observeRequests, traceOf } from './http-observability.ts';
+import { answeredByFastPath, observeRequests, traceOf } from './http-observability.ts';
 import { placeOrder } from './place-order.ts';
 
 function orderView(store: OrderStore, order: Order) {
@@ -178,6 +178,7 @@ function serveOrderReads(host: ServiceHost, app: http.RequestListener): http.Req
   return (request, response) => {
     const orderId = fastReadOf(request);
     if (orderId === undefined) return app(request, response);
+    answeredByFastPath(request);
     const { status, body: view } = readOrder(store, orderId);
     const body = JSON.stringify(view);
     response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
@@ -187,7 +188,7 @@ function serveOrderReads(host: ServiceHost, app: http.RequestListener): http.Req
 
 /** Starts listening; `stop` stops accepting requests and waits for open ones. */
 export async function startHttpApi(host: ServiceHost): Promise<{ stop(): Promise<void>; httpPort: number }> {
-  const server = http.createServer(observeRequests(host, (request) => fastReadOf(request) !== undefined, serveOrderReads(host, createHttpApi(host))));
+  const server = http.createServer(observeRequests(host, serveOrderReads(host, createHttpApi(host))));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(host.config.httpPort, host.config.httpHost ?? '127.0.0.1', () => resolve());

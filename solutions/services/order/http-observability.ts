@@ -7,6 +7,12 @@ import { ROOT_CONTEXT, ServiceTracing, SpanKind, ORDER_ID_ATTRIBUTE, type TraceC
 import type { ServiceHost } from '../../runtime/service-definition.ts';
 
 const traces = new WeakMap<http.IncomingMessage, TraceContext>();
+const fastReads = new WeakSet<http.IncomingMessage>();
+
+/** Says that the GET /orders/:id fast path answered this request (Express sets no route on it). */
+export function answeredByFastPath(request: http.IncomingMessage): void {
+  fastReads.add(request);
+}
 
 /** The trace a request's events belong to (none for a GET). */
 export function traceOf(request: http.IncomingMessage): TraceContext | undefined {
@@ -14,21 +20,20 @@ export function traceOf(request: http.IncomingMessage): TraceContext | undefined
 }
 
 /** The route a request matched, as a label: Express sets request.route; the fast path says its own; else "(unmatched)" (never the raw path: one series per URL would be unbounded). */
-function routeOf(request: http.IncomingMessage, fastPath: boolean): string {
-  if (fastPath) return '/orders/:id';
+function routeOf(request: http.IncomingMessage): string {
+  if (fastReads.has(request)) return '/orders/:id';
   const route = (request as http.IncomingMessage & { route?: { path?: unknown } }).route?.path;
   return typeof route === 'string' ? route : '(unmatched)';
 }
 
-export function observeRequests(host: ServiceHost, isFastPath: (request: http.IncomingMessage) => boolean, listener: http.RequestListener): http.RequestListener {
+export function observeRequests(host: ServiceHost, listener: http.RequestListener): http.RequestListener {
   return (request, response) => {
     const method = request.method ?? 'GET';
     const stopTimer = process.hrtime.bigint();
-    const fastPath = isFastPath(request);
     const started = method === 'POST' ? host.tracing.start(`${method} ${request.url?.split('?')[0] ?? ''}`, SpanKind.SERVER, ROOT_CONTEXT, { 'http.request.method': method }) : undefined;
     if (started) traces.set(request, started.context);
     response.once('close', () => {
-      const route = routeOf(request, fastPath);
+      const route = routeOf(request);
       const status = String(response.statusCode);
       host.metrics.httpRequests.inc({ route, method, status });
       host.metrics.httpSeconds.observe({ route, method }, Number(process.hrtime.bigint() - stopTimer) / 1e9);
