@@ -1,5 +1,5 @@
 // `npm run trace -- <orderId>`: one order's trace, read from the spans every service keeps in its
-// own SQLite file (DATA_DIR), as a waterfall: which service handled which event when, and for how long.
+// spans file (<service>.spans.sqlite in DATA_DIR), as a waterfall: which service handled which event when, and for how long.
 import path from 'node:path';
 import { defineCli, parseOrExit } from '../shared/cli/args.ts';
 import { readEnv } from '../shared/config.ts';
@@ -11,7 +11,7 @@ const TRACE_CLI = defineCli({
   command: 'npm run trace',
   synopsis: ['npm run trace -- <orderId> [--json]'],
   summary: `One order's trace: every publish and delivery of its events across the six services, as a
-waterfall, from the spans each service keeps in its SQLite file under DATA_DIR (kept for a day).
+waterfall, from the spans each service keeps in <service>.spans.sqlite under DATA_DIR (kept for a day).
 Run it where the services run (npm start writes to ./data).`,
   positionals: { name: '<orderId>', description: 'the order to show', min: 1, max: 1 },
   options: { json: { type: 'boolean', description: 'print the spans as JSON instead' } },

@@ -28,7 +28,7 @@ export interface DashboardOptions {
   board: OrderBoard;
   watch: BrokerWatch;
   control?: ServiceControl;
-  /** Where the services keep their SQLite files: an order's trace is read from their spans. */
+  /** Where the services keep their files: an order's trace is read from their spans files. */
   dataDir?: string;
   log: Logger;
 }

@@ -49,7 +49,7 @@ function toStored(span: ReadableSpan, service: ServiceName): StoredSpan {
 }
 
 /**
- * Keeps finished spans in the service's SQLite file: buffered, written in one transaction a moment
+ * Keeps finished spans in the service's spans file: buffered, written in one transaction a moment
  * later (a span often ends inside a message's transaction, which must not grow), pruned hourly.
  */
 class SqliteSpanProcessor implements SpanProcessor {
