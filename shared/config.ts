@@ -33,6 +33,8 @@ const EnvSchema = z.object({
   /** The fault suite's (npm run chaos): the share of handler calls, 0 to 1, that throw a transient error first. */
   CHAOS_FAILURE_RATE: z.coerce.number().min(0).max(1).optional(),
   RPC_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  /** How long an order may stand still before it is re-driven (its events sent again under the same ids); 0: never. */
+  STALL_AFTER_MS: z.coerce.number().int().min(0).default(60_000),
   /** The live dashboard (npm run dashboard, and npm start): port (0 = any free one), address, and a token for its controls when not on loopback. */
   DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),

@@ -1,9 +1,10 @@
 // The orders a chaos run places: a fixed mix, the same for the same seed, each with the outcome it
 // must reach. About one in ten is meant to fail (half out of stock, half over the payment limit),
 // one in four is express, the rest complete with one to three lines of the everyday products.
+import type { OrderOutcome } from '../../shared/messages/order-trail.ts';
 import { STARTING_CATALOGUE } from '../../solutions/services/inventory/catalogue.ts';
 
-export type Outcome = 'completed' | 'rejected' | 'failed';
+export type Outcome = OrderOutcome;
 
 export interface PlannedOrder {
   orderId: string;

@@ -49,8 +49,10 @@ function section(run: ChaosRun): string[] {
     '',
     `Measured ${run.date.slice(0, 16).replace('T', ' ')} UTC at commit ${run.commit} with \`${run.command}\`: RabbitMQ ${run.rabbitmq}, ${settings.queueType} queues, ` +
       `${settings.orders} orders at ${settings.ratePerSecond.toFixed(1)}/s (seed ${settings.seed}), ${Math.round(settings.failureRate * 100)}% of handler calls failing transiently first ` +
-      `(${run.injectedFailures} injected), RETRY_DELAY_MS ${settings.retryDelayMs}, MAX_ATTEMPTS ${settings.maxAttempts}. ` +
-      `The services were ready ${run.seconds.startup.toFixed(1)} s after they were started; placing took ${run.seconds.load.toFixed(0)} s and every order had ended ${run.seconds.toAllEnded.toFixed(0)} s after the first was placed.`,
+      `(${run.injectedFailures} injected), RETRY_DELAY_MS ${settings.retryDelayMs}, MAX_ATTEMPTS ${settings.maxAttempts}${settings.stallAfterMs === undefined ? ', no re-drives' : `, STALL_AFTER_MS ${settings.stallAfterMs}`}. ` +
+      `The services were ready ${run.seconds.startup.toFixed(1)} s after they were started; placing took ${run.seconds.load.toFixed(0)} s and every order had ended ${run.seconds.toAllEnded.toFixed(0)} s after the first was placed` +
+      `${run.seconds.toSettled === undefined ? '' : `, every record agreed after ${run.seconds.toSettled.toFixed(0)} s`}.` +
+      `${v.redrives === undefined ? '' : ` Re-drives: ${v.redrives.requests} saga.stalled requests for ${v.redrives.orders} orders.`}`,
     '',
     ...table(
       ['Orders placed', 'Accepted', 'Right outcome', 'Stuck', 'Lost', 'Wrong', 'Applied twice', 'Stock consistent', 'POSTs retried'],

@@ -7,15 +7,12 @@ import Database from 'better-sqlite3';
 import type { ManagementApi } from '../../shared/broker/management-api.ts';
 import { PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
 import { SERVICE_NAMES } from '../../shared/messages/events.ts';
+import { TRAIL_OF } from '../../shared/messages/order-trail.ts';
 import { QUEUES } from '../../shared/topology/topology.ts';
 import { startingStock, type Outcome, type PlannedOrder } from './order-mix.ts';
 
-/** The events an order leaves in the audit log, by its outcome (each exactly once). */
-const AUDITED: Record<Outcome, string[]> = {
-  completed: ['order.created', 'inventory.reserved', 'payment.success', 'inventory.committed', 'order.paid', 'shipping.prepared', 'order.shipped', 'delivery.confirmed', 'shipping.delivered', 'order.completed'],
-  rejected: ['order.created', 'inventory.out_of_stock', 'order.rejected'],
-  failed: ['order.created', 'inventory.reserved', 'payment.failed', 'inventory.released', 'order.failed'],
-};
+/** The events an order leaves in the audit log, by its outcome (each exactly once; re-drive requests aside). */
+const AUDITED: Record<Outcome, string[]> = TRAIL_OF;
 /** The notifications an order gets, as `channel event` (notification-handlers.ts: SMS skips the routine ones). */
 const NOTIFIED: Record<Outcome, string[]> = {
   completed: ['email order.created', 'email order.paid', 'email order.shipped', 'email order.completed', 'sms order.shipped', 'sms order.completed'],
@@ -55,6 +52,8 @@ export interface Verdict {
   outboxLeft: Record<string, number>;
   deadLetters: { count: number; reasons: Record<string, number>; byQueue: Record<string, number> };
   unroutable: number;
+  /** saga.stalled events in the audit log (stall-watch.ts): how many re-drives were asked for, and for how many orders. */
+  redrives?: { requests: number; orders: number };
 }
 
 function open(dataDir: string, service: string): Database.Database {
@@ -117,6 +116,7 @@ export function verifyRun(dataDir: string, orders: PlannedOrder[], accepted: Rea
       outboxLeft: {},
       deadLetters: leftovers.deadLetters,
       unroutable: leftovers.unroutable,
+      redrives: { requests: 0, orders: 0 },
     };
     const statusOf = new Map(dbs.order.prepare<[], { order_id: string; status: string }>('SELECT order_id, status FROM orders').all().map((r) => [r.order_id, r.status]));
     const historyTwice = dbs.order.prepare<[], { order_id: string; status: string; n: number }>('SELECT order_id, status, COUNT(*) AS n FROM order_history GROUP BY order_id, status HAVING n > 1').all();
@@ -134,6 +134,8 @@ export function verifyRun(dataDir: string, orders: PlannedOrder[], accepted: Rea
       notified.get(row.order_id)?.set(`${row.channel} ${row.event}`, row.n);
     }
 
+    const redrives = dbs.audit.prepare<[], { requests: number; orders: number }>("SELECT COUNT(*) AS requests, COUNT(DISTINCT order_id) AS orders FROM audit_log WHERE type = 'saga.stalled'").get();
+    if (redrives) verdict.redrives = redrives;
     const expectedCommitted = new Map<string, number>();
     for (const order of orders) {
       if (!accepted.has(order.orderId)) continue;
@@ -160,7 +162,8 @@ export function verifyRun(dataDir: string, orders: PlannedOrder[], accepted: Rea
       else if (!openAtDeadline.has(orderId)) verdict.right++;
 
       const events = audited.get(orderId) ?? new Map<string, number>();
-      for (const [type, n] of events) if (n > 1) verdict.appliedTwice.push({ orderId, what: `${type} published ${n} times under different message ids` });
+      // saga.stalled is a request, not an effect: several (from several services, or again later) are expected.
+      for (const [type, n] of events) if (n > 1 && type !== 'saga.stalled') verdict.appliedTwice.push({ orderId, what: `${type} published ${n} times under different message ids` });
       const notes = notified.get(orderId) ?? new Map<string, number>();
       for (const [kind, n] of notes) if (n > 1) verdict.appliedTwice.push({ orderId, what: `${n} notifications: ${kind}` });
       const missingEvents = AUDITED[expected].filter((type) => !events.has(type));

@@ -37,6 +37,9 @@ export const eventPayloads = {
   'shipping.delivered': z.object({ shipmentId: z.string() }),
   // The customer's confirmation that the parcel arrived (simulated, or POST /orders/:id/confirm-delivery).
   'delivery.confirmed': z.object({ confirmedBy: z.enum(['customer', 'simulation']) }),
+  // A service saw the order stop moving and asks every publisher to send its events about the order
+  // again, under their first message ids (docs/architecture.md § Re-driving a stalled order).
+  'saga.stalled': z.object({ reason: z.string().min(1).max(500), attempt: z.number().int().positive().max(100) }),
 } as const;
 
 export type EventType = keyof typeof eventPayloads;

@@ -20,6 +20,7 @@ export const SAMPLE_PAYLOADS: { [T in EventType]: EventOf<T>['payload'] } = {
   'shipping.prepared': { shipmentId: 's-1' },
   'shipping.delivered': { shipmentId: 's-1' },
   'delivery.confirmed': { confirmedBy: 'simulation' },
+  'saga.stalled': { reason: 'pending for 60 s', attempt: 1 },
 };
 
 /** The service an event of this family comes from (delivery.confirmed: the customer, through order's API). */

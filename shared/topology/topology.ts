@@ -47,10 +47,10 @@ export const DEFAULT_TOPOLOGY_SETTINGS: TopologySettings = {
 
 /** Which event types each service's queue receives from order.exchange. */
 export const SUBSCRIPTIONS: Record<'order' | 'inventory' | 'payment' | 'shipping', EventType[]> = {
-  inventory: ['order.created', 'payment.success', 'payment.failed'],
-  payment: ['inventory.reserved'],
-  shipping: ['payment.success', 'delivery.confirmed'],
-  order: ['inventory.out_of_stock', 'payment.success', 'payment.failed', 'shipping.prepared', 'shipping.delivered'],
+  inventory: ['order.created', 'payment.success', 'payment.failed', 'saga.stalled'],
+  payment: ['inventory.reserved', 'saga.stalled'],
+  shipping: ['payment.success', 'delivery.confirmed', 'saga.stalled'],
+  order: ['inventory.out_of_stock', 'payment.success', 'payment.failed', 'shipping.prepared', 'shipping.delivered', 'saga.stalled'],
 };
 
 /**
@@ -77,6 +77,9 @@ export const PUBLISHERS: Record<EventType, { service: ServiceName; via?: string 
   'shipping.delivered': [{ service: 'shipping' }],
   // The customer confirms through the HTTP API, or shipping's simulated customer does after a delay.
   'delivery.confirmed': [{ service: 'order' }, { service: 'shipping', via: QUEUES.deliveryDelay }],
+  // Whoever sees an order stop moving (solutions/runtime/stall-watch.ts): the order service (an order
+  // not ended), inventory (stock held and never settled), audit (a finished order's trail with gaps).
+  'saga.stalled': [{ service: 'order' }, { service: 'inventory' }, { service: 'audit' }],
 };
 
 /** Request/response endpoints: who answers on the queue, and who may ask (over the default exchange). */
@@ -85,7 +88,7 @@ export const RPC_ENDPOINTS: Record<string, { server: ServiceName; callers: Servi
 };
 
 /** The audit log wants every event family; notifications only the order status events. */
-export const AUDITED_PATTERNS = ['order.*', 'inventory.*', 'payment.*', 'shipping.*', 'delivery.*'];
+export const AUDITED_PATTERNS = ['order.*', 'inventory.*', 'payment.*', 'shipping.*', 'delivery.*', 'saga.*'];
 export const NOTIFIED_PATTERNS = ['order.*'];
 
 export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETTINGS): Topology {

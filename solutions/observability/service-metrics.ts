@@ -34,6 +34,8 @@ export class ServiceMetrics {
   readonly published;
   readonly handlerSeconds;
   readonly reconnects;
+  readonly redrivesRequested;
+  readonly redriven;
   readonly httpRequests;
   readonly httpSeconds;
 
@@ -48,6 +50,8 @@ export class ServiceMetrics {
     this.published = new Counter({ name: 'order_system_messages_published_total', help: 'Messages the broker confirmed, from the outbox, by exchange and event type.', labelNames: ['exchange', 'event_type'], registers });
     this.handlerSeconds = new Histogram({ name: 'order_system_handler_duration_seconds', help: 'Time to handle one delivery (decode, handler, commit), by queue and event type.', labelNames: byMessage, buckets: HANDLER_BUCKETS, registers });
     this.reconnects = new Counter({ name: 'order_system_broker_reconnects_total', help: 'Connections to the broker re-established after one was lost.', registers });
+    this.redrivesRequested = new Counter({ name: 'order_system_redrives_requested_total', help: 'saga.stalled events this service published: orders it saw stop moving (stall-watch.ts).', registers });
+    this.redriven = new Counter({ name: 'order_system_messages_redriven_total', help: 'Messages queued again from the sent log because their order stalled.', registers });
     this.httpRequests = new Counter({ name: 'order_system_http_requests_total', help: 'HTTP requests answered, by route, method and status.', labelNames: ['route', 'method', 'status'], registers });
     this.httpSeconds = new Histogram({ name: 'order_system_http_request_duration_seconds', help: 'Time to answer an HTTP request, by route and method.', labelNames: ['route', 'method'], buckets: HTTP_BUCKETS, registers });
     new Gauge({ name: 'order_system_outbox_depth', help: 'Messages waiting in the outbox for the broker to confirm them.', registers, collect() { this.set(sources.outboxPending()); } });

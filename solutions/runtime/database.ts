@@ -43,8 +43,32 @@ export function openServiceDatabase(dataDir: string, service: string, synchronou
       attempts INTEGER NOT NULL DEFAULT 0,
       last_error TEXT
     );
+    -- What the relay published, kept a while (outbox.ts), to send again when an order stalls.
+    CREATE TABLE IF NOT EXISTS sent_messages (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      order_id TEXT NOT NULL,
+      exchange TEXT NOT NULL,
+      routing_key TEXT NOT NULL,
+      content BLOB NOT NULL,
+      options TEXT NOT NULL,
+      sent_at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS sent_messages_by_order ON sent_messages (order_id);
+    -- The re-drives this service asked for (stall-watch.ts), one row per order.
+    CREATE TABLE IF NOT EXISTS stall_requests (
+      order_id TEXT PRIMARY KEY,
+      attempts INTEGER NOT NULL,
+      last_at INTEGER NOT NULL
+    );
   `);
+  addColumnIfMissing(db, 'outbox', 'order_id', 'TEXT');
   return db;
+}
+
+/** Databases written before a column existed get it (CREATE TABLE IF NOT EXISTS leaves them as they are). */
+function addColumnIfMissing(db: ServiceDatabase, table: string, column: string, type: string): void {
+  const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
+  if (!columns.some((existing) => existing.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
 }
 
 /**

@@ -4,6 +4,11 @@
 // So a crash between "state changed" and "event published" loses nothing: on restart the relay
 // finds the rows and publishes them. The price is at-least-once delivery (a crash after the confirm
 // but before the delete publishes a row twice), which idempotent consumers absorb.
+//
+// With a sent log (keepSentMs), a confirmed row about an order moves to sent_messages instead of
+// vanishing, for keepSentMs. When an order stalls (stall-watch.ts), resend() queues those messages
+// again, byte for byte and under the same message ids: consumers that had them skip them, and a
+// consumer whose copy the broker dropped gets it at last.
 import type { OutgoingMessage } from '../../shared/layers/index.ts';
 import { describeError, type Logger } from '../../shared/log.ts';
 import type { ServiceDatabase } from './database.ts';
@@ -12,6 +17,8 @@ export interface OutboxEntry {
   exchange: string;
   routingKey: string;
   message: OutgoingMessage;
+  /** The order the message is about: once published it is kept in the sent log (when there is one) under this id. */
+  orderId?: string;
 }
 
 export type ConfirmedPublish = (exchange: string, routingKey: string, message: OutgoingMessage) => Promise<void>;
@@ -26,6 +33,8 @@ interface OutboxRow {
 
 const BATCH_SIZE = 100;
 const POLL_INTERVAL_MS = 1000;
+/** How often sent messages older than keepSentMs are deleted. */
+const PRUNE_INTERVAL_MS = 60_000;
 
 export class Outbox {
   private publish: ConfirmedPublish | undefined;
@@ -41,24 +50,46 @@ export class Outbox {
   private readonly count;
   private readonly oldest;
   private readonly removeConfirmed: (ids: number[]) => void;
+  private readonly sentFor;
+  private readonly pruneSent;
+  private lastPrune = Date.now();
 
-  constructor(private readonly db: ServiceDatabase, private readonly log: Logger) {
-    this.insert = db.prepare('INSERT INTO outbox (exchange, routing_key, content, options, created_at) VALUES (?, ?, ?, ?, ?)');
+  /** keepSentMs: how long published messages about an order stay in the sent log; undefined keeps none. */
+  constructor(private readonly db: ServiceDatabase, private readonly log: Logger, private readonly keepSentMs?: number) {
+    this.insert = db.prepare('INSERT INTO outbox (exchange, routing_key, content, options, created_at, order_id) VALUES (?, ?, ?, ?, ?, ?)');
     this.selectBatch = db.prepare<[number], OutboxRow>('SELECT id, exchange, routing_key, content, options FROM outbox ORDER BY id LIMIT ?');
     this.remove = db.prepare('DELETE FROM outbox WHERE id = ?');
     this.recordFailure = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?');
     this.count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM outbox');
     this.oldest = db.prepare<[], { created_at: string }>('SELECT created_at FROM outbox ORDER BY id LIMIT 1');
+    const keepSent = db.prepare('INSERT INTO sent_messages (order_id, exchange, routing_key, content, options, sent_at) SELECT order_id, exchange, routing_key, content, options, ? FROM outbox WHERE id = ? AND order_id IS NOT NULL');
     this.removeConfirmed = db.transaction((ids: number[]) => {
-      for (const id of ids) this.remove.run(id);
+      const now = Date.now();
+      for (const id of ids) {
+        if (keepSentMs !== undefined) keepSent.run(now, id);
+        this.remove.run(id);
+      }
     });
+    this.sentFor = db.prepare<[string], Omit<OutboxRow, 'id'>>('SELECT exchange, routing_key, content, options FROM sent_messages WHERE order_id = ? ORDER BY id');
+    this.pruneSent = db.prepare('DELETE FROM sent_messages WHERE sent_at < ?');
   }
 
   /** Queues a message for publishing. Call it inside the transaction that changes the state. Returns the row id. */
   add(entry: OutboxEntry): number {
     this.addedSinceNudge = true;
-    const result = this.insert.run(entry.exchange, entry.routingKey, entry.message.content, JSON.stringify(entry.message.options), new Date().toISOString());
+    const result = this.insert.run(entry.exchange, entry.routingKey, entry.message.content, JSON.stringify(entry.message.options), new Date().toISOString(), entry.orderId ?? null);
     return Number(result.lastInsertRowid);
+  }
+
+  /**
+   * Queues again every message the sent log holds about the order, in the order they were first
+   * published (call inside a transaction). The copies are not logged again. Returns how many.
+   */
+  resend(orderId: string): number {
+    const rows = this.sentFor.all(orderId);
+    if (rows.length > 0) this.addedSinceNudge = true;
+    for (const row of rows) this.insert.run(row.exchange, row.routing_key, row.content, row.options, new Date().toISOString(), null);
+    return rows.length;
   }
 
   pending(): number {
@@ -74,7 +105,10 @@ export class Outbox {
   /** Starts relaying through a confirmed publish function (called again after every reconnect). */
   attach(publish: ConfirmedPublish): void {
     this.publish = publish;
-    this.timer ??= setInterval(() => this.nudge(), POLL_INTERVAL_MS);
+    this.timer ??= setInterval(() => {
+      this.nudge();
+      this.pruneNowAndThen();
+    }, POLL_INTERVAL_MS);
     this.timer.unref();
     this.nudge();
   }
@@ -136,6 +170,22 @@ export class Outbox {
     this.timer = undefined;
     this.publish = undefined;
     await this.running;
+  }
+
+  /** Deletes sent messages older than keepSentMs (the poll timer does, once a minute); returns how many. */
+  pruneSentLog(now = Date.now()): number {
+    if (this.keepSentMs === undefined) return 0;
+    this.lastPrune = now;
+    return this.pruneSent.run(now - this.keepSentMs).changes;
+  }
+
+  private pruneNowAndThen(): void {
+    if (this.keepSentMs === undefined || Date.now() - this.lastPrune < PRUNE_INTERVAL_MS) return;
+    try {
+      this.pruneSentLog();
+    } catch (error) {
+      this.log.warn(`could not prune the sent log: ${describeError(error)}`); // busy: the next round tries again
+    }
   }
 
   private async relay(): Promise<void> {

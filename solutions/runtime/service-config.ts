@@ -39,6 +39,12 @@ export interface ServiceConfig {
   /** Competing consumers per queue inside this process. */
   workers: number;
   rpcTimeoutMs: number;
+  /**
+   * How long an order may stay still before the service that notices asks for a re-drive
+   * (stall-watch.ts); every service then keeps a sent log for SENT_LOG_STALLS times as long.
+   * Undefined: no watch and no sent log (the in-process systems of tests, unless asked).
+   */
+  stallAfterMs?: number;
   /** How long a stopping service keeps trying to publish what is left in its outbox (the rest waits for the next start). */
   shutdownFlushMs: number;
 }
@@ -66,6 +72,7 @@ export function serviceConfigFromEnv(env: EnvConfig, brokerUrl: string, manageme
     sinkPrefetch: env.SINK_PREFETCH,
     workers: env.WORKERS,
     rpcTimeoutMs: env.RPC_TIMEOUT_MS,
+    stallAfterMs: env.STALL_AFTER_MS === 0 ? undefined : env.STALL_AFTER_MS,
     shutdownFlushMs: 5000,
   };
 }

@@ -8,6 +8,7 @@ import type { ServiceDatabase } from './database.ts';
 import type { ServiceConfig } from './service-config.ts';
 import type { ServiceMetrics } from '../observability/service-metrics.ts';
 import type { ServiceTracing, TraceContext } from '../observability/tracing.ts';
+import type { StallFinder } from './stall-watch.ts';
 
 export type EventPayload<T extends EventType> = z.infer<(typeof eventPayloads)[T]>;
 
@@ -26,6 +27,8 @@ export interface HandlerContext {
   config: ServiceConfig;
   /** Queues an event about the same order for publishing, in the current transaction (via the outbox), in the delivery's trace. */
   emit<T extends EventType>(type: T, payload: EventPayload<T>, options?: Omit<EmitOptions, 'trace'>): void;
+  /** Queues again what this service published about the event's order (the sent log, outbox.ts), under the same ids; returns how many. */
+  resend(): number;
 }
 
 /**
@@ -86,6 +89,8 @@ export interface ServiceDefinition {
   migrate(db: ServiceDatabase): void;
   consumers: ConsumerDefinition[];
   rpc?(host: ServiceHost): RpcDefinition[];
+  /** How this service tells that an order stopped moving, when it can (stall-watch.ts): it then asks for a re-drive. */
+  findStalled?: StallFinder;
   /** Extra start-up work once consumers run (the order service's HTTP API). Returns how to stop it. */
   start?(host: ServiceHost): Promise<StartedExtras>;
 }

@@ -17,6 +17,7 @@ import { startMetricsServer, type MetricsServer } from '../observability/metrics
 import { eventTypeLabel, ServiceMetrics } from '../observability/service-metrics.ts';
 import { ORDER_ID_ATTRIBUTE, ROOT_CONTEXT, ServiceTracing, SpanKind, type TraceContext } from '../observability/tracing.ts';
 import { Outbox } from './outbox.ts';
+import { SENT_LOG_STALLS, StallWatch } from './stall-watch.ts';
 import type { ServiceConfig } from './service-config.ts';
 import type { ConsumerDefinition, EmitOptions, HandlerContext, ServiceDefinition, ServiceHost, StartedExtras } from './service-definition.ts';
 
@@ -33,6 +34,7 @@ export class ServiceRuntime implements ServiceHost {
   private rpcClient: RpcClient | undefined;
   private extras: StartedExtras | undefined;
   private metricsServer: MetricsServer | undefined;
+  private stallWatch: StallWatch | undefined;
   private stopping = false;
   /** Prometheus metrics of this service (solutions/observability), served at /metrics when config.metricsPort is set. */
   readonly metrics: ServiceMetrics;
@@ -48,7 +50,7 @@ export class ServiceRuntime implements ServiceHost {
     this.name = definition.name;
     this.db = openServiceDatabase(config.dataDir, definition.name, config.sqliteSynchronous);
     definition.migrate(this.db);
-    this.outbox = new Outbox(this.db, log);
+    this.outbox = new Outbox(this.db, log, config.stallAfterMs === undefined ? undefined : config.stallAfterMs * SENT_LOG_STALLS);
     this.commits = new CommitGroup(this.db, () => this.outbox.nudgeIfAdded());
     this.topology = buildTopology(config.topology);
     this.tracing = new ServiceTracing(definition.name, config.dataDir, log);
@@ -78,6 +80,20 @@ export class ServiceRuntime implements ServiceHost {
         isFatal: (error) => error instanceof ExerciseNotWrittenError || error instanceof MissingTopologyError,
       });
       runtime.extras = await definition.start?.(runtime);
+      if (config.stallAfterMs !== undefined && definition.findStalled) {
+        runtime.stallWatch = new StallWatch(
+          {
+            name: definition.name, db: runtime.db, log, config,
+            isBrokerConnected: () => runtime.isBrokerConnected(),
+            enqueue: (event) => runtime.enqueue(event),
+            nudge: () => runtime.outbox.nudge(),
+            requested: () => runtime.metrics.redrivesRequested.inc(),
+          },
+          definition.findStalled,
+          config.stallAfterMs,
+        );
+        runtime.stallWatch.start();
+      }
     } catch (error) {
       await runtime.stop();
       throw error;
@@ -126,7 +142,9 @@ export class ServiceRuntime implements ServiceHost {
     message.options.headers = { ...message.options.headers };
     this.tracing.inject(context, message.options.headers);
     span.end();
-    return this.outbox.add({ exchange: route.exchange, routingKey: route.routingKey, message });
+    // Kept in the sent log once published, for a re-drive; a re-drive's request itself is not.
+    const orderId = event.type === 'saga.stalled' ? undefined : event.orderId;
+    return this.outbox.add({ exchange: route.exchange, routingKey: route.routingKey, message, orderId });
   }
 
   waitForPublish(outboxRowId: number, timeoutMs: number): Promise<boolean> {
@@ -255,6 +273,11 @@ export class ServiceRuntime implements ServiceHost {
         const event = newEvent(type, { orderId: cause.orderId, source: this.name, express: cause.express, payload });
         this.enqueue(event as DomainEvent, { ...options, trace });
       },
+      resend: () => {
+        const count = this.outbox.resend(cause.orderId);
+        this.metrics.redriven.inc(count);
+        return count;
+      },
     };
   }
 
@@ -286,6 +309,7 @@ export class ServiceRuntime implements ServiceHost {
     if (this.stopping) return;
     this.stopping = true;
     this.log.info('shutting down: finishing in-flight messages');
+    this.stallWatch?.stop();
     await this.extras?.stop().catch((error: unknown) => this.log.error('stopping', error));
     await Promise.allSettled([...this.pools.map((pool) => pool.stop()), ...this.rpcServers.map((server) => server.stop())]);
     await this.rpcClient?.close().catch(() => {});

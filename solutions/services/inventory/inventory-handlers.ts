@@ -1,6 +1,7 @@
 // Inventory reserves stock when an order arrives, commits it when payment succeeds, and releases it
 // when payment fails (the compensating step that undoes the reservation).
 import type { EventHandler, HandlerMap } from '../../runtime/service-definition.ts';
+import { resendWhatWasSent } from '../../runtime/stall-watch.ts';
 import { StockStore } from './stock-store.ts';
 
 const reserveStock: EventHandler<'order.created'> = (event, { db, emit, log }) => {
@@ -46,4 +47,6 @@ export const inventoryHandlers: HandlerMap = {
   'order.created': reserveStock,
   'payment.success': commitStock,
   'payment.failed': releaseStock,
+  // Another service saw this order stop moving: send again what this one published about it.
+  'saga.stalled': resendWhatWasSent,
 };

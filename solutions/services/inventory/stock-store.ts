@@ -3,6 +3,7 @@
 // releases it.
 import type { OrderItem } from '../../../shared/messages/events.ts';
 import type { ServiceDatabase } from '../../runtime/database.ts';
+import type { StallFinder } from '../../runtime/stall-watch.ts';
 import { STARTING_CATALOGUE } from './catalogue.ts';
 
 export type ReservationState = 'reserved' | 'committed' | 'released';
@@ -29,6 +30,8 @@ export function migrateStock(db: ServiceDatabase): void {
       state TEXT NOT NULL,
       updated_at TEXT NOT NULL
     );
+    -- The stall watch's sweep: stock held for an order, by how long it has been held.
+    CREATE INDEX IF NOT EXISTS reservations_held_by_update ON reservations (updated_at) WHERE state = 'reserved';
   `);
   const empty = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM stock').get()?.n === 0;
   if (empty) {
@@ -84,3 +87,12 @@ export class StockStore {
       .run(orderId, JSON.stringify(items), state, new Date().toISOString());
   }
 }
+
+/** Reservations neither committed nor released, held through the window: the payment's verdict never arrived. */
+export const findStalledReservations: StallFinder = (db, { quietSince, notBefore, limit }) =>
+  db
+    .prepare<[string, string, number], { order_id: string; updated_at: string }>(
+      "SELECT order_id, updated_at FROM reservations WHERE state = 'reserved' AND updated_at < ? AND updated_at >= ? ORDER BY updated_at LIMIT ?",
+    )
+    .all(quietSince.toISOString(), notBefore.toISOString(), limit)
+    .map((row) => ({ orderId: row.order_id, reason: `stock reserved since ${row.updated_at}, never committed or released` }));

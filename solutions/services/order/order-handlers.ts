@@ -1,6 +1,7 @@
 // The order's state machine: pending → paid → shipped → completed, or pending → rejected | failed.
 // Each step records the new status and publishes the matching order.* event.
 import type { EventHandler, HandlerMap } from '../../runtime/service-definition.ts';
+import { resendWhatWasSent } from '../../runtime/stall-watch.ts';
 import { NotReadyError } from '../../runtime/errors.ts';
 import { OrderStore, TERMINAL_STATUSES, type Order, type OrderStatus } from './order-store.ts';
 
@@ -68,4 +69,6 @@ export const orderHandlers: HandlerMap = {
   'payment.failed': failOnPaymentFailure,
   'shipping.prepared': markShipped,
   'shipping.delivered': markCompleted,
+  // Another service saw this order stop moving: send again what this one published about it.
+  'saga.stalled': resendWhatWasSent,
 };

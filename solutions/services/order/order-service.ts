@@ -4,11 +4,12 @@ import { QUEUES } from '../../../shared/topology/topology.ts';
 import type { ServiceDefinition } from '../../runtime/service-definition.ts';
 import { startHttpApi } from './http-api.ts';
 import { orderHandlers } from './order-handlers.ts';
-import { migrateOrders } from './order-store.ts';
+import { findStalledOrders, migrateOrders } from './order-store.ts';
 
 export const orderService: ServiceDefinition = {
   name: 'order',
   migrate: migrateOrders,
   consumers: [{ queue: QUEUES.order, handlers: orderHandlers }],
   start: (host) => startHttpApi(host),
+  findStalled: findStalledOrders,
 };

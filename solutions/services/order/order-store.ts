@@ -1,6 +1,7 @@
 // Orders and their history, in the order service's own database.
 import type { OrderItem } from '../../../shared/messages/events.ts';
 import type { ServiceDatabase } from '../../runtime/database.ts';
+import type { StallFinder } from '../../runtime/stall-watch.ts';
 
 export type OrderStatus = 'pending' | 'paid' | 'shipped' | 'completed' | 'rejected' | 'failed';
 export const TERMINAL_STATUSES: readonly OrderStatus[] = ['completed', 'rejected', 'failed'];
@@ -54,6 +55,8 @@ export function migrateOrders(db: ServiceDatabase): void {
     );
     -- Every GET /orders/:id reads an order's history: without this it scans every order's.
     CREATE INDEX IF NOT EXISTS order_history_by_order ON order_history (order_id, id);
+    -- The stall watch's sweep: open orders by how long they have stood still.
+    CREATE INDEX IF NOT EXISTS orders_open_by_update ON orders (updated_at) WHERE status IN ('pending', 'paid', 'shipped');
   `);
 }
 
@@ -97,3 +100,20 @@ export class OrderStore {
     this.db.prepare('INSERT INTO order_history (order_id, status, event, detail, at) VALUES (?, ?, ?, ?, ?)').run(orderId, status, event, detail, at);
   }
 }
+
+/**
+ * Orders not ended that have stood still in the window. A shipped order also waits for its delivery
+ * confirmation: the simulated customer's delay on top, and for as long as the customer likes when
+ * confirmation is manual (nothing is lost then: nothing is due).
+ */
+export const findStalledOrders: StallFinder = (db, { quietSince, notBefore, config, limit }) => {
+  const rows = db
+    .prepare<[string, string, number], { order_id: string; status: OrderStatus; express: number; updated_at: string }>(
+      "SELECT order_id, status, express, updated_at FROM orders WHERE status IN ('pending', 'paid', 'shipped') AND updated_at < ? AND updated_at >= ? ORDER BY updated_at LIMIT ?",
+    )
+    .all(quietSince.toISOString(), notBefore.toISOString(), limit);
+  const delay = config.deliveryDelayMs;
+  return rows
+    .filter((row) => row.status !== 'shipped' || (delay !== 'manual' && Date.parse(row.updated_at) < quietSince.getTime() - delay))
+    .map((row) => ({ orderId: row.order_id, express: row.express === 1, reason: `${row.status} since ${row.updated_at}` }));
+};

@@ -2,6 +2,7 @@
 // the limit (PAYMENT_LIMIT_CENTS) is declined.
 import { z } from 'zod';
 import type { EventHandler, HandlerMap, ServiceHost } from '../../runtime/service-definition.ts';
+import { resendWhatWasSent } from '../../runtime/stall-watch.ts';
 import { PaymentStore } from './payment-store.ts';
 
 const chargeCustomer: EventHandler<'inventory.reserved'> = (event, { db, emit, log, config }) => {
@@ -23,6 +24,8 @@ const chargeCustomer: EventHandler<'inventory.reserved'> = (event, { db, emit, l
 
 export const paymentHandlers: HandlerMap = {
   'inventory.reserved': chargeCustomer,
+  // Another service saw this order stop moving: send again what this one published about it.
+  'saga.stalled': resendWhatWasSent,
 };
 
 export const PaymentStatusRequest = z.object({ orderId: z.string().min(1) });

@@ -5,6 +5,7 @@
 import { QUEUES } from '../../../shared/topology/topology.ts';
 import { NotReadyError } from '../../runtime/errors.ts';
 import type { EventHandler, HandlerMap } from '../../runtime/service-definition.ts';
+import { resendWhatWasSent } from '../../runtime/stall-watch.ts';
 import { ShipmentStore } from './shipment-store.ts';
 
 const prepareShipment: EventHandler<'payment.success'> = (event, { db, emit, log, config }) => {
@@ -35,4 +36,6 @@ const recordDelivery: EventHandler<'delivery.confirmed'> = (event, { db, emit, l
 export const shippingHandlers: HandlerMap = {
   'payment.success': prepareShipment,
   'delivery.confirmed': recordDelivery,
+  // Another service saw this order stop moving: send again what this one published about it.
+  'saga.stalled': resendWhatWasSent,
 };

@@ -27,6 +27,7 @@ const SAMPLE_PAYLOADS: { [T in EventType]: EventOf<T>['payload'] } = {
   'shipping.prepared': { shipmentId: 'shp_1' },
   'shipping.delivered': { shipmentId: 'shp_1' },
   'delivery.confirmed': { confirmedBy: 'customer' },
+  'saga.stalled': { reason: 'paid since 2026-12-01T12:00:00.000Z', attempt: 1 },
 };
 
 export type Envelope = Record<string, unknown> & { type: string; payload: Record<string, unknown> };

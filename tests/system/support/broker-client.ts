@@ -70,6 +70,34 @@ export class TestBrokerClient {
     return collector;
   }
 
+  /**
+   * Takes the next `count` messages that reach `queue` away from it, as a broker that dropped them
+   * would: once the consumer is registered this resolves with `taken`, which resolves with the
+   * messages once they have arrived and the consumer is gone (prefetch keeps it from taking more).
+   */
+  async intercept(queue: string, count = 1): Promise<{ taken: Promise<ConsumeMessage[]> }> {
+    const channel = await this.connection.createChannel();
+    channel.on('error', () => {});
+    await channel.prefetch(count);
+    const messages: ConsumeMessage[] = [];
+    let done: (messages: ConsumeMessage[]) => void = () => {};
+    const taken = new Promise<ConsumeMessage[]>((resolve) => (done = resolve));
+    // Our own tag: a queue that already holds messages delivers before consume-ok returns one.
+    const consumerTag = `intercept-${crypto.randomUUID()}`;
+    await channel.consume(queue, (message) => {
+      if (!message || messages.length >= count) return;
+      messages.push(message);
+      if (messages.length < count) return;
+      void (async () => {
+        await channel.cancel(consumerTag);
+        for (const each of messages) channel.ack(each);
+        await channel.close();
+        done(messages);
+      })();
+    }, { consumerTag });
+    return { taken };
+  }
+
   /** A private queue of our own bound to `exchange` with `pattern`: sees a copy of what is routed there. */
   async probe(exchange: string, pattern: string): Promise<MessageCollector> {
     const { queue } = await this.channel.assertQueue('', { exclusive: true, autoDelete: true });
