@@ -40,6 +40,13 @@ function findings(title: string, list: Finding[]): string[] {
   return [`${title} (${list.length}${list.length > 10 ? ', the first 10' : ''}):`, '', ...shown, ''];
 }
 
+/** `: 12 from audit (no order.completed ...), 3 from order (shipped since <time>)`, most first. */
+function redriveReasons(reasons: Record<string, number> = {}): string {
+  const list = Object.entries(reasons).sort((a, b) => b[1] - a[1]);
+  if (list.length === 0) return '';
+  return `: ${list.map(([why, n]) => { const [service, ...rest] = why.split(': '); return `${n} from ${service} (${rest.join(': ')})`; }).join(', ')}`;
+}
+
 function section(run: ChaosRun): string[] {
   const { verdict: v, settings } = run;
   const twice = v.appliedTwice.length;
@@ -52,7 +59,7 @@ function section(run: ChaosRun): string[] {
       `(${run.injectedFailures} injected), RETRY_DELAY_MS ${settings.retryDelayMs}, MAX_ATTEMPTS ${settings.maxAttempts}${settings.stallAfterMs === undefined ? ', no re-drives' : `, STALL_AFTER_MS ${settings.stallAfterMs}`}. ` +
       `The services were ready ${run.seconds.startup.toFixed(1)} s after they were started; placing took ${run.seconds.load.toFixed(0)} s and every order had ended ${run.seconds.toAllEnded.toFixed(0)} s after the first was placed` +
       `${run.seconds.toSettled === undefined ? '' : `, every record agreed after ${run.seconds.toSettled.toFixed(0)} s`}.` +
-      `${v.redrives === undefined ? '' : ` Re-drives: ${v.redrives.requests} saga.stalled requests for ${v.redrives.orders} orders.`}`,
+      `${v.redrives === undefined ? '' : ` Re-drives: ${v.redrives.requests} saga.stalled requests for ${v.redrives.orders} orders${redriveReasons(v.redrives.reasons)}.`}`,
     '',
     ...table(
       ['Orders placed', 'Accepted', 'Right outcome', 'Stuck', 'Lost', 'Wrong', 'Applied twice', 'Stock consistent', 'POSTs retried'],

@@ -52,8 +52,8 @@ export interface Verdict {
   outboxLeft: Record<string, number>;
   deadLetters: { count: number; reasons: Record<string, number>; byQueue: Record<string, number> };
   unroutable: number;
-  /** saga.stalled events in the audit log (stall-watch.ts): how many re-drives were asked for, and for how many orders. */
-  redrives?: { requests: number; orders: number };
+  /** saga.stalled events in the audit log (stall-watch.ts): how many re-drives were asked for, for how many orders, and why (`service: reason`). */
+  redrives?: { requests: number; orders: number; reasons?: Record<string, number> };
 }
 
 function open(dataDir: string, service: string): Database.Database {
@@ -116,7 +116,7 @@ export function verifyRun(dataDir: string, orders: PlannedOrder[], accepted: Rea
       outboxLeft: {},
       deadLetters: leftovers.deadLetters,
       unroutable: leftovers.unroutable,
-      redrives: { requests: 0, orders: 0 },
+      redrives: { requests: 0, orders: 0, reasons: {} },
     };
     const statusOf = new Map(dbs.order.prepare<[], { order_id: string; status: string }>('SELECT order_id, status FROM orders').all().map((r) => [r.order_id, r.status]));
     const historyTwice = dbs.order.prepare<[], { order_id: string; status: string; n: number }>('SELECT order_id, status, COUNT(*) AS n FROM order_history GROUP BY order_id, status HAVING n > 1').all();
@@ -134,8 +134,14 @@ export function verifyRun(dataDir: string, orders: PlannedOrder[], accepted: Rea
       notified.get(row.order_id)?.set(`${row.channel} ${row.event}`, row.n);
     }
 
-    const redrives = dbs.audit.prepare<[], { requests: number; orders: number }>("SELECT COUNT(*) AS requests, COUNT(DISTINCT order_id) AS orders FROM audit_log WHERE type = 'saga.stalled'").get();
-    if (redrives) verdict.redrives = redrives;
+    const requests = dbs.audit.prepare<[], { order_id: string; source: string; body: string }>("SELECT order_id, source, body FROM audit_log WHERE type = 'saga.stalled'").all();
+    const redriveReasons: Record<string, number> = {};
+    for (const request of requests) {
+      const reason = String((JSON.parse(request.body) as { payload?: { reason?: unknown } }).payload?.reason);
+      const why = `${request.source}: ${reasonKind(reason.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>'))}`;
+      redriveReasons[why] = (redriveReasons[why] ?? 0) + 1;
+    }
+    verdict.redrives = { requests: requests.length, orders: new Set(requests.map((request) => request.order_id)).size, reasons: redriveReasons };
     const expectedCommitted = new Map<string, number>();
     for (const order of orders) {
       if (!accepted.has(order.orderId)) continue;
