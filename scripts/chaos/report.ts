@@ -40,11 +40,11 @@ function findings(title: string, list: Finding[]): string[] {
   return [`${title} (${list.length}${list.length > 10 ? ', the first 10' : ''}):`, '', ...shown, ''];
 }
 
-/** `: 12 from audit (no order.completed ...), 3 from order (shipped since <time>)`, most first. */
+/** ": 12 from audit (`no order.completed ...`), 3 from order (`shipped since <time>`)", most first. */
 function redriveReasons(reasons: Record<string, number> = {}): string {
   const list = Object.entries(reasons).sort((a, b) => b[1] - a[1]);
   if (list.length === 0) return '';
-  return `: ${list.map(([why, n]) => { const [service, ...rest] = why.split(': '); return `${n} from ${service} (${rest.join(': ')})`; }).join(', ')}`;
+  return `: ${list.map(([why, n]) => { const [service, ...rest] = why.split(': '); return `${n} from ${service} (\`${rest.join(': ')}\`)`; }).join(', ')}`;
 }
 
 function section(run: ChaosRun): string[] {
