@@ -10,7 +10,7 @@ import { createLogger } from '../shared/log.ts';
 import { openServiceDatabase, type ServiceDatabase } from '../solutions/runtime/database.ts';
 import { Outbox } from '../solutions/runtime/outbox.ts';
 import type { ServiceConfig } from '../solutions/runtime/service-config.ts';
-import { MAX_REDRIVES, StallWatch, type StallFinder, type StallWindow } from '../solutions/runtime/stall-watch.ts';
+import { MAX_REDRIVES, REQUESTS_PER_SWEEP, StallWatch, type StallFinder, type StallWindow } from '../solutions/runtime/stall-watch.ts';
 import { AuditStore, findIncompleteTrails, migrateAudit } from '../solutions/services/audit/audit-store.ts';
 import { findStalledReservations, migrateStock, StockStore } from '../solutions/services/inventory/stock-store.ts';
 import { findStalledOrders, migrateOrders } from '../solutions/services/order/order-store.ts';
@@ -56,6 +56,17 @@ describe('the stall watch', () => {
       ['saga.stalled', 'o-1', 'order', true, 3],
     ]);
     expect(lines.filter((line) => line.includes('order o-1 is still stalled after 3 re-drives'))).toHaveLength(1);
+  });
+
+  it(`asks for at most ${REQUESTS_PER_SWEEP} orders per sweep, the rest at the next`, () => {
+    const db = freshDatabase();
+    const requests: DomainEvent[] = [];
+    const many = Array.from({ length: REQUESTS_PER_SWEEP + 10 }, (_, i) => ({ orderId: `o-${i}`, reason: 'paid since long ago' }));
+    const watch = new StallWatch({ name: 'order', db, log, config: config(), isBrokerConnected: () => true, enqueue: (event) => requests.push(event), nudge: () => {} }, () => many, STALL);
+    watch.sweep(0);
+    expect(watch.sweep(STALL)).toBe(REQUESTS_PER_SWEEP);
+    expect(watch.sweep(STALL + 100)).toBe(10);
+    expect(new Set(requests.map((event) => event.orderId)).size).toBe(REQUESTS_PER_SWEEP + 10);
   });
 
   it('asks nothing while the broker is away, and gives the backlog a stall’s time after it is back', () => {

@@ -39,7 +39,12 @@ export type StallFinder = (db: ServiceDatabase, window: StallWindow) => StalledO
 export const MAX_REDRIVES = 3;
 /** The sent log keeps messages this many times STALL_AFTER_MS: past the last re-drive (1 + 1 + 2 + 3 stalls at most). */
 export const SENT_LOG_STALLS = 10;
-const CANDIDATES_PER_SWEEP = 200;
+const CANDIDATES_PER_SWEEP = 500;
+/**
+ * Requests per sweep, at most: when many orders look stalled at once, the cause is more likely an
+ * overload than lost messages, and re-driving them all at once would add to it.
+ */
+export const REQUESTS_PER_SWEEP = 50;
 
 /** The handler every publishing service gives saga.stalled: send again what was sent about the order. */
 export const resendWhatWasSent: EventHandler<'saga.stalled'> = (event, { resend, log }) => {
@@ -84,6 +89,7 @@ export class StallWatch {
       });
       let requested = 0;
       for (const candidate of candidates) {
+        if (requested >= REQUESTS_PER_SWEEP) break; // the rest at the next sweep
         const previous = requestOf.get(candidate.orderId);
         const attempts = previous?.attempts ?? 0;
         if (attempts >= MAX_REDRIVES) {
