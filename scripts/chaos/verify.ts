@@ -11,8 +11,6 @@ import { TRAIL_OF } from '../../shared/messages/order-trail.ts';
 import { QUEUES } from '../../shared/topology/topology.ts';
 import { startingStock, type Outcome, type PlannedOrder } from './order-mix.ts';
 
-/** The events an order leaves in the audit log, by its outcome (each exactly once; re-drive requests aside). */
-const AUDITED: Record<Outcome, string[]> = TRAIL_OF;
 /** The notifications an order gets, as `channel event` (notification-handlers.ts: SMS skips the routine ones). */
 const NOTIFIED: Record<Outcome, string[]> = {
   completed: ['email order.created', 'email order.paid', 'email order.shipped', 'email order.completed', 'sms order.shipped', 'sms order.completed'],
@@ -172,7 +170,7 @@ export function verifyRun(dataDir: string, orders: PlannedOrder[], accepted: Rea
       for (const [type, n] of events) if (n > 1 && type !== 'saga.stalled') verdict.appliedTwice.push({ orderId, what: `${type} published ${n} times under different message ids` });
       const notes = notified.get(orderId) ?? new Map<string, number>();
       for (const [kind, n] of notes) if (n > 1) verdict.appliedTwice.push({ orderId, what: `${n} notifications: ${kind}` });
-      const missingEvents = AUDITED[expected].filter((type) => !events.has(type));
+      const missingEvents = TRAIL_OF[expected].filter((type) => !events.has(type));
       const missingNotes = NOTIFIED[expected].filter((kind) => !notes.has(kind));
       const parked = missingNotes.filter((kind) => leftovers.parkedNotifications.has(`${kind} ${orderId}`));
       const unexplained = missingNotes.filter((kind) => !parked.includes(kind));

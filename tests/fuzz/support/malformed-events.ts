@@ -8,27 +8,9 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { Options } from 'amqplib';
-import { EVENT_TYPES, SCHEMA_VERSION, type EventOf, type EventType } from '../../../shared/messages/events.ts';
-
-/** A valid payload of every type: each mutation starts from a valid event and breaks one thing. */
-const SAMPLE_PAYLOADS: { [T in EventType]: EventOf<T>['payload'] } = {
-  'order.created': { user: 'gayal', items: [{ sku: 'item1', quantity: 2 }] },
-  'order.paid': { paymentId: 'pay_1', amount: 3000 },
-  'order.shipped': { shipmentId: 'shp_1' },
-  'order.completed': {},
-  'order.rejected': { reason: 'out of stock' },
-  'order.failed': { reason: 'payment failed' },
-  'inventory.reserved': { items: [{ sku: 'item1', quantity: 2 }], amount: 3000 },
-  'inventory.out_of_stock': { missing: [{ sku: 'item1', requested: 2, available: 0 }] },
-  'inventory.committed': { items: [{ sku: 'item1', quantity: 2 }] },
-  'inventory.released': { items: [{ sku: 'item1', quantity: 2 }], reason: 'payment failed' },
-  'payment.success': { paymentId: 'pay_1', amount: 3000 },
-  'payment.failed': { reason: 'card declined', amount: 3000 },
-  'shipping.prepared': { shipmentId: 'shp_1' },
-  'shipping.delivered': { shipmentId: 'shp_1' },
-  'delivery.confirmed': { confirmedBy: 'customer' },
-  'saga.stalled': { reason: 'paid since 2026-12-01T12:00:00.000Z', attempt: 1 },
-};
+import { EVENT_TYPES, SCHEMA_VERSION, type EventType } from '../../../shared/messages/events.ts';
+// A valid payload of every type: each mutation starts from a valid event and breaks one thing.
+import { SAMPLE_PAYLOADS } from '../../../shared/messages/sample-events.ts';
 
 export type Envelope = Record<string, unknown> & { type: string; payload: Record<string, unknown> };
 
