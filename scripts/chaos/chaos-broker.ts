@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import { ManagementApi } from '../../shared/broker/management-api.ts';
+import { rabbitmqInstall } from '../../shared/broker/rabbitmq-install.ts';
 import { startThrowawayNode, type ThrowawayNode } from '../../shared/broker/throwaway-node.ts';
 
 const run = promisify(execFile);
@@ -55,8 +56,12 @@ export async function startChaosBroker(options: { cluster: boolean }): Promise<C
     api: new ManagementApi({ baseUrl: node.managementUrl as string, username: 'guest', password: 'guest' }),
     alive: true,
   }));
-  const rabbitmqctl = async (target: ChaosNode, args: string[], timeoutMs = 60_000) =>
-    (await run('rabbitmqctl', ['-n', target.node.node, '--erlang-cookie', cookie, ...args], { timeout: timeoutMs })).stdout;
+  // The nodes' own rabbitmqctl: the machine's, or RABBITMQ_SERVER_ROOT's (a 4.x root) through chroot.
+  const install = rabbitmqInstall();
+  const rabbitmqctl = async (target: ChaosNode, args: string[], timeoutMs = 60_000) => {
+    const command = install.command('rabbitmqctl', ['-n', target.node.node, '--erlang-cookie', cookie, ...args]);
+    return (await run(command.file, command.args, { timeout: timeoutMs })).stdout;
+  };
   const broker: ChaosBroker = {
     nodes,
     serviceUrl: nodes.map((n) => n.node.url).join(','),

@@ -7,10 +7,10 @@
 // called, when this process exits, and, by a small watchdog process, when this process is killed.
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, portAnswers } from './ports.ts';
+import { type RabbitmqInstall, rabbitmqInstall } from './rabbitmq-install.ts';
 
 const run = promisify(execFile);
 
@@ -32,6 +32,8 @@ export interface ThrowawayNodeOptions {
    * machine run as root is the machine's broker's.
    */
   erlangCookie?: string;
+  /** Which RabbitMQ to start (default: RABBITMQ_SERVER_ROOT's, else the machine's own; rabbitmq-install.ts). */
+  install?: RabbitmqInstall;
 }
 
 /** The node did not open its ports in time: it may still be booting (a slow machine), not broken. */
@@ -71,8 +73,12 @@ export async function commandExists(command: string): Promise<boolean> {
   }
 }
 
-/** Is there a `rabbitmq-server` (and its `rabbitmqctl`) on this machine to start a node with? */
-export async function rabbitmqServerInstalled(serverCommand = 'rabbitmq-server'): Promise<boolean> {
+/** Is there a `rabbitmq-server` (and its `rabbitmqctl`) on this machine, or in RABBITMQ_SERVER_ROOT, to start a node with? */
+export async function rabbitmqServerInstalled(serverCommand = 'rabbitmq-server', install = rabbitmqInstall()): Promise<boolean> {
+  if (install.root) {
+    const inRoot = (name: string) => fs.existsSync(path.join(install.root!, 'usr/sbin', name));
+    return inRoot(path.basename(serverCommand)) && inRoot('rabbitmqctl') && (await commandExists('chroot'));
+  }
   return (await commandExists(serverCommand)) && (await commandExists('rabbitmqctl'));
 }
 
@@ -80,21 +86,20 @@ export async function rabbitmqServerInstalled(serverCommand = 'rabbitmq-server')
  * The plugins this RabbitMQ ships, from its plugins folders (undefined when none is found). Looked up
  * on disk: `rabbitmq-plugins directories` would say, but it boots an Erlang VM for it (seconds).
  */
-async function installedPlugins(): Promise<Set<string> | undefined> {
+async function installedPlugins(install: RabbitmqInstall): Promise<Set<string> | undefined> {
   const dirs = new Set<string>();
-  if (process.env.RABBITMQ_PLUGINS_DIR) for (const dir of process.env.RABBITMQ_PLUGINS_DIR.split(':')) dirs.add(dir);
-  try {
-    const { stdout } = await run('sh', ['-c', 'command -v rabbitmq-server']);
-    // Homebrew, generic unix tarball: sbin/rabbitmq-server is (a link to) the server's own, next to plugins/.
-    dirs.add(path.join(path.dirname(fs.realpathSync(stdout.trim())), '..', 'plugins'));
-  } catch {
-    // not installed: startThrowawayNode fails later with a clearer message
+  if (!install.root) {
+    if (process.env.RABBITMQ_PLUGINS_DIR) for (const dir of process.env.RABBITMQ_PLUGINS_DIR.split(':')) dirs.add(dir);
+    try {
+      const { stdout } = await run('sh', ['-c', 'command -v rabbitmq-server']);
+      // Homebrew, generic unix tarball: sbin/rabbitmq-server is (a link to) the server's own, next to plugins/.
+      dirs.add(path.join(path.dirname(fs.realpathSync(stdout.trim())), '..', 'plugins'));
+    } catch {
+      // not installed: startThrowawayNode fails later with a clearer message
+    }
   }
   // Debian and Ubuntu: /usr/sbin/rabbitmq-server is a wrapper; the server lives in /usr/lib/rabbitmq.
-  dirs.add('/usr/lib/rabbitmq/plugins');
-  for (const lib of ['/usr/lib/rabbitmq/lib', '/usr/local/lib/rabbitmq/lib']) {
-    for (const entry of fs.existsSync(lib) ? fs.readdirSync(lib) : []) dirs.add(path.join(lib, entry, 'plugins'));
-  }
+  for (const dir of install.pluginDirs()) dirs.add(dir);
   const names = new Set<string>();
   for (const dir of dirs) {
     for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir) : []) names.add(entry.replace(/-[0-9][^-]*?(\.ez)?$/, ''));
@@ -172,7 +177,15 @@ function startWatchdog(pidFile: string, dir: string): number | undefined {
 }
 
 export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise<ThrowawayNode> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${options.prefix}-rabbit-`));
+  const install = options.install ?? rabbitmqInstall();
+  await install.prepare();
+  const dir = install.makeTempDir(`${options.prefix}-rabbit-`);
+  /** Where the node sees a file of its folder (the same path, but for an install in a root of its own). */
+  const seen = (file: string) => install.nodePath(file);
+  const runRabbitmq = (name: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeout: number }) => {
+    const command = install.command(name, args);
+    return run(command.file, command.args, opts);
+  };
   const amqpPort = await freePort();
   const distPort = await freePort();
   const node = `${options.prefix}-${process.pid}-${amqpPort}@localhost`;
@@ -187,13 +200,13 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
     RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
     RABBITMQ_NODE_PORT: String(amqpPort),
     RABBITMQ_DIST_PORT: String(distPort),
-    RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
-    RABBITMQ_LOG_BASE: path.join(dir, 'log'),
+    RABBITMQ_MNESIA_BASE: seen(path.join(dir, 'mnesia')),
+    RABBITMQ_LOG_BASE: seen(path.join(dir, 'log')),
     // Not the machine's /etc/rabbitmq/rabbitmq.conf (or conf.d), whose listeners would clash with its broker.
-    RABBITMQ_CONFIG_FILE: path.join(dir, 'no-config'),
-    RABBITMQ_CONFIG_FILES: path.join(dir, 'no-conf.d'),
-    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
-    RABBITMQ_PID_FILE: pidFile,
+    RABBITMQ_CONFIG_FILE: seen(path.join(dir, 'no-config')),
+    RABBITMQ_CONFIG_FILES: seen(path.join(dir, 'no-conf.d')),
+    RABBITMQ_ENABLED_PLUGINS_FILE: seen(path.join(dir, 'enabled_plugins')),
+    RABBITMQ_PID_FILE: seen(pidFile),
   };
 
   let plugins: string[] = [];
@@ -201,7 +214,7 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
   let prometheusPort: number | undefined;
   if (options.plugins?.length) {
     const [required, ...wanted] = options.plugins;
-    const installed = await installedPlugins();
+    const installed = await installedPlugins(install);
     if (installed && !installed.has(required!)) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw new Error(`this RabbitMQ has no ${required} plugin`);
@@ -217,12 +230,12 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
       config.push('prometheus.tcp.ip = 127.0.0.1', `prometheus.tcp.port = ${prometheusPort}`);
     }
     fs.writeFileSync(path.join(dir, 'rabbitmq.conf'), `${config.join('\n')}\n`);
-    env.RABBITMQ_CONFIG_FILE = path.join(dir, 'rabbitmq.conf');
+    env.RABBITMQ_CONFIG_FILE = seen(path.join(dir, 'rabbitmq.conf'));
   }
   fs.writeFileSync(path.join(dir, 'enabled_plugins'), `[${plugins.join(',')}].\n`);
   fs.chmodSync(dir, 0o755);
   // As root, Debian's rabbitmq-server runs the node as the rabbitmq user: the folder must be theirs.
-  if (process.getuid?.() === 0) await run('chown', ['-R', 'rabbitmq:rabbitmq', dir]).catch(() => {});
+  if (process.getuid?.() === 0) await runRabbitmq('chown', ['-R', 'rabbitmq:rabbitmq', seen(dir)], { timeout: 30_000 }).catch(() => {});
 
   const watchdog = startWatchdog(pidFile, dir);
   const onExit = () => killAndRemove(pidFile, dir);
@@ -246,7 +259,7 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
   /** Starts the node's VM and waits until its listeners answer. */
   const boot = async () => {
     fs.rmSync(pidFile, { force: true }); // a killed node's pid file would name a dead process
-    await run(options.serverCommand ?? 'rabbitmq-server', ['-detached'], { env, timeout: 30_000 });
+    await runRabbitmq(options.serverCommand ?? 'rabbitmq-server', ['-detached'], { env, timeout: 30_000 });
     // `rabbitmqctl await_startup` right now fails: the node has not registered with epmd yet. The
     // listeners open last in the boot, so ports that accept connections mean the node is ready.
     const timeoutMs = options.startTimeoutMs ?? 60_000;
@@ -291,7 +304,7 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
     boot,
     restart: async () => {
       const cookie = options.erlangCookie ? ['--erlang-cookie', options.erlangCookie] : [];
-      await run('rabbitmqctl', ['-n', node, ...cookie, '-q', 'eval', 'ok = rabbit:stop(), ok = rabbit:start().'], { env, timeout: 60_000 });
+      await runRabbitmq('rabbitmqctl', ['-n', node, ...cookie, '-q', 'eval', 'ok = rabbit:stop(), ok = rabbit:start().'], { env, timeout: 60_000 });
     },
     stop,
   };

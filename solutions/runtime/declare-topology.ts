@@ -5,6 +5,7 @@
 import type { Channel } from 'amqplib';
 import type { Layers } from '../../shared/layers/index.ts';
 import type { ServiceName } from '../../shared/messages/events.ts';
+import { anchored, permissionsFor, type ServicePermissions } from '../../shared/topology/permissions.ts';
 import { ownerOf } from '../../shared/topology/topology.ts';
 import type { QueueSpec, QueueType, Topology } from '../../shared/topology/types.ts';
 
@@ -36,7 +37,7 @@ export async function declareTopology(channel: Channel, topology: Topology, laye
 /**
  * What one service declares when it logs in as its own user: its queues (with the same arguments as
  * above, so a queue declared by the setup command is re-declared unchanged) and the bindings into
- * them. Exchanges and everyone else's queues are only checked (a passive declare needs no rights).
+ * them. The exchanges and other queues it uses are only checked, with passive declares.
  */
 export async function declareOwnTopology(channel: Channel, topology: Topology, service: ServiceName, layers: TopologyLayers, queueType: QueueType): Promise<void> {
   const check = async (what: string, passive: (channel: Channel) => Promise<unknown>) => {
@@ -45,12 +46,21 @@ export async function declareOwnTopology(channel: Channel, topology: Topology, s
       throw new MissingTopologyError(what);
     });
   };
-  for (const spec of topology.exchanges) await check(`exchange ${spec.name}`, (c) => c.checkExchange(spec.name));
+  // Only what the service has a right on, which is what it uses: from RabbitMQ 4.3.1 a passive
+  // declare needs a right (configure, write or read) on the exchange or queue (4.3.0 wanted
+  // configure; 3.x none), and without one it is refused, not answered.
+  const uses = new RegExp(anchored(usedResources(permissionsFor(service, topology))));
+  for (const spec of topology.exchanges.filter((exchange) => uses.test(exchange.name))) await check(`exchange ${spec.name}`, (c) => c.checkExchange(spec.name));
   const own = topology.queues.filter((spec) => ownerOf(spec) === service);
-  for (const spec of topology.queues.filter((queue) => !own.includes(queue))) await check(`queue ${spec.name}`, (c) => c.checkQueue(spec.name));
+  for (const spec of topology.queues.filter((queue) => !own.includes(queue) && uses.test(queue.name))) await check(`queue ${spec.name}`, (c) => c.checkQueue(spec.name));
   for (const spec of own) await declareQueue(channel, spec, layers, queueType);
   const ownNames = new Set(own.map((spec) => spec.name));
   for (const binding of topology.bindings) {
     if (binding.destinationKind === 'queue' && ownNames.has(binding.destination)) await channel.bindQueue(binding.destination, binding.source, binding.pattern);
   }
+}
+
+/** Every name pattern the user has any right on (configure, write or read). */
+function usedResources(permissions: ServicePermissions): string[] {
+  return [...permissions.configure, ...permissions.write, ...permissions.read];
 }
