@@ -1,5 +1,7 @@
 // RabbitMQ 4.x deprecates transient non-exclusive queues (durable: false and not exclusive) and
-// global QoS (prefetch shared by a whole channel), and 4.3 refuses both by default; 4.0 removed
+// global QoS (prefetch shared by a whole channel); 4.3.6 denies global QoS by default and still
+// permits transient non-exclusive queues (`rabbitmqctl list_deprecated_features`), which a later
+// release may deny; 4.0 removed
 // classic queue mirroring (x-ha-*), 4.3 classic queue storage v1 (x-queue-mode, x-queue-version).
 // The system must not rely on them, so that it runs on 3.10 through 4.x unchanged: this test records
 // what the reference layers declare (through a channel that only records calls, no broker) for the
