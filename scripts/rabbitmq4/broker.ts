@@ -43,10 +43,13 @@ async function versionIn(root: string): Promise<string> {
 }
 
 await runMain(async () => {
-  // Everything after the script's name is the command, options and all (`-- npx vitest run --bail 1`).
+  // The command starts at the first word that is no option, or after `--`, and keeps its own
+  // options (`npm run broker:4 -- npx vitest run --bail 1`); what comes before is ours (--help).
   const argv = process.argv.slice(2);
-  if (argv[0] === '--help' || argv[0] === '-h') BROKER4_CLI.parse(['--help']);
-  const command = argv[0] === '--' ? argv.slice(1) : argv;
+  const start = argv.findIndex((arg) => arg === '--' || !arg.startsWith('-'));
+  const ours = start === -1 ? argv : argv.slice(0, start);
+  BROKER4_CLI.parse(ours);
+  const command = start === -1 ? [] : argv.slice(argv[start] === '--' ? start + 1 : start);
   if (process.getuid?.() !== 0) throw new CliError('npm run broker:4 builds and enters a root filesystem (debootstrap, mount, chroot): run it as root');
   const root = await buildRoot();
   const install = rabbitmqInstall({ RABBITMQ_SERVER_ROOT: root });
