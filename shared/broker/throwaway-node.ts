@@ -76,8 +76,8 @@ export async function commandExists(command: string): Promise<boolean> {
 /** Is there a `rabbitmq-server` (and its `rabbitmqctl`) on this machine, or in RABBITMQ_SERVER_ROOT, to start a node with? */
 export async function rabbitmqServerInstalled(serverCommand = 'rabbitmq-server', install = rabbitmqInstall()): Promise<boolean> {
   if (install.root) {
-    const inRoot = (name: string) => fs.existsSync(path.join(install.root!, 'usr/sbin', name));
-    return inRoot(path.basename(serverCommand)) && inRoot('rabbitmqctl') && (await commandExists('chroot'));
+    const inRoot = (name: string) => fs.existsSync(path.isAbsolute(name) ? path.join(install.root!, name) : path.join(install.root!, 'usr/sbin', name));
+    return inRoot(serverCommand) && inRoot('rabbitmqctl') && (await commandExists('chroot'));
   }
   return (await commandExists(serverCommand)) && (await commandExists('rabbitmqctl'));
 }
