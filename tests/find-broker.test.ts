@@ -5,12 +5,12 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BrokerNotFoundError, findBroker, portAnswers } from '../shared/broker/find-broker.ts';
 import { ManagementApi } from '../shared/broker/management-api.ts';
 import { freePort } from '../shared/broker/ports.ts';
+import { rabbitmqInstall } from '../shared/broker/rabbitmq-install.ts';
 import { rabbitmqServerInstalled } from '../shared/broker/throwaway-node.ts';
 import { createMemoryLogger } from '../shared/log.ts';
 
@@ -65,7 +65,8 @@ describe('findBroker', () => {
   });
 });
 
-const throwawayDirs = () => fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith('workshop-rabbit-'));
+// In the machine's temporary folder, or in RABBITMQ_SERVER_ROOT's (a RabbitMQ 4 root: npm run broker:4).
+const throwawayDirs = () => fs.readdirSync(rabbitmqInstall().tempBase).filter((name) => name.startsWith('workshop-rabbit-'));
 
 describe.runIf(await rabbitmqServerInstalled())('findBroker where rabbitmq-server is installed but nothing answers', () => {
   it(

@@ -17,7 +17,9 @@ export interface RabbitmqInstall {
   root?: string;
   /** How to run one of RabbitMQ's commands (rabbitmq-server, rabbitmqctl, …): the file and its arguments. */
   command(name: string, args: string[]): { file: string; args: string[] };
-  /** A new temporary folder that the node can see (inside the root, for a root install). */
+  /** Where the nodes' temporary folders go (inside the root, for a root install). */
+  tempBase: string;
+  /** A new temporary folder under tempBase. */
   makeTempDir(prefix: string): string;
   /** The path at which the node sees a folder of makeTempDir's. */
   nodePath(hostPath: string): string;
@@ -36,6 +38,7 @@ export function rabbitmqInstall(env: NodeJS.ProcessEnv = process.env): RabbitmqI
 function machineInstall(): RabbitmqInstall {
   return {
     command: (name, args) => ({ file: name, args }),
+    tempBase: os.tmpdir(),
     makeTempDir: (prefix) => fs.mkdtempSync(path.join(os.tmpdir(), prefix)),
     nodePath: (hostPath) => hostPath,
     pluginDirs: () => libPluginDirs(''),
@@ -49,6 +52,7 @@ function rootInstall(root: string): RabbitmqInstall {
     root,
     // chroot keeps the environment: the node's RABBITMQ_* variables reach it as they are.
     command: (name, args) => ({ file: 'chroot', args: [root, name, ...args] }),
+    tempBase: path.join(root, 'tmp'),
     makeTempDir: (prefix) => fs.mkdtempSync(path.join(root, 'tmp', prefix)),
     nodePath: inside,
     pluginDirs: () => libPluginDirs(root),
