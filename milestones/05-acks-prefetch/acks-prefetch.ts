@@ -8,23 +8,23 @@ import { todo } from '../../shared/workshop/exercise.ts';
 
 export const acks: AckLayer = {
   async consume(channel, queue, handler, { prefetch, onFailure, onCancelled }) {
-    // 🐨 Goal: a consumer that loses nothing when it crashes, holds no more than `prefetch` messages,
-    //    and handles those side by side (README § The contract, clauses 1 and 3).
+    // 🐨 A consumer that loses nothing when it crashes, holds no more than `prefetch` messages, and
+    //    handles those side by side: clauses 1 and 3.
 
-    // 🐨 Goal: every delivery gets its one answer, and a failed one reaches onFailure; nothing the
-    //    handler, onFailure or a closed channel throws escapes or stops the consumer (clauses 2, 4, 5).
+    // 🐨 Every delivery gets its one answer, a failed one from onFailure; nothing the handler,
+    //    onFailure or a closed channel throws escapes or stops the consumer: clauses 2, 4 and 5.
 
-    // 🐨 Goal: the service hears when the broker cancels the consumer (clause 7).
+    // 🐨 The service hears when the broker cancels the consumer: clause 7.
 
-    // 🐨 Goal: a ConsumerHandle whose inFlight() and stop() let the service shut down without
-    //    handling a message twice (clauses 3 and 6).
+    // 🐨 A ConsumerHandle whose inFlight() and stop() let the service shut down without handling a
+    //    message twice: clauses 3 and 6.
     const closedMeanwhile = (error: unknown) => error instanceof IllegalOperationError; // what amqplib throws on a closed channel
     return todo(import.meta.url, 'consume');
   },
 
   processOnce(store, messageId, apply) {
-    // 🐨 Goal: a message id's work applied at most once, however often and however concurrently it
-    //    arrives, and never half done (clauses 8 and 9).
+    // 🐨 A message id's work applied at most once, however often and however concurrently it
+    //    arrives, and never half done: clauses 8 and 9.
     return todo(import.meta.url, 'processOnce');
   },
 };

@@ -9,26 +9,26 @@ import { EXCHANGES } from '../../shared/topology/topology.ts';
 import type { QueueSpec } from '../../shared/topology/types.ts';
 
 function queueArguments(spec: QueueSpec): Record<string, unknown> {
-  // 🐨 Goal: the queue's arguments, read from its spec (README § The contract, clause 1).
+  // 🐨 The arguments that make this queue dead-letter and expire messages as its spec says: clause 1.
   return todo(import.meta.url, 'queueArguments');
 }
 
 function attemptsSoFar(message: Pick<Message, 'properties'>, queue: string): number {
-  // 🐨 Goal: how many times this message already failed in `queue` (clause 2).
+  // 🐨 How many times this message already failed in `queue`: clause 2.
   return todo(import.meta.url, 'attemptsSoFar');
 }
 
 async function park(channel: ConfirmChannel, message: ConsumeMessage, reason: string, spec: QueueSpec): Promise<void> {
-  // 🐨 Goal: a copy in dead-letter.queue (through EXCHANGES.deadLetter) that a person can read and
-  //    replay, and the original answered without ever being lost (clauses 6, 7 and 9).
+  // 🐨 A copy in dead-letter.queue (through EXCHANGES.deadLetter) that a person can read and replay,
+  //    and the original answered without ever being lost: clauses 6, 7 and 9.
   return todo(import.meta.url, 'park');
 }
 
 async function handleFailure(channel: ConfirmChannel, message: ConsumeMessage, error: unknown, spec: QueueSpec): Promise<FailureOutcome> {
-  // 🐨 Goal: by spec.failure, a retry later or the message parked, and the outcome said
-  //    (clauses 3 to 9). The x-failure-reason texts the system uses:
-  //    `handler failed: ${describeError(error)}` (no retries),
-  //    `failed ${attempts} times, last error: ${describeError(error)}` (out of attempts).
+  // 🐨 By spec.failure, a retry later or the message parked, and the outcome returned: clauses 3, 4,
+  //    5, 6, 7, 8 and 9.
+  // 💰 The x-failure-reason texts the system uses: `handler failed: ${describeError(error)}` (no
+  //    retries), `failed ${attempts} times, last error: ${describeError(error)}` (out of attempts).
   return todo(import.meta.url, 'handleFailure');
 }
 

@@ -14,26 +14,26 @@ const JSON_CONTENT_TYPE = 'application/json';
 const ERROR_HEADER = 'x-rpc-error';
 
 async function createClient(channel: Channel, { timeoutMs }: { timeoutMs: number }): Promise<RpcClient> {
-  // 🐨 Goal: one place for this client's replies, listened to for all its calls, where each reply
-  //    finds its own call and a reply for nobody does no harm (README § The contract, clauses 2, 3, 7).
+  // 🐨 One place for this client's replies, listened to for all its calls, where each reply finds
+  //    its own call and a reply for nobody does no harm: clauses 2, 3 and 7.
   return {
     async call(queue, request) {
-      // 🐨 Goal: one question asked and answered, or given up on, leaving nothing behind
-      //    (clauses 1, 4, 5, 6 and 12).
+      // 🐨 One question asked, then answered or given up on, leaving nothing behind: clauses 1, 4,
+      //    5, 6 and 12.
       return todo(import.meta.url, 'call');
     },
     async close() {
-      // 🐨 Goal: the end of the client, on the broker and in this process (clause 8).
+      // 🐨 The end of the client, on the broker and in this process: clause 8.
     },
   };
 }
 
 async function serve(channel: Channel, queue: string, handler: RpcHandler): Promise<ConsumerHandle> {
   const inFlight = new Set<Promise<void>>();
-  // 🐨 Goal: every request on `queue` answered to whoever asked, and none lost if the server dies at
-  //    any point (clauses 9 to 12).
-  //    Plumbing for stop(): put the promise of each request's handling (yours to write, and one that
-  //    never rejects) in inFlight, and take it out when it settles.
+  // 🐨 Every request on `queue` answered to whoever asked, and none lost if the server dies at any
+  //    point: clauses 9, 10, 11 and 12.
+  // 💰 For stop(), given below: put the promise of each request's handling (one that never rejects)
+  //    in inFlight, and take it out when it settles.
   const consumerTag: string = todo(import.meta.url, 'serve');
   const stop = async () => {
     await channel.cancel(consumerTag).catch(() => {}); // a closed channel has no consumer left

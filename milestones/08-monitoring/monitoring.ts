@@ -5,18 +5,18 @@ import { z } from 'zod';
 import type { ManagementTarget, MonitoringLayer, QueueStats } from '../../shared/layers/08-monitoring.ts';
 import { todo } from '../../shared/workshop/exercise.ts';
 
-// 🐨 Goal: the part of one queue's answer that you read, as the API answers it for every queue,
-//    sampled or not (README § Ready, unacked, consumers, rates; § The contract, clauses 1 to 3).
+// 🐨 The part of one queue's answer that you read, as the API answers it for every queue, sampled
+//    or not: clauses 1, 2 and 3.
 const QueueInfo = z.object({ name: z.string() });
 
-// 🐨 Goal: the JSON the management API answers for `path`, asked as the target's user
-//    (clauses 4, 7, 8 and 9).
+// 🐨 The JSON the management API answers for `path`, asked as the target's user, or an error that
+//    says why not: clauses 4, 7, 8 and 9.
 async function getJson(target: ManagementTarget, path: string): Promise<unknown> {
   void [target, path];
   return todo(import.meta.url, 'getJson');
 }
 
-// 🐨 Goal: one queue of the answer as QueueStats (clauses 1 to 3).
+// 🐨 One queue of the answer as QueueStats: clauses 1, 2 and 3.
 function toStats(info: z.infer<typeof QueueInfo>): QueueStats {
   void info;
   return todo(import.meta.url, 'toStats');
@@ -24,13 +24,13 @@ function toStats(info: z.infer<typeof QueueInfo>): QueueStats {
 
 export const monitoring: MonitoringLayer = {
   async queueStats(target, queue) {
-    // 🐨 Goal: this queue of the target's vhost, as the API says it is now (clauses 1 to 4, 6 to 10).
+    // 🐨 This queue of the target's vhost, as the API says it is now: clauses 6 and 10.
     void [getJson, toStats, target, queue];
     return todo(import.meta.url, 'queueStats');
   },
 
   async listQueueStats(target) {
-    // 🐨 Goal: the same for every queue of the target's vhost (clause 5).
+    // 🐨 The same for every queue of the target's vhost, and of no other: clauses 5, 6 and 10.
     void target;
     return todo(import.meta.url, 'listQueueStats');
   },

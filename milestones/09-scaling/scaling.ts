@@ -9,13 +9,14 @@ import { EXPRESS_PRIORITY } from '../../shared/topology/topology.ts';
 
 export const scaling: ScalingLayer = {
   queueArguments(spec) {
-    // 🐨 Goal: the priority arguments this queue's spec asks for (README § The contract, clause 4).
+    // 🐨 The priority arguments this queue's spec asks for: clause 4.
     void spec;
     return todo(import.meta.url, 'queueArguments');
   },
 
   priorityFor(event) {
-    // 🐨 Goal: express orders overtake (clause 5). EXPRESS_PRIORITY is the level the workshop uses.
+    // 🐨 Express orders overtake standard ones: clause 5. EXPRESS_PRIORITY is the level the workshop
+    //    uses.
     void [event, EXPRESS_PRIORITY];
     return todo(import.meta.url, 'priorityFor');
   },
@@ -24,9 +25,9 @@ export const scaling: ScalingLayer = {
     const running: Worker[] = [];
 
     const resize = async (target: number): Promise<void> => {
-      // 🐨 Goal: grow to `target` workers that compete fairly, and survive one that fails to start
-      //    (clauses 1, 2, 3, 7 and 8).
-      // 🐨 Goal: shrink to `target` without losing or repeating a message (clauses 6 and 7).
+      // 🐨 Grow to `target` workers that compete fairly, and survive one that fails to start:
+      //    clauses 1, 2, 3, 7 and 8.
+      // 🐨 Shrink to `target` without losing or repeating a message: clauses 6 and 7.
       void [openChannel, startConsumer, target];
       return todo(import.meta.url, 'startWorkers');
     };
