@@ -152,15 +152,16 @@ const cell = (text: string) => text.replace(/\|/g, '\\|');
 const seconds = (ms: number) => `${ms / 1000} s`;
 
 function renderTasks(m: Milestone, tasks: Task[]): string {
+  const line = (l: TaskLine) => `${l.marker} ${l.inner ? `\`${l.inner}\`: ` : ''}${l.text}`;
   const lines = [
-    `Open \`${m.exercise.file}\` and write ${tasks.length === 1 ? 'this function' : `these ${tasks.length} functions`}, where the 🐨 comments are (a \`todo(…)\``,
-    "call marks what is left to write). The clauses are those of the lesson's contract.",
+    `Open \`${m.exercise.file}\` and write ${tasks.length === 1 ? 'this function' : `these ${tasks.length} functions`}`,
+    "where the 🐨 comments are (a `todo(…)` call marks what is left). The clauses are the contract's.",
     '',
   ];
   tasks.forEach((task, i) => {
-    const serves = task.clauses.length === 0 ? '' : `, for clause${task.clauses.length > 1 ? 's' : ''} ${listed(task.clauses)}`;
-    lines.push(`${i + 1}. **\`${task.signature}\`**${serves}:`);
-    for (const line of task.lines) lines.push(`   - ${line.marker} ${line.inner ? `\`${line.inner}\`: ` : ''}${line.text}`);
+    const [only, ...more] = task.lines;
+    if (only && more.length === 0) lines.push(`${i + 1}. **\`${task.signature}\`**: ${line(only)}`);
+    else lines.push(`${i + 1}. **\`${task.signature}\`**:`, ...task.lines.map((l) => `   - ${line(l)}`));
   });
   lines.push('', `Then watch it run: \`npm run milestone -- ${m.number}\`.`);
   return lines.join('\n');
