@@ -34,7 +34,7 @@ export const checks = defineChecks('codec', [
   {
     id: '01.properties',
     name: 'encode sets the AMQP properties a consumer reads, and leaves persistence and priority alone',
-    hint: 'Each property comes from a field of the event: the table in README § A message is bytes plus properties says which.',
+    hint: 'Each property comes from a field of the event: clause 2 of the contract (README § The contract) says which.',
     async run({ layer, connect }) {
       const channel = await (await connect()).createConfirmChannel();
       for (const event of sampleEvents()) {

@@ -186,7 +186,7 @@ export const checks = defineChecks('routing', [
   {
     id: '02.retry-route',
     name: "retry.exchange sends a failed message to its queue's retry queue, by the queue's name",
-    hint: 'retry.exchange is direct: a key matches a binding only when it is equal to it, and the key of a failed message is the name of the queue it failed in (README § The direct exchange).',
+    hint: 'retry.exchange is direct: a key matches a binding only when it is equal to it, and the key of a failed message is the name of the queue it failed in (README § Exchange types).',
     async run(context) {
       const channel = await declareRouting(context);
       await requireExchange(context, EXCHANGES.retry, 'direct');

@@ -7,6 +7,7 @@ import { defineCli } from '../../shared/cli/args.ts';
 import { BrokerNotFoundError } from '../../shared/broker/find-broker.ts';
 import { describeError } from '../../shared/log.ts';
 import { MILESTONES, type Milestone } from '../manifest.ts';
+import { generatedBlock } from '../lesson-blocks.ts';
 import { loadProgress, type Progress } from '../../shared/workshop/progress.ts';
 import { bold, dim, green, red, yellow } from '../report/console.ts';
 import { EnvironmentError, type Target } from '../runner.ts';
@@ -85,7 +86,21 @@ export function readmePath(milestone: Milestone): string {
   return `milestones/${milestone.slug}/README.md`;
 }
 
-/** Number, title, goal, what to edit and read, the checks it is graded on, and where hints are. */
+/** A generated block of the lesson (Markdown) as terminal text: bold for **…**, no backticks, tables in columns. */
+export function blockForTerminal(markdown: string): string[] {
+  const plain = (text: string) => text.replace(/\*\*(.+?)\*\*/g, (_, inner: string) => bold(inner)).replace(/`([^`]*)`/g, '$1');
+  const lines = markdown.split('\n').filter((line) => !/^\| ?---/.test(line));
+  const rows = lines.map((line) => /^\| (.*) \|$/.exec(line)?.[1]?.split(' | ').map((cell) => plain(cell.replace(/\\\|/g, '|'))));
+  const widths: number[] = [];
+  for (const row of rows) row?.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  // Every column but the last is padded: the last one (the long one) runs on.
+  return lines.map((line, i) => {
+    const row = rows[i];
+    return row ? `  ${row.map((cell, j) => (j < row.length - 1 ? cell.padEnd(widths[j] ?? 0) : cell)).join('  ')}` : plain(line);
+  });
+}
+
+/** Number, title, goal, what to edit and read, the lesson's tasks and checks (its generated parts), and where hints are. */
 export async function renderBrief(milestone: Milestone, progress: Progress): Promise<string> {
   const n = milestone.number;
   const readme = readmePath(milestone);
@@ -98,11 +113,19 @@ export async function renderBrief(milestone: Milestone, progress: Progress): Pro
     `  Status: ${mark(milestoneState(progress, milestone))} ${stateNote(milestoneState(progress, milestone))}`,
     '',
   ];
-  try {
-    const checks = await milestone.checks();
-    lines.push(`Graded on (${bold(`npm run grade -- ${n}`)}):`, ...checks.map((check, i) => `  ${i + 1}. ${check.name}`));
-  } catch (error) {
-    lines.push(yellow(`The checks of this milestone do not load yet (${describeError(error)}).`));
+  // The lesson's generated parts, as the README shows them (npm run docs:lessons keeps them true).
+  const lesson = fs.existsSync(readme) ? fs.readFileSync(readme, 'utf8') : '';
+  const tasks = generatedBlock(lesson, 'tasks');
+  const grading = generatedBlock(lesson, 'grading');
+  if (tasks !== undefined && grading !== undefined) {
+    lines.push(bold('Your tasks'), ...blockForTerminal(tasks), '', bold('How you are graded'), ...blockForTerminal(grading));
+  } else {
+    try {
+      const checks = await milestone.checks();
+      lines.push(`Graded on (${bold(`npm run grade -- ${n}`)}):`, ...checks.map((check, i) => `  ${i + 1}. ${check.name}`));
+    } catch (error) {
+      lines.push(yellow(`The checks of this milestone do not load yet (${describeError(error)}).`));
+    }
   }
   lines.push('', `Stuck? ${bold(`npm run hint -- ${n}`)} gives a hint, one level at a time.`);
   return lines.join('\n');

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { referenceLayers } from '../../solutions/layers/index.ts';
+import { starterTasks } from '../../scripts/lesson-doc.ts';
+import { generatedBlock } from '../lesson-blocks.ts';
 import { MILESTONES, type Milestone } from '../manifest.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -84,6 +86,11 @@ describe('the manifest', () => {
   });
 });
 
+/** The sections of a lesson, in order (milestones/README.md, How a lesson works). */
+const LESSON_SECTIONS = ['The concepts', 'The contract', 'Your tasks', 'How you are graded', 'Pitfalls', 'Hints', '🦉 Going deeper', 'Commands', 'Read more'];
+/** Lessons still in the format before issue 16 (each rule once); their branch converts them and empties this. */
+const NOT_YET_IN_FORMAT = [4];
+
 describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milestone %s', (_slug, m) => {
   const readme = `milestones/${m.slug}/README.md`;
 
@@ -147,6 +154,30 @@ describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milest
     expect(unknown, `🚨 ${readme}'s contract names checks that do not exist`).toEqual([]);
     const observing = new Set(clauses.flatMap(named));
     expect(ids.filter((id) => !observing.has(id)), `🚨 every check of milestone ${m.number} observes a clause of the contract`).toEqual([]);
+  });
+
+  it.skipIf(NOT_YET_IN_FORMAT.includes(m.number))('has the sections of a lesson in order, with the generated tasks and grading', () => {
+    const text = fs.readFileSync(at(readme), 'utf8');
+    expect(text.split('\n')[0], `🚨 ${readme} starts with its title`).toBe(`# Milestone ${m.number}: ${m.title}`);
+    const headings = [...text.matchAll(/^## (.+)$/gm)].map((match) => match[1]);
+    expect(headings, `🚨 ${readme}'s sections`).toEqual(LESSON_SECTIONS);
+    const sectionOf = (heading: string) => new RegExp(`^## ${heading}\n([\\s\\S]*?)(?=^## )`, 'm').exec(text)?.[1] ?? '';
+    expect(generatedBlock(sectionOf('Your tasks'), 'tasks'), `🚨 "## Your tasks" holds the generated:tasks block (npm run docs:lessons)`).toBeDefined();
+    expect(generatedBlock(sectionOf('How you are graded'), 'grading'), `🚨 "## How you are graded" holds the generated:grading block`).toBeDefined();
+  });
+
+  it.skipIf(NOT_YET_IN_FORMAT.includes(m.number))('names, in each pitfall, the clause it breaks', () => {
+    const text = fs.readFileSync(at(readme), 'utf8');
+    const pitfalls = (/^## Pitfalls\n([\s\S]*?)(?=^## )/m.exec(text)?.[1] ?? '').split(/^- /m).slice(1);
+    expect(pitfalls.length, `🚨 ${readme} has no pitfalls`).toBeGreaterThan(0);
+    const silent = pitfalls.filter((pitfall) => !/breaks clauses? \d/.test(pitfall)).map((pitfall) => pitfall.split('\n')[0]);
+    expect(silent, `🚨 every pitfall of ${readme} says "breaks clause N"`).toEqual([]);
+  });
+
+  it.skipIf(NOT_YET_IN_FORMAT.includes(m.number))('points each function of the starter at the clauses it meets', () => {
+    const tasks = starterTasks(m.exercise.file, fs.readFileSync(at(m.exercise.file), 'utf8'));
+    expect(tasks.length, `🚨 ${m.exercise.file} has no 🐨 comments`).toBeGreaterThan(0);
+    expect(tasks.filter((task) => task.clauses.length === 0).map((task) => task.name), `🚨 these functions' 🐨 comments name no clause ("meets clauses 2 and 3")`).toEqual([]);
   });
 
   it('has at least three levels of hints', async () => {

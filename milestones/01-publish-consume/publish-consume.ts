@@ -7,17 +7,15 @@ import { todo } from '../../shared/workshop/exercise.ts';
 
 export const codec: MessageCodec = {
   encode(event: DomainEvent) {
-    // 🐨 Return { content, options }: the whole event as the body, and the properties a consumer
-    //    or a tool reads without opening it (README § A message is bytes plus properties).
-    //    Persistence and priority are not yours to set: later milestones decide them.
+    // 🐨 Return { content, options }: the event as a message body, and the properties a consumer
+    //    or a tool reads without opening it (meets clauses 1, 2 and 3).
     return todo(import.meta.url, 'encode');
   },
 
   decode({ content, properties }) {
-    // 🐨 Turn a delivery back into the event it carries, with the schema's defaults filled in.
-    // 🐨 Refuse whatever cannot be trusted by throwing MalformedMessageError(reason): each rule of
-    //    README § Trust nothing that arrives. The reason is for the person reading the
-    //    dead-letter queue: say what is wrong and where.
+    // 🐨 Turn a delivery back into the event it carries (meets clauses 1 and 4).
+    // 🐨 Refuse whatever cannot be trusted by throwing MalformedMessageError(reason), with a reason
+    //    for the person reading the dead-letter queue (meets clauses 5, 6, 7, 8 and 9).
     void [content, properties, MalformedMessageError, DomainEventSchema, isEventType];
     return todo(import.meta.url, 'decode');
   },

@@ -8,20 +8,15 @@ import { todo } from '../../shared/workshop/exercise.ts';
 
 export const routing: RoutingLayer = {
   routingKeyFor(event: DomainEvent) {
-    // 🐨 The key every event is published with on order.exchange, so that the bindings of
-    //    SUBSCRIPTIONS match it (README § Exchanges, bindings and routing keys). Express orders
-    //    are no exception (README § The routing key is the type).
+    // 🐨 The key this event is published with on order.exchange (meets clause 1).
     void event;
     return todo(import.meta.url, 'routingKeyFor');
   },
 
   async declareRoutes(channel, topology, exchangeOptions) {
-    // 🐨 Make the broker hold the topic and direct exchanges of `topology`, as the data describes
-    //    them, and the queue bindings that start from them: no more, no less
-    //    (README § Exchange types, § Where things are in the code).
-    // 🐨 Fanout exchanges and exchange-to-exchange bindings belong to milestone 3: leave them out.
-    // 🐨 Every service runs this at every start, on a broker where it all exists already: it must
-    //    succeed there and change nothing (README § Declaring is idempotent).
+    // 🐨 Make the broker hold this layer's part of `topology`: its topic and direct exchanges and
+    //    the queue bindings that start from them (meets clauses 2, 3, 4, 5 and 6).
+    // 🐨 Every service runs this at every start, on a broker where it all exists already (meets clause 7).
     // 💰 The queues exist when this runs: the runtime declares them first.
     void [channel, topology, exchangeOptions];
     return todo(import.meta.url, 'declareRoutes');

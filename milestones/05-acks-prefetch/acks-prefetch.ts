@@ -8,29 +8,23 @@ import { todo } from '../../shared/workshop/exercise.ts';
 
 export const acks: AckLayer = {
   async consume(channel, queue, handler, { prefetch, onFailure, onCancelled }) {
-    // 🐨 The consumer never holds more than `prefetch` unsettled deliveries (README § Prefetch).
+    // 🐨 A consumer that loses nothing when it crashes, holds no more than `prefetch` messages, and
+    //    handles those side by side: clauses 1 and 3.
 
-    // 🐨 A consumer that crashes while a handler runs loses nothing: the broker gives that message
-    //    to the next consumer (README § Automatic or manual acknowledgements).
+    // 🐨 Every delivery gets its one answer, a failed one from onFailure; nothing the handler,
+    //    onFailure or a closed channel throws escapes or stops the consumer: clauses 2, 4 and 5.
 
-    // 🐨 Each delivery is settled exactly once. A handler that throws hands the channel, the
-    //    message and its error to onFailure, which settles it; consume does not (README § ack, nack,
-    //    reject, and requeue). Nothing escapes: not onFailure's own error, not an ack on a channel
-    //    that closed meanwhile (README § Pitfalls).
+    // 🐨 The service hears when the broker cancels the consumer: clause 7.
 
-    // 🐨 When the broker cancels the consumer, call onCancelled (README § A consumer cancelled by the broker).
-
-    // 🐨 Return a ConsumerHandle: its consumerTag; inFlight(), the deliveries being handled now;
-    //    stop(), no new deliveries, then resolve once those in hand are settled, even on a closed
-    //    channel (README § Stopping cleanly).
+    // 🐨 A ConsumerHandle whose inFlight() and stop() let the service shut down without handling a
+    //    message twice: clauses 3 and 6.
     const closedMeanwhile = (error: unknown) => error instanceof IllegalOperationError; // what amqplib throws on a closed channel
     return todo(import.meta.url, 'consume');
   },
 
   processOnce(store, messageId, apply) {
-    // 🐨 Apply a message's effects at most once per message id, and return whether this call applied
-    //    them. A failure anywhere leaves nothing behind and reaches the caller, and two workers
-    //    handling the same id at once apply it once (README § Idempotency).
+    // 🐨 A message id's work applied at most once, however often and however concurrently it
+    //    arrives, and never half done: clauses 8 and 9.
     return todo(import.meta.url, 'processOnce');
   },
 };

@@ -5,20 +5,18 @@ import { z } from 'zod';
 import type { ManagementTarget, MonitoringLayer, QueueStats } from '../../shared/layers/08-monitoring.ts';
 import { todo } from '../../shared/workshop/exercise.ts';
 
-// 🐨 Describe the part of one queue's answer that you read (see README § Ready, unacked, consumers
-//    and § Rates), remembering what the answer looks like before the broker has sampled a queue
-//    (§ Why the numbers are sampled).
+// 🐨 The part of one queue's answer that you read, as the API answers it for every queue, sampled
+//    or not: clauses 1, 2 and 3.
 const QueueInfo = z.object({ name: z.string() });
 
-// 🐨 Ask the management API for `path` as the target's user and give back the JSON it answers
-//    (see README § Talking to the API and § Where the API is). A refusal must reject, saying what the
-//    API answered (§ When the API says no).
+// 🐨 The JSON the management API answers for `path`, asked as the target's user, or an error that
+//    says why not: clauses 4, 7, 8 and 9.
 async function getJson(target: ManagementTarget, path: string): Promise<unknown> {
   void [target, path];
   return todo(import.meta.url, 'getJson');
 }
 
-// 🐨 One queue of the answer → QueueStats. No field may come out undefined.
+// 🐨 One queue of the answer as QueueStats: clauses 1, 2 and 3.
 function toStats(info: z.infer<typeof QueueInfo>): QueueStats {
   void info;
   return todo(import.meta.url, 'toStats');
@@ -26,13 +24,13 @@ function toStats(info: z.infer<typeof QueueInfo>): QueueStats {
 
 export const monitoring: MonitoringLayer = {
   async queueStats(target, queue) {
-    // 🐨 This queue of the target's vhost, as the API says it is now (see README § Names in a URL).
+    // 🐨 This queue of the target's vhost, as the API says it is now: clauses 6 and 10.
     void [getJson, toStats, target, queue];
     return todo(import.meta.url, 'queueStats');
   },
 
   async listQueueStats(target) {
-    // 🐨 Every queue of the target's vhost (and of no other vhost), sorted by name.
+    // 🐨 The same for every queue of the target's vhost, and of no other: clauses 5, 6 and 10.
     void target;
     return todo(import.meta.url, 'listQueueStats');
   },

@@ -9,15 +9,14 @@ import { EXPRESS_PRIORITY } from '../../shared/topology/topology.ts';
 
 export const scaling: ScalingLayer = {
   queueArguments(spec) {
-    // 🐨 Make a queue a priority queue exactly when its spec asks for one, with the levels it asks
-    //    for (see README § Priority queues).
+    // 🐨 The priority arguments this queue's spec asks for: clause 4.
     void spec;
     return todo(import.meta.url, 'queueArguments');
   },
 
   priorityFor(event) {
-    // 🐨 Every event of an express order overtakes standard ones; standard events need no priority
-    //    (README § Priority queues). EXPRESS_PRIORITY is the level the workshop uses.
+    // 🐨 Express orders overtake standard ones: clause 5. EXPRESS_PRIORITY is the level the workshop
+    //    uses.
     void [event, EXPRESS_PRIORITY];
     return todo(import.meta.url, 'priorityFor');
   },
@@ -26,11 +25,9 @@ export const scaling: ScalingLayer = {
     const running: Worker[] = [];
 
     const resize = async (target: number): Promise<void> => {
-      // 🐨 Grow to `target` workers, each with a channel of its own (README § Competing consumers,
-      //    § One channel per worker). A worker that fails to start leaves nothing open behind it,
-      //    and its error reaches the caller.
-      // 🐨 Shrink to `target` without losing or repeating a message a leaving worker holds, and
-      //    release everything it had, before resize resolves (README § Scaling down gracefully).
+      // 🐨 Grow to `target` workers that compete fairly, and survive one that fails to start:
+      //    clauses 1, 2, 3, 7 and 8.
+      // 🐨 Shrink to `target` without losing or repeating a message: clauses 6 and 7.
       void [openChannel, startConsumer, target];
       return todo(import.meta.url, 'startWorkers');
     };
