@@ -21,7 +21,7 @@ export interface Milestone {
   checks: () => Promise<Check[]>;
   /** A short scenario that runs the learner's layer with readable logs (npm run milestone -- N). */
   demo: () => Promise<{ runDemo: (context: DemoContext) => Promise<void> }>;
-  /** The hints of `npm run hint -- N`, in levels: the concept, then the API, then near-code (grader/hints/NN-slug.ts). */
+  /** The hints of `npm run hint -- N`, in levels: the concept, then the API, then the hard parts on another example (grader/hints/NN-slug.ts). */
   hints: () => Promise<string[]>;
   /** Checks the starter may pass as shipped, with the reason (the self-test holds us to this list). */
   starterExemptions?: Record<string, string>;

@@ -4,7 +4,7 @@
 import { redact } from '../shared/broker/broker-url.ts';
 import { BrokerNotFoundError, findBroker, portAnswers, type BrokerEndpoint } from '../shared/broker/find-broker.ts';
 import { ManagementApi } from '../shared/broker/management-api.ts';
-import { readEnv } from '../shared/config.ts';
+import { type EnvConfig, readEnv } from '../shared/config.ts';
 import { createLogger, describeError } from '../shared/log.ts';
 import { LAYER_MILESTONES } from '../shared/layers/index.ts';
 import { loadProgress } from '../shared/workshop/progress.ts';
@@ -13,6 +13,7 @@ import { banner } from './supervisor/banner.ts';
 import { createLogStream } from './supervisor/log-stream.ts';
 import { ServiceGroup } from './supervisor/service-group.ts';
 import { launchDashboard } from './supervisor/dashboard-process.ts';
+import { checkPorts, wantedPorts } from './supervisor/ports.ts';
 import { describeExit, type ServiceProcess } from './supervisor/service-process.ts';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -54,11 +55,26 @@ if (options.layers === 'mine') {
   await learnerLayers().catch((error: unknown) => fail(`[start] ${describeError(error)}`));
 }
 
-let httpPort: number;
+let env: EnvConfig;
 try {
-  httpPort = readEnv().HTTP_PORT; // validates every setting now, before six services each trip over a bad one
+  env = readEnv(); // validates every setting now, before six services each trip over a bad one
 } catch (error) {
   fail(`[start] ${describeError(error)}`);
+}
+const httpPort = env.HTTP_PORT;
+
+// Before the broker and any service: a port already taken (most often by another npm start) stops us
+// here, naming its holder, rather than after a service has joined the live queues.
+const ports = await checkPorts(wantedPorts(env, options.services, options.dashboard));
+for (const warning of ports.warnings) log.warn(`${warning}: that service serves /metrics on a free port instead`);
+if (ports.blocking.length > 0) {
+  fail(
+    [
+      ...ports.blocking.map((line) => `[start] ${line}`),
+      '[start] Stop what holds it (another npm start: Ctrl-C in its terminal), or give this one other ports,',
+      '[start] e.g. HTTP_PORT=8090 DASHBOARD_PORT=8091 METRICS_PORT=9201 npm start. Nothing was started.',
+    ].join('\n'),
+  );
 }
 
 let broker: BrokerEndpoint | undefined;

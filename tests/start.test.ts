@@ -1,16 +1,35 @@
 // `npm start` as a learner runs it: the supervisor finds the broker, starts the six services as
 // child processes, prints the banner; the seed's order completes over HTTP; Ctrl-C stops
 // everything cleanly. Every wait polls with a deadline.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readEnv } from '../shared/config.ts';
 import { SERVICE_NAMES, type ServiceName } from '../shared/messages/events.ts';
 import { parseStartArgs, UsageError } from '../solutions/supervisor/args.ts';
 import { formatLine } from '../solutions/supervisor/log-stream.ts';
+import { checkPorts, wantedPorts } from '../solutions/supervisor/ports.ts';
 import { eventually } from './support/eventually.ts';
 import { freePort, runStart, type StartProcess, stopIfRunning, waitForExit, waitForOutput } from './support/start-process.ts';
 import { createTestVhost, type TestVhost } from './support/vhost.ts';
+
+/** A process that listens on a free port of 127.0.0.1, prints it, and stays until killed. */
+const HOLD_A_PORT = "const s = require('node:net').createServer(); s.listen(0, '127.0.0.1', () => console.log(s.address().port)); setInterval(() => {}, 1000);";
+
+function firstLine(stream: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    stream.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('\n')) resolve(text.split('\n')[0]!);
+    });
+    stream.once('end', () => reject(new Error(`no line before the end: ${text}`)));
+  });
+}
 
 const SEED_ORDER = { orderId: '123', user: 'gayal', items: ['item1', 'item2'] };
 
@@ -128,6 +147,47 @@ describe('npm start: problems a learner can fix', () => {
     expect(exit.code).toBe(1);
     expect(run.output()).toContain(`nothing answers at 127.0.0.1:${port}`);
     expect(run.output()).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('refuses at once when a port it needs is taken, naming the npm start that holds it, and starts nothing', { timeout: 60_000 }, async () => {
+    // A stand-in for another npm start: its command line names solutions/start.ts, and it holds a port.
+    const holder = spawn(process.execPath, ['-e', HOLD_A_PORT, 'solutions/start.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = Number(await firstLine(holder.stdout));
+      // Nothing answers at this RABBITMQ_URL: had npm start gone looking for the broker, it would say so.
+      const run = runStart([], { HTTP_PORT: String(port), RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${await freePort()}` });
+      const exit = await waitForExit(run, 40_000);
+      const output = run.output();
+      expect(exit.code, output).toBe(1);
+      expect(output).toContain(`port ${port} (the HTTP API, HTTP_PORT) is in use (another npm start, pid ${holder.pid}`);
+      expect(output).toContain('Nothing was started');
+      expect(output).not.toContain('nothing answers');
+      expect(output).not.toContain('starting order');
+      expect(output).not.toMatch(/\n\s+at /);
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('checks only the ports of what it starts, and tells a required port from a metrics port', async () => {
+    const env = readEnv({ HTTP_PORT: '0', DASHBOARD_PORT: '8091', METRICS_PORT: '9201' });
+    expect(wantedPorts(env, ['payment', 'audit'], false).map((w) => [w.port, w.required])).toEqual([[9203, false], [9206, false]]);
+    expect(wantedPorts(env, ['order'], true).map((w) => [w.port, w.variable])).toEqual([[8091, 'DASHBOARD_PORT'], [9201, 'METRICS_PORT']]);
+    expect(wantedPorts(readEnv({ METRICS_PORT: '0' }), ['order'], false).map((w) => w.port)).toEqual([8080]);
+
+    const held = net.createServer();
+    const port = await new Promise<number>((resolve) => held.listen(0, '127.0.0.1', () => resolve((held.address() as net.AddressInfo).port)));
+    try {
+      const report = await checkPorts([
+        { port, host: '127.0.0.1', what: 'the dashboard', variable: 'DASHBOARD_PORT', required: true },
+        { port, host: '127.0.0.1', what: "order's /metrics", variable: 'METRICS_PORT', required: false },
+        { port: await freePort(), host: '127.0.0.1', what: 'the HTTP API', variable: 'HTTP_PORT', required: true },
+      ]);
+      expect(report.blocking).toEqual([expect.stringContaining(`port ${port} (the dashboard, DASHBOARD_PORT) is in use (pid ${process.pid}`)]);
+      expect(report.warnings).toEqual([expect.stringContaining(`port ${port} (order's /metrics, METRICS_PORT) is in use`)]);
+    } finally {
+      held.close();
+    }
   });
 
   it('rejects an unknown service name with the usage, exit 2', { timeout: 30_000 }, async () => {

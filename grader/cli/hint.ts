@@ -1,5 +1,6 @@
 // `npm run hint [-- N]`: the next hint of milestone N (default: the first one not passed yet), one
-// level at a time: the concept, then the API to use, then near-code. The level reached is kept in
+// level at a time: the concept, then the API to use, then the hard parts shown on another example (they
+// narrow, never solve: grader/tests/hint.test.ts holds them to it). The level reached is kept in
 // .progress/hints.json, so each call shows what was revealed before and one more.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,14 +13,14 @@ import { isMain, MILESTONE_ARGUMENT, nextMilestone, parseMilestoneNumber, runCom
 export const HINT_CLI = defineCli({
   command: 'npm run hint',
   synopsis: ['npm run hint [-- <1-9>] [--again]'],
-  summary: `Shows the next hint of a milestone, one level at a time (the concept, the API, then near-code).
+  summary: `Shows the next hint of a milestone, one level at a time (the concept, the API, then the hard part on another example).
 Without a number: the first milestone you have not passed yet.`,
   positionals: MILESTONE_ARGUMENT,
   options: { again: { type: 'boolean', description: 'show the hints revealed so far, without revealing another' } },
 });
 
 
-const LEVEL_NAMES = ['the concept', 'the API to use', 'near-code'];
+const LEVEL_NAMES = ['the concept', 'the API to use', 'the hard part, on another example', 'another hard part, on another example'];
 
 /** Next to progress.json, in the same folder. */
 function hintsFile(): string {

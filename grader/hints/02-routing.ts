@@ -1,6 +1,22 @@
-// The hints of `npm run hint -- 2`, one level at a time: the concept, then the API to use, then near-code.
+// The hints of `npm run hint -- 2`, one level at a time: the concept, then the API to use, then the
+// hard part shown on another example. They narrow; they never solve (grader/tests/hint.test.ts).
 export const hints: string[] = [
-  'A publisher names an exchange and a routing key; the exchange copies the message into every queue whose binding matches the key. The topology data (topology.exchanges, topology.bindings) already says which exchanges and bindings exist: your layer makes the broker hold the topic and direct ones, as the data says, and nothing of milestone 3. The key of every event, express or not, is what the bindings match on: its type.',
-  'channel.assertExchange(name, type, options) declares an exchange (idempotent when type and options are the same); channel.bindQueue(queue, exchange, pattern) binds a queue, queue first. exchangeOptions(spec) gives the options of each exchange, alternate exchange included. An ExchangeSpec has name and type; a BindingSpec has source, destination, destinationKind and pattern.',
-  'Filter topology.exchanges to type topic or direct and declare each with its own type and exchangeOptions(spec), awaiting each; then, for each binding whose source is one of those names and whose destinationKind is "queue", bind destination to source with the pattern as it is. routingKeyFor returns event.type.',
+  // The concept.
+  'Your layer does not invent the topology, it copies part of it from the data onto the broker: the exchanges of this ' +
+    'milestone\'s types, and only the bindings that start from one of them and end at a queue. Everything else in the data ' +
+    'belongs to milestone 3. The key a publisher uses is what those bindings were written to match.',
+  // The API.
+  'channel.assertExchange(name, type, options) declares an exchange, and succeeds again unchanged when name, type and ' +
+    'options are the same; channel.bindQueue(queue, exchange, pattern) binds, the queue first. The exchangeOptions you are ' +
+    'given turns an exchange\'s spec into its options (durable, and its alternate exchange): use it rather than writing ' +
+    'options yourself. topology.exchanges are { name, type }, topology.bindings { source, destination, destinationKind, pattern }.',
+  // The hard part, on another example.
+  [
+    "A library's topology, not yours: 'loans' (topic) is this layer's, 'archive' (fanout) is not.",
+    "await channel.assertExchange('loans', 'topic', optionsFor(loansSpec));  // the spec's own options, not { durable: true }",
+    "await channel.bindQueue('reminders', 'loans', 'loan.overdue');  // queue, exchange, pattern: the receiver first",
+    "await channel.bindQueue('reminders', 'loans', 'loan.overdue');  // again at the next start: still one binding",
+    "// skipped: the 'archive' exchange, and the binding loans → archive (its destination is an exchange)",
+    "// publishing: channel.publish('loans', 'loan.overdue', body): the key is the kind, the same for every reader",
+  ].join('\n'),
 ];

@@ -1,6 +1,22 @@
-// The hints of `npm run hint -- 3`, one level at a time: the concept, then the API to use, then near-code.
+// The hints of `npm run hint -- 3`, one level at a time: the concept, then the API to use, then the
+// hard part shown on another example. They narrow; they never solve (grader/tests/hint.test.ts).
 export const hints: string[] = [
-  "A fanout exchange copies every message to everything bound to it, whatever the key. order.exchange reaches the fanout exchanges through exchange-to-exchange bindings, one per pattern of the topology; the fanout exchanges reach their queues through queue bindings. Your layer declares the fanout exchanges and exactly the bindings milestone 2 did not: from a fanout exchange, or to an exchange.",
-  'channel.assertExchange(name, type, options) declares an exchange; channel.bindQueue(queue, exchange, pattern) and channel.bindExchange(destination, source, pattern) bind, the receiving side first in both. exchangeOptions(spec) gives each exchange its options; a BindingSpec has source, destination, destinationKind and pattern.',
-  'Declare each exchange of type fanout with exchangeOptions(spec), awaiting each; keep their names in a Set; then for each binding whose source is in the Set or whose destinationKind is "exchange": to a queue, bindQueue(destination, source, pattern); to an exchange, bindExchange(destination, source, pattern).',
+  // The concept.
+  'Two kinds of binding are yours, and they are easy to tell apart in the data: the ones that start at a fanout exchange, ' +
+    'and the ones that end at an exchange. Milestone 2 declared the rest, and a binding too many copies messages as surely ' +
+    'as a missing one loses them. An exchange-to-exchange binding has a direction: the copies flow from its source to its ' +
+    'destination, never back.',
+  // The API.
+  'channel.assertExchange(name, "fanout", options), with the options exchangeOptions(spec) gives; ' +
+    'channel.bindQueue(queue, source, pattern) and channel.bindExchange(destination, source, pattern): in both, the side that ' +
+    'receives comes first. A binding in the data has source, destination, destinationKind ("queue" or "exchange") and pattern: ' +
+    'pass the pattern as it is, even where a fanout ignores it.',
+  // The hard part, on another example.
+  [
+    "A newsroom, not your system: 'wire' (topic) feeds the fanout 'breaking' with one family of keys.",
+    "await channel.bindExchange('breaking', 'wire', 'alert.*');  // 'breaking' RECEIVES from 'wire'",
+    "// swapped, bindExchange('wire', 'breaking', 'alert.*') is accepted too, and the copies flow backwards",
+    "await channel.bindQueue('pager', 'breaking', '');  // from a fanout: its queues get every copy",
+    "// which bindings of the data are these? source is a fanout exchange, or destinationKind is 'exchange'",
+  ].join('\n'),
 ];

@@ -1,20 +1,25 @@
-// The hints of `npm run hint -- 5`, one level at a time: the concept, then the API to use, then near-code.
+// The hints of `npm run hint -- 5`, one level at a time: the concept, then the API to use, then the
+// hard part shown on another example. They narrow; they never solve (grader/tests/hint.test.ts).
 export const hints: string[] = [
-  // The concept
-  'Each delivery gets exactly one answer, and only when it is true: an ack once its handler has resolved, ' +
-    "or, when the handler threw, whatever onFailure decides (that answer is onFailure's, not consume's). " +
-    'Prefetch bounds the deliveries that wait for an answer; stop() needs to know which ones are still being handled. ' +
-    'processOnce: the look-up, the work and the record commit together or not at all.',
-  // The API
-  'channel.prefetch(n) before channel.consume(queue, callback, { noAck: false }); channel.ack(message); ' +
-    'channel.cancel(consumerTag) to stop deliveries. The callback gets null when the broker cancels the consumer. ' +
-    'channel.ack throws IllegalOperationError (from amqplib) once the channel has closed. ' +
-    'store.transaction(work) returns what work returns and rolls back when it throws; store.has(id), store.record(id).',
-  // Near-code: consume
-  'Write a handle(message) that never rejects: try { await handler(message) } catch (error) { try { await onFailure(channel, message, error) } catch { /* log */ } return } ' +
-    'then the ack, wrapped to ignore IllegalOperationError. In the consume callback, start handle(message) and keep its promise ' +
-    'in a Set, removed in .finally(); inFlight() is the size; stop() cancels (ignoring its error), then awaits Promise.all of the set.',
-  // Near-code: processOnce
-  'return store.transaction(() => { if (store.has(messageId)) return false; apply(); store.record(messageId); return true; }) ' +
-    '(recording before apply() is just as right: both are in the transaction). No try/catch: the error must reach the caller.',
+  // The concept.
+  'Every delivery gets one answer, from one place, after the truth is known. Yours is the ack, once the handler resolved; ' +
+    'when it threw, the answer belongs to onFailure, and you must not give one as well. Prefetch only works if answers come: ' +
+    'a delivery never answered holds a slot for ever. And amqplib does not await your callback: whatever it rejects with ' +
+    'escapes as an unhandled rejection, so nothing may. For the once-only part, the question "done already?" must be asked ' +
+    'inside the transaction that does the work, or two workers both hear "no".',
+  // The API.
+  'channel.prefetch(n) before channel.consume(queue, callback, { noAck: false }), which resolves with { consumerTag }; ' +
+    'channel.ack(message); channel.cancel(consumerTag) stops new deliveries. The callback gets null when the broker cancels ' +
+    'the consumer. An ack on a channel that has closed throws IllegalOperationError (the starter\'s closedMeanwhile tells it). ' +
+    'The store: transaction(work) returns what work returns and rolls back when it throws; has(id); record(id).',
+  // The hard part, on another example.
+  [
+    'A thumbnail worker, not your system: the answer comes last, and only one of the two places gives it.',
+    'async function onePhoto(photo: ConsumeMessage): Promise<void> {  // never rejects',
+    '  try { await makeThumbnail(photo); }',
+    '  catch (err) { await whenItFails(channel, photo, err).catch(logIt); return; }  // it answers; you do not',
+    '  try { channel.ack(photo); } catch { /* closed meanwhile: the broker hands the photo to another worker */ }',
+    '}',
+    '// to wait for the photos in hand before stopping: keep each onePhoto(...) promise in a Set until it settles',
+  ].join('\n'),
 ];

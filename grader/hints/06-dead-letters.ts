@@ -1,17 +1,33 @@
-// The hints of `npm run hint -- 6`, one level at a time: the concept, then the API to use, then near-code.
+// The hints of `npm run hint -- 6`, one level at a time: the concept, then the API to use, then the
+// hard parts shown on another example. They narrow; they never solve (grader/tests/hint.test.ts).
 export const hints: string[] = [
   // The concept.
-  'The broker does the waiting and the counting. A rejected message (requeue = false) is dead-lettered into its queue\'s ' +
-    "`<queue>.retry`, whose TTL sends it home after the delay; every dead-lettering adds to the message's x-death header. " +
-    'Only when the tries are used up does your code step in: it parks a copy, with the reason, in dead-letter.queue, and lets the original go once that copy is safe.',
+  'The broker does the waiting and the counting; your code only decides. A reject without requeue sends the message, by ' +
+    'the queue\'s own arguments, to wait in its retry queue, and the TTL there sends it home; each of those trips leaves a ' +
+    'mark in x-death. So the number of tries is on the message, not in your memory. When they are used up, your code takes ' +
+    'over: a copy with the story goes aside, and the original may leave only once the broker holds that copy.',
   // The API.
-  'queueArguments: the keys are x-dead-letter-exchange, x-dead-letter-routing-key and x-message-ttl (a number). ' +
-    "attemptsSoFar: message.properties.headers?.['x-death'] is a list of { queue, reason, count }. " +
-    'handleFailure: channel.nack(message, allUpTo, requeue) with requeue false to retry. ' +
-    'park: channel.publish(exchange, routingKey, content, options) on the confirm channel, then await channel.waitForConfirms(), then channel.ack(message); a rejected waitForConfirms means the broker refused the copy.',
-  // Near-code.
-  'attemptsSoFar = the sum of `count` over the x-death entries with entry.queue === queue && entry.reason === "rejected". ' +
-    'handleFailure: attempts = attemptsSoFar(message, spec.name) + 1; below maxAttempts nack without requeue and return "retrying"; otherwise await park(...) and return "parked". ' +
-    'park: options = { ...message.properties, persistent: true, headers: { ...message.properties.headers, [PARK_HEADERS.reason]: reason, ... } }; ' +
-    'publish, then try { await waitForConfirms() } catch (e) { nack(message, false, true); throw e } and only then ack(message).',
+  'Queue arguments: "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-message-ttl" (a number). The default ' +
+    'exchange is named "", a name like any other: test for undefined, not for truthiness. ' +
+    'message.properties.headers?.["x-death"] is a list of { queue, reason, count, … }, absent on a message that never died. ' +
+    'channel.nack(message, false, false) dead-letters it; channel.nack(message, false, true) puts it back in its queue. ' +
+    'On a confirm channel, channel.publish(...) then await channel.waitForConfirms(), which rejects when the broker refused it. ' +
+    'message.fields holds the exchange and routingKey this delivery came with.',
+  // The hard part, on another example: which tries count.
+  [
+    "An SMS gateway, not your system: 'sms-out' retries through 'sms-out.wait', four tries in all.",
+    "const deaths = sms.properties.headers?.['x-death'] ?? [];",
+    "const failedBefore = deaths.filter((d) => d.queue === 'sms-out' && d.reason === 'rejected')  // not the waits",
+    '  .reduce((n, d) => n + d.count, 0);  // one entry per (queue, reason), each with its count',
+    'const thisTry = failedBefore + 1;  // the delivery in hand is a try too',
+    'if (thisTry < 4) channel.nack(sms, false, false);  // off to wait; requeue true would loop hot',
+  ].join('\n'),
+  // The hard part, on another example: the order of the answers.
+  [
+    'Setting an SMS aside for a person, when the broker may refuse the copy:',
+    "channel.publish('sms-failed', '', sms.content, { ...sms.properties, persistent: true, headers: withWhy });",
+    'try { await channel.waitForConfirms(); }',
+    'catch (refused) { channel.nack(sms, false, true); throw refused; }  // the original goes back, the failure goes up',
+    'channel.ack(sms);  // only now, and only once: the copy is safe',
+  ].join('\n'),
 ];

@@ -1,16 +1,26 @@
-// The hints of `npm run hint -- 8`, one level at a time: the concept, then the API to use, then near-code.
+// The hints of `npm run hint -- 8`, one level at a time: the concept, then the API to use, then the
+// hard part shown on another example. They narrow; they never solve (grader/tests/hint.test.ts).
 export const hints: string[] = [
-  "Every number of QueueStats is a field of one queue's JSON in the management API, as the broker last sampled it: " +
-    'ready and unacked have fields of their own (the total `messages` is neither), rates live inside `message_stats` next to counts, ' +
-    'and a queue not sampled yet has none of them (0). Ask the API on every call; when it refuses, reject and say how it answered.',
-  'fetch(url, { headers: { authorization } }) with HTTP basic auth (the target\'s "username:password", base64-encoded); look at response.ok / ' +
-    'response.status before response.json(). The paths are /api/queues/{vhost}/{queue} and /api/queues/{vhost}, each name through ' +
-    'encodeURIComponent. The fields: messages_ready, messages_unacknowledged, consumers, message_stats.publish_details.rate, ' +
-    'message_stats.deliver_get_details.rate.',
-  'const url = `${target.baseUrl.replace(/\\/$/, \'\')}/api${path}`;\n' +
-    "const authorization = `Basic ${Buffer.from(`${target.username}:${target.password}`).toString('base64')}`;\n" +
-    'const response = await fetch(url, { headers: { authorization }, signal: AbortSignal.timeout(10_000) });\n' +
-    'if (!response.ok) throw new Error(`GET ${path} answered ${response.status} ${response.statusText}`);\n' +
-    '// toStats: ready: info.messages_ready ?? 0, ..., publishRate: info.message_stats?.publish_details?.rate ?? 0\n' +
-    '// list: (await getJson(target, `/queues/${encodeURIComponent(target.vhost)}`)) parsed with z.array(QueueInfo), mapped, sorted by name',
+  // The concept.
+  'The management API answers with the broker\'s last sample, not a live count, and a queue it has not sampled yet simply ' +
+    'lacks those fields: absent means 0, not an error and not undefined. Several numbers look alike: the total is neither ' +
+    'ready nor unacked, and a count sits next to every rate. An answer that is a refusal (404, 401) is not a queue with zero ' +
+    'messages: say what the API answered. Ask again at every call; the numbers are only worth what they are now.',
+  // The API.
+  'fetch(url, { headers: { authorization: `Basic ${base64 of "user:password"}` } }); check response.ok and response.status ' +
+    'before response.json(). GET /api/queues/{vhost}/{name} is one queue, GET /api/queues/{vhost} every queue of that vhost ' +
+    '(/api/queues alone is every vhost\'s). A queue\'s answer has messages_ready, messages_unacknowledged, consumers and, ' +
+    'once sampled, message_stats.publish_details.rate and message_stats.deliver_get_details.rate. zod: .optional() for a ' +
+    'field that may be missing, z.array(schema) for a list.',
+  // The hard part, on another example.
+  [
+    "An exchange's publish rate, not a queue's numbers: the same decisions, on GET /api/exchanges/{vhost}/{name}.",
+    'const ExchangeInfo = z.object({',
+    '  name: z.string(),',
+    '  message_stats: z.object({ publish_in_details: z.object({ rate: z.number() }).optional() }).optional(),',
+    '});  // describe only what you read; everything sampled may be missing',
+    'const inRate = ExchangeInfo.parse(answer).message_stats?.publish_in_details?.rate ?? 0;  // the rate, not the count',
+    "const base = baseUrl.replace(/\\/+$/, '');  // 'http://h:15672/' and 'https://ops.example.com/rabbit' both work",
+    'const url = `${base}/api/exchanges/${encodeURIComponent(vhost)}/${encodeURIComponent(name)}`;  // one segment each',
+  ].join('\n'),
 ];

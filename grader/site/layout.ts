@@ -34,6 +34,8 @@ function sidebar(pageUrl: string, root: string, progress: Progress): string {
     '<h2>The system</h2><ul>',
     link('docs/architecture.md', 'Architecture'),
     link('docs/topology.md', 'Topology'),
+    link('docs/operations.md', 'Operations'),
+    link('docs/configuration.md', 'Configuration'),
     link('docs/performance.md', 'Performance'),
     link('docs/reliability.md', 'Reliability'),
     '</ul>',

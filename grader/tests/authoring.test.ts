@@ -181,7 +181,7 @@ describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milest
   });
 
   it('has at least three levels of hints', async () => {
-    expect((await m.hints()).length, `🚨 grader/hints/${m.slug}.ts: the concept, then the API, then near-code`).toBeGreaterThanOrEqual(3);
+    expect((await m.hints()).length, `🚨 grader/hints/${m.slug}.ts: the concept, then the API, then the hard part on another example`).toBeGreaterThanOrEqual(3);
   });
 
   it('exempts only real checks from failing on the starter, each with a reason', async () => {

@@ -71,6 +71,8 @@ function tempDir(label: string): string {
 
 const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+/** Where commands are documented: the README, and the operations page it links for the tests, benchmarks and fault suite. */
+const COMMAND_DOCS = ['README.md', 'docs/operations.md'].map((file) => fs.readFileSync(path.join(ROOT, file), 'utf8')).join('\n');
 
 /** Every npm script that runs one of our TypeScript entry points: `npm start`, `npm run monitor`, ... */
 const COMMANDS = Object.entries(PACKAGE.scripts)
@@ -118,11 +120,11 @@ describe('every command answers --help and refuses an unknown option', () => {
       expect(wrong.stdout).toBe('');
       expect(wrong.output).not.toMatch(/\n\s+at /); // no stack trace
 
-      // The README names the command, and every option its usage lists, on one line with it.
-      const lines = README.split('\n').filter((line) => line.includes(command));
-      expect(lines.length, `README.md mentions ${command}`).toBeGreaterThan(0);
+      // The README (or the operations page it links) names the command, and every option its usage lists, on one line with it.
+      const lines = COMMAND_DOCS.split('\n').filter((line) => line.includes(command));
+      expect(lines.length, `README.md or docs/operations.md mentions ${command}`).toBeGreaterThan(0);
       for (const flag of optionsIn(help.stdout)) {
-        expect(lines.some((line) => line.includes(flag)), `README.md lists ${command} ${flag}`).toBe(true);
+        expect(lines.some((line) => line.includes(flag)), `README.md or docs/operations.md lists ${command} ${flag}`).toBe(true);
       }
     });
   }

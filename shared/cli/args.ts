@@ -3,7 +3,8 @@
 //   - `-h`/`--help` prints the usage and exits 0 (HelpRequested);
 //   - an unknown option, a missing or wrong value, a stray argument: the problem in one line, then
 //     the usage, exit 2 (UsageError);
-//   - a problem the learner can fix (CliError, exit 1 unless said): the message, no stack trace.
+//   - a problem the learner can fix (CliError, exit 1 unless said): the message, no stack trace;
+//   - an option npm took for itself (no `--` before it): a usage error giving the line with `--`.
 // The usage text is generated from the same spec the parser reads, so they cannot disagree.
 //
 //   const cli = defineCli({
@@ -19,6 +20,7 @@
 //     return 0;
 //   });
 import { parseArgs } from 'node:util';
+import { optionsTakenByNpm } from './npm-flags.ts';
 
 export interface CliOption {
   type: 'boolean' | 'string';
@@ -105,8 +107,12 @@ export interface Cli<S extends CliSpec> {
   spec: S;
   /** The usage text: synopsis, summary, arguments, options (with -h, --help), notes. */
   usage: string;
-  /** Parses `argv` (without node and the script). Throws HelpRequested or UsageError. */
-  parse(argv: readonly string[]): ParsedArgs<S>;
+  /**
+   * Parses `argv` (without node and the script). Throws HelpRequested or UsageError, also when npm
+   * took some of its options for itself (`npm run grade 1 --target solutions`, without `--`: see
+   * npm-flags.ts), which `env` tells.
+   */
+  parse(argv: readonly string[], env?: NodeJS.ProcessEnv): ParsedArgs<S>;
   /** A UsageError for a problem the parser cannot see (e.g. "no milestone 42"), with this usage. */
   usageError(problem: string): UsageError;
 }
@@ -204,10 +210,13 @@ export function defineCli<const S extends CliSpec>(spec: S): Cli<S> {
     Object.entries(declared).map(([name, option]) => [name, { type: option.type, ...(option.short ? { short: option.short } : {}) }]),
   );
 
-  function parse(argv: readonly string[]): ParsedArgs<S> {
+  function parse(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs<S> {
     // --help wins over every other problem on the line (before the first bare --).
     const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
     if (own.includes('--help') || own.includes('-h')) throw new HelpRequested(usage);
+    // Then an option npm kept for itself: what we were given is not what was typed.
+    const takenByNpm = optionsTakenByNpm(spec.command, spec.options ?? {}, argv, env);
+    if (takenByNpm !== undefined) throw usageError(takenByNpm);
 
     const parsed = (() => {
       try {
