@@ -24,7 +24,7 @@ function stateOf(channel: ConfirmChannel): ChannelState {
     const fresh: ChannelState = { returned: new Set() };
     // Given: the broker's reason for closing the channel (and no crash: an 'error' nobody listens to throws).
     channel.on('error', (error) => (fresh.closedBy = error));
-    // 🐨 Hear about the messages the broker could not route (README § mandatory and basic.return).
+    // 🐨 Hear about the messages the broker sends back, for every publish on this channel (meets clauses 5 and 6).
     states.set(channel, (state = fresh));
   }
   return state;
@@ -32,22 +32,20 @@ function stateOf(channel: ConfirmChannel): ChannelState {
 
 export const durability: DurabilityLayer = {
   exchangeOptions(spec) {
-    // 🐨 An exchange that survives a restart, with its alternate exchange when the spec names one
-    //    (README § What a restart keeps, § The alternate exchange comes first).
+    // 🐨 The options every exchange of the topology is declared with (meets clauses 1 and 9).
     return todo(import.meta.url, 'exchangeOptions');
   },
 
   queueOptions(spec, queueType) {
-    // 🐨 A queue that survives a restart, of the type that fits it (README § Classic or quorum queues).
+    // 🐨 The options every queue of the topology is declared with, for the queue type asked for
+    //    (meets clauses 2 and 9).
     return todo(import.meta.url, 'queueOptions');
   },
 
   async publishConfirmed(channel, exchange, routingKey, message) {
-    // 🐨 Settle only on the broker's answer to THIS publish, with many in flight on the channel
-    //    (README § Publishing is not sending, § Many publishes in flight): resolve on its ack;
-    //    reject with PublishRejectedError, saying why, when it was refused or sent back; reject
-    //    with the broker's reason when the channel died (README § When the broker closes the channel).
-    // 🐨 The message leaves persistent, with everything else the caller gave.
+    // 🐨 Publish the message as the caller gave it, so that it survives a restart (meets clauses 3 and 9).
+    // 🐨 Settle with the broker's answer to THIS publish, many being in flight on the channel
+    //    (meets clauses 4, 5, 6, 7 and 8).
     void [randomUUID, PublishRejectedError, stateOf];
     return todo(import.meta.url, 'publishConfirmed');
   },
