@@ -149,6 +149,11 @@ export const mutants = defineMutants('durability', [
     layer: { ...reference, exchangeOptions: (spec) => ({ ...reference.exchangeOptions(spec), durable: false }) },
   },
   {
+    name: 'exchanges declared durable but auto-delete',
+    breaks: ['04.durable-topology'],
+    layer: { ...reference, exchangeOptions: (spec) => ({ ...reference.exchangeOptions(spec), autoDelete: true }) },
+  },
+  {
     name: 'the alternate exchange left out of the exchange arguments',
     breaks: ['04.durable-topology', '04.survives-restart'],
     layer: { ...reference, exchangeOptions: () => ({ durable: true, autoDelete: false }) },
