@@ -9,7 +9,7 @@ export const hints: string[] = [
     'message_stats.deliver_get_details.rate.',
   'const url = `${target.baseUrl.replace(/\\/$/, \'\')}/api${path}`;\n' +
     "const authorization = `Basic ${Buffer.from(`${target.username}:${target.password}`).toString('base64')}`;\n" +
-    'const response = await fetch(url, { headers: { authorization }, signal: AbortSignal.timeout(10_000) });\n' +
+    'const response = await fetch(url, { headers: { authorization }, signal: AbortSignal.timeout(5_000) });\n' +
     'if (!response.ok) throw new Error(`GET ${path} answered ${response.status} ${response.statusText}`);\n' +
     '// toStats: ready: info.messages_ready ?? 0, ..., publishRate: info.message_stats?.publish_details?.rate ?? 0\n' +
     '// list: (await getJson(target, `/queues/${encodeURIComponent(target.vhost)}`)) parsed with z.array(QueueInfo), mapped, sorted by name',
