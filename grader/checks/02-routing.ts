@@ -94,6 +94,9 @@ async function requireExchange(context: CheckContext, name: string, type: string
   return info;
 }
 
+/** What an auto-delete exchange does, for the failure message. */
+const autoDeleted = 'an auto-delete exchange: the broker deletes it when its last binding goes (a queue unbound or deleted), and events published to it then close the channel';
+
 interface OrderView {
   status: string;
   history: Array<{ status: string; event: string }>;
@@ -148,6 +151,7 @@ export const checks = defineChecks('routing', [
       const order = await requireExchange(context, EXCHANGES.order, 'topic');
       expectThat(order.type === 'topic', `${EXCHANGES.order} to be a topic exchange`, `a ${order.type} exchange`);
       expectThat(order.durable, `${EXCHANGES.order} to be durable (from exchangeOptions(spec))`, 'a transient exchange');
+      expectThat(!order.auto_delete, `${EXCHANGES.order} not auto-delete (from exchangeOptions(spec))`, autoDeleted);
       const alternate = order.arguments['alternate-exchange'];
       expectThat(
         alternate === EXCHANGES.unroutable,
@@ -158,6 +162,7 @@ export const checks = defineChecks('routing', [
         const info = await requireExchange(context, spec.name, spec.type);
         expectThat(info.type === spec.type, `${spec.name} to be a ${spec.type} exchange`, `a ${info.type} exchange`);
         expectThat(info.durable, `${spec.name} to be durable (from exchangeOptions(spec))`, 'a transient exchange');
+        expectThat(!info.auto_delete, `${spec.name} not auto-delete (from exchangeOptions(spec))`, autoDeleted);
       }
     },
   },

@@ -48,6 +48,7 @@ interface ExchangeInfo {
   name: string;
   type: string;
   durable: boolean;
+  auto_delete: boolean;
 }
 
 async function exchangesOf(context: CheckContext): Promise<Map<string, ExchangeInfo>> {
@@ -118,6 +119,11 @@ export const checks = defineChecks('fanout', [
         expectThat(exchange, `declareFanout to declare ${name}`, `there is no exchange ${name}`);
         expectThat(exchange.type === 'fanout', `${name} to be a fanout exchange`, `a ${exchange.type} exchange`);
         expectThat(exchange.durable, `${name} to be durable (declare it with exchangeOptions(spec))`, 'a transient exchange: it would vanish with a broker restart');
+        expectThat(
+          !exchange.auto_delete,
+          `${name} not auto-delete (declare it with exchangeOptions(spec))`,
+          'an auto-delete exchange: the broker deletes it when its last binding goes (a notification queue unbound or deleted), and what is published to it then is lost',
+        );
       }
     },
   },

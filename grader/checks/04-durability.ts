@@ -9,7 +9,7 @@ import { describeError } from '../../shared/log.ts';
 import { newEvent } from '../../shared/messages/events.ts';
 import { buildTopology, EXCHANGES, QUEUES, queueSpec } from '../../shared/topology/topology.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
-import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
+import { CannotJudgeError, type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
 import {
   allSettled,
   describeOutcome,
@@ -221,6 +221,44 @@ async function restartAndLook(context: Context): Promise<void> {
   }
 }
 
+/**
+ * The end of 04.unroutable. The broker sends a publish's return before its confirm, but it may send it
+ * before the confirms of earlier publishes too (it confirms in batches; the return goes out as soon as
+ * the message is found unroutable). A relay holds the broker's answers to five publishes in flight,
+ * routable and unroutable in turn, and hands them over in that order: both returns, then the five
+ * confirms. Each publish must still get its own outcome.
+ */
+async function returnsBeforeEarlierConfirms(context: Context, queue: string): Promise<void> {
+  const relay = await relayToBroker(context);
+  const channel = await (await connectTo(context, relay.url)).createConfirmChannel();
+  context.onCleanup(() => relay.release()); // runs before the connection closes: its close-ok must get through
+  channel.on('error', () => {});
+  const batch = [
+    { exchange: '', key: queue, routable: true },
+    { exchange: 'check.nowhere', key: 'refund.issued', routable: false },
+    { exchange: '', key: queue, routable: true },
+    { exchange: '', key: 'check.no-such-queue', routable: false },
+    { exchange: '', key: queue, routable: true },
+  ];
+  relay.hold();
+  const publishing = batch.map(({ exchange, key }, i) => watchPublish(() => context.layer.publishConfirmed(channel, exchange, key, paymentSucceeded(`interleaved-${i + 1}`))));
+  const allAnswered = () => relay.publishesSinceHold() >= batch.length && relay.confirmsHeld() >= batch.length;
+  await waitFor(() => (allAnswered() ? true : undefined), 'the broker to answer the publishes', () => '', 2000).catch(() => {
+    // A layer that sends one publish at a time, each after the confirm of the one before, has nothing to interleave: judged as it is.
+    if (relay.publishesSinceHold() < batch.length) return;
+    throw new CannotJudgeError(`the broker confirmed ${relay.confirmsHeld()} of ${batch.length} publishes within 2 s; grade again once the machine is less busy`);
+  });
+  relay.releaseReturnsFirst();
+  const outcomes = await allSettled(publishing);
+  const label = (i: number) => `${batch[i]?.routable ? 'routable' : 'unroutable'} publish #${i + 1}`;
+  expectThat(
+    outcomes.every((outcome, i) => (batch[i]?.routable ? outcome.state === 'resolved' : isRejection(outcome))),
+    'each publish its own outcome when the returns of the unroutable ones (#2, #4) come before the confirm of the first: the routable ones resolve, the unroutable ones reject with PublishRejectedError',
+    () => wrongOnes(outcomes, (o, i) => (batch[i]?.routable ? o.state === 'resolved' : isRejection(o)), label),
+    'A return is not about the next confirm to arrive: it carries the message it returns, and so says which publish it belongs to.',
+  );
+}
+
 // ---- The checks ---------------------------------------------------------------------------------
 
 export const checks = defineChecks('durability', [
@@ -428,6 +466,8 @@ export const checks = defineChecks('durability', [
         () => `${describeOutcome(again)}: its earlier return still counted against it`,
         'What your code remembers about a returned message belongs to that one publish: forget it once it is settled.',
       );
+
+      await returnsBeforeEarlierConfirms(context, queue);
     },
   },
   {

@@ -2,12 +2,12 @@
 // queue with a handler the check controls (it can hold a message "in progress" as long as it likes),
 // then looks at what the broker kept, redelivered or let go; processOnce runs on an SQLite store
 // that can fail on purpose, or let a second worker handle the same message id.
-import type { ConsumeMessage } from 'amqplib';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
 import { describeError } from '../../shared/log.ts';
 import { CheckFailure, defineChecks, expectThat } from '../check.ts';
 import { waitFor } from './support.ts';
-import { body, consumerChannel, drop, gate, inventoryStore, nextTurn, observer, queueWith, ready, thrownBy, waitOpen, watch, watchEscapes, withHint } from './acks-support.ts';
+import { type AcksContext, body, consumerChannel, drop, gate, inventoryStore, nextTurn, observer, queueWith, ready, thrownBy, waitOpen, watch, watchEscapes, withHint } from './acks-support.ts';
 
 const UNACKED_HINT = 'Prefetch counts deliveries not yet settled: a message whose handler resolved must be acked, or its place is never given back.';
 const ACK_MULTIPLE_HINT = "channel.ack(message) answers for that one delivery; with its second argument (allUpTo) true it also acks every earlier one on the channel, finished or not.";
@@ -23,6 +23,57 @@ function unreachable(): Error {
   const error = new Error('the retry queue is unreachable (thrown on purpose by the check\'s onFailure)');
   error.stack = `Error: ${error.message}`;
   return error;
+}
+
+/**
+ * The second half of 05.stop-waits: a handler throws, and onFailure (the check's) holds the message
+ * until the check lets it go, as layer 6 does while it waits for the broker's confirm of a parked
+ * copy. Meanwhile the delivery is in flight and stop() waits; once onFailure has nacked it, stop()
+ * resolves and the message is gone from the queue.
+ */
+async function stopWhileOnFailureRuns(context: AcksContext, admin: ConfirmChannel): Promise<void> {
+  const queue = await queueWith(admin, 'check.stop-failure', ['failing']);
+  const consumerChan = await consumerChannel(context);
+  const { channel } = consumerChan;
+  const settling = gate();
+  let failures = 0;
+  const consumer = await context.layer.consume(channel, queue, async (message) => {
+    throw new Error(`cannot reserve stock for ${body(message)}`);
+  }, {
+    prefetch: 1,
+    onFailure: async (failedOn, message) => {
+      failures++;
+      await settling.opened;
+      failedOn.nack(message, false, false);
+    },
+  });
+  await waitOpen(consumerChan, () => (failures > 0 ? true : undefined), 'onFailure to be called for "failing", whose handler threw', () => 'it never was');
+
+  const stopping = watch(consumer.stop());
+  await waitFor(
+    async () => ((await admin.checkQueue(queue)).consumerCount === 0 ? true : undefined),
+    'stop() to cancel the consumer (no consumer left on the queue)',
+    () => 'the consumer was still registered',
+    1500,
+  );
+  await channel.checkQueue(queue).catch(() => {}); // one more round trip on its channel: any cancel-ok has arrived
+  await nextTurn();
+  const early = stopping();
+  expectThat(
+    early.state === 'pending',
+    'stop() still waiting while onFailure was settling "failing"',
+    early.state === 'resolved' ? 'stop() had already resolved: a service shutting down now would close its channel under onFailure, before it parked or retried the message' : `stop() rejected: ${describeError((early as { error: unknown }).error)}`,
+  );
+  expectThat(consumer.inFlight() === 1, 'inFlight() = 1 while onFailure is still settling "failing"', `inFlight() = ${consumer.inFlight()}`, IN_FLIGHT_HINT);
+
+  settling.open();
+  await waitFor(() => (stopping().state !== 'pending' ? true : undefined), 'stop() to resolve once onFailure had settled "failing"', () => 'it never resolved', 1500);
+  expectThat(stopping().state === 'resolved', 'stop() to resolve', () => `it rejected: ${describeError((stopping() as { error: unknown }).error)}`);
+  expectThat(consumer.inFlight() === 0, 'inFlight() = 0 after stop()', `inFlight() = ${consumer.inFlight()}`, IN_FLIGHT_HINT);
+  consumerChan.assertOpen();
+  await consumerChan.close();
+  const left = await ready(admin, queue);
+  expectThat(left === 0, '"failing" settled by onFailure before stop() resolved: the queue empty', `${left}: it came back, so it was not settled`);
 }
 
 export const checks = defineChecks('acks', [
@@ -297,6 +348,9 @@ export const checks = defineChecks('acks', [
       await consumerChan.close();
       const left = await ready(admin, queue);
       expectThat(left === 1, '"slow" acked before stop() resolved, "next" still waiting: 1 message in the queue', `${left}${left === 2 ? ': "slow" came back, it was not acked' : ''}`);
+
+      // A delivery whose handler threw is in hand too, until onFailure has settled it.
+      await stopWhileOnFailureRuns(context, admin);
     },
   },
   {

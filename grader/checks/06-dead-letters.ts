@@ -42,11 +42,13 @@ function paymentFailed(orderId: string, reason = 'card declined'): DomainEvent {
 const PARK_HEADERS_HINT = 'The copy tells its story in the PARK_HEADERS, added to the headers it already had (README § Parking).';
 
 /**
- * Consumes `queue` until its first delivery, hands it to `call` (the graded park or handleFailure) while
- * dead-letter.queue refuses everything, and waits until that settles. Then a round trip (a delivery
- * settled twice closes the channel) and the channel closed: what was not settled for good goes back.
+ * Takes the first delivery of `queue`, cancels the consumer (so nothing else takes that message when
+ * it goes back) and hands the delivery to `call` (the graded park or handleFailure) while
+ * dead-letter.queue refuses everything, and waits until that settles. Then, the channel still open,
+ * how many messages are ready in the queue: a message nacked back is there, one left unacked is not.
+ * Then the channel closed: what was not settled for good goes back.
  */
-async function refusedPark(connection: ChannelModel, queue: string, what: string, call: (channel: ConfirmChannel, message: ConsumeMessage) => Promise<unknown>) {
+async function refusedPark(connection: ChannelModel, queue: string, what: string, call: (channel: ConfirmChannel, message: ConsumeMessage) => Promise<unknown>, readyWanted: number) {
   const worker = await connection.createConfirmChannel();
   let closedBy: unknown;
   worker.on('error', (error: unknown) => (closedBy ??= error));
@@ -56,9 +58,10 @@ async function refusedPark(connection: ChannelModel, queue: string, what: string
   let rejected: unknown;
   let settled: string | undefined;
   await worker.consume(queue, (message) => {
-    if (!message || called) return; // a redelivery after a nack stays unacked until the channel closes
+    if (!message || called) return;
     called = true;
-    Promise.resolve()
+    worker
+      .cancel(message.fields.consumerTag)
       .then(() => call(worker, message))
       .then(
         (value) => {
@@ -80,10 +83,17 @@ async function refusedPark(connection: ChannelModel, queue: string, what: string
     () => (called ? 'it was still waiting after 2 s' : 'the message never reached the consumer'),
     2000,
   );
-  await worker.checkQueue(queue).catch(() => {});
+  // Asked on the worker's own channel, the count comes after any nack it sent; a delivery settled twice closes it.
+  const readyOnWorker = () => worker.checkQueue(queue).then(({ messageCount }) => messageCount, () => undefined);
+  let readyWhileOpen: number | undefined;
+  const counted = async () => {
+    readyWhileOpen = await readyOnWorker();
+    return readyWhileOpen === readyWanted || readyWhileOpen === undefined ? true : undefined;
+  };
+  await waitFor(counted, `${readyWanted} message(s) ready`, () => `${readyWhileOpen}`, 500).catch(() => {}); // the check says what it saw
   await new Promise((resolve) => setImmediate(resolve));
   await worker.close().catch(() => {}); // whatever is still unacked goes back to the queue
-  return { settled, resolved, closedBy };
+  return { settled, resolved, closedBy, readyWhileOpen };
 }
 
 function headersOf(message: ConsumeMessage): Record<string, unknown> {
@@ -497,7 +507,7 @@ export const checks = defineChecks('deadLetters', [
       ];
       for (const [index, { what, call }] of attempts.entries()) {
         await sendTo(setup, email.name, sampleOrderCreated(`order-unparkable-${index + 1}`));
-        const { settled, resolved, closedBy } = await refusedPark(connection, email.name, what, call);
+        const { settled, resolved, closedBy, readyWhileOpen } = await refusedPark(connection, email.name, what, call, index + 1);
         const { messageCount } = await setup.checkQueue(email.name);
         expectThat(
           messageCount === index + 1,
@@ -505,6 +515,11 @@ export const checks = defineChecks('deadLetters', [
           `it was settled for good although the copy was refused; ${what} ${settled}${closedBy ? `, and the broker closed the channel: ${describeError(closedBy)}` : ''}`,
         );
         expectOpen(closedBy);
+        expectThat(
+          readyWhileOpen === index + 1,
+          `the message back in its queue, ready for another consumer, once ${what} had settled (its channel still open)`,
+          `${readyWhileOpen ?? 'no'} message(s) ready: the original was still held unacked by the channel, so only closing the channel would have given it back; ${what} ${settled}`,
+        );
         expectThat(
           !resolved,
           `${what} to reject, so its caller knows the message was not parked`,

@@ -18,6 +18,9 @@ import { waitFor } from './support.ts';
  */
 const SAMPLE_WAIT_MS = 9_000;
 const CALL_LIMIT_MS = 3_000;
+/** How long a call may wait for an API that never answers (the contract's bound), and the grace a busy machine gets on top. */
+const GIVE_UP_MS = 5_000;
+const GIVE_UP_GRACE_MS = 1_000;
 
 const UNSAMPLED_HINT = 'A queue the broker has not sampled yet has only its name and settings: no messages_ready, no consumers, no message_stats. Each missing number is 0 (a number, not undefined), and parsing must not require them.';
 
@@ -100,6 +103,30 @@ async function refusal(what: string, call: () => Promise<unknown>, meaning: stri
     return error.seen.replace(/^it threw /, '');
   }
   throw new CheckFailure(`${what} to reject with an error that says ${meaning}`, `it answered ${JSON.stringify(result)?.slice(0, 160)}`, zerosHint);
+}
+
+/**
+ * Calls the layer against an API that never answers and says what it did within GIVE_UP_MS and the
+ * grace: nothing when it rejected (it gave up), else what went wrong. It waits on a timer, not by
+ * polling: a timeout of the layer's own that is due earlier fires first, however busy the machine.
+ */
+async function againstSilence(what: string, call: () => Promise<unknown>): Promise<string | undefined> {
+  type Outcome = { state: 'pending' } | { state: 'resolved'; value: unknown } | { state: 'rejected'; error: unknown };
+  let outcome: Outcome = { state: 'pending' };
+  const settled = Promise.resolve()
+    .then(call)
+    .then(
+      (value: unknown) => void (outcome = { state: 'resolved', value }),
+      (error: unknown) => void (outcome = { state: 'rejected', error }),
+    );
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([settled, new Promise((resolve) => (timer = setTimeout(resolve, GIVE_UP_MS + GIVE_UP_GRACE_MS)))]);
+  clearTimeout(timer);
+  const seen = outcome as Outcome;
+  if (seen.state === 'rejected' && seen.error instanceof ExerciseNotWrittenError) throw seen.error;
+  if (seen.state === 'rejected') return undefined;
+  if (seen.state === 'pending') return `${what} was still waiting after ${(GIVE_UP_MS + GIVE_UP_GRACE_MS) / 1000} s`;
+  return `${what} answered ${JSON.stringify(seen.value)?.slice(0, 120)}, as if the API had`;
 }
 
 /** Compares one QueueStats with what is expected, field by field, with a hint fitted to the mix-up seen. */
@@ -310,9 +337,17 @@ export const checks = defineChecks('monitoring', [
     id: '08.refusals',
     name: 'when the management API refuses (unknown queue or vhost, wrong password), the error says so',
     hint: "Look at the status before the body: throw an Error naming the status (404, 401) and what was asked. Don't answer zeros: a queue that does not exist is not an empty queue.",
+    // An API that never answers is waited for up to GIVE_UP_MS and the grace, alongside the refusals.
+    timeoutMs: GIVE_UP_MS + GIVE_UP_GRACE_MS + 1500,
     async run(context) {
       const api = await fake(context);
       api.setQueues('shop', [sampled('order.queue', { ready: 1, unacked: 0, consumers: 0 })]);
+      api.silence('hung');
+      const silent = [
+        againstSilence("queueStats('order.queue')", () => context.layer.queueStats(api.target('hung'), 'order.queue')),
+        againstSilence('listQueueStats()', () => context.layer.listQueueStats(api.target('hung'))),
+      ];
+      for (const call of silent) call.catch(() => {}); // awaited below, unless a refusal fails the check first
       const zeros = 'A refusal must reject: answering zeros or [] makes a typo in a name look like an empty, healthy queue.';
       const clear = (what: string, error: string, says: RegExp, meaning: string) =>
         expectThat(says.test(error), `${what} to reject with an error that says ${meaning}`, `an error that does not: ${error.slice(0, 200)}`, 'Check response.ok (or the status) before parsing the body, and put the status in the error you throw.');
@@ -322,6 +357,14 @@ export const checks = defineChecks('monitoring', [
       clear(noVhost, await refusal(noVhost, () => context.layer.listQueueStats(api.target('no-such-vhost')), 'it was not found (404)', zeros), /404|not.?found/i, 'it was not found (404)');
       const wrong = 'queueStats(order.queue) with a wrong password';
       clear(wrong, await refusal(wrong, () => context.layer.queueStats(api.target('shop', { password: 'not-the-password' }), 'order.queue'), 'it was not authorised (401)', zeros), /401|unauthori[sz]ed|not.?authori[sz]ed|login|credentials|password/i, 'it was not authorised (401)');
+
+      const hung = (await Promise.all(silent)).filter((wrongly): wrongly is string => wrongly !== undefined);
+      expectThat(
+        hung.length === 0,
+        `queueStats and listQueueStats to give up within ${GIVE_UP_MS / 1000} s and reject when the API never answers`,
+        () => hung.join('; '),
+        'A request that gets no answer waits as long as the server keeps the connection open: give each request a deadline of its own.',
+      );
     },
   },
   {

@@ -3,7 +3,8 @@
 // for, so a check can say the cause ("you asked /api/queues///order.queue", "you sent user guest",
 // "you asked once for two calls: a cache") instead of a symptom. Served by node:http on 127.0.0.1,
 // port 0; like the real API it needs basic auth, answers 401 to wrong credentials and 404 (as JSON)
-// to an unknown vhost, queue or path.
+// to an unknown vhost, queue or path. A vhost can be made silent: a request for it is read and never
+// answered, as by an API behind a hung proxy.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ManagementTarget } from '../../shared/layers/08-monitoring.ts';
@@ -20,6 +21,7 @@ export interface FakeRequest {
   rawPath: string;
   /** The user of the basic auth header, if any. */
   user?: string;
+  /** 0 when the fake never answered it (a silent vhost). */
   status: number;
 }
 
@@ -32,6 +34,8 @@ export interface FakeManagementApi {
   target(vhost: string, overrides?: Partial<ManagementTarget>): ManagementTarget;
   /** Replaces a vhost's queues (a vhost exists once it has been set, even with no queues). */
   setQueues(vhost: string, queues: FakeQueue[]): void;
+  /** Makes a vhost silent: every request for it (its queues, one of its queues) is never answered. */
+  silence(vhost: string): void;
   readonly requests: FakeRequest[];
   /** Requests since `from` (an index into requests), one line each, for a failure message. */
   describeRequests(from?: number): string;
@@ -51,9 +55,19 @@ export async function startFakeManagementApi(options: { prefix?: string; usernam
   const username = options.username ?? 'monitor';
   const password = options.password ?? 's3cret:pw';
   const vhosts = new Map<string, FakeQueue[]>();
+  const silent = new Set<string>();
   const requests: FakeRequest[] = [];
 
   const withVhost = (vhost: string, queue: FakeQueue) => ({ vhost, ...queue });
+  /** A request for a silent vhost: /api/queues/{vhost}[/...]. */
+  const unanswered = (rawPath: string) => {
+    const [collection, vhost] = rawPath.slice(`${prefix}/api/`.length).split('/');
+    try {
+      return rawPath.startsWith(`${prefix}/api/`) && collection === 'queues' && vhost !== undefined && silent.has(decodeURIComponent(vhost));
+    } catch {
+      return false;
+    }
+  };
   const route = (rawPath: string): { status: number; body: unknown } => {
     if (!rawPath.startsWith(`${prefix}/api/`)) return { status: 404, body: NOT_FOUND };
     let segments: string[];
@@ -80,6 +94,10 @@ export async function startFakeManagementApi(options: { prefix?: string; usernam
     const credentials = scheme?.toLowerCase() === 'basic' && encoded ? Buffer.from(encoded, 'base64').toString('utf8') : undefined;
     const user = credentials?.slice(0, credentials.includes(':') ? credentials.indexOf(':') : undefined);
     const authorised = credentials === `${username}:${password}`;
+    if (authorised && unanswered(rawPath)) {
+      requests.push({ method: request.method ?? 'GET', rawPath, user, status: 0 });
+      return; // the socket stays open until the fake closes
+    }
     const { status, body } = !authorised ? { status: 401, body: NOT_AUTHORISED } : request.method !== 'GET' ? { status: 405, body: { error: 'method_not_allowed' } } : route(rawPath);
     requests.push({ method: request.method ?? 'GET', rawPath, user, status });
     const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json' };
@@ -99,9 +117,10 @@ export async function startFakeManagementApi(options: { prefix?: string; usernam
     password,
     target: (vhost, overrides = {}) => ({ baseUrl, username, password, vhost, ...overrides }),
     setQueues: (vhost, queues) => void vhosts.set(vhost, queues),
+    silence: (vhost) => void silent.add(vhost),
     requests,
     describeRequests(from = 0) {
-      const lines = requests.slice(from).map((r) => `${r.method} ${r.rawPath} → ${r.status}${r.status === 401 ? ` (user ${JSON.stringify(r.user ?? null)})` : ''}`);
+      const lines = requests.slice(from).map((r) => `${r.method} ${r.rawPath} → ${r.status === 0 ? 'no answer' : r.status}${r.status === 401 ? ` (user ${JSON.stringify(r.user ?? null)})` : ''}`);
       return lines.length === 0 ? 'no request at all' : lines.slice(0, 6).join('; ') + (lines.length > 6 ? `; ... (${lines.length} requests)` : '');
     },
     close: () =>

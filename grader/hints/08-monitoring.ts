@@ -22,5 +22,6 @@ export const hints: string[] = [
     'const inRate = ExchangeInfo.parse(answer).message_stats?.publish_in_details?.rate ?? 0;  // the rate, not the count',
     "const base = baseUrl.replace(/\\/+$/, '');  // 'http://h:15672/' and 'https://ops.example.com/rabbit' both work",
     'const url = `${base}/api/exchanges/${encodeURIComponent(vhost)}/${encodeURIComponent(name)}`;  // one segment each',
+    'const answer = await fetch(url, { signal: AbortSignal.timeout(3_000) });  // an API that never answers must not hang you',
   ].join('\n'),
 ];

@@ -1,6 +1,8 @@
 // Known-wrong routing layers for milestone 2: the mistakes people make with topic and direct exchanges.
 import type { RoutingLayer } from '../../shared/layers/02-routing.ts';
-import type { Topology } from '../../shared/topology/types.ts';
+import type { Options } from 'amqplib';
+import { EXCHANGES } from '../../shared/topology/topology.ts';
+import type { ExchangeSpec, Topology } from '../../shared/topology/types.ts';
 import { routing as reference } from '../../solutions/layers/02-routing.ts';
 import { defineAlternatives, defineMutants } from './mutant.ts';
 
@@ -13,7 +15,8 @@ function declaring(change: {
   /** Runs before each exchange is declared. */
   before?: (channel: Parameters<RoutingLayer['declareRoutes']>[0], name: string) => Promise<unknown>;
   type?: (name: string, type: string) => string;
-  options?: Parameters<RoutingLayer['declareRoutes']>[2];
+  /** The options each exchange is declared with, instead of the ones given. */
+  options?: (spec: ExchangeSpec, given: Parameters<RoutingLayer['declareRoutes']>[2]) => Options.AssertExchange;
   exchanges?: (topology: Topology) => Topology['exchanges'];
   bindings?: (topology: Topology, routed: Set<string>) => Topology['bindings'];
 }): RoutingLayer {
@@ -23,7 +26,7 @@ function declaring(change: {
       const exchanges = (change.exchanges ?? routedExchanges)(topology);
       for (const spec of exchanges) {
         await change.before?.(channel, spec.name);
-        await channel.assertExchange(spec.name, change.type?.(spec.name, spec.type) ?? spec.type, (change.options ?? exchangeOptions)(spec));
+        await channel.assertExchange(spec.name, change.type?.(spec.name, spec.type) ?? spec.type, change.options ? change.options(spec, exchangeOptions) : exchangeOptions(spec));
       }
       for (const binding of (change.bindings ?? queueBindingsFrom)(topology, new Set(exchanges.map((spec) => spec.name)))) {
         if (binding.destinationKind === 'queue') await channel.bindQueue(binding.destination, binding.source, binding.pattern);
@@ -48,6 +51,16 @@ export const mutants = defineMutants('routing', [
     name: 'declares order.exchange with { durable: true } only: no alternate exchange',
     breaks: ['02.exchanges', '02.unroutable', '02.redeclare'],
     layer: declaring({ options: () => ({ durable: true }) }),
+  },
+  {
+    name: 'declares its exchanges auto-delete, as they only serve the queues bound to them',
+    breaks: ['02.exchanges'],
+    layer: declaring({ options: (spec, given) => ({ ...given(spec), autoDelete: true }) }),
+  },
+  {
+    name: 'declares retry.exchange auto-delete: it only carries failed messages for a while',
+    breaks: ['02.exchanges'],
+    layer: declaring({ options: (spec, given) => ({ ...given(spec), autoDelete: spec.name === EXCHANGES.retry }) }),
   },
   {
     name: 'order.exchange declared as a direct exchange',

@@ -1,7 +1,9 @@
 // Known-wrong fanout layers for milestone 3: the mistakes people make with fanout exchanges and
 // exchange-to-exchange bindings.
 import type { FanoutLayer } from '../../shared/layers/03-fanout.ts';
-import type { BindingSpec, Topology } from '../../shared/topology/types.ts';
+import type { Options } from 'amqplib';
+import { EXCHANGES } from '../../shared/topology/topology.ts';
+import type { BindingSpec, ExchangeSpec, Topology } from '../../shared/topology/types.ts';
 import { fanout as reference } from '../../solutions/layers/03-fanout.ts';
 import { defineAlternatives, defineMutants } from './mutant.ts';
 
@@ -12,14 +14,15 @@ const layer3Bindings = (topology: Topology, fanouts: Set<string>) =>
 /** The reference with one change: each exchange's type and options, which bindings, or how an exchange binding is made. */
 function declaring(change: {
   type?: string;
-  options?: Parameters<FanoutLayer['declareFanout']>[2];
+  /** The options each exchange is declared with, instead of the ones given. */
+  options?: (spec: ExchangeSpec, given: Parameters<FanoutLayer['declareFanout']>[2]) => Options.AssertExchange;
   bindings?: (bindings: BindingSpec[]) => BindingSpec[];
   swapExchangeBindings?: boolean;
 }): FanoutLayer {
   return {
     async declareFanout(channel, topology, exchangeOptions) {
       const fanouts = topology.exchanges.filter((spec) => spec.type === 'fanout');
-      for (const spec of fanouts) await channel.assertExchange(spec.name, change.type ?? 'fanout', (change.options ?? exchangeOptions)(spec));
+      for (const spec of fanouts) await channel.assertExchange(spec.name, change.type ?? 'fanout', change.options ? change.options(spec, exchangeOptions) : exchangeOptions(spec));
       const all = layer3Bindings(topology, new Set(fanouts.map((spec) => spec.name)));
       for (const { source, destination, destinationKind, pattern } of (change.bindings ?? ((b) => b))(all)) {
         if (destinationKind === 'queue') await channel.bindQueue(destination, source, pattern);
@@ -43,6 +46,16 @@ export const mutants = defineMutants('fanout', [
     name: 'declares them with { durable: false } instead of exchangeOptions(spec)',
     breaks: ['03.fanout-exchanges'],
     layer: declaring({ options: () => ({ durable: false }) }),
+  },
+  {
+    name: 'declares the fanout exchanges auto-delete: they only broadcast to the queues bound to them',
+    breaks: ['03.fanout-exchanges'],
+    layer: declaring({ options: (spec, given) => ({ ...given(spec), autoDelete: true }) }),
+  },
+  {
+    name: 'declares notification.exchange auto-delete: without a notification queue it has nobody to tell',
+    breaks: ['03.fanout-exchanges'],
+    layer: declaring({ options: (spec, given) => ({ ...given(spec), autoDelete: spec.name === EXCHANGES.notification }) }),
   },
   {
     name: 'exchange-to-exchange bindings with source and destination swapped',

@@ -132,6 +132,38 @@ function returnListenerPerPublish(listen: 'once' | 'on'): Publish {
     });
 }
 
+/**
+ * A return remembered per channel, not per message: the next confirm to arrive takes it, as if a
+ * return and the confirm after it always belonged to the same publish. `count` keeps a count of
+ * returns rather than a flag.
+ */
+function returnTakenByNextConfirm(count: boolean): Publish {
+  const returns = new WeakMap<ConfirmChannel, { waiting: number }>();
+  return (channel, exchange, routingKey, message) => {
+    let state = returns.get(channel);
+    if (!state) {
+      const fresh = { waiting: 0 };
+      channel.on('return', () => (fresh.waiting = count ? fresh.waiting + 1 : 1));
+      channel.on('error', () => {});
+      returns.set(channel, (state = fresh));
+    }
+    const watched = state;
+    return new Promise<void>((resolve, reject) => {
+      try {
+        channel.publish(exchange, routingKey, message.content, { ...message.options, persistent: true, mandatory: true }, (error: unknown) => {
+          if (watched.waiting > 0) {
+            watched.waiting--;
+            reject(new PublishRejectedError(`unroutable: nothing bound to '${routingKey}'`));
+          } else if (error) reject(new PublishRejectedError('nacked by the broker'));
+          else resolve();
+        });
+      } catch (error) {
+        reject(error);
+      }
+    });
+  };
+}
+
 /** A variant whose only mistakes are in publishConfirmed. */
 const publishing = (name: string, breaks: string[], mistakes: Mistakes) => ({ name, breaks, layer: { ...reference, publishConfirmed: publishConfirmedWith(mistakes) } });
 
@@ -147,6 +179,11 @@ export const mutants = defineMutants('durability', [
     name: 'exchanges declared with durable: false',
     breaks: ['04.durable-topology', '04.survives-restart'],
     layer: { ...reference, exchangeOptions: (spec) => ({ ...reference.exchangeOptions(spec), durable: false }) },
+  },
+  {
+    name: 'exchanges declared durable but auto-delete',
+    breaks: ['04.durable-topology'],
+    layer: { ...reference, exchangeOptions: (spec) => ({ ...reference.exchangeOptions(spec), autoDelete: true }) },
   },
   {
     name: 'the alternate exchange left out of the exchange arguments',
@@ -180,6 +217,16 @@ export const mutants = defineMutants('durability', [
     name: "a 'return' listener added per publish and never removed",
     breaks: ['04.unroutable'],
     layer: { ...reference, publishConfirmed: returnListenerPerPublish('on') },
+  },
+  {
+    name: 'a returned flag per channel, taken by the next confirm: "the return comes just before its own confirm"',
+    breaks: ['04.unroutable'],
+    layer: { ...reference, publishConfirmed: returnTakenByNextConfirm(false) },
+  },
+  {
+    name: 'a count of returns per channel, each taken by the next confirm to arrive',
+    breaks: ['04.unroutable'],
+    layer: { ...reference, publishConfirmed: returnTakenByNextConfirm(true) },
   },
   publishing('returned message ids remembered forever: the same message published again still counts as returned', ['04.unroutable'], { neverForget: true }),
   publishing('channel.waitForConfirms() after each publish: one nack rejects every publish in flight', ['04.nack'], { waitForAllConfirms: true }),

@@ -37,6 +37,8 @@ interface Mistakes {
   /** Adds every delivery to the in-flight set and never removes it. */
   inFlightNeverShrinks?: boolean;
   ignoreCancel?: boolean;
+  /** Hands a failed message to onFailure without awaiting it: the delivery counts as done at once. */
+  onFailureNotAwaited?: boolean;
   /** channel.ack(message, true): acks every earlier delivery too, finished or not. */
   ackAllUpTo?: boolean;
   /** Hands the null of a cancel to the handler like a message. */
@@ -58,6 +60,7 @@ function consumeWith(mistakes: Mistakes): AckLayer['consume'] {
     };
     const fail = async (message: ConsumeMessage, error: unknown) => {
       if (mistakes.onFailureUncaught) return onFailure(channel, message, error);
+      if (mistakes.onFailureNotAwaited) return void onFailure(channel, message, error).catch(() => {});
       await onFailure(channel, message, error).catch(() => {});
     };
     const handle = async (message: ConsumeMessage): Promise<void> => {
@@ -137,6 +140,34 @@ const countOnlySuccesses: AckLayer['consume'] = async (channel, queue, handler, 
   };
 };
 
+/** The in-flight count goes down once the handler settles, before onFailure runs; stop() waits for it to reach 0. */
+const countOutBeforeOnFailure: AckLayer['consume'] = async (channel, queue, handler, { prefetch, onFailure, onCancelled }) => {
+  await channel.prefetch(prefetch);
+  let active = 0;
+  const { consumerTag } = await channel.consume(queue, async (message) => {
+    if (message === null) return onCancelled?.();
+    active++;
+    let failure: { error: unknown } | undefined;
+    try {
+      await handler(message);
+    } catch (error) {
+      failure = { error };
+    } finally {
+      active--;
+    }
+    if (failure) await onFailure(channel, message, failure.error).catch(() => {});
+    else channel.ack(message);
+  });
+  return {
+    consumerTag,
+    inFlight: () => active,
+    async stop() {
+      await channel.cancel(consumerTag).catch(() => {});
+      while (active > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    },
+  };
+};
+
 export const mutants = defineMutants('acks', [
   { name: 'consumes with noAck: true', breaks: ['05.redelivered', '05.prefetch'], layer: consuming({ noAck: true }) },
   { name: 'acks a message before its handler runs', breaks: ['05.redelivered', '05.failure'], layer: consuming({ ackBeforeHandler: true }) },
@@ -165,6 +196,8 @@ export const mutants = defineMutants('acks', [
   { name: 'stop() waits but never cancels the consumer', breaks: ['05.stop-waits'], layer: consuming({ stopNeverCancels: true }) },
   { name: 'the in-flight set is never emptied, so inFlight() only grows', breaks: ['05.prefetch', '05.stop-waits'], layer: consuming({ inFlightNeverShrinks: true }) },
   { name: 'counts a delivery out of inFlight() only when its handler succeeded', breaks: ['05.settled-once'], layer: { ...reference, consume: countOnlySuccesses } },
+  { name: 'hands a failed message to onFailure without awaiting it: inFlight() and stop() let it go while onFailure still works', breaks: ['05.stop-waits'], layer: consuming({ onFailureNotAwaited: true }) },
+  { name: 'counts a delivery out of inFlight() in a finally around its handler, before onFailure has run', breaks: ['05.stop-waits'], layer: { ...reference, consume: countOutBeforeOnFailure } },
   { name: "ignores the broker's cancel (the null delivery)", breaks: ['05.cancelled'], layer: consuming({ ignoreCancel: true }) },
   { name: "hands the broker's cancel (null) to the handler as a message", breaks: ['05.cancelled'], layer: consuming({ nullToHandler: true }) },
   {

@@ -343,6 +343,43 @@ export const mutants = defineMutants('deadLetters', [
     }),
   },
   {
+    name: 'park rethrows when the copy is refused and leaves the original unsettled: closing the channel will give it back',
+    breaks: ['06.park-confirmed'],
+    layer: withPark(async (channel, message, reason, spec) => {
+      publishCopy(channel, message, reason, spec);
+      await channel.waitForConfirms();
+      channel.ack(message);
+    }),
+  },
+  {
+    name: 'park nacks the original back only when publish() throws: a refused confirm rejects with the original unsettled',
+    breaks: ['06.park-confirmed'],
+    layer: withPark(async (channel, message, reason, spec) => {
+      try {
+        publishCopy(channel, message, reason, spec);
+      } catch (error) {
+        channel.nack(message, false, true);
+        throw error;
+      }
+      await channel.waitForConfirms();
+      channel.ack(message);
+    }),
+  },
+  {
+    name: 'park gives the original back with nack(message, false, false) when the copy is refused (requeue false drops it)',
+    breaks: ['06.park-confirmed'],
+    layer: withPark(async (channel, message, reason, spec) => {
+      publishCopy(channel, message, reason, spec);
+      try {
+        await channel.waitForConfirms();
+      } catch (error) {
+        channel.nack(message, false, false);
+        throw error;
+      }
+      channel.ack(message);
+    }),
+  },
+  {
     name: 'park nacks the original back when the copy is refused, then acks it too',
     breaks: ['06.park-confirmed'],
     layer: withPark(async (channel, message, reason, spec) => {

@@ -35,14 +35,28 @@ interface Mistakes {
   refusal?: (status: number, path: string) => Error;
   /** The list's order. */
   sort?: (a: QueueStats, b: QueueStats) => number;
+  /** How long a request may wait for an answer (undefined: for ever), by path. */
+  timeoutMs?: (path: string) => number | undefined;
+  /** What a request that timed out becomes instead of an error. */
+  onTimeout?: (path: string) => unknown;
 }
+
+const GIVE_UP_MS = 5_000;
 
 const referenceUrl = (baseUrl: string, path: string) => `${baseUrl.replace(/\/$/, '')}/api${path}`;
 
 async function get(target: ManagementTarget, path: string, mistakes: Mistakes): Promise<unknown> {
   const credentials = mistakes.credentials?.(target) ?? `${target.username}:${target.password}`;
   const url = (mistakes.url ?? referenceUrl)(target.baseUrl, path);
-  const response = await fetch(url, { headers: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` }, signal: AbortSignal.timeout(10_000) });
+  const timeoutMs = mistakes.timeoutMs ? mistakes.timeoutMs(path) : GIVE_UP_MS;
+  const signal = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` }, signal });
+  } catch (error) {
+    if (mistakes.onTimeout && error instanceof Error && error.name === 'TimeoutError') return mistakes.onTimeout(path);
+    throw error;
+  }
   if (!mistakes.ignoreStatus && !response.ok) throw mistakes.refusal?.(response.status, path) ?? new Error(`management API GET ${path} answered ${response.status}`);
   return response.json();
 }
@@ -205,6 +219,26 @@ export const mutants = defineMutants('monitoring', [
     breaks: ['08.refusals'],
     layer: reading(referenceStats, { refusal: () => new Error('management API request failed') }),
   },
+  {
+    name: 'fetch without a deadline: an API that never answers keeps the caller waiting for ever',
+    breaks: ['08.refusals'],
+    layer: reading(referenceStats, { timeoutMs: () => undefined }),
+  },
+  {
+    name: 'a deadline on the single-queue request only: listQueueStats waits for ever',
+    breaks: ['08.refusals'],
+    layer: reading(referenceStats, { timeoutMs: (path) => (path.split('/').length > 3 ? GIVE_UP_MS : undefined) }),
+  },
+  {
+    name: 'a generous 30 s deadline, "the API is slow under load"',
+    breaks: ['08.refusals'],
+    layer: reading(referenceStats, { timeoutMs: () => 30_000 }),
+  },
+  {
+    name: 'a request that timed out answers zeros (or no queues), "so the dashboard shows something"',
+    breaks: ['08.refusals'],
+    layer: reading(referenceStats, { onTimeout: (path) => (path.split('/').length > 3 ? { name: decodeURIComponent(path.split('/')[3] ?? '') } : []) }),
+  },
 ]);
 
 // Known-valid: other URL joining, no zod, another sort, queueStats found in the list.
@@ -228,8 +262,17 @@ async function getJson(target: ManagementTarget, segments: string[], query = '')
   const root = target.baseUrl.endsWith('/') ? target.baseUrl : `${target.baseUrl}/`;
   const url = new URL(`api/${segments.map(encodeURIComponent).join('/')}${query}`, root);
   const headers = new Headers({ Authorization: `Basic ${Buffer.from(`${target.username}:${target.password}`, 'utf8').toString('base64')}` });
-  const response = await fetch(url, { headers });
-  const text = await response.text();
+  // A deadline of its own: an AbortController aborted by a timer, cleared once the answer is in.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`GET ${url.pathname}: no answer within 4 s`)), 4_000);
+  let text: string;
+  let response: Response;
+  try {
+    response = await fetch(url, { headers, signal: controller.signal });
+    text = await response.text();
+  } finally {
+    clearTimeout(timer);
+  }
   if (response.status !== 200) throw new ManagementRefusal(response.status, `GET ${url.pathname}`);
   return JSON.parse(text);
 }

@@ -17,7 +17,8 @@ type QueueInfo = z.infer<typeof QueueInfo>;
 async function getJson(target: ManagementTarget, path: string): Promise<unknown> {
   const url = `${target.baseUrl.replace(/\/$/, '')}/api${path}`;
   const authorization = `Basic ${Buffer.from(`${target.username}:${target.password}`).toString('base64')}`;
-  const response = await fetch(url, { headers: { authorization }, signal: AbortSignal.timeout(10_000) });
+  // An API that never answers (a hung proxy, a stalled node) must not hang the caller: give up after 5 s.
+  const response = await fetch(url, { headers: { authorization }, signal: AbortSignal.timeout(5_000) });
   if (!response.ok) throw new Error(`management API GET ${path} answered ${response.status} ${response.statusText}`);
   return response.json();
 }
