@@ -14,9 +14,12 @@ export function seconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** A check as it ends: its verdict, then, set apart, what the learner's code printed while it ran. */
 export function checkLine(result: CheckResult): string {
   const mark = result.status === 'pass' ? green('✓') : result.status === 'fail' ? red('✗') : yellow('!');
-  return `  ${mark} ${result.name} ${dim(seconds(result.durationMs))}`;
+  const line = `  ${mark} ${result.name} ${dim(seconds(result.durationMs))}`;
+  if (!result.output) return line;
+  return [line, dim('      your code printed:'), ...result.output.map((printed) => dim(`      │ ${printed}`))].join('\n');
 }
 
 /** A failure in full: expected, seen, and the hint that fits it (or what it follows from). The first also shows the services' log. */

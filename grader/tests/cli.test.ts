@@ -74,7 +74,7 @@ const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
 /** Every npm script that runs one of our TypeScript entry points: `npm start`, `npm run monitor`, ... */
 const COMMANDS = Object.entries(PACKAGE.scripts)
-  .map(([script, line]) => ({ script, file: line.match(/^tsx (\S+\.ts)$/)?.[1], command: script === 'start' ? 'npm start' : `npm run ${script}` }))
+  .map(([script, line]) => ({ script, file: line.match(/^(?:tsx|node --import tsx) (\S+\.ts)$/)?.[1], command: script === 'start' ? 'npm start' : `npm run ${script}` }))
   .filter((entry): entry is { script: string; file: string; command: string } => entry.file !== undefined);
 
 /**
