@@ -29,6 +29,8 @@ export interface CheckResult {
   message?: string;
   /** The services' last log lines, when the check ran services and failed. */
   serviceLog?: string[];
+  /** For a fail: the cause the check diagnosed, word for word as other checks seeing it say it (CheckFailure.rootCause). */
+  rootCause?: string;
   /** What the graded code printed while this check ran (console.log in the layer), trimmed to a few lines. */
   output?: string[];
 }
@@ -58,10 +60,12 @@ export async function loadLayer(milestone: Milestone, target: Target): Promise<u
   return target === 'mine' ? importLearnerLayer(milestone.layer) : composeLayers()[milestone.layer];
 }
 
-type Verdict = Pick<CheckResult, 'status' | 'expected' | 'seen' | 'message'> & { hint?: string };
+type Verdict = Pick<CheckResult, 'status' | 'expected' | 'seen' | 'message' | 'rootCause'> & { hint?: string };
 
 function judge(error: unknown): Verdict {
-  if (error instanceof CheckFailure) return { status: 'fail', expected: error.expected, seen: error.seen, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+  if (error instanceof CheckFailure) {
+    return { status: 'fail', expected: error.expected, seen: error.seen, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.rootCause ? { rootCause: error.rootCause } : {}) };
+  }
   if (error instanceof ExerciseNotWrittenError) return { status: 'fail', message: `🚨 ${error.message}` };
   // CannotJudgeError includes BrokerControlUnavailableError: no broker may be restarted here.
   if (error instanceof ManagementApiError || error instanceof CannotJudgeError) return { status: 'error', message: error.message };
