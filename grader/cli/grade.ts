@@ -55,16 +55,16 @@ export interface StartedAhead {
   typeErrors?: Promise<string[]>;
 }
 
-/** Starts, for `milestone`, a grading child and (for the learner's file) the type check. */
-export function startAhead(milestone: Milestone | undefined, target: Target): StartedAhead {
-  if (!milestone) return {};
-  return { child: startGradingChild(milestone.number), ...(target === 'mine' ? { typeErrors: typeCheckInChild(milestone.exercise.file, process.env) } : {}) };
+/** Starts, for `milestone`, a grading child (unless one was started already) and, for the learner's file, the type check. */
+function startAhead(milestone: Milestone | undefined, target: Target, child?: ChildProcess): StartedAhead {
+  if (!milestone) return child ? { child } : {};
+  return { child: child ?? startGradingChild(milestone.number), ...(target === 'mine' ? { typeErrors: typeCheckInChild(milestone.exercise.file, process.env) } : {}) };
 }
 
-async function grade(args: GradeArgs): Promise<number> {
+async function grade(args: GradeArgs, startedChild?: ChildProcess): Promise<number> {
   const sharedRestart = sharedRestartConsent(args);
   const milestones = chooseMilestones(args.which, args.target);
-  const ahead = startAhead(milestones[0], args.target);
+  const ahead = startAhead(milestones[0], args.target, startedChild);
   try {
     const environment = await prepareEnvironment({ sharedRestart });
     try {
@@ -100,7 +100,8 @@ export async function gradeAndReport(milestones: Milestone[], args: GradeArgs, e
       const spare = () => {
         const child = started.child;
         delete started.child;
-        return child;
+        // One that ended while it waited (killed, out of memory) is replaced by a new one.
+        return child && child.connected && child.exitCode === null && child.signalCode === null ? child : undefined;
       };
       result = await gradeInChildProcess(milestone, args.target, {
         ...options,
@@ -150,17 +151,22 @@ function nextStep(results: MilestoneResult[], args: GradeArgs): string {
     : `\nAll nine milestones pass. Run the whole system on your own layers: ${bold('npm start -- --layers mine')}`;
 }
 
-async function main(): Promise<void> {
+/** The command; `startedChild`: a grading child grade-start.mjs forked before this module loaded. */
+export async function main(startedChild?: ChildProcess): Promise<void> {
   let args: GradeArgs;
   try {
     args = parseGradeArgs(process.argv.slice(2));
   } catch (error) {
+    startedChild?.kill();
     if (error instanceof CliError) exitWith(error);
     throw error;
   }
-  if (args.watch) return watchAndRegrade(args);
+  if (args.watch) {
+    startedChild?.kill();
+    return watchAndRegrade(args);
+  }
   try {
-    process.exitCode = await grade(args);
+    process.exitCode = await grade(args, startedChild);
   } catch (error) {
     if (error instanceof BrokerNotFoundError || error instanceof EnvironmentError || error instanceof ChildEnvironmentError) {
       console.error(`${red('error')}: cannot grade yet.\n${error.message}`);
