@@ -15,10 +15,13 @@ export type LayerName = keyof Layers;
 /**
  * A check's verdict on what it observed: "expected X, saw Y". `hint` replaces the check's own 💰
  * when this failure has a more precise one (a requeue loop → requeue; a missing expiration →
- * expiration): a hint about what the check saw, never the whole recipe.
+ * expiration): a hint about what the check saw, never the whole recipe. `rootCause`: the cause the
+ * check diagnosed, as a sentence that other checks seeing the same cause say word for word (a
+ * swapped binding, an exchange of the wrong type): the report prints it once, and the other checks
+ * say "same cause as …". Where `seen` contains it, the report shortens it there.
  */
 export class CheckFailure extends Error {
-  constructor(readonly expected: string, readonly seen: string, readonly hint?: string) {
+  constructor(readonly expected: string, readonly seen: string, readonly hint?: string, readonly rootCause?: string) {
     super(`expected ${expected}; saw ${seen}`);
     this.name = 'CheckFailure';
   }
@@ -32,9 +35,9 @@ export class CannotJudgeError extends Error {
   override name = 'CannotJudgeError';
 }
 
-/** Throws CheckFailure unless `condition` holds. `seen` is computed only on failure; `hint` fits this failure. */
-export function expectThat(condition: unknown, expected: string, seen: string | (() => string), hint?: string): asserts condition {
-  if (!condition) throw new CheckFailure(expected, typeof seen === 'function' ? seen() : seen, hint);
+/** Throws CheckFailure unless `condition` holds. `seen` is computed only on failure; `hint` fits this failure; `rootCause` as CheckFailure's. */
+export function expectThat(condition: unknown, expected: string, seen: string | (() => string), hint?: string, rootCause?: string): asserts condition {
+  if (!condition) throw new CheckFailure(expected, typeof seen === 'function' ? seen() : seen, hint, rootCause);
 }
 
 export interface CheckContext<K extends LayerName = LayerName> {

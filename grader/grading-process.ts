@@ -4,12 +4,14 @@
 //     checks are graded in a new child;
 //   - a synchronous endless loop (no heartbeat for BLOCKED_MS): the child is killed, likewise;
 //   - a throw after the milestone's result (a timer left behind): the milestone does not pass.
-// Meanwhile a second child type-checks the exercise file (typecheck-cli.mjs).
+// Meanwhile the exercise file is type-checked (typecheck.ts). The first child is started before the
+// broker is found (startGradingChild): it loads tsx, the grader and the milestone's checks meanwhile.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SharedRestartConsent } from './broker-control.ts';
 import type { Milestone } from './manifest.ts';
 import type { CheckResult, GradeOptions, MilestoneResult, Target } from './runner.ts';
+import { typeErrorsOf } from './typecheck.ts';
 
 export interface WorkerRequest {
   milestone: number;
@@ -17,6 +19,8 @@ export interface WorkerRequest {
   skip: string[];
   /** A yes or no decided here, or 'ask': the child asks this process, which has the terminal (restart-question). */
   sharedRestart: { kind: 'granted' } | { kind: 'ask' } | { kind: 'refused'; why: string };
+  /** The broker the parent found and checked: the child uses it as is (a child started before it was found has no RABBITMQ_URL). */
+  broker?: { url: string; managementUrl: string };
 }
 
 /** What the parent sends the child after the request: the learner's answer to a restart-question. */
@@ -26,6 +30,9 @@ export type WorkerResult = Omit<MilestoneResult, 'milestone'>;
 
 export type WorkerMessage =
   | { type: 'heartbeat' }
+  | { type: 'checks'; checks: CheckName[] }
+  /** What the graded code printed, and the check it printed it in (none: while its file loaded); `dropped` lines past the limit. */
+  | { type: 'output'; id?: string; text: string; dropped?: number }
   | { type: 'check-start'; id: string }
   | { type: 'check'; result: CheckResult }
   | { type: 'announce'; message: string }
@@ -33,6 +40,8 @@ export type WorkerMessage =
   | { type: 'late'; message: string }
   | { type: 'done'; result: WorkerResult }
   | { type: 'environment-error'; message: string };
+
+type CheckName = { id: string; name: string; hint: string };
 
 /** The graded code blocks the event loop when the child says nothing for this long. */
 const BLOCKED_MS = 6000;
@@ -45,25 +54,31 @@ const EXIT_GRACE_MS = 1000;
 export class ChildEnvironmentError extends Error {}
 
 const WORKER = fileURLToPath(new URL('./grading-worker.ts', import.meta.url));
-const TYPECHECK = fileURLToPath(new URL('./typecheck-cli.mjs', import.meta.url));
 
-function spawnTs(file: string, env: NodeJS.ProcessEnv): ChildProcess {
+function spawnTs(file: string, env: NodeJS.ProcessEnv, args: string[] = []): ChildProcess {
   // tsx as a loader, as `npm run grade` itself runs; stdio inherited so the layer's own logs show.
-  return fork(file, [], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return fork(file, args, { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
-/** Type errors of the exercise file, from a child of its own (the compiler takes a few seconds). */
+/**
+ * A grading child started ahead of its request: while the parent finds the broker (or, with --watch,
+ * waits for the next save) it loads tsx, the grader and `milestone`'s checks, never the learner's
+ * file. gradeInChildProcess takes it through `spare`.
+ */
+export function startGradingChild(milestone: number, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const child = spawnTs(WORKER, env, [String(milestone)]);
+  child.on('error', () => {});
+  return child;
+}
+
+/** Type errors of the exercise file, from the compiler in a process of its own (typecheck.ts). */
 export function typeCheckInChild(file: string, env: NodeJS.ProcessEnv): Promise<string[]> {
-  return new Promise((resolve) => {
-    const child = fork(TYPECHECK, [file], { env, execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    let errors: string[] = [];
-    child.on('message', (message: { errors: string[] }) => (errors = message.errors));
-    child.on('exit', () => resolve(errors));
-    child.on('error', () => resolve([]));
-  });
+  return typeErrorsOf(file, { env });
 }
 
 interface Run {
+  /** The milestone's checks, as the child listed them before grading. */
+  checks?: CheckName[];
   /** Ids the child judged (or that died with it), in the order they ended. */
   judged: CheckResult[];
   result?: WorkerResult;
@@ -72,12 +87,22 @@ interface Run {
 }
 
 /** One child process: grades the checks not in `skip` until it finishes, dies or blocks. */
-type ChildOptions = GradeOptions & { sharedRestart: SharedRestartConsent; env: NodeJS.ProcessEnv };
+type ChildOptions = GradeOptions & {
+  sharedRestart: SharedRestartConsent;
+  env: NodeJS.ProcessEnv;
+  /** The broker the parent found: given to the child in its request, which then skips finding it again. */
+  broker?: WorkerRequest['broker'];
+  /** Hands over a child started ahead (startGradingChild) for the first run, once; undefined: fork one. */
+  spare?: () => ChildProcess | undefined;
+  /** The type errors, when the caller started the type check earlier (before finding the broker). */
+  typeErrors?: Promise<string[]>;
+};
 
-function runChild(milestone: Milestone, target: Target, skip: string[], options: ChildOptions, names: Map<string, { name: string; hint: string }>): Promise<Run> {
+function runChild(milestone: Milestone, target: Target, skip: string[], options: ChildOptions, names: Map<string, CheckName>): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawnTs(WORKER, options.env);
+    const child = options.spare?.() ?? spawnTs(WORKER, options.env);
     const run: Run = { judged: [], late: [] };
+    const printed = new PrintedOutput();
     const running = new Map<string, number>();
     let blocked = false;
     let watchdog: NodeJS.Timeout | undefined;
@@ -95,11 +120,20 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
         case 'check-start':
           running.set(message.id, Date.now());
           break;
-        case 'check':
-          running.delete(message.result.id);
-          run.judged.push(message.result);
-          options.onCheck?.(message.result);
+        case 'checks':
+          run.checks = message.checks;
+          for (const check of message.checks) names.set(check.id, check);
           break;
+        case 'output':
+          printed.add(message.id, message.text, message.dropped);
+          break;
+        case 'check': {
+          running.delete(message.result.id);
+          const result = printed.attach(message.result);
+          run.judged.push(result);
+          options.onCheck?.(result);
+          break;
+        }
         case 'announce':
           options.announce?.(message.message);
           break;
@@ -133,7 +167,7 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
           : `your code ended the grading process (${signal ? `signal ${signal}` : `process.exit(${code})`}, or a crash) while this check ran`;
         for (const [id, startedAt] of running) {
           const known = names.get(id);
-          const result: CheckResult = { id, name: known?.name ?? id, hint: known?.hint ?? '', status: 'fail', durationMs: Date.now() - startedAt, message: what };
+          const result = printed.attach({ id, name: known?.name ?? id, hint: known?.hint ?? '', status: 'fail', durationMs: Date.now() - startedAt, message: what });
           run.judged.push(result);
           options.onCheck?.(result);
         }
@@ -141,7 +175,7 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
       resolve(run);
     });
     const { sharedRestart } = options;
-    const request: WorkerRequest = { milestone: milestone.number, target, skip, sharedRestart: sharedRestart.kind === 'ask' ? { kind: 'ask' } : sharedRestart };
+    const request: WorkerRequest = { milestone: milestone.number, target, skip, sharedRestart: sharedRestart.kind === 'ask' ? { kind: 'ask' } : sharedRestart, ...(options.broker ? { broker: options.broker } : {}) };
     child.send(request);
   });
 }
@@ -153,16 +187,19 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
 export async function gradeInChildProcess(milestone: Milestone, target: Target, options: Omit<ChildOptions, 'env'> & { env?: NodeJS.ProcessEnv }): Promise<MilestoneResult> {
   const started = Date.now();
   const env = options.env ?? process.env;
-  const typeErrors = target === 'mine' ? typeCheckInChild(milestone.exercise.file, env) : Promise.resolve([]);
-  const checks = await milestone.checks().catch(() => []);
-  const names = new Map(checks.map((check) => [check.id, { name: check.name, hint: check.hint }]));
+  const typeErrors = target !== 'mine' ? Promise.resolve([]) : (options.typeErrors ?? typeCheckInChild(milestone.exercise.file, env));
+  // The checks' names come from the first child, which lists them before it grades: loading them
+  // here too would cost this process what the child already does.
+  const names = new Map<string, CheckName>();
+  let checks: CheckName[] | undefined;
   const judged: CheckResult[] = [];
   const late: string[] = [];
   let last: WorkerResult | undefined;
   // Each child grades what is left; one that dies takes only the checks it was running with it.
-  for (let attempt = 0; attempt <= checks.length; attempt++) {
-    const run = await runChild(milestone, target, judged.map((r) => r.id), { ...options, env }, names);
+  for (let attempt = 0; attempt <= (checks?.length ?? 0); attempt++) {
+    const run = await runChild(milestone, target, judged.map((r) => r.id), { ...options, env, ...(attempt > 0 ? { spare: undefined } : {}) }, names);
     if (run.environmentError) throw new ChildEnvironmentError(run.environmentError);
+    checks ??= run.checks;
     judged.push(...run.judged);
     late.push(...run.late);
     if (run.result) {
@@ -170,7 +207,10 @@ export async function gradeInChildProcess(milestone: Milestone, target: Target, 
       break;
     }
   }
-  const order = (id: string) => checks.findIndex((check) => check.id === id);
+  if (!checks) {
+    last = { status: 'error', checks: [], durationMs: Date.now() - started, error: 'the grading process ended before it could list the checks (a bug in the grader, please report it)' };
+  }
+  const order = (id: string) => (checks ?? []).findIndex((check) => check.id === id);
   const results = [...judged].sort((a, b) => order(a.id) - order(b.id));
   const errors = await typeErrors;
   const allLate = [...(last?.late ?? []), ...late];
@@ -185,4 +225,39 @@ export async function gradeInChildProcess(milestone: Milestone, target: Target, 
     ...(allLate.length > 0 ? { late: allLate } : {}),
     ...(errors.length > 0 ? { typeErrors: errors } : {}),
   };
+}
+
+/**
+ * What the graded code printed, per check, to show apart under it: a few lines each. Output printed
+ * while no check ran (the file loading) goes with the next check reported.
+ */
+export class PrintedOutput {
+  static readonly SHOWN_LINES = 6;
+  private readonly texts = new Map<string, string>();
+  private readonly dropped = new Map<string, number>();
+
+  add(id: string | undefined, text: string, dropped = 0): void {
+    const key = id ?? '';
+    this.texts.set(key, (this.texts.get(key) ?? '') + text);
+    if (dropped > 0) this.dropped.set(key, (this.dropped.get(key) ?? 0) + dropped);
+  }
+
+  /** The result with `output` set, trimmed, when the graded code printed something during it (or before it). */
+  attach(result: CheckResult): CheckResult {
+    const lines = [...this.take(''), ...this.take(result.id)].filter((line) => line.trim() !== '');
+    const dropped = (this.dropped.get('') ?? 0) + (this.dropped.get(result.id) ?? 0);
+    this.dropped.delete('');
+    this.dropped.delete(result.id);
+    if (lines.length === 0 && dropped === 0) return result;
+    const shown = lines.slice(0, PrintedOutput.SHOWN_LINES);
+    const more = lines.length - shown.length + dropped;
+    return { ...result, output: more > 0 ? [...shown, `… ${more} more line${more === 1 ? '' : 's'}`] : shown };
+  }
+
+  private take(key: string): string[] {
+    const text = this.texts.get(key);
+    this.texts.delete(key);
+    // eslint-disable-next-line no-control-regex
+    return text === undefined ? [] : text.replace(/\x1b\[[0-9;]*m/g, '').replace(/\n$/, '').split('\n');
+  }
 }

@@ -2,6 +2,9 @@
 // runs apart from the command so that what the graded code does to its process (process.exit, a
 // synchronous endless loop, a crash) ends only this process; the parent says what happened to the
 // check that was running and grades the rest in a new one (grading-process.ts).
+// It may be started before the broker is found (argv: the milestone to load the checks of meanwhile);
+// the learner's file is imported only once the request comes.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { describeError } from '../shared/log.ts';
 import { milestone as milestoneNumber } from './manifest.ts';
 import { describeThrown, EnvironmentError, gradeMilestone, prepareEnvironment, type Target } from './runner.ts';
@@ -25,6 +28,35 @@ const late = (error: unknown) => {
 };
 process.on('unhandledRejection', late);
 process.on('uncaughtException', late);
+
+// What the graded code prints (console.log in the learner's layer) goes to the parent as 'output',
+// with the check it was printed in (the async context the check started, so also for the checks of
+// a milestone that runs them at once), to be shown apart under that check instead of amid the list.
+const runningCheck = new AsyncLocalStorage<string>();
+let lastStarted: string | undefined;
+/** Per check, at most this much is sent; the rest is only counted (a layer that logs every message). */
+const OUTPUT_LIMIT = 4000;
+const sent = new Map<string, number>();
+const captureStream = (stream: NodeJS.WriteStream) => {
+  stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const id = runningCheck.getStore() ?? lastStarted;
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    const key = id ?? '';
+    const already = sent.get(key) ?? 0;
+    sent.set(key, already + text.length);
+    if (already < OUTPUT_LIMIT) send({ type: 'output', ...(id ? { id } : {}), text: text.slice(0, OUTPUT_LIMIT - already) });
+    else send({ type: 'output', ...(id ? { id } : {}), text: '', dropped: text.split('\n').length - 1 || 1 });
+    const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+    callback?.();
+    return true;
+  }) as typeof stream.write;
+};
+captureStream(process.stdout);
+captureStream(process.stderr);
+
+// Started ahead of its request: load the milestone's checks (and the reference system they use) now.
+const ahead = Number(process.argv[2]);
+if (Number.isInteger(ahead) && ahead > 0) void milestoneNumber(ahead).checks().catch(() => {});
 
 process.once('message', (request: WorkerRequest) => {
   void grade(request).then(
@@ -52,11 +84,24 @@ function askParent(question: string): Promise<boolean> {
 async function grade(request: WorkerRequest): Promise<WorkerResult> {
   const consent = request.sharedRestart;
   const sharedRestart: SharedRestartConsent = consent.kind === 'ask' ? { kind: 'ask', ask: askParent } : consent;
-  const environment = await prepareEnvironment({ sharedRestart });
+  const milestone = milestoneNumber(request.milestone);
+  // The parent needs their names before any can end this process (it names the check that did).
+  const checks = await milestone.checks().catch(() => []);
+  send({ type: 'checks', checks: checks.map(({ id, name, hint }) => ({ id, name, hint })) });
+  if (request.broker) {
+    process.env.RABBITMQ_URL = request.broker.url;
+    process.env.RABBITMQ_MANAGEMENT_URL = request.broker.managementUrl;
+  }
+  const environment = await prepareEnvironment({ sharedRestart, verified: request.broker !== undefined });
   try {
-    const result = await gradeMilestone(environment, milestoneNumber(request.milestone), request.target as Target, {
+    const result = await gradeMilestone(environment, milestone, request.target as Target, {
       skip: new Set(request.skip),
-      onCheckStart: (check) => send({ type: 'check-start', id: check.id }),
+      onCheckStart: (check) => {
+        lastStarted = check.id;
+        // The rest of this check's run, and what it starts (services, timers), carries its id.
+        runningCheck.enterWith(check.id);
+        send({ type: 'check-start', id: check.id });
+      },
       onCheck: (check) => send({ type: 'check', result: check }),
       announce: (message) => send({ type: 'announce', message }),
     });

@@ -1,12 +1,11 @@
 // Runs a milestone's checks against a layer and says, per check, pass, fail or error.
 // fail: the layer did something other than expected (or did not finish in time).
 // error: we could not judge (no broker, a broker we cannot restart): never the learner's fault.
-import { BrokerNotFoundError, findBroker, portAnswers } from '../shared/broker/find-broker.ts';
-import { ManagementApi, ManagementApiError } from '../shared/broker/management-api.ts';
+import { ManagementApiError } from '../shared/broker/management-api.ts';
 import { ExerciseNotWrittenError } from '../shared/workshop/exercise.ts';
 import type { Layers } from '../shared/layers/index.ts';
 import { describeError } from '../shared/log.ts';
-import { type BrokerControl, brokerControlFor, type SharedRestartConsent } from './broker-control.ts';
+import type { BrokerControl } from './broker-control.ts';
 import { CannotJudgeError, type Check, CheckFailure } from './check.ts';
 import { createCheckContext, type GradingEnvironment } from './context.ts';
 import type { Milestone } from './manifest.ts';
@@ -30,6 +29,10 @@ export interface CheckResult {
   message?: string;
   /** The services' last log lines, when the check ran services and failed. */
   serviceLog?: string[];
+  /** For a fail: the cause the check diagnosed, word for word as other checks seeing it say it (CheckFailure.rootCause). */
+  rootCause?: string;
+  /** What the graded code printed while this check ran (console.log in the layer), trimmed to a few lines. */
+  output?: string[];
 }
 
 export interface MilestoneResult {
@@ -49,70 +52,20 @@ export type Target = 'mine' | 'solutions';
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 5000;
 
-/** The broker could not be reached or used: grading cannot start. The message says how to fix it. */
-export class EnvironmentError extends Error {}
-
-/** What prepareEnvironment's callers refuse by default: tests, benchmarks and demos never restart the shared broker. */
-const NO_SHARED_RESTART: SharedRestartConsent = { kind: 'refused', why: 'the tests, benchmarks and demos never restart a broker others use' };
-
-/**
- * Finds the broker and makes sure its management API answers (every check needs a vhost of its own).
- * sharedRestart: only a learner's grade may restart their own local broker when no throwaway node
- * can be started, and only with their yes (broker-control.ts); by default nobody may.
- * GRADER_RABBITMQ_SERVER names the rabbitmq-server throwaway nodes start with (tests: one that does not exist).
- */
-export async function prepareEnvironment(options: { sharedRestart?: SharedRestartConsent } = {}): Promise<GradingEnvironment> {
-  const broker = await findBroker();
-  const { hostname, port } = new URL(broker.url);
-  if (!(await portAnswers(hostname, Number(port || 5672)))) {
-    await broker.stop();
-    throw new BrokerNotFoundError(`RABBITMQ_URL points at ${hostname}:${port || 5672}, and nothing answers there`);
-  }
-  const api = new ManagementApi(broker.management);
-  try {
-    await api.overview();
-  } catch (error) {
-    await broker.stop();
-    throw new EnvironmentError(
-      `RabbitMQ answers at ${new URL(broker.url).host}, but its management API at ${broker.management.baseUrl} does not (${describeError(error)}).\n` +
-        'The grader needs it. Enable it with: rabbitmq-plugins enable rabbitmq_management rabbitmq_prometheus',
-    );
-  }
-  // Process ids only mean something on this machine: sweep only a broker of our own.
-  if (['127.0.0.1', 'localhost', '::1'].includes(hostname)) await sweepAbandonedVhosts(api);
-  const rabbitmqServer = process.env.GRADER_RABBITMQ_SERVER;
-  return { broker, api, brokerControl: brokerControlFor(broker, { sharedRestart: options.sharedRestart ?? NO_SHARED_RESTART, ...(rabbitmqServer ? { rabbitmqServer } : {}) }) };
-}
-
-/**
- * Deletes the vhosts of grading runs and demos whose process is gone (killed mid-run, say). Their
- * names carry the process id: `grade-<check>-<pid>-…` and `demo-<milestone>-<pid>-…`.
- */
-async function sweepAbandonedVhosts(api: ManagementApi): Promise<void> {
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  };
-  const vhosts = await api.request<Array<{ name: string }>>('GET', '/vhosts').catch(() => []);
-  const abandoned = vhosts
-    .map(({ name }) => ({ name, pid: (/^grade-.+-(\d+)-\d+-[a-z0-9]+$/.exec(name) ?? /^demo-\d\d-[a-z-]+-(\d+)-[a-z0-9]+$/.exec(name))?.[1] }))
-    .filter(({ pid }) => pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid)));
-  await Promise.all(abandoned.map(({ name }) => api.deleteVhost(name).catch(() => {})));
-}
+// Finding the broker lives in environment.ts, light enough for the command to load before it forks.
+export { EnvironmentError, prepareEnvironment } from './environment.ts';
 
 /** The learner's layer from their exercise file, or the reference layer. */
 export async function loadLayer(milestone: Milestone, target: Target): Promise<unknown> {
   return target === 'mine' ? importLearnerLayer(milestone.layer) : composeLayers()[milestone.layer];
 }
 
-type Verdict = Pick<CheckResult, 'status' | 'expected' | 'seen' | 'message'> & { hint?: string };
+type Verdict = Pick<CheckResult, 'status' | 'expected' | 'seen' | 'message' | 'rootCause'> & { hint?: string };
 
 function judge(error: unknown): Verdict {
-  if (error instanceof CheckFailure) return { status: 'fail', expected: error.expected, seen: error.seen, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+  if (error instanceof CheckFailure) {
+    return { status: 'fail', expected: error.expected, seen: error.seen, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.rootCause ? { rootCause: error.rootCause } : {}) };
+  }
   if (error instanceof ExerciseNotWrittenError) return { status: 'fail', message: `🚨 ${error.message}` };
   // CannotJudgeError includes BrokerControlUnavailableError: no broker may be restarted here.
   if (error instanceof ManagementApiError || error instanceof CannotJudgeError) return { status: 'error', message: error.message };

@@ -34,6 +34,8 @@ interface MilestoneFigures {
   samples: Sample[];
 }
 
+/** Saves timed with --watch. */
+const WATCH_SAVES = 3;
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -148,7 +150,7 @@ function timeGradeAll(): Promise<{ ms: number; code: number | null; tail: string
  * the type check included. With the starter as shipped (every check fails: the failing-run budget)
  * and with the reference. Reports the time the grader prints for the milestone, and the wall time.
  */
-function timeGradeOne(number: number, target: 'mine' | 'solutions'): Promise<{ reportedMs?: number; wallMs: number; code: number | null }> {
+function timeGradeOne(number: number, target: 'mine' | 'solutions'): Promise<{ reportedMs?: number; wallMs: number; checksMs: number; code: number | null }> {
   return new Promise((resolve) => {
     const started = Date.now();
     const progress = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-progress-'));
@@ -160,9 +162,56 @@ function timeGradeOne(number: number, target: 'mine' | 'solutions'): Promise<{ r
       fs.rmSync(progress, { recursive: true, force: true });
       const reported = /checks pass \((\d+(?:\.\d+)?) (ms|s)\)/.exec(output);
       const reportedMs = reported ? Number(reported[1]) * (reported[2] === 's' ? 1000 : 1) : undefined;
-      resolve({ reportedMs, wallMs: Date.now() - started, code });
+      resolve({ reportedMs, wallMs: Date.now() - started, checksMs: checksTime(number, output), code });
     });
   });
+}
+
+/** A duration as the report prints it: "916 ms" or "1.2 s". */
+const printedMs = (value: string, unit: string) => Number(value) * (unit === 's' ? 1000 : 1);
+
+/**
+ * The checks' own time in a grade's output: the sum of the durations on its check lines, or for a
+ * milestone that runs its checks at once (concurrentChecks), the longest. What the command adds
+ * around them (npm, tsx, finding the broker, the child process, the type check) is the rest.
+ */
+function checksTime(number: number, output: string): number {
+  const durations = [...output.matchAll(/^ {2}[✓✗!] .* (\d+(?:\.\d+)?) (ms|s)$/gm)].map(([, value, unit]) => printedMs(value ?? '0', unit ?? 'ms'));
+  return MILESTONES.find((m) => m.number === number)?.concurrentChecks ? Math.max(0, ...durations) : durations.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * --watch as a learner uses it: `npm run grade -- N --watch --target solutions`, then `saves` saves of
+ * the exercise file (its modification time set to now; its content untouched), each timed from the
+ * save to the milestone's tally, less the checks' own time: what a re-grade adds around its checks.
+ */
+async function timeWatchRegrades(milestone: Milestone, saves: number): Promise<number[]> {
+  const child = spawn('npm', ['run', 'grade', '--', String(milestone.number), '--watch', '--target', 'solutions'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const tallies = () => output.match(/checks pass \(/g)?.length ?? 0;
+  const waitForTally = async (count: number, deadline: number) => {
+    while (tallies() < count) {
+      if (Date.now() > deadline) throw new Error(`--watch did not grade within the deadline; it printed:\n${output.slice(-2000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  const overheads: number[] = [];
+  try {
+    await waitForTally(1, Date.now() + 120_000);
+    for (let save = 1; save <= saves; save++) {
+      // The grading child for the next run is started once the tally is out: let it load, as a learner reading the result would.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const before = output.length;
+      const savedAt = Date.now();
+      fs.utimesSync(milestone.exercise.file, new Date(), new Date());
+      await waitForTally(save + 1, savedAt + 120_000);
+      overheads.push(Date.now() - savedAt - checksTime(milestone.number, output.slice(before)));
+    }
+  } finally {
+    if (child.pid) process.kill(-child.pid, 'SIGINT');
+  }
+  return overheads;
 }
 
 async function main(): Promise<number> {
@@ -222,9 +271,18 @@ async function main(): Promise<number> {
       say(`  npm run grade -- ${milestone.number}: starter ${secs(starter.reportedMs ?? NaN)} (wall ${secs(starter.wallMs)}), reference ${secs(reference.reportedMs ?? NaN)} (wall ${secs(reference.wallMs)})`);
       learnerOverBudget ||= over(starter.reportedMs) || over(reference.reportedMs);
       learnerRows.push(
-        `| ${milestone.number} | ${secs(starter.reportedMs ?? NaN)} | ${secs(starter.wallMs)} | ${secs(reference.reportedMs ?? NaN)} | ${secs(reference.wallMs)} | ${secs(milestone.budgetMs).replace('.0 s', ' s')} | ${over(starter.reportedMs) || over(reference.reportedMs) ? '**no**' : 'yes'} |`,
+        `| ${milestone.number} | ${secs(starter.reportedMs ?? NaN)} | ${secs(starter.wallMs)} | ${secs(starter.wallMs - starter.checksMs)} | ${secs(reference.reportedMs ?? NaN)} | ${secs(reference.wallMs)} | ${secs(reference.wallMs - reference.checksMs)} | ${secs(milestone.budgetMs).replace('.0 s', ' s')} | ${over(starter.reportedMs) || over(reference.reportedMs) ? '**no**' : 'yes'} |`,
       );
     }
+  }
+  let watchRow: string | undefined;
+  const [first] = figures;
+  if (cli && first) {
+    say(`timing --watch: ${WATCH_SAVES} saves of milestone ${first.milestone.number}'s exercise file...`);
+    const overheads = await timeWatchRegrades(first.milestone, WATCH_SAVES);
+    const { min, median, max } = stats(overheads);
+    say(`  around the checks: ${overheads.map(secs).join(', ')}`);
+    watchRow = `| ${first.milestone.number} | ${overheads.length} | ${secs(min)} | ${secs(median)} | ${secs(max)} |`;
   }
   let cliRun: Awaited<ReturnType<typeof timeGradeAll>> | undefined;
   if (cli) {
@@ -268,12 +326,15 @@ async function main(): Promise<number> {
   if (learnerRows.length > 0) {
     lines.push(
       '',
-      'As a learner runs it, once each: `npm run grade -- N` (the child process and the type check included), with the starter as shipped (every check fails) and with the reference (`--target solutions`). "Reported" is the time the grader prints for the milestone; "wall" adds npm, tsx and finding the broker.',
+      'As a learner runs it, once each: `npm run grade -- N` (the child process and the type check included), with the starter as shipped (every check fails) and with the reference (`--target solutions`). "Reported" is the time the grader prints for the milestone; "wall" adds npm, tsx and finding the broker; "around" is the wall time less the checks\' own (their durations added up; for a milestone that runs them at once, the longest).',
       '',
-      '| # | Starter, reported | Starter, wall | Reference, reported | Reference, wall | Budget | Within budget |',
-      '| --- | --- | --- | --- | --- | --- | --- |',
+      '| # | Starter, reported | Starter, wall | Starter, around | Reference, reported | Reference, wall | Reference, around | Budget | Within budget |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...learnerRows,
     );
+  }
+  if (watchRow) {
+    lines.push('', `\`--watch\` (the reference): from a save of the exercise file to the tally, less the checks' own time.`, '', '| # | Saves | min | median | max |', '| --- | --- | --- | --- | --- |', watchRow);
   }
   if (phaseTable.length > 0) lines.push('', 'What one check is made of:', '', ...phaseTable);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -183,9 +183,11 @@ export const checks = defineChecks('routing', [
           seen.join() === expected.join(),
           `${type} to reach ${list(expected)}${expected.length === 0 ? ' (only the audit and notification fanouts of milestone 3 want it)' : ''}`,
           `it reached ${list(seen)}${cause ? `; ${cause}` : ''}`,
+          undefined,
+          cause,
         );
       }
-      expectThat(cause === undefined, `the queue bindings of ${EXCHANGES.order} to be exactly the topology's`, () => cause ?? '');
+      expectThat(cause === undefined, `the queue bindings of ${EXCHANGES.order} to be exactly the topology's`, () => cause ?? '', undefined, cause);
     },
   },
   {
@@ -201,9 +203,9 @@ export const checks = defineChecks('routing', [
       const cause = await bindingCause(context, TOPOLOGY, EXCHANGES.retry);
       for (const queue of failedFrom) {
         const seen = reached.get(`failed in ${queue}`) ?? [];
-        expectThat(seen.join() === `${queue}.retry`, `a message published to ${EXCHANGES.retry} with key ${queue} to reach ${queue}.retry only`, `it reached ${list(seen)}${cause ? `; ${cause}` : ''}`);
+        expectThat(seen.join() === `${queue}.retry`, `a message published to ${EXCHANGES.retry} with key ${queue} to reach ${queue}.retry only`, `it reached ${list(seen)}${cause ? `; ${cause}` : ''}`, undefined, cause);
       }
-      expectThat(cause === undefined, `the queue bindings of ${EXCHANGES.retry} to be exactly the topology's`, () => cause ?? '');
+      expectThat(cause === undefined, `the queue bindings of ${EXCHANGES.retry} to be exactly the topology's`, () => cause ?? '', undefined, cause);
     },
   },
   {
@@ -279,7 +281,7 @@ export const checks = defineChecks('routing', [
       await declareRouting(context, { topology: context.topology, durable: true, fanout: true });
       for (const exchange of ROUTED) {
         const cause = await bindingCause(context, context.topology, exchange);
-        expectThat(cause === undefined, `the bindings the order system needs (${exchange})`, () => `${cause}: some events would never reach their service`);
+        expectThat(cause === undefined, `the bindings the order system needs (${exchange})`, () => `${cause}: some events would never reach their service`, undefined, cause);
       }
       for (const express of [false, true]) {
         const event = sampleEvent('order.created', express);

@@ -63,6 +63,14 @@ async function requireExchanges(context: CheckContext, names: string[]): Promise
   expectThat(missing.length === 0, `declareFanout to declare ${list(names)}`, () => `no exchange named ${missing.join(', ')}`);
 }
 
+const TYPE_HINT = 'A fanout exchange is declared with the type fanout: only then does it ignore the key.';
+
+/** The fanout exchanges declared with another type, as one cause (every check that meets it says it alike); undefined when all are fanout. */
+function typeCause(exchanges: Map<string, ExchangeInfo>): { cause: string; hint: string } | undefined {
+  const notFanout = FANOUTS.filter((name) => exchanges.has(name) && exchanges.get(name)?.type !== 'fanout').map((name) => `${name} is a ${exchanges.get(name)?.type} exchange`);
+  return notFanout.length > 0 ? { cause: `${notFanout.join(', ')}: it routes by key, and its bindings have the key ''`, hint: TYPE_HINT } : undefined;
+}
+
 const REVERSED_HINT = 'bindExchange takes the destination first: the exchange that receives the copies, then the exchange they come from.';
 
 /**
@@ -92,15 +100,12 @@ async function expectCopies(
   const [first] = wrong;
   if (!first) return;
   const [id, queues] = first;
-  const exchanges = await exchangesOf(context);
-  const notFanout = FANOUTS.filter((name) => exchanges.get(name)?.type !== 'fanout').map((name) => `${name} is a ${exchanges.get(name)?.type} exchange`);
-  const found =
-    (await bindingCause(context)) ??
-    (notFanout.length > 0 ? { cause: `${notFanout.join(', ')}: it routes by key, and its bindings have the key ''`, hint: 'A fanout exchange is declared with the type fanout: only then does it ignore the key.' } : undefined);
+  const found = (await bindingCause(context)) ?? typeCause(await exchangesOf(context));
   throw new CheckFailure(
     `a message published to ${exchangeOf(id)} with the key ${routingKey(id)} to reach ${list(sorted(queues))} (${why})`,
     `it reached ${list(reached.get(id) ?? [])}${wrong.length > 1 ? ` (and ${wrong.length - 1} more went wrong)` : ''}${found ? `; the cause: ${found.cause}` : ''}`,
     found?.hint,
+    found?.cause,
   );
 }
 
@@ -114,6 +119,8 @@ export const checks = defineChecks('fanout', [
     async run(context) {
       await declareWithFanout(context, { durableExchanges: true });
       const exchanges = await exchangesOf(context);
+      const wrongType = typeCause(exchanges);
+      expectThat(!wrongType, `${list(FANOUTS)} to be fanout exchanges`, () => wrongType?.cause ?? '', wrongType?.hint, wrongType?.cause);
       for (const name of FANOUTS) {
         const exchange = exchanges.get(name);
         expectThat(exchange, `declareFanout to declare ${name}`, `there is no exchange ${name}`);
@@ -168,7 +175,7 @@ export const checks = defineChecks('fanout', [
     async run(context) {
       await declareWithFanout(context);
       const found = await bindingCause(context);
-      expectThat(found === undefined, "the vhost's bindings to be exactly the topology's (layer 2's and yours)", () => found?.cause ?? '', found?.hint);
+      expectThat(found === undefined, "the vhost's bindings to be exactly the topology's (layer 2's and yours)", () => found?.cause ?? '', found?.hint, found?.cause);
     },
   },
   {
@@ -181,10 +188,12 @@ export const checks = defineChecks('fanout', [
       await declareWithFanout(context, { durable: true, topology: context.topology });
       // What the services need is on the broker now: when it is not, say so at once rather than wait for an audit trail that cannot come.
       const exchanges = await exchangesOf(context);
-      const wrongType = FANOUTS.filter((name) => exchanges.get(name)?.type !== 'fanout');
-      expectThat(wrongType.length === 0, `${list(FANOUTS)} to be fanout exchanges`, () => wrongType.map((name) => `${name}: ${exchanges.get(name)?.type ?? 'missing'}`).join(', '));
+      const missing = FANOUTS.filter((name) => !exchanges.has(name));
+      expectThat(missing.length === 0, `${list(FANOUTS)} to be declared`, () => `no exchange named ${missing.join(', ')}`);
+      const wrongType = typeCause(exchanges);
+      expectThat(!wrongType, `${list(FANOUTS)} to be fanout exchanges`, () => wrongType?.cause ?? '', wrongType?.hint, wrongType?.cause);
       const found = await bindingCause(context);
-      expectThat(found === undefined, 'the bindings the audit and notification services need', () => `${found?.cause}: some events would reach neither the audit log nor the customer`, found?.hint);
+      expectThat(found === undefined, 'the bindings the audit and notification services need', () => `${found?.cause}: some events would reach neither the audit log nor the customer`, found?.hint, found?.cause);
       const services = await startServices(context, ['order', 'inventory', 'payment', 'shipping', 'audit', 'notification']);
       const orderId = `fanout-${Math.random().toString(36).slice(2, 8)}`;
       const placed = await fetch(`http://127.0.0.1:${services.order.httpPort}/orders`, {

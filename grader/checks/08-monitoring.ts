@@ -154,6 +154,9 @@ function rawQueue(context: CheckContext, queue: string): Promise<Record<string, 
   return context.vhost.api.request('GET', `/queues/${encodeURIComponent(context.vhost.name)}/${encodeURIComponent(queue)}`);
 }
 
+/** The checks that compare counts read them as 08.counts does: a wrong field (ready, unacked, consumers) fails them too. */
+const READS_COUNTS = ['08.counts'];
+
 export const checks = defineChecks('monitoring', [
   {
     id: '08.counts',
@@ -173,6 +176,7 @@ export const checks = defineChecks('monitoring', [
     id: '08.fresh',
     name: 'every call asks the API again: numbers that changed between two calls show up',
     hint: 'The broker already samples; a cache in your layer adds a lag of its own and shows a depth that is gone. Ask the API on every call.',
+    after: READS_COUNTS,
     async run(context) {
       const api = await fake(context);
       const target = api.target('shop');
@@ -253,6 +257,7 @@ export const checks = defineChecks('monitoring', [
     id: '08.list',
     name: 'listQueueStats lists every queue of the vhost, and only those, sorted by name',
     hint: "GET the queues of the target's vhost (the path without a vhost lists every vhost), map each entry as queueStats does, then sort by name.",
+    after: READS_COUNTS,
     async run(context) {
       const api = await fake(context);
       const depths: Record<string, Counts> = {
@@ -286,6 +291,7 @@ export const checks = defineChecks('monitoring', [
     id: '08.vhost-name',
     name: 'vhost and queue names that need encoding in a URL work: "/", "eu/shop/v2", spaces, "#" and non-ASCII letters',
     hint: 'Each name is one segment of the URL path: encode it as a whole ("/" becomes %2F, "#" %23, a space %20), the vhost and the queue name alike.',
+    after: READS_COUNTS,
     async run(context) {
       const api = await fake(context);
       const cases = [
@@ -310,6 +316,7 @@ export const checks = defineChecks('monitoring', [
     id: '08.base-url',
     name: "the API is at baseUrl + /api, with or without a trailing slash, under a path prefix too, with the target's credentials",
     hint: 'Join baseUrl and "/api/..." as strings, after removing one trailing slash; a URL resolved against baseUrl drops its path. Basic auth from the target.',
+    after: READS_COUNTS,
     async run(context) {
       const api = await fake(context, { prefix: '/rabbitmq', username: 'ops-monitor', password: 'pa55:word' });
       api.setQueues('shop', [sampled('order.queue', { ready: 6, unacked: 1, consumers: 2 })]);
@@ -371,6 +378,7 @@ export const checks = defineChecks('monitoring', [
     id: '08.real-broker',
     name: "on the real broker, queueStats and listQueueStats give the counts the broker's own statistics show",
     hint: 'The real API answers the same fields as the sample in the README; compare your URL and fields with what `curl -u guest:guest localhost:15672/api/queues/%2F` shows.',
+    after: READS_COUNTS,
     timeoutMs: 12_000,
     async run(context) {
       const { layer, vhost } = context;

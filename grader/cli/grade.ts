@@ -1,5 +1,9 @@
 // `npm run grade [-- N | all] [--target solutions] [--json [file]] [--watch] [--restart-my-broker]`
 // Grades milestones against a live broker and says, check by check, what passes and what to fix.
+// Feedback has to feel immediate, so before it finds the broker it starts the first grading child
+// (which loads the grader and the checks meanwhile) and the type check; and it loads nothing of the
+// checks or the reference system itself (docs/grader-performance.md).
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BrokerNotFoundError } from '../../shared/broker/find-broker.ts';
@@ -7,11 +11,14 @@ import { MILESTONES, milestone as milestoneNumber, type Milestone } from '../man
 import { loadProgress, recordResult } from '../../shared/workshop/progress.ts';
 import { bold, checkLine, dim, milestoneSummary, red, yellow } from '../report/console.ts';
 import { type ResultsJson, toResultsJson } from '../report/json.ts';
-import { ChildEnvironmentError, gradeInChildProcess } from '../grading-process.ts';
-import { type CheckResult, EnvironmentError, gradeMilestone, prepareEnvironment, type MilestoneResult, type Target } from '../runner.ts';
+import { ChildEnvironmentError, gradeInChildProcess, startGradingChild, typeCheckInChild } from '../grading-process.ts';
+import type { CheckResult, MilestoneResult, Target } from '../runner.ts';
+import type { GradingEnvironment } from '../context.ts';
+import { EnvironmentError, prepareEnvironment } from '../environment.ts';
 import { watchAndRegrade } from './watch.ts';
 import { CliError, exitWith } from '../../shared/cli/args.ts';
 import type { SharedRestartConsent } from '../broker-control.ts';
+import { brokerHandOver } from '../environment.ts';
 import { askOnTerminal, type GradeCommandLine, parseGradeCommandLine } from './shared.ts';
 
 type GradeArgs = GradeCommandLine;
@@ -19,7 +26,7 @@ type GradeArgs = GradeCommandLine;
 /** The command line of `npm run grade`, through the workshop's one parser (GRADE_CLI in shared.ts). */
 export const parseGradeArgs = parseGradeCommandLine;
 
-function chooseMilestones(which: GradeArgs['which'], target: Target): Milestone[] {
+export function chooseMilestones(which: GradeArgs['which'], target: Target): Milestone[] {
   if (which === 'all') return MILESTONES;
   if (typeof which === 'number') return [milestoneNumber(which)];
   if (target === 'solutions') return MILESTONES;
@@ -40,29 +47,80 @@ export function sharedRestartConsent(args: Pick<GradeArgs, 'restartMyBroker'>, t
   return { kind: 'ask', ask: (question) => (answer ??= ask(question)) };
 }
 
-async function grade(args: GradeArgs): Promise<number> {
+/** What is started before the broker is found, for the first milestone to grade. */
+export interface StartedAhead {
+  /** A grading child loading the grader meanwhile; handed over once. */
+  child?: ChildProcess;
+  /** The exercise file's type check, already running. */
+  typeErrors?: Promise<string[]>;
+}
+
+/** Starts, for `milestone`, a grading child (unless one was started already) and, for the learner's file, the type check. */
+function startAhead(milestone: Milestone | undefined, target: Target, child?: ChildProcess): StartedAhead {
+  if (!milestone) return child ? { child } : {};
+  return { child: child ?? startGradingChild(milestone.number), ...(target === 'mine' ? { typeErrors: typeCheckInChild(milestone.exercise.file, process.env) } : {}) };
+}
+
+async function grade(args: GradeArgs, startedChild?: ChildProcess): Promise<number> {
   const sharedRestart = sharedRestartConsent(args);
-  const environment = await prepareEnvironment({ sharedRestart });
-  const results: MilestoneResult[] = [];
+  const milestones = chooseMilestones(args.which, args.target);
+  const ahead = startAhead(milestones[0], args.target, startedChild);
   try {
-    console.log(dim(`broker: ${new URL(environment.broker.url).host} (${environment.broker.source}); each check runs in a vhost of its own`));
-    for (const milestone of chooseMilestones(args.which, args.target)) {
-      const file = args.target === 'mine' ? milestone.exercise.file : milestone.reference.file;
-      console.log(`\n${bold(`Milestone ${milestone.number}: ${milestone.title}`)} ${dim(file)}`);
-      const options = { onCheck: (check: CheckResult) => console.log(checkLine(check)), announce: (message: string) => console.log(yellow(`  ⚠ ${message}`)) };
-      // In a child process, so that process.exit or an endless loop in the graded code is a failed
-      // check, not a dead grader. A container broker is graded in-process: a child could not restart it.
-      const result =
-        environment.broker.source === 'container'
-          ? await gradeMilestone(environment, milestone, args.target, options)
-          : await gradeInChildProcess(milestone, args.target, { ...options, sharedRestart, env: { ...process.env, RABBITMQ_URL: environment.broker.url, RABBITMQ_MANAGEMENT_URL: environment.broker.management.baseUrl } });
-      console.log(milestoneSummary(result));
-      if (args.target === 'mine') recordResult({ number: result.milestone.number, status: result.status, checks: result.checks });
-      results.push(result);
+    const environment = await prepareEnvironment({ sharedRestart });
+    try {
+      console.log(dim(`broker: ${new URL(environment.broker.url).host} (${environment.broker.source}); each check runs in a vhost of its own`));
+      const results = await gradeAndReport(milestones, args, environment, sharedRestart, ahead);
+      return finish(results, args);
+    } finally {
+      await environment.broker.stop();
     }
   } finally {
-    await environment.broker.stop();
+    ahead.child?.kill();
   }
+}
+
+/** Grades the milestones one by one, printing each check as it ends and each milestone's summary. */
+export async function gradeAndReport(milestones: Milestone[], args: GradeArgs, environment: GradingEnvironment, sharedRestart: SharedRestartConsent, ahead: StartedAhead = {}): Promise<MilestoneResult[]> {
+  const results: MilestoneResult[] = [];
+  for (const [index, milestone] of milestones.entries()) {
+    const file = args.target === 'mine' ? milestone.exercise.file : milestone.reference.file;
+    console.log(`\n${bold(`Milestone ${milestone.number}: ${milestone.title}`)} ${dim(file)}`);
+    const options = { onCheck: (check: CheckResult) => console.log(checkLine(check)), announce: (message: string) => console.log(yellow(`  ⚠ ${message}`)) };
+    const started = index === 0 ? ahead : {};
+    let result: MilestoneResult;
+    if (environment.broker.source === 'container') {
+      // A container broker is graded in-process: a child could not restart it.
+      started.child?.kill();
+      const { gradeMilestone } = await import('../runner.ts');
+      result = await gradeMilestone(environment, milestone, args.target, options);
+    } else {
+      // In a child process, so that process.exit or an endless loop in the graded code is a failed
+      // check, not a dead grader.
+      const broker = brokerHandOver(environment);
+      const spare = () => {
+        const child = started.child;
+        delete started.child;
+        // One that ended while it waited (killed, out of memory) is replaced by a new one.
+        return child && child.connected && child.exitCode === null && child.signalCode === null ? child : undefined;
+      };
+      result = await gradeInChildProcess(milestone, args.target, {
+        ...options,
+        sharedRestart,
+        broker,
+        spare,
+        ...(started.typeErrors ? { typeErrors: started.typeErrors } : {}),
+        env: { ...process.env, RABBITMQ_URL: broker.url, RABBITMQ_MANAGEMENT_URL: broker.managementUrl },
+      });
+    }
+    console.log(milestoneSummary(result));
+    if (args.target === 'mine') recordResult({ number: result.milestone.number, status: result.status, checks: result.checks });
+    results.push(result);
+  }
+  return results;
+}
+
+/** Writes the JSON results if asked, says what to do next, and returns the exit code. */
+export function finish(results: MilestoneResult[], args: GradeArgs): number {
   if (args.json) {
     writeJson(args.json, toResultsJson(results));
     console.log(dim(`\nresults written to ${args.json}`));
@@ -72,7 +130,7 @@ async function grade(args: GradeArgs): Promise<number> {
   return allPass ? 0 : 1;
 }
 
-function writeJson(file: string, results: ResultsJson): void {
+export function writeJson(file: string, results: ResultsJson): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 }
@@ -93,17 +151,22 @@ function nextStep(results: MilestoneResult[], args: GradeArgs): string {
     : `\nAll nine milestones pass. Run the whole system on your own layers: ${bold('npm start -- --layers mine')}`;
 }
 
-async function main(): Promise<void> {
+/** The command; `startedChild`: a grading child grade-start.mjs forked before this module loaded. */
+export async function main(startedChild?: ChildProcess): Promise<void> {
   let args: GradeArgs;
   try {
     args = parseGradeArgs(process.argv.slice(2));
   } catch (error) {
+    startedChild?.kill();
     if (error instanceof CliError) exitWith(error);
     throw error;
   }
-  if (args.watch) return watchAndRegrade(args, process.argv.slice(2).filter((a) => a !== '--watch'));
+  if (args.watch) {
+    startedChild?.kill();
+    return watchAndRegrade(args);
+  }
   try {
-    process.exitCode = await grade(args);
+    process.exitCode = await grade(args, startedChild);
   } catch (error) {
     if (error instanceof BrokerNotFoundError || error instanceof EnvironmentError || error instanceof ChildEnvironmentError) {
       console.error(`${red('error')}: cannot grade yet.\n${error.message}`);

@@ -1,44 +1,84 @@
-// --watch: re-grade whenever a file of the milestone changes. Each run is a fresh process, so the
-// learner's edited module is imported anew. Where fs.watch is unavailable, Enter re-grades.
-import { spawn } from 'node:child_process';
+// --watch: re-grade whenever a file of the milestone changes. This process finds the broker once and
+// keeps a grading child started ahead, loaded and waiting: a save costs the checks' own time, not
+// npm's, tsx's and the grader's. Each grading child is used once, so the learner's edited file is
+// imported anew. Where fs.watch is unavailable, Enter re-grades.
 import fs from 'node:fs';
 import path from 'node:path';
 import { MILESTONES } from '../manifest.ts';
+import type { SharedRestartConsent } from '../broker-control.ts';
+import { bold, dim, red } from '../report/console.ts';
+import { prepareEnvironment } from '../environment.ts';
+import type { GradeCommandLine } from './shared.ts';
+import { startGradingChild, typeCheckInChild } from '../grading-process.ts';
+import { chooseMilestones, finish, gradeAndReport, type StartedAhead } from './grade.ts';
 
-export async function watchAndRegrade(_args: unknown, forwardedArgs: string[]): Promise<void> {
+/** Saving a file is often two or three events within a few milliseconds: wait this long for the last. */
+const SETTLE_MS = 30;
+
+export async function watchAndRegrade(args: GradeCommandLine): Promise<void> {
   const folders = MILESTONES.map((m) => path.dirname(m.exercise.file)).filter((folder) => fs.existsSync(folder));
+  // The terminal's input stays here (Enter re-grades), so the run asks nothing: no restart of the
+  // learner's broker unless --restart-my-broker was given.
+  const sharedRestart: SharedRestartConsent = args.restartMyBroker ? { kind: 'granted' } : { kind: 'refused', why: 'there is no terminal to ask you on while --watch runs' };
+  const next = () => chooseMilestones(args.which, args.target);
+  // Only the grading child is started ahead: the type check must see the file as it is when saved.
+  const readyChild = (): StartedAhead => {
+    const [milestone] = next();
+    return milestone ? { child: startGradingChild(milestone.number) } : {};
+  };
+  let ahead = readyChild();
+  const environment = await prepareEnvironment({ sharedRestart }).catch((error: unknown) => {
+    ahead.child?.kill();
+    throw error;
+  });
+  const stop = () => {
+    ahead.child?.kill();
+    void environment.broker.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
   let running = false;
   let again = false;
-  const regrade = () => {
+  const regrade = async () => {
     if (running) {
       again = true;
       return;
     }
     running = true;
     console.clear();
-    // The terminal's input stays here (Enter re-grades), so the run asks nothing: no restart of the
-    // learner's broker unless --restart-my-broker was given (it is forwarded).
-    const child = spawn(process.execPath, ['--import', 'tsx', 'grader/cli/grade.ts', ...forwardedArgs], { stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('exit', () => {
+    try {
+      const milestones = next();
+      const first = milestones[0];
+      // The child started ahead; the type check of the file as saved now.
+      const started: StartedAhead = { ...ahead, ...(args.target === 'mine' && first ? { typeErrors: typeCheckInChild(first.exercise.file, process.env) } : {}) };
+      ahead = {};
+      const results = await gradeAndReport(milestones, args, environment, sharedRestart, started);
+      finish(results, args);
+    } catch (error) {
+      console.log(`${red('error')}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      ahead.child?.kill();
+      ahead = readyChild();
       running = false;
-      console.log('\n👀 watching milestones/ for changes (Ctrl-C to stop, Enter to re-grade now)');
-      if (again) {
-        again = false;
-        regrade();
-      }
-    });
+    }
+    console.log(dim(`\n👀 watching milestones/ for changes (${bold('Ctrl-C')} to stop, Enter to re-grade now)`));
+    if (again) {
+      again = false;
+      void regrade();
+    }
   };
   let timer: NodeJS.Timeout | undefined;
-  const debounced = () => {
+  const settled = () => {
     clearTimeout(timer);
-    timer = setTimeout(regrade, 200);
+    timer = setTimeout(() => void regrade(), SETTLE_MS);
   };
   try {
-    for (const folder of folders) fs.watch(folder, { recursive: false }, debounced);
+    for (const folder of folders) fs.watch(folder, { recursive: false }, settled);
   } catch {
     console.log('(file watching is not available here: press Enter to re-grade)');
   }
-  process.stdin.on('data', regrade);
-  regrade();
+  process.stdin.on('data', () => void regrade());
+  void regrade();
   await new Promise(() => {});
 }

@@ -14,13 +14,57 @@ export function seconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** A check as it ends: its verdict, then, set apart, what the learner's code printed while it ran. */
 export function checkLine(result: CheckResult): string {
   const mark = result.status === 'pass' ? green('✓') : result.status === 'fail' ? red('✗') : yellow('!');
-  return `  ${mark} ${result.name} ${dim(seconds(result.durationMs))}`;
+  const line = `  ${mark} ${result.name} ${dim(seconds(result.durationMs))}`;
+  if (!result.output) return line;
+  return [line, dim('      your code printed:'), ...result.output.map((printed) => dim(`      │ ${printed}`))].join('\n');
+}
+
+/**
+ * The cause a failure shares with others: the one its check diagnosed (rootCause), or a broker's
+ * refusal that every check declaring the same thing meets (PRECONDITION_FAILED for an exchange
+ * redeclared with another type or other options), told apart from the check's own vhost.
+ */
+export interface SharedCause {
+  key: string;
+  text: string;
+  /** The 💰 that fits the cause, when the report knows a better one than the check's. */
+  hint?: string;
+}
+
+const INEQUIVALENT = /PRECONDITION_FAILED - inequivalent arg '([^']+)' for (exchange|queue) '([^']+)' in vhost '[^']*': received (.+?) but current is ([^"\n]+?)(?:"|$|\n)/;
+
+export function sharedCause(result: CheckResult): SharedCause | undefined {
+  if (result.status !== 'fail') return undefined;
+  if (result.rootCause) return { key: result.rootCause, text: result.rootCause };
+  const refused = INEQUIVALENT.exec(`${result.seen ?? ''} ${result.message ?? ''}`);
+  if (!refused) return undefined;
+  const [, argument, kind, name, received, current] = refused;
+  return {
+    key: `inequivalent ${argument} ${kind} ${name}`,
+    text: `the broker refused to declare the ${kind} ${name} again with another ${argument} (${received}, where it exists with ${(current ?? '').trim()})`,
+    hint: `Something declared ${name} first with its ${argument} from the topology: declare it with the same type and the options exchangeOptions(spec) gives.`,
+  };
+}
+
+/**
+ * Messages that say what happened to the process or the file, not what the check observed: the
+ * check's 💰 is about the behaviour it checks, and does not fit them.
+ */
+const NOT_ABOUT_THE_CHECK = [/^🚨 /, /^your code ended the grading process/, /^your code blocked the event loop/];
+
+/** The 💰 that fits this failure: the cause's, the failure's own, or the check's unless the failure is not about what the check observes. */
+export function fittingHint(result: CheckResult, cause?: SharedCause): string | undefined {
+  if (result.status !== 'fail') return undefined;
+  if (cause?.hint) return cause.hint;
+  if (result.expected === undefined && NOT_ABOUT_THE_CHECK.some((pattern) => pattern.test(result.message ?? ''))) return undefined;
+  return result.hint || undefined;
 }
 
 /** A failure in full: expected, seen, and the hint that fits it (or what it follows from). The first also shows the services' log. */
-export function failureDetails(result: CheckResult, first = true): string {
+export function failureDetails(result: CheckResult, first = true, cause = sharedCause(result)): string {
   const heading = result.status === 'error' ? 'Could not check' : first ? 'First failure' : 'Also failing';
   const lines = [``, bold(`${heading}: ${result.name}`) + dim(`  (${result.id})`)];
   if (result.expected !== undefined) {
@@ -28,10 +72,39 @@ export function failureDetails(result: CheckResult, first = true): string {
   } else if (result.message) {
     lines.push(`  ${result.message}`);
   }
+  const hint = fittingHint(result, cause);
   if (result.status === 'fail' && result.followsFrom) lines.push(`  ↳ follows from ${result.followsFrom.join(', ')}: fix that first`);
-  else if (result.status === 'fail') lines.push(`  💰 ${result.hint}`);
+  else if (hint) lines.push(`  💰 ${hint}`);
   if (first && result.serviceLog) lines.push(dim('  the services said, last:'), ...result.serviceLog.map((line) => dim(`    ${line}`)));
   return lines.join('\n');
+}
+
+/** A failure whose cause is printed in full at another check: one line saying which. */
+function sameCauseLine(result: CheckResult, owner: CheckResult): string {
+  return `  ${red('✗')} ${result.name} ${dim(`(${result.id})`)}: same cause as ${owner.id}`;
+}
+
+/**
+ * Failures that share a cause, by cause: printed in full once, at the check that is about that
+ * cause (whose "saw" is the cause itself), else at the first; the others name it.
+ */
+function causeOwners(problems: CheckResult[]): Map<CheckResult, CheckResult> {
+  const groups = new Map<string, { cause: SharedCause; members: CheckResult[] }>();
+  for (const problem of problems) {
+    if (problem.followsFrom) continue;
+    const cause = sharedCause(problem);
+    if (!cause) continue;
+    const group = groups.get(cause.key) ?? { cause, members: [] };
+    group.members.push(problem);
+    groups.set(cause.key, group);
+  }
+  const ownerOf = new Map<CheckResult, CheckResult>();
+  for (const { cause, members } of groups.values()) {
+    if (members.length < 2) continue;
+    const owner = members.find((m) => m.seen === cause.text) ?? members[0]!;
+    for (const member of members) ownerOf.set(member, owner);
+  }
+  return ownerOf;
 }
 
 export function milestoneSummary(result: MilestoneResult): string {
@@ -39,16 +112,31 @@ export function milestoneSummary(result: MilestoneResult): string {
   if (result.error) return `\n${red('!')} ${result.error}`;
   const passed = checks.filter((c) => c.status === 'pass').length;
   const problems = checks.filter((c) => c.status !== 'pass');
+  const ownerOf = causeOwners(problems);
   const lines: string[] = [];
   const shown = new Set<string>();
+  const printedOwners = new Set<CheckResult>();
+  const details = (problem: CheckResult) => {
+    if (problem.message) shown.add(problem.message);
+    lines.push(failureDetails(problem, shown.size <= 1 && lines.length === 0));
+  };
   for (const problem of problems) {
+    const owner = ownerOf.get(problem);
+    if (owner) {
+      // The cause in full where the group first shows, then each other check of it in one line.
+      if (!printedOwners.has(owner)) {
+        printedOwners.add(owner);
+        details(owner);
+      }
+      if (owner !== problem) lines.push(sameCauseLine(problem, owner));
+      continue;
+    }
     // Failures without expected/saw and with a message already shown (the starter's 🚨 pointer) are one line each.
     if (problem.expected === undefined && problem.message && shown.has(problem.message)) {
       lines.push(dim(`  ${red('✗')} ${problem.name}: the same`));
       continue;
     }
-    if (problem.message) shown.add(problem.message);
-    lines.push(failureDetails(problem, shown.size <= 1 && lines.length === 0));
+    details(problem);
   }
   if (result.late) {
     lines.push('', bold('Your code threw after its check had ended') + ' (a timer or a promise left behind; the milestone does not pass while it does):');

@@ -33,10 +33,10 @@ interface Run {
   stderr: string;
 }
 
-/** Runs a TypeScript entry point the way npm does (node --import tsx), with a deadline. */
+/** Runs an entry point the way npm does (node --import tsx; a plain-JavaScript one, which registers tsx itself, with node alone), with a deadline. */
 function runScript(script: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, script), ...args], {
+    const child = spawn(process.execPath, [...(script.endsWith('.mjs') ? [] : ['--import', TSX]), path.join(ROOT, script), ...args], {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,7 +76,7 @@ const COMMAND_DOCS = ['README.md', 'docs/operations.md'].map((file) => fs.readFi
 
 /** Every npm script that runs one of our TypeScript entry points: `npm start`, `npm run monitor`, ... */
 const COMMANDS = Object.entries(PACKAGE.scripts)
-  .map(([script, line]) => ({ script, file: line.match(/^tsx (\S+\.ts)$/)?.[1], command: script === 'start' ? 'npm start' : `npm run ${script}` }))
+  .map(([script, line]) => ({ script, file: line.match(/^(?:tsx|node --import tsx|node) (\S+\.(?:ts|mjs))$/)?.[1], command: script === 'start' ? 'npm start' : `npm run ${script}` }))
   .filter((entry): entry is { script: string; file: string; command: string } => entry.file !== undefined);
 
 /**
