@@ -37,6 +37,12 @@ let lastStarted: string | undefined;
 /** Per check, at most this much is sent; the rest is only counted (a layer that logs every message). */
 const OUTPUT_LIMIT = 4000;
 const sent = new Map<string, number>();
+/** Lines past the limit, per check: sent as one count before the check's result (a flood is not a flood of messages). */
+const dropped = new Map<string, number>();
+const sendDropped = () => {
+  for (const [key, lines] of dropped) send({ type: 'output', ...(key ? { id: key } : {}), text: '', dropped: lines });
+  dropped.clear();
+};
 const captureStream = (stream: NodeJS.WriteStream) => {
   stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const id = runningCheck.getStore() ?? lastStarted;
@@ -45,7 +51,7 @@ const captureStream = (stream: NodeJS.WriteStream) => {
     const already = sent.get(key) ?? 0;
     sent.set(key, already + text.length);
     if (already < OUTPUT_LIMIT) send({ type: 'output', ...(id ? { id } : {}), text: text.slice(0, OUTPUT_LIMIT - already) });
-    else send({ type: 'output', ...(id ? { id } : {}), text: '', dropped: text.split('\n').length - 1 || 1 });
+    else dropped.set(key, (dropped.get(key) ?? 0) + (text.split('\n').length - 1 || 1));
     const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
     callback?.();
     return true;
@@ -102,7 +108,10 @@ async function grade(request: WorkerRequest): Promise<WorkerResult> {
         runningCheck.enterWith(check.id);
         send({ type: 'check-start', id: check.id });
       },
-      onCheck: (check) => send({ type: 'check', result: check }),
+      onCheck: (check) => {
+        sendDropped();
+        send({ type: 'check', result: check });
+      },
       announce: (message) => send({ type: 'announce', message }),
     });
     const { milestone: _milestone, ...rest } = result;

@@ -1,7 +1,7 @@
-// Child of grading-process.ts: type-checks one exercise file (and what it imports) with the
-// project's compiler settings and sends back the errors in the learner's own folder, as
-// "file:line:col - TSnnnn: message". Plain JavaScript on purpose: node starts it without the tsx
-// loader (half a second sooner), and it is on the critical path of a failing grade.
+// Child of typecheck.ts, where the native compiler (tsgo) is not installed: type-checks one exercise
+// file (and what it imports) with the TypeScript API and the project's compiler settings, and sends
+// back the errors in the learner's own folder, as "file:line:col - TSnnnn: message". Plain
+// JavaScript on purpose: node starts it without the tsx loader (half a second sooner).
 import path from 'node:path';
 import ts from 'typescript';
 

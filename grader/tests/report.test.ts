@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { GradingEnvironment } from '../context.ts';
 import { milestone as milestoneNumber } from '../manifest.ts';
 import type { Mutant } from '../mutants/mutant.ts';
-import { milestoneSummary } from '../report/console.ts';
+import { PrintedOutput } from '../grading-process.ts';
+import { checkLine, milestoneSummary } from '../report/console.ts';
 import { type CheckResult, gradeLayer, type MilestoneResult, prepareEnvironment } from '../runner.ts';
 import { parseDiagnostics, typeErrorsOf } from '../typecheck.ts';
 
@@ -58,6 +59,21 @@ describe('the report, on given results', () => {
       fail('01.c', { message: '🚨 encode is not written yet: open milestones/01-publish-consume/publish-consume.ts' }),
     ]);
     expect(summary).not.toContain('💰');
+  });
+});
+
+describe("the learner's output, per check", () => {
+  it('goes with its check, what was printed while no check ran with the next one, trimmed to a few lines and a count of the rest', () => {
+    const printed = new PrintedOutput();
+    printed.add(undefined, 'loading\n');
+    printed.add('01.a', Array.from({ length: 9 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
+    printed.add('01.a', '', 1000); // past the child's limit: only counted
+    printed.add('01.b', 'for b\n');
+    const a = printed.attach(fail('01.a'));
+    expect(a.output).toEqual(['loading', 'line 1', 'line 2', 'line 3', 'line 4', 'line 5', '… 1004 more lines']);
+    expect(printed.attach(fail('01.b')).output).toEqual(['for b']);
+    expect(printed.attach(fail('01.c')).output).toBeUndefined();
+    expect(checkLine(a).split('\n').slice(1)).toEqual(['      your code printed:', ...(a.output ?? []).map((line) => `      │ ${line}`)]);
   });
 });
 
