@@ -21,7 +21,8 @@ mirror=${mirror:-http://deb.debian.org/debian}
 has_image() { docker image inspect "$1" >/dev/null 2>&1; }
 recipe_of() { (cd "$here/$1" && cat $(ls | sort) | sha256sum | cut -c1-16); }
 built_from() { docker image inspect -f '{{index .Config.Labels "workshop.recipe"}}' "$1" 2>/dev/null || true; }
-timed() { local start=$SECONDS; "$@"; echo "standins: $1 ${2:-} took $((SECONDS - start)) s"; }
+# Called as plain commands (never in && or if, where bash ignores set -e inside functions): a failure stops the script.
+timed() { local start=$SECONDS; "$@"; echo "standins: $1 took $((SECONDS - start)) s"; }
 
 # A root filesystem tarball into an image (docker import), without the mounts of a root in use.
 import_root() {
@@ -68,13 +69,17 @@ build_image() { # build_image <recipe folder> <image> [--build-arg …]
     { tail -30 "$work/build-$folder.log" >&2; echo "standins: building $image failed (log: $work/build-$folder.log)" >&2; return 1; }
 }
 
+# The machine's CA bundle: what its own npm trusts (the registry may be reached through a proxy).
+HOST_CA=${NODE_EXTRA_CA_CERTS:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
+
 node_image() {
-  local recipe; recipe=$(recipe_of node)
+  local recipe; recipe=$(recipe_of node)-$(sha256sum <"$HOST_CA" | cut -c1-8)
   [ "$(built_from "$STANDIN_NODE")" = "$recipe" ] && return 0
   node_tarballs
-  # The build context: the recipe and the two tarballs.
+  # The build context: the recipe, the two tarballs and the CA bundle.
   local context=$work/node-context
   rm -rf "$context" && mkdir -p "$context" && cp "$here/node/Dockerfile" "$context/" && cp "$work/node-$NODE_MAJOR"/{node,npm}.tgz "$context/"
+  cp "$HOST_CA" "$context/host-ca.crt"
   docker build --network host --label "workshop.recipe=$recipe" -t "$STANDIN_NODE" --build-arg "BASE=$STANDIN_BOOKWORM" "$context" >"$work/build-node.log" 2>&1 ||
     { tail -30 "$work/build-node.log" >&2; echo "standins: building $STANDIN_NODE failed (log: $work/build-node.log)" >&2; return 1; }
   rm -rf "$context"
@@ -95,8 +100,8 @@ prometheus_image() { build_image prometheus "$STANDIN_PROMETHEUS" --build-arg "B
 
 case "${1:-all}" in
   rabbitmq) timed rabbitmq_image ;;
-  node) timed bookworm && timed node_image ;;
-  prometheus) timed bookworm && timed prometheus_image ;;
-  all) timed rabbitmq_image && timed bookworm && timed node_image && timed prometheus_image ;;
+  node) timed bookworm; timed node_image ;;
+  prometheus) timed bookworm; timed prometheus_image ;;
+  all) timed rabbitmq_image; timed bookworm; timed node_image; timed prometheus_image ;;
   *) echo "usage: build-standins.sh [all|node|rabbitmq|prometheus]" >&2; exit 2 ;;
 esac
