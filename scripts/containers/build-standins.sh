@@ -65,7 +65,7 @@ build_image() { # build_image <recipe folder> <image> [--build-arg …]
   shift 2
   recipe=$(recipe_of "$folder")
   [ "$(built_from "$image")" = "$recipe" ] && return 0
-  docker build --network host --label "workshop.recipe=$recipe" -t "$image" "$@" "$here/$folder" >"$work/build-$folder.log" 2>&1 ||
+  docker build --force-rm --network host --label "workshop.recipe=$recipe" -t "$image" "$@" "$here/$folder" >"$work/build-$folder.log" 2>&1 ||
     { tail -30 "$work/build-$folder.log" >&2; echo "standins: building $image failed (log: $work/build-$folder.log)" >&2; return 1; }
 }
 
@@ -80,7 +80,7 @@ node_image() {
   local context=$work/node-context
   rm -rf "$context" && mkdir -p "$context" && cp "$here/node/Dockerfile" "$context/" && cp "$work/node-$NODE_MAJOR"/{node,npm}.tgz "$context/"
   cp "$HOST_CA" "$context/host-ca.crt"
-  docker build --network host --label "workshop.recipe=$recipe" -t "$STANDIN_NODE" --build-arg "BASE=$STANDIN_BOOKWORM" "$context" >"$work/build-node.log" 2>&1 ||
+  docker build --force-rm --network host --label "workshop.recipe=$recipe" -t "$STANDIN_NODE" --build-arg "BASE=$STANDIN_BOOKWORM" "$context" >"$work/build-node.log" 2>&1 ||
     { tail -30 "$work/build-node.log" >&2; echo "standins: building $STANDIN_NODE failed (log: $work/build-node.log)" >&2; return 1; }
   rm -rf "$context"
 }

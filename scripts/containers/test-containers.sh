@@ -38,7 +38,12 @@ phase() {
 }
 fail() { echo "test:containers FAILED: $*" >&2; exit 1; }
 
-compose() { docker-compose -p "$PROJECT" -f docker-compose.yml -f "$here/compose.standins.yml" "$@"; }
+# What docker-compose runs: docker-compose.yml with compose.standins.yml over it, resolved by
+# `docker-compose config` (absolute paths), less the services' `ports`: on the host's network they mean
+# nothing, and docker-compose 1.29 refuses them there ("host" network_mode is incompatible with
+# port_bindings), while an override can add to a list but not empty it. Written by the preflight.
+COMPOSE_FILE_HOSTNET=$WORKSHOP_CACHE/containers/compose.hostnet.yml
+compose() { docker-compose -p "$PROJECT" -f "$COMPOSE_FILE_HOSTNET" "$@"; }
 
 cleanup() {
   local status=$?
@@ -46,7 +51,7 @@ cleanup() {
   phase ""
   if engine_answers; then
     echo "== cleanup: down -v"
-    timeout 180 docker-compose -p "$PROJECT" -f docker-compose.yml -f "$here/compose.standins.yml" --profile system --profile monitoring \
+    timeout 180 docker-compose -p "$PROJECT" -f "$COMPOSE_FILE_HOSTNET" --profile system --profile monitoring \
       down -v --remove-orphans >/dev/null 2>&1 || echo "cleanup: docker-compose down failed" >&2
   fi
   engine_stop || true
@@ -59,13 +64,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 
-# The containers' state, as names and health, e.g. "order=healthy audit=starting".
+# The containers' state, as names and health, e.g. "order=healthy audit=starting" (one docker call:
+# each docker-compose call takes seconds of Python start-up, over 20 s on a busy machine).
 health_of() {
-  local name id
+  local ids states name
+  ids=$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT")
+  states=$([ -z "$ids" ] || docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}={{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' $ids 2>/dev/null)
   for name in "$@"; do
-    id=$(compose ps -q "$name" 2>/dev/null || true)
-    [ -n "$id" ] || { printf '%s=absent ' "$name"; continue; }
-    printf '%s=%s ' "$name" "$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$id" 2>/dev/null)"
+    grep -m1 "^$name=" <<<"$states" | tr '\n' ' ' | grep . || printf '%s=absent ' "$name"
   done
 }
 
@@ -103,6 +109,12 @@ done
 # docker/prometheus/prometheus.yml with the moved ports: the services' metrics and the broker's plugin.
 mkdir -p "$(dirname "$STANDIN_PROMETHEUS_CONFIG")"
 sed -E 's/:910([1-6])\b/:1910\1/g; s/:15692\b/:15690/g' docker/prometheus/prometheus.yml >"$STANDIN_PROMETHEUS_CONFIG"
+docker-compose -f docker-compose.yml -f "$here/compose.standins.yml" --profile system --profile monitoring config |
+  python3 -c 'import sys, yaml
+config = yaml.safe_load(sys.stdin)
+for service in config["services"].values():
+    service.pop("ports", None)
+yaml.safe_dump(config, sys.stdout, sort_keys=False)' >"$COMPOSE_FILE_HOSTNET" || fail "docker-compose config of docker-compose.yml with compose.standins.yml failed"
 
 phase "engine"
 engine_start || fail "no Docker engine"
@@ -111,7 +123,7 @@ phase "stand-in images (build-standins.sh)"
 bash "$here/build-standins.sh" all || fail "could not build the stand-in images"
 
 phase "docker build of the Dockerfile"
-docker build --network host --build-arg "NODE_IMAGE=$STANDIN_NODE" -t rabbitmq-order-workshop:latest . >"$WORKSHOP_CACHE/containers/build-app.log" 2>&1 ||
+docker build --force-rm --network host --build-arg "NODE_IMAGE=$STANDIN_NODE" -t rabbitmq-order-workshop:latest . >"$WORKSHOP_CACHE/containers/build-app.log" 2>&1 ||
   { tail -30 "$WORKSHOP_CACHE/containers/build-app.log" >&2; fail "docker build of the Dockerfile failed (log: $WORKSHOP_CACHE/containers/build-app.log)"; }
 echo "   image: $(docker image inspect -f '{{.Size}}' rabbitmq-order-workshop:latest | awk '{printf "%d MB", $1 / 1e6}')"
 
