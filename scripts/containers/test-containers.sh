@@ -83,7 +83,11 @@ wait_healthy() { # wait_healthy <seconds> <service>...
     if ! grep -qvE '=healthy$' <(tr ' ' '\n' <<<"$state" | grep .); then echo "   healthy: $*"; return 0; fi
     if [ $SECONDS -ge $deadline ]; then
       echo "   not healthy in time: $state" >&2
-      for s in "$@"; do echo "--- logs of $s" >&2; compose logs --tail 15 "$s" >&2 || true; done
+      for s in "$@"; do
+        echo "--- the end of $s's log" >&2
+        docker ps -aq --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$s" |
+          xargs -r -n1 docker logs --tail 15 >&2 2>&1 || true
+      done
       return 1
     fi
     sleep 3
