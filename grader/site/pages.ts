@@ -7,7 +7,7 @@ import { MILESTONES } from '../manifest.ts';
 
 /** The Markdown pages, in the order of the site's navigation. */
 export function markdownSources(): string[] {
-  return ['README.md', 'milestones/README.md', ...MILESTONES.map((m) => `milestones/${m.slug}/README.md`), 'docs/architecture.md', 'docs/topology.md', 'docs/operations.md', 'docs/configuration.md', 'docs/performance.md', 'docs/reliability.md', 'docs/grader-performance.md', 'grader/README.md'];
+  return ['README.md', 'milestones/README.md', ...MILESTONES.map((m) => `milestones/${m.slug}/README.md`), 'docs/architecture.md', 'docs/topology.md', 'docs/operations.md', 'docs/configuration.md', 'docs/containers.md', 'docs/performance.md', 'docs/reliability.md', 'docs/grader-performance.md', 'grader/README.md'];
 }
 
 /** Site address of a repository path (file or folder), without a leading slash: '' is the home page. */
