@@ -6,7 +6,7 @@
 # binary fits), the TypeScript compiled to JavaScript, and a slim runtime without compilers, npm
 # caches or TypeScript, running as the unprivileged `node` user.
 
-ARG NODE_IMAGE=node:24-bookworm-slim
+ARG NODE_IMAGE=node:26-bookworm-slim
 
 # 1. Production dependencies, native modules compiled for this Node.
 FROM ${NODE_IMAGE} AS deps
