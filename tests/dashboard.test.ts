@@ -43,7 +43,7 @@ describe.skipIf(browserMissing)('the dashboard of npm start', () => {
     await vhost?.delete();
   });
 
-  it('shows an order placed with its form reach completed, and a stopped service’s queue fill and drain', { timeout: 120_000 }, async () => {
+  it('shows an order placed with one click reach completed, all on a projector’s first screen, and a stopped service’s queue fill and drain', { timeout: 120_000 }, async () => {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();

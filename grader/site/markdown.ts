@@ -56,7 +56,11 @@ export function renderMarkdown(source: string, repoPath: string, root: string, d
     const rest = content.replace(COMMENT, '');
     return rest.trim() === '' ? '' : `<p>${escapeXml(rest)}</p>\n`;
   };
-  md.renderer.rules.html_inline = (tokens, idx) => escapeXml((tokens[idx]?.content ?? '').replace(COMMENT, ''));
+  md.renderer.rules.html_inline = (tokens, idx) => {
+    const content = tokens[idx]?.content ?? '';
+    // A line break in a table cell (docs/topology.md's arguments) breaks the line, as on GitHub.
+    return /^<br\s*\/?>$/i.test(content) ? '<br>' : escapeXml(content.replace(COMMENT, ''));
+  };
   md.use(anchor, { slugify, permalink: anchor.permalink.headerLink() });
   const links: string[] = [];
   const defaultLink = md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));

@@ -176,7 +176,7 @@ export async function topologySvg(topology: Topology = buildTopology(), options:
   for (const edge of placed.edges) {
     if (!edge.label) continue;
     const { x, y, width: w, height: h } = edge.label;
-    body.push(`<g class="edge-label-box"><rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w}" height="${h}" class="label-bg"/>${textBlock(x + 2, y + 1, edge.lines, LABEL_SIZE, `edge-label ${edge.style}`)}</g>`);
+    body.push(`<g class="edge-label-box"><rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w}" height="${h}" class="label-bg"/>${textBlock(x + 2, y + 1, edge.lines, LABEL_SIZE, edge.style === 'edge' ? 'edge-label' : `edge-label ${edge.style}`)}</g>`);
   }
   for (const node of placed.nodes) {
     const rx = node.kind === 'exchange' ? node.height / 2 : 4;
