@@ -11,6 +11,7 @@ import { chromiumInstalled, launchChromium, pageErrors } from '../../tests/suppo
 import { diagramLabelProblems, seriousAxeViolations, sidewaysOverflow, WIDTHS } from '../../tests/support/page-checks.ts';
 import { serveDocs } from '../cli/docs.ts';
 import { MILESTONES } from '../manifest.ts';
+import { renderMarkdown } from '../site/markdown.ts';
 import { crawl, type SitePage } from '../site/site.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -71,6 +72,16 @@ describe('npm run docs', () => {
     await browser?.dispose();
   });
   const htmlPages = () => [...pages].filter(([, page]) => page.contentType.startsWith('text/html')).map(([url]) => url);
+
+  it('drops HTML comments wherever Markdown puts them, keeps them in code, and escapes other raw HTML', () => {
+    const source = ['# Title', '', '<!-- generated: by a script -->', '', 'Text <!-- inline --> and <b>bold</b>, a<br>b', '', '<!--', 'two lines', '-->', '', '```html', '<!-- in code -->', '```', '', '<!-- diagram: topology -->', ''].join('\n');
+    const { html } = renderMarkdown(source, 'docs/example.md', ROOT, { topology: '<svg class="drawn"></svg>' });
+    expect(html).not.toMatch(/generated|inline|two lines/);
+    expect(html).toContain('&lt;b&gt;bold&lt;/b&gt;');
+    expect(html).toContain('a<br>b');
+    expect(html).toContain('&lt;!-- in code --&gt;');
+    expect(html).toMatch(/<figure class="diagram-figure"><svg class="drawn"><\/svg>/);
+  });
 
   it('never shows an HTML comment as text (the generated-file and diagram markers)', () => {
     const shown: string[] = [];

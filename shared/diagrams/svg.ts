@@ -34,7 +34,7 @@ const DIAGRAM_STYLE = [
   '.label-bg{fill:#fff;fill-opacity:.9}',
   `.edge-label{font-size:${LABEL_FONT.edge}px;fill:#343a40}.edge-label.alt{fill:#c2410c}.edge-label.dead{fill:#c92a2a}`,
   `.legend{font-size:${LABEL_FONT.legend}px;fill:#495057}`,
-  `.lifeline{stroke:#adb5bd;stroke-dasharray:4 4}.event-label{font-size:${LABEL_FONT.event}px;fill:#212529}.event-note{font-size:${LABEL_FONT.event}px;fill:#495057}.step{font-size:${LABEL_FONT.step}px;fill:#495057}`,
+  `.lifeline{stroke:#adb5bd;stroke-dasharray:4 4}.event-label{font-size:${LABEL_FONT.event}px;fill:#212529;paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}.event-note{font-size:${LABEL_FONT.event}px;fill:#495057}.step{font-size:${LABEL_FONT.step}px;fill:#495057}`,
 ].join('');
 
 export function svgDocument(width: number, height: number, title: string, body: string[]): string {
