@@ -7,6 +7,14 @@ import type { Page } from 'playwright-core';
 
 const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
+/**
+ * tsx (esbuild's keepNames) wraps named functions in a `__name(...)` call, which would fail inside
+ * the page when these checks run from a script rather than under vitest.
+ */
+async function allowNamedFunctions(page: Page): Promise<void> {
+  await page.evaluate('window.__name = window.__name || ((f) => f)');
+}
+
 /** The widths the site and the dashboard are checked at: a phone, a small tablet, a projector, a desktop. */
 export const WIDTHS = [390, 800, 1280, 1920] as const;
 
@@ -19,6 +27,7 @@ export interface AxeProblem {
 
 /** axe-core's serious and critical violations of WCAG 2.1 A/AA and its best practices on the page as it is now. */
 export async function seriousAxeViolations(page: Page): Promise<AxeProblem[]> {
+  await allowNamedFunctions(page);
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE_SOURCE });
   return page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: unknown[]; failureSummary?: string }> }> }> } }).axe;
@@ -46,6 +55,7 @@ export interface LabelProblem {
  * or by the box the picture is shown in, and each is at least `minPx` px high on screen.
  */
 export async function diagramLabelProblems(page: Page, selector: string, minPx = 12): Promise<LabelProblem[]> {
+  await allowNamedFunctions(page);
   return page.locator(selector).first().evaluate((svg, min) => {
     const problems: Array<{ kind: string; text: string; detail: string }> = [];
     const slack = 0.5; // sub-pixel rounding
