@@ -16,6 +16,9 @@ function progressMark(progress: Progress, milestone: Milestone): string {
   return '<span class="mark not-started" title="not started">·</span>';
 }
 
+/** Closed on a narrow screen (the page comes first), open on a wide one; follows the window as it resizes. */
+const FOLD_CONTENTS = "(()=>{const d=document.getElementById('contents'),m=matchMedia('(min-width: 801px)'),f=()=>{d.open=m.matches};f();m.addEventListener('change',f)})()";
+
 function sidebar(pageUrl: string, root: string, progress: Progress): string {
   const link = (repoPath: string, label: string, mark = '') => {
     const url = urlOf(repoPath, root);
@@ -24,6 +27,8 @@ function sidebar(pageUrl: string, root: string, progress: Progress): string {
   return [
     '<nav class="sidebar" aria-label="Workshop">',
     `<a class="brand" href="${relativeUrl(pageUrl, '')}">RabbitMQ order workshop</a>`,
+    // On a narrow screen the contents fold away behind "Contents"; on a wide one they are always open.
+    '<details class="contents" id="contents" open><summary>Contents</summary>',
     '<ul>',
     link('README.md', 'Start here'),
     link('milestones/README.md', 'How a lesson works'),
@@ -43,6 +48,8 @@ function sidebar(pageUrl: string, root: string, progress: Progress): string {
     link('grader/README.md', 'How grading works'),
     link('docs/grader-performance.md', 'Grading times'),
     '</ul>',
+    '</details>',
+    `<script>${FOLD_CONTENTS}</script>`,
     '</nav>',
   ].join('\n');
 }
@@ -94,10 +101,12 @@ export async function layoutPage(page: PageInput, root: string): Promise<string>
     ...(page.base ? [`<base href="${escapeHtml(page.base)}">`] : []),
     // An icon of its own, inline: no request for a /favicon.ico that is not there.
     `<link rel="icon" href="data:image/svg+xml,${encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100"><text y=".9em" font-size="90">🐇</text></svg>')}">`,
-    `<link rel="stylesheet" href="${relativeUrl(pageUrl, 'assets/site.css')}"><link rel="stylesheet" href="${relativeUrl(pageUrl, 'assets/highlight.css')}">`,
+    // The site's own styles last: they override the highlighting colours that fall short of AA contrast.
+    `<link rel="stylesheet" href="${relativeUrl(pageUrl, 'assets/highlight.css')}"><link rel="stylesheet" href="${relativeUrl(pageUrl, 'assets/site.css')}">`,
     '</head><body>',
+    '<a class="skip-link" href="#content">Skip to the content</a>',
     sidebar(pageUrl, root, progress),
-    `<main>${body}${milestone ? pager(pageUrl, root, milestone) : ''}</main>`,
+    `<main id="content" tabindex="-1">${body}${milestone ? pager(pageUrl, root, milestone) : ''}</main>`,
     '</body></html>',
   ].join('\n');
 }

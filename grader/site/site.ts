@@ -8,7 +8,7 @@ import { escapeXml } from '../../shared/diagrams/svg.ts';
 import { orderFlowSvg } from '../../shared/diagrams/order-flow-svg.ts';
 import { topologySvg } from '../../shared/diagrams/topology-svg.ts';
 import { layoutPage } from './layout.ts';
-import { highlight, renderMarkdown } from './markdown.ts';
+import { diagramsIn, highlight, renderMarkdown } from './markdown.ts';
 import { markdownSources, relativeUrl, sourceOf, urlOf } from './pages.ts';
 
 export interface SitePage {
@@ -17,7 +17,7 @@ export interface SitePage {
   body: string | Buffer;
 }
 
-const DIAGRAMS: Record<string, () => string> = { topology: () => topologySvg(), 'order-flow': () => orderFlowSvg() };
+const DIAGRAMS: Record<string, () => string | Promise<string>> = { topology: () => topologySvg(), 'order-flow': () => orderFlowSvg() };
 const ASSETS: Record<string, () => string> = {
   'assets/site.css': () => fs.readFileSync(fileURLToPath(new URL('./assets/site.css', import.meta.url)), 'utf8'),
   'assets/highlight.css': () => fs.readFileSync(createRequire(import.meta.url).resolve('highlight.js/styles/github.css'), 'utf8'),
@@ -34,12 +34,17 @@ export async function renderUrl(url: string, root: string): Promise<SitePage> {
   const clean = url.replace(/^\//, '').split(/[?#]/)[0] as string;
   const asset = ASSETS[clean];
   if (asset) return { status: 200, contentType: 'text/css; charset=utf-8', body: asset() };
+  const diagramName = /^diagrams\/([a-z-]+)\.svg$/.exec(clean)?.[1];
+  const diagram = diagramName && Object.hasOwn(DIAGRAMS, diagramName) ? DIAGRAMS[diagramName] : undefined;
+  if (diagram) return { status: 200, contentType: 'image/svg+xml', body: await diagram() };
   const source = sourceOf(clean, root);
   if (!source) return { status: 404, contentType: 'text/html; charset=utf-8', body: await layoutPage({ repoPath: '404.md', title: 'Not found', base: '/', body: `<h1>Not found</h1><p>Nothing is at <code>${escapeXml(clean)}</code>. <a href="./">Start here</a>.</p>` }, root) };
   const absolute = path.join(root, source.repoPath);
   if (source.kind === 'raw') return { status: 200, contentType: RAW_TYPES[path.extname(source.repoPath)] ?? 'application/octet-stream', body: fs.readFileSync(absolute) };
   if (source.kind === 'markdown') {
-    const rendered = renderMarkdown(fs.readFileSync(absolute, 'utf8'), source.repoPath, root, DIAGRAMS);
+    const markdown = fs.readFileSync(absolute, 'utf8');
+    const drawn = Object.fromEntries(await Promise.all(diagramsIn(markdown).filter((name) => Object.hasOwn(DIAGRAMS, name)).map(async (name) => [name, await (DIAGRAMS[name] as () => string | Promise<string>)()] as const)));
+    const rendered = renderMarkdown(markdown, source.repoPath, root, drawn);
     return html(await layoutPage({ repoPath: source.repoPath, title: rendered.title, body: rendered.html }, root));
   }
   const pageUrl = urlOf(source.repoPath, root);
@@ -53,7 +58,7 @@ export async function renderUrl(url: string, root: string): Promise<SitePage> {
   }
   const code = fs.readFileSync(absolute, 'utf8');
   const language = LANGUAGES[path.extname(source.repoPath)] ?? '';
-  const body = `<h1><code>${escapeXml(path.basename(source.repoPath))}</code></h1><p class="source-path">${escapeXml(source.repoPath)}</p><pre class="hljs"><code>${highlight(code, language)}</code></pre>`;
+  const body = `<h1><code>${escapeXml(path.basename(source.repoPath))}</code></h1><p class="source-path">${escapeXml(source.repoPath)}</p><pre class="hljs" tabindex="0"><code>${highlight(code, language)}</code></pre>`;
   return html(await layoutPage({ repoPath: source.repoPath, title: source.repoPath, body }, root));
 }
 

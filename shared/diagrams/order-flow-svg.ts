@@ -4,7 +4,7 @@
 import type { EventType, ServiceName } from '../messages/events.ts';
 import { SERVICE_NAMES } from '../messages/events.ts';
 import { AUDITED_PATTERNS, NOTIFIED_PATTERNS, SUBSCRIPTIONS } from '../topology/topology.ts';
-import { escapeXml, svgDocument, text } from './svg.ts';
+import { escapeXml, LABEL_FONT, svgDocument, text, textWidth } from './svg.ts';
 
 /** Who publishes what, in the order it happens for an order that completes. */
 const HAPPY_PATH: Array<{ from: ServiceName; event: EventType; note?: string }> = [
@@ -43,13 +43,14 @@ export function orderFlowSvg(): string {
   const lanes = [...SERVICE_NAMES];
   const laneX = (service: ServiceName) => 90 + lanes.indexOf(service) * 150;
   const top = 50;
-  const rowH = 42;
-  const height = top + HAPPY_PATH.length * rowH + 40;
+  const rowH = 44;
+  const legend = ['black: the event to the services bound to it', 'grey dashed: the copies for the audit log and notifications'];
+  const height = top + HAPPY_PATH.length * rowH + 16 + legend.length * 18;
   const width = laneX(lanes[lanes.length - 1] as ServiceName) + 90;
   const body: string[] = [];
   for (const service of lanes) {
-    body.push(`<g class="node service"><rect x="${laneX(service) - 55}" y="8" width="110" height="26" rx="4"/>${text(laneX(service), 25, service, 'node-label')}</g>`);
-    body.push(`<line x1="${laneX(service)}" y1="34" x2="${laneX(service)}" y2="${height - 16}" class="lifeline"/>`);
+    body.push(`<g class="node service"><rect x="${laneX(service) - 62}" y="8" width="124" height="28" rx="4"/>${text(laneX(service), 27, service, 'node-label')}</g>`);
+    body.push(`<line x1="${laneX(service)}" y1="36" x2="${laneX(service)}" y2="${top + HAPPY_PATH.length * rowH}" class="lifeline"/>`);
   }
   HAPPY_PATH.forEach((step, i) => {
     const y = top + i * rowH + 20;
@@ -62,9 +63,12 @@ export function orderFlowSvg(): string {
       const d = to === step.from ? `M${x1},${y - 8} C${x1 + 40},${y - 8} ${x1 + 40},${y + 2} ${x1 + 4},${y + 2}` : `M${x1},${y} L${laneX(to) + (laneX(to) > x1 ? -4 : 4)},${y}`;
       body.push(`<path d="${d}" class="edge flow" marker-end="url(#arrow-edge)"><title>${escapeXml(`${step.from} → ${to}: ${step.event}`)}</title></path>`);
     }
+    // Right of the publisher's lifeline where it fits, else left of it: never past the picture's edge.
     const label = `${step.event}${step.note ? ` (${step.note})` : ''}`;
-    body.push(text(x1 + (direct.includes(step.from) ? 46 : 6), y - 6, label, 'event-label', 'start'));
+    const start = x1 + (direct.includes(step.from) ? 46 : 6);
+    const fitsRight = start + textWidth(label, LABEL_FONT.event) <= width - 8;
+    body.push(text(fitsRight ? start : x1 - 6, y - 7, label, 'event-label', fitsRight ? 'start' : 'end'));
   });
-  body.push(text(12, height - 4, 'black: the event to the services bound to it · grey dashed: the copies for the audit log and notifications', 'legend', 'start'));
+  legend.forEach((line, i) => body.push(text(12, top + HAPPY_PATH.length * rowH + 20 + i * 18, line, 'legend', 'start')));
   return svgDocument(width, height, 'One order, from POST /orders to order.completed: which service publishes each event and who receives it', body);
 }

@@ -10,7 +10,14 @@ export interface OrderCard {
   express: boolean;
   user?: string;
   updatedAt: string;
-  history: Array<{ type: string; source: string; occurredAt: string }>;
+  /**
+   * In causal order: the order the dashboard's tap received them. The tap is one queue, first in
+   * first out, and an event is copied into it when it is published, before any service can act
+   * on it, so whatever an event causes arrives after it. (Sorting by occurredAt would not do: a
+   * delayed message carries the time it was first published, and delivery.confirmed would come
+   * before the order.shipped published while it waited.)
+   */
+  history: Array<{ type: string; source: string; occurredAt: string; receivedAt: string }>;
 }
 
 /** The event that moves an order to a status; other events only go into its history. */
@@ -33,7 +40,7 @@ export class OrderBoard {
   constructor(private readonly capacity = 200) {}
 
   /** Applies one delivery's body; returns the card it changed, or undefined for a body that is no event. */
-  apply(body: Buffer): OrderCard | undefined {
+  apply(body: Buffer, receivedAt = new Date()): OrderCard | undefined {
     let event: { orderId: string; type: string; source: string; occurredAt: string; express: boolean; payload: unknown };
     try {
       const parsed = DomainEventSchema.safeParse(JSON.parse(body.toString('utf8')));
@@ -45,8 +52,7 @@ export class OrderBoard {
     }
     const card = this.orders.get(event.orderId) ?? { orderId: event.orderId, status: 'pending' as OrderStatus, express: event.express, updatedAt: event.occurredAt, history: [] };
     if (card.history.some((h) => h.type === event.type && h.occurredAt === event.occurredAt && h.source === event.source)) return card; // a redelivery
-    card.history.push({ type: event.type, source: event.source, occurredAt: event.occurredAt });
-    card.history.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
+    card.history.push({ type: event.type, source: event.source, occurredAt: event.occurredAt, receivedAt: receivedAt.toISOString() });
     if (event.type === 'order.created') card.user = (event.payload as { user?: string }).user;
     const next = STATUS_OF[event.type];
     // Events can arrive out of order (retries, competing consumers): a status never moves backwards.

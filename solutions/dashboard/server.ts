@@ -51,7 +51,16 @@ export async function startDashboard(options: DashboardOptions): Promise<{ url: 
   app.get('/', asset('index.html', 'html'));
   app.get('/page.js', asset('page.js', 'js'));
   app.get('/page.css', asset('page.css', 'css'));
-  app.get('/topology.svg', (_, response) => void response.type('image/svg+xml').send(topologySvg()));
+  // Laid out once (elkjs takes a moment), then served from memory.
+  const topologyPicture = topologySvg(undefined, { liveQueues: true });
+  topologyPicture.catch(() => {});
+  app.get('/topology.svg', async (_, response) => {
+    try {
+      response.type('image/svg+xml').send(await topologyPicture);
+    } catch (error) {
+      response.status(500).type('text').send(`could not lay out the topology: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
 
   const state = () => ({
     orders: board.list(),

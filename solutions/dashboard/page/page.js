@@ -28,23 +28,37 @@ function headers() {
   return { 'content-type': 'application/json', ...(state.token ? { 'x-dashboard-token': state.token } : {}) };
 }
 
+// ── saying what changed, politely (one live region; a burst of changes is said once) ──────────
+const announcements = [];
+function announce(text) {
+  announcements.push(text);
+  clearTimeout(state.announceTimer);
+  state.announceTimer = setTimeout(() => {
+    $('#announcer').textContent = announcements.splice(0).join('. ');
+  }, 300);
+}
+
 // ── orders ──────────────────────────────────────────────────────────────────────────────────────
 function renderOrders() {
   const list = $('#order-list');
+  const focused = document.activeElement?.closest?.('#order-list li')?.dataset.order;
   const orders = [...state.orders.values()].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
   list.replaceChildren(
     ...orders.map((order) => {
       const reached = STEPS.indexOf(order.status);
       const steps = el('span', { class: 'steps', 'aria-hidden': 'true' }, ...STEPS.map((_, i) => el('span', { class: i <= reached ? 'done' : '' })));
-      const item = el('li', { 'data-order': order.orderId, 'data-status': order.status, class: order.orderId === state.selected ? 'selected' : '' },
+      const selected = order.orderId === state.selected;
+      const button = el('button', { type: 'button', ...(selected ? { 'aria-current': 'true' } : {}) },
         el('span', { class: `pill status-${order.status}`, text: order.status }),
-        el('code', { text: order.orderId }),
-        el('span', { class: 'muted small', text: `${order.user ?? ''}${order.express ? ' · express' : ''}` }),
+        el('code', { text: `${order.orderId.slice(0, 8)}…`, title: order.orderId }),
+        el('span', { class: 'muted small who', text: `${order.user ?? ''}${order.express ? ' · express' : ''}` }),
         steps);
-      item.addEventListener('click', () => selectOrder(order.orderId));
-      return item;
+      button.addEventListener('click', () => selectOrder(order.orderId));
+      return el('li', { 'data-order': order.orderId, 'data-status': order.status, class: selected ? 'selected' : '' }, button);
     }),
   );
+  // Re-rendering must not throw the keyboard out of the list.
+  if (focused) list.querySelector(`li[data-order="${CSS.escape(focused)}"] button`)?.focus();
   $('#no-orders').hidden = orders.length > 0;
   if (state.selected) renderHistory();
 }
@@ -54,13 +68,31 @@ function selectOrder(orderId) {
   renderOrders();
 }
 
-// ── an order's trace: one row per span, a bar on the trace's time scale ───────────────────────
+// ── an order's trace: one row per span, a bar on the trace's time scale, a time axis above ──────
+const ms = (us) => {
+  const value = us / 1000;
+  return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(value < 10 ? 1 : 0)} ms`;
+};
+
+function renderAxis(total) {
+  const ticks = [0, 0.5, 1].map((f) => {
+    const tick = el('span', { text: ms(f * total) });
+    tick.style.left = `${f * 100}%`;
+    return tick;
+  });
+  $('#trace-axis').replaceChildren(el('span', { text: 'time since the order was placed' }), el('span', { class: 'ticks' }, ...ticks));
+}
+
 async function loadTrace(orderId) {
   const answer = await fetch(`/api/orders/${encodeURIComponent(orderId)}/trace`).catch(() => undefined);
   if (!answer?.ok || state.selected !== orderId) return;
   const { spans } = await answer.json();
   const list = $('#trace-list');
-  if (spans.length === 0) return void list.replaceChildren(el('li', { class: 'muted', text: 'no spans yet' }));
+  if (spans.length === 0) {
+    $('#trace-axis').replaceChildren();
+    $('#trace-summary').textContent = '';
+    return void list.replaceChildren(el('li', { class: 'muted', text: 'no spans yet' }));
+  }
   const start = Math.min(...spans.map((s) => s.startUs));
   const total = Math.max(1, Math.max(...spans.map((s) => s.startUs + s.durationUs)) - start);
   const depth = new Map();
@@ -69,13 +101,21 @@ async function loadTrace(orderId) {
     if (!depth.has(span.spanId)) depth.set(span.spanId, span.parentSpanId && byId.has(span.parentSpanId) ? depthOf(byId.get(span.parentSpanId)) + 1 : 0);
     return depth.get(span.spanId);
   };
+  renderAxis(total);
+  $('#trace-summary').textContent = `${spans.length} spans over ${ms(total)}`;
   list.replaceChildren(...spans.map((span) => {
+    const left = ((span.startUs - start) / total) * 100;
+    const width = Math.max(0.3, (span.durationUs / total) * 100);
     const bar = el('span', { class: `bar${span.status === 'ok' ? '' : ' failed'}` });
-    bar.style.marginLeft = `${((span.startUs - start) / total) * 100}%`;
-    bar.style.width = `${Math.max(0.5, (span.durationUs / total) * 100)}%`;
+    bar.style.left = `${left}%`;
+    bar.style.width = `${width}%`;
+    // The duration beside its bar: right of it, or left of it when the bar ends near the right edge.
+    const duration = el('span', { class: 'duration', text: ms(span.durationUs) });
+    if (left + width > 75) duration.style.right = `${100 - left}%`;
+    else duration.style.left = `${left + width}%`;
     const label = el('span', { class: 'label' }, el('span', { class: 'muted', text: `${span.service} ` }), el('code', { text: span.name }));
-    label.style.paddingLeft = `${depthOf(span) * 0.6}em`;
-    return el('li', { 'data-span': span.name, title: `${((span.startUs - start) / 1000).toFixed(1)} ms after the start, ${(span.durationUs / 1000).toFixed(1)} ms` }, label, el('span', { class: 'track' }, bar));
+    label.style.paddingLeft = `${Math.min(depthOf(span), 6) * 0.5}em`;
+    return el('li', { 'data-span': span.name, title: `${ms(span.startUs - start)} after the start, ${ms(span.durationUs)}` }, label, el('span', { class: 'track' }, bar, duration));
   }));
 }
 
@@ -83,8 +123,11 @@ function renderHistory() {
   const order = state.orders.get(state.selected);
   if (!order) return;
   $('#history').hidden = false;
+  $('#no-selection').hidden = true;
   $('#history-id').textContent = order.orderId;
-  $('#history-list').replaceChildren(...order.history.map((h) => el('li', {}, el('code', { text: h.type }), ` from ${h.source} at ${new Date(h.occurredAt).toLocaleTimeString()}`)));
+  // In the order the dashboard received them (causal order, see order-board.ts), timed from the first.
+  const first = Date.parse(order.history[0]?.receivedAt ?? order.updatedAt);
+  $('#history-list').replaceChildren(...order.history.map((h) => el('li', {}, el('code', { text: h.type }), ` from ${h.source} `, el('span', { class: 'muted when', text: `+${((Date.parse(h.receivedAt) - first) / 1000).toFixed(2)} s` }))));
   // New events of the selected order: its trace has grown too (spans are written a moment later).
   clearTimeout(state.traceTimer);
   state.traceTimer = setTimeout(() => void loadTrace(order.orderId), 400);
@@ -111,13 +154,13 @@ function renderQueues() {
   $('#queue-table tbody').replaceChildren(...rows);
   const live = state.queues.find((q) => q.liveAt)?.liveAt;
   const sampled = state.queues.find((q) => q.sampledAt)?.sampledAt;
-  $('#ages').textContent = `ready and consumers live from AMQP (${age(live)}); unacked and rates are the management API's samples (${age(sampled)})`;
+  $('#ages').textContent = `ready and consumers: live from AMQP (${age(live)}); unacked and rates: the management API's last sample (${age(sampled)}).`;
   for (const q of state.queues) {
     const node = document.querySelector(`#graph g.node.queue[data-name="${CSS.escape(q.name)}"]`);
     if (!node) continue;
     node.classList.toggle('busy', q.ready > 0);
     const detail = node.querySelector('.node-detail');
-    if (detail) detail.textContent = q.missing ? 'not declared' : `ready ${fmt(q.ready)} · unacked ${fmt(q.unacked)} · consumers ${fmt(q.consumers)}`;
+    if (detail) detail.textContent = q.missing ? 'not declared' : `ready ${fmt(q.ready)} · unacked ${fmt(q.unacked)} · cons ${fmt(q.consumers)}`;
   }
 }
 
@@ -136,15 +179,19 @@ function renderServices() {
     return;
   }
   $('#control-note').textContent = 'Stop a service and watch its queue fill; start it and watch it drain.';
+  const focused = document.activeElement?.closest?.('#service-list li')?.dataset.service;
   list.replaceChildren(
     ...Object.entries(state.services).map(([name, status]) => {
       const running = status === 'running';
-      const button = el('button', { type: 'button', 'data-action': running ? 'stop' : 'start', text: running ? 'Stop' : 'Start' });
+      const verb = running ? 'Stop' : 'Start';
+      // Its name says which service: "Stop payment" (the service is written beside it, so only a screen reader needs it).
+      const button = el('button', { type: 'button', 'data-action': running ? 'stop' : 'start' }, verb, el('span', { class: 'visually-hidden', text: ` ${name}` }));
       if (status === 'starting' || status === 'stopping') button.disabled = true;
       button.addEventListener('click', () => control(name, running ? 'stop' : 'start', button));
-      return el('li', { 'data-service': name, 'data-state': status }, el('span', {}, el('strong', { text: name }), el('br'), el('span', { class: 'muted small', text: status })), button);
+      return el('li', { 'data-service': name, 'data-state': status }, el('span', { class: 'name' }, el('strong', { text: name }), ' ', el('span', { class: 'muted small', text: status })), button);
     }),
   );
+  if (focused) list.querySelector(`li[data-service="${CSS.escape(focused)}"] button`)?.focus();
 }
 
 // ── placing orders ──────────────────────────────────────────────────────────────────────────────
@@ -156,7 +203,7 @@ function parseItems(text) {
 }
 
 async function placeOrder(event) {
-  event.preventDefault();
+  event?.preventDefault();
   const form = new FormData($('#order-form'));
   const body = { user: form.get('user'), items: parseItems(String(form.get('items'))), express: form.get('express') === 'on' };
   const result = $('#place-result');
@@ -164,13 +211,14 @@ async function placeOrder(event) {
   try {
     const answer = await fetch('/api/orders', { method: 'POST', headers: headers(), body: JSON.stringify(body) });
     const json = await answer.json();
-    result.textContent = answer.ok ? `order ${json.orderId} accepted (${answer.status})` : `refused (${answer.status}): ${json.error}`;
+    result.textContent = answer.ok ? `Order ${json.orderId} placed (${answer.status}).` : `Refused (${answer.status}): ${json.error}`;
     if (answer.ok) selectOrder(json.orderId);
   } catch (error) {
     result.textContent = `could not reach the dashboard: ${error}`;
   }
 }
 
+// One click on a preset places its order (the form shows what was sent, to edit and send again).
 for (const button of document.querySelectorAll('[data-preset]')) {
   button.addEventListener('click', () => {
     const preset = PRESETS[button.dataset.preset];
@@ -178,6 +226,7 @@ for (const button of document.querySelectorAll('[data-preset]')) {
     form.user.value = preset.user;
     form.items.value = preset.items;
     form.express.checked = preset.express;
+    void placeOrder();
   });
 }
 $('#order-form').addEventListener('submit', placeOrder);
@@ -195,6 +244,8 @@ $('#show-dlq').addEventListener('click', async () => {
 // ── the stream ──────────────────────────────────────────────────────────────────────────────────
 function setBroker(connected) {
   const pill = $('#broker');
+  if (state.brokerConnected !== undefined && state.brokerConnected !== connected) announce(connected ? 'Broker connected again' : 'Broker unreachable');
+  state.brokerConnected = connected;
   pill.textContent = connected ? 'broker connected' : 'broker unreachable: reconnecting…';
   pill.className = `pill ${connected ? 'ok' : 'down'}`;
 }
@@ -213,6 +264,8 @@ function connect() {
   });
   events.addEventListener('order', (message) => {
     const order = JSON.parse(message.data);
+    const before = state.orders.get(order.orderId)?.status;
+    if (before !== order.status) announce(`Order ${order.orderId.slice(0, 8)} ${order.status}`);
     state.orders.set(order.orderId, order);
     renderOrders();
   });
@@ -222,7 +275,9 @@ function connect() {
   });
   events.addEventListener('broker', (message) => setBroker(JSON.parse(message.data).connected));
   events.addEventListener('services', (message) => {
-    state.services = JSON.parse(message.data);
+    const services = JSON.parse(message.data);
+    for (const [name, status] of Object.entries(services)) if (state.services && state.services[name] !== status) announce(`${name} ${status}`);
+    state.services = services;
     renderServices();
   });
   // The page's own connection to the dashboard: EventSource reconnects by itself.
