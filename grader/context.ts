@@ -1,5 +1,6 @@
 // Builds what one check runs in: its own vhost, connections and services that are cleaned up when
 // the check ends, whatever happened.
+import fs from 'node:fs';
 import { withVhost } from '../shared/broker/broker-url.ts';
 import type { BrokerEndpoint } from '../shared/broker/find-broker.ts';
 import { ManagementApi } from '../shared/broker/management-api.ts';
@@ -11,6 +12,29 @@ import { composeLayers } from '../solutions/layers/compose.ts';
 import type { BrokerControl } from './broker-control.ts';
 import type { CheckContext, LayerName } from './check.ts';
 import { createSandbox } from './sandbox.ts';
+
+/**
+ * Where the services a check starts keep their SQLite files, and how their commits reach the disk.
+ * The grader's own runs only (production keeps synchronous=FULL on a real disk, database.ts): a
+ * check's databases are thrown away when it ends, so they need no durability, and a commit that
+ * waits for its fsync holds up the event loop of the grading process (better-sqlite3 is
+ * synchronous) for as long as a disk busy with other processes' writes makes it wait, which would
+ * count against the graded code. So: a RAM-backed dir where there is one with room (Linux's
+ * /dev/shm: fsync returns at once), and synchronous=NORMAL everywhere (no fsync per commit in WAL
+ * mode; macOS has no /dev/shm).
+ */
+const RAM_DIR = '/dev/shm';
+const RAM_DIR_ROOM = 256 * 2 ** 20;
+
+function checkDataRoot(): string | undefined {
+  try {
+    const { bavail, bsize } = fs.statfsSync(RAM_DIR);
+    fs.accessSync(RAM_DIR, fs.constants.W_OK);
+    return bavail * bsize >= RAM_DIR_ROOM ? RAM_DIR : undefined;
+  } catch {
+    return undefined; // no /dev/shm here: the system's temp dir
+  }
+}
 
 /** Short delays: a retry every 300 ms, parked after 3 attempts, notifications expire after 1 s. */
 export const CHECK_SETTINGS: TopologySettings = { ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: 300, maxAttempts: 3, notificationTtlMs: 1000 };
@@ -52,11 +76,12 @@ export async function createCheckContext<K extends LayerName>(
   const sandbox = createSandbox({
     url,
     label: `grade-${checkId}`,
+    dataRoot: checkDataRoot(),
     layers,
     onStray: (error) => strays.push(error),
     // One interleaved log for all services, shown when the check fails.
     logFor: (service) => createLogger(service, { out: (line) => serviceLog.push(line), err: (line) => serviceLog.push(line) }),
-    systemDefaults: { deliveryDelayMs: 100, rpcTimeoutMs: 1000, shutdownFlushMs: 500, topology: CHECK_SETTINGS },
+    systemDefaults: { deliveryDelayMs: 100, rpcTimeoutMs: 1000, shutdownFlushMs: 500, topology: CHECK_SETTINGS, sqliteSynchronous: 'normal' },
   });
 
   const context: CheckContext<K> = {
