@@ -22,7 +22,9 @@ export function learnerProject(milestone: Pick<Milestone, 'exercise'>, source: s
   const exercise = milestone.exercise.file;
   fs.mkdirSync(path.join(dir, path.dirname(exercise)), { recursive: true });
   fs.writeFileSync(path.join(dir, exercise), source);
-  fs.copyFileSync(path.join(ROOT, 'tsconfig.json'), path.join(dir, 'tsconfig.json'));
+  // package.json too: without its "type": "module", tsx would load the exercise file as CommonJS, and
+  // what it imports from the workshop (MalformedMessageError...) would be a second copy of the module.
+  for (const file of ['tsconfig.json', 'package.json']) fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   return dir;
 }
@@ -63,16 +65,28 @@ export function gradeAsLearner(dir: string, number: number, options: { env?: Nod
       cwd: dir,
       env: { ...process.env, ...options.env, NO_COLOR: '1', WORKSHOP_PROGRESS_DIR: path.join(dir, '.progress') },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group of its own, so that a timeout kills its grading child and type check too
+      // (a grading child left spinning in an endless loop would outlive its killed parent).
+      detached: true,
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const killGroup = () => {
+      try {
+        process.kill(-(child.pid ?? 0), 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    process.once('exit', killGroup); // should the caller end first
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killGroup();
       reject(new Error(`npm run grade -- ${number} did not finish within ${timeoutMs / 1000} s. Output:\n${output}`));
     }, timeoutMs);
     child.once('close', (code) => {
       clearTimeout(timer);
+      process.off('exit', killGroup);
       const results = fs.existsSync(json) ? (JSON.parse(fs.readFileSync(json, 'utf8')) as ResultsJson) : undefined;
       resolve({ code, output, results, wallMs: Date.now() - started });
     });
