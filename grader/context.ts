@@ -36,8 +36,15 @@ function checkDataRoot(): string | undefined {
   }
 }
 
-/** Short delays: a retry every 300 ms, parked after 3 attempts, notifications expire after 1 s. */
-export const CHECK_SETTINGS: TopologySettings = { ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: 300, maxAttempts: 3, notificationTtlMs: 1000 };
+/**
+ * Short delays: a retry every 300 ms, parked after 3 attempts. Notifications expire after 60 s, not
+ * sooner: an expired notification is dead-lettered into dead-letter.queue, and with a 1 s TTL the
+ * copies of a check's events in the notification queues (no notification service runs in most
+ * checks) reached it before the message a service parks whenever the machine was busy, so that
+ * 01.in-the-system read an expired copy (no x-attempts) first. The check of the TTL itself
+ * (06.queue-arguments) sets its own.
+ */
+export const CHECK_SETTINGS: TopologySettings = { ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: 300, maxAttempts: 3, notificationTtlMs: 60_000 };
 
 export interface GradingEnvironment {
   broker: BrokerEndpoint;

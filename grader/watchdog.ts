@@ -46,8 +46,8 @@ export interface ThreadSample {
  * Watches a child that sends a message (a heartbeat) at least every 250 ms once started. Calls
  * `onSilence` once, with what the silence was; the caller kills the child.
  */
-export function watchChild(pid: number, options: { startupMs: number; onSilence(silence: Silence): void; sample?: (pid: number) => Promise<ThreadSample | undefined> }): Watchdog {
-  const sample = options.sample ?? mainThreadSample;
+export function watchChild(pid: number, options: { startupMs: number; onSilence(silence: Silence): void; stalledMs?: number }): Watchdog {
+  const stalledMs = options.stalledMs ?? STALLED_MS;
   let lastHeard = performance.now();
   let started = false;
   /** Since the silence began: the CPU time then, and how often the thread was seen runnable. */
@@ -69,7 +69,7 @@ export function watchChild(pid: number, options: { startupMs: number; onSilence(
     if (silentMs < SUSPECT_MS || polling) return;
     polling = true;
     const heardBefore = lastHeard;
-    const now = await sample(pid).catch(() => undefined);
+    const now = await mainThreadSample(pid).catch(() => undefined);
     polling = false;
     if (done || lastHeard !== heardBefore) return; // it spoke meanwhile
     if (now === undefined) {
@@ -82,7 +82,7 @@ export function watchChild(pid: number, options: { startupMs: number; onSilence(
     const spent = now.cpuMs - silence.cpuMs;
     const mostlyWaiting = silence.runnable < silence.samples / 2;
     if (spent >= BLOCKED_CPU_MS) judge({ kind: 'blocked', cpuMs: spent, silentMs });
-    else if ((silentMs >= STALLED_MS && mostlyWaiting) || silentMs >= MAX_SILENCE_MS) judge({ kind: 'stalled', silentMs, cpuMs: spent, startup: false });
+    else if ((silentMs >= stalledMs && mostlyWaiting) || silentMs >= MAX_SILENCE_MS) judge({ kind: 'stalled', silentMs, cpuMs: spent, startup: false });
   };
   // After the timer, in the check phase: messages that arrived while this process itself was held
   // up are read (poll phase) first, so a silence is never judged on what is merely unread.
