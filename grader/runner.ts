@@ -175,7 +175,8 @@ function checkClock(timeoutMs: number): CheckClock {
   const arm = () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      if (!time || time.left() > 0) return arm(); // the machine took some of it: the rest is still owed
+      if (!time) return; // stopped
+      if (time.left() > 0) return arm(); // the machine took some of it: the rest is still owed
       const { wallMs, stolenMs } = time.used();
       const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
       expire(
