@@ -50,3 +50,28 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/**
+ * An AbortSignal for a call the check makes (an HTTP request to a service it started) that aborts
+ * after `ms` of time the grader could run, as waitFor counts it: with a CheckFailure saying what did
+ * not answer, or with could-not-judge when the machine took so much of the time that the call ran
+ * out short. AbortSignal.timeout counts wall time, which a busy machine would turn into a fail.
+ */
+export function callTimeout(ms: number, what: string): AbortSignal {
+  const controller = new AbortController();
+  const time = budget(ms);
+  const check = () => {
+    if (time.left() > 0) {
+      setTimeout(check, Math.max(1, time.left())).unref();
+      return;
+    }
+    const { wallMs, stolenMs } = time.used();
+    controller.abort(
+      time.shortChanged()
+        ? machineTooBusy(`${what} had not answered after ${(wallMs / 1000).toFixed(1)} s, but the machine kept the grader from running for ${(stolenMs / 1000).toFixed(1)} s of them`)
+        : new CheckFailure(`${what} to answer within ${ms / 1000} s`, 'no answer'),
+    );
+  };
+  setTimeout(check, ms).unref();
+  return controller.signal;
+}
