@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CannotJudgeError, CheckFailure } from '../check.ts';
+import { callTimeout, waitFor } from '../checks/support.ts';
 import { stolenMs } from '../stolen-time.ts';
 import { BLOCKED_CPU_MS, parsePsTime, type Silence, watchChild } from '../watchdog.ts';
 
@@ -67,5 +69,36 @@ describe('stolen time', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     // Whatever of the 800 ms the machine did not give this process is stolen; what it spent is not.
     expect(stolenMs() - beforeSpin).toBeLessThanOrEqual(800 - spentMs + 250);
+  });
+});
+
+describe("a check's waits count the time the grader could run", () => {
+  /** Holds the event loop without spending CPU, as an fsync behind a busy disk does. */
+  const standStill = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+  it('waitFor fails as before when it had its time, and is could-not-judge when the machine took it', async () => {
+    await expect(waitFor(() => undefined, 'something', () => 'nothing', 100)).rejects.toBeInstanceOf(CheckFailure);
+    // 50 ms of waiting, and the process stood still for 1 s of it: more than 10 times the wait.
+    const waiting = waitFor(() => undefined, 'something', () => 'nothing', 50);
+    standStill(1000);
+    await expect(waiting).rejects.toBeInstanceOf(CannotJudgeError);
+  });
+
+  it('waitFor stretches by what the machine took: what comes late because of it still arrives in time', async () => {
+    let ready = false;
+    const waiting = waitFor(() => (ready ? true : undefined), 'ready', () => 'not ready', 300);
+    standStill(400); // longer than the whole wait, but taken by the machine
+    setTimeout(() => (ready = true), 100);
+    await expect(waiting).resolves.toBe(true);
+  });
+
+  it('callTimeout aborts a call with a CheckFailure, or could-not-judge when the machine took the time', async () => {
+    const plain = callTimeout(50, 'GET /thing');
+    await new Promise((resolve) => plain.addEventListener('abort', resolve));
+    expect(plain.reason).toBeInstanceOf(CheckFailure);
+    const starved = callTimeout(50, 'GET /thing');
+    standStill(1000);
+    await new Promise((resolve) => starved.addEventListener('abort', resolve));
+    expect(starved.reason).toBeInstanceOf(CannotJudgeError);
   });
 });
