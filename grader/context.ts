@@ -1,6 +1,8 @@
 // Builds what one check runs in: its own vhost, connections and services that are cleaned up when
 // the check ends, whatever happened.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { withVhost } from '../shared/broker/broker-url.ts';
 import type { BrokerEndpoint } from '../shared/broker/find-broker.ts';
 import { ManagementApi } from '../shared/broker/management-api.ts';
@@ -33,6 +35,27 @@ function checkDataRoot(): string | undefined {
     return bavail * bsize >= RAM_DIR_ROOM ? RAM_DIR : undefined;
   } catch {
     return undefined; // no /dev/shm here: the system's temp dir
+  }
+}
+
+/**
+ * Removes the data dirs of checks whose grading process is gone: one killed mid-check (an endless
+ * loop, process.exit in the graded code) never ran its cleanup, and in /dev/shm what it left takes
+ * RAM until removed. Their names carry the process id (`grade-<check>-<pid>-XXXXXX`).
+ */
+export function sweepAbandonedDataDirs(alive: (pid: number) => boolean): void {
+  for (const root of new Set([checkDataRoot(), os.tmpdir()])) {
+    if (!root) continue;
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(root);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const pid = /^grade-.+-(\d+)-[A-Za-z0-9]{6}$/.exec(name)?.[1];
+      if (pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid))) fs.rmSync(path.join(root, name), { recursive: true, force: true });
+    }
   }
 }
 
@@ -82,7 +105,7 @@ export async function createCheckContext<K extends LayerName>(
   const layers = composeLayers({ [layerName]: layer });
   const sandbox = createSandbox({
     url,
-    label: `grade-${checkId}`,
+    label: `grade-${checkId}-${process.pid}`,
     dataRoot: checkDataRoot(),
     layers,
     onStray: (error) => strays.push(error),

@@ -8,7 +8,7 @@ import type { Layers } from '../shared/layers/index.ts';
 import { describeError } from '../shared/log.ts';
 import { type BrokerControl, brokerControlFor, type SharedRestartConsent } from './broker-control.ts';
 import { CannotJudgeError, type Check, CheckFailure, machineTooBusy } from './check.ts';
-import { createCheckContext, type GradingEnvironment } from './context.ts';
+import { createCheckContext, type GradingEnvironment, sweepAbandonedDataDirs } from './context.ts';
 import type { Milestone } from './manifest.ts';
 import { type Budget, budget } from './stolen-time.ts';
 import { composeLayers, importLearnerLayer } from '../solutions/layers/compose.ts';
@@ -81,8 +81,19 @@ export async function prepareEnvironment(options: { sharedRestart?: SharedRestar
   }
   // Process ids only mean something on this machine: sweep only a broker of our own.
   if (['127.0.0.1', 'localhost', '::1'].includes(hostname)) await sweepAbandonedVhosts(api);
+  sweepAbandonedDataDirs(alive);
   const rabbitmqServer = process.env.GRADER_RABBITMQ_SERVER;
   return { broker, api, brokerControl: brokerControlFor(broker, { sharedRestart: options.sharedRestart ?? NO_SHARED_RESTART, ...(rabbitmqServer ? { rabbitmqServer } : {}) }) };
+}
+
+/** Whether a process of this machine is still running. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -90,14 +101,6 @@ export async function prepareEnvironment(options: { sharedRestart?: SharedRestar
  * names carry the process id: `grade-<check>-<pid>-…` and `demo-<milestone>-<pid>-…`.
  */
 async function sweepAbandonedVhosts(api: ManagementApi): Promise<void> {
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  };
   const vhosts = await api.request<Array<{ name: string }>>('GET', '/vhosts').catch(() => []);
   const abandoned = vhosts
     .map(({ name }) => ({ name, pid: (/^grade-.+-(\d+)-\d+-[a-z0-9]+$/.exec(name) ?? /^demo-\d\d-[a-z-]+-(\d+)-[a-z0-9]+$/.exec(name))?.[1] }))
