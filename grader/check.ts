@@ -35,6 +35,11 @@ export class CannotJudgeError extends Error {
   override name = 'CannotJudgeError';
 }
 
+/** The machine was too busy for the grader to tell what the layer did (`detail` says what it saw): could not judge. */
+export function machineTooBusy(detail: string): CannotJudgeError {
+  return new CannotJudgeError(`could not judge: ${detail}. The machine was too busy; run again (with less running beside it, if you can)`);
+}
+
 /** Throws CheckFailure unless `condition` holds. `seen` is computed only on failure; `hint` fits this failure; `rootCause` as CheckFailure's. */
 export function expectThat(condition: unknown, expected: string, seen: string | (() => string), hint?: string, rootCause?: string): asserts condition {
   if (!condition) throw new CheckFailure(expected, typeof seen === 'function' ? seen() : seen, hint, rootCause);

@@ -10,10 +10,18 @@ import type { TopologySettings } from '../shared/topology/types.ts';
 import { composeLayers } from '../solutions/layers/compose.ts';
 import type { BrokerControl } from './broker-control.ts';
 import type { CheckContext, LayerName } from './check.ts';
+import { checkDataRoot } from './data-dirs.ts';
 import { createSandbox } from './sandbox.ts';
 
-/** Short delays: a retry every 300 ms, parked after 3 attempts, notifications expire after 1 s. */
-export const CHECK_SETTINGS: TopologySettings = { ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: 300, maxAttempts: 3, notificationTtlMs: 1000 };
+/**
+ * Short delays: a retry every 300 ms, parked after 3 attempts. Notifications expire after 60 s, not
+ * sooner: an expired notification is dead-lettered into dead-letter.queue, and with a 1 s TTL the
+ * copies of a check's events in the notification queues (no notification service runs in most
+ * checks) reached it before the message a service parks whenever the machine was busy, so that
+ * 01.in-the-system read an expired copy (no x-attempts) first. The check of the TTL itself
+ * (06.queue-arguments) sets its own.
+ */
+export const CHECK_SETTINGS: TopologySettings = { ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: 300, maxAttempts: 3, notificationTtlMs: 60_000 };
 
 export interface GradingEnvironment {
   broker: BrokerEndpoint;
@@ -51,12 +59,13 @@ export async function createCheckContext<K extends LayerName>(
   const layers = composeLayers({ [layerName]: layer });
   const sandbox = createSandbox({
     url,
-    label: `grade-${checkId}`,
+    label: `grade-${checkId}-${process.pid}`,
+    dataRoot: checkDataRoot(),
     layers,
     onStray: (error) => strays.push(error),
     // One interleaved log for all services, shown when the check fails.
     logFor: (service) => createLogger(service, { out: (line) => serviceLog.push(line), err: (line) => serviceLog.push(line) }),
-    systemDefaults: { deliveryDelayMs: 100, rpcTimeoutMs: 1000, shutdownFlushMs: 500, topology: CHECK_SETTINGS },
+    systemDefaults: { deliveryDelayMs: 100, rpcTimeoutMs: 1000, shutdownFlushMs: 500, topology: CHECK_SETTINGS, sqliteSynchronous: 'normal' },
   });
 
   const context: CheckContext<K> = {

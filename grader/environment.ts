@@ -7,6 +7,7 @@ import { ManagementApi } from '../shared/broker/management-api.ts';
 import { describeError } from '../shared/log.ts';
 import { brokerControlFor, type SharedRestartConsent } from './broker-control.ts';
 import type { GradingEnvironment } from './context.ts';
+import { sweepAbandonedDataDirs } from './data-dirs.ts';
 
 /** The broker could not be reached or used: grading cannot start. The message says how to fix it. */
 export class EnvironmentError extends Error {}
@@ -44,6 +45,7 @@ export async function prepareEnvironment(options: { sharedRestart?: SharedRestar
   }
   // Process ids only mean something on this machine: sweep only a broker of our own.
   if (['127.0.0.1', 'localhost', '::1'].includes(hostname)) await sweepAbandonedVhosts(api);
+  sweepAbandonedDataDirs(alive);
   return environment;
 }
 
@@ -52,19 +54,21 @@ export async function prepareEnvironment(options: { sharedRestart?: SharedRestar
  * names carry the process id: `grade-<check>-<pid>-…` and `demo-<milestone>-<pid>-…`.
  */
 async function sweepAbandonedVhosts(api: ManagementApi): Promise<void> {
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  };
   const vhosts = await api.request<Array<{ name: string }>>('GET', '/vhosts').catch(() => []);
   const abandoned = vhosts
     .map(({ name }) => ({ name, pid: (/^grade-.+-(\d+)-\d+-[a-z0-9]+$/.exec(name) ?? /^demo-\d\d-[a-z-]+-(\d+)-[a-z0-9]+$/.exec(name))?.[1] }))
     .filter(({ pid }) => pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid)));
   await Promise.all(abandoned.map(({ name }) => api.deleteVhost(name).catch(() => {})));
+}
+
+/** Whether a process of this machine is still running. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The found broker, as a grading child is told it (WorkerRequest.broker). */

@@ -2,16 +2,21 @@
 // here, so that nothing the graded code does can take the grader down with it:
 //   - process.exit or a crash while a check runs: that check fails, saying so, and the remaining
 //     checks are graded in a new child;
-//   - a synchronous endless loop (no heartbeat for BLOCKED_MS): the child is killed, likewise;
+//   - a synchronous endless loop (no heartbeat while its main thread keeps spending CPU,
+//     watchdog.ts): the child is killed, likewise;
+//   - a child that stands still without spending CPU (a machine too busy, its disk behind other
+//     processes' writes): killed too, and the check it was running is "could not judge", never a fail;
 //   - a throw after the milestone's result (a timer left behind): the milestone does not pass.
 // Meanwhile the exercise file is type-checked (typecheck.ts). The first child is started before the
 // broker is found (startGradingChild): it loads tsx, the grader and the milestone's checks meanwhile.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SharedRestartConsent } from './broker-control.ts';
+import { machineTooBusy } from './check.ts';
 import type { Milestone } from './manifest.ts';
 import type { CheckResult, GradeOptions, MilestoneResult, Target } from './runner.ts';
 import { typeErrorsOf } from './typecheck.ts';
+import { type Silence, watchChild } from './watchdog.ts';
 
 export interface WorkerRequest {
   milestone: number;
@@ -43,10 +48,8 @@ export type WorkerMessage =
 
 type CheckName = { id: string; name: string; hint: string };
 
-/** The graded code blocks the event loop when the child says nothing for this long. */
-const BLOCKED_MS = 6000;
-/** Starting a child (tsx compiling the grader's modules) may take this long on a busy machine. */
-const STARTUP_MS = 30_000;
+/** Starting a child (tsx compiling the grader's modules) may take this long on a busy machine; after that, could not judge. */
+const STARTUP_MS = 90_000;
 /** After its result, a child gets this long to exit by itself before it is killed. */
 const EXIT_GRACE_MS = 1000;
 
@@ -84,6 +87,8 @@ interface Run {
   result?: WorkerResult;
   late: string[];
   environmentError?: string;
+  /** Why the child ended without a result: what the checks it was running (and, when it judged none, the rest) get. */
+  ended?: Pick<CheckResult, 'status' | 'message'>;
 }
 
 /** One child process: grades the checks not in `skip` until it finishes, dies or blocks. */
@@ -104,18 +109,16 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
     const run: Run = { judged: [], late: [] };
     const printed = new PrintedOutput();
     const running = new Map<string, number>();
-    let blocked = false;
-    let watchdog: NodeJS.Timeout | undefined;
-    const arm = (ms = BLOCKED_MS) => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => {
-        blocked = true;
+    let silence: Silence | undefined;
+    const watchdog = watchChild(child.pid ?? -1, {
+      startupMs: STARTUP_MS,
+      onSilence(what) {
+        silence = what;
         child.kill('SIGKILL');
-      }, ms);
-    };
-    arm(STARTUP_MS);
+      },
+    });
     child.on('message', (message: WorkerMessage) => {
-      arm();
+      watchdog.heard();
       switch (message.type) {
         case 'check-start':
           running.set(message.id, Date.now());
@@ -159,15 +162,14 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
       }
     });
     child.on('exit', (code, signal) => {
-      clearTimeout(watchdog);
+      watchdog.stop();
       if (!run.result && !run.environmentError) {
         // The checks that were running when the process ended: that is what ended it.
-        const what = blocked
-          ? `your code blocked the event loop for ${BLOCKED_MS / 1000} s (a synchronous endless loop?), so the grader stopped it`
-          : `your code ended the grading process (${signal ? `signal ${signal}` : `process.exit(${code})`}, or a crash) while this check ran`;
+        run.ended = whyItEnded(silence, code, signal);
+        const { status, message } = run.ended;
         for (const [id, startedAt] of running) {
           const known = names.get(id);
-          const result = printed.attach({ id, name: known?.name ?? id, hint: known?.hint ?? '', status: 'fail', durationMs: Date.now() - startedAt, message: what });
+          const result = printed.attach({ id, name: known?.name ?? id, hint: known?.hint ?? '', status, durationMs: Date.now() - startedAt, message });
           run.judged.push(result);
           options.onCheck?.(result);
         }
@@ -178,6 +180,22 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
     const request: WorkerRequest = { milestone: milestone.number, target, skip, sharedRestart: sharedRestart.kind === 'ask' ? { kind: 'ask' } : sharedRestart, ...(options.broker ? { broker: options.broker } : {}) };
     child.send(request);
   });
+}
+
+/** What the checks that were running when a child ended get: a fail for what the graded code did, an error when the grader cannot tell. */
+function whyItEnded(silence: Silence | undefined, code: number | null, signal: NodeJS.Signals | null): Pick<CheckResult, 'status' | 'message'> {
+  const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
+  if (silence?.kind === 'blocked') {
+    const spent = Number.isNaN(silence.cpuMs) ? '' : `, spending ${secs(silence.cpuMs)} of CPU`;
+    return { status: 'fail', message: `your code blocked the event loop for ${secs(silence.silentMs)}${spent} (a synchronous endless loop?), so the grader stopped it` };
+  }
+  if (silence?.kind === 'stalled') {
+    const what = silence.startup
+      ? `the grading process did not start within ${secs(silence.silentMs)}`
+      : `the grading process stood still for ${secs(silence.silentMs)} without using the CPU (waiting for a busy disk or for a CPU; or your code waits synchronously: execSync, Atomics.wait)`;
+    return { status: 'error', message: machineTooBusy(what).message };
+  }
+  return { status: 'fail', message: `your code ended the grading process (${signal ? `signal ${signal}` : `process.exit(${code})`}, or a crash) while this check ran` };
 }
 
 /**
@@ -204,6 +222,17 @@ export async function gradeInChildProcess(milestone: Milestone, target: Target, 
     late.push(...run.late);
     if (run.result) {
       last = run.result;
+      break;
+    }
+    // A child that ended before judging anything (it did not start in time, or the graded file ends
+    // its process as it loads) makes no progress, and a new one would not either: the checks left
+    // get what ended it (could not judge for a child that never started).
+    if (run.judged.length === 0) {
+      for (const check of (checks ?? []).filter((c) => !judged.some((r) => r.id === c.id))) {
+        const result: CheckResult = { id: check.id, name: check.name, hint: check.hint, durationMs: 0, status: 'error', message: 'the grading process ended before this check ran', ...run.ended };
+        judged.push(result);
+        options.onCheck?.(result);
+      }
       break;
     }
   }

@@ -6,9 +6,10 @@ import { ExerciseNotWrittenError } from '../shared/workshop/exercise.ts';
 import type { Layers } from '../shared/layers/index.ts';
 import { describeError } from '../shared/log.ts';
 import type { BrokerControl } from './broker-control.ts';
-import { CannotJudgeError, type Check, CheckFailure } from './check.ts';
+import { CannotJudgeError, type Check, CheckFailure, machineTooBusy } from './check.ts';
 import { createCheckContext, type GradingEnvironment } from './context.ts';
 import type { Milestone } from './manifest.ts';
+import { type Budget, budget } from './stolen-time.ts';
 import { composeLayers, importLearnerLayer } from '../solutions/layers/compose.ts';
 
 export type Status = 'pass' | 'fail' | 'error';
@@ -108,43 +109,55 @@ async function runCheck(environment: GradingEnvironment, milestone: Milestone, l
 }
 
 interface CheckClock {
-  /** Starts the check's time; the promise rejects with a CheckFailure once it has run out. */
+  /** Starts the check's time; the promise rejects once it has run out: a CheckFailure, or CannotJudgeError when the machine took too much of it. */
   start(): Promise<never>;
   pause(): void;
   resume(): void;
   stop(): void;
 }
 
-/** A check's timeout, which can stand still while the check waits for the environment, not the layer. */
+/**
+ * A check's timeout, which can stand still while the check waits for the environment, not the
+ * layer, and which counts only the time the grading process could run (stolen-time.ts): a machine
+ * too busy stretches it, up to MAX_STRETCH times; past that the check could not be judged.
+ */
 function checkClock(timeoutMs: number): CheckClock {
-  let remaining = timeoutMs;
-  let since = 0;
+  let time: Budget | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let state: 'waiting' | 'running' | 'paused' | 'stopped' = 'waiting';
-  let expire: (failure: CheckFailure) => void = () => {};
-  const run = () => {
-    state = 'running';
-    since = Date.now();
-    timer = setTimeout(() => expire(new CheckFailure(`the check to finish within ${timeoutMs / 1000} s`, 'it was still waiting (something never arrived, or a call never returned)')), remaining);
+  let expire: (error: Error) => void = () => {};
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (!time) return; // stopped
+      if (time.left() > 0) return arm(); // the machine took some of it: the rest is still owed
+      const { wallMs, stolenMs } = time.used();
+      const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+      expire(
+        time.shortChanged()
+          ? machineTooBusy(`the check was still running after ${secs(wallMs)}, but the machine kept the grader from running for ${secs(stolenMs)} of them`)
+          : new CheckFailure(`the check to finish within ${timeoutMs / 1000} s`, 'it was still waiting (something never arrived, or a call never returned)'),
+      );
+    }, Math.max(1, time?.left() ?? timeoutMs));
   };
   return {
     start() {
       const timedOut = new Promise<never>((_, reject) => (expire = reject));
-      run();
+      time = budget(timeoutMs);
+      arm();
       return timedOut;
     },
     pause() {
-      if (state !== 'running') return;
       clearTimeout(timer);
-      remaining = Math.max(0, remaining - (Date.now() - since));
-      state = 'paused';
+      time?.pause();
     },
     resume() {
-      if (state === 'paused') run();
+      if (!time) return;
+      time.resume();
+      arm();
     },
     stop() {
       clearTimeout(timer);
-      state = 'stopped';
+      time = undefined;
     },
   };
 }

@@ -31,6 +31,8 @@ export interface SandboxOptions {
   url: string;
   /** Names the temp data dirs of the services it starts. */
   label: string;
+  /** Where those data dirs go: the system's temp dir unless said otherwise. */
+  dataRoot?: string;
   layers: Layers;
   /** What the graded code throws in a consume callback (it would otherwise break the connection). */
   onStray(error: unknown): void;
@@ -72,7 +74,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       return connection;
     },
     async startSystem(start = {}) {
-      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `${options.label}-`));
+      const dataDir = fs.mkdtempSync(path.join(options.dataRoot ?? os.tmpdir(), `${options.label}-`));
       cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
       // Imported on first use: most checks never start services, and this pulls in express and SQLite.
       const { startSystem } = await import('../solutions/system.ts');

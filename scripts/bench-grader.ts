@@ -1,8 +1,9 @@
-// `npm run bench:grader [-- --rounds 3] [--only 1,4] [--no-cli] [--phases]`
+// `npm run bench:grader [-- --rounds 3] [--only 1,4] [--no-cli] [--phases] [--under-load]`
 // How long grading takes: in one process (one broker lookup), every milestone graded with the
 // reference, `rounds` times, then one learner-style `npm run grade -- all --target solutions` as a
 // child process, end to end. --phases first times the pieces a check is made of (a vhost, a
-// connection, services). Progress goes to stderr, Markdown tables to stdout.
+// connection, services). Progress goes to stderr, Markdown tables to stdout. --under-load instead
+// compares verdicts idle and on a busy machine (bench-grader-under-load.ts).
 // docs/grader-performance.md records the budgets and a run of this.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +17,7 @@ import { startSystem } from '../solutions/system.ts';
 import type { GradingEnvironment } from '../grader/context.ts';
 import { MILESTONES, type Milestone } from '../grader/manifest.ts';
 import { gradeMilestone, prepareEnvironment, type Status } from '../grader/runner.ts';
+import { benchUnderLoad } from './bench-grader-under-load.ts';
 
 /** Grading all nine, one after another, should take at most this (docs/grader-performance.md). */
 const ALL_BUDGET_MS = 60_000;
@@ -48,7 +50,7 @@ function stats(values: number[]): { min: number; median: number; max: number } {
 
 const BENCH_CLI = defineCli({
   command: 'npm run bench:grader',
-  synopsis: ['npm run bench:grader [-- --rounds <n>] [--only <n,n,...>] [--no-cli] [--phases]'],
+  synopsis: ['npm run bench:grader [-- --rounds <n>] [--only <n,n,...>] [--no-cli] [--phases]', 'npm run bench:grader -- --under-load [--only <n,n,...>]'],
   summary: `How long grading takes: every milestone graded with the reference in one process, <n> times, then
 one \`npm run grade -- all --target solutions\` as a child process. Progress on stderr, Markdown on stdout.`,
   options: {
@@ -56,19 +58,21 @@ one \`npm run grade -- all --target solutions\` as a child process. Progress on 
     only: { type: 'string', value: '<n,n,...>', description: 'only these milestones, e.g. 1,4' },
     'no-cli': { type: 'boolean', description: 'skip the learner-style runs: npm run grade -- N (starter and reference) and -- all' },
     phases: { type: 'boolean', description: 'first time the pieces a check is made of (a vhost, a connection, services)' },
+    'under-load': { type: 'boolean', description: 'instead: the in-the-system verdicts (reference, a valid and a wrong variant, an endless loop) through npm run grade, idle and beside 8 CPU burners and 4 fsync writers (--only: default 1,3)' },
   },
   notes: 'docs/grader-performance.md records the budgets and a run of this.',
 });
 
-function parseBenchArgs(argv: string[]): { rounds: number; only: Milestone[]; cli: boolean; phases: boolean } {
+function parseBenchArgs(argv: string[]): { rounds: number; only: Milestone[]; cli: boolean; phases: boolean; underLoad: boolean } {
   const { values } = BENCH_CLI.parse(argv);
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw BENCH_CLI.usageError('--rounds takes a whole number, 1 or more');
   const wanted = values.only?.split(',').map(Number);
   const unknown = wanted?.filter((n) => !MILESTONES.some((m) => m.number === n));
   if (unknown?.length) throw BENCH_CLI.usageError(`--only takes milestone numbers, 1 to ${MILESTONES.length}, not ${values.only}`);
-  const only = wanted ? MILESTONES.filter((m) => wanted.includes(m.number)) : MILESTONES;
-  return { rounds, only, cli: !values['no-cli'], phases: values.phases ?? false };
+  const underLoad = values['under-load'] ?? false;
+  const only = MILESTONES.filter((m) => (wanted ?? (underLoad ? [1, 3] : [m.number])).includes(m.number));
+  return { rounds, only, cli: !values['no-cli'], phases: values.phases ?? false, underLoad };
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
@@ -223,6 +227,7 @@ async function main(): Promise<number> {
     throw error;
   }
   const { rounds, only, cli, phases } = args;
+  if (args.underLoad) return benchUnderLoad(only);
   const environment = await prepareEnvironment();
   const { rabbitmq_version: rabbitmq } = await environment.api.overview();
   const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');

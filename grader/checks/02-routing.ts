@@ -9,7 +9,7 @@ import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../ch
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
 import { sampleEvent as sampleEventOf } from '../../shared/messages/sample-events.ts';
 import { bindingsOf, compareBindings, describeDiff, isEmptyDiff } from './bindings-support.ts';
-import { waitFor } from './support.ts';
+import { callTimeout, waitFor } from './support.ts';
 import { declareQueues, publishAll, startServices, subscribersOf, whereDidTheyGo } from './topology-support.ts';
 
 // Retry queues keep what they get for a minute here, so a check can look at them before they
@@ -108,13 +108,13 @@ async function placeOrderAndWaitForCompletion(baseUrl: string, orderId: string, 
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ orderId, user: 'gayal', items: ['item1', 'item2'], express: true }),
-    signal: AbortSignal.timeout(5000),
+    signal: callTimeout(5000, 'POST /orders'),
   });
   expectThat(placed.status === 201, 'POST /orders to answer 201 (order.created published and confirmed)', () => `HTTP ${placed.status}`);
   let last: OrderView | undefined;
   return waitFor(
     async () => {
-      last = (await (await fetch(`${baseUrl}/orders/${orderId}`, { signal: AbortSignal.timeout(2000) })).json()) as OrderView;
+      last = (await (await fetch(`${baseUrl}/orders/${orderId}`, { signal: callTimeout(2000, `GET /orders/${orderId}`) })).json()) as OrderView;
       return last.status === 'completed' ? last : undefined;
     },
     `order ${orderId} to go pending → paid → shipped → completed`,

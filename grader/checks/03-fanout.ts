@@ -9,7 +9,7 @@ import { AuditStore } from '../../solutions/services/audit/audit-store.ts';
 import { NotificationStore } from '../../solutions/services/notification/notification-store.ts';
 import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
 import { bindingsOf, compareBindings, describeDiff, isEmptyDiff } from './bindings-support.ts';
-import { waitFor } from './support.ts';
+import { callTimeout, waitFor } from './support.ts';
 import { declareQueues, publishAll, startServices, subscribersOf, whereDidTheyGo } from './topology-support.ts';
 
 // Messages stay where they land (no TTLs on these checks' queues), so a check can count them.
@@ -200,7 +200,7 @@ export const checks = defineChecks('fanout', [
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ orderId, user: 'gayal', items: ['item1'] }),
-        signal: AbortSignal.timeout(5000),
+        signal: callTimeout(5000, 'POST /orders'),
       });
       expectThat(placed.status === 201, 'POST /orders to answer 201', () => `HTTP ${placed.status}`);
 

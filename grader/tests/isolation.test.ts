@@ -2,28 +2,13 @@
 // exercise files that call process.exit, block the event loop forever, throw after their check has
 // ended, or do not type-check. Each is a failed check or a milestone that does not pass, with
 // results.json written; never a stack trace and a dead grader.
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
-import type { ResultsJson } from '../report/json.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const EXERCISE = 'milestones/01-publish-consume/publish-consume.ts';
+import { gradeAsLearner, learnerProject as projectWith, ROOT } from '../../scripts/shared/learner-project.ts';
+import { milestone } from '../manifest.ts';
 
 /** A project folder whose milestone-1 exercise is `source`; everything else is the workshop's own. */
-function learnerProject(source: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-isolation-'));
-  fs.mkdirSync(path.join(dir, path.dirname(EXERCISE)), { recursive: true });
-  fs.writeFileSync(path.join(dir, EXERCISE), source);
-  fs.copyFileSync(path.join(ROOT, 'tsconfig.json'), path.join(dir, 'tsconfig.json'));
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  return dir;
-}
+const learnerProject = (source: string) => projectWith(milestone(1), source);
 
 /** The reference codec with `encode` replaced: what a learner's broken encode does. */
 const withEncode = (body: string, extra = '') => `
@@ -33,28 +18,7 @@ ${extra}
 export const codec: MessageCodec = { ...reference, encode(event) { ${body} } };
 `;
 
-function grade(dir: string): Promise<{ code: number | null; output: string; results?: ResultsJson }> {
-  const json = path.join(dir, 'results.json');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'grader/cli/grade.ts'), '1', '--json', json], {
-      cwd: dir,
-      env: { ...process.env, NO_COLOR: '1', RABBITMQ_URL: inject('brokerUrl'), RABBITMQ_MANAGEMENT_URL: inject('managementUrl'), WORKSHOP_PROGRESS_DIR: path.join(dir, '.progress') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`npm run grade -- 1 did not finish within 90 s. Output:\n${output}`));
-    }, 90_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      const results = fs.existsSync(json) ? (JSON.parse(fs.readFileSync(json, 'utf8')) as ResultsJson) : undefined;
-      resolve({ code, output, results });
-    });
-  });
-}
+const grade = (dir: string) => gradeAsLearner(dir, 1, { env: { RABBITMQ_URL: inject('brokerUrl'), RABBITMQ_MANAGEMENT_URL: inject('managementUrl') } });
 
 describe('npm run grade survives what the graded code does to its process', () => {
   it('process.exit in a check: that check fails saying so, the other checks are still graded', { timeout: 120_000 }, async () => {
