@@ -97,7 +97,8 @@ export const mutants = defineMutants('scaling', [
   },
   {
     name: 'no per-worker prefetch: the workers share one channel and its channel-wide prefetch window',
-    breaks: ['09.slow-worker', '09.share-load'],
+    breaks: ['09.share-load'],
+    breaksWithGlobalQos: ['09.slow-worker'],
     layer: withPool({ sharedChannel: true, channelWidePrefetch: true }),
   },
   {

@@ -9,6 +9,12 @@ export interface Mutant<K extends LayerName = LayerName> {
   name: string;
   /** Ids of the checks that must fail for it. */
   breaks: string[];
+  /**
+   * Checks it breaks only on a broker that applies a channel-wide prefetch (global QoS): RabbitMQ
+   * before 4.3. From 4.3 global QoS is denied by default and the broker counts such a prefetch per
+   * consumer instead (measured on 4.3.6), so the mistake no longer shows there.
+   */
+  breaksWithGlobalQos?: string[];
   layer: Layers[K];
 }
 
