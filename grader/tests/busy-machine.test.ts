@@ -79,9 +79,11 @@ describe("a check's waits count the time the grader could run", () => {
   it('waitFor fails as before when it had its time, and is could-not-judge when the machine took it', async () => {
     // 1 s: only if the machine took more than 10 s of it would this be could-not-judge.
     await expect(waitFor(() => undefined, 'something', () => 'nothing', 1000)).rejects.toBeInstanceOf(CheckFailure);
-    // 50 ms of waiting, and the process stood still for 1 s of it: more than 10 times the wait.
-    const waiting = waitFor(() => undefined, 'something', () => 'nothing', 50);
-    standStill(1000);
+    // 200 ms of waiting, and the process stood still for 2.4 s of it: more than 10 times the wait.
+    // (Not 50 ms: the meter can miss up to one 50 ms tick of a stand-still, plus what the process's
+    // other threads spend meanwhile, and the wait must still come out short of its own length.)
+    const waiting = waitFor(() => undefined, 'something', () => 'nothing', 200);
+    standStill(2400);
     await expect(waiting).rejects.toBeInstanceOf(CannotJudgeError);
   });
 
@@ -97,8 +99,8 @@ describe("a check's waits count the time the grader could run", () => {
     const plain = callTimeout(1000, 'GET /thing');
     await new Promise((resolve) => plain.addEventListener('abort', resolve));
     expect(plain.reason).toBeInstanceOf(CheckFailure);
-    const starved = callTimeout(50, 'GET /thing');
-    standStill(1000);
+    const starved = callTimeout(200, 'GET /thing'); // 200 ms and 2.4 s: as in the waitFor test above
+    standStill(2400);
     await new Promise((resolve) => starved.addEventListener('abort', resolve));
     expect(starved.reason).toBeInstanceOf(CannotJudgeError);
   });
