@@ -4,6 +4,7 @@
 // the grading child's work, and it starts while the command finds the broker.
 import { BrokerNotFoundError, findBroker, portAnswers } from '../shared/broker/find-broker.ts';
 import { ManagementApi } from '../shared/broker/management-api.ts';
+import { processAlive } from '../shared/broker/throwaway-node.ts';
 import { describeError } from '../shared/log.ts';
 import { brokerControlFor, type SharedRestartConsent } from './broker-control.ts';
 import type { GradingEnvironment } from './context.ts';
@@ -45,7 +46,7 @@ export async function prepareEnvironment(options: { sharedRestart?: SharedRestar
   }
   // Process ids only mean something on this machine: sweep only a broker of our own.
   if (['127.0.0.1', 'localhost', '::1'].includes(hostname)) await sweepAbandonedVhosts(api);
-  sweepAbandonedDataDirs(alive);
+  sweepAbandonedDataDirs(processAlive);
   return environment;
 }
 
@@ -57,18 +58,8 @@ async function sweepAbandonedVhosts(api: ManagementApi): Promise<void> {
   const vhosts = await api.request<Array<{ name: string }>>('GET', '/vhosts').catch(() => []);
   const abandoned = vhosts
     .map(({ name }) => ({ name, pid: (/^grade-.+-(\d+)-\d+-[a-z0-9]+$/.exec(name) ?? /^demo-\d\d-[a-z-]+-(\d+)-[a-z0-9]+$/.exec(name))?.[1] }))
-    .filter(({ pid }) => pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid)));
+    .filter(({ pid }) => pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid)));
   await Promise.all(abandoned.map(({ name }) => api.deleteVhost(name).catch(() => {})));
-}
-
-/** Whether a process of this machine is still running. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The found broker, as a grading child is told it (WorkerRequest.broker). */

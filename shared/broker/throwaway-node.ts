@@ -142,7 +142,7 @@ function killAndRemove(pidFile: string, dir: string): number {
 }
 
 /** Alive, also when it is not ours to signal (EPERM: a node that runs as another user). */
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
