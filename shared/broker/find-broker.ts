@@ -6,6 +6,7 @@
 //   4. else, where Docker runs, a throwaway RabbitMQ container started through testcontainers;
 //   5. else a BrokerNotFoundError that names the three ways to get one.
 // Whatever it starts, it says so on screen, and stop() (or the end of the process) removes it.
+import { EnvironmentError } from '../cli/errors.ts';
 import { createLogger, describeError, type Logger } from '../log.ts';
 import { credentialsOf, redact, splitBrokerUrls } from './broker-url.ts';
 import type { ManagementCredentials } from './management-api.ts';
@@ -33,7 +34,8 @@ export interface BrokerEndpoint {
   restart?(): Promise<void>;
 }
 
-export class BrokerNotFoundError extends Error {
+/** No broker answers and none could be started: the environment's fault (exit 3), never the learner's. */
+export class BrokerNotFoundError extends EnvironmentError {
   constructor(detail: string) {
     super(
       [
