@@ -59,9 +59,9 @@ export interface FindBrokerOptions {
    * May findBroker start a broker of its own when nothing answers: a throwaway node where
    * rabbitmq-server is installed, else a container (default true)? One service never does.
    */
-  allowContainer?: boolean;
-  /** Try Docker after the throwaway node (default true; tests turn it off). */
-  allowDocker?: boolean;
+  mayStartBroker?: boolean;
+  /** Of those, may it start a container, after the throwaway node (default true; tests turn it off)? */
+  mayStartContainer?: boolean;
   /** Where a local broker is looked for (default 5672, management 15672); tests point it elsewhere. */
   localPorts?: { amqp: number; management: number };
 }
@@ -89,7 +89,7 @@ export async function findBroker(options: FindBrokerOptions = {}): Promise<Broke
   }
 
   const nothing = `RABBITMQ_URL is not set, nothing answers on ${LOCAL_HOST}:${ports.amqp}`;
-  if (options.allowContainer === false) throw new BrokerNotFoundError(nothing);
+  if (options.mayStartBroker === false) throw new BrokerNotFoundError(nothing);
   const log = options.log ?? createLogger('broker');
   const problems: string[] = [];
   if (await rabbitmqServerInstalled()) {
@@ -103,7 +103,7 @@ export async function findBroker(options: FindBrokerOptions = {}): Promise<Broke
   } else {
     problems.push('rabbitmq-server is not installed');
   }
-  if (options.allowDocker !== false) {
+  if (options.mayStartContainer !== false) {
     const container = await startContainer(username, password, log);
     if (container) return container;
   }
