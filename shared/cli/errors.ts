@@ -81,8 +81,11 @@ const ENVIRONMENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH',
 /** Whose fault a thrown value is: a WorkshopError says so; a system call the machine refused is the environment's; anything else is a bug. */
 export function kindOf(error: unknown): ErrorKind {
   if (error instanceof WorkshopError) return error.kind;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && ENVIRONMENT_CODES.has(code)) return 'environment';
+  // fetch's "fetch failed" carries the refused connection as its cause: look a few causes down.
+  for (let cause = error, depth = 0; cause && depth < 4; cause = (cause as { cause?: unknown }).cause, depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && ENVIRONMENT_CODES.has(code)) return 'environment';
+  }
   return 'bug';
 }
 
