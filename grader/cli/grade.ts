@@ -15,7 +15,7 @@ import type { CheckResult, MilestoneResult, Target } from '../runner.ts';
 import type { GradingEnvironment } from '../context.ts';
 import { prepareEnvironment } from '../environment.ts';
 import { watchAndRegrade } from './watch.ts';
-import { EnvironmentError, kindOf } from '../../shared/cli/errors.ts';
+import { EnvironmentError, kindOf, REPORT_A_BUG } from '../../shared/cli/errors.ts';
 import { runMain } from '../../shared/cli/run-main.ts';
 import { describeError } from '../../shared/log.ts';
 import { gradeExitStatus } from '../verdict.ts';
@@ -135,6 +135,10 @@ export function writeJson(file: string, results: ResultsJson): void {
 
 function nextStep(results: MilestoneResult[], args: GradeArgs): string {
   const failing = results.find((r) => r.status !== 'pass');
+  if (failing?.status === 'error' && failing.errorKind === 'bug') return red(`\n${REPORT_A_BUG}`);
+  if (failing?.status === 'error' && failing.errorKind !== 'learner') {
+    return `\nSome checks could not be judged, through no fault of your code: run ${bold(`npm run grade -- ${failing.milestone.number}`)} again.`;
+  }
   if (failing) {
     const n = failing.milestone.number;
     return args.target === 'solutions'
