@@ -2,6 +2,7 @@
 // reference system (or drives it directly), observes the broker and the messages, and throws
 // CheckFailure with what it expected and what it saw. It never inspects source text.
 import type { ChannelModel } from 'amqplib';
+import { EnvironmentError } from '../shared/cli/errors.ts';
 import type { ManagementApi } from '../shared/broker/management-api.ts';
 import type { Layers, ManagementTarget } from '../shared/layers/index.ts';
 import type { ServiceName } from '../shared/messages/events.ts';
@@ -31,7 +32,7 @@ export class CheckFailure extends Error {
  * The check could not judge the layer, through no fault of the layer's: the broker never showed
  * what the check waits for (a statistics sample that never came). An "error" verdict, never a fail.
  */
-export class CannotJudgeError extends Error {
+export class CannotJudgeError extends EnvironmentError {
   override name = 'CannotJudgeError';
 }
 

@@ -4,14 +4,12 @@
 // the grading child's work, and it starts while the command finds the broker.
 import { BrokerNotFoundError, findBroker, portAnswers } from '../shared/broker/find-broker.ts';
 import { ManagementApi } from '../shared/broker/management-api.ts';
+import { EnvironmentError } from '../shared/cli/errors.ts';
 import { processAlive } from '../shared/broker/throwaway-node.ts';
 import { describeError } from '../shared/log.ts';
 import { brokerControlFor, type SharedRestartConsent } from './broker-control.ts';
 import type { GradingEnvironment } from './context.ts';
 import { sweepAbandonedDataDirs } from './data-dirs.ts';
-
-/** The broker could not be reached or used: grading cannot start. The message says how to fix it. */
-export class EnvironmentError extends Error {}
 
 /** What prepareEnvironment's callers refuse by default: tests, benchmarks and demos never restart the shared broker. */
 const NO_SHARED_RESTART: SharedRestartConsent = { kind: 'refused', why: 'the tests, benchmarks and demos never restart a broker others use' };

@@ -12,10 +12,12 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SharedRestartConsent } from './broker-control.ts';
+import { fromWire, type WireError } from '../shared/cli/errors.ts';
 import { machineTooBusy } from './check.ts';
 import type { Milestone } from './manifest.ts';
 import type { CheckResult, GradeOptions, MilestoneResult, Target } from './runner.ts';
 import { typeErrorsOf } from './typecheck.ts';
+import { milestoneVerdict } from './verdict.ts';
 import { type Silence, watchChild } from './watchdog.ts';
 
 export interface WorkerRequest {
@@ -44,7 +46,8 @@ export type WorkerMessage =
   | { type: 'restart-question'; question: string }
   | { type: 'late'; message: string }
   | { type: 'done'; result: WorkerResult }
-  | { type: 'environment-error'; message: string };
+  /** Grading could not start or went wrong as a whole: whose fault it is travels as its kind, never its class's name. */
+  | { type: 'error'; error: WireError };
 
 type CheckName = { id: string; name: string; hint: string };
 
@@ -52,9 +55,6 @@ type CheckName = { id: string; name: string; hint: string };
 const STARTUP_MS = 90_000;
 /** After its result, a child gets this long to exit by itself before it is killed. */
 const EXIT_GRACE_MS = 1000;
-
-/** The grading environment could not be prepared in the child: the message says how to fix it. */
-export class ChildEnvironmentError extends Error {}
 
 const WORKER = fileURLToPath(new URL('./grading-worker.ts', import.meta.url));
 
@@ -86,7 +86,8 @@ interface Run {
   judged: CheckResult[];
   result?: WorkerResult;
   late: string[];
-  environmentError?: string;
+  /** What ended grading as a whole in the child (no broker there, a bug), to throw again here. */
+  error?: WireError;
   /** Why the child ended without a result: what the checks it was running (and, when it judged none, the rest) get. */
   ended?: Pick<CheckResult, 'status' | 'message'>;
 }
@@ -156,14 +157,14 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
           run.result = message.result;
           setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS).unref();
           break;
-        case 'environment-error':
-          run.environmentError = message.message;
+        case 'error':
+          run.error = message.error;
           break;
       }
     });
     child.on('exit', (code, signal) => {
       watchdog.stop();
-      if (!run.result && !run.environmentError) {
+      if (!run.result && !run.error) {
         // The checks that were running when the process ended: that is what ended it.
         run.ended = whyItEnded(silence, code, signal);
         const { status, message } = run.ended;
@@ -200,7 +201,8 @@ function whyItEnded(silence: Silence | undefined, code: number | null, signal: N
 
 /**
  * Grades a milestone as gradeMilestone does, in child processes; with target 'mine' the exercise
- * file is type-checked at the same time. Throws ChildEnvironmentError when the broker can't be used.
+ * file is type-checked at the same time. Throws what ended grading in the child, of its kind
+ * (shared/cli/errors.ts): an EnvironmentError when the broker can't be used, a bug otherwise.
  */
 export async function gradeInChildProcess(milestone: Milestone, target: Target, options: Omit<ChildOptions, 'env'> & { env?: NodeJS.ProcessEnv }): Promise<MilestoneResult> {
   const started = Date.now();
@@ -216,7 +218,7 @@ export async function gradeInChildProcess(milestone: Milestone, target: Target, 
   // Each child grades what is left; one that dies takes only the checks it was running with it.
   for (let attempt = 0; attempt <= (checks?.length ?? 0); attempt++) {
     const run = await runChild(milestone, target, judged.map((r) => r.id), { ...options, env, ...(attempt > 0 ? { spare: undefined } : {}) }, names);
-    if (run.environmentError) throw new ChildEnvironmentError(run.environmentError);
+    if (run.error) throw fromWire(run.error);
     checks ??= run.checks;
     judged.push(...run.judged);
     late.push(...run.late);
@@ -237,17 +239,16 @@ export async function gradeInChildProcess(milestone: Milestone, target: Target, 
     }
   }
   if (!checks) {
-    last = { status: 'error', checks: [], durationMs: Date.now() - started, error: 'the grading process ended before it could list the checks (a bug in the grader, please report it)' };
+    last = { status: 'error', errorKind: 'bug', checks: [], durationMs: Date.now() - started, error: 'the grading process ended before it could list the checks (a bug in the grader, please report it)' };
   }
   const order = (id: string) => (checks ?? []).findIndex((check) => check.id === id);
   const results = [...judged].sort((a, b) => order(a.id) - order(b.id));
   const errors = await typeErrors;
   const allLate = [...(last?.late ?? []), ...late];
-  const anyError = last?.status === 'error' || results.some((r) => r.status === 'error');
-  const status = last?.error ? 'error' : anyError ? 'error' : results.length > 0 && results.every((r) => r.status === 'pass') && allLate.length === 0 && errors.length === 0 ? 'pass' : 'fail';
+  const verdict = milestoneVerdict({ checks: results, late: allLate, typeErrors: errors, ...(last?.error ? { error: last.error, ...(last.errorKind ? { errorKind: last.errorKind } : {}) } : {}) });
   return {
     milestone,
-    status,
+    ...verdict,
     checks: results,
     durationMs: Date.now() - started,
     ...(last?.error ? { error: last.error } : {}),

@@ -5,9 +5,10 @@
 // It may be started before the broker is found (argv: the milestone to load the checks of meanwhile);
 // the learner's file is imported only once the request comes.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { describeError } from '../shared/log.ts';
+import { EXIT_STATUS, toWire } from '../shared/cli/errors.ts';
 import { milestone as milestoneNumber } from './manifest.ts';
-import { describeThrown, EnvironmentError, gradeMilestone, prepareEnvironment, type Target } from './runner.ts';
+import { gradeMilestone, prepareEnvironment, type Target } from './runner.ts';
+import { describeThrown } from './verdict.ts';
 import type { SharedRestartConsent } from './broker-control.ts';
 import type { ParentMessage, WorkerMessage, WorkerRequest, WorkerResult } from './grading-process.ts';
 
@@ -68,8 +69,9 @@ process.once('message', (request: WorkerRequest) => {
   void grade(request).then(
     (result) => sendAndExit({ type: 'done', result }, 0),
     (error: unknown) => {
-      const known = error instanceof EnvironmentError || (error instanceof Error && error.name === 'BrokerNotFoundError');
-      sendAndExit({ type: 'environment-error', message: known ? (error as Error).message : describeError(error) }, 3);
+      // Its kind goes with it (the environment's, a bug), for the parent to say and exit with.
+      const wire = toWire(error);
+      sendAndExit({ type: 'error', error: wire }, EXIT_STATUS[wire.kind]);
     },
   );
 });

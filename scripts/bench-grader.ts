@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
 import { withVhost } from '../shared/broker/broker-url.ts';
-import { CliError, defineCli, exitWith } from '../shared/cli/args.ts';
+import { defineCli, exitWith } from '../shared/cli/args.ts';
 import { silentLogger } from '../shared/log.ts';
 import { startSystem } from '../solutions/system.ts';
 import type { GradingEnvironment } from '../grader/context.ts';
@@ -223,8 +223,7 @@ async function main(): Promise<number> {
   try {
     args = parseBenchArgs(process.argv.slice(2));
   } catch (error) {
-    if (error instanceof CliError) exitWith(error); // --help: 0; a wrong command line: 2
-    throw error;
+    exitWith(error); // --help: 0; a wrong command line: 2
   }
   const { rounds, only, cli, phases } = args;
   if (args.underLoad) return benchUnderLoad(only);

@@ -64,7 +64,7 @@ await runMain(async () => {
   const label = values.label;
   if (!/^[a-z0-9-]+$/i.test(label)) throw LOAD_CLI.usageError('--label takes letters, digits and dashes');
 
-  const broker = await findBroker({ log: silentLogger, allowDocker: false });
+  const broker = await findBroker({ log: silentLogger, mayStartContainer: false });
   const { hostname } = new URL(broker.url);
   if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(hostname)) {
     throw new CliError(`npm run bench:load only loads a broker on this machine, not ${hostname}`);

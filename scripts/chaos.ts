@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rabbitmqServerInstalled } from '../shared/broker/throwaway-node.ts';
-import { CliError, defineCli, parseOrExit, runMain } from '../shared/cli/args.ts';
+import { defineCli, EnvironmentError, parseOrExit, runMain } from '../shared/cli/args.ts';
 import { createLogger } from '../shared/log.ts';
 import { writeReliabilityReport } from './chaos/report.ts';
 import { CLUSTER_FAULTS, FULL_FAULTS, runChaos } from './chaos/run-chaos.ts';
@@ -56,7 +56,7 @@ await runMain(async () => {
   const seed = number(values.seed, 'seed', Number.isInteger, 'a whole number') as number;
   const label = values.label ?? (values.cluster ? 'cluster' : 'single-node');
   if (!/^[a-z0-9-]+$/i.test(label)) throw CHAOS_CLI.usageError('--label takes letters, digits and dashes');
-  if (!(await rabbitmqServerInstalled())) throw new CliError('npm run chaos starts throwaway RabbitMQ nodes of its own: it needs rabbitmq-server (and rabbitmqctl) installed on this machine');
+  if (!(await rabbitmqServerInstalled())) throw new EnvironmentError('npm run chaos starts throwaway RabbitMQ nodes of its own: it needs rabbitmq-server (and rabbitmqctl) installed on this machine');
 
   const quickFaults: Fault[] = [{ kind: 'broker-restart' }, { kind: 'kill-service', service: 'payment' }, { kind: 'kill-service', service: 'order' }, { kind: 'close-connections' }];
   const faults = values.cluster ? CLUSTER_FAULTS : values.quick ? quickFaults : FULL_FAULTS;

@@ -4,10 +4,10 @@
 // their own user (docs/architecture.md, "Least privilege on the broker").
 import path from 'node:path';
 import { vhostOf } from '../shared/broker/broker-url.ts';
-import { BrokerNotFoundError, findBroker } from '../shared/broker/find-broker.ts';
-import { defineCli, parseOrExit } from '../shared/cli/args.ts';
+import { findBroker } from '../shared/broker/find-broker.ts';
+import { defineCli, parseOrExit, runMain } from '../shared/cli/args.ts';
 import { readEnv } from '../shared/config.ts';
-import { createLogger, describeError } from '../shared/log.ts';
+import { createLogger } from '../shared/log.ts';
 import { SERVICE_NAMES } from '../shared/messages/events.ts';
 import { removeBrokerUsers, setUpBroker } from './broker-users/set-up-broker.ts';
 import { readUsersFile } from './broker-users/users-file.ts';
@@ -34,7 +34,7 @@ const log = createLogger('broker:setup');
 async function main(): Promise<void> {
   const env = readEnv();
   const file = path.resolve(values.file ?? path.join(env.DATA_DIR, 'broker-users.json'));
-  const broker = await findBroker({ log, allowContainer: false });
+  const broker = await findBroker({ log, mayStartBroker: false });
   if (values.remove) {
     const removed = await removeBrokerUsers(broker.management, readUsersFile(file));
     log.info(`removed ${removed.length} users (${removed.join(', ') || 'none were left'}); ${file} stays`);
@@ -55,7 +55,5 @@ async function main(): Promise<void> {
   log.info(`  BROKER_USERS_FILE=${relative.startsWith('..') ? file : relative} npm start`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof BrokerNotFoundError ? error.message : `broker:setup: ${describeError(error)}`);
-  process.exit(1);
-});
+// A users file that is not one: exit 1; no broker, a management API that refuses: 3; a bug: 4 (shared/cli/errors.ts).
+await runMain(main);

@@ -1,10 +1,10 @@
 // `npm run monitor`: a live table of every queue (ready, unacked, consumers, rates) through the
 // management HTTP API (layer 8). The broker samples these numbers every few seconds, so they lag.
 import { vhostOf } from '../shared/broker/broker-url.ts';
-import { BrokerNotFoundError, findBroker } from '../shared/broker/find-broker.ts';
-import { defineCli, parseOrExit } from '../shared/cli/args.ts';
+import { findBroker } from '../shared/broker/find-broker.ts';
+import { defineCli, parseOrExit, runMain } from '../shared/cli/args.ts';
 import type { QueueStats } from '../shared/layers/index.ts';
-import { createLogger, describeError } from '../shared/log.ts';
+import { createLogger } from '../shared/log.ts';
 import { referenceLayers } from './layers/index.ts';
 
 const REFRESH_MS = 2000;
@@ -29,7 +29,7 @@ function render(stats: QueueStats[]): string {
 }
 
 async function main(): Promise<void> {
-  const broker = await findBroker({ log: createLogger('monitor'), allowContainer: false });
+  const broker = await findBroker({ log: createLogger('monitor'), mayStartBroker: false });
   const target = { ...broker.management, vhost: vhostOf(broker.url) };
   const once = values.once ?? false;
   for (;;) {
@@ -41,7 +41,5 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof BrokerNotFoundError ? error.message : `monitor: ${describeError(error)}`);
-  process.exit(1);
-});
+// No broker, or a management API that does not answer: exit 3; a bug: 4 (shared/cli/errors.ts).
+await runMain(main);

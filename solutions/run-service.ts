@@ -1,10 +1,10 @@
 // `npm run service -- <name>`: runs one service as its own process. `npm start` runs six of these.
-import { BrokerNotFoundError, findBroker } from '../shared/broker/find-broker.ts';
-import { defineCli, parseOrExit } from '../shared/cli/args.ts';
+import { findBroker } from '../shared/broker/find-broker.ts';
+import { defineCli, parseOrExit, runMain, UsageError } from '../shared/cli/args.ts';
 import { readEnv } from '../shared/config.ts';
 import type { Layers } from '../shared/layers/index.ts';
 import { SERVICE_NAMES, ServiceName } from '../shared/messages/events.ts';
-import { createLogger, describeError, serviceLogSink } from '../shared/log.ts';
+import { createLogger, serviceLogSink } from '../shared/log.ts';
 import { identityFor, readUsersFile } from './broker-users/users-file.ts';
 import { composeLayers, learnerLayers } from './layers/compose.ts';
 import { serviceConfigFromEnv } from './runtime/service-config.ts';
@@ -26,10 +26,6 @@ const log = createLogger(name, serviceLogSink(name));
 
 // WORKSHOP_LAYERS=mine (npm start -- --layers mine): the learner's nine layers from milestones/.
 const layerSource = process.env.WORKSHOP_LAYERS ?? 'solutions';
-if (layerSource !== 'solutions' && layerSource !== 'mine') {
-  console.error(`WORKSHOP_LAYERS is "${layerSource}": it takes "mine" (your layers, from milestones/) or "solutions" (the reference)`);
-  process.exit(2);
-}
 
 async function chooseLayers(): Promise<Layers> {
   if (layerSource === 'solutions') return composeLayers();
@@ -39,9 +35,12 @@ async function chooseLayers(): Promise<Layers> {
 }
 
 async function main(): Promise<void> {
+  if (layerSource !== 'solutions' && layerSource !== 'mine') {
+    throw new UsageError(`WORKSHOP_LAYERS is "${layerSource}": it takes "mine" (your layers, from milestones/) or "solutions" (the reference)`, '', 'npm run service');
+  }
   const env = readEnv();
   // One process never starts a broker of its own: six services need the same one (npm start finds it).
-  const broker = await findBroker({ log, allowContainer: false });
+  const broker = await findBroker({ log, mayStartBroker: false });
   // BROKER_USERS_FILE (npm run broker:setup): this service logs in as its own, least-privileged user.
   const identity = env.BROKER_USERS_FILE ? identityFor(readUsersFile(env.BROKER_USERS_FILE), name, broker.url, broker.failoverUrls) : undefined;
   const config = identity
@@ -74,8 +73,5 @@ async function main(): Promise<void> {
   process.on('disconnect', () => shutdown('supervisor gone'));
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof BrokerNotFoundError) console.error(error.message);
-  else log.error('could not start', error);
-  process.exit(1);
-});
+// No broker: exit 3; layers of the learner's that do not load: 1; a port taken: 3; a bug: 4 (shared/cli/errors.ts).
+await runMain(main);

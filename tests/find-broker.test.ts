@@ -32,7 +32,7 @@ describe('findBroker', () => {
   it('uses RABBITMQ_URL and RABBITMQ_MANAGEMENT_URL when set, without probing anything', async () => {
     const broker = await findBroker({
       env: { RABBITMQ_URL: 'amqp://alice:s%40cret@broker.invalid:5673/shop', RABBITMQ_MANAGEMENT_URL: 'http://broker.invalid:15673' },
-      allowContainer: false,
+      mayStartBroker: false,
     });
     expect(broker.source).toBe('environment');
     expect(broker.url).toBe('amqp://alice:s%40cret@broker.invalid:5673/shop');
@@ -41,19 +41,19 @@ describe('findBroker', () => {
   });
 
   it("derives the management URL from RABBITMQ_URL's host when only the URL is set", async () => {
-    const broker = await findBroker({ env: { RABBITMQ_URL: 'amqp://broker.invalid' }, allowContainer: false });
+    const broker = await findBroker({ env: { RABBITMQ_URL: 'amqp://broker.invalid' }, mayStartBroker: false });
     expect(broker.management).toEqual({ baseUrl: 'http://broker.invalid:15672', username: 'guest', password: 'guest' });
   });
 
   it('takes a comma-separated RABBITMQ_URL as the nodes of a cluster: the first to use, the others to fail over to', async () => {
-    const broker = await findBroker({ env: { RABBITMQ_URL: 'amqp://u:p@node1.invalid:5672/shop, amqp://u:p@node2.invalid:5672/shop,amqp://u:p@node3.invalid:5672/shop' }, allowContainer: false });
+    const broker = await findBroker({ env: { RABBITMQ_URL: 'amqp://u:p@node1.invalid:5672/shop, amqp://u:p@node2.invalid:5672/shop,amqp://u:p@node3.invalid:5672/shop' }, mayStartBroker: false });
     expect(broker.url).toBe('amqp://u:p@node1.invalid:5672/shop');
     expect(broker.failoverUrls).toEqual(['amqp://u:p@node2.invalid:5672/shop', 'amqp://u:p@node3.invalid:5672/shop']);
     expect(broker.management.baseUrl).toBe('http://node1.invalid:15672');
   });
 
   it.runIf(localBrokerAnswers)('finds the broker on localhost:5672 with RABBITMQ_USER / RABBITMQ_PASSWORD', async () => {
-    const broker = await findBroker({ env: { RABBITMQ_USER: 'bob', RABBITMQ_PASSWORD: 'p@ss word' }, allowContainer: false });
+    const broker = await findBroker({ env: { RABBITMQ_USER: 'bob', RABBITMQ_PASSWORD: 'p@ss word' }, mayStartBroker: false });
     expect(broker.source).toBe('localhost');
     expect(broker.url).toBe('amqp://bob:p%40ss%20word@127.0.0.1:5672');
     expect(broker.management).toEqual({ baseUrl: 'http://127.0.0.1:15672', username: 'bob', password: 'p@ss word' });
@@ -61,7 +61,7 @@ describe('findBroker', () => {
 
   it('without RABBITMQ_URL or a local broker, and not allowed to start one, throws BrokerNotFoundError', async () => {
     const port = await freePort();
-    await expect(findBroker({ env: {}, allowContainer: false, localPorts: { amqp: port, management: port } })).rejects.toThrow(BrokerNotFoundError);
+    await expect(findBroker({ env: {}, mayStartBroker: false, localPorts: { amqp: port, management: port } })).rejects.toThrow(BrokerNotFoundError);
   });
 });
 
@@ -76,7 +76,7 @@ describe.runIf(await rabbitmqServerInstalled())('findBroker where rabbitmq-serve
       const log = createMemoryLogger('test');
       const before = throwawayDirs();
       const nothingHere = await freePort();
-      const broker = await findBroker({ env: {}, log, allowDocker: false, localPorts: { amqp: nothingHere, management: nothingHere } });
+      const broker = await findBroker({ env: {}, log, mayStartContainer: false, localPorts: { amqp: nothingHere, management: nothingHere } });
       try {
         expect(broker.source).toBe('localhost');
         expect(broker.throwawayNode).toMatch(/^workshop-\d+-\d+@localhost$/);
@@ -101,7 +101,7 @@ describe.runIf(await rabbitmqServerInstalled())('findBroker where rabbitmq-serve
     const nothingHere = await freePort();
     const script = `
       import { findBroker } from ${JSON.stringify(path.resolve('shared/broker/find-broker.ts'))};
-      const broker = await findBroker({ env: {}, allowDocker: false, localPorts: { amqp: ${nothingHere}, management: ${nothingHere} } });
+      const broker = await findBroker({ env: {}, mayStartContainer: false, localPorts: { amqp: ${nothingHere}, management: ${nothingHere} } });
       console.log('URL ' + broker.url);
       setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -4,11 +4,11 @@
 // terminal to answer it refuses (exit 1) unless given --yes, as `npm run reset` does.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { defineCli } from '../../shared/cli/args.ts';
+import { CliError, defineCli, runMain, WorkshopBug } from '../../shared/cli/args.ts';
 import { loadProgress, type Progress } from '../../shared/workshop/progress.ts';
 import type { Milestone } from '../manifest.ts';
 import { bold, dim, green } from '../report/console.ts';
-import { askOnTerminal, CommandError, isMain, MILESTONE_ARGUMENT, parseMilestoneNumber, runCommand } from './shared.ts';
+import { askOnTerminal, isMain, MILESTONE_ARGUMENT, parseMilestoneNumber } from './shared.ts';
 
 export const DIFF_CLI = defineCli({
   command: 'npm run diff',
@@ -42,7 +42,7 @@ export function parseDiffArgs(argv: string[]): DiffArgs {
 
 /**
  * Whether to show the diff: yes once the milestone passed or with --yes; else the learner is asked,
- * and without a terminal to ask on it is a CommandError saying how to see it anyway.
+ * and without a terminal to ask on it is a CliError saying how to see it anyway.
  */
 export async function confirmSpoiler(
   milestone: Milestone,
@@ -52,7 +52,7 @@ export async function confirmSpoiler(
   if (options.yes || options.progress.passed[milestone.number]) return true;
   const n = milestone.number;
   if (!options.ask) {
-    throw new CommandError(
+    throw new CliError(
       `npm run diff -- ${n} shows the reference answer of milestone ${n}, which you have not passed yet, so it asks first; there is no terminal here to answer.\n` +
         `To see it anyway: npm run diff -- ${n} --yes`,
     );
@@ -69,22 +69,22 @@ export function diffHeader(milestone: Milestone): string {
   return `Milestone ${milestone.number}: ${bold('-')} lines are yours (${milestone.exercise.file}), ${bold('+')} lines the reference's (${milestone.reference.file}).`;
 }
 
-/** Runs git diff; 0 = same, 1 = they differ (not an error), anything else is a CommandError. */
+/** Runs git diff; 0 = same, 1 = they differ (not an error), anything else is a CliError. */
 export function showDiff(milestone: Milestone, gitOptions: string[] = [], root = process.cwd()): 0 | 1 {
   const mine = milestone.exercise.file;
   const reference = milestone.reference.file;
-  if (!fs.existsSync(`${root}/${mine}`)) throw new CommandError(`${mine} is missing. npm run reset -- ${milestone.number} puts the starter back.`);
-  if (!fs.existsSync(`${root}/${reference}`)) throw new CommandError(`the reference ${reference} is missing: that is a bug in the workshop, please report it.`);
+  if (!fs.existsSync(`${root}/${mine}`)) throw new CliError(`${mine} is missing. npm run reset -- ${milestone.number} puts the starter back.`);
+  if (!fs.existsSync(`${root}/${reference}`)) throw new WorkshopBug(`the reference ${reference} is missing`);
   console.log(diffHeader(milestone));
   console.log(dim('The reference is the layer of the finished system: it may do more than your exercise asks (helpers, comments).\n'));
   const result = spawnSync('git', ['--no-pager', 'diff', '--no-index', '--color=auto', ...gitOptions, '--', mine, reference], { cwd: root, stdio: 'inherit' });
-  if (result.error) throw new CommandError(`npm run diff uses git, which did not run: ${result.error.message}`);
+  if (result.error) throw new CliError(`npm run diff uses git, which did not run: ${result.error.message}`);
   if (result.status === 0) {
     console.log(green('Your file and the reference are the same.'));
     return 0;
   }
   if (result.status === 1 || result.signal === 'SIGPIPE') return 1; // SIGPIPE: the reader (| head) had enough
-  throw new CommandError(`git diff failed (exit code ${result.status}).`);
+  throw new CliError(`git diff failed (exit code ${result.status}).`);
 }
 
 async function main(): Promise<number> {
@@ -94,4 +94,4 @@ async function main(): Promise<number> {
   return 0; // "they differ" is what the learner asked to see, not a failure
 }
 
-if (isMain(import.meta.url)) await runCommand(main);
+if (isMain(import.meta.url)) await runMain(main);

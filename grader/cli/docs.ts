@@ -3,7 +3,7 @@
 //   --build DIR   write the same site as static HTML into DIR instead of serving it
 import http from 'node:http';
 import path from 'node:path';
-import { CliError, defineCli, runMain } from '../../shared/cli/args.ts';
+import { defineCli, EnvironmentError, runMain } from '../../shared/cli/args.ts';
 import { buildSite, renderUrl } from '../site/site.ts';
 import { isMain } from './shared.ts';
 
@@ -59,7 +59,8 @@ async function main(): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw DOCS_CLI.usageError(`--port takes a port number, 0 to 65535 (got "${values.port ?? process.env.DOCS_PORT}")`);
   const host = values.host ?? process.env.DOCS_HOST ?? '127.0.0.1';
   const { url } = await serveDocs(root, port, host).catch((error: NodeJS.ErrnoException) => {
-    throw new CliError(error.code === 'EADDRINUSE' ? `port ${port} is in use: DOCS_PORT=4001 npm run docs, or --port 0 for any free port` : String(error));
+    // A port taken is the machine's, not a bug: exit 3 either way, with what to do about it.
+    throw new EnvironmentError(error.code === 'EADDRINUSE' ? `port ${port} is in use: DOCS_PORT=4001 npm run docs, or --port 0 for any free port` : String(error), { cause: error });
   });
   console.log(`The workshop's docs: ${url}  (Ctrl-C to stop)`);
   await new Promise(() => {});

@@ -6,25 +6,24 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BrokerNotFoundError } from '../../shared/broker/find-broker.ts';
 import { MILESTONES, milestone as milestoneNumber, type Milestone } from '../manifest.ts';
 import { loadProgress, recordResult } from '../../shared/workshop/progress.ts';
 import { bold, checkLine, dim, milestoneSummary, red, yellow } from '../report/console.ts';
 import { type ResultsJson, toResultsJson } from '../report/json.ts';
-import { ChildEnvironmentError, gradeInChildProcess, startGradingChild, typeCheckInChild } from '../grading-process.ts';
+import { gradeInChildProcess, startGradingChild, typeCheckInChild } from '../grading-process.ts';
 import type { CheckResult, MilestoneResult, Target } from '../runner.ts';
 import type { GradingEnvironment } from '../context.ts';
-import { EnvironmentError, prepareEnvironment } from '../environment.ts';
+import { prepareEnvironment } from '../environment.ts';
 import { watchAndRegrade } from './watch.ts';
-import { CliError, exitWith } from '../../shared/cli/args.ts';
+import { EnvironmentError, kindOf, REPORT_A_BUG } from '../../shared/cli/errors.ts';
+import { runMain } from '../../shared/cli/run-main.ts';
+import { describeError } from '../../shared/log.ts';
+import { gradeExitStatus } from '../verdict.ts';
 import type { SharedRestartConsent } from '../broker-control.ts';
 import { brokerHandOver } from '../environment.ts';
 import { askOnTerminal, type GradeCommandLine, parseGradeCommandLine } from './shared.ts';
 
 type GradeArgs = GradeCommandLine;
-
-/** The command line of `npm run grade`, through the workshop's one parser (GRADE_CLI in shared.ts). */
-export const parseGradeArgs = parseGradeCommandLine;
 
 export function chooseMilestones(which: GradeArgs['which'], target: Target): Milestone[] {
   if (which === 'all') return MILESTONES;
@@ -125,9 +124,8 @@ export function finish(results: MilestoneResult[], args: GradeArgs): number {
     writeJson(args.json, toResultsJson(results));
     console.log(dim(`\nresults written to ${args.json}`));
   }
-  const allPass = results.every((r) => r.status === 'pass');
   console.log(nextStep(results, args));
-  return allPass ? 0 : 1;
+  return gradeExitStatus(results);
 }
 
 export function writeJson(file: string, results: ResultsJson): void {
@@ -137,6 +135,10 @@ export function writeJson(file: string, results: ResultsJson): void {
 
 function nextStep(results: MilestoneResult[], args: GradeArgs): string {
   const failing = results.find((r) => r.status !== 'pass');
+  if (failing?.status === 'error' && failing.errorKind === 'bug') return red(`\n${REPORT_A_BUG}`);
+  if (failing?.status === 'error' && failing.errorKind !== 'learner') {
+    return `\nSome checks could not be judged, through no fault of your code: run ${bold(`npm run grade -- ${failing.milestone.number}`)} again.`;
+  }
   if (failing) {
     const n = failing.milestone.number;
     return args.target === 'solutions'
@@ -151,32 +153,34 @@ function nextStep(results: MilestoneResult[], args: GradeArgs): string {
     : `\nAll nine milestones pass. Run the whole system on your own layers: ${bold('npm start -- --layers mine')}`;
 }
 
-/** The command; `startedChild`: a grading child grade-start.mjs forked before this module loaded. */
+/**
+ * The command; `startedChild`: a grading child grade-start.mjs forked before this module loaded.
+ * Exits (shared/cli/errors.ts) 0 every check passes, 1 a check fails, 2 a wrong command line,
+ * 3 could not judge (no usable broker, a machine too busy), 4 a bug in the workshop.
+ */
 export async function main(startedChild?: ChildProcess): Promise<void> {
-  let args: GradeArgs;
-  try {
-    args = parseGradeArgs(process.argv.slice(2));
-  } catch (error) {
-    startedChild?.kill();
-    if (error instanceof CliError) exitWith(error);
-    throw error;
-  }
-  if (args.watch) {
-    startedChild?.kill();
-    return watchAndRegrade(args);
-  }
-  try {
-    process.exitCode = await grade(args, startedChild);
-  } catch (error) {
-    if (error instanceof BrokerNotFoundError || error instanceof EnvironmentError || error instanceof ChildEnvironmentError) {
-      console.error(`${red('error')}: cannot grade yet.\n${error.message}`);
-      // An environment problem is an error, never a fail: say so in the results file too.
-      if (args.json) writeJson(args.json, { version: 3, status: 'error', message: error.message, tests: [] });
-      process.exitCode = 3;
-      return;
+  await runMain(async () => {
+    let args: GradeArgs;
+    try {
+      args = parseGradeCommandLine(process.argv.slice(2));
+    } catch (error) {
+      startedChild?.kill();
+      throw error;
     }
-    throw error;
-  }
+    if (args.watch) {
+      startedChild?.kill();
+      return watchAndRegrade(args);
+    }
+    try {
+      return await grade(args, startedChild);
+    } catch (error) {
+      const kind = kindOf(error);
+      // An environment problem (or a bug) is an error, never a fail: say so in the results file too.
+      if (args.json && (kind === 'environment' || kind === 'bug')) writeJson(args.json, { version: 3, status: 'error', message: describeError(error), tests: [] });
+      if (kind === 'environment') throw new EnvironmentError(`cannot grade yet.\n${describeError(error)}`, { cause: error });
+      throw error;
+    }
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

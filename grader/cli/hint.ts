@@ -4,11 +4,11 @@
 // .progress/hints.json, so each call shows what was revealed before and one more.
 import fs from 'node:fs';
 import path from 'node:path';
-import { defineCli } from '../../shared/cli/args.ts';
+import { defineCli, runMain } from '../../shared/cli/args.ts';
 import { loadProgress, progressFile } from '../../shared/workshop/progress.ts';
 import { MILESTONES, type Milestone } from '../manifest.ts';
 import { bold, dim } from '../report/console.ts';
-import { isMain, MILESTONE_ARGUMENT, nextMilestone, parseMilestoneNumber, runCommand } from './shared.ts';
+import { isMain, MILESTONE_ARGUMENT, nextMilestone, parseMilestoneNumber } from './shared.ts';
 
 export const HINT_CLI = defineCli({
   command: 'npm run hint',
@@ -65,4 +65,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (isMain(import.meta.url)) await runCommand(main);
+if (isMain(import.meta.url)) await runMain(main);

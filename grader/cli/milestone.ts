@@ -3,16 +3,16 @@
 //   --target solutions           run the demo with the reference layer instead of yours
 //   --no-demo                    the brief only (no broker needed)
 import fs from 'node:fs';
-import { defineCli } from '../../shared/cli/args.ts';
-import { BrokerNotFoundError } from '../../shared/broker/find-broker.ts';
+import { defineCli, runMain } from '../../shared/cli/args.ts';
+import { EnvironmentError, kindOf } from '../../shared/cli/errors.ts';
 import { describeError } from '../../shared/log.ts';
 import { MILESTONES, type Milestone } from '../manifest.ts';
 import { generatedBlock } from '../lesson-blocks.ts';
 import { loadProgress, type Progress } from '../../shared/workshop/progress.ts';
 import { bold, dim, green, red, yellow } from '../report/console.ts';
-import { EnvironmentError, type Target } from '../runner.ts';
+import type { Target } from '../runner.ts';
 import { type DemoOutcome, runMilestoneDemo } from './run-demo.ts';
-import { isMain, MILESTONE_ARGUMENT, milestoneState, nextMilestone, parseMilestoneNumber, runCommand, TARGET_OPTION, type MilestoneState } from './shared.ts';
+import { isMain, MILESTONE_ARGUMENT, milestoneState, nextMilestone, parseMilestoneNumber, TARGET_OPTION, type MilestoneState } from './shared.ts';
 
 export const MILESTONE_CLI = defineCli({
   command: 'npm run milestone',
@@ -152,10 +152,8 @@ async function main(): Promise<number> {
   try {
     result = await runMilestoneDemo(milestone, args.target);
   } catch (error) {
-    if (error instanceof BrokerNotFoundError || error instanceof EnvironmentError) {
-      console.error(`${red('error')}: cannot run the demo.\n${error.message}`);
-      return 3;
-    }
+    // No usable broker: exit 3 through runMain, saying what could not be done.
+    if (kindOf(error) === 'environment') throw new EnvironmentError(`cannot run the demo.\n${describeError(error)}`, { cause: error });
     throw error;
   }
   console.log(`\nNext: ${bold(gradeCommand)} grades it check by check (add --watch to re-grade on save).`);
@@ -163,6 +161,6 @@ async function main(): Promise<number> {
 }
 
 if (isMain(import.meta.url)) {
-  await runCommand(main);
+  await runMain(main);
   process.exit(); // a learner's layer may leave a timer or a consumer behind: the demo is over
 }

@@ -5,11 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { defineCli } from '../../shared/cli/args.ts';
+import { CliError, defineCli, runMain } from '../../shared/cli/args.ts';
 import type { Milestone } from '../manifest.ts';
 import { forgetResult, progressFile } from '../../shared/workshop/progress.ts';
 import { bold, dim } from '../report/console.ts';
-import { askOnTerminal, CommandError, gitOutput, isMain, MILESTONE_ARGUMENT, parseMilestoneNumber, runCommand } from './shared.ts';
+import { askOnTerminal, gitOutput, isMain, MILESTONE_ARGUMENT, parseMilestoneNumber } from './shared.ts';
 
 export const RESET_CLI = defineCli({
   command: 'npm run reset',
@@ -34,12 +34,12 @@ export interface ShippedCommit {
   fallback: boolean;
 }
 
-/** The repository's top folder, or a CommandError saying why reset cannot work here. */
+/** The repository's top folder, or a CliError saying why reset cannot work here. */
 export function repositoryRoot(cwd: string): string {
-  if (gitOutput(['--version'], cwd) === undefined) throw new CommandError('npm run reset takes the starter from git, and git is not installed here.');
+  if (gitOutput(['--version'], cwd) === undefined) throw new CliError('npm run reset takes the starter from git, and git is not installed here.');
   const root = gitOutput(['rev-parse', '--show-toplevel'], cwd);
   if (!root) {
-    throw new CommandError(
+    throw new CliError(
       `npm run reset takes the starter from git history, and ${cwd} is not a git checkout.\n` +
         'Clone the workshop with git to use it, or copy the file from the workshop repository by hand.',
     );
@@ -49,7 +49,7 @@ export function repositoryRoot(cwd: string): string {
 
 /** The commit whose starter files count as "as shipped": where this branch left its upstream. */
 export function findShippedCommit(root: string): ShippedCommit {
-  if (!gitOutput(['rev-parse', '--verify', '--quiet', 'HEAD'], root)) throw new CommandError('this git checkout has no commits yet, so there is no shipped starter to restore.');
+  if (!gitOutput(['rev-parse', '--verify', '--quiet', 'HEAD'], root)) throw new CliError('this git checkout has no commits yet, so there is no shipped starter to restore.');
   const upstream = gitOutput(['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{u}'], root);
   const originMain = gitOutput(['rev-parse', '--verify', '--quiet', 'origin/main^{commit}'], root) ? 'origin/main' : undefined;
   let commit: string | undefined;
@@ -58,7 +58,7 @@ export function findShippedCommit(root: string): ShippedCommit {
   const base = upstream ?? originMain;
   if (base) {
     commit = gitOutput(['merge-base', 'HEAD', base], root);
-    if (!commit) throw new CommandError(`your branch and ${base} share no history, so there is no shipped starter to restore from.`);
+    if (!commit) throw new CliError(`your branch and ${base} share no history, so there is no shipped starter to restore from.`);
     how = `the merge base of HEAD and ${base}${upstream ? ' (your branch’s upstream)' : ''}`;
   } else {
     commit = gitOutput(['rev-parse', 'HEAD'], root) as string;
@@ -76,7 +76,7 @@ export function shippedExerciseFiles(root: string, shipped: ShippedCommit, miles
   const listed = gitOutput(['ls-tree', '-r', '--name-only', shipped.commit, '--', folder], root) ?? '';
   const files = listed.split('\n').filter((file) => file !== '' && !file.endsWith('.md'));
   if (!files.includes(milestone.exercise.file)) {
-    throw new CommandError(`${milestone.exercise.file} is not in the workshop as shipped, so there is no starter to restore. Has this milestone been shipped yet?`);
+    throw new CliError(`${milestone.exercise.file} is not in the workshop as shipped, so there is no starter to restore. Has this milestone been shipped yet?`);
   }
   return files;
 }
@@ -102,7 +102,7 @@ export interface ResetOutcome {
   shipped: ShippedCommit;
 }
 
-/** Backs up and restores the milestone's changed exercise files. Throws CommandError when it will not. */
+/** Backs up and restores the milestone's changed exercise files. Throws CliError when it will not. */
 export async function resetMilestone(options: ResetOptions): Promise<ResetOutcome> {
   const { root, milestone, out = console.log } = options;
   const shipped = findShippedCommit(root);
@@ -122,7 +122,7 @@ export async function resetMilestone(options: ResetOptions): Promise<ResetOutcom
 
   if (!options.yes) {
     if (!options.ask) {
-      throw new CommandError(
+      throw new CliError(
         `npm run reset replaces ${changed.join(', ')} with the starter, and asks first; there is no terminal here to answer.\n` +
           `To reset without asking: npm run reset -- ${milestone.number} --yes`,
       );
@@ -174,4 +174,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (isMain(import.meta.url)) await runCommand(main);
+if (isMain(import.meta.url)) await runMain(main);

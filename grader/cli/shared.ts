@@ -1,14 +1,12 @@
 // What the learner's commands (milestone, reset, diff, hint, grade) share: the milestone argument
-// and --target option, reading "which milestone", saying a problem without a stack trace (through
-// shared/cli/args.ts, the parser of every command), and where a milestone stands in the progress.
+// and --target option, reading "which milestone", and where a milestone stands in the progress. A
+// problem is said through shared/cli (args.ts parses every command; errors.ts and run-main.ts say
+// whose fault it is and exit with its status).
 import { execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
-import { CliError, defineCli, runMain, type Cli, type CliOption, type CliSpec } from '../../shared/cli/args.ts';
+import { defineCli, type Cli, type CliOption, type CliSpec } from '../../shared/cli/args.ts';
 import { MILESTONES, type Milestone } from '../manifest.ts';
 import type { Progress } from '../../shared/workshop/progress.ts';
-
-/** A problem the learner can fix, said in words; the command exits with its `exitCode` (default 1). */
-export { CliError as CommandError };
 
 /** The positional argument of the commands that take one milestone. */
 export const MILESTONE_ARGUMENT = { name: '<1-9>', description: `the milestone, 1 to ${MILESTONES.length}`, max: 1 } as const;
@@ -61,12 +59,6 @@ export function gitOutput(args: string[], cwd: string): string | undefined {
 }
 
 /**
- * Runs `main` and turns a CommandError (a CliError: usage problems, --help, problems the learner
- * can fix) into its text and exit code, without a stack trace.
- */
-export const runCommand: (main: () => Promise<number | void>) => Promise<void> = runMain;
-
-/**
  * A y/N question on the terminal (anything but y or yes is no), or undefined when stdin is not a
  * terminal: nobody can answer, and the command refuses unless given --yes.
  */
@@ -105,7 +97,7 @@ Without a number: the first milestone you have not passed yet (with --target sol
       description: 'milestone 4 may restart your local broker (stop_app/start_app) without asking, when it cannot start a throwaway node of its own',
     },
   },
-  notes: 'Exit codes: 0 every check passes, 1 a check fails, 2 a wrong command line, 3 no usable broker (an error, never a fail).',
+  notes: 'Exit codes: 0 every check passes, 1 a check fails (or your file does not load), 2 a wrong command line,\n3 could not judge (no usable broker, a machine too busy: an error, never a fail), 4 a bug in the workshop.',
 });
 
 export interface GradeCommandLine {

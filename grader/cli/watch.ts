@@ -4,6 +4,9 @@
 // imported anew. Where fs.watch is unavailable, Enter re-grades.
 import fs from 'node:fs';
 import path from 'node:path';
+import { kindOf } from '../../shared/cli/errors.ts';
+import { formatError } from '../../shared/cli/run-main.ts';
+import { describeError } from '../../shared/log.ts';
 import { MILESTONES } from '../manifest.ts';
 import type { SharedRestartConsent } from '../broker-control.ts';
 import { bold, dim, red } from '../report/console.ts';
@@ -56,7 +59,8 @@ export async function watchAndRegrade(args: GradeCommandLine): Promise<void> {
       const results = await gradeAndReport(milestones, args, environment, sharedRestart, started);
       finish(results, args);
     } catch (error) {
-      console.log(`${red('error')}: ${error instanceof Error ? error.message : String(error)}`);
+      // Said as runMain says it (a bug with its stack and where to report it), and watching goes on.
+      console.log(kindOf(error) === 'bug' ? formatError(error) : `${red('error')}: ${describeError(error)}`);
     } finally {
       ahead.child?.kill();
       ahead = readyChild();

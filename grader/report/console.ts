@@ -1,5 +1,6 @@
 // What a learner reads: a line per check as it finishes, every failure with what it expected and
 // saw (the first with the services' log), a summary and what to do next.
+import { REPORT_A_BUG } from '../../shared/cli/errors.ts';
 import type { CheckResult, MilestoneResult } from '../runner.ts';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -109,7 +110,7 @@ function causeOwners(problems: CheckResult[]): Map<CheckResult, CheckResult> {
 
 export function milestoneSummary(result: MilestoneResult): string {
   const { milestone, checks } = result;
-  if (result.error) return `\n${red('!')} ${result.error}`;
+  if (result.error) return `\n${red('!')} ${result.error}${result.errorKind === 'bug' ? `\n${REPORT_A_BUG}` : ''}`;
   const passed = checks.filter((c) => c.status === 'pass').length;
   const problems = checks.filter((c) => c.status !== 'pass');
   const ownerOf = causeOwners(problems);

@@ -1,6 +1,7 @@
 // Results for machines, in the shape of Exercism's test runner results.json (version 3): a
 // top-level status and message, and per check its name, status, message and task id, in order.
 import type { MilestoneResult, Status } from '../runner.ts';
+import { milestoneVerdict } from '../verdict.ts';
 
 export interface ResultsJson {
   version: 3;
@@ -12,7 +13,8 @@ export interface ResultsJson {
 const MAX_MESSAGE = 2000;
 
 export function toResultsJson(results: MilestoneResult[]): ResultsJson {
-  const status: Status = results.some((r) => r.status === 'error') ? 'error' : results.every((r) => r.status === 'pass') ? 'pass' : 'fail';
+  // The milestones' verdicts, put together by the same rule as a milestone's checks' (verdict.ts).
+  const { status } = milestoneVerdict({ checks: results });
   const errors = results.flatMap((r) => [
     ...(r.error ? [r.error] : []),
     ...(r.late ?? []).map((line) => `milestone ${r.milestone.number}: your code threw after its check had ended: ${line}`),

@@ -15,8 +15,8 @@ import { createTestVhost, managementApi, type TestVhost } from '../../tests/supp
 import { confirmSpoiler, parseDiffArgs } from '../cli/diff.ts';
 import { parseMilestoneArgs, renderProgress } from '../cli/milestone.ts';
 import { findShippedCommit, repositoryRoot, resetMilestone } from '../cli/reset.ts';
-import { CommandError, GRADE_CLI, milestoneState, parseGradeCommandLine } from '../cli/shared.ts';
-import { defineCli, HelpRequested, UsageError as CliUsageError } from '../../shared/cli/args.ts';
+import { GRADE_CLI, milestoneState, parseGradeCommandLine } from '../cli/shared.ts';
+import { CliError, defineCli, HelpRequested, UsageError as CliUsageError } from '../../shared/cli/args.ts';
 import { learnerLayers } from '../../solutions/layers/compose.ts';
 import { milestone as milestoneNumber, MILESTONES } from '../manifest.ts';
 import type { Progress } from '../../shared/workshop/progress.ts';
@@ -222,8 +222,8 @@ describe('npm run milestone', () => {
   it('parses its arguments and refuses a milestone that does not exist', () => {
     expect(parseMilestoneArgs([])).toEqual({ target: 'mine', demo: true });
     expect(parseMilestoneArgs(['6', '--target', 'solutions']).milestone?.number).toBe(6);
-    expect(() => parseMilestoneArgs(['10'])).toThrow(CommandError);
-    expect(() => parseMilestoneArgs(['--target', 'theirs'])).toThrow(CommandError);
+    expect(() => parseMilestoneArgs(['10'])).toThrow(CliUsageError);
+    expect(() => parseMilestoneArgs(['--target', 'theirs'])).toThrow(CliUsageError);
   });
 
   it('prints the progress view from .progress', { timeout: 30_000 }, async () => {
@@ -336,7 +336,7 @@ describe('npm run diff', () => {
     expect(await confirmSpoiler(m, { yes: false, progress: NO_PROGRESS, ask: ask(true), out: () => {} })).toBe(true);
     expect(await confirmSpoiler(m, { yes: true, progress: NO_PROGRESS, out: () => {} })).toBe(true);
     expect(await confirmSpoiler(m, { yes: false, progress: { passed: { 1: 'x' }, lastRun: {} }, out: () => {} })).toBe(true);
-    await expect(confirmSpoiler(m, { yes: false, progress: NO_PROGRESS, out: () => {} })).rejects.toThrow(CommandError);
+    await expect(confirmSpoiler(m, { yes: false, progress: NO_PROGRESS, out: () => {} })).rejects.toThrow(CliError);
   });
 
   it('refuses a milestone that does not exist, with the usage (exit 2); git diff options go after a second --', { timeout: 30_000 }, async () => {

@@ -6,6 +6,7 @@
 //   4. else, where Docker runs, a throwaway RabbitMQ container started through testcontainers;
 //   5. else a BrokerNotFoundError that names the three ways to get one.
 // Whatever it starts, it says so on screen, and stop() (or the end of the process) removes it.
+import { EnvironmentError } from '../cli/errors.ts';
 import { createLogger, describeError, type Logger } from '../log.ts';
 import { credentialsOf, redact, splitBrokerUrls } from './broker-url.ts';
 import type { ManagementCredentials } from './management-api.ts';
@@ -33,7 +34,8 @@ export interface BrokerEndpoint {
   restart?(): Promise<void>;
 }
 
-export class BrokerNotFoundError extends Error {
+/** No broker answers and none could be started: the environment's fault (exit 3), never the learner's. */
+export class BrokerNotFoundError extends EnvironmentError {
   constructor(detail: string) {
     super(
       [
@@ -57,9 +59,9 @@ export interface FindBrokerOptions {
    * May findBroker start a broker of its own when nothing answers: a throwaway node where
    * rabbitmq-server is installed, else a container (default true)? One service never does.
    */
-  allowContainer?: boolean;
-  /** Try Docker after the throwaway node (default true; tests turn it off). */
-  allowDocker?: boolean;
+  mayStartBroker?: boolean;
+  /** Of those, may it start a container, after the throwaway node (default true; tests turn it off)? */
+  mayStartContainer?: boolean;
   /** Where a local broker is looked for (default 5672, management 15672); tests point it elsewhere. */
   localPorts?: { amqp: number; management: number };
 }
@@ -87,7 +89,7 @@ export async function findBroker(options: FindBrokerOptions = {}): Promise<Broke
   }
 
   const nothing = `RABBITMQ_URL is not set, nothing answers on ${LOCAL_HOST}:${ports.amqp}`;
-  if (options.allowContainer === false) throw new BrokerNotFoundError(nothing);
+  if (options.mayStartBroker === false) throw new BrokerNotFoundError(nothing);
   const log = options.log ?? createLogger('broker');
   const problems: string[] = [];
   if (await rabbitmqServerInstalled()) {
@@ -101,7 +103,7 @@ export async function findBroker(options: FindBrokerOptions = {}): Promise<Broke
   } else {
     problems.push('rabbitmq-server is not installed');
   }
-  if (options.allowDocker !== false) {
+  if (options.mayStartContainer !== false) {
     const container = await startContainer(username, password, log);
     if (container) return container;
   }

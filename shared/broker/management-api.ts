@@ -1,13 +1,16 @@
 // A small client for the RabbitMQ management HTTP API, for administration: vhosts, permissions,
 // connections. (Reading queue statistics is layer 8's job: see shared/layers/08-monitoring.ts.)
 
+import { EnvironmentError } from '../cli/errors.ts';
+
 export interface ManagementCredentials {
   baseUrl: string;
   username: string;
   password: string;
 }
 
-export class ManagementApiError extends Error {
+/** The management API refused or failed a request: the environment's fault (exit 3; a check that meets it could not judge). */
+export class ManagementApiError extends EnvironmentError {
   constructor(readonly status: number, readonly path: string, body: string) {
     super(`management API ${path} answered ${status}${body ? `: ${body.slice(0, 200)}` : ''}`);
     this.name = 'ManagementApiError';

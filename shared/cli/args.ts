@@ -3,7 +3,7 @@
 //   - `-h`/`--help` prints the usage and exits 0 (HelpRequested);
 //   - an unknown option, a missing or wrong value, a stray argument: the problem in one line, then
 //     the usage, exit 2 (UsageError);
-//   - a problem the learner can fix (CliError, exit 1 unless said): the message, no stack trace;
+//   - a problem the learner can fix (CliError, exit 1), the environment's (3), a bug (4): errors.ts;
 //   - an option npm took for itself (no `--` before it): a usage error giving the line with `--`.
 // The usage text is generated from the same spec the parser reads, so they cannot disagree.
 //
@@ -20,7 +20,13 @@
 //     return 0;
 //   });
 import { parseArgs } from 'node:util';
+import { HelpRequested, UsageError } from './errors.ts';
 import { optionsTakenByNpm } from './npm-flags.ts';
+import { exitWith } from './run-main.ts';
+
+// The command-line toolkit in one import: the error model (errors.ts) and the runner (run-main.ts).
+export { CliError, EnvironmentError, HelpRequested, UsageError, WorkshopBug, WorkshopError } from './errors.ts';
+export { exitWith, formatError, runMain } from './run-main.ts';
 
 export interface CliOption {
   type: 'boolean' | 'string';
@@ -66,41 +72,6 @@ export interface ParsedArgs<S extends CliSpec> {
   positionals: string[];
   /** What followed a bare `--` (with `passthrough` only). */
   rest: string[];
-}
-
-/** A problem said in words; `runMain` prints the message (no stack trace) and exits with `exitCode`. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
-
-/** The command line itself is wrong: the problem (message), then the usage, exit 2. */
-export class UsageError extends CliError {
-  /**
-   * @param usage the usage text to print after the problem (empty: the command prints its own)
-   * @param command the prefix of the problem line, e.g. `npm run reset`
-   */
-  constructor(
-    problem: string,
-    readonly usage = '',
-    readonly command = '',
-  ) {
-    super(problem, 2);
-    this.name = 'UsageError';
-  }
-}
-
-/** `--help` or `-h` was given: the usage on stdout, exit 0. */
-export class HelpRequested extends CliError {
-  constructor(readonly usage: string) {
-    super(usage, 0);
-    this.name = 'HelpRequested';
-  }
 }
 
 export interface Cli<S extends CliSpec> {
@@ -258,45 +229,11 @@ export function defineCli<const S extends CliSpec>(spec: S): Cli<S> {
   return { spec, usage, parse, usageError };
 }
 
-/** How a CliError is shown: usage problems with the usage after them. */
-export function formatCliError(error: CliError): string {
-  if (error instanceof HelpRequested) return error.usage;
-  if (error instanceof UsageError) return `${error.command ? `${error.command}: ` : ''}${error.message}${error.usage ? `\n\n${error.usage}` : ''}`;
-  return error.message;
-}
-
-/**
- * Runs a command's `main` and turns a CliError into its text and exit code: help on stdout (0),
- * a usage error and the usage on stderr (2), any other CliError's message on stderr. Anything else
- * is a bug and keeps its stack trace. Sets process.exitCode; it does not call process.exit.
- */
-export async function runMain(main: () => Promise<number | void> | number | void): Promise<void> {
-  try {
-    const code = await main();
-    if (typeof code === 'number') process.exitCode = code;
-  } catch (error) {
-    if (!(error instanceof CliError)) throw error;
-    const text = formatCliError(error);
-    if (error.exitCode === 0) process.stdout.write(`${text}\n`);
-    else process.stderr.write(`${text}\n`);
-    process.exitCode = error.exitCode; // not process.exit: pending output is written first
-  }
-}
-
-/** Prints a CliError as runMain does and exits the process with its code. */
-export function exitWith(error: CliError): never {
-  const text = formatCliError(error);
-  if (error.exitCode === 0) process.stdout.write(`${text}\n`);
-  else process.stderr.write(`${text}\n`);
-  process.exit(error.exitCode);
-}
-
 /** For a top-level parse in a script with side effects at import: help or a usage error exits here. */
 export function parseOrExit<S extends CliSpec>(cli: Cli<S>, argv: readonly string[] = process.argv.slice(2)): ParsedArgs<S> {
   try {
     return cli.parse(argv);
   } catch (error) {
-    if (error instanceof CliError) exitWith(error);
-    throw error;
+    exitWith(error);
   }
 }

@@ -1,9 +1,10 @@
 // What a milestone's starter code calls where the learner has work to do. The grader recognises the
 // error and points the learner at the file and the 🐨 marker instead of showing a stack trace.
 import path from 'node:path';
+import { CliError } from '../cli/errors.ts';
 import { fileURLToPath } from 'node:url';
 
-export class ExerciseNotWrittenError extends Error {
+export class ExerciseNotWrittenError extends CliError {
   constructor(readonly file: string, readonly what: string) {
     super(`${what} is not written yet: open ${file} and follow the 🐨 markers`);
     this.name = 'ExerciseNotWrittenError';

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { withCredentials, withVhost } from '../../shared/broker/broker-url.ts';
+import { CliError } from '../../shared/cli/errors.ts';
 import { SERVICE_NAMES, type ServiceName } from '../../shared/messages/events.ts';
 
 const Credentials = z.object({ username: z.string().min(1), password: z.string().min(1) });
@@ -19,10 +20,10 @@ export function readUsersFile(file: string): BrokerUsersFile {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the broker users file ${file} (BROKER_USERS_FILE): ${(error as Error).message}. npm run broker:setup writes it`);
+    throw new CliError(`cannot read the broker users file ${file} (BROKER_USERS_FILE): ${(error as Error).message}. npm run broker:setup writes it`);
   }
   const parsed = UsersFileSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`${file} is not a broker users file: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success) throw new CliError(`${file} is not a broker users file: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   return parsed.data;
 }
 

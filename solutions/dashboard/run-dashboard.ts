@@ -1,12 +1,12 @@
 // `npm run dashboard`: the live view of the running order system, as a process of its own. `npm
 // start` launches it too; then its supervisor lets the page stop and start services (over IPC).
-import { BrokerNotFoundError, findBroker } from '../../shared/broker/find-broker.ts';
-import { defineCli, parseOrExit } from '../../shared/cli/args.ts';
+import { findBroker } from '../../shared/broker/find-broker.ts';
+import { defineCli, parseOrExit, runMain } from '../../shared/cli/args.ts';
 import { readEnv } from '../../shared/config.ts';
-import { createLogger, describeError } from '../../shared/log.ts';
+import { createLogger } from '../../shared/log.ts';
 import { BrokerWatch } from './broker-watch.ts';
 import { OrderBoard } from './order-board.ts';
-import { DashboardConfigError, type ServiceControl, startDashboard } from './server.ts';
+import { type ServiceControl, startDashboard } from './server.ts';
 import { supervisorControl } from './supervisor-control.ts';
 
 const log = createLogger('dashboard');
@@ -22,7 +22,7 @@ sent by the page from ?token=...), ORDER_API_URL (default http://127.0.0.1:HTTP_
 async function main(): Promise<void> {
   parseOrExit(DASHBOARD_CLI);
   const env = readEnv();
-  const broker = await findBroker({ log, allowContainer: false });
+  const broker = await findBroker({ log, mayStartBroker: false });
   const board = new OrderBoard();
   const watch = new BrokerWatch(broker.url, broker.management, board, log);
   const control: ServiceControl | undefined = process.send ? supervisorControl() : undefined;
@@ -46,9 +46,6 @@ async function main(): Promise<void> {
   process.on('disconnect', shutdown);
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof BrokerNotFoundError || error instanceof DashboardConfigError) console.error(error.message);
-  else log.error('could not start', error);
-  process.exit(1);
-});
+// A setting to change (DashboardConfigError): exit 1; no broker, its port taken: 3; a bug: 4 (shared/cli/errors.ts).
+await runMain(main);
 

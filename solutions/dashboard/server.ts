@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { CliError } from '../../shared/cli/errors.ts';
 import { topologySvg } from '../../shared/diagrams/topology-svg.ts';
 import { SERVICE_NAMES, ServiceName } from '../../shared/messages/events.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -36,7 +37,8 @@ export interface DashboardOptions {
 const PAGE_DIR = new URL('./page/', import.meta.url);
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-export class DashboardConfigError extends Error {}
+/** A setting the person starting the dashboard must change (exit 1). */
+export class DashboardConfigError extends CliError {}
 
 export async function startDashboard(options: DashboardOptions): Promise<{ url: string; stop(): Promise<void> }> {
   const { board, watch, control } = options;

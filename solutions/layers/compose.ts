@@ -2,13 +2,12 @@
 // folder, or a learner's exercise file under milestones/. The grader (a check, a demo) and
 // `npm start -- --layers mine` all compose through here.
 import { pathToFileURL } from 'node:url';
+import { CliError } from '../../shared/cli/errors.ts';
 import { exerciseFile, LAYER_MILESTONES, type LayerName, type Layers } from '../../shared/layers/index.ts';
 import { referenceLayers } from './index.ts';
 
 /** An exercise file that does not load or does not export its layer; the message names the file. */
-export class LearnerLayerError extends Error {
-  override name = 'LearnerLayerError';
-}
+export class LearnerLayerError extends CliError {}
 
 /** The reference layers with the given ones in their place. */
 export function composeLayers(replacements: Partial<Layers> = {}): Layers {

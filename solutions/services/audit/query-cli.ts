@@ -1,7 +1,7 @@
 // `npm run audit -- [orderId]`: prints the audit log (one order's events, or the latest 50).
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { defineCli, parseOrExit } from '../../../shared/cli/args.ts';
+import { CliError, defineCli, parseOrExit, runMain } from '../../../shared/cli/args.ts';
 import { readEnv } from '../../../shared/config.ts';
 import { AuditStore } from './audit-store.ts';
 
@@ -17,16 +17,23 @@ in order, or without an order id the latest ${LATEST} events.`,
 
 const orderId = parseOrExit(AUDIT_CLI).positionals[0];
 
-const file = path.join(readEnv().DATA_DIR, 'audit.sqlite');
-let db: Database.Database;
-try {
-  db = new Database(file, { readonly: true, fileMustExist: true });
-} catch {
-  console.error(`No audit log at ${file} yet: start the system (npm start) and place an order first.`);
-  process.exit(1);
+function main(): void {
+  const file = path.join(readEnv().DATA_DIR, 'audit.sqlite');
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    throw new CliError(`No audit log at ${file} yet: start the system (npm start) and place an order first.`, { cause: error });
+  }
+  try {
+    const store = new AuditStore(db);
+    const entries = orderId ? store.forOrder(orderId) : store.latest(LATEST);
+    if (entries.length === 0) console.log(orderId ? `No events for order ${orderId}.` : 'The audit log is empty.');
+    for (const entry of entries) console.log(`${entry.occurredAt}  ${entry.type.padEnd(22)} order ${entry.orderId}  from ${entry.source}  (${entry.messageId})`);
+  } finally {
+    db.close();
+  }
 }
-const store = new AuditStore(db);
-const entries = orderId ? store.forOrder(orderId) : store.latest(LATEST);
-if (entries.length === 0) console.log(orderId ? `No events for order ${orderId}.` : 'The audit log is empty.');
-for (const entry of entries) console.log(`${entry.occurredAt}  ${entry.type.padEnd(22)} order ${entry.orderId}  from ${entry.source}  (${entry.messageId})`);
-db.close();
+
+// No audit log yet: exit 1; a bug: 4 (shared/cli/errors.ts).
+await runMain(main);
