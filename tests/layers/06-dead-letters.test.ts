@@ -3,8 +3,8 @@
 // message does not hold up the ones behind it; notifications are parked at once, or expire.
 import { type ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
-import { PublishRejectedError } from '../../shared/layers/04-durability.ts';
+import { type DeadLetterLayer, type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
+import { type DurabilityLayer, PublishRejectedError } from '../../shared/layers/04-durability.ts';
 import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
 import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES, QUEUES, queueSpec, retryQueueName } from '../../shared/topology/topology.ts';
 import type { QueueSpec } from '../../shared/topology/types.ts';
@@ -12,6 +12,7 @@ import { codec } from '../../solutions/layers/01-publish-consume.ts';
 import { durability } from '../../solutions/layers/04-durability.ts';
 import { acks } from '../../solutions/layers/05-acks-prefetch.ts';
 import { deadLetters } from '../../solutions/layers/06-dead-letters.ts';
+import { composeLayers } from '../../solutions/layers/compose.ts';
 import { referenceLayers } from '../../solutions/layers/index.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
 import { eventually } from '../support/eventually.ts';
@@ -41,13 +42,13 @@ async function publish(event: DomainEvent): Promise<void> {
 
 const parkedCopiesOf = (event: DomainEvent) => parked.filter((message) => message.properties.messageId === event.messageId);
 
-/** Consumes a queue with a handler and layer 6 as the failure handler; returns the outcomes. */
-async function consumeWithRetries(spec: QueueSpec, handler: (message: ConsumeMessage) => Promise<void>) {
+/** Consumes a queue with a handler and layer 6 (the reference unless given) as the failure handler; returns the outcomes. */
+async function consumeWithRetries(spec: QueueSpec, handler: (message: ConsumeMessage) => Promise<void>, layer: DeadLetterLayer = deadLetters) {
   const worker = await broker.connection.createConfirmChannel();
   const outcomes: FailureOutcome[] = [];
   const consumer = await acks.consume(worker, spec.name, handler, {
     prefetch: 1,
-    onFailure: async (ch, message, error) => void outcomes.push(await deadLetters.handleFailure(ch, message, error, spec)),
+    onFailure: async (ch, message, error) => void outcomes.push(await layer.handleFailure(ch, message, error, spec)),
   });
   const stop = async () => {
     await consumer.stop();
@@ -186,6 +187,47 @@ describe('retry and park on the broker', () => {
       await worker.close();
       await broker.channel.bindQueue(QUEUES.deadLetter, EXCHANGES.deadLetter, '');
       await broker.channel.purgeQueue(QUEUES.notificationEmail);
+      await broker.channel.purgeQueue(QUEUES.notificationSms);
+      await broker.channel.purgeQueue(QUEUES.inventory);
+    }
+  });
+});
+
+// The reference layer 6 parks through layer 4. It takes that layer from the composition, so where a
+// learner's layer 4 is composed in (the grader's checks of milestone 4), theirs publishes the copies.
+describe('layer 6 in the composition (compose.ts)', () => {
+  it('keeps the reference layer 6 on the reference layer 4, and a layer 6 given in its place', () => {
+    expect(composeLayers().deadLetters).toBe(referenceLayers.deadLetters);
+    const mine: DeadLetterLayer = { ...deadLetters };
+    expect(composeLayers({ durability: { ...durability }, deadLetters: mine }).deadLetters).toBe(mine);
+  });
+
+  it('parks through the composed layer 4, not the reference one it would otherwise import', async () => {
+    const published: string[] = [];
+    // Another layer 4: it marks each message it publishes, so the parked copy shows whose it was.
+    const layer4: DurabilityLayer = {
+      ...durability,
+      async publishConfirmed(channel, exchange, routingKey, message) {
+        published.push(`${exchange} ${routingKey}`);
+        const headers = { ...message.options.headers, 'x-published-by': 'the composed layer 4' };
+        await durability.publishConfirmed(channel, exchange, routingKey, { ...message, options: { ...message.options, headers } });
+      },
+    };
+    const composed = composeLayers({ durability: layer4 });
+    expect(composed.deadLetters, '🚨 a replaced layer 4 needs layer 6 built on it').not.toBe(referenceLayers.deadLetters);
+
+    const event = orderCreated('order-composed');
+    const { outcomes, stop } = await consumeWithRetries(email, async () => {
+      throw new Error('mail server refused');
+    }, composed.deadLetters);
+    try {
+      await publish(event);
+      const copy = await eventually(() => parkedCopiesOf(event).find((m) => m.properties.headers?.[PARK_HEADERS.queue] === email.name), { what: 'the email parked' });
+      expect(outcomes).toEqual(['parked']);
+      expect(published, '🚨 layer 6 should park through the composed layer 4').toEqual([`${EXCHANGES.deadLetter} ${email.name}`]);
+      expect(copy.properties.headers).toMatchObject({ 'x-published-by': 'the composed layer 4', [PARK_HEADERS.reason]: 'handler failed: mail server refused' });
+    } finally {
+      await stop();
       await broker.channel.purgeQueue(QUEUES.notificationSms);
       await broker.channel.purgeQueue(QUEUES.inventory);
     }
