@@ -1,28 +1,17 @@
 // Layer 1: events survive the trip through a real queue, and every kind of bad message is refused
 // with a reason precise enough to act on.
-import { type GetMessage, type Options } from 'amqplib';
+import type { Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { MalformedMessageError } from '../../shared/layers/01-publish-consume.ts';
 import { newEvent } from '../../shared/messages/events.ts';
 import { codec } from '../../solutions/layers/01-publish-consume.ts';
 import { useVhostChannel } from '../support/vhost.ts';
+import { throughQueue } from '../../grader/checks/support.ts';
 
-const QUEUE = 'codec.queue';
+const broker = useVhostChannel('layer-01');
 
-const broker = useVhostChannel('layer-01', {
-  setup: async ({ channel }) => {
-    await channel.assertQueue(QUEUE, { durable: false });
-  },
-});
-
-/** Sends a message through the broker and returns what a consumer would receive. */
-async function throughBroker(content: Buffer, options: Options.Publish): Promise<GetMessage> {
-  broker.channel.sendToQueue(QUEUE, content, options);
-  await broker.channel.waitForConfirms();
-  const message = await broker.channel.get(QUEUE, { noAck: true });
-  if (!message) throw new Error(`🚨 the message never arrived in ${QUEUE}`);
-  return message;
-}
+/** Sends a message through the broker (a fresh queue) and returns what a consumer would receive. */
+const throughBroker = (content: Buffer, options: Options.Publish) => throughQueue(broker.channel, content, options);
 
 function reasonOf(decode: () => unknown): string {
   try {

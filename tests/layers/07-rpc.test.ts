@@ -8,14 +8,12 @@ import { RpcTimeoutError } from '../../shared/layers/07-rpc.ts';
 import { rpc } from '../../solutions/layers/07-rpc.ts';
 import { eventually } from '../support/eventually.ts';
 import { useVhostChannel } from '../support/vhost.ts';
+import { freshQueue as freshQueueOn } from '../../grader/checks/rpc-support.ts';
 
 
 const broker = useVhostChannel('layer-07', { confirms: false });
 
-async function freshQueue(): Promise<string> {
-  const { queue } = await broker.channel.assertQueue(`rpc.${randomUUID().slice(0, 8)}`, { durable: false });
-  return queue;
-}
+const freshQueue = () => freshQueueOn(broker.channel);
 
 const doubler = async (request: unknown) => ({ doubled: (request as { n: number }).n * 2 });
 

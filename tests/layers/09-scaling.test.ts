@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import type { ConsumerHandle, FailureHandler } from '../../shared/layers/05-acks-prefetch.ts';
+import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
 import { newEvent } from '../../shared/messages/events.ts';
 import { EXPRESS_PRIORITY, MAX_PRIORITY } from '../../shared/topology/topology.ts';
 import type { QueueSpec } from '../../shared/topology/types.ts';
@@ -13,12 +13,12 @@ import { acks } from '../../solutions/layers/05-acks-prefetch.ts';
 import { scaling } from '../../solutions/layers/09-scaling.ts';
 import { eventually } from '../support/eventually.ts';
 import { useVhostChannel } from '../support/vhost.ts';
+import { drop, gate } from '../../grader/checks/acks-support.ts';
 
 
 const broker = useVhostChannel('layer-09');
 
 const openChannel = () => broker.connection.createConfirmChannel();
-const drop: FailureHandler = async (ch, message) => ch.nack(message, false, false);
 
 async function freshQueue(args: Record<string, unknown> = {}): Promise<string> {
   const { queue } = await broker.channel.assertQueue(`work.${randomUUID().slice(0, 8)}`, { durable: false, arguments: args });
@@ -39,12 +39,6 @@ function workersRunning(queue: string, prefetch: number, handler: (worker: numbe
     const n = started++;
     return acks.consume(worker, queue, (message) => handler(n, message), { prefetch, onFailure: drop });
   };
-}
-
-function gate(): { opened: Promise<void>; open(): void } {
-  let open = () => {};
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
 }
 
 describe('scaling', () => {
