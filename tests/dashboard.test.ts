@@ -18,18 +18,17 @@ import type { Page } from 'playwright-core';
 import { chromiumInstalled, launchChromium, pageErrors } from './support/chromium.ts';
 import { diagramLabelProblems, seriousAxeViolations, sidewaysOverflow, WIDTHS } from './support/page-checks.ts';
 import { runStart, type StartProcess, stopIfRunning, waitForOutput } from './support/start-process.ts';
-import { createTestVhost, type TestVhost } from './support/vhost.ts';
+import { useTestVhost } from './support/vhost.ts';
 
 // CI installs chromium (.ci/run); elsewhere a missing browser skips this file, saying why.
 const browserMissing = !chromiumInstalled() && !process.env.CI;
 
 describe.skipIf(browserMissing)('the dashboard of npm start', () => {
-  let vhost: TestVhost;
+  const vhost = useTestVhost('dashboard');
   let run: StartProcess | undefined;
   let dashboardUrl: string;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('dashboard');
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-workshop-dashboard-'));
     run = runStart([], { RABBITMQ_URL: vhost.url, RABBITMQ_MANAGEMENT_URL: vhost.api.credentials.baseUrl, DATA_DIR: dataDir, HTTP_PORT: '0', DELIVERY_DELAY_MS: '1000' });
     await waitForOutput(run, 'Ctrl-C stops everything', 90_000);
@@ -40,7 +39,6 @@ describe.skipIf(browserMissing)('the dashboard of npm start', () => {
 
   afterAll(async () => {
     await stopIfRunning(run);
-    await vhost?.delete();
   });
 
   it('shows an order placed with one click reach completed, all on a projector’s first screen, and a stopped service’s queue fill and drain', { timeout: 120_000 }, async () => {
@@ -166,16 +164,11 @@ function overlapsInServices(page: Page): Promise<string[]> {
 }
 
 describe('the dashboard when the broker goes away', () => {
-  let vhost: TestVhost;
-  beforeAll(async () => {
-    vhost = await createTestVhost('dashboard-broker');
+  const vhost = useTestVhost('dashboard-broker', async ({ url }) => {
     // The exchange its tap binds to, as the services would have declared it.
-    const connection = await amqp.connect(vhost.url);
+    const connection = await amqp.connect(url);
     await (await connection.createChannel()).assertExchange('audit.fanout.exchange', 'fanout', { durable: true });
     await connection.close();
-  });
-  afterAll(async () => {
-    await vhost?.delete();
   });
 
   it('says the broker is unreachable when its connection is closed, and reconnects by itself', { timeout: 60_000 }, async () => {

@@ -15,7 +15,7 @@ import { formatLine } from '../solutions/supervisor/log-stream.ts';
 import { checkPorts, wantedPorts } from '../solutions/supervisor/ports.ts';
 import { eventually } from './support/eventually.ts';
 import { freePort, runStart, type StartProcess, stopIfRunning, waitForExit, waitForOutput } from './support/start-process.ts';
-import { createTestVhost, type TestVhost } from './support/vhost.ts';
+import { useTestVhost } from './support/vhost.ts';
 
 /** A process that listens on a free port of 127.0.0.1, prints it, and stays until killed. */
 const HOLD_A_PORT = "const s = require('node:net').createServer(); s.listen(0, '127.0.0.1', () => console.log(s.address().port)); setInterval(() => {}, 1000);";
@@ -36,20 +36,18 @@ const SEED_ORDER = { orderId: '123', user: 'gayal', items: ['item1', 'item2'] };
 const linesOf = (service: string, output: string) => output.split('\n').filter((line) => line.startsWith(`[${service}]`) || line.startsWith(`[${service}:`));
 
 describe('npm start: the whole system', () => {
-  let vhost: TestVhost;
+  const vhost = useTestVhost('start');
   let dataDir: string;
   let httpPort: number;
   let run: StartProcess | undefined;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('start');
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-workshop-start-'));
     httpPort = await freePort();
   });
 
   afterAll(async () => {
     await stopIfRunning(run);
-    await vhost?.delete();
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -105,18 +103,16 @@ describe('npm start: the whole system', () => {
 });
 
 describe('npm start -- --services', () => {
-  let vhost: TestVhost;
+  const vhost = useTestVhost('start-subset');
   let dataDir: string;
   let run: StartProcess | undefined;
 
   beforeAll(async () => {
-    vhost = await createTestVhost('start-subset');
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-workshop-subset-'));
   });
 
   afterAll(async () => {
     await stopIfRunning(run);
-    await vhost?.delete();
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -4,14 +4,21 @@
 import { pathToFileURL } from 'node:url';
 import { CliError } from '../../shared/cli/errors.ts';
 import { exerciseFile, LAYER_MILESTONES, type LayerName, type Layers } from '../../shared/layers/index.ts';
+import { deadLettersOn } from './06-dead-letters.ts';
 import { referenceLayers } from './index.ts';
 
 /** An exercise file that does not load or does not export its layer; the message names the file. */
 export class LearnerLayerError extends CliError {}
 
-/** The reference layers with the given ones in their place. */
+/**
+ * The reference layers with the given ones in their place. A reference layer that uses a lower one
+ * takes it from here, never from its sibling file: the reference layer 6 parks through the composed
+ * layer 4, so a learner's layer 4 is the one that publishes the dead-letter copies.
+ */
 export function composeLayers(replacements: Partial<Layers> = {}): Layers {
-  return { ...referenceLayers, ...replacements };
+  const layers: Layers = { ...referenceLayers, ...replacements };
+  if (replacements.durability && !replacements.deadLetters) layers.deadLetters = deadLettersOn(replacements.durability);
+  return layers;
 }
 
 /**

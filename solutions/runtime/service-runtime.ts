@@ -1,32 +1,32 @@
 // Runs one service: its database, its broker session (topology, consumers, RPC, outbox relay,
-// rebuilt after every reconnect) and a graceful stop. Domain code lives in solutions/services.
-import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+// rebuilt after every reconnect) and a graceful stop. What becomes of each consumed message is
+// deliveries.ts; domain code lives in solutions/services.
+import type { ChannelModel } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import { MalformedMessageError, type Layers, type ProcessedMessages, type RpcClient, type WorkerPool } from '../../shared/layers/index.ts';
+import type { Layers, RpcClient, WorkerPool } from '../../shared/layers/index.ts';
 import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
-import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
-import { describeError, type Logger } from '../../shared/log.ts';
-import { buildTopology, EXCHANGES, PUBLISHERS, queueSpec, RPC_ENDPOINTS } from '../../shared/topology/topology.ts';
-import type { QueueSpec, Topology } from '../../shared/topology/types.ts';
+import type { DomainEvent } from '../../shared/messages/events.ts';
+import type { Logger } from '../../shared/log.ts';
+import { buildTopology, EXCHANGES, queueSpec, RPC_ENDPOINTS } from '../../shared/topology/topology.ts';
+import type { Topology } from '../../shared/topology/types.ts';
 import { BrokerSession } from './broker-session.ts';
-import { openServiceDatabase, processedMessagesFor, type ServiceDatabase } from './database.ts';
-import { CommitGroup } from './commit-group.ts';
+import { openServiceDatabase, type ServiceDatabase } from './database.ts';
+import { Deliveries } from './deliveries.ts';
 import { declareOwnTopology, declareTopology, MissingTopologyError } from './declare-topology.ts';
-import { UnprocessableMessageError } from './errors.ts';
 import { startMetricsServer, type MetricsServer } from '../observability/metrics-server.ts';
 import { eventTypeLabel, ServiceMetrics } from '../observability/service-metrics.ts';
-import { ORDER_ID_ATTRIBUTE, ROOT_CONTEXT, ServiceTracing, SpanKind, type TraceContext } from '../observability/tracing.ts';
+import { ORDER_ID_ATTRIBUTE, ROOT_CONTEXT, ServiceTracing, SpanKind } from '../observability/tracing.ts';
 import { Outbox } from './outbox.ts';
 import { SENT_LOG_STALLS, StallWatch } from './stall-watch.ts';
 import type { ServiceConfig } from './service-config.ts';
-import type { ConsumerDefinition, EmitOptions, HandlerContext, ServiceDefinition, ServiceHost, StartedExtras } from './service-definition.ts';
+import type { EmitOptions, ServiceDefinition, ServiceHost, StartedExtras } from './service-definition.ts';
 
 export class ServiceRuntime implements ServiceHost {
   readonly name;
   readonly db: ServiceDatabase;
   readonly outbox: Outbox;
-  /** Deliveries handled in the same turn share one transaction (commit-group.ts). */
-  private readonly commits: CommitGroup;
+  /** Each consumed message, from decode to ack or failure (deliveries.ts). */
+  private readonly deliveries: Deliveries;
   readonly topology: Topology;
   private session: BrokerSession | undefined;
   private pools: WorkerPool[] = [];
@@ -51,7 +51,6 @@ export class ServiceRuntime implements ServiceHost {
     this.db = openServiceDatabase(config.dataDir, definition.name, config.sqliteSynchronous);
     definition.migrate(this.db);
     this.outbox = new Outbox(this.db, log, config.stallAfterMs === undefined ? undefined : config.stallAfterMs * SENT_LOG_STALLS);
-    this.commits = new CommitGroup(this.db, () => this.outbox.nudgeIfAdded());
     this.topology = buildTopology(config.topology);
     this.tracing = new ServiceTracing(definition.name, config.dataDir, log);
     this.metrics = new ServiceMetrics(definition.name, {
@@ -59,6 +58,7 @@ export class ServiceRuntime implements ServiceHost {
       outboxOldestAgeSeconds: () => this.outbox.oldestAgeSeconds(),
       brokerConnected: () => this.isBrokerConnected(),
     });
+    this.deliveries = new Deliveries(this);
   }
 
   /** Opens the database, connects (declaring topology and starting consumers), then runs the service's own start. */
@@ -176,9 +176,9 @@ export class ServiceRuntime implements ServiceHost {
       const pool = await layers.scaling.startWorkers(
         () => session.openChannel(connection, `${consumer.queue} worker`),
         (channel) =>
-          layers.acks.consume(channel, consumer.queue, (message) => this.handleDelivery(consumer, spec, message), {
+          layers.acks.consume(channel, consumer.queue, (message) => this.deliveries.handle(consumer, spec, message), {
             prefetch: consumer.sink ? config.sinkPrefetch : config.prefetch,
-            onFailure: (failedChannel, message, error) => this.handleFailure(failedChannel, message, error, spec),
+            onFailure: (failedChannel, message, error) => this.deliveries.handleFailure(failedChannel, message, error, spec),
             onCancelled: () => session.restart(`the broker cancelled the consumer on ${consumer.queue}`),
           }),
         config.workers,
@@ -208,100 +208,6 @@ export class ServiceRuntime implements ServiceHost {
     this.rpcServers = [];
     void this.rpcClient?.close().catch(() => {});
     this.rpcClient = undefined;
-  }
-
-  private async handleDelivery(consumer: ConsumerDefinition, spec: QueueSpec, message: ConsumeMessage): Promise<void> {
-    const labels = { queue: spec.name, event_type: eventTypeLabel(message.properties.type) };
-    const timer = this.metrics.handlerSeconds.startTimer(labels);
-    // A consumer span continuing the trace the message came with (ended once the delivery is settled here or failed).
-    const { span, context: trace } = this.tracing.start(`process ${labels.event_type === 'other' ? spec.name : labels.event_type}`, SpanKind.CONSUMER, this.tracing.extract(message.properties.headers), {
-      'messaging.system': 'rabbitmq',
-      'messaging.destination.name': spec.name,
-      'messaging.message.id': String(message.properties.messageId ?? ''),
-      ...(typeof message.properties.correlationId === 'string' ? { [ORDER_ID_ATTRIBUTE]: message.properties.correlationId } : {}),
-      ...(message.fields.redelivered ? { 'messaging.rabbitmq.redelivered': true } : {}),
-    });
-    try {
-      const event = this.layers.codec.decode(message);
-      span.setAttribute(ORDER_ID_ATTRIBUTE, event.orderId);
-      this.refuseForged(event, message);
-      const handler = consumer.handlers[event.type] as ((event: DomainEvent, context: HandlerContext) => void) | undefined;
-      if (!handler) throw new UnprocessableMessageError(`${spec.name} has no handler for ${event.type} events`);
-      const context = this.handlerContext(event, trace);
-      const applied = await this.commits.run(() => this.layers.acks.processOnce(this.processedMessages(spec.name), event.messageId, () => handler(event, context)));
-      timer();
-      this.metrics.consumed.inc(labels);
-      if (!applied) {
-        span.setAttribute('duplicate', true);
-        this.metrics.duplicates.inc(labels);
-        this.log.info(`skipped ${event.type} ${event.messageId} for order ${event.orderId}: already processed`);
-      }
-    } catch (error) {
-      ServiceTracing.fail(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
-  }
-
-  /** Under least privilege, an event must come from a user of one of its publishers (topology.ts PUBLISHERS). */
-  private refuseForged(event: DomainEvent, message: ConsumeMessage): void {
-    const users = this.config.brokerUsers;
-    if (!users) return;
-    const allowed = PUBLISHERS[event.type].map((publisher) => users[publisher.service]);
-    const userId: unknown = message.properties.userId;
-    if (typeof userId === 'string' && allowed.includes(userId)) return;
-    const from = typeof userId === 'string' ? `user ${userId}` : 'a publisher that set no user_id';
-    throw new UnprocessableMessageError(`refused as forged: ${event.type} came from ${from}; only ${allowed.join(' or ')} may publish it`);
-  }
-
-  private readonly processedByQueue = new Map<string, ProcessedMessages>();
-
-  /** One record per queue for the life of the service (its statements are prepared once). */
-  private processedMessages(queue: string): ProcessedMessages {
-    let record = this.processedByQueue.get(queue);
-    if (!record) this.processedByQueue.set(queue, (record = processedMessagesFor(this.db, queue)));
-    return record;
-  }
-
-  private handlerContext(cause: DomainEvent, trace: TraceContext): HandlerContext {
-    return {
-      db: this.db,
-      log: this.log,
-      config: this.config,
-      emit: (type, payload, options) => {
-        const event = newEvent(type, { orderId: cause.orderId, source: this.name, express: cause.express, payload });
-        this.enqueue(event as DomainEvent, { ...options, trace });
-      },
-      resend: () => {
-        const count = this.outbox.resend(cause.orderId);
-        this.metrics.redriven.inc(count);
-        return count;
-      },
-    };
-  }
-
-  /** Bad messages go straight to the dead-letter queue; other failures are retried by layer 6's policy. */
-  private async handleFailure(channel: ConfirmChannel, message: ConsumeMessage, error: unknown, spec: QueueSpec): Promise<void> {
-    const what = `${message.properties.type ?? 'message'} ${message.properties.messageId ?? ''}`.trim();
-    const labels = { queue: spec.name, event_type: eventTypeLabel(message.properties.type) };
-    try {
-      if (error instanceof MalformedMessageError || error instanceof UnprocessableMessageError) {
-        await this.layers.deadLetters.park(channel, message, error.reason, spec);
-        this.metrics.parked.inc(labels);
-        this.log.warn(`parked ${what} from ${spec.name} in the dead-letter queue: ${error.reason}`);
-        return;
-      }
-      const attempt = this.layers.deadLetters.attemptsSoFar(message, spec.name) + 1;
-      const outcome = await this.layers.deadLetters.handleFailure(channel, message, error, spec);
-      (outcome === 'retrying' ? this.metrics.retried : this.metrics.parked).inc(labels);
-      this.log.warn(`${what} failed on attempt ${attempt} (${describeError(error)}); ${outcome === 'retrying' ? 'will retry' : 'parked in the dead-letter queue'}`);
-    } catch (settleError) {
-      // The channel died under us: the broker redelivers the message to the next consumer. (Layer 6
-      // may have settled it before throwing, so it is not settled again here: a second ack or nack
-      // of one delivery tag would close the channel.)
-      this.log.warn(`could not settle ${what} after a failure: ${describeError(settleError)}`);
-    }
   }
 
   /** Stops taking work, finishes what is in flight, publishes the outbox, then closes. */

@@ -1,37 +1,17 @@
 // Layer 1: events survive the trip through a real queue, and every kind of bad message is refused
 // with a reason precise enough to act on.
-import { type ChannelModel, type ConfirmChannel, connect, type GetMessage, type Options } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Options } from 'amqplib';
+import { describe, expect, it } from 'vitest';
 import { MalformedMessageError } from '../../shared/layers/01-publish-consume.ts';
 import { newEvent } from '../../shared/messages/events.ts';
 import { codec } from '../../solutions/layers/01-publish-consume.ts';
-import { createTestVhost, type TestVhost } from '../support/vhost.ts';
+import { useVhostChannel } from '../support/vhost.ts';
+import { throughQueue } from '../../grader/checks/support.ts';
 
-const QUEUE = 'codec.queue';
-let vhost: TestVhost;
-let connection: ChannelModel;
-let channel: ConfirmChannel;
+const broker = useVhostChannel('layer-01');
 
-beforeAll(async () => {
-  vhost = await createTestVhost('layer-01');
-  connection = await connect(vhost.url);
-  channel = await connection.createConfirmChannel();
-  await channel.assertQueue(QUEUE, { durable: false });
-});
-
-afterAll(async () => {
-  await connection?.close();
-  await vhost?.delete();
-});
-
-/** Sends a message through the broker and returns what a consumer would receive. */
-async function throughBroker(content: Buffer, options: Options.Publish): Promise<GetMessage> {
-  channel.sendToQueue(QUEUE, content, options);
-  await channel.waitForConfirms();
-  const message = await channel.get(QUEUE, { noAck: true });
-  if (!message) throw new Error(`🚨 the message never arrived in ${QUEUE}`);
-  return message;
-}
+/** Sends a message through the broker (a fresh queue) and returns what a consumer would receive. */
+const throughBroker = (content: Buffer, options: Options.Publish) => throughQueue(broker.channel, content, options);
 
 function reasonOf(decode: () => unknown): string {
   try {

@@ -1,37 +1,27 @@
 // Layer 2: on order.exchange, every event type reaches exactly the service queues SUBSCRIPTIONS
 // names, and a routing key nobody is bound to ends up in unroutable.queue instead of vanishing.
-import { type ConfirmChannel, type ChannelModel, connect } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, type EventType } from '../../shared/messages/events.ts';
 import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
 import { routing } from '../../solutions/layers/02-routing.ts';
 import { referenceLayers } from '../../solutions/layers/index.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
 import { sampleEvent as sampleEventOf } from '../../shared/messages/sample-events.ts';
-import { createTestVhost, type TestVhost } from '../support/vhost.ts';
+import { useVhostChannel } from '../support/vhost.ts';
 
 const sampleEvent = (type: EventType) => sampleEventOf(type, { orderId: 'order-1' });
 
-let vhost: TestVhost;
-let connection: ChannelModel;
-let channel: ConfirmChannel;
 
-beforeAll(async () => {
-  vhost = await createTestVhost('layer-02');
-  connection = await connect(vhost.url);
-  channel = await connection.createConfirmChannel();
-  await declareTopology(channel, buildTopology(), referenceLayers, 'classic');
-});
-
-afterAll(async () => {
-  await connection?.close();
-  await vhost?.delete();
+const broker = useVhostChannel('layer-02', {
+  setup: async ({ channel }) => {
+    await declareTopology(channel, buildTopology(), referenceLayers, 'classic');
+  },
 });
 
 /** Takes every message out of a queue and returns their `type` properties. */
 async function drain(queue: string): Promise<string[]> {
   const types: string[] = [];
-  for (let message = await channel.get(queue, { noAck: true }); message; message = await channel.get(queue, { noAck: true })) {
+  for (let message = await broker.channel.get(queue, { noAck: true }); message; message = await broker.channel.get(queue, { noAck: true })) {
     types.push(message.properties.type);
   }
   return types;
@@ -48,20 +38,20 @@ describe('routing', () => {
   });
 
   it('declares again without error where the topology exists', async () => {
-    await routing.declareRoutes(channel, buildTopology(), (spec) => referenceLayers.durability.exchangeOptions(spec));
+    await routing.declareRoutes(broker.channel, buildTopology(), (spec) => referenceLayers.durability.exchangeOptions(spec));
   });
 
   it('delivers each event type to exactly the service queues subscribed to it', async () => {
     for (const type of EVENT_TYPES) {
       const event = sampleEvent(type);
-      channel.publish(EXCHANGES.order, routing.routingKeyFor(event), Buffer.from(JSON.stringify(event)), { type });
+      broker.channel.publish(EXCHANGES.order, routing.routingKeyFor(event), Buffer.from(JSON.stringify(event)), { type });
     }
-    await channel.waitForConfirms(); // confirmed: routed and enqueued
+    await broker.channel.waitForConfirms(); // confirmed: routed and enqueued
 
     for (const service of serviceQueues) {
       const queue = QUEUES[service];
       const expected = [...SUBSCRIPTIONS[service]].sort();
-      expect((await channel.checkQueue(queue)).messageCount, `🚨 ${queue} should hold one message per subscribed type`).toBe(expected.length);
+      expect((await broker.channel.checkQueue(queue)).messageCount, `🚨 ${queue} should hold one message per subscribed type`).toBe(expected.length);
       expect((await drain(queue)).sort(), `🚨 ${queue} received the wrong event types`).toEqual(expected);
     }
     expect(await drain(QUEUES.unroutable), '🚨 every catalogue event has a subscriber; none should be unroutable').toEqual([]);
@@ -69,8 +59,8 @@ describe('routing', () => {
 
   it('sends a routing key nobody is bound to into unroutable.queue, and nowhere else', async () => {
     // Not order.teleported: that would match the audit binding order.* and count as routed.
-    channel.publish(EXCHANGES.order, 'refund.issued', Buffer.from('{}'), { type: 'refund.issued' });
-    await channel.waitForConfirms();
+    broker.channel.publish(EXCHANGES.order, 'refund.issued', Buffer.from('{}'), { type: 'refund.issued' });
+    await broker.channel.waitForConfirms();
 
     expect(await drain(QUEUES.unroutable)).toEqual(['refund.issued']);
     for (const service of serviceQueues) expect(await drain(QUEUES[service])).toEqual([]);

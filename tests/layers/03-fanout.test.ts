@@ -1,42 +1,32 @@
 // Layer 3: order.exchange forwards event families to the fanout exchanges, which copy each event to
 // every bound queue: order.* to the audit log and both notification channels, payment.* to audit only.
-import { type ConfirmChannel, type ChannelModel, connect } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newEvent } from '../../shared/messages/events.ts';
 import { buildTopology, EXCHANGES, QUEUES } from '../../shared/topology/topology.ts';
 import { referenceLayers } from '../../solutions/layers/index.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
-import { createTestVhost, type TestVhost } from '../support/vhost.ts';
+import { useVhostChannel } from '../support/vhost.ts';
 
 const WATCHED = [QUEUES.audit, QUEUES.notificationEmail, QUEUES.notificationSms, QUEUES.unroutable] as const;
 
-let vhost: TestVhost;
-let connection: ChannelModel;
-let channel: ConfirmChannel;
 
-beforeAll(async () => {
-  vhost = await createTestVhost('layer-03');
-  connection = await connect(vhost.url);
-  channel = await connection.createConfirmChannel();
-  await declareTopology(channel, buildTopology(), referenceLayers, 'classic');
-});
-
-afterAll(async () => {
-  await connection?.close();
-  await vhost?.delete();
+const broker = useVhostChannel('layer-03', {
+  setup: async ({ channel }) => {
+    await declareTopology(channel, buildTopology(), referenceLayers, 'classic');
+  },
 });
 
 /** Publishes to an exchange and waits for the confirm (the broker has routed it by then). */
 async function publish(exchange: string, routingKey: string, messageId: string): Promise<void> {
-  channel.publish(exchange, routingKey, Buffer.from('{}'), { messageId });
-  await channel.waitForConfirms();
+  broker.channel.publish(exchange, routingKey, Buffer.from('{}'), { messageId });
+  await broker.channel.waitForConfirms();
 }
 
 /** Which of the watched queues hold the message, emptying them. */
 async function queuesHolding(messageId: string): Promise<string[]> {
   const holding: string[] = [];
   for (const queue of WATCHED) {
-    for (let message = await channel.get(queue, { noAck: true }); message; message = await channel.get(queue, { noAck: true })) {
+    for (let message = await broker.channel.get(queue, { noAck: true }); message; message = await broker.channel.get(queue, { noAck: true })) {
       if (message.properties.messageId === messageId) holding.push(queue);
     }
   }
@@ -72,7 +62,7 @@ describe('fanout', () => {
     await publish(EXCHANGES.unroutable, 'whatever', 'stray');
     expect(await queuesHolding('stray')).toEqual([QUEUES.unroutable]);
     await publish(EXCHANGES.deadLetter, QUEUES.inventory, 'parked');
-    const parked = await channel.get(QUEUES.deadLetter, { noAck: true });
+    const parked = await broker.channel.get(QUEUES.deadLetter, { noAck: true });
     expect(parked && parked.properties.messageId).toBe('parked');
   });
 });

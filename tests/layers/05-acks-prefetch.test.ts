@@ -2,45 +2,19 @@
 // does not stop the consumer, a message whose channel dies mid-work comes back, stop() lets the
 // work in hand finish, and processOnce turns a duplicate delivery into a no-op.
 import { randomUUID } from 'node:crypto';
-import { type ChannelModel, type ConfirmChannel, connect } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FailureHandler, ProcessedMessages } from '../../shared/layers/05-acks-prefetch.ts';
+import { describe, expect, it } from 'vitest';
+import type { ProcessedMessages } from '../../shared/layers/05-acks-prefetch.ts';
 import { acks } from '../../solutions/layers/05-acks-prefetch.ts';
 import { eventually } from '../support/eventually.ts';
-import { createTestVhost, type TestVhost } from '../support/vhost.ts';
+import { useVhostChannel } from '../support/vhost.ts';
+// The helpers milestone 5's checks use (the grader's support is below tests in the floors).
+import { drop, gate, queueWith as queueWithBodies, ready as readyIn } from '../../grader/checks/acks-support.ts';
 
-let vhost: TestVhost;
-let connection: ChannelModel;
-let channel: ConfirmChannel;
-
-beforeAll(async () => {
-  vhost = await createTestVhost('layer-05');
-  connection = await connect(vhost.url);
-  channel = await connection.createConfirmChannel();
-});
-
-afterAll(async () => {
-  await connection?.close();
-  await vhost?.delete();
-});
+const broker = useVhostChannel('layer-05');
 
 /** A fresh queue holding the given messages (body = message id). */
-async function queueWith(bodies: string[]): Promise<string> {
-  const { queue } = await channel.assertQueue(`acks.${randomUUID().slice(0, 8)}`, { durable: false });
-  for (const body of bodies) channel.sendToQueue(queue, Buffer.from(body), { messageId: body });
-  await channel.waitForConfirms();
-  return queue;
-}
-
-/** A promise the test opens when it chooses: lets a handler block until then. */
-function gate(): { opened: Promise<void>; open(): void } {
-  let open = () => {};
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
-}
-
-const ready = async (queue: string) => (await channel.checkQueue(queue)).messageCount;
-const drop: FailureHandler = async (ch, message) => ch.nack(message, false, false);
+const queueWith = (bodies: string[]) => queueWithBodies(broker.channel, `acks.${randomUUID().slice(0, 8)}`, bodies);
+const ready = (queue: string) => readyIn(broker.channel, queue);
 
 class MemoryProcessedMessages implements ProcessedMessages {
   ids = new Set<string>();
@@ -64,7 +38,7 @@ class MemoryProcessedMessages implements ProcessedMessages {
 describe('acks.consume', () => {
   it('holds exactly `prefetch` unacknowledged deliveries while the handler blocks', async () => {
     const queue = await queueWith(Array.from({ length: 10 }, (_, i) => `m${i}`));
-    const worker = await connection.createConfirmChannel();
+    const worker = await broker.connection.createConfirmChannel();
     const release = gate();
     let running = 0;
     let mostAtOnce = 0;
@@ -89,7 +63,7 @@ describe('acks.consume', () => {
 
   it('hands a failure to onFailure and keeps consuming', async () => {
     const queue = await queueWith(['ok-1', 'bad', 'ok-2']);
-    const worker = await connection.createConfirmChannel();
+    const worker = await broker.connection.createConfirmChannel();
     const handled: string[] = [];
     const failures: string[] = [];
     const consumer = await acks.consume(worker, queue, async (message) => {
@@ -113,7 +87,7 @@ describe('acks.consume', () => {
 
   it('survives its channel closing mid-handling; the message is redelivered on a new channel', async () => {
     const queue = await queueWith(['precious']);
-    const first = await connection.createConfirmChannel();
+    const first = await broker.connection.createConfirmChannel();
     const started = gate();
     const release = gate();
     const failures: unknown[] = [];
@@ -128,7 +102,7 @@ describe('acks.consume', () => {
     await consumer.stop(); // tolerates the closed channel, waits for the handler
     expect(failures).toEqual([]);
 
-    const second = await connection.createConfirmChannel();
+    const second = await broker.connection.createConfirmChannel();
     const redelivered: boolean[] = [];
     const again = await acks.consume(second, queue, async (message) => void redelivered.push(message.fields.redelivered), { prefetch: 1, onFailure: drop });
     await eventually(() => redelivered.length === 1, { what: 'the message redelivered' });
@@ -139,7 +113,7 @@ describe('acks.consume', () => {
 
   it('stop() cancels the consumer, then waits for the in-flight handler and its ack', async () => {
     const queue = await queueWith(['slow']);
-    const worker = await connection.createConfirmChannel();
+    const worker = await broker.connection.createConfirmChannel();
     const started = gate();
     const release = gate();
     const consumer = await acks.consume(worker, queue, async () => {
@@ -150,7 +124,7 @@ describe('acks.consume', () => {
 
     let stopped = false;
     const stopping = consumer.stop().then(() => (stopped = true));
-    await eventually(async () => (await channel.checkQueue(queue)).consumerCount === 0, { what: 'the consumer cancelled' });
+    await eventually(async () => (await broker.channel.checkQueue(queue)).consumerCount === 0, { what: 'the consumer cancelled' });
     expect(stopped, '🚨 stop() resolved while a handler was still running').toBe(false);
     expect(consumer.inFlight()).toBe(1);
 
@@ -163,10 +137,10 @@ describe('acks.consume', () => {
 
   it('calls onCancelled when the broker cancels the consumer', async () => {
     const queue = await queueWith([]);
-    const worker = await connection.createConfirmChannel();
+    const worker = await broker.connection.createConfirmChannel();
     let cancelled = false;
     const consumer = await acks.consume(worker, queue, async () => {}, { prefetch: 1, onFailure: drop, onCancelled: () => (cancelled = true) });
-    await channel.deleteQueue(queue);
+    await broker.channel.deleteQueue(queue);
     await eventually(() => cancelled, { what: 'onCancelled' });
     await consumer.stop();
     await worker.close();
@@ -176,7 +150,7 @@ describe('acks.consume', () => {
 describe('acks.processOnce', () => {
   it('applies a duplicate delivery once, and acks both', async () => {
     const queue = await queueWith(['order-9', 'order-9']); // the same message id twice, as after a redelivery
-    const worker = await connection.createConfirmChannel();
+    const worker = await broker.connection.createConfirmChannel();
     const store = new MemoryProcessedMessages();
     let stock = 10;
     const outcomes: boolean[] = [];

@@ -1,10 +1,10 @@
 // Layer 6 on a real broker, with short settings: a failing message waits in `<queue>.retry`, comes
 // back with x-death counting its tries, and is parked with the reason after maxAttempts; a poison
 // message does not hold up the ones behind it; notifications are parked at once, or expire.
-import { type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
-import { PublishRejectedError } from '../../shared/layers/04-durability.ts';
+import { type ConsumeMessage } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import { type DeadLetterLayer, type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
+import { type DurabilityLayer, PublishRejectedError } from '../../shared/layers/04-durability.ts';
 import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
 import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES, QUEUES, queueSpec, retryQueueName } from '../../shared/topology/topology.ts';
 import type { QueueSpec } from '../../shared/topology/types.ts';
@@ -12,51 +12,43 @@ import { codec } from '../../solutions/layers/01-publish-consume.ts';
 import { durability } from '../../solutions/layers/04-durability.ts';
 import { acks } from '../../solutions/layers/05-acks-prefetch.ts';
 import { deadLetters } from '../../solutions/layers/06-dead-letters.ts';
+import { composeLayers } from '../../solutions/layers/compose.ts';
 import { referenceLayers } from '../../solutions/layers/index.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
 import { eventually } from '../support/eventually.ts';
-import { createTestVhost, type TestVhost } from '../support/vhost.ts';
+import { useVhostChannel } from '../support/vhost.ts';
 
 const RETRY_DELAY_MS = 200;
 const topology = buildTopology({ ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: RETRY_DELAY_MS, maxAttempts: 3, notificationTtlMs: 300 });
 const inventory = queueSpec(topology, QUEUES.inventory);
 const email = queueSpec(topology, QUEUES.notificationEmail);
 
-let vhost: TestVhost;
-let connection: ChannelModel;
-let channel: ConfirmChannel;
 /** Everything that reaches dead-letter.queue during this file. */
 const parked: ConsumeMessage[] = [];
 
-beforeAll(async () => {
-  vhost = await createTestVhost('layer-06');
-  connection = await connect(vhost.url);
-  channel = await connection.createConfirmChannel();
-  await declareTopology(channel, topology, referenceLayers, 'classic');
-  await channel.consume(QUEUES.deadLetter, (message) => void (message && parked.push(message)), { noAck: true });
-});
-
-afterAll(async () => {
-  await connection?.close();
-  await vhost?.delete();
+const broker = useVhostChannel('layer-06', {
+  setup: async ({ channel }) => {
+    await declareTopology(channel, topology, referenceLayers, 'classic');
+    await channel.consume(QUEUES.deadLetter, (message) => void (message && parked.push(message)), { noAck: true });
+  },
 });
 
 const paymentFailed = (orderId: string) => newEvent('payment.failed', { orderId, source: 'payment', payload: { reason: 'declined', amount: 700 } });
 const orderCreated = (orderId: string) => newEvent('order.created', { orderId, source: 'order', payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] } });
 
 async function publish(event: DomainEvent): Promise<void> {
-  await durability.publishConfirmed(channel, EXCHANGES.order, event.type, codec.encode(event));
+  await durability.publishConfirmed(broker.channel, EXCHANGES.order, event.type, codec.encode(event));
 }
 
 const parkedCopiesOf = (event: DomainEvent) => parked.filter((message) => message.properties.messageId === event.messageId);
 
-/** Consumes a queue with a handler and layer 6 as the failure handler; returns the outcomes. */
-async function consumeWithRetries(spec: QueueSpec, handler: (message: ConsumeMessage) => Promise<void>) {
-  const worker = await connection.createConfirmChannel();
+/** Consumes a queue with a handler and layer 6 (the reference unless given) as the failure handler; returns the outcomes. */
+async function consumeWithRetries(spec: QueueSpec, handler: (message: ConsumeMessage) => Promise<void>, layer: DeadLetterLayer = deadLetters) {
+  const worker = await broker.connection.createConfirmChannel();
   const outcomes: FailureOutcome[] = [];
   const consumer = await acks.consume(worker, spec.name, handler, {
     prefetch: 1,
-    onFailure: async (ch, message, error) => void outcomes.push(await deadLetters.handleFailure(ch, message, error, spec)),
+    onFailure: async (ch, message, error) => void outcomes.push(await layer.handleFailure(ch, message, error, spec)),
   });
   const stop = async () => {
     await consumer.stop();
@@ -119,8 +111,8 @@ describe('retry and park on the broker', () => {
     expect(copy!.properties.deliveryMode).toBe(2);
     expect(codec.decode(copy!), '🚨 the parked copy should keep the body and properties').toEqual(event);
     expect(parkedCopiesOf(event)).toHaveLength(1);
-    expect((await channel.checkQueue(QUEUES.inventory)).messageCount).toBe(0);
-    expect((await channel.checkQueue(retryQueueName(QUEUES.inventory))).messageCount).toBe(0);
+    expect((await broker.channel.checkQueue(QUEUES.inventory)).messageCount).toBe(0);
+    expect((await broker.channel.checkQueue(retryQueueName(QUEUES.inventory))).messageCount).toBe(0);
   });
 
   it('does not let a poison message block the message behind it', async () => {
@@ -170,13 +162,13 @@ describe('retry and park on the broker', () => {
     const copies = await eventually(() => parkedCopiesOf(event).length === 2 && parkedCopiesOf(event), { what: 'both notification copies expired' });
     const deaths = copies.map((m) => m.properties.headers?.['x-death']?.[0]).map((d) => `${d?.queue}: ${d?.reason}`);
     expect(deaths.sort()).toEqual([`${QUEUES.notificationEmail}: expired`, `${QUEUES.notificationSms}: expired`]);
-    await channel.purgeQueue(QUEUES.inventory); // the order.created copy nobody consumed here
+    await broker.channel.purgeQueue(QUEUES.inventory); // the order.created copy nobody consumed here
   });
 
   it('keeps the message when parking fails: nacked back to its queue, and the error rethrown', async () => {
     const event = orderCreated('order-unparkable');
-    await channel.unbindQueue(QUEUES.deadLetter, EXCHANGES.deadLetter, ''); // parking is now unroutable
-    const worker = await connection.createConfirmChannel();
+    await broker.channel.unbindQueue(QUEUES.deadLetter, EXCHANGES.deadLetter, ''); // parking is now unroutable
+    const worker = await broker.connection.createConfirmChannel();
     const failures: unknown[] = [];
     const redelivered: boolean[] = [];
     const { consumerTag } = await worker.consume(QUEUES.notificationEmail, (message) => {
@@ -193,10 +185,51 @@ describe('retry and park on the broker', () => {
     } finally {
       await worker.cancel(consumerTag);
       await worker.close();
-      await channel.bindQueue(QUEUES.deadLetter, EXCHANGES.deadLetter, '');
-      await channel.purgeQueue(QUEUES.notificationEmail);
-      await channel.purgeQueue(QUEUES.notificationSms);
-      await channel.purgeQueue(QUEUES.inventory);
+      await broker.channel.bindQueue(QUEUES.deadLetter, EXCHANGES.deadLetter, '');
+      await broker.channel.purgeQueue(QUEUES.notificationEmail);
+      await broker.channel.purgeQueue(QUEUES.notificationSms);
+      await broker.channel.purgeQueue(QUEUES.inventory);
+    }
+  });
+});
+
+// The reference layer 6 parks through layer 4. It takes that layer from the composition, so where a
+// learner's layer 4 is composed in (the grader's checks of milestone 4), theirs publishes the copies.
+describe('layer 6 in the composition (compose.ts)', () => {
+  it('keeps the reference layer 6 on the reference layer 4, and a layer 6 given in its place', () => {
+    expect(composeLayers().deadLetters).toBe(referenceLayers.deadLetters);
+    const mine: DeadLetterLayer = { ...deadLetters };
+    expect(composeLayers({ durability: { ...durability }, deadLetters: mine }).deadLetters).toBe(mine);
+  });
+
+  it('parks through the composed layer 4, not the reference one it would otherwise import', async () => {
+    const published: string[] = [];
+    // Another layer 4: it marks each message it publishes, so the parked copy shows whose it was.
+    const layer4: DurabilityLayer = {
+      ...durability,
+      async publishConfirmed(channel, exchange, routingKey, message) {
+        published.push(`${exchange} ${routingKey}`);
+        const headers = { ...message.options.headers, 'x-published-by': 'the composed layer 4' };
+        await durability.publishConfirmed(channel, exchange, routingKey, { ...message, options: { ...message.options, headers } });
+      },
+    };
+    const composed = composeLayers({ durability: layer4 });
+    expect(composed.deadLetters, '🚨 a replaced layer 4 needs layer 6 built on it').not.toBe(referenceLayers.deadLetters);
+
+    const event = orderCreated('order-composed');
+    const { outcomes, stop } = await consumeWithRetries(email, async () => {
+      throw new Error('mail server refused');
+    }, composed.deadLetters);
+    try {
+      await publish(event);
+      const copy = await eventually(() => parkedCopiesOf(event).find((m) => m.properties.headers?.[PARK_HEADERS.queue] === email.name), { what: 'the email parked' });
+      expect(outcomes).toEqual(['parked']);
+      expect(published, '🚨 layer 6 should park through the composed layer 4').toEqual([`${EXCHANGES.deadLetter} ${email.name}`]);
+      expect(copy.properties.headers).toMatchObject({ 'x-published-by': 'the composed layer 4', [PARK_HEADERS.reason]: 'handler failed: mail server refused' });
+    } finally {
+      await stop();
+      await broker.channel.purgeQueue(QUEUES.notificationSms);
+      await broker.channel.purgeQueue(QUEUES.inventory);
     }
   });
 });

@@ -2,40 +2,26 @@
 // times out (and its request expires unprocessed), stray and late replies are ignored, remote errors arrive
 // as rejections, and a server survives requests it cannot parse or answer.
 import { randomUUID } from 'node:crypto';
-import { type Channel, type ChannelModel, type ConsumeMessage, connect } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConsumeMessage } from 'amqplib';
+import { describe, expect, it } from 'vitest';
 import { RpcTimeoutError } from '../../shared/layers/07-rpc.ts';
 import { rpc } from '../../solutions/layers/07-rpc.ts';
 import { eventually } from '../support/eventually.ts';
-import { createTestVhost, type TestVhost } from '../support/vhost.ts';
+import { useVhostChannel } from '../support/vhost.ts';
+import { freshQueue as freshQueueOn } from '../../grader/checks/rpc-support.ts';
 
-let vhost: TestVhost;
-let connection: ChannelModel;
-let channel: Channel;
 
-beforeAll(async () => {
-  vhost = await createTestVhost('layer-07');
-  connection = await connect(vhost.url);
-  channel = await connection.createChannel();
-});
+const broker = useVhostChannel('layer-07', { confirms: false });
 
-afterAll(async () => {
-  await connection?.close();
-  await vhost?.delete();
-});
-
-async function freshQueue(): Promise<string> {
-  const { queue } = await channel.assertQueue(`rpc.${randomUUID().slice(0, 8)}`, { durable: false });
-  return queue;
-}
+const freshQueue = () => freshQueueOn(broker.channel);
 
 const doubler = async (request: unknown) => ({ doubled: (request as { n: number }).n * 2 });
 
 describe('rpc', () => {
   it('answers 50 concurrent calls, each with its own reply', async () => {
     const queue = await freshQueue();
-    const server = await rpc.serve(await connection.createChannel(), queue, doubler);
-    const client = await rpc.createClient(await connection.createChannel(), { timeoutMs: 5000 });
+    const server = await rpc.serve(await broker.connection.createChannel(), queue, doubler);
+    const client = await rpc.createClient(await broker.connection.createChannel(), { timeoutMs: 5000 });
 
     const replies = await Promise.all(Array.from({ length: 50 }, (_, n) => client.call(queue, { n })));
     expect(replies).toEqual(Array.from({ length: 50 }, (_, n) => ({ doubled: n * 2 })));
@@ -45,7 +31,7 @@ describe('rpc', () => {
 
   it('times out a call nobody answers, within its bound, and the request expires unprocessed', async () => {
     const queue = await freshQueue();
-    const client = await rpc.createClient(await connection.createChannel(), { timeoutMs: 300 });
+    const client = await rpc.createClient(await broker.connection.createChannel(), { timeoutMs: 300 });
 
     const started = Date.now();
     const calling = client.call(queue, { n: 1 });
@@ -57,9 +43,9 @@ describe('rpc', () => {
 
     // The broker discards the request once its expiration passes, so a server that comes late
     // never works on a call whose caller has given up.
-    await eventually(async () => (await channel.checkQueue(queue)).messageCount === 0, { what: 'the request to expire' });
+    await eventually(async () => (await broker.channel.checkQueue(queue)).messageCount === 0, { what: 'the request to expire' });
     const requests: unknown[] = [];
-    const server = await rpc.serve(await connection.createChannel(), queue, async (request) => {
+    const server = await rpc.serve(await broker.connection.createChannel(), queue, async (request) => {
       requests.push(request);
       return 'fresh';
     });
@@ -72,7 +58,7 @@ describe('rpc', () => {
   it('ignores a reply with an unknown correlation id, and the real reply still arrives', async () => {
     const queue = await freshQueue();
     // A hand-written server that answers every request twice: once with a stranger's correlation id.
-    const serverChannel = await connection.createChannel();
+    const serverChannel = await broker.connection.createChannel();
     await serverChannel.consume(queue, (request) => {
       if (!request) return;
       const { replyTo, correlationId } = request.properties;
@@ -80,7 +66,7 @@ describe('rpc', () => {
       serverChannel.sendToQueue(replyTo, Buffer.from('"yours"'), { correlationId });
       serverChannel.ack(request);
     });
-    const client = await rpc.createClient(await connection.createChannel(), { timeoutMs: 5000 });
+    const client = await rpc.createClient(await broker.connection.createChannel(), { timeoutMs: 5000 });
 
     await expect(client.call(queue, {})).resolves.toBe('yours');
     await expect(client.call(queue, {})).resolves.toBe('yours');
@@ -90,7 +76,7 @@ describe('rpc', () => {
 
   it('ignores a late reply to a call that timed out, while the next call waits for its own', async () => {
     const queue = await freshQueue();
-    const serverChannel = await connection.createChannel();
+    const serverChannel = await broker.connection.createChannel();
     let held: ConsumeMessage | undefined;
     await serverChannel.consume(queue, (request) => {
       if (!request) return;
@@ -98,7 +84,7 @@ describe('rpc', () => {
       serverChannel.sendToQueue(held.properties.replyTo, Buffer.from('"late"'), { correlationId: held.properties.correlationId });
       serverChannel.sendToQueue(request.properties.replyTo, Buffer.from('"yours"'), { correlationId: request.properties.correlationId });
     }, { noAck: true });
-    const client = await rpc.createClient(await connection.createChannel(), { timeoutMs: 300 });
+    const client = await rpc.createClient(await broker.connection.createChannel(), { timeoutMs: 300 });
 
     await expect(client.call(queue, { n: 1 })).rejects.toThrow(RpcTimeoutError);
     await expect(client.call(queue, { n: 2 })).resolves.toBe('yours');
@@ -108,10 +94,10 @@ describe('rpc', () => {
 
   it("rejects the call with the remote error's message when the handler throws", async () => {
     const queue = await freshQueue();
-    const server = await rpc.serve(await connection.createChannel(), queue, async () => {
+    const server = await rpc.serve(await broker.connection.createChannel(), queue, async () => {
       throw new Error('order 42 is unknown');
     });
-    const client = await rpc.createClient(await connection.createChannel(), { timeoutMs: 5000 });
+    const client = await rpc.createClient(await broker.connection.createChannel(), { timeoutMs: 5000 });
 
     await expect(client.call(queue, { orderId: '42' })).rejects.toThrow('order 42 is unknown');
     await client.close();
@@ -121,30 +107,30 @@ describe('rpc', () => {
   it('answers an unparseable request with an error reply, drops one without reply_to, and keeps serving', async () => {
     const queue = await freshQueue();
     const handled: unknown[] = [];
-    const server = await rpc.serve(await connection.createChannel(), queue, async (request) => {
+    const server = await rpc.serve(await broker.connection.createChannel(), queue, async (request) => {
       handled.push(request);
       return 'ok';
     });
-    const { queue: replyQueue } = await channel.assertQueue('', { exclusive: true });
+    const { queue: replyQueue } = await broker.channel.assertQueue('', { exclusive: true });
 
-    channel.sendToQueue(queue, Buffer.from('{oops'), { replyTo: replyQueue, correlationId: 'c1' });
-    const reply = await eventually(() => channel.get(replyQueue, { noAck: true }), { what: 'the error reply' });
+    broker.channel.sendToQueue(queue, Buffer.from('{oops'), { replyTo: replyQueue, correlationId: 'c1' });
+    const reply = await eventually(() => broker.channel.get(replyQueue, { noAck: true }), { what: 'the error reply' });
     expect(reply.properties.correlationId).toBe('c1');
     expect(reply.properties.headers?.['x-rpc-error']).toBe(true);
     expect(JSON.parse(reply.content.toString())).toEqual({ error: expect.stringMatching(/^the request is not valid JSON/) });
 
-    channel.sendToQueue(queue, Buffer.from('{"n": 1}')); // nobody to answer
-    const client = await rpc.createClient(await connection.createChannel(), { timeoutMs: 5000 });
+    broker.channel.sendToQueue(queue, Buffer.from('{"n": 1}')); // nobody to answer
+    const client = await rpc.createClient(await broker.connection.createChannel(), { timeoutMs: 5000 });
     await expect(client.call(queue, { n: 2 })).resolves.toBe('ok');
     expect(handled, '🚨 a request without reply_to should not be handled').toEqual([{ n: 2 }]);
-    expect((await channel.checkQueue(queue)).messageCount).toBe(0);
+    expect((await broker.channel.checkQueue(queue)).messageCount).toBe(0);
     await client.close();
     await server.stop();
   });
 
   it('close() rejects calls still waiting, and refuses new ones', async () => {
     const queue = await freshQueue();
-    const client = await rpc.createClient(await connection.createChannel(), { timeoutMs: 10_000 });
+    const client = await rpc.createClient(await broker.connection.createChannel(), { timeoutMs: 10_000 });
     const waiting = expect(client.call(queue, {})).rejects.toThrow('the RPC client was closed');
     await client.close();
     await waiting;
@@ -154,8 +140,8 @@ describe('rpc', () => {
   it('tells the caller when the broker cancels the server (its queue deleted), so the system can start it again', async () => {
     const queue = await freshQueue();
     let cancelled = 0;
-    const server = await rpc.serve(await connection.createChannel(), queue, doubler, { onCancelled: () => cancelled++ });
-    await channel.deleteQueue(queue);
+    const server = await rpc.serve(await broker.connection.createChannel(), queue, doubler, { onCancelled: () => cancelled++ });
+    await broker.channel.deleteQueue(queue);
     await eventually(() => cancelled === 1, { what: 'onCancelled after the queue was deleted' });
     await server.stop();
   });

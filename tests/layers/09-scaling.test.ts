@@ -2,9 +2,9 @@
 // messages the others could process, express messages overtake a backlog, and scaling down mid-load
 // finishes what each leaving worker holds: every message is acked exactly once.
 import { randomUUID } from 'node:crypto';
-import { type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConsumerHandle, FailureHandler } from '../../shared/layers/05-acks-prefetch.ts';
+import { type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
 import { newEvent } from '../../shared/messages/events.ts';
 import { EXPRESS_PRIORITY, MAX_PRIORITY } from '../../shared/topology/topology.ts';
 import type { QueueSpec } from '../../shared/topology/types.ts';
@@ -12,35 +12,23 @@ import { codec } from '../../solutions/layers/01-publish-consume.ts';
 import { acks } from '../../solutions/layers/05-acks-prefetch.ts';
 import { scaling } from '../../solutions/layers/09-scaling.ts';
 import { eventually } from '../support/eventually.ts';
-import { createTestVhost, type TestVhost } from '../support/vhost.ts';
+import { useVhostChannel } from '../support/vhost.ts';
+import { drop, gate } from '../../grader/checks/acks-support.ts';
 
-let vhost: TestVhost;
-let connection: ChannelModel;
-let channel: ConfirmChannel;
 
-beforeAll(async () => {
-  vhost = await createTestVhost('layer-09');
-  connection = await connect(vhost.url);
-  channel = await connection.createConfirmChannel();
-});
+const broker = useVhostChannel('layer-09');
 
-afterAll(async () => {
-  await connection?.close();
-  await vhost?.delete();
-});
-
-const openChannel = () => connection.createConfirmChannel();
-const drop: FailureHandler = async (ch, message) => ch.nack(message, false, false);
+const openChannel = () => broker.connection.createConfirmChannel();
 
 async function freshQueue(args: Record<string, unknown> = {}): Promise<string> {
-  const { queue } = await channel.assertQueue(`work.${randomUUID().slice(0, 8)}`, { durable: false, arguments: args });
+  const { queue } = await broker.channel.assertQueue(`work.${randomUUID().slice(0, 8)}`, { durable: false, arguments: args });
   return queue;
 }
 
 async function publishMany(queue: string, count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, (_, i) => `m${i}`);
-  for (const id of ids) channel.sendToQueue(queue, Buffer.from(id), { messageId: id });
-  await channel.waitForConfirms();
+  for (const id of ids) broker.channel.sendToQueue(queue, Buffer.from(id), { messageId: id });
+  await broker.channel.waitForConfirms();
   return ids;
 }
 
@@ -51,12 +39,6 @@ function workersRunning(queue: string, prefetch: number, handler: (worker: numbe
     const n = started++;
     return acks.consume(worker, queue, (message) => handler(n, message), { prefetch, onFailure: drop });
   };
-}
-
-function gate(): { opened: Promise<void>; open(): void } {
-  let open = () => {};
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
 }
 
 describe('scaling', () => {
@@ -74,7 +56,7 @@ describe('scaling', () => {
     const perWorker = [0, 0, 0];
     const pool = await scaling.startWorkers(openChannel, workersRunning(queue, 1, async (n) => void perWorker[n]!++), 3);
     expect(pool.size).toBe(3);
-    expect((await channel.checkQueue(queue)).consumerCount).toBe(3);
+    expect((await broker.channel.checkQueue(queue)).consumerCount).toBe(3);
 
     await publishMany(queue, 30);
     await eventually(() => perWorker.reduce((a, b) => a + b) === 30, { what: 'all 30 handled' });
@@ -82,7 +64,7 @@ describe('scaling', () => {
 
     await pool.stop();
     expect(pool.size).toBe(0);
-    expect((await channel.checkQueue(queue)).consumerCount).toBe(0);
+    expect((await broker.channel.checkQueue(queue)).consumerCount).toBe(0);
   });
 
   it('does not let a slow worker with prefetch 1 starve the others', async () => {
@@ -102,7 +84,7 @@ describe('scaling', () => {
 
     slowWorkDone.open();
     await pool.stop();
-    expect((await channel.checkQueue(queue)).messageCount).toBe(0);
+    expect((await broker.channel.checkQueue(queue)).messageCount).toBe(0);
   });
 
   it('delivers an express message published behind a backlog first', async () => {
@@ -110,9 +92,9 @@ describe('scaling', () => {
     const order = (express: boolean) => newEvent('order.created', { orderId: express ? 'express' : 'standard', source: 'order', express, payload: { user: 'u', items: [{ sku: 's', quantity: 1 }] } });
     for (const event of [...Array.from({ length: 10 }, () => order(false)), order(true)]) {
       const { content, options } = codec.encode(event);
-      channel.sendToQueue(queue, content, { ...options, priority: scaling.priorityFor(event) });
+      broker.channel.sendToQueue(queue, content, { ...options, priority: scaling.priorityFor(event) });
     }
-    await channel.waitForConfirms(); // the whole backlog is queued before anyone consumes
+    await broker.channel.waitForConfirms(); // the whole backlog is queued before anyone consumes
 
     const seen: string[] = [];
     const pool = await scaling.startWorkers(openChannel, workersRunning(queue, 1, async (_n, message) => void seen.push(message.properties.correlationId)), 1);
@@ -134,13 +116,13 @@ describe('scaling', () => {
     await eventually(() => total() >= 30, { what: 'the load under way' });
     await pool.scaleTo(1); // the two newest workers finish what they hold, then leave
     expect(pool.size).toBe(1);
-    expect((await channel.checkQueue(queue)).consumerCount).toBe(1);
+    expect((await broker.channel.checkQueue(queue)).consumerCount).toBe(1);
 
     await eventually(() => total() >= 150, { what: 'all 150 handled' });
     await pool.stop();
     expect([...handled.keys()].sort()).toEqual([...ids].sort());
     expect([...handled.entries()].filter(([, count]) => count !== 1), '🚨 these were handled more than once').toEqual([]);
-    expect((await channel.checkQueue(queue)).messageCount).toBe(0);
+    expect((await broker.channel.checkQueue(queue)).messageCount).toBe(0);
   });
 
   it('resizes one request at a time, and lets the newest workers go first', async () => {
@@ -160,13 +142,13 @@ describe('scaling', () => {
     await Promise.all([pool.scaleTo(3), pool.scaleTo(3)]);
     expect(started, '🚨 two requests for 3 workers should start 2 more, not 4').toEqual([0, 1, 2]);
     expect(pool.size).toBe(3);
-    expect((await channel.checkQueue(queue)).consumerCount).toBe(3);
+    expect((await broker.channel.checkQueue(queue)).consumerCount).toBe(3);
 
     await pool.scaleTo(1);
     expect(stopped.sort(), '🚨 scaling down should stop the newest workers').toEqual([1, 2]);
-    expect((await channel.checkQueue(queue)).consumerCount).toBe(1);
+    expect((await broker.channel.checkQueue(queue)).consumerCount).toBe(1);
     await pool.stop();
     expect(stopped).toEqual([1, 2, 0]);
-    expect((await channel.checkQueue(queue)).consumerCount).toBe(0);
+    expect((await broker.channel.checkQueue(queue)).consumerCount).toBe(0);
   });
 });

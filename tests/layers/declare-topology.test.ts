@@ -1,32 +1,20 @@
 // declareTopology: the whole topology, as data, ends up on the broker exactly as described, with
 // every binding declared once between layers 2 and 3, on classic and on quorum queue types.
-import { type Channel, type ChannelModel, connect } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Channel, connect } from 'amqplib';
+import { describe, expect, it } from 'vitest';
 import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES, QUEUES, retryQueueName } from '../../shared/topology/topology.ts';
 import { referenceLayers } from '../../solutions/layers/index.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
-import { createTestVhost, type TestVhost } from '../support/vhost.ts';
+import { type TestVhost, useTestVhost, useVhostChannel } from '../support/vhost.ts';
 
 interface QueueInfo { name: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }
 interface ExchangeInfo { name: string; type: string; durable: boolean; arguments: Record<string, unknown> }
 interface BindingInfo { source: string; destination: string; destination_type: 'queue' | 'exchange'; routing_key: string }
 
 const topology = buildTopology();
-let classic: TestVhost;
-let quorum: TestVhost;
-let connection: ChannelModel;
-
-beforeAll(async () => {
-  classic = await createTestVhost('declare-topology');
-  quorum = await createTestVhost('declare-topology-quorum');
-  connection = await connect(classic.url);
-});
-
-afterAll(async () => {
-  await connection?.close();
-  await classic?.delete();
-  await quorum?.delete();
-});
+const broker = useVhostChannel('declare-topology');
+const classic = broker.vhost;
+const quorum = useTestVhost('declare-topology-quorum');
 
 const sorted = (items: string[]) => [...items].sort();
 const list = <T>(vhost: TestVhost, what: string) => vhost.api.request<T[]>('GET', `/${what}/${encodeURIComponent(vhost.vhost)}`);
@@ -51,7 +39,7 @@ function recordingBindings(channel: Channel): { channel: Channel; bound: string[
 
 describe('declareTopology', () => {
   it('declares every binding exactly once between layers 2 and 3', async () => {
-    const { channel, bound } = recordingBindings(await connection.createChannel());
+    const { channel, bound } = recordingBindings(await broker.connection.createChannel());
     await declareTopology(channel, topology, referenceLayers, 'classic');
     const expected = topology.bindings.map((b) => `${b.source} -> ${b.destination} [${b.pattern}]`);
     expect(sorted(bound)).toEqual(sorted(expected));
@@ -91,7 +79,7 @@ describe('declareTopology', () => {
   });
 
   it('can run again on a declared broker (every declaration is identical)', async () => {
-    const channel = await connection.createChannel();
+    const channel = await broker.connection.createChannel();
     await expect(declareTopology(channel, topology, referenceLayers, 'classic')).resolves.toBeUndefined();
     await channel.close();
   });

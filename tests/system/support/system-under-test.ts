@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../../../shared/log.ts';
 import { DEFAULT_TOPOLOGY_SETTINGS } from '../../../shared/topology/topology.ts';
 import type { ServiceConfig } from '../../../solutions/runtime/service-config.ts';
 import { startSystem, type RunningSystem } from '../../../solutions/system.ts';
-import { createTestVhost, type TestVhost } from '../../support/vhost.ts';
+import { type TestVhost, useTestVhost } from '../../support/vhost.ts';
 
 /** Short delays so a whole order flow takes well under a second. */
 export const FAST_SETTINGS: Partial<ServiceConfig> = {
@@ -56,14 +56,14 @@ export interface SystemUnderTest {
 
 /** Registers the hooks that create and remove this file's vhost, data directory and systems. */
 export function useSystemUnderTest(label: string): SystemUnderTest {
-  let vhost: TestVhost | undefined;
+  // Its afterAll runs after this function's: the systems stop, then the vhost goes.
+  const vhost = useTestVhost(label);
   let dataDir: string | undefined;
   const systems: RunningSystem[] = [];
   const logs = new LogBook();
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `order-system-${label}-`));
-    vhost = await createTestVhost(label);
   });
 
   beforeEach(({ onTestFailed }) => {
@@ -75,7 +75,6 @@ export function useSystemUnderTest(label: string): SystemUnderTest {
   afterAll(async () => {
     await Promise.allSettled(systems.map((system) => system.stop()));
     if (process.env.SHOW_SERVICE_LOGS) console.log(`the services' log lines (${label}):\n${logs.lines.join('\n')}`);
-    await vhost?.delete();
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -85,16 +84,14 @@ export function useSystemUnderTest(label: string): SystemUnderTest {
   };
 
   return {
-    get vhost() {
-      return required(vhost, 'the test vhost');
-    },
+    vhost,
     get dataDir() {
       return required(dataDir, 'the data directory');
     },
     logs,
     async start(options = {}) {
       const system = await startSystem({
-        brokerUrl: required(vhost, 'the test vhost').url,
+        brokerUrl: vhost.url,
         dataDir: required(dataDir, 'the data directory'),
         services: options.services,
         config: { ...FAST_SETTINGS, ...options.config },
