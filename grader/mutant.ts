@@ -1,8 +1,7 @@
 // A known-wrong implementation of a layer: a small variant of the reference with one classic
 // mistake (noAck, a non-persistent publish, a reply matched without its correlation id...). The
 // self-tests prove each check catches at least one of them; that is how the grader proves itself.
-import type { Layers } from '../../shared/layers/index.ts';
-import type { LayerName } from '../check.ts';
+import type { LayerName, Layers } from '../shared/layers/index.ts';
 
 export interface Mutant<K extends LayerName = LayerName> {
   /** The mistake, as a learner would make it. */

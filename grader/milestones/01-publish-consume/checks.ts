@@ -1,11 +1,11 @@
 // Milestone 1: the codec. Messages go through a real queue; decode is fed what a broker delivers.
 import { isDeepStrictEqual } from 'node:util';
 import type { MessageProperties } from 'amqplib';
-import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
-import { QUEUES } from '../../shared/topology/topology.ts';
-import { MalformedMessageError } from '../../shared/layers/01-publish-consume.ts';
-import { CheckFailure, defineChecks, expectThat } from '../check.ts';
-import { malformedReason, sampleOrderCreated, throughQueue, waitFor } from './support.ts';
+import { type DomainEvent, newEvent } from '../../../shared/messages/events.ts';
+import { QUEUES } from '../../../shared/topology/topology.ts';
+import { MalformedMessageError } from '../../../shared/layers/01-publish-consume.ts';
+import { CheckFailure, defineChecks, expectThat } from '../../check.ts';
+import { malformedReason, sampleOrderCreated, throughQueue, waitFor } from '../../checks/support.ts';
 
 /** Two events that differ in every property encode derives: type, source, order, express, time in the past. */
 function sampleEvents(): DomainEvent[] {

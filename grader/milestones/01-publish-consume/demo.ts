@@ -1,6 +1,6 @@
 // Milestone 1 demo: your codec sends one order.created through a real queue and reads it back.
-import { newEvent } from '../../shared/messages/events.ts';
-import type { DemoContext } from '../demo-context.ts';
+import { newEvent } from '../../../shared/messages/events.ts';
+import type { DemoContext } from '../../demo-context.ts';
 
 export async function runDemo({ layers, connect, log }: DemoContext): Promise<void> {
   const channel = await (await connect()).createConfirmChannel();

@@ -1,9 +1,9 @@
 // Known-wrong codecs for milestone 1, written as a learner gets them wrong, and known-valid ones
 // that differ from the reference and must pass.
-import { MalformedMessageError, type MessageCodec } from '../../shared/layers/01-publish-consume.ts';
-import { type DomainEvent, DomainEventSchema, EventTypeSchema, eventPayloads, isEventType } from '../../shared/messages/events.ts';
-import { codec as reference } from '../../solutions/layers/01-publish-consume.ts';
-import { defineAlternatives, defineMutants } from './mutant.ts';
+import { MalformedMessageError, type MessageCodec } from '../../../shared/layers/01-publish-consume.ts';
+import { type DomainEvent, DomainEventSchema, EventTypeSchema, eventPayloads, isEventType } from '../../../shared/messages/events.ts';
+import { codec as reference } from '../../../solutions/layers/01-publish-consume.ts';
+import { defineAlternatives, defineMutants } from '../../mutant.ts';
 
 type Options = ReturnType<MessageCodec['encode']>['options'];
 

@@ -1,3 +1,3 @@
-import { proveMilestone } from './prove-milestone.ts';
+import { proveMilestone } from '../../tests/prove-milestone.ts';
 
-proveMilestone(1, () => import('../mutants/01-publish-consume.ts'));
+proveMilestone(1, () => import('./mutants.ts'));

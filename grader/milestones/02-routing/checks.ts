@@ -1,16 +1,16 @@
 // Milestone 2: routing. The learner's declareRoutes runs on a fresh vhost (queues declared first, as
 // the runtime does) and the checks publish to the exchanges it declared and look where messages land.
 import type { ConfirmChannel } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import { EVENT_TYPES, type EventType } from '../../shared/messages/events.ts';
-import { buildTopology, EXCHANGES, QUEUES } from '../../shared/topology/topology.ts';
-import type { BindingSpec, ExchangeSpec, Topology } from '../../shared/topology/types.ts';
-import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
-import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
-import { sampleEvent as sampleEventOf } from '../../shared/messages/sample-events.ts';
-import { bindingsOf, compareBindings, describeDiff, isEmptyDiff } from './bindings-support.ts';
-import { callTimeout, waitFor } from './support.ts';
-import { declareQueues, publishAll, startServices, subscribersOf, whereDidTheyGo } from './topology-support.ts';
+import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
+import { EVENT_TYPES, type EventType } from '../../../shared/messages/events.ts';
+import { buildTopology, EXCHANGES, QUEUES } from '../../../shared/topology/topology.ts';
+import type { BindingSpec, ExchangeSpec, Topology } from '../../../shared/topology/types.ts';
+import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../../check.ts';
+import { declareTopology } from '../../../solutions/runtime/declare-topology.ts';
+import { sampleEvent as sampleEventOf } from '../../../shared/messages/sample-events.ts';
+import { bindingsOf, compareBindings, describeDiff, isEmptyDiff } from '../../checks/bindings-support.ts';
+import { callTimeout, waitFor } from '../../checks/support.ts';
+import { declareQueues, publishAll, startServices, subscribersOf, whereDidTheyGo } from '../../checks/topology-support.ts';
 
 // Retry queues keep what they get for a minute here, so a check can look at them before they
 // dead-letter it back home.

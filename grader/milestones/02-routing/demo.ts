@@ -1,9 +1,9 @@
 // Milestone 2 demo: your routing declares the event bus; one event of each type is published with
 // your routing key, and each service queue shows what it received.
-import { type DomainEvent, EVENT_TYPES, type EventType, newEvent } from '../../shared/messages/events.ts';
-import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
-import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
-import type { DemoContext } from '../demo-context.ts';
+import { type DomainEvent, EVENT_TYPES, type EventType, newEvent } from '../../../shared/messages/events.ts';
+import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../../shared/topology/topology.ts';
+import { declareTopology } from '../../../solutions/runtime/declare-topology.ts';
+import type { DemoContext } from '../../demo-context.ts';
 
 // Routing ignores the payload; the demo sends a small body with the type and a message id.
 const eventOf = (type: EventType) => newEvent(type, { orderId: 'demo-1', source: 'order', payload: {} as never }) as DomainEvent;

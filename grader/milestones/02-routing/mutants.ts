@@ -1,10 +1,10 @@
 // Known-wrong routing layers for milestone 2: the mistakes people make with topic and direct exchanges.
-import type { RoutingLayer } from '../../shared/layers/02-routing.ts';
+import type { RoutingLayer } from '../../../shared/layers/02-routing.ts';
 import type { Options } from 'amqplib';
-import { EXCHANGES } from '../../shared/topology/topology.ts';
-import type { ExchangeSpec, Topology } from '../../shared/topology/types.ts';
-import { routing as reference } from '../../solutions/layers/02-routing.ts';
-import { defineAlternatives, defineMutants } from './mutant.ts';
+import { EXCHANGES } from '../../../shared/topology/topology.ts';
+import type { ExchangeSpec, Topology } from '../../../shared/topology/types.ts';
+import { routing as reference } from '../../../solutions/layers/02-routing.ts';
+import { defineAlternatives, defineMutants } from '../../mutant.ts';
 
 const routedExchanges = (topology: Topology) => topology.exchanges.filter((spec) => spec.type !== 'fanout');
 const queueBindingsFrom = (topology: Topology, names: Set<string>) =>

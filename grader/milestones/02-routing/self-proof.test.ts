@@ -1,3 +1,3 @@
-import { proveMilestone } from './prove-milestone.ts';
+import { proveMilestone } from '../../tests/prove-milestone.ts';
 
-proveMilestone(2, () => import('../mutants/02-routing.ts'));
+proveMilestone(2, () => import('./mutants.ts'));

@@ -2,15 +2,15 @@
 // bindings; the learner's declareFanout adds the fanout exchanges, their queues and the
 // exchange-to-exchange bindings. The checks publish and look which queues got a copy.
 import type { ConfirmChannel } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import { buildTopology, EXCHANGES, QUEUES } from '../../shared/topology/topology.ts';
-import type { ExchangeSpec, Topology } from '../../shared/topology/types.ts';
-import { AuditStore } from '../../solutions/services/audit/audit-store.ts';
-import { NotificationStore } from '../../solutions/services/notification/notification-store.ts';
-import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
-import { bindingsOf, compareBindings, describeDiff, isEmptyDiff } from './bindings-support.ts';
-import { callTimeout, waitFor } from './support.ts';
-import { declareQueues, publishAll, startServices, subscribersOf, whereDidTheyGo } from './topology-support.ts';
+import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
+import { buildTopology, EXCHANGES, QUEUES } from '../../../shared/topology/topology.ts';
+import type { ExchangeSpec, Topology } from '../../../shared/topology/types.ts';
+import { AuditStore } from '../../../solutions/services/audit/audit-store.ts';
+import { NotificationStore } from '../../../solutions/services/notification/notification-store.ts';
+import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../../check.ts';
+import { bindingsOf, compareBindings, describeDiff, isEmptyDiff } from '../../checks/bindings-support.ts';
+import { callTimeout, waitFor } from '../../checks/support.ts';
+import { declareQueues, publishAll, startServices, subscribersOf, whereDidTheyGo } from '../../checks/topology-support.ts';
 
 // Messages stay where they land (no TTLs on these checks' queues), so a check can count them.
 const TOPOLOGY = buildTopology({ retryDelayMs: 60_000, maxAttempts: 3, notificationTtlMs: 60_000, queueType: 'classic' });

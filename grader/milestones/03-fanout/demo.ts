@@ -1,8 +1,8 @@
 // Milestone 3 demo: your fanout layer declares the broadcast exchanges; one order.paid and one
 // payment.success are published once each, and every queue shows the copies it got.
-import { buildTopology, EXCHANGES, QUEUES } from '../../shared/topology/topology.ts';
-import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
-import type { DemoContext } from '../demo-context.ts';
+import { buildTopology, EXCHANGES, QUEUES } from '../../../shared/topology/topology.ts';
+import { declareTopology } from '../../../solutions/runtime/declare-topology.ts';
+import type { DemoContext } from '../../demo-context.ts';
 
 const WATCHED = [QUEUES.notificationEmail, QUEUES.notificationSms, QUEUES.audit, QUEUES.inventory, QUEUES.order, QUEUES.shipping, QUEUES.unroutable, QUEUES.deadLetter];
 

@@ -1,11 +1,11 @@
 // Known-wrong fanout layers for milestone 3: the mistakes people make with fanout exchanges and
 // exchange-to-exchange bindings.
-import type { FanoutLayer } from '../../shared/layers/03-fanout.ts';
+import type { FanoutLayer } from '../../../shared/layers/03-fanout.ts';
 import type { Options } from 'amqplib';
-import { EXCHANGES } from '../../shared/topology/topology.ts';
-import type { BindingSpec, ExchangeSpec, Topology } from '../../shared/topology/types.ts';
-import { fanout as reference } from '../../solutions/layers/03-fanout.ts';
-import { defineAlternatives, defineMutants } from './mutant.ts';
+import { EXCHANGES } from '../../../shared/topology/topology.ts';
+import type { BindingSpec, ExchangeSpec, Topology } from '../../../shared/topology/types.ts';
+import { fanout as reference } from '../../../solutions/layers/03-fanout.ts';
+import { defineAlternatives, defineMutants } from '../../mutant.ts';
 
 /** The bindings layer 3 owns: from a fanout exchange, or to an exchange. */
 const layer3Bindings = (topology: Topology, fanouts: Set<string>) =>

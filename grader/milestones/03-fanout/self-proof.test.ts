@@ -1,3 +1,3 @@
-import { proveMilestone } from './prove-milestone.ts';
+import { proveMilestone } from '../../tests/prove-milestone.ts';
 
-proveMilestone(3, () => import('../mutants/03-fanout.ts'));
+proveMilestone(3, () => import('./mutants.ts'));

@@ -2,14 +2,14 @@
 // looks at what came back; the others watch publishConfirmed settle (or not) against the live broker,
 // many publishes in flight on one channel at a time, as the outbox relay publishes.
 import amqp, { type ChannelModel } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import type { OutgoingMessage } from '../../shared/layers/01-publish-consume.ts';
-import { PublishRejectedError } from '../../shared/layers/04-durability.ts';
-import { describeError } from '../../shared/log.ts';
-import { newEvent } from '../../shared/messages/events.ts';
-import { buildTopology, EXCHANGES, QUEUES, queueSpec } from '../../shared/topology/topology.ts';
-import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
-import { CannotJudgeError, type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
+import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
+import type { OutgoingMessage } from '../../../shared/layers/01-publish-consume.ts';
+import { PublishRejectedError } from '../../../shared/layers/04-durability.ts';
+import { describeError } from '../../../shared/log.ts';
+import { newEvent } from '../../../shared/messages/events.ts';
+import { buildTopology, EXCHANGES, QUEUES, queueSpec } from '../../../shared/topology/topology.ts';
+import { declareTopology } from '../../../solutions/runtime/declare-topology.ts';
+import { CannotJudgeError, type CheckContext, CheckFailure, defineChecks, expectThat } from '../../check.ts';
 import {
   allSettled,
   describeOutcome,
@@ -20,8 +20,8 @@ import {
   type RestartState,
   restartOnce,
   watchPublish,
-} from './durability-support.ts';
-import { waitFor } from './support.ts';
+} from './support.ts';
+import { waitFor } from '../../checks/support.ts';
 import { relayToBroker } from './tcp-relay.ts';
 
 type Context = CheckContext<'durability'>;

@@ -1,12 +1,12 @@
 // Milestone 4 demo: your options declare the order system's topology, then publishConfirmed meets
 // the three answers a broker can give: "I have it", "I could not route it", "I refuse it".
 import type { ConfirmChannel } from 'amqplib';
-import { PublishRejectedError } from '../../shared/layers/04-durability.ts';
-import { describeError } from '../../shared/log.ts';
-import { newEvent } from '../../shared/messages/events.ts';
-import { buildTopology, EXCHANGES, exchangeSpec, QUEUES, queueSpec } from '../../shared/topology/topology.ts';
-import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
-import type { DemoContext } from '../demo-context.ts';
+import { PublishRejectedError } from '../../../shared/layers/04-durability.ts';
+import { describeError } from '../../../shared/log.ts';
+import { newEvent } from '../../../shared/messages/events.ts';
+import { buildTopology, EXCHANGES, exchangeSpec, QUEUES, queueSpec } from '../../../shared/topology/topology.ts';
+import { declareTopology } from '../../../solutions/runtime/declare-topology.ts';
+import type { DemoContext } from '../../demo-context.ts';
 
 export async function runDemo({ layers, connect, log }: DemoContext): Promise<void> {
   const { durability } = layers;

@@ -3,9 +3,9 @@
 // be lost already shows: a variant that only breaks publishing costs no restart.
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel, Options } from 'amqplib';
-import { type DurabilityLayer, PublishRejectedError } from '../../shared/layers/04-durability.ts';
-import { durability as reference } from '../../solutions/layers/04-durability.ts';
-import { defineAlternatives, defineMutants } from './mutant.ts';
+import { type DurabilityLayer, PublishRejectedError } from '../../../shared/layers/04-durability.ts';
+import { durability as reference } from '../../../solutions/layers/04-durability.ts';
+import { defineAlternatives, defineMutants } from '../../mutant.ts';
 
 type Publish = DurabilityLayer['publishConfirmed'];
 

@@ -1,3 +1,3 @@
-import { proveMilestone } from './prove-milestone.ts';
+import { proveMilestone } from '../../tests/prove-milestone.ts';
 
-proveMilestone(4, () => import('../mutants/04-durability.ts'));
+proveMilestone(4, () => import('./mutants.ts'));

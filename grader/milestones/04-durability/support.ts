@@ -2,8 +2,8 @@
 // listeners a channel carries, and what a broker restart depends on (so that one real restart per
 // grading run is enough: another layer that leaves the broker in the same state gets the same verdict).
 import type { ConfirmChannel } from 'amqplib';
-import { PublishRejectedError } from '../../shared/layers/04-durability.ts';
-import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
+import { PublishRejectedError } from '../../../shared/layers/04-durability.ts';
+import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
 
 export type Outcome = { state: 'pending' } | { state: 'resolved' } | { state: 'rejected'; error: unknown };
 

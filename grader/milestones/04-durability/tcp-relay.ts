@@ -2,7 +2,7 @@
 // its confirm arrives (milestone 4's "waits for the confirm" check), or hand the held answers over
 // in another order the broker could have sent them in (its "a return belongs to one publish" check).
 import net from 'node:net';
-import type { CheckContext } from '../check.ts';
+import type { CheckContext } from '../../check.ts';
 
 export interface BrokerRelay {
   /** The broker's AMQP URL, through the relay. */

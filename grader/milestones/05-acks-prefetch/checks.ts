@@ -3,11 +3,11 @@
 // then looks at what the broker kept, redelivered or let go; processOnce runs on an SQLite store
 // that can fail on purpose, or let a second worker handle the same message id.
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import { describeError } from '../../shared/log.ts';
-import { CheckFailure, defineChecks, expectThat } from '../check.ts';
-import { waitFor } from './support.ts';
-import { type AcksContext, body, consumerChannel, drop, gate, inventoryStore, nextTurn, observer, queueWith, ready, thrownBy, waitOpen, watch, watchEscapes, withHint } from './acks-support.ts';
+import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
+import { describeError } from '../../../shared/log.ts';
+import { CheckFailure, defineChecks, expectThat } from '../../check.ts';
+import { waitFor } from '../../checks/support.ts';
+import { type AcksContext, body, consumerChannel, drop, gate, inventoryStore, nextTurn, observer, queueWith, ready, thrownBy, waitOpen, watch, watchEscapes, withHint } from './support.ts';
 
 const UNACKED_HINT = 'Prefetch counts deliveries not yet settled: a message whose handler resolved must be acked, or its place is never given back.';
 const ACK_MULTIPLE_HINT = "channel.ack(message) answers for that one delivery; with its second argument (allUpTo) true it also acks every earlier one on the channel, finished or not.";

@@ -1,7 +1,7 @@
 // Milestone 5 demo: your consumer, with prefetch 2, works through six orders with a slow handler;
 // one of them fails. Then the same message arrives twice and processOnce applies it once.
-import type { ConsumerHandle, ProcessedMessages } from '../../shared/layers/05-acks-prefetch.ts';
-import type { DemoContext } from '../demo-context.ts';
+import type { ConsumerHandle, ProcessedMessages } from '../../../shared/layers/05-acks-prefetch.ts';
+import type { DemoContext } from '../../demo-context.ts';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

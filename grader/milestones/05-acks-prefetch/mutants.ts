@@ -1,9 +1,9 @@
 // Milestone 5: known-wrong ack layers (the reference consume or processOnce with one mistake a
 // learner makes), and known-valid ones that differ from the reference in bookkeeping or shape.
 import { type ConsumeMessage, IllegalOperationError } from 'amqplib';
-import type { AckLayer, ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
-import { acks as reference } from '../../solutions/layers/05-acks-prefetch.ts';
-import { defineAlternatives, defineMutants } from './mutant.ts';
+import type { AckLayer, ConsumerHandle } from '../../../shared/layers/05-acks-prefetch.ts';
+import { acks as reference } from '../../../solutions/layers/05-acks-prefetch.ts';
+import { defineAlternatives, defineMutants } from '../../mutant.ts';
 
 interface Mistakes {
   /** consume with noAck: true (and so no acks): the broker forgets a message as soon as it sends it. */

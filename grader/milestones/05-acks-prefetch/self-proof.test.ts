@@ -1,3 +1,3 @@
-import { proveMilestone } from './prove-milestone.ts';
+import { proveMilestone } from '../../tests/prove-milestone.ts';
 
-proveMilestone(5, () => import('../mutants/05-acks-prefetch.ts'));
+proveMilestone(5, () => import('./mutants.ts'));

@@ -3,11 +3,11 @@
 // and an SQLite store of processed ids on which a second worker can race the layer's processOnce.
 import Database from 'better-sqlite3';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import type { FailureHandler, ProcessedMessages } from '../../shared/layers/05-acks-prefetch.ts';
-import { describeError } from '../../shared/log.ts';
-import { type CheckContext, CheckFailure, expectThat } from '../check.ts';
-import { waitFor } from './support.ts';
+import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
+import type { FailureHandler, ProcessedMessages } from '../../../shared/layers/05-acks-prefetch.ts';
+import { describeError } from '../../../shared/log.ts';
+import { type CheckContext, CheckFailure, expectThat } from '../../check.ts';
+import { waitFor } from '../../checks/support.ts';
 
 export type AcksContext = CheckContext<'acks'>;
 

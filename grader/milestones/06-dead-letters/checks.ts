@@ -4,15 +4,15 @@
 // exactly once. Only the part under test is the learner's: the queues are declared with the reference
 // arguments except in the check of queueArguments itself.
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import { type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
-import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
-import { describeError } from '../../shared/log.ts';
-import { buildTopology, EXCHANGES, QUEUES, queueSpec, retryQueueName } from '../../shared/topology/topology.ts';
-import type { QueueSpec } from '../../shared/topology/types.ts';
-import { codec } from '../../solutions/layers/01-publish-consume.ts';
-import { CheckFailure, defineChecks, expectThat } from '../check.ts';
-import { CHECK_SETTINGS } from '../context.ts';
+import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
+import { type FailureOutcome, PARK_HEADERS } from '../../../shared/layers/06-dead-letters.ts';
+import { type DomainEvent, newEvent } from '../../../shared/messages/events.ts';
+import { describeError } from '../../../shared/log.ts';
+import { buildTopology, EXCHANGES, QUEUES, queueSpec, retryQueueName } from '../../../shared/topology/topology.ts';
+import type { QueueSpec } from '../../../shared/topology/types.ts';
+import { codec } from '../../../solutions/layers/01-publish-consume.ts';
+import { CheckFailure, defineChecks, expectThat } from '../../check.ts';
+import { CHECK_SETTINGS } from '../../context.ts';
 import {
   consumeWithFailures,
   deathsOf,
@@ -27,8 +27,8 @@ import {
   SETTLE_HINT,
   sendTo,
   watchDeadLetterQueue,
-} from './dead-letters-support.ts';
-import { sampleOrderCreated, waitFor } from './support.ts';
+} from './support.ts';
+import { sampleOrderCreated, waitFor } from '../../checks/support.ts';
 
 /** Where the delay itself is not under test, a short one keeps grading fast. */
 const FAST_RETRY_MS = 20;

@@ -3,11 +3,11 @@
 // the message waited in inventory.queue.retry; a parked order is announced once its copy is seen in
 // dead-letter.queue.
 import type { ConsumeMessage } from 'amqplib';
-import { PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
-import { newEvent } from '../../shared/messages/events.ts';
-import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES, QUEUES, queueSpec } from '../../shared/topology/topology.ts';
-import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
-import type { DemoContext } from '../demo-context.ts';
+import { PARK_HEADERS } from '../../../shared/layers/06-dead-letters.ts';
+import { newEvent } from '../../../shared/messages/events.ts';
+import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES, QUEUES, queueSpec } from '../../../shared/topology/topology.ts';
+import { declareTopology } from '../../../solutions/runtime/declare-topology.ts';
+import type { DemoContext } from '../../demo-context.ts';
 
 const settings = { ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: 1000, maxAttempts: 3 };
 

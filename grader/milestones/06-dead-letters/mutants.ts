@@ -1,12 +1,12 @@
 // Known-wrong dead-letter layers for milestone 6, each a mistake a learner makes (the reference with
 // one thing done the wrong way), and known-valid ones that do it another right way.
 import type { ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
-import { type DeadLetterLayer, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
-import { describeError } from '../../shared/log.ts';
-import { EXCHANGES } from '../../shared/topology/topology.ts';
-import type { QueueSpec } from '../../shared/topology/types.ts';
-import { deadLetters as reference } from '../../solutions/layers/06-dead-letters.ts';
-import { defineAlternatives, defineMutants } from './mutant.ts';
+import { type DeadLetterLayer, PARK_HEADERS } from '../../../shared/layers/06-dead-letters.ts';
+import { describeError } from '../../../shared/log.ts';
+import { EXCHANGES } from '../../../shared/topology/topology.ts';
+import type { QueueSpec } from '../../../shared/topology/types.ts';
+import { deadLetters as reference } from '../../../solutions/layers/06-dead-letters.ts';
+import { defineAlternatives, defineMutants } from '../../mutant.ts';
 
 type Park = DeadLetterLayer['park'];
 type HandleFailure = DeadLetterLayer['handleFailure'];

@@ -1,3 +1,3 @@
-import { proveMilestone } from './prove-milestone.ts';
+import { proveMilestone } from '../../tests/prove-milestone.ts';
 
-proveMilestone(6, () => import('../mutants/06-dead-letters.ts'));
+proveMilestone(6, () => import('./mutants.ts'));

@@ -2,17 +2,17 @@
 // on purpose and hands them to the graded handleFailure, and the ways to see whether a delivery was
 // settled (acked or nacked) exactly once.
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import type { DeadLetterLayer, FailureOutcome } from '../../shared/layers/06-dead-letters.ts';
-import type { Layers } from '../../shared/layers/index.ts';
-import type { DomainEvent } from '../../shared/messages/events.ts';
-import { describeError } from '../../shared/log.ts';
-import { QUEUES, retryQueueName } from '../../shared/topology/topology.ts';
-import type { QueueSpec, Topology } from '../../shared/topology/types.ts';
-import { codec } from '../../solutions/layers/01-publish-consume.ts';
-import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
-import { CheckFailure } from '../check.ts';
-import { waitFor } from './support.ts';
+import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
+import type { DeadLetterLayer, FailureOutcome } from '../../../shared/layers/06-dead-letters.ts';
+import type { Layers } from '../../../shared/layers/index.ts';
+import type { DomainEvent } from '../../../shared/messages/events.ts';
+import { describeError } from '../../../shared/log.ts';
+import { QUEUES, retryQueueName } from '../../../shared/topology/topology.ts';
+import type { QueueSpec, Topology } from '../../../shared/topology/types.ts';
+import { codec } from '../../../solutions/layers/01-publish-consume.ts';
+import { declareTopology } from '../../../solutions/runtime/declare-topology.ts';
+import { CheckFailure } from '../../check.ts';
+import { waitFor } from '../../checks/support.ts';
 
 export const REQUEUE_HINT =
   'That is a requeue: nack(message, false, true), or nack(message) and reject(message) with their defaults, put the message back at the head of its queue at once, and x-death never counts it. Pass requeue = false, so the broker dead-letters it into <queue>.retry.';

@@ -5,13 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import amqp, { type Channel, type ConsumeMessage } from 'amqplib';
-import type { RpcClient } from '../../shared/layers/07-rpc.ts';
-import { describeError } from '../../shared/log.ts';
-import { OrderStore } from '../../solutions/services/order/order-store.ts';
-import { PaymentStore } from '../../solutions/services/payment/payment-store.ts';
-import { CheckFailure, defineChecks, expectThat, type CheckContext } from '../check.ts';
-import { activeTimers, cuttingRelay, describeOutcome, freshQueue, isTimeout, otherQueues, settle, stillHeld, firedTimersHeld, watchedChannel, type Outcome } from './rpc-support.ts';
-import { waitFor } from './support.ts';
+import type { RpcClient } from '../../../shared/layers/07-rpc.ts';
+import { describeError } from '../../../shared/log.ts';
+import { OrderStore } from '../../../solutions/services/order/order-store.ts';
+import { PaymentStore } from '../../../solutions/services/payment/payment-store.ts';
+import { CheckFailure, defineChecks, expectThat, type CheckContext } from '../../check.ts';
+import { activeTimers, cuttingRelay, describeOutcome, freshQueue, isTimeout, otherQueues, settle, stillHeld, firedTimersHeld, watchedChannel, type Outcome } from './support.ts';
+import { waitFor } from '../../checks/support.ts';
 
 const TIMEOUT_MS = 200;
 const CALLS = 50;

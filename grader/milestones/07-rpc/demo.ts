@@ -1,8 +1,8 @@
 // Milestone 7 demo: your server answers payment-status questions, your client asks three at once,
 // sends one the server cannot answer, and asks a queue nobody serves (a timeout).
-import { RpcTimeoutError } from '../../shared/layers/07-rpc.ts';
-import { describeError } from '../../shared/log.ts';
-import type { DemoContext } from '../demo-context.ts';
+import { RpcTimeoutError } from '../../../shared/layers/07-rpc.ts';
+import { describeError } from '../../../shared/log.ts';
+import type { DemoContext } from '../../demo-context.ts';
 
 const PAYMENTS: Record<string, { status: string; amount: number }> = {
   '123': { status: 'paid', amount: 2400 },

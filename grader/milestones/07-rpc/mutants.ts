@@ -4,11 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type Channel, type ConsumeMessage, IllegalOperationError } from 'amqplib';
-import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
-import { type RpcClient, type RpcHandler, type RpcLayer, RpcTimeoutError } from '../../shared/layers/07-rpc.ts';
-import { describeError } from '../../shared/log.ts';
-import { rpc as reference } from '../../solutions/layers/07-rpc.ts';
-import { defineAlternatives, defineMutants } from './mutant.ts';
+import type { ConsumerHandle } from '../../../shared/layers/05-acks-prefetch.ts';
+import { type RpcClient, type RpcHandler, type RpcLayer, RpcTimeoutError } from '../../../shared/layers/07-rpc.ts';
+import { describeError } from '../../../shared/log.ts';
+import { rpc as reference } from '../../../solutions/layers/07-rpc.ts';
+import { defineAlternatives, defineMutants } from '../../mutant.ts';
 
 const ERROR_HEADER = 'x-rpc-error';
 const JSON_TYPE = 'application/json';

@@ -1,3 +1,3 @@
-import { proveMilestone } from './prove-milestone.ts';
+import { proveMilestone } from '../../tests/prove-milestone.ts';
 
-proveMilestone(7, () => import('../mutants/07-rpc.ts'));
+proveMilestone(7, () => import('./mutants.ts'));

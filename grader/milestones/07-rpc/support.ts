@@ -7,8 +7,8 @@ import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Channel, ChannelModel } from 'amqplib';
-import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import type { CheckContext } from '../check.ts';
+import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
+import type { CheckContext } from '../../check.ts';
 
 export async function freshQueue(channel: Channel): Promise<string> {
   const { queue } = await channel.assertQueue(`rpc.${randomUUID().slice(0, 8)}`, { durable: false });

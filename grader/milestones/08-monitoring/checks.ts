@@ -5,11 +5,11 @@
 // the layer asked for. One check reads the real API of the real broker, once its statistics show the
 // state the check set up. The checks run concurrently (`concurrentChecks` in the manifest).
 import amqp from 'amqplib';
-import type { ManagementTarget, QueueStats } from '../../shared/layers/08-monitoring.ts';
-import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import { CannotJudgeError, type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
-import { type FakeManagementApi, type FakeQueue, startFakeManagementApi, unsampled } from './management-fake-support.ts';
-import { waitFor } from './support.ts';
+import type { ManagementTarget, QueueStats } from '../../../shared/layers/08-monitoring.ts';
+import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
+import { CannotJudgeError, type CheckContext, CheckFailure, defineChecks, expectThat } from '../../check.ts';
+import { type FakeManagementApi, type FakeQueue, startFakeManagementApi, unsampled } from './fake-management-api.ts';
+import { waitFor } from '../../checks/support.ts';
 
 /**
  * With collect_statistics_interval at 1 s a sample shows within a second or two, at the default 5 s

@@ -1,7 +1,7 @@
 // Milestone 8 demo: two queues in a known state, then your layer reads them back through the
 // management API once the broker has sampled them (every 5 s), and prints a table.
-import type { QueueStats } from '../../shared/layers/08-monitoring.ts';
-import type { DemoContext } from '../demo-context.ts';
+import type { QueueStats } from '../../../shared/layers/08-monitoring.ts';
+import type { DemoContext } from '../../demo-context.ts';
 
 const row = (cells: (string | number)[]) => cells.map((cell, i) => (i === 0 ? String(cell).padEnd(18) : String(cell).padStart(9))).join(' ');
 

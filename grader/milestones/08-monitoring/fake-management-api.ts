@@ -7,7 +7,7 @@
 // answered, as by an API behind a hung proxy.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ManagementTarget } from '../../shared/layers/08-monitoring.ts';
+import type { ManagementTarget } from '../../../shared/layers/08-monitoring.ts';
 
 /** One queue as the API answers it (only name is always there; vhost is filled in). */
 export interface FakeQueue {

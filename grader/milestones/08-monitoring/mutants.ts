@@ -1,9 +1,9 @@
 // Known-wrong monitoring layers for milestone 8 (the fields people misread, the URLs they build
 // wrong, the refusals they swallow, the caches they add), and known-valid ones built another way.
 import { z } from 'zod';
-import type { ManagementTarget, MonitoringLayer, QueueStats } from '../../shared/layers/08-monitoring.ts';
-import { monitoring as reference } from '../../solutions/layers/08-monitoring.ts';
-import { defineAlternatives, defineMutants } from './mutant.ts';
+import type { ManagementTarget, MonitoringLayer, QueueStats } from '../../../shared/layers/08-monitoring.ts';
+import { monitoring as reference } from '../../../solutions/layers/08-monitoring.ts';
+import { defineAlternatives, defineMutants } from '../../mutant.ts';
 
 interface RawQueue {
   name: string;

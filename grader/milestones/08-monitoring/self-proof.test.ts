@@ -1,3 +1,3 @@
-import { proveMilestone } from './prove-milestone.ts';
+import { proveMilestone } from '../../tests/prove-milestone.ts';
 
-proveMilestone(8, () => import('../mutants/08-monitoring.ts'));
+proveMilestone(8, () => import('./mutants.ts'));

@@ -5,14 +5,14 @@
 // deliver express and standard events published as the runtime publishes them.
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import type { ConsumerHandle, FailureHandler } from '../../shared/layers/05-acks-prefetch.ts';
-import type { Layers } from '../../shared/layers/index.ts';
-import type { WorkerPool } from '../../shared/layers/09-scaling.ts';
-import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
-import { EXCHANGES, QUEUES, queueSpec } from '../../shared/topology/topology.ts';
-import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
-import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../check.ts';
-import { waitFor } from './support.ts';
+import type { ConsumerHandle, FailureHandler } from '../../../shared/layers/05-acks-prefetch.ts';
+import type { Layers } from '../../../shared/layers/index.ts';
+import type { WorkerPool } from '../../../shared/layers/09-scaling.ts';
+import { type DomainEvent, newEvent } from '../../../shared/messages/events.ts';
+import { EXCHANGES, QUEUES, queueSpec } from '../../../shared/topology/topology.ts';
+import { declareTopology } from '../../../solutions/runtime/declare-topology.ts';
+import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../../check.ts';
+import { waitFor } from '../../checks/support.ts';
 
 const drop: FailureHandler = async (channel, message) => channel.nack(message, false, false);
 

@@ -1,9 +1,9 @@
 // Milestone 9 demo: your pool runs three workers on one queue of 30 orders, then scales down to one
 // in the middle; at the end an express order overtakes a backlog in a priority queue.
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { newEvent } from '../../shared/messages/events.ts';
-import { buildTopology, QUEUES, queueSpec } from '../../shared/topology/topology.ts';
-import type { DemoContext } from '../demo-context.ts';
+import { newEvent } from '../../../shared/messages/events.ts';
+import { buildTopology, QUEUES, queueSpec } from '../../../shared/topology/topology.ts';
+import type { DemoContext } from '../../demo-context.ts';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,12 +1,12 @@
 // Known-wrong scaling layers for milestone 9 (the reference pool, each with one classic mistake), and
 // known-valid ones with other bookkeeping.
 import type { ConfirmChannel } from 'amqplib';
-import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
-import type { ScalingLayer, WorkerPool } from '../../shared/layers/09-scaling.ts';
-import { serializedPool, type Worker } from '../../shared/layers/09-scaling-worker-pool.ts';
-import { EXPRESS_PRIORITY, QUEUES } from '../../shared/topology/topology.ts';
-import { scaling as reference } from '../../solutions/layers/09-scaling.ts';
-import { defineAlternatives, defineMutants } from './mutant.ts';
+import type { ConsumerHandle } from '../../../shared/layers/05-acks-prefetch.ts';
+import type { ScalingLayer, WorkerPool } from '../../../shared/layers/09-scaling.ts';
+import { serializedPool, type Worker } from '../../../shared/layers/09-scaling-worker-pool.ts';
+import { EXPRESS_PRIORITY, QUEUES } from '../../../shared/topology/topology.ts';
+import { scaling as reference } from '../../../solutions/layers/09-scaling.ts';
+import { defineAlternatives, defineMutants } from '../../mutant.ts';
 
 interface PoolMistakes {
   /** Every worker gets the channel the first one opened. */

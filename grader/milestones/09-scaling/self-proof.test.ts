@@ -1,3 +1,3 @@
-import { proveMilestone } from './prove-milestone.ts';
+import { proveMilestone } from '../../tests/prove-milestone.ts';
 
-proveMilestone(9, () => import('../mutants/09-scaling.ts'));
+proveMilestone(9, () => import('./mutants.ts'));
