@@ -1,8 +1,8 @@
 // What a learner reads after a grade: a cause seen by several checks printed once (the others say
 // "same cause as …"), a 💰 that fits the failure or none, "follows from" where one failure implies
 // another (milestone 8's counts), and what their own code printed set apart under the check that
-// was running. Driven with known-wrong variants (grader/milestones/NN-slug/mutants.ts) on the broker, and with a learner
-// file that logs, graded as `npm run grade` grades it.
+// was running. Driven with known-wrong variants (grader/milestones/NN-slug/mutants.ts) on the
+// broker, and with a learner file that logs, graded as `npm run grade` grades it.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';

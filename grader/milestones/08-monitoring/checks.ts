@@ -1,5 +1,5 @@
 // Milestone 8: monitoring. Most checks serve the learner's layer a small fake of the management
-// HTTP API (management-fake-support.ts) with numbers the check chose: rates that are not 0, depths
+// HTTP API (fake-management-api.ts) with numbers the check chose: rates that are not 0, depths
 // that change between two calls, vhost names that need encoding, a path prefix, refusals. No waiting
 // on the broker's samples, so the same code gets the same verdict every run, and the fake says what
 // the layer asked for. One check reads the real API of the real broker, once its statistics show the
