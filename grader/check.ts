@@ -4,14 +4,12 @@
 import type { ChannelModel } from 'amqplib';
 import { EnvironmentError } from '../shared/cli/errors.ts';
 import type { ManagementApi } from '../shared/broker/management-api.ts';
-import type { Layers, ManagementTarget } from '../shared/layers/index.ts';
+import type { LayerName, Layers, ManagementTarget } from '../shared/layers/index.ts';
 import type { ServiceName } from '../shared/messages/events.ts';
 import type { Topology, TopologySettings } from '../shared/topology/types.ts';
 import type { ServiceConfig } from '../solutions/runtime/service-config.ts';
 import type { RunningSystem } from '../solutions/system.ts';
 import type { BrokerControl } from './broker-control.ts';
-
-export type LayerName = keyof Layers;
 
 /**
  * A check's verdict on what it observed: "expected X, saw Y". `hint` replaces the check's own 💰

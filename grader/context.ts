@@ -3,13 +3,13 @@
 import { withVhost } from '../shared/broker/broker-url.ts';
 import type { BrokerEndpoint } from '../shared/broker/find-broker.ts';
 import { ManagementApi } from '../shared/broker/management-api.ts';
-import type { Layers } from '../shared/layers/index.ts';
+import type { LayerName, Layers } from '../shared/layers/index.ts';
 import { createLogger } from '../shared/log.ts';
 import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS } from '../shared/topology/topology.ts';
 import type { TopologySettings } from '../shared/topology/types.ts';
 import { composeLayers } from '../solutions/layers/compose.ts';
 import type { BrokerControl } from './broker-control.ts';
-import type { CheckContext, LayerName } from './check.ts';
+import type { CheckContext } from './check.ts';
 import { checkDataRoot } from './data-dirs.ts';
 import { createSandbox } from './sandbox.ts';
 

@@ -5,7 +5,7 @@
 // before a release; docs/grader-performance.md records a run. Exit 1 when any verdict wavered.
 import { defineCli, parseOrExit } from '../shared/cli/args.ts';
 import { MILESTONES } from '../grader/manifest.ts';
-import type { Alternative, Mutant } from '../grader/mutants/mutant.ts';
+import type { Alternative, Mutant } from '../grader/mutant.ts';
 import { gradeLayer, gradeMilestone, prepareEnvironment } from '../grader/runner.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -32,7 +32,7 @@ let graded = 0;
 const started = Date.now();
 try {
   for (const milestone of milestones) {
-    const { mutants, alternatives = [] } = (await import(`../grader/mutants/${milestone.slug}.ts`)) as { mutants: Mutant[]; alternatives?: Alternative[] };
+    const { mutants, alternatives = [] } = (await import(`../grader/milestones/${milestone.slug}/mutants.ts`)) as { mutants: Mutant[]; alternatives?: Alternative[] };
     const subjects: Array<{ name: string; grade: () => ReturnType<typeof gradeLayer> }> = [
       { name: 'the reference', grade: () => gradeMilestone(environment, milestone, 'solutions') },
       ...mutants.map((m) => ({ name: `mutant "${m.name}"`, grade: () => gradeLayer(environment, milestone, m.layer) })),

@@ -1,6 +1,6 @@
-// The demo of `npm run milestone -- N`: the milestone's scenario (grader/demos/NN-slug.ts) run with
-// the learner's layer (or the reference) plugged into the reference layers, on a vhost of its own
-// that is deleted afterwards, printing readable [demo] and [service] lines. What goes wrong is said
+// The demo of `npm run milestone -- N`: the milestone's scenario (grader/milestones/NN-slug/demo.ts)
+// run with the learner's layer (or the reference) plugged into the reference layers, on a vhost of
+// its own that is deleted afterwards, printing readable [demo] and [service] lines. What goes wrong is said
 // in words: a 🚨 pointer for a starter, the line in the learner's file for anything else.
 import { withVhost } from '../../shared/broker/broker-url.ts';
 import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';

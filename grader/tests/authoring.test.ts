@@ -1,6 +1,8 @@
 // The course proves its own shape (like rustlings' `cargo dev check` and epicshop's authoring
 // checks): the manifest, the folders, the lessons, the checks, the demos, the known-wrong variants
-// and the self-tests agree. No broker needed: it reads files and imports modules.
+// and the self-tests agree. No broker needed: it reads files and imports modules. The grader's files
+// of a milestone live in its folder, grader/milestones/NN-slug/, which grader/manifest.ts reads:
+// a checks, demo or hints file missing there fails the tests below that load it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,10 +21,10 @@ async function importFile(file: string): Promise<Record<string, unknown>> {
   return (await import(pathToFileURL(at(file)).href)) as Record<string, unknown>;
 }
 
-/** Files in a folder of grader/ named for a milestone (NN-….ts); shared helpers (support.ts) are not. */
+/** Files in a folder of grader/ named for a milestone (NN-…); shared helpers (support.ts) are not. */
 function milestoneFilesIn(folder: string): string[] {
   if (!fs.existsSync(at(folder))) return [];
-  return fs.readdirSync(at(folder)).filter((name) => /^\d+-.*\.ts$/.test(name));
+  return fs.readdirSync(at(folder)).filter((name) => /^\d+-/.test(name));
 }
 
 describe('the manifest', () => {
@@ -67,14 +69,14 @@ describe('the manifest', () => {
     expect(files.filter((f) => f !== 'README.md'), '🚨 stray files in milestones/').toEqual([]);
   });
 
-  it('has no stray checks, demos, variants or self-tests in grader/', () => {
-    const slugs = MILESTONES.map((m) => `${m.slug}.ts`);
-    for (const folder of ['grader/checks', 'grader/demos', 'grader/mutants', 'grader/hints']) {
-      expect(milestoneFilesIn(folder).filter((f) => !slugs.includes(f)), `🚨 ${folder} has files named for no milestone of the manifest`).toEqual([]);
+  it('matches the folders under grader/milestones/ exactly, and keeps the files of a milestone in its folder', () => {
+    const entries = fs.readdirSync(at('grader/milestones'), { withFileTypes: true });
+    const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    expect(folders, '🚨 grader/milestones/ holds one folder per milestone of the manifest, named after its slug').toEqual(MILESTONES.map((m) => m.slug).sort());
+    expect(entries.filter((e) => !e.isDirectory()).map((e) => e.name), '🚨 stray files in grader/milestones/').toEqual([]);
+    for (const folder of ['grader/checks', 'grader/tests']) {
+      expect(milestoneFilesIn(folder), `🚨 ${folder} holds files of one milestone: they belong in grader/milestones/NN-slug/`).toEqual([]);
     }
-    const selfTests = MILESTONES.map((m) => `${m.slug}.test.ts`);
-    const found = fs.readdirSync(at('grader/tests')).filter((f) => /^\d\d-.*\.test\.ts$/.test(f));
-    expect(found.filter((f) => !selfTests.includes(f)), '🚨 grader/tests').toEqual([]);
   });
 
   it('is listed, by slug and title, in the tables of README.md and milestones/README.md', () => {
@@ -94,19 +96,8 @@ const NOT_YET_IN_FORMAT: number[] = [];
 describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milestone %s', (_slug, m) => {
   const readme = `milestones/${m.slug}/README.md`;
 
-  it('names every one of its files after its slug, so its number finds them all', () => {
-    const files = [
-      readme,
-      m.exercise.file,
-      `shared/layers/${m.slug}.ts`,
-      `solutions/layers/${m.slug}.ts`,
-      `grader/checks/${m.slug}.ts`,
-      `grader/demos/${m.slug}.ts`,
-      `grader/mutants/${m.slug}.ts`,
-      `grader/hints/${m.slug}.ts`,
-      `grader/tests/${m.slug}.test.ts`,
-      `tests/layers/${m.slug}.test.ts`,
-    ];
+  it('names every one of its files outside grader/milestones/ after its slug, so its number finds them all', () => {
+    const files = [readme, m.exercise.file, `shared/layers/${m.slug}.ts`, `solutions/layers/${m.slug}.ts`, `tests/layers/${m.slug}.test.ts`];
     expect(files.filter((file) => !fs.existsSync(at(file))), `🚨 milestone ${m.number} is missing files named after ${m.slug}`).toEqual([]);
     expect(m.exercise.file, '🚨 the exercise is milestones/NN-slug/slug.ts').toBe(`milestones/${m.slug}/${m.slug.slice(3)}.ts`);
     expect(m.reference.file).toBe(`solutions/layers/${m.slug}.ts`);
@@ -181,7 +172,7 @@ describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milest
   });
 
   it('has at least three levels of hints', async () => {
-    expect((await m.hints()).length, `🚨 grader/hints/${m.slug}.ts: the concept, then the API, then the hard part on another example`).toBeGreaterThanOrEqual(3);
+    expect((await m.hints()).length, `🚨 grader/milestones/${m.slug}/hints.ts: the concept, then the API, then the hard part on another example`).toBeGreaterThanOrEqual(3);
   });
 
   it('exempts only real checks from failing on the starter, each with a reason', async () => {
@@ -194,19 +185,19 @@ describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milest
 
   it('has a demo exporting runDemo', async () => {
     const demo = (await m.demo()) as Record<string, unknown>;
-    expect(demo.runDemo, `🚨 grader/demos/${m.slug}.ts must export runDemo`).toBeTypeOf('function');
+    expect(demo.runDemo, `🚨 grader/milestones/${m.slug}/demo.ts must export runDemo`).toBeTypeOf('function');
   });
 
-  it('has known-wrong variants in grader/mutants', async () => {
-    const module = await importFile(`grader/mutants/${m.slug}.ts`);
-    expect(Array.isArray(module.mutants) && module.mutants.length > 0, `🚨 grader/mutants/${m.slug}.ts must export a non-empty \`mutants\``).toBe(true);
+  it('has known-wrong variants in its folder', async () => {
+    const module = await importFile(`grader/milestones/${m.slug}/mutants.ts`);
+    expect(Array.isArray(module.mutants) && module.mutants.length > 0, `🚨 grader/milestones/${m.slug}/mutants.ts must export a non-empty \`mutants\``).toBe(true);
   });
 
   it('has a self-test that proves it with those variants', () => {
-    const file = `grader/tests/${m.slug}.test.ts`;
+    const file = `grader/milestones/${m.slug}/self-proof.test.ts`;
     expect(fs.existsSync(at(file)), `🚨 ${file} is missing`).toBe(true);
     const text = fs.readFileSync(at(file), 'utf8');
     expect(text, `🚨 ${file} calls proveMilestone(${m.number}, ...)`).toMatch(new RegExp(`proveMilestone\\(\\s*${m.number}\\s*,`));
-    expect(text, `🚨 ${file} loads ../mutants/${m.slug}.ts`).toContain(`../mutants/${m.slug}.ts`);
+    expect(text, `🚨 ${file} loads ./mutants.ts`).toContain(`'./mutants.ts'`);
   });
 });

@@ -93,10 +93,10 @@ describe('the hints of every milestone', () => {
   for (const m of MILESTONES) {
     it(`milestone ${m.number}: the concept, the API, then hard parts on another example, a few lines each, none of the exercise's names`, async () => {
       const hints = await m.hints();
-      expect(hints.length, `🚨 grader/hints/${m.slug}.ts needs the concept, the API and at least one hard part`).toBeGreaterThanOrEqual(3);
+      expect(hints.length, `🚨 grader/milestones/${m.slug}/hints.ts needs the concept, the API and at least one hard part`).toBeGreaterThanOrEqual(3);
       const names = exerciseNames(m);
       hints.slice(2).forEach((hint, i) => {
-        const where = `grader/hints/${m.slug}.ts, level ${i + 3}`;
+        const where = `grader/milestones/${m.slug}/hints.ts, level ${i + 3}`;
         const lines = hint.split('\n');
         expect(lines.length, `🚨 ${where}: at most ${MAX_LINES} lines`).toBeLessThanOrEqual(MAX_LINES);
         for (const line of lines) expect(line.length, `🚨 ${where}: a line over ${MAX_LINE_LENGTH} characters: ${line}`).toBeLessThanOrEqual(MAX_LINE_LENGTH);

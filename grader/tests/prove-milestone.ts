@@ -6,7 +6,7 @@
 //   - every known-valid alternative passes every check.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { milestone as milestoneNumber } from '../manifest.ts';
-import type { Alternative, Mutant } from '../mutants/mutant.ts';
+import type { Alternative, Mutant } from '../mutant.ts';
 import { gradeLayer, gradeMilestone, prepareEnvironment } from '../runner.ts';
 import type { GradingEnvironment } from '../context.ts';
 
@@ -71,7 +71,7 @@ export function proveMilestone(number: number, loadMutants: () => Promise<{ muta
 
     it('every known-valid alternative passes every check', { timeout: 120_000 }, async () => {
       const { alternatives = [] } = await loadMutants();
-      expect(alternatives.length, `🚨 grader/mutants/${milestone.slug}.ts exports no known-valid \`alternatives\``).toBeGreaterThan(0);
+      expect(alternatives.length, `🚨 grader/milestones/${milestone.slug}/mutants.ts exports no known-valid \`alternatives\``).toBeGreaterThan(0);
       for (const alternative of alternatives) {
         const result = await gradeLayer(environment, milestone, alternative.layer);
         expect(result.status, `🚨 the valid alternative "${alternative.name}" must pass:\n${describeFailures(result.checks)}`).toBe('pass');

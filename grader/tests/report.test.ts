@@ -1,8 +1,8 @@
 // What a learner reads after a grade: a cause seen by several checks printed once (the others say
 // "same cause as …"), a 💰 that fits the failure or none, "follows from" where one failure implies
 // another (milestone 8's counts), and what their own code printed set apart under the check that
-// was running. Driven with known-wrong variants (grader/mutants/) on the broker, and with a learner
-// file that logs, graded as `npm run grade` grades it.
+// was running. Driven with known-wrong variants (grader/milestones/NN-slug/mutants.ts) on the
+// broker, and with a learner file that logs, graded as `npm run grade` grades it.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { GradingEnvironment } from '../context.ts';
 import { milestone as milestoneNumber } from '../manifest.ts';
-import type { Mutant } from '../mutants/mutant.ts';
+import type { Mutant } from '../mutant.ts';
 import { PrintedOutput } from '../grading-process.ts';
 import { checkLine, milestoneSummary } from '../report/console.ts';
 import { type CheckResult, gradeLayer, type MilestoneResult, prepareEnvironment } from '../runner.ts';
@@ -88,7 +88,7 @@ describe('the report, on known-wrong variants graded on the broker', () => {
 
   const gradeMutant = async (number: number, name: string) => {
     const milestone = milestoneNumber(number);
-    const { mutants } = (await import(`../mutants/${milestone.slug}.ts`)) as { mutants: Mutant[] };
+    const { mutants } = (await import(`../milestones/${milestone.slug}/mutants.ts`)) as { mutants: Mutant[] };
     const mutant = mutants.find((m) => m.name === name);
     if (!mutant) throw new Error(`no mutant "${name}" in milestone ${number}`);
     const result = await gradeLayer(environment, milestone, mutant.layer);

@@ -33,13 +33,13 @@ export type Variant = { kind: 'reference' } | { kind: 'mutant' | 'alternative'; 
 
 /**
  * An exercise file whose layer is the reference or one of the milestone's known variants
- * (grader/mutants/NN-slug.ts), so that it is graded through the learner's path.
+ * (grader/milestones/NN-slug/mutants.ts), so that it is graded through the learner's path.
  */
 export function variantSource(milestone: Pick<Milestone, 'slug' | 'layer'>, variant: Variant): string {
   if (variant.kind === 'reference') return `export { ${milestone.layer} } from ${at(`solutions/layers/${milestone.slug}.ts`)};\n`;
   const list = variant.kind === 'mutant' ? 'mutants' : 'alternatives';
   return [
-    `import { ${list} } from ${at(`grader/mutants/${milestone.slug}.ts`)};`,
+    `import { ${list} } from ${at(`grader/milestones/${milestone.slug}/mutants.ts`)};`,
     `const found = ${list}.find((variant) => variant.name === ${JSON.stringify(variant.name)});`,
     `if (!found) throw new Error(${JSON.stringify(`no ${variant.kind} named ${variant.name}`)});`,
     `export const ${milestone.layer} = found.layer;`,

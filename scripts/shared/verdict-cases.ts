@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Milestone } from '../../grader/manifest.ts';
-import type { Alternative, Mutant } from '../../grader/mutants/mutant.ts';
+import type { Alternative, Mutant } from '../../grader/mutant.ts';
 import type { Status } from '../../grader/runner.ts';
 import { gradeAsLearner, learnerProject, ROOT, type Variant, variantSource } from './learner-project.ts';
 
@@ -29,7 +29,7 @@ export interface CaseVerdict {
 /** Milestone N's in-the-system check with the reference, its first known-valid alternative and its first known-wrong variant that claims the check. */
 export async function inTheSystemCases(milestone: Milestone): Promise<VerdictCase[]> {
   const check = `${String(milestone.number).padStart(2, '0')}.in-the-system`;
-  const { mutants, alternatives = [] } = (await import(`../../grader/mutants/${milestone.slug}.ts`)) as { mutants: Mutant[]; alternatives?: Alternative[] };
+  const { mutants, alternatives = [] } = (await import(`../../grader/milestones/${milestone.slug}/mutants.ts`)) as { mutants: Mutant[]; alternatives?: Alternative[] };
   const alternative = alternatives[0];
   const mutant = mutants.find((m) => m.breaks.includes(check));
   const variants: Array<[string, Variant, Status]> = [['reference', { kind: 'reference' }, 'pass']];

@@ -27,8 +27,9 @@ export type LayerName = keyof Layers;
 /**
  * Which milestone builds which layer. Every file of milestone N is named after its slug: the
  * interface `shared/layers/NN-slug.ts`, the reference `solutions/layers/NN-slug.ts`, the learner's
- * `milestones/NN-slug/slug.ts` (exporting the layer under its key), and, in the grader,
- * `checks/`, `demos/`, `mutants/`, `hints/` and `tests/NN-slug.ts`.
+ * `milestones/NN-slug/slug.ts` (exporting the layer under its key), its tests
+ * `tests/layers/NN-slug.test.ts`, and the grader's folder `grader/milestones/NN-slug/`. The grader's
+ * list of milestones is built from this one.
  */
 export const LAYER_MILESTONES: ReadonlyArray<{ number: number; slug: string; layer: LayerName }> = [
   { number: 1, slug: '01-publish-consume', layer: 'codec' },

@@ -1,0 +1,6 @@
+// Milestone 1 in the grader's list of milestones (grader/manifest.ts): its title, its goal (one sentence:
+// what the learner builds and why the order system needs it) and its grading time budget
+// (docs/grader-performance.md). Its number, slug and layer come from LAYER_MILESTONES in shared/layers/index.ts.
+export const title = 'Publish and consume';
+export const goal = 'Turn order events into AMQP messages and back, and watch one travel through a real queue.';
+export const budgetMs = 5000;

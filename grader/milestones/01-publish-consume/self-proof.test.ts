@@ -1,0 +1,3 @@
+import { proveMilestone } from '../../tests/prove-milestone.ts';
+
+proveMilestone(1, () => import('./mutants.ts'));

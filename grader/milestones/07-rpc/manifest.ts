@@ -1,0 +1,6 @@
+// Milestone 7 in the grader's list of milestones (grader/manifest.ts): its title, its goal (one sentence:
+// what the learner builds and why the order system needs it) and its grading time budget
+// (docs/grader-performance.md). Its number, slug and layer come from LAYER_MILESTONES in shared/layers/index.ts.
+export const title = 'Request and reply (RPC)';
+export const goal = 'Ask the payment service a question over RabbitMQ and get the right answer back, or a timeout.';
+export const budgetMs = 5000;

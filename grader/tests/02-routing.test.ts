@@ -1,3 +1,0 @@
-import { proveMilestone } from './prove-milestone.ts';
-
-proveMilestone(2, () => import('../mutants/02-routing.ts'));

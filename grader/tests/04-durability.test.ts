@@ -1,3 +1,0 @@
-import { proveMilestone } from './prove-milestone.ts';
-
-proveMilestone(4, () => import('../mutants/04-durability.ts'));

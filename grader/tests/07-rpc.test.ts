@@ -1,3 +1,0 @@
-import { proveMilestone } from './prove-milestone.ts';
-
-proveMilestone(7, () => import('../mutants/07-rpc.ts'));
