@@ -8,7 +8,7 @@ import { acks } from '../../solutions/layers/05-acks-prefetch.ts';
 import { eventually } from '../support/eventually.ts';
 import { useVhostChannel } from '../support/vhost.ts';
 // The helpers milestone 5's checks use (the grader's support is below tests in the floors).
-import { drop, gate, queueWith as queueWithBodies, ready as readyIn } from '../../grader/checks/acks-support.ts';
+import { drop, gate, queueWith as queueWithBodies, ready as readyIn } from '../../grader/milestones/05-acks-prefetch/support.ts';
 
 const broker = useVhostChannel('layer-05');
 

@@ -8,7 +8,7 @@ import { RpcTimeoutError } from '../../shared/layers/07-rpc.ts';
 import { rpc } from '../../solutions/layers/07-rpc.ts';
 import { eventually } from '../support/eventually.ts';
 import { useVhostChannel } from '../support/vhost.ts';
-import { freshQueue as freshQueueOn } from '../../grader/checks/rpc-support.ts';
+import { freshQueue as freshQueueOn } from '../../grader/milestones/07-rpc/support.ts';
 
 
 const broker = useVhostChannel('layer-07', { confirms: false });

@@ -13,7 +13,7 @@ import { acks } from '../../solutions/layers/05-acks-prefetch.ts';
 import { scaling } from '../../solutions/layers/09-scaling.ts';
 import { eventually } from '../support/eventually.ts';
 import { useVhostChannel } from '../support/vhost.ts';
-import { drop, gate } from '../../grader/checks/acks-support.ts';
+import { drop, gate } from '../../grader/milestones/05-acks-prefetch/support.ts';
 
 
 const broker = useVhostChannel('layer-09');
