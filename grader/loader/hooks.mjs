@@ -19,8 +19,20 @@ let esbuildUrl;
 let esbuild;
 let tsconfigRaw;
 
+/** esbuild's module, and its compiler process started (by a first, empty compile). */
+const compiler = () =>
+  (esbuild ??= import(esbuildUrl)
+    .then(async (module) => (await module.transform(''), module))
+    .catch((error) => {
+      esbuild = undefined;
+      throw error;
+    }));
+
 export function initialize(data) {
   esbuildUrl = data.esbuild;
+  // A child started ahead of a learner's file (GRADER_WARM_COMPILER=1): have the compiler ready
+  // for it meanwhile, instead of starting it once the file is asked for.
+  if (data.warm) compiler().catch(() => {});
   try {
     const { compilerOptions = {} } = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'));
     const keep = ['target', 'useDefineForClassFields', 'verbatimModuleSyntax', 'preserveValueImports', 'importsNotUsedAsValues', 'experimentalDecorators', 'jsx', 'jsxFactory', 'jsxFragmentFactory', 'jsxImportSource', 'alwaysStrict', 'strict'];
@@ -60,8 +72,7 @@ export async function load(url, context, nextLoad) {
   } catch {
     // not compiled yet
   }
-  esbuild ??= await import(esbuildUrl);
-  const { code } = await esbuild.transform(source, {
+  const { code } = await (await compiler()).transform(source, {
     loader: 'ts',
     sourcefile: file,
     sourcemap: 'inline',

@@ -19,7 +19,7 @@ try {
 if (esbuild && process.env.GRADER_LOADER !== 'tsx') {
   // Stack traces name the .ts file and line (each compiled file carries its source map), as with tsx.
   process.setSourceMapsEnabled(true);
-  register('./hooks.mjs', import.meta.url, { data: { esbuild } });
+  register('./hooks.mjs', import.meta.url, { data: { esbuild, warm: process.env.GRADER_WARM_COMPILER === '1' } });
 } else {
   const { register: registerTsx } = await import('tsx/esm/api');
   registerTsx();
