@@ -72,14 +72,13 @@ export async function load(url, context, nextLoad) {
   } catch {
     // not compiled yet
   }
-  const { code } = await (await compiler()).transform(source, {
-    loader: 'ts',
-    sourcefile: file,
-    sourcemap: 'inline',
-    target: `node${process.versions.node}`,
-    minifyWhitespace: true,
-    keepNames: true,
-    ...(tsconfigRaw ? { tsconfigRaw } : {}),
+  const options = { loader: 'ts', sourcefile: file, sourcemap: 'inline', target: `node${process.versions.node}`, minifyWhitespace: true, keepNames: true, ...(tsconfigRaw ? { tsconfigRaw } : {}) };
+  const { code } = await (await compiler()).transform(source, options).catch((error) => {
+    // As tsx reports it: "TransformError: Transform failed with 1 error: <file>:<line>:<col>: ERROR: …".
+    error.name = 'TransformError';
+    delete error.errors;
+    delete error.warnings;
+    throw error;
   });
   try {
     // Under a name of its own, then renamed: another process never reads half a file.
