@@ -2,7 +2,7 @@
 // gets a vhost of its own through it) and a way to restart a broker. Apart from runner.ts so that
 // `npm run grade` can find the broker without loading the checks and the reference system: that is
 // the grading child's work, and it starts while the command finds the broker.
-import { BrokerNotFoundError, findBroker, portAnswers } from '../shared/broker/find-broker.ts';
+import { type BrokerEndpoint, BrokerNotFoundError, findBroker, portAnswers } from '../shared/broker/find-broker.ts';
 import { ManagementApi } from '../shared/broker/management-api.ts';
 import { EnvironmentError } from '../shared/cli/errors.ts';
 import { processAlive } from '../shared/broker/throwaway-node.ts';
@@ -23,8 +23,7 @@ const NO_SHARED_RESTART: SharedRestartConsent = { kind: 'refused', why: 'the tes
  */
 export async function prepareEnvironment(options: { sharedRestart?: SharedRestartConsent; verified?: boolean } = {}): Promise<GradingEnvironment> {
   const broker = await findBroker();
-  const rabbitmqServer = process.env.GRADER_RABBITMQ_SERVER;
-  const environment = { broker, api: new ManagementApi(broker.management), brokerControl: brokerControlFor(broker, { sharedRestart: options.sharedRestart ?? NO_SHARED_RESTART, ...(rabbitmqServer ? { rabbitmqServer } : {}) }) };
+  const environment = environmentFor(broker, options);
   // verified: the grading child, given the broker its parent has just found and checked.
   if (options.verified) return environment;
   const { hostname, port } = new URL(broker.url);
@@ -46,6 +45,12 @@ export async function prepareEnvironment(options: { sharedRestart?: SharedRestar
   if (['127.0.0.1', 'localhost', '::1'].includes(hostname)) await sweepAbandonedVhosts(api);
   sweepAbandonedDataDirs(processAlive);
   return environment;
+}
+
+/** The grading environment of a broker already found: its management API and the way to restart it. */
+export function environmentFor(broker: BrokerEndpoint, options: { sharedRestart?: SharedRestartConsent } = {}): GradingEnvironment {
+  const rabbitmqServer = process.env.GRADER_RABBITMQ_SERVER;
+  return { broker, api: new ManagementApi(broker.management), brokerControl: brokerControlFor(broker, { sharedRestart: options.sharedRestart ?? NO_SHARED_RESTART, ...(rabbitmqServer ? { rabbitmqServer } : {}) }) };
 }
 
 /**

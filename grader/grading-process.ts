@@ -8,7 +8,7 @@
 //     processes' writes): killed too, and the check it was running is "could not judge", never a fail;
 //   - a throw after the milestone's result (a timer left behind): the milestone does not pass.
 // Meanwhile the exercise file is type-checked (typecheck.ts). The first child is started before the
-// broker is found (startGradingChild): it loads tsx, the grader and the milestone's checks meanwhile.
+// broker is found (startGradingChild): it loads its TypeScript loader, the grader and the milestone's checks meanwhile.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SharedRestartConsent } from './broker-control.ts';
@@ -51,21 +51,23 @@ export type WorkerMessage =
 
 type CheckName = { id: string; name: string; hint: string };
 
-/** Starting a child (tsx compiling the grader's modules) may take this long on a busy machine; after that, could not judge. */
+/** Starting a child (compiling the grader's modules) may take this long on a busy machine; after that, could not judge. */
 const STARTUP_MS = 90_000;
 /** After its result, a child gets this long to exit by itself before it is killed. */
 const EXIT_GRACE_MS = 1000;
 
 const WORKER = fileURLToPath(new URL('./grading-worker.ts', import.meta.url));
+/** The grading child's TypeScript loader: tsx's compiler with a cache, without tsx's start (loader/register.mjs). */
+export const CHILD_LOADER = fileURLToPath(new URL('./loader/register.mjs', import.meta.url));
 
 function spawnTs(file: string, env: NodeJS.ProcessEnv, args: string[] = []): ChildProcess {
-  // tsx as a loader, as `npm run grade` itself runs; stdio inherited so the layer's own logs show.
-  return fork(file, args, { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // stdio inherited so the layer's own logs show.
+  return fork(file, args, { env, execArgv: ['--import', CHILD_LOADER], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 /**
  * A grading child started ahead of its request: while the parent finds the broker (or, with --watch,
- * waits for the next save) it loads tsx, the grader and `milestone`'s checks, never the learner's
+ * waits for the next save) it loads the grader and `milestone`'s checks, never the learner's
  * file. gradeInChildProcess takes it through `spare`.
  */
 export function startGradingChild(milestone: number, env: NodeJS.ProcessEnv = process.env): ChildProcess {

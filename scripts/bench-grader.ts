@@ -1,4 +1,4 @@
-// `npm run bench:grader [-- --rounds 3] [--only 1,4] [--no-cli] [--phases] [--under-load]`
+// `npm run bench:grader [-- --rounds 3] [--only 1,4] [--cli-runs 3] [--no-cli] [--phases] [--under-load]`
 // How long grading takes: in one process (one broker lookup), every milestone graded with the
 // reference, `rounds` times, then one learner-style `npm run grade -- all --target solutions` as a
 // child process, end to end. --phases first times the pieces a check is made of (a vhost, a
@@ -50,12 +50,13 @@ function stats(values: number[]): { min: number; median: number; max: number } {
 
 const BENCH_CLI = defineCli({
   command: 'npm run bench:grader',
-  synopsis: ['npm run bench:grader [-- --rounds <n>] [--only <n,n,...>] [--no-cli] [--phases]', 'npm run bench:grader -- --under-load [--only <n,n,...>]'],
+  synopsis: ['npm run bench:grader [-- --rounds <n>] [--only <n,n,...>] [--cli-runs <n>] [--no-cli] [--phases]', 'npm run bench:grader -- --under-load [--only <n,n,...>]'],
   summary: `How long grading takes: every milestone graded with the reference in one process, <n> times, then
 one \`npm run grade -- all --target solutions\` as a child process. Progress on stderr, Markdown on stdout.`,
   options: {
     rounds: { type: 'string', value: '<n>', default: '3', description: 'how many times to grade each milestone' },
     only: { type: 'string', value: '<n,n,...>', description: 'only these milestones, e.g. 1,4' },
+    'cli-runs': { type: 'string', value: '<n>', default: '1', description: 'how many times to run each npm run grade -- N (starter and reference, in turn); the tables give medians' },
     'no-cli': { type: 'boolean', description: 'skip the learner-style runs: npm run grade -- N (starter and reference) and -- all' },
     phases: { type: 'boolean', description: 'first time the pieces a check is made of (a vhost, a connection, services)' },
     'under-load': { type: 'boolean', description: 'instead: the in-the-system verdicts (reference, a valid and a wrong variant, an endless loop) through npm run grade, idle and beside 8 CPU burners and 4 fsync writers (--only: default 1,3)' },
@@ -63,7 +64,7 @@ one \`npm run grade -- all --target solutions\` as a child process. Progress on 
   notes: 'docs/grader-performance.md records the budgets and a run of this.',
 });
 
-function parseBenchArgs(argv: string[]): { rounds: number; only: Milestone[]; cli: boolean; phases: boolean; underLoad: boolean } {
+function parseBenchArgs(argv: string[]): { rounds: number; only: Milestone[]; cli: boolean; cliRuns: number; phases: boolean; underLoad: boolean } {
   const { values } = BENCH_CLI.parse(argv);
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw BENCH_CLI.usageError('--rounds takes a whole number, 1 or more');
@@ -72,7 +73,9 @@ function parseBenchArgs(argv: string[]): { rounds: number; only: Milestone[]; cl
   if (unknown?.length) throw BENCH_CLI.usageError(`--only takes milestone numbers, 1 to ${MILESTONES.length}, not ${values.only}`);
   const underLoad = values['under-load'] ?? false;
   const only = MILESTONES.filter((m) => (wanted ?? (underLoad ? [1, 3] : [m.number])).includes(m.number));
-  return { rounds, only, cli: !values['no-cli'], phases: values.phases ?? false, underLoad };
+  const cliRuns = Number(values['cli-runs']);
+  if (!Number.isInteger(cliRuns) || cliRuns < 1) throw BENCH_CLI.usageError('--cli-runs takes a whole number, 1 or more');
+  return { rounds, only, cli: !values['no-cli'], cliRuns, phases: values.phases ?? false, underLoad };
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
@@ -225,7 +228,7 @@ async function main(): Promise<number> {
   } catch (error) {
     exitWith(error); // --help: 0; a wrong command line: 2
   }
-  const { rounds, only, cli, phases } = args;
+  const { rounds, only, cli, cliRuns, phases } = args;
   if (args.underLoad) return benchUnderLoad(only);
   const environment = await prepareEnvironment();
   const { rabbitmq_version: rabbitmq } = await environment.api.overview();
@@ -269,13 +272,31 @@ async function main(): Promise<number> {
   let learnerOverBudget = false;
   if (cli) {
     for (const { milestone } of figures) {
-      const starter = await timeGradeOne(milestone.number, 'mine');
-      const reference = await timeGradeOne(milestone.number, 'solutions');
+      // Starter and reference in turn, cliRuns times: each figure is the median of its runs, and the
+      // load average (1 min) at the start of each run is given with them.
+      const runs: Array<{ starter: Awaited<ReturnType<typeof timeGradeOne>>; reference: Awaited<ReturnType<typeof timeGradeOne>> }> = [];
+      const loads: number[] = [];
+      for (let run = 0; run < cliRuns; run++) {
+        loads.push(os.loadavg()[0] ?? NaN);
+        const starter = await timeGradeOne(milestone.number, 'mine');
+        loads.push(os.loadavg()[0] ?? NaN);
+        const reference = await timeGradeOne(milestone.number, 'solutions');
+        runs.push({ starter, reference });
+        say(`  npm run grade -- ${milestone.number}: starter ${secs(starter.reportedMs ?? NaN)} (wall ${secs(starter.wallMs)}), reference ${secs(reference.reportedMs ?? NaN)} (wall ${secs(reference.wallMs)})`);
+      }
+      const median = (values: Array<number | undefined>) => (values.some((v) => v === undefined) ? undefined : stats(values as number[]).median);
+      const figure = (which: 'starter' | 'reference') => ({
+        reportedMs: median(runs.map((r) => r[which].reportedMs)),
+        wallMs: stats(runs.map((r) => r[which].wallMs)).median,
+        aroundMs: stats(runs.map((r) => r[which].wallMs - r[which].checksMs)).median,
+      });
+      const starter = figure('starter');
+      const reference = figure('reference');
       const over = (ms?: number) => ms === undefined || ms > milestone.budgetMs;
-      say(`  npm run grade -- ${milestone.number}: starter ${secs(starter.reportedMs ?? NaN)} (wall ${secs(starter.wallMs)}), reference ${secs(reference.reportedMs ?? NaN)} (wall ${secs(reference.wallMs)})`);
       learnerOverBudget ||= over(starter.reportedMs) || over(reference.reportedMs);
+      const load = stats(loads);
       learnerRows.push(
-        `| ${milestone.number} | ${secs(starter.reportedMs ?? NaN)} | ${secs(starter.wallMs)} | ${secs(starter.wallMs - starter.checksMs)} | ${secs(reference.reportedMs ?? NaN)} | ${secs(reference.wallMs)} | ${secs(reference.wallMs - reference.checksMs)} | ${secs(milestone.budgetMs).replace('.0 s', ' s')} | ${over(starter.reportedMs) || over(reference.reportedMs) ? '**no**' : 'yes'} |`,
+        `| ${milestone.number} | ${secs(starter.reportedMs ?? NaN)} | ${secs(starter.wallMs)} | ${secs(starter.aroundMs)} | ${secs(reference.reportedMs ?? NaN)} | ${secs(reference.wallMs)} | ${secs(reference.aroundMs)} | ${secs(milestone.budgetMs).replace('.0 s', ' s')} | ${over(starter.reportedMs) || over(reference.reportedMs) ? '**no**' : 'yes'} | ${load.min.toFixed(1)} to ${load.max.toFixed(1)} |`,
       );
     }
   }
@@ -283,10 +304,12 @@ async function main(): Promise<number> {
   const [first] = figures;
   if (cli && first) {
     say(`timing --watch: ${WATCH_SAVES} saves of milestone ${first.milestone.number}'s exercise file...`);
+    const loadBefore = os.loadavg()[0] ?? NaN;
     const overheads = await timeWatchRegrades(first.milestone, WATCH_SAVES);
+    const loadAfter = os.loadavg()[0] ?? NaN;
     const { min, median, max } = stats(overheads);
     say(`  around the checks: ${overheads.map(secs).join(', ')}`);
-    watchRow = `| ${first.milestone.number} | ${overheads.length} | ${secs(min)} | ${secs(median)} | ${secs(max)} |`;
+    watchRow = `| ${first.milestone.number} | ${overheads.length} | ${secs(min)} | ${secs(median)} | ${secs(max)} | ${loadBefore.toFixed(1)} to ${loadAfter.toFixed(1)} |`;
   }
   let cliRun: Awaited<ReturnType<typeof timeGradeAll>> | undefined;
   if (cli) {
@@ -330,15 +353,15 @@ async function main(): Promise<number> {
   if (learnerRows.length > 0) {
     lines.push(
       '',
-      'As a learner runs it, once each: `npm run grade -- N` (the child process and the type check included), with the starter as shipped (every check fails) and with the reference (`--target solutions`). "Reported" is the time the grader prints for the milestone; "wall" adds npm, tsx and finding the broker; "around" is the wall time less the checks\' own (their durations added up; for a milestone that runs them at once, the longest).',
+      `As a learner runs it, ${cliRuns === 1 ? 'once each' : `${cliRuns} times each, in turn (medians)`}: \`npm run grade -- N\` (the child process and the type check included), with the starter as shipped (every check fails) and with the reference (\`--target solutions\`). "Reported" is the time the grader prints for the milestone; "wall" adds npm, starting the command and the grading child, and finding the broker; "around" is the wall time less the checks\' own (their durations added up; for a milestone that runs them at once, the longest); "load" the 1-minute load average as the runs started.`,
       '',
-      '| # | Starter, reported | Starter, wall | Starter, around | Reference, reported | Reference, wall | Reference, around | Budget | Within budget |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| # | Starter, reported | Starter, wall | Starter, around | Reference, reported | Reference, wall | Reference, around | Budget | Within budget | Load |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...learnerRows,
     );
   }
   if (watchRow) {
-    lines.push('', `\`--watch\` (the reference): from a save of the exercise file to the tally, less the checks' own time.`, '', '| # | Saves | min | median | max |', '| --- | --- | --- | --- | --- |', watchRow);
+    lines.push('', `\`--watch\` (the reference): from a save of the exercise file to the tally, less the checks' own time.`, '', '| # | Saves | min | median | max | Load |', '| --- | --- | --- | --- | --- | --- |', watchRow);
   }
   if (phaseTable.length > 0) lines.push('', 'What one check is made of:', '', ...phaseTable);
   process.stdout.write(`${lines.join('\n')}\n`);

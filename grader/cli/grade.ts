@@ -88,10 +88,13 @@ export async function gradeAndReport(milestones: Milestone[], args: GradeArgs, e
     const started = index === 0 ? ahead : {};
     let result: MilestoneResult;
     if (environment.broker.source === 'container') {
-      // A container broker is graded in-process: a child could not restart it.
+      // A container broker is graded in-process: a child could not restart it. The runner and the
+      // environment it is given come from the .ts files (through tsx, when this command runs from its
+      // bundle: grade-bundle.mjs), so that the classes the checks throw and the runner recognises
+      // (ManagementApiError, CannotJudgeError) are one copy each.
       started.child?.kill();
-      const { gradeMilestone } = await import('../runner.ts');
-      result = await gradeMilestone(environment, milestone, args.target, options);
+      const [{ gradeMilestone }, { environmentFor }] = await Promise.all([import('../runner.ts'), import('../environment.ts')]);
+      result = await gradeMilestone(environmentFor(environment.broker, { sharedRestart }), milestone, args.target, options);
     } else {
       // In a child process, so that process.exit or an endless loop in the graded code is a failed
       // check, not a dead grader.

@@ -27,7 +27,8 @@ export async function watchAndRegrade(args: GradeCommandLine): Promise<void> {
   // Only the grading child is started ahead: the type check must see the file as it is when saved.
   const readyChild = (): StartedAhead => {
     const [milestone] = next();
-    return milestone ? { child: startGradingChild(milestone.number) } : {};
+    // Its compiler started meanwhile, for the file the next save brings (loader/hooks.mjs).
+    return milestone ? { child: startGradingChild(milestone.number, args.target === 'mine' ? { ...process.env, GRADER_WARM_COMPILER: '1' } : process.env) } : {};
   };
   let ahead = readyChild();
   const environment = await prepareEnvironment({ sharedRestart }).catch((error: unknown) => {

@@ -9,6 +9,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { httpRequest } from './management-api.ts';
 import { freePort, portAnswers } from './ports.ts';
 import { type RabbitmqInstall, rabbitmqInstall } from './rabbitmq-install.ts';
 
@@ -111,9 +112,8 @@ async function installedPlugins(install: RabbitmqInstall): Promise<Set<string> |
 async function managementAnswers(port: number): Promise<boolean> {
   try {
     const auth = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
-    const response = await fetch(`http://127.0.0.1:${port}/api/overview`, { headers: { authorization: auth }, signal: AbortSignal.timeout(2000) });
-    await response.body?.cancel();
-    return response.ok;
+    const { status } = await httpRequest(new URL(`http://127.0.0.1:${port}/api/overview`), { headers: { authorization: auth }, timeoutMs: 2000 });
+    return status >= 200 && status <= 299;
   } catch {
     return false;
   }
