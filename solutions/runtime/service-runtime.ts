@@ -8,6 +8,7 @@ import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
 import { describeError, type Logger } from '../../shared/log.ts';
 import { buildTopology, EXCHANGES, PUBLISHERS, queueSpec, RPC_ENDPOINTS } from '../../shared/topology/topology.ts';
 import type { QueueSpec, Topology } from '../../shared/topology/types.ts';
+import { coalesceAcks } from './ack-coalescer.ts';
 import { BrokerSession } from './broker-session.ts';
 import { openServiceDatabase, processedMessagesFor, type ServiceDatabase } from './database.ts';
 import { CommitGroup } from './commit-group.ts';
@@ -174,7 +175,8 @@ export class ServiceRuntime implements ServiceHost {
     for (const consumer of this.definition.consumers) {
       const spec = queueSpec(this.topology, consumer.queue);
       const pool = await layers.scaling.startWorkers(
-        () => session.openChannel(connection, `${consumer.queue} worker`),
+        // Acks of one commit group leave as one multiple ack where that is safe (ack-coalescer.ts).
+        async () => coalesceAcks(await session.openChannel(connection, `${consumer.queue} worker`)),
         (channel) =>
           layers.acks.consume(channel, consumer.queue, (message) => this.handleDelivery(consumer, spec, message), {
             prefetch: consumer.sink ? config.sinkPrefetch : config.prefetch,
