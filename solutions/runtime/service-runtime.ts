@@ -54,12 +54,17 @@ export class ServiceRuntime implements ServiceHost {
     this.outbox = new Outbox(this.db, log, config.stallAfterMs === undefined ? undefined : config.stallAfterMs * SENT_LOG_STALLS);
     this.commits = new CommitGroup(this.db, () => this.outbox.nudgeIfAdded());
     this.topology = buildTopology(config.topology);
-    this.tracing = new ServiceTracing(definition.name, config.dataDir, log);
-    this.metrics = new ServiceMetrics(definition.name, {
-      outboxPending: () => this.outbox.pending(),
-      outboxOldestAgeSeconds: () => this.outbox.oldestAgeSeconds(),
-      brokerConnected: () => this.isBrokerConnected(),
-    });
+    const observed = config.observability !== 'off';
+    this.tracing = new ServiceTracing(definition.name, config.dataDir, log, process.env, observed);
+    this.metrics = new ServiceMetrics(
+      definition.name,
+      {
+        outboxPending: () => this.outbox.pending(),
+        outboxOldestAgeSeconds: () => this.outbox.oldestAgeSeconds(),
+        brokerConnected: () => this.isBrokerConnected(),
+      },
+      observed,
+    );
   }
 
   /** Opens the database, connects (declaring topology and starting consumers), then runs the service's own start. */
