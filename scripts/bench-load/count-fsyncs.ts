@@ -1,6 +1,6 @@
-// `npx tsx scripts/bench-load/count-fsyncs.ts [orders]`: how many fsyncs one order costs the six
-// services, counted by strace on an in-process system (all six services in this process) while
-// orders go through one at a time. Unlike a rate, a count does not depend on how busy the machine
+// `npx tsx scripts/bench-load/count-fsyncs.ts [orders] [in flight]`: how many fsyncs one order costs
+// the six services, counted by strace on an in-process system (all six services in this process)
+// while orders go through one at a time (or several in flight); with SYSCALLS=all, every system call. Unlike a rate, a count does not depend on how busy the machine
 // is, so two commits can be compared on a shared machine. Needs strace and a broker on 127.0.0.1.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +13,8 @@ import { silentLogger } from '../../shared/log.ts';
 import { startSystem } from '../../solutions/system.ts';
 
 const orders = Number(process.argv[2] ?? 20);
+const inFlight = Number(process.argv[3] ?? 1);
+const traced = process.env.SYSCALLS === 'all' ? [] : ['-e', 'trace=fsync,fdatasync'];
 const broker = await findBroker({ log: silentLogger, allowDocker: false });
 const api = new ManagementApi(broker.management);
 const vhost = `count-fsyncs-${process.pid}`;
@@ -34,16 +36,20 @@ async function completeOrder(orderId: string): Promise<void> {
 try {
   for (let i = 0; i < 3; i++) await completeOrder(`warm-${i}`);
   await new Promise((resolve) => setTimeout(resolve, 1500)); // the warm-up's outbox deletes and spans
-  const strace = spawn('strace', ['-f', '-c', '-e', 'trace=fsync,fdatasync', '-p', String(process.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const strace = spawn('strace', ['-f', '-c', ...traced, '-p', String(process.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let report = '';
   strace.stderr.on('data', (chunk: Buffer) => (report += chunk.toString()));
   await new Promise((resolve) => setTimeout(resolve, 1000)); // attached
-  for (let i = 0; i < orders; i++) await completeOrder(`counted-${i}`);
+  let next = 0;
+  const client = async () => {
+    while (next < orders) await completeOrder(`counted-${next++}`);
+  };
+  await Promise.all(Array.from({ length: inFlight }, client));
   await new Promise((resolve) => setTimeout(resolve, 1500)); // the last outbox deletes
   strace.kill('SIGINT');
   await new Promise((resolve) => strace.once('exit', resolve));
   const calls = [...report.matchAll(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(fsync|fdatasync)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
-  process.stdout.write(`${JSON.stringify({ orders, fsyncs: calls, perOrder: calls / orders })}\n${report}`);
+  process.stdout.write(`${JSON.stringify({ orders, inFlight, fsyncs: calls, perOrder: calls / orders })}\n${report}`);
 } finally {
   await system.stop();
   await api.deleteVhost(vhost);
