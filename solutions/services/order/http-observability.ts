@@ -9,7 +9,7 @@ import type { ServiceHost } from '../../runtime/service-definition.ts';
 const traces = new WeakMap<http.IncomingMessage, TraceContext>();
 
 /**
- * Counts and times a GET /orders/:id the fast path answered (it ends its response before returning):
+ * Counts and times a GET /orders/:id the fast path answered (called once its response has ended):
  * a poll costs two buffered metric updates, no `close` listener and no span.
  */
 export function countFastRead(host: ServiceHost, status: number, startedAt: bigint): void {
