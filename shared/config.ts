@@ -15,6 +15,8 @@ const EnvSchema = z.object({
   /** full: every SQLite commit is fsynced before the message is acked; normal: only at checkpoints (faster, not safe from a power loss). */
   SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** off: no spans recorded and the counters and histograms left at zero (to measure what they cost, or to save it). */
+  OBSERVABILITY: z.enum(['on', 'off']).default('on'),
   /** The first of six ports, one per service in SERVICE_NAMES order, for GET /metrics (0: any free port each). */
   METRICS_PORT: z.coerce.number().int().min(0).max(65530).default(9101),
   /** The order service's HTTP API listens on loopback only unless this says otherwise (containers: 0.0.0.0). */

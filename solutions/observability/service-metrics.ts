@@ -1,7 +1,8 @@
 // One service's metrics, in the Prometheus text format (prom-client). Each service has a registry of
 // its own, so several services in one process (tests, the grader) never mix their numbers, and every
 // series carries a `service` label. Served by metrics-server.ts at /metrics.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { BufferedCounter, BufferedHistogram } from './buffered-metrics.ts';
 import { EVENT_TYPES, type ServiceName } from '../../shared/messages/events.ts';
 
 /** What the metrics read when scraped rather than count as they happen. */
@@ -39,21 +40,24 @@ export class ServiceMetrics {
   readonly httpRequests;
   readonly httpSeconds;
 
-  constructor(service: ServiceName, sources: MetricsSources) {
+  /** enabled false (OBSERVABILITY=off): the counters and histograms stay at zero; gauges still read their sources when scraped. */
+  constructor(service: ServiceName, sources: MetricsSources, enabled = true) {
     const registers = [this.registry];
+    const counter = (config: ConstructorParameters<typeof BufferedCounter>[0]) => new BufferedCounter(config, enabled);
+    const histogram = (config: ConstructorParameters<typeof BufferedHistogram>[0]) => new BufferedHistogram(config, enabled);
     this.registry.setDefaultLabels({ service });
     const byMessage = ['queue', 'event_type'] as const;
-    this.consumed = new Counter({ name: 'order_system_messages_consumed_total', help: 'Deliveries handled and acked, by queue and event type (duplicates included).', labelNames: byMessage, registers });
-    this.duplicates = new Counter({ name: 'order_system_messages_duplicate_total', help: 'Deliveries skipped because their message id was already processed.', labelNames: byMessage, registers });
-    this.parked = new Counter({ name: 'order_system_messages_parked_total', help: 'Deliveries parked in the dead-letter queue (malformed, unhandled, forged, or out of retries).', labelNames: byMessage, registers });
-    this.retried = new Counter({ name: 'order_system_messages_retried_total', help: 'Deliveries whose handler failed and that went to their retry queue.', labelNames: byMessage, registers });
-    this.published = new Counter({ name: 'order_system_messages_published_total', help: 'Messages the broker confirmed, from the outbox, by exchange and event type.', labelNames: ['exchange', 'event_type'], registers });
-    this.handlerSeconds = new Histogram({ name: 'order_system_handler_duration_seconds', help: 'Time to handle one delivery (decode, handler, commit), by queue and event type.', labelNames: byMessage, buckets: HANDLER_BUCKETS, registers });
-    this.reconnects = new Counter({ name: 'order_system_broker_reconnects_total', help: 'Connections to the broker re-established after one was lost.', registers });
-    this.redrivesRequested = new Counter({ name: 'order_system_redrives_requested_total', help: 'saga.stalled events this service published: orders it saw stop moving (stall-watch.ts).', registers });
-    this.redriven = new Counter({ name: 'order_system_messages_redriven_total', help: 'Messages queued again from the sent log because their order stalled.', registers });
-    this.httpRequests = new Counter({ name: 'order_system_http_requests_total', help: 'HTTP requests answered, by route, method and status.', labelNames: ['route', 'method', 'status'], registers });
-    this.httpSeconds = new Histogram({ name: 'order_system_http_request_duration_seconds', help: 'Time to answer an HTTP request, by route and method.', labelNames: ['route', 'method'], buckets: HTTP_BUCKETS, registers });
+    this.consumed = counter({ name: 'order_system_messages_consumed_total', help: 'Deliveries handled and acked, by queue and event type (duplicates included).', labelNames: byMessage, registers });
+    this.duplicates = counter({ name: 'order_system_messages_duplicate_total', help: 'Deliveries skipped because their message id was already processed.', labelNames: byMessage, registers });
+    this.parked = counter({ name: 'order_system_messages_parked_total', help: 'Deliveries parked in the dead-letter queue (malformed, unhandled, forged, or out of retries).', labelNames: byMessage, registers });
+    this.retried = counter({ name: 'order_system_messages_retried_total', help: 'Deliveries whose handler failed and that went to their retry queue.', labelNames: byMessage, registers });
+    this.published = counter({ name: 'order_system_messages_published_total', help: 'Messages the broker confirmed, from the outbox, by exchange and event type.', labelNames: ['exchange', 'event_type'], registers });
+    this.handlerSeconds = histogram({ name: 'order_system_handler_duration_seconds', help: 'Time to handle one delivery (decode, handler, commit), by queue and event type.', labelNames: byMessage, buckets: HANDLER_BUCKETS, registers });
+    this.reconnects = counter({ name: 'order_system_broker_reconnects_total', help: 'Connections to the broker re-established after one was lost.', registers });
+    this.redrivesRequested = counter({ name: 'order_system_redrives_requested_total', help: 'saga.stalled events this service published: orders it saw stop moving (stall-watch.ts).', registers });
+    this.redriven = counter({ name: 'order_system_messages_redriven_total', help: 'Messages queued again from the sent log because their order stalled.', registers });
+    this.httpRequests = counter({ name: 'order_system_http_requests_total', help: 'HTTP requests answered, by route, method and status.', labelNames: ['route', 'method', 'status'], registers });
+    this.httpSeconds = histogram({ name: 'order_system_http_request_duration_seconds', help: 'Time to answer an HTTP request, by route and method.', labelNames: ['route', 'method'], buckets: HTTP_BUCKETS, registers });
     new Gauge({ name: 'order_system_outbox_depth', help: 'Messages waiting in the outbox for the broker to confirm them.', registers, collect() { this.set(sources.outboxPending()); } });
     new Gauge({ name: 'order_system_outbox_oldest_age_seconds', help: 'Age of the oldest message waiting in the outbox (0 when empty).', registers, collect() { this.set(sources.outboxOldestAgeSeconds()); } });
     new Gauge({ name: 'order_system_broker_connected', help: '1 while the service is connected to the broker, else 0.', registers, collect() { this.set(sources.brokerConnected() ? 1 : 0); } });

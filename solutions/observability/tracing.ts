@@ -4,11 +4,27 @@
 // trace it came with, so every event of one order shares one trace id. Finished spans go to the
 // service's own spans file (span-store.ts) and, when OTEL_EXPORTER_OTLP_ENDPOINT (or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, to an OpenTelemetry collector over OTLP/HTTP.
+//
+// Sampled under load: a trace is decided where it starts (the POST that places an order) and every
+// later span follows that decision, carried in the traceparent's flags (parent-based). The first
+// ROOTS_PER_SECOND traces of each second are all kept, so below that rate every order has its
+// waterfall; past it one trace in RATIO_WHEN_BUSY^-1 is. OBSERVABILITY=off keeps none.
 import { defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import { hrTimeToMicroseconds, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type ReadableSpan,
+  type Sampler,
+  type SamplingResult,
+  SamplingDecision,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
 import type { ServiceName } from '../../shared/messages/events.ts';
 import { describeError, type Logger } from '../../shared/log.ts';
 import { SpanStore, type StoredSpan } from './span-store.ts';
@@ -94,18 +110,52 @@ class SqliteSpanProcessor implements SpanProcessor {
   }
 }
 
+/** Traces started per second that are all kept; past them, the share kept. */
+export const ROOTS_PER_SECOND = 10;
+export const RATIO_WHEN_BUSY = 0.1;
+
+/** Keeps every new trace while fewer than `perSecond` began this second, then `ratio` of them (by trace id). */
+export class BusyRatioSampler implements Sampler {
+  private windowStart = 0;
+  private keptInWindow = 0;
+  private readonly ratio: TraceIdRatioBasedSampler;
+
+  constructor(private readonly perSecond: number, ratio: number, private readonly now: () => number = Date.now) {
+    this.ratio = new TraceIdRatioBasedSampler(ratio);
+  }
+
+  shouldSample(context: Context, traceId: string): SamplingResult {
+    const now = this.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.keptInWindow = 0;
+    }
+    if (this.keptInWindow < this.perSecond) {
+      this.keptInWindow++;
+      return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+    }
+    return this.ratio.shouldSample(context, traceId);
+  }
+
+  toString(): string {
+    return `BusyRatioSampler{${this.perSecond}/s, then ${this.ratio.toString()}}`;
+  }
+}
+
 export class ServiceTracing {
   private readonly provider: BasicTracerProvider;
   readonly tracer: Tracer;
   readonly store: SpanStore;
 
-  constructor(service: ServiceName, dataDir: string, log: Logger, env: NodeJS.ProcessEnv = process.env) {
+  /** enabled false (OBSERVABILITY=off): spans are not recorded (the traceparent still travels, marked not sampled). */
+  constructor(service: ServiceName, dataDir: string, log: Logger, env: NodeJS.ProcessEnv = process.env, enabled = true) {
     this.store = new SpanStore(dataDir, service);
-    const processors: SpanProcessor[] = [new SqliteSpanProcessor(this.store, service, log)];
+    const processors: SpanProcessor[] = enabled ? [new SqliteSpanProcessor(this.store, service, log)] : [];
     // The exporter reads the endpoint, headers and timeout from the standard OTEL_* variables itself.
-    if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+    if (enabled && (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)) processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+    const sampler = enabled ? new ParentBasedSampler({ root: new BusyRatioSampler(ROOTS_PER_SECOND, RATIO_WHEN_BUSY) }) : new AlwaysOffSampler();
     // One provider per service (not the global one): several services share a process in tests.
-    this.provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': service, 'service.namespace': 'order-system' }), spanProcessors: processors });
+    this.provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': service, 'service.namespace': 'order-system' }), spanProcessors: processors, sampler });
     this.tracer = this.provider.getTracer('order-system-runtime');
   }
 

@@ -9,6 +9,11 @@
 // vanishing, for keepSentMs. When an order stalls (stall-watch.ts), resend() queues those messages
 // again, byte for byte and under the same message ids: consumers that had them skip them, and a
 // consumer whose copy the broker dropped gets it at last.
+//
+// The deletes of confirmed rows commit without an fsync of their own (synchronous=NORMAL for that
+// one transaction; the next FULL commit's fsync of the WAL carries them to disk). Losing one in a
+// power cut only brings the row back: it is published again under the same message id, which
+// idempotent consumers skip. It halves the fsyncs of a service that publishes (docs/performance.md).
 import type { OutgoingMessage } from '../../shared/layers/index.ts';
 import { describeError, type Logger } from '../../shared/log.ts';
 import type { ServiceDatabase } from './database.ts';
@@ -63,13 +68,25 @@ export class Outbox {
     this.count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM outbox');
     this.oldest = db.prepare<[], { created_at: string }>('SELECT created_at FROM outbox ORDER BY id LIMIT 1');
     const keepSent = db.prepare('INSERT INTO sent_messages (order_id, exchange, routing_key, content, options, sent_at) SELECT order_id, exchange, routing_key, content, options, ? FROM outbox WHERE id = ? AND order_id IS NOT NULL');
-    this.removeConfirmed = db.transaction((ids: number[]) => {
+    const removeTogether = db.transaction((ids: number[]) => {
       const now = Date.now();
       for (const id of ids) {
         if (keepSentMs !== undefined) keepSent.run(now, id);
         this.remove.run(id);
       }
     });
+    // 2 is FULL: only then is there an fsync to spare (a database at NORMAL stays as it is).
+    const full = db.pragma('synchronous', { simple: true }) === 2;
+    this.removeConfirmed = full
+      ? (ids) => {
+          db.exec('PRAGMA synchronous = NORMAL');
+          try {
+            removeTogether(ids);
+          } finally {
+            db.exec('PRAGMA synchronous = FULL');
+          }
+        }
+      : removeTogether;
     this.sentFor = db.prepare<[string], Omit<OutboxRow, 'id'>>('SELECT exchange, routing_key, content, options FROM sent_messages WHERE order_id = ? ORDER BY id');
     this.pruneSent = db.prepare('DELETE FROM sent_messages WHERE sent_at < ?');
   }

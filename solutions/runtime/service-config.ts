@@ -45,6 +45,8 @@ export interface ServiceConfig {
    * Undefined: no watch and no sent log (the in-process systems of tests, unless asked).
    */
   stallAfterMs?: number;
+  /** 'off': no spans recorded, counters and histograms left at zero (OBSERVABILITY); on unless said. */
+  observability?: 'on' | 'off';
   /** How long a stopping service keeps trying to publish what is left in its outbox (the rest waits for the next start). */
   shutdownFlushMs: number;
 }
@@ -74,5 +76,6 @@ export function serviceConfigFromEnv(env: EnvConfig, brokerUrl: string, manageme
     rpcTimeoutMs: env.RPC_TIMEOUT_MS,
     stallAfterMs: env.STALL_AFTER_MS === 0 ? undefined : env.STALL_AFTER_MS,
     shutdownFlushMs: 5000,
+    observability: env.OBSERVABILITY,
   };
 }

@@ -9,6 +9,7 @@ import type { DomainEvent } from '../../shared/messages/events.ts';
 import type { Logger } from '../../shared/log.ts';
 import { buildTopology, EXCHANGES, queueSpec, RPC_ENDPOINTS } from '../../shared/topology/topology.ts';
 import type { Topology } from '../../shared/topology/types.ts';
+import { coalesceAcks } from './ack-coalescer.ts';
 import { BrokerSession } from './broker-session.ts';
 import { openServiceDatabase, type ServiceDatabase } from './database.ts';
 import { Deliveries } from './deliveries.ts';
@@ -52,12 +53,17 @@ export class ServiceRuntime implements ServiceHost {
     definition.migrate(this.db);
     this.outbox = new Outbox(this.db, log, config.stallAfterMs === undefined ? undefined : config.stallAfterMs * SENT_LOG_STALLS);
     this.topology = buildTopology(config.topology);
-    this.tracing = new ServiceTracing(definition.name, config.dataDir, log);
-    this.metrics = new ServiceMetrics(definition.name, {
-      outboxPending: () => this.outbox.pending(),
-      outboxOldestAgeSeconds: () => this.outbox.oldestAgeSeconds(),
-      brokerConnected: () => this.isBrokerConnected(),
-    });
+    const observed = config.observability !== 'off';
+    this.tracing = new ServiceTracing(definition.name, config.dataDir, log, process.env, observed);
+    this.metrics = new ServiceMetrics(
+      definition.name,
+      {
+        outboxPending: () => this.outbox.pending(),
+        outboxOldestAgeSeconds: () => this.outbox.oldestAgeSeconds(),
+        brokerConnected: () => this.isBrokerConnected(),
+      },
+      observed,
+    );
     this.deliveries = new Deliveries(this);
   }
 
@@ -174,7 +180,8 @@ export class ServiceRuntime implements ServiceHost {
     for (const consumer of this.definition.consumers) {
       const spec = queueSpec(this.topology, consumer.queue);
       const pool = await layers.scaling.startWorkers(
-        () => session.openChannel(connection, `${consumer.queue} worker`),
+        // Acks of one commit group leave as one multiple ack where that is safe (ack-coalescer.ts).
+        async () => coalesceAcks(await session.openChannel(connection, `${consumer.queue} worker`)),
         (channel) =>
           layers.acks.consume(channel, consumer.queue, (message) => this.deliveries.handle(consumer, spec, message), {
             prefetch: consumer.sink ? config.sinkPrefetch : config.prefetch,

@@ -10,7 +10,8 @@ import { describeError } from '../../../shared/log.ts';
 import { QUEUES } from '../../../shared/topology/topology.ts';
 import type { ServiceHost } from '../../runtime/service-definition.ts';
 import { OrderStore, type Order } from './order-store.ts';
-import { answeredByFastPath, observeRequests, traceOf } from './http-observability.ts';
+import { countFastRead, observeRequests, traceOf } from './http-observability.ts';
+import { OrderReads, type ReadAnswer } from './order-reads.ts';
 import { placeOrder } from './place-order.ts';
 
 function orderView(store: OrderStore, order: Order) {
@@ -157,12 +158,6 @@ export function createHttpApi(host: ServiceHost) {
 
 const ORDER_PATH = /^\/orders\/([^/?#]+)\/?(?:\?.*)?$/;
 
-/**
- * GET /orders/:id without Express: it is the request clients poll (a page showing an order asks
- * every second or so), and Express's routing and response helpers cost more than the two indexed
- * queries behind it (docs/performance.md). It answers exactly as the Express route would; anything
- * it does not recognise goes to Express.
- */
 /** The order id of a GET the fast path answers, else undefined (a malformed escape: Express answers it). */
 function fastReadOf(request: http.IncomingMessage): string | undefined {
   const match = request.method === 'GET' ? ORDER_PATH.exec(request.url ?? '') : null;
@@ -173,22 +168,36 @@ function fastReadOf(request: http.IncomingMessage): string | undefined {
   }
 }
 
-function serveOrderReads(host: ServiceHost, app: http.RequestListener): http.RequestListener {
-  const store = new OrderStore(host.db);
+/** readOrder's answer as the fast path sends it (the read thread's answers have the same shape). */
+export function readOrderAnswer(store: OrderStore, orderId: string): ReadAnswer {
+  const { status, body } = readOrder(store, orderId);
+  return { status, body: JSON.stringify(body) };
+}
+
+/**
+ * GET /orders/:id without Express: it is the request clients poll (a page showing an order asks
+ * every second or so), and Express's routing and response helpers cost more than the two indexed
+ * queries behind it (docs/performance.md). The queries run on the read thread (order-reads.ts). It
+ * answers exactly as the Express route would; anything it does not recognise goes to Express.
+ */
+function serveOrderReads(host: ServiceHost, reads: OrderReads, app: http.RequestListener): http.RequestListener {
   return (request, response) => {
     const orderId = fastReadOf(request);
     if (orderId === undefined) return app(request, response);
-    answeredByFastPath(request);
-    const { status, body: view } = readOrder(store, orderId);
-    const body = JSON.stringify(view);
-    response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-    response.end(body);
+    const startedAt = process.hrtime.bigint();
+    void reads.read(orderId).then(({ status, body }) => {
+      response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      response.end(body);
+      countFastRead(host, status, startedAt);
+    });
   };
 }
 
 /** Starts listening; `stop` stops accepting requests and waits for open ones. */
 export async function startHttpApi(host: ServiceHost): Promise<{ stop(): Promise<void>; httpPort: number }> {
-  const server = http.createServer(observeRequests(host, serveOrderReads(host, createHttpApi(host))));
+  const store = new OrderStore(host.db);
+  const reads = new OrderReads(host.db.name, (orderId) => readOrderAnswer(store, orderId), host.log);
+  const server = http.createServer(serveOrderReads(host, reads, observeRequests(host, createHttpApi(host))));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(host.config.httpPort, host.config.httpHost ?? '127.0.0.1', () => resolve());
@@ -202,6 +211,6 @@ export async function startHttpApi(host: ServiceHost): Promise<{ stop(): Promise
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-      }),
+      }).then(() => reads.close()),
   };
 }
