@@ -112,6 +112,11 @@ export const mutants = defineMutants('fanout', [
     layer: olderAuditList,
   },
   {
+    name: "gives every binding the key '' ('a fanout exchange ignores the key'), the exchange-to-exchange ones from the topic exchange too",
+    breaks: ['03.order-events', '03.other-families', '03.bindings', '03.in-the-system'],
+    layer: declaring({ bindings: (bindings) => bindings.map((b) => ({ ...b, pattern: '' })) }),
+  },
+  {
     name: 'binds both notification queues straight to order.exchange with order.*, not through notification.exchange',
     breaks: ['03.bindings'],
     layer: declaring({
@@ -146,7 +151,19 @@ const twice: FanoutLayer = {
   },
 };
 
+/** Another correct one: every binding of the topology, layer 2's included (the broker keeps one of each). */
+const everyBinding: FanoutLayer = {
+  async declareFanout(channel, topology, exchangeOptions) {
+    for (const spec of topology.exchanges.filter((e) => e.type === 'fanout')) await channel.assertExchange(spec.name, spec.type, exchangeOptions(spec));
+    for (const { source, destination, destinationKind, pattern } of topology.bindings) {
+      if (destinationKind === 'queue') await channel.bindQueue(destination, source, pattern);
+      else await channel.bindExchange(destination, source, pattern);
+    }
+  },
+};
+
 export const alternatives = defineAlternatives('fanout', [
   { name: 'exchanges, then every binding, each group in parallel', layer: allAtOnce },
   { name: 'everything declared twice', layer: twice },
+  { name: "every binding of the topology, layer 2's too", layer: everyBinding },
 ]);
