@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import amqp, { type ChannelModel } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { BrokerEndpoint } from '../../shared/broker/find-broker.ts';
 import { commandExists } from '../../shared/broker/throwaway-node.ts';
-import { createTestVhost, type TestVhost } from '../../tests/support/vhost.ts';
+import { useTestVhost } from '../../tests/support/vhost.ts';
 import { BrokerControlUnavailableError, brokerControlFor, type SharedRestartConsent } from '../broker-control.ts';
 import { CannotJudgeError } from '../check.ts';
 import { sharedRestartConsent } from '../cli/grade.ts';
@@ -35,20 +35,19 @@ function sharedBroker(): BrokerEndpoint {
   };
 }
 
-let vhost: TestVhost;
 let watcher: ChannelModel;
 let watcherClosed: string | undefined;
 
-beforeAll(async () => {
-  vhost = await createTestVhost('broker-control');
-  watcher = await amqp.connect(vhost.url);
+// A connection to the shared broker, opened before any test: a restart would close it.
+useTestVhost('broker-control', async ({ url }) => {
+  watcher = await amqp.connect(url);
   watcher.on('error', () => {});
   watcher.on('close', (error?: Error) => (watcherClosed = error?.message ?? 'closed'));
 });
 
+// Registered after useTestVhost's hooks, so it runs before the vhost goes.
 afterAll(async () => {
   await watcher?.close().catch(() => {});
-  await vhost?.delete();
 });
 
 /** The shared broker was not restarted: the connection opened before is still open and usable. */

@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseStartArgs, UsageError } from '../../solutions/supervisor/args.ts';
 import { eventually } from '../../tests/support/eventually.ts';
-import { createTestVhost, managementApi, type TestVhost } from '../../tests/support/vhost.ts';
+import { managementApi, useTestVhost } from '../../tests/support/vhost.ts';
 import { confirmSpoiler, parseDiffArgs } from '../cli/diff.ts';
 import { parseMilestoneArgs, renderProgress } from '../cli/milestone.ts';
 import { findShippedCommit, repositoryRoot, resetMilestone } from '../cli/reset.ts';
@@ -464,14 +464,12 @@ describe('npm start -- --layers mine', () => {
   });
 
   describe('on the broker', () => {
-    let vhost: TestVhost;
+    const vhost = useTestVhost('layers-mine');
     let dataDir: string;
-    beforeAll(async () => {
-      vhost = await createTestVhost('layers-mine');
+    beforeAll(() => {
       dataDir = tempDir('data');
     });
-    afterAll(async () => {
-      await vhost?.delete();
+    afterAll(() => {
       fs.rmSync(dataDir, { recursive: true, force: true });
     });
 

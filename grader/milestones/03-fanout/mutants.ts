@@ -36,6 +36,23 @@ function declaring(change: {
 const isAuditLink = (b: BindingSpec) => b.source === 'order.exchange' && b.destination === 'audit.fanout.exchange';
 const isNotificationLink = (b: BindingSpec) => b.source === 'order.exchange' && b.destination === 'notification.exchange';
 
+/**
+ * As a learner writes it from an old diagram: the fanout exchanges and their queues from the data, but
+ * the audited families typed in by hand, and saga.* (added later) is not among them.
+ */
+const olderAuditList: FanoutLayer = {
+  async declareFanout(channel, topology, exchangeOptions) {
+    for (const spec of topology.exchanges.filter((s) => s.type === 'fanout')) await channel.assertExchange(spec.name, 'fanout', exchangeOptions(spec));
+    for (const family of ['order', 'inventory', 'payment', 'shipping', 'delivery']) await channel.bindExchange('audit.fanout.exchange', 'order.exchange', `${family}.*`);
+    await channel.bindExchange('notification.exchange', 'order.exchange', 'order.*');
+    await channel.bindQueue('audit.queue', 'audit.fanout.exchange', '');
+    await channel.bindQueue('notification.email.queue', 'notification.exchange', '');
+    await channel.bindQueue('notification.sms.queue', 'notification.exchange', '');
+    await channel.bindQueue('unroutable.queue', 'unroutable.exchange', '');
+    await channel.bindQueue('dead-letter.queue', 'dead-letter.exchange', '');
+  },
+};
+
 export const mutants = defineMutants('fanout', [
   {
     name: "declares the fanout exchanges as 'direct'",
@@ -90,6 +107,16 @@ export const mutants = defineMutants('fanout', [
     layer: declaring({ bindings: (bindings) => bindings.filter((b) => !isAuditLink(b) || b.pattern === 'order.*') }),
   },
   {
+    name: "audits the families of the lesson's older list, written from memory: order, inventory, payment, shipping, delivery (no saga.*)",
+    breaks: ['03.other-families', '03.bindings'],
+    layer: olderAuditList,
+  },
+  {
+    name: "gives every binding the key '' ('a fanout exchange ignores the key'), the exchange-to-exchange ones from the topic exchange too",
+    breaks: ['03.order-events', '03.other-families', '03.bindings', '03.in-the-system'],
+    layer: declaring({ bindings: (bindings) => bindings.map((b) => ({ ...b, pattern: '' })) }),
+  },
+  {
     name: 'binds both notification queues straight to order.exchange with order.*, not through notification.exchange',
     breaks: ['03.bindings'],
     layer: declaring({
@@ -124,7 +151,19 @@ const twice: FanoutLayer = {
   },
 };
 
+/** Another correct one: every binding of the topology, layer 2's included (the broker keeps one of each). */
+const everyBinding: FanoutLayer = {
+  async declareFanout(channel, topology, exchangeOptions) {
+    for (const spec of topology.exchanges.filter((e) => e.type === 'fanout')) await channel.assertExchange(spec.name, spec.type, exchangeOptions(spec));
+    for (const { source, destination, destinationKind, pattern } of topology.bindings) {
+      if (destinationKind === 'queue') await channel.bindQueue(destination, source, pattern);
+      else await channel.bindExchange(destination, source, pattern);
+    }
+  },
+};
+
 export const alternatives = defineAlternatives('fanout', [
   { name: 'exchanges, then every binding, each group in parallel', layer: allAtOnce },
   { name: 'everything declared twice', layer: twice },
+  { name: "every binding of the topology, layer 2's too", layer: everyBinding },
 ]);
