@@ -5,6 +5,7 @@ import type { EventType, ServiceName } from '../messages/events.ts';
 import { SERVICE_NAMES } from '../messages/events.ts';
 import { AUDITED_PATTERNS, NOTIFIED_PATTERNS, SUBSCRIPTIONS } from '../topology/topology.ts';
 import { escapeXml, LABEL_FONT, svgDocument, text, textWidth } from './svg.ts';
+import { topicMatches } from '../topology/topic-match.ts';
 
 /** Who publishes what, in the order it happens for an order that completes. */
 const HAPPY_PATH: Array<{ from: ServiceName; event: EventType; note?: string }> = [
@@ -20,16 +21,6 @@ const HAPPY_PATH: Array<{ from: ServiceName; event: EventType; note?: string }> 
   { from: 'order', event: 'order.completed' },
 ];
 
-/** AMQP topic matching: `*` is one word, `#` zero or more. */
-export function topicMatches(pattern: string, key: string): boolean {
-  const match = (p: string[], k: string[]): boolean => {
-    if (p.length === 0) return k.length === 0;
-    const [head, ...rest] = p;
-    if (head === '#') return match(rest, k) || (k.length > 0 && match(p, k.slice(1)));
-    return k.length > 0 && (head === '*' || head === k[0]) && match(rest, k.slice(1));
-  };
-  return match(pattern.split('.'), key.split('.'));
-}
 
 function receivers(event: EventType): { direct: ServiceName[]; copies: ServiceName[] } {
   const direct = (Object.entries(SUBSCRIPTIONS) as Array<[ServiceName, EventType[]]>).filter(([, types]) => types.includes(event)).map(([service]) => service);

@@ -19,6 +19,7 @@ import { getJson, postOrder, waitForStatus } from '../system/support/order-api.t
 import { FAST_SETTINGS, useSystemUnderTest } from '../system/support/system-under-test.ts';
 import { fuzzParameters, replayHint } from './support/fuzz-settings.ts';
 import { malformedBodies, publishProperties, sampleEvent, type MalformedBody } from './support/malformed-events.ts';
+import { topicMatches } from '../../shared/topology/topic-match.ts';
 
 const RUNS = 300;
 const RPC_RUNS = 60;
@@ -26,16 +27,6 @@ const CASE_HEADER = 'x-fuzz-case';
 
 const topology = buildTopology(FAST_SETTINGS.topology);
 
-/** Whether a topic pattern (`*` one word, `#` any number) matches a routing key. */
-function topicMatches(pattern: string, routingKey: string): boolean {
-  const match = (p: string[], k: string[]): boolean => {
-    if (p.length === 0) return k.length === 0;
-    const [head, ...rest] = p;
-    if (head === '#') return match(rest, k) || (k.length > 0 && match(p, k.slice(1)));
-    return k.length > 0 && (head === '*' || head === k[0]) && match(rest, k.slice(1));
-  };
-  return match(pattern.split('.'), routingKey.split('.'));
-}
 
 /** The queues a message published to `exchange` with `routingKey` lands in, following exchange-to-exchange bindings. */
 function queuesReached(data: Topology, exchange: string, routingKey: string): string[] {

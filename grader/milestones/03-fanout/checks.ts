@@ -3,7 +3,7 @@
 // exchange-to-exchange bindings. The checks publish and look which queues got a copy.
 import type { ConfirmChannel } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
-import { topicMatches } from '../../../shared/diagrams/order-flow-svg.ts';
+import { topicMatches } from '../../../shared/topology/topic-match.ts';
 import { EVENT_TYPES } from '../../../shared/messages/events.ts';
 import { buildTopology, EXCHANGES, QUEUES } from '../../../shared/topology/topology.ts';
 import type { ExchangeSpec, Topology } from '../../../shared/topology/types.ts';
