@@ -172,7 +172,7 @@ function renderGrading(m: Milestone, checks: { id: string; name: string; timeout
   const slow = checks.filter((c) => (c.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS) !== DEFAULT_CHECK_TIMEOUT_MS);
   const lines = [
     `\`npm run grade -- ${m.number}\` runs these ${checks.length} checks against the broker, each in a vhost of its own,`,
-    `${m.concurrentChecks ? 'all at the same time' : 'one after the other'}, within ${seconds(m.budgetMs)} for the milestone (its budget in grader/manifest.ts). A failing check`,
+    `${m.concurrentChecks ? 'all at the same time' : 'one after the other'}, within ${seconds(m.budgetMs)} for the milestone (its budget in grader/milestones/${m.slug}/manifest.ts). A failing check`,
     'says what it expected and what it saw, with a 💰 hint.',
     '',
     '| Check | Clause | What it observes |',
