@@ -55,6 +55,19 @@ export default tseslint.config(
       // and fits an async signature (handlers, check bodies, test doubles). The promise rules still
       // catch the mistakes that matter (an un-awaited call).
       '@typescript-eslint/require-await': 'off',
+      // Every finding was a deliberate String() of a value of unknown shape in a diagnostic (a caught
+      // error, a header off the wire, what a learner's function returned). restrict-template-expressions
+      // still catches an object put into a message by mistake.
+      '@typescript-eslint/no-base-to-string': 'off',
+      // A cast TypeScript no longer needs is harmless. The 17 found are in 16 files that other work
+      // is changing at the same time; to turn on (and `eslint --fix`) once that has landed.
+      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+      // A caught value passed on as it is (reject(error) in a catch) keeps whatever was thrown;
+      // a literal or an object that is not an Error is still flagged.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
+      // A variable declared early and assigned once later, because callbacks defined in between
+      // (a signal handler, a reconnect hook) read it, cannot be a const.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
 
       // Unused names: a leading _ says "on purpose" (a rest sibling dropped from a copy, an
       // Express error handler's fourth parameter).

@@ -4,7 +4,7 @@ import { defineCli, parseOrExit } from '../shared/cli/args.ts';
 import { readEnv } from '../shared/config.ts';
 import type { Layers } from '../shared/layers/index.ts';
 import { SERVICE_NAMES, ServiceName } from '../shared/messages/events.ts';
-import { createLogger, describeError, serviceLogSink } from '../shared/log.ts';
+import { createLogger, serviceLogSink } from '../shared/log.ts';
 import { identityFor, readUsersFile } from './broker-users/users-file.ts';
 import { composeLayers, learnerLayers } from './layers/compose.ts';
 import { serviceConfigFromEnv } from './runtime/service-config.ts';

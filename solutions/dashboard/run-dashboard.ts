@@ -3,7 +3,7 @@
 import { BrokerNotFoundError, findBroker } from '../../shared/broker/find-broker.ts';
 import { defineCli, parseOrExit } from '../../shared/cli/args.ts';
 import { readEnv } from '../../shared/config.ts';
-import { createLogger, describeError } from '../../shared/log.ts';
+import { createLogger } from '../../shared/log.ts';
 import { BrokerWatch } from './broker-watch.ts';
 import { OrderBoard } from './order-board.ts';
 import { DashboardConfigError, type ServiceControl, startDashboard } from './server.ts';
