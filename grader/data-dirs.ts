@@ -36,7 +36,7 @@ export function checkDataRoot(): string | undefined {
 export function sweepAbandonedDataDirs(alive: (pid: number) => boolean): void {
   for (const root of new Set([checkDataRoot(), os.tmpdir()])) {
     if (!root) continue;
-    let names: string[] = [];
+    let names: string[];
     try {
       names = fs.readdirSync(root);
     } catch {

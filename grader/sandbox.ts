@@ -14,8 +14,8 @@ import type { RunningSystem } from '../solutions/system.ts';
 /** A cleanup step that hangs (a stuck handler in the graded code) must not hang the grader. */
 export const CLEANUP_STEP_MS = 5000;
 
-/** Waits for `step` at most `ms`, and never throws. */
-export async function bounded(step: () => Promise<unknown> | unknown, ms = CLEANUP_STEP_MS): Promise<void> {
+/** Waits for `step` (sync or async) at most `ms`, and never throws. */
+export async function bounded(step: () => unknown, ms = CLEANUP_STEP_MS): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     Promise.resolve().then(step).catch(() => {}),

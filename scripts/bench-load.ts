@@ -118,7 +118,7 @@ await runMain(async () => {
   const tap = await CompletionTap.open(system.brokerUrl);
   const figures: PhaseFigures[] = [];
   let soak: BenchRun['soak'];
-  let perOrder = { publishes: NaN, deliveries: NaN };
+  let perOrder: BenchRun['perOrder'];
   try {
     const runPhase = async (phase: LoadPhase, index: number) => {
       progress.step(phase.name);

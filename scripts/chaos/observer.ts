@@ -21,7 +21,7 @@ export class Observer {
 
   private async openChannel(): Promise<Channel> {
     if (this.channel) return this.channel;
-    let lastError: unknown;
+    let lastError: unknown = new Error('no broker node is up');
     for (const url of this.urls()) {
       try {
         const connection = await amqp.connect(url, { timeout: 2000 });
@@ -41,7 +41,7 @@ export class Observer {
         lastError = error;
       }
     }
-    throw lastError ?? new Error('no broker node is up');
+    throw lastError;
   }
 
   /**

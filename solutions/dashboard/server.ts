@@ -127,8 +127,8 @@ export async function startDashboard(options: DashboardOptions): Promise<{ url: 
   app.post('/api/services/:name/:action', guard, async (request, response) => {
     const name = ServiceName.safeParse(request.params.name);
     const action = request.params.action;
-    if (!name.success) return void response.status(404).json({ error: `no service ${request.params.name}: ${SERVICE_NAMES.join(', ')}` });
-    if (action !== 'stop' && action !== 'start') return void response.status(404).json({ error: `a service can be stopped or started, not "${action}"` });
+    if (!name.success) return void response.status(404).json({ error: `no service ${String(request.params.name)}: ${SERVICE_NAMES.join(', ')}` });
+    if (action !== 'stop' && action !== 'start') return void response.status(404).json({ error: `a service can be stopped or started, not "${String(action)}"` });
     if (!control) return void response.status(501).json({ error: 'stopping and starting services needs `npm start` (its supervisor runs them); here they are run by something else' });
     try {
       await control[action](name.data);

@@ -17,7 +17,7 @@ interface ChannelWatch {
 const watches = new WeakMap<ConfirmChannel, ChannelWatch>();
 
 function watch(channel: ConfirmChannel): ChannelWatch {
-  let state = watches.get(channel);
+  const state = watches.get(channel);
   if (state) return state;
   const watched: ChannelWatch = { pending: new Map(), closed: false };
   // An unroutable mandatory message comes back as basic.return *before* its basic.ack.
@@ -77,7 +77,7 @@ export const durability: DurabilityLayer = {
       // mandatory: an unroutable message is returned to us instead of being silently dropped.
       const options = { ...message.options, messageId, persistent: true, mandatory: true };
       try {
-        writable = channel.publish(exchange, routingKey, message.content, options, (error: unknown) => {
+        writable = channel.publish(exchange, routingKey, message.content, options, (error: Error | null) => {
           if (publish.returned) reject(new PublishRejectedError(`unroutable: exchange '${exchange}' has no binding for routing key '${routingKey}'`));
           else if (!error) resolve();
           else if (state.closed) reject(state.error ?? error);

@@ -236,7 +236,7 @@ describe('fuzzing the HTTP API', () => {
       );
     } catch (error) {
       const stuck = [...pending].slice(0, 10).map((orderId) => `  ${orderId} is ${String(last.get(orderId))} — ${summaryOf(accepted.get(orderId) as HttpCase)}`);
-      throw new Error(`🚨 ${(error as Error).message}; ${pending.size} did not get there (${replayHint()}):\n${stuck.join('\n')}`);
+      throw new Error(`🚨 ${(error as Error).message}; ${pending.size} did not get there (${replayHint()}):\n${stuck.join('\n')}`, { cause: error });
     }
     return orderIds;
   }

@@ -60,7 +60,7 @@ describe('scaling', () => {
 
     await publishMany(queue, 30);
     await eventually(() => perWorker.reduce((a, b) => a + b) === 30, { what: 'all 30 handled' });
-    expect(perWorker.every((count) => count > 0), `🚨 every worker should get some: ${perWorker}`).toBe(true);
+    expect(perWorker.every((count) => count > 0), `🚨 every worker should get some: ${String(perWorker)}`).toBe(true);
 
     await pool.stop();
     expect(pool.size).toBe(0);

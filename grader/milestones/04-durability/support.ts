@@ -88,7 +88,7 @@ export interface RestartState {
 }
 
 /** Verdicts of real restarts in this process, by the state they started from ('' for a pass). */
-const restartVerdicts = new Map<string, { failure?: unknown }>();
+const restartVerdicts = new Map<string, { failure?: Error }>();
 
 export function fingerprint(state: RestartState): string {
   const sorted = (items: unknown[]) => items.map((item) => JSON.stringify(item)).sort();

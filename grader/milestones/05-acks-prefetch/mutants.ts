@@ -119,6 +119,7 @@ const processing = (processOnce: AckLayer['processOnce']): AckLayer => ({ ...ref
 const countOnlySuccesses: AckLayer['consume'] = async (channel, queue, handler, { prefetch, onFailure, onCancelled }) => {
   await channel.prefetch(prefetch);
   let active = 0;
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the callback catches its handler's errors itself
   const { consumerTag } = await channel.consume(queue, async (message) => {
     if (message === null) return onCancelled?.();
     active++;
@@ -144,6 +145,7 @@ const countOnlySuccesses: AckLayer['consume'] = async (channel, queue, handler, 
 const countOutBeforeOnFailure: AckLayer['consume'] = async (channel, queue, handler, { prefetch, onFailure, onCancelled }) => {
   await channel.prefetch(prefetch);
   let active = 0;
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the callback catches its handler's errors itself
   const { consumerTag } = await channel.consume(queue, async (message) => {
     if (message === null) return onCancelled?.();
     active++;
@@ -407,6 +409,7 @@ export const alternatives = defineAlternatives('acks', [
       async consume(channel, queue, handler, { prefetch, onFailure, onCancelled }) {
         await channel.prefetch(prefetch);
         const handling = new Set<ConsumeMessage>();
+        // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the callback catches its handler's errors itself
         const { consumerTag } = await channel.consume(queue, async (message) => {
           if (message === null) {
             onCancelled?.();

@@ -112,7 +112,7 @@ export const checks = defineChecks('deadLetters', [
     name: 'queueArguments: a rejected message comes back from its retry queue, and an unread notification expires into dead-letter.queue',
     hint: "Each queue's spec says it all: its failure policy, deadLetterTo and messageTtlMs (shared/topology/types.ts). See README § Dead-lettering and § TTL.",
     timeoutMs: 7000,
-    async run({ layer, layers, reference, connect, settings, vhost }) {
+    async run({ layers, reference, connect, settings, vhost }) {
       const topology = buildTopology({ ...settings, notificationTtlMs: SHORT_TTL_MS });
       const connection = await connect();
       const channel = await connection.createConfirmChannel();

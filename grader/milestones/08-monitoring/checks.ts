@@ -4,7 +4,6 @@
 // on the broker's samples, so the same code gets the same verdict every run, and the fake says what
 // the layer asked for. One check reads the real API of the real broker, once its statistics show the
 // state the check set up. The checks run concurrently (`concurrentChecks` in the manifest).
-import amqp from 'amqplib';
 import type { ManagementTarget, QueueStats } from '../../../shared/layers/08-monitoring.ts';
 import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
 import { CannotJudgeError, type CheckContext, CheckFailure, defineChecks, expectThat } from '../../check.ts';

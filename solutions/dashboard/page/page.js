@@ -214,7 +214,7 @@ async function placeOrder(event) {
     result.textContent = answer.ok ? `Order ${json.orderId} placed (${answer.status}).` : `Refused (${answer.status}): ${json.error}`;
     if (answer.ok) selectOrder(json.orderId);
   } catch (error) {
-    result.textContent = `could not reach the dashboard: ${error}`;
+    result.textContent = `could not reach the dashboard: ${String(error)}`;
   }
 }
 
@@ -290,6 +290,8 @@ function connect() {
 fetch('/topology.svg').then((answer) => answer.text()).then((svg) => {
   $('#graph').innerHTML = svg; // our own server's SVG, drawn from the topology data with every text escaped
   renderQueues();
+}, (error) => {
+  $('#graph').textContent = `topology diagram unavailable: ${String(error)}`;
 });
 connect();
 setInterval(renderQueues, 1000); // keeps the ages honest between samples

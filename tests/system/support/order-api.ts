@@ -71,6 +71,6 @@ export async function waitForStatus(baseUrl: string, orderId: string, status: Or
     );
   } catch (error) {
     const seen = last ? `${last.status}; history ${last.history.map((entry) => entry.event).join(' → ')}` : 'no such order';
-    throw new Error(`${(error as Error).message} (last seen: ${seen})`);
+    throw new Error(`${(error as Error).message} (last seen: ${seen})`, { cause: error });
   }
 }
