@@ -353,7 +353,7 @@ async function main(): Promise<number> {
   if (learnerRows.length > 0) {
     lines.push(
       '',
-      `As a learner runs it, ${cliRuns === 1 ? 'once each' : `${cliRuns} times each, in turn (medians)`}: \`npm run grade -- N\` (the child process and the type check included), with the starter as shipped (every check fails) and with the reference (\`--target solutions\`). "Reported" is the time the grader prints for the milestone; "wall" adds npm, starting the command and the grading child, and finding the broker; "around" is the wall time less the checks\' own (their durations added up; for a milestone that runs them at once, the longest); "load" the 1-minute load average as the runs started.`,
+      `As a learner runs it, ${cliRuns === 1 ? 'once each' : `${cliRuns} times each, in turn (medians)`}: \`npm run grade -- N\` (the child process and the type check included), with the starter as shipped (every check fails) and with the reference (\`--target solutions\`). "Reported" is the time the grader prints for the milestone; "wall" adds npm, starting the command and the grading child, and finding the broker; "around" is the wall time less the checks' own (their durations added up; for a milestone that runs them at once, the longest); "load" the 1-minute load average as the runs started.`,
       '',
       '| # | Starter, reported | Starter, wall | Starter, around | Reference, reported | Reference, wall | Reference, around | Budget | Within budget | Load |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -9,7 +9,7 @@ import { describeError } from '../../shared/log.ts';
 import { MILESTONES, type Milestone } from '../manifest.ts';
 import { generatedBlock } from '../lesson-blocks.ts';
 import { loadProgress, type Progress } from '../../shared/workshop/progress.ts';
-import { bold, dim, green, red, yellow } from '../report/console.ts';
+import { bold, dim, green, yellow } from '../report/console.ts';
 import type { Target } from '../runner.ts';
 import { type DemoOutcome, runMilestoneDemo } from './run-demo.ts';
 import { isMain, MILESTONE_ARGUMENT, milestoneState, nextMilestone, parseMilestoneNumber, TARGET_OPTION, type MilestoneState } from './shared.ts';

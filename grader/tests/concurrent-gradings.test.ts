@@ -47,8 +47,8 @@ describe('stray errors', () => {
     try {
       await Promise.all([
         mine.during('01.a', myStrays, async () => {
-          setTimeout(() => Promise.reject(new Error('mine, during')), 10);
-          setTimeout(() => Promise.reject(new Error('mine, after')), 150);
+          setTimeout(() => void Promise.reject(new Error('mine, during')), 10);
+          setTimeout(() => void Promise.reject(new Error('mine, after')), 150);
           await sleep(60);
         }),
         theirs.during('01.a', theirStrays, async () => {
