@@ -5,7 +5,7 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message } f
 import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
 import type { DeadLetterLayer, FailureOutcome } from '../../../shared/layers/06-dead-letters.ts';
 import type { Layers } from '../../../shared/layers/index.ts';
-import type { DomainEvent } from '../../../shared/messages/events.ts';
+import { type DomainEvent, newEvent } from '../../../shared/messages/events.ts';
 import { describeError } from '../../../shared/log.ts';
 import { QUEUES, retryQueueName } from '../../../shared/topology/topology.ts';
 import type { QueueSpec, Topology } from '../../../shared/topology/types.ts';
@@ -16,6 +16,7 @@ import { waitFor } from '../../checks/support.ts';
 
 export const REQUEUE_HINT =
   'That is a requeue: nack(message, false, true), or nack(message) and reject(message) with their defaults, put the message back at the head of its queue at once, and x-death never counts it. Pass requeue = false, so the broker dead-letters it into <queue>.retry.';
+export const PARK_HEADERS_HINT = 'The copy tells its story in the PARK_HEADERS, added to the headers it already had (README § Parking).';
 export const SETTLE_HINT =
   'Every delivery is settled exactly once: acked (parked), or nacked (sent to the retry queue). An ack or nack twice closes the channel; none at all holds the message until the channel closes.';
 
@@ -207,4 +208,23 @@ export async function consumeWithFailures(
   };
 
   return { channel, tries, handled, outcomes, rethrow, expectAllSettled };
+}
+
+/** A worker consumeWithFailures started. */
+export type FailingWorker = Awaited<ReturnType<typeof consumeWithFailures>>;
+
+/** Where the delay itself is not under test, a short one keeps grading fast. */
+export const FAST_RETRY_MS = 20;
+
+export function paymentFailed(orderId: string, reason = 'card declined'): DomainEvent {
+  return newEvent('payment.failed', { orderId, source: 'payment', payload: { reason, amount: 700 } });
+}
+
+export function headersOf(message: ConsumeMessage): Record<string, unknown> {
+  return message.properties.headers ?? {};
+}
+
+/** `= "value"`, or `missing`: a header as the check saw it. */
+export function headerAsSeen(headers: Record<string, unknown>, header: string): string {
+  return header in headers ? `= ${JSON.stringify(headers[header])}` : 'missing';
 }
