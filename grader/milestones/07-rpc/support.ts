@@ -9,6 +9,7 @@ import vm from 'node:vm';
 import type { Channel, ChannelModel } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
 import type { CheckContext } from '../../check.ts';
+import { ignoreErrorsTheCheckReports } from '../../checks/support.ts';
 
 export async function freshQueue(channel: Channel): Promise<string> {
   const { queue } = await channel.assertQueue(`rpc.${randomUUID().slice(0, 8)}`, { durable: false });
@@ -114,8 +115,7 @@ export async function otherQueues(context: CheckContext, connection: ChannelMode
   const listed = await context.vhost.api.request<Array<{ name: string }>>('GET', `/queues/${encodeURIComponent(context.vhost.name)}?columns=name`);
   const queues: Array<{ name: string; consumers: number }> = [];
   for (const { name } of listed.filter((queue) => !known.includes(queue.name))) {
-    const channel = await connection.createChannel();
-    channel.on('error', () => {}); // a queue deleted in between: a 404 closes this channel
+    const channel = ignoreErrorsTheCheckReports(await connection.createChannel()); // a queue deleted in between: a 404 closes this channel
     try {
       const { consumerCount } = await channel.checkQueue(name);
       queues.push({ name, consumers: consumerCount });
