@@ -135,6 +135,34 @@ export function describeReturns(tries: Try[]): string {
 }
 
 /**
+ * After the scenario: the confirms of the worker's channel awaited, a round trip on it (the broker
+ * closes it if a delivery was settled twice), then closes it; a delivery nobody settled goes back to
+ * its queue, where `setup` sees it.
+ */
+async function expectAllSettled(channel: ConfirmChannel, queue: string, rethrow: () => void, setup: Channel, what: string): Promise<void> {
+  // First every copy published on this channel confirmed, so a settle that follows a confirm has
+  // happened whatever the timing of the confirm, and the verdict does not depend on it.
+  await channel.waitForConfirms().catch(() => {});
+  try {
+    await channel.checkQueue(queue);
+  } catch (error) {
+    await new Promise((resolve) => setImmediate(resolve));
+    rethrow();
+    throw error;
+  }
+  rethrow();
+  await channel.close().catch(() => {});
+  const { messageCount } = await setup.checkQueue(queue);
+  if (messageCount > 0) {
+    throw new CheckFailure(
+      `${what} to be settled (acked or nacked) by the time handleFailure resolved`,
+      `once the check closed the consumer's channel, ${messageCount} message(s) went back to ${queue}: neither acked nor nacked. A service with prefetch 1 would stall here`,
+      SETTLE_HINT,
+    );
+  }
+}
+
+/**
  * Consumes `spec.name` with prefetch 1, like a service worker. `fails` decides whether a delivery
  * fails; failures go to the graded handleFailure with `handleSpec` (the queue's spec unless a check
  * says otherwise), or to `onFailure` when the check calls park itself. What handleFailure throws, and a channel the broker closes, are kept for the check.
@@ -180,34 +208,10 @@ export async function consumeWithFailures(
     if (errors.length > 0) throw errors[0];
   };
 
-  /**
-   * After the scenario: the confirms of the channel awaited, a round trip on the consumer's channel (the broker closes it if a delivery was
-   * settled twice), then closes it; a delivery nobody settled goes back to its queue, where we see it.
-   */
-  const expectAllSettled = async (setup: Channel, what: string) => {
-    // First every copy published on this channel confirmed, so a settle that follows a confirm has
-    // happened whatever the timing of the confirm, and the verdict does not depend on it.
-    await channel.waitForConfirms().catch(() => {});
-    try {
-      await channel.checkQueue(spec.name);
-    } catch (error) {
-      await new Promise((resolve) => setImmediate(resolve));
-      rethrow();
-      throw error;
-    }
-    rethrow();
-    await channel.close().catch(() => {});
-    const { messageCount } = await setup.checkQueue(spec.name);
-    if (messageCount > 0) {
-      throw new CheckFailure(
-        `${what} to be settled (acked or nacked) by the time handleFailure resolved`,
-        `once the check closed the consumer's channel, ${messageCount} message(s) went back to ${spec.name}: neither acked nor nacked. A service with prefetch 1 would stall here`,
-        SETTLE_HINT,
-      );
-    }
-  };
+  /** After the scenario: see expectAllSettled. */
+  const expectSettled = (setup: Channel, what: string) => expectAllSettled(channel, spec.name, rethrow, setup, what);
 
-  return { channel, tries, handled, outcomes, rethrow, expectAllSettled };
+  return { channel, tries, handled, outcomes, rethrow, expectAllSettled: expectSettled };
 }
 
 /** A worker consumeWithFailures started. */
