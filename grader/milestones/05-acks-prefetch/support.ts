@@ -7,7 +7,7 @@ import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
 import type { FailureHandler, ProcessedMessages } from '../../../shared/layers/05-acks-prefetch.ts';
 import { describeError } from '../../../shared/log.ts';
 import { type CheckContext, CheckFailure, expectThat } from '../../check.ts';
-import { waitFor } from '../../checks/support.ts';
+import { ignoreErrorsTheCheckReports, waitFor } from '../../checks/support.ts';
 
 export type AcksContext = CheckContext<'acks'>;
 
@@ -21,9 +21,17 @@ export async function queueWith(channel: ConfirmChannel, name: string, bodies: s
 
 /** The check's own channel, for setting up queues and looking at them. */
 export async function observer(context: AcksContext): Promise<ConfirmChannel> {
-  const channel = await (await context.connect()).createConfirmChannel();
-  channel.on('error', () => {});
-  return channel;
+  return ignoreErrorsTheCheckReports(await (await context.connect()).createConfirmChannel());
+}
+
+export const UNACKED_HINT = 'Prefetch counts deliveries not yet settled: a message whose handler resolved must be acked, or its place is never given back.';
+export const IN_FLIGHT_HINT = 'inFlight() counts the deliveries whose handling has started and not finished: add one when it starts, remove it when it ends, failures included.';
+export const FAILURE_HINT = 'A handler that throws: its message, the channel and the error go to onFailure. Not a nack of your own (amqplib requeues by default: a loop), not an ack.';
+
+/** How stop() had ended when it should still be waiting: `whileWhat` is what would be cut short. */
+export function stopEndedEarly(early: Settled, whileWhat: string): string {
+  if (early.state === 'resolved') return `stop() had already resolved: a service shutting down now would close its channel under ${whileWhat}`;
+  return `stop() rejected: ${describeError((early as { error: unknown }).error)}`;
 }
 
 const SETTLED_TWICE_HINT =

@@ -5,7 +5,7 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message } f
 import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
 import type { DeadLetterLayer, FailureOutcome } from '../../../shared/layers/06-dead-letters.ts';
 import type { Layers } from '../../../shared/layers/index.ts';
-import type { DomainEvent } from '../../../shared/messages/events.ts';
+import { type DomainEvent, newEvent } from '../../../shared/messages/events.ts';
 import { describeError } from '../../../shared/log.ts';
 import { QUEUES, retryQueueName } from '../../../shared/topology/topology.ts';
 import type { QueueSpec, Topology } from '../../../shared/topology/types.ts';
@@ -16,6 +16,7 @@ import { waitFor } from '../../checks/support.ts';
 
 export const REQUEUE_HINT =
   'That is a requeue: nack(message, false, true), or nack(message) and reject(message) with their defaults, put the message back at the head of its queue at once, and x-death never counts it. Pass requeue = false, so the broker dead-letters it into <queue>.retry.';
+export const PARK_HEADERS_HINT = 'The copy tells its story in the PARK_HEADERS, added to the headers it already had (README § Parking).';
 export const SETTLE_HINT =
   'Every delivery is settled exactly once: acked (parked), or nacked (sent to the retry queue). An ack or nack twice closes the channel; none at all holds the message until the channel closes.';
 
@@ -134,6 +135,34 @@ export function describeReturns(tries: Try[]): string {
 }
 
 /**
+ * After the scenario: the confirms of the worker's channel awaited, a round trip on it (the broker
+ * closes it if a delivery was settled twice), then closes it; a delivery nobody settled goes back to
+ * its queue, where `setup` sees it.
+ */
+async function expectAllSettled(channel: ConfirmChannel, queue: string, rethrow: () => void, setup: Channel, what: string): Promise<void> {
+  // First every copy published on this channel confirmed, so a settle that follows a confirm has
+  // happened whatever the timing of the confirm, and the verdict does not depend on it.
+  await channel.waitForConfirms().catch(() => {});
+  try {
+    await channel.checkQueue(queue);
+  } catch (error) {
+    await new Promise((resolve) => setImmediate(resolve));
+    rethrow();
+    throw error;
+  }
+  rethrow();
+  await channel.close().catch(() => {});
+  const { messageCount } = await setup.checkQueue(queue);
+  if (messageCount > 0) {
+    throw new CheckFailure(
+      `${what} to be settled (acked or nacked) by the time handleFailure resolved`,
+      `once the check closed the consumer's channel, ${messageCount} message(s) went back to ${queue}: neither acked nor nacked. A service with prefetch 1 would stall here`,
+      SETTLE_HINT,
+    );
+  }
+}
+
+/**
  * Consumes `spec.name` with prefetch 1, like a service worker. `fails` decides whether a delivery
  * fails; failures go to the graded handleFailure with `handleSpec` (the queue's spec unless a check
  * says otherwise), or to `onFailure` when the check calls park itself. What handleFailure throws, and a channel the broker closes, are kept for the check.
@@ -179,32 +208,27 @@ export async function consumeWithFailures(
     if (errors.length > 0) throw errors[0];
   };
 
-  /**
-   * After the scenario: the confirms of the channel awaited, a round trip on the consumer's channel (the broker closes it if a delivery was
-   * settled twice), then closes it; a delivery nobody settled goes back to its queue, where we see it.
-   */
-  const expectAllSettled = async (setup: Channel, what: string) => {
-    // First every copy published on this channel confirmed, so a settle that follows a confirm has
-    // happened whatever the timing of the confirm, and the verdict does not depend on it.
-    await channel.waitForConfirms().catch(() => {});
-    try {
-      await channel.checkQueue(spec.name);
-    } catch (error) {
-      await new Promise((resolve) => setImmediate(resolve));
-      rethrow();
-      throw error;
-    }
-    rethrow();
-    await channel.close().catch(() => {});
-    const { messageCount } = await setup.checkQueue(spec.name);
-    if (messageCount > 0) {
-      throw new CheckFailure(
-        `${what} to be settled (acked or nacked) by the time handleFailure resolved`,
-        `once the check closed the consumer's channel, ${messageCount} message(s) went back to ${spec.name}: neither acked nor nacked. A service with prefetch 1 would stall here`,
-        SETTLE_HINT,
-      );
-    }
-  };
+  /** After the scenario: see expectAllSettled. */
+  const expectSettled = (setup: Channel, what: string) => expectAllSettled(channel, spec.name, rethrow, setup, what);
 
-  return { channel, tries, handled, outcomes, rethrow, expectAllSettled };
+  return { channel, tries, handled, outcomes, rethrow, expectAllSettled: expectSettled };
+}
+
+/** A worker consumeWithFailures started. */
+export type FailingWorker = Awaited<ReturnType<typeof consumeWithFailures>>;
+
+/** Where the delay itself is not under test, a short one keeps grading fast. */
+export const FAST_RETRY_MS = 20;
+
+export function paymentFailed(orderId: string, reason = 'card declined'): DomainEvent {
+  return newEvent('payment.failed', { orderId, source: 'payment', payload: { reason, amount: 700 } });
+}
+
+export function headersOf(message: ConsumeMessage): Record<string, unknown> {
+  return message.properties.headers ?? {};
+}
+
+/** `= "value"`, or `missing`: a header as the check saw it. */
+export function headerAsSeen(headers: Record<string, unknown>, header: string): string {
+  return header in headers ? `= ${JSON.stringify(headers[header])}` : 'missing';
 }

@@ -9,6 +9,7 @@ import vm from 'node:vm';
 import type { Channel, ChannelModel } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
 import type { CheckContext } from '../../check.ts';
+import { ignoreErrorsTheCheckReports } from '../../checks/support.ts';
 
 export async function freshQueue(channel: Channel): Promise<string> {
   const { queue } = await channel.assertQueue(`rpc.${randomUUID().slice(0, 8)}`, { durable: false });
@@ -114,8 +115,7 @@ export async function otherQueues(context: CheckContext, connection: ChannelMode
   const listed = await context.vhost.api.request<Array<{ name: string }>>('GET', `/queues/${encodeURIComponent(context.vhost.name)}?columns=name`);
   const queues: Array<{ name: string; consumers: number }> = [];
   for (const { name } of listed.filter((queue) => !known.includes(queue.name))) {
-    const channel = await connection.createChannel();
-    channel.on('error', () => {}); // a queue deleted in between: a 404 closes this channel
+    const channel = ignoreErrorsTheCheckReports(await connection.createChannel()); // a queue deleted in between: a 404 closes this channel
     try {
       const { consumerCount } = await channel.checkQueue(name);
       queues.push({ name, consumers: consumerCount });
@@ -147,6 +147,30 @@ const FRAME_METHOD = 1;
 const FRAME_HEADER = 2;
 const FRAME_BODY = 3;
 
+interface FramesSeen {
+  /** A publish whose content is still coming: the bytes of its body not seen yet (undefined before its header frame). */
+  publish?: { remaining: bigint | undefined };
+}
+
+/** Whether `frame` (its payload `size` bytes) completes a settle (ack, reject, nack) or a publish (its last body frame); updates `seen`. */
+function whatFrameCompletes(frame: Buffer, size: number, seen: FramesSeen): 'settle' | 'publish' | undefined {
+  const type = frame[0];
+  const payload = frame.subarray(7, 7 + size);
+  const { publish } = seen;
+  if (type === FRAME_METHOD && payload.readUInt16BE(0) === BASIC) {
+    const method = payload.readUInt16BE(2);
+    if (SETTLE_METHODS.has(method)) return 'settle';
+    if (method === PUBLISH) seen.publish = { remaining: undefined };
+  } else if (type === FRAME_HEADER && publish) {
+    publish.remaining = payload.readBigUInt64BE(4);
+    if (publish.remaining === 0n) return 'publish';
+  } else if (type === FRAME_BODY && publish?.remaining !== undefined) {
+    publish.remaining -= BigInt(size);
+    if (publish.remaining <= 0n) return 'publish';
+  }
+  return undefined;
+}
+
 /**
  * A TCP relay between the server's connection and the broker that reads the AMQP frames the client
  * sends, so a check can make the connection die at a precise moment, as a crash would.
@@ -162,7 +186,7 @@ export async function cuttingRelay(context: CheckContext): Promise<CuttingRelay>
     let flushing = false; // cut: what was sent still goes to the broker
     let pending = Buffer.alloc(0);
     let headerSeen = false; // the 8-byte protocol header comes before the frames
-    let publish: { remaining: bigint | undefined } | undefined; // a publish whose content is still coming
+    const frames: FramesSeen = {};
     const cut = () => {
       if (dead) return;
       dead = true;
@@ -194,24 +218,11 @@ export async function cuttingRelay(context: CheckContext): Promise<CuttingRelay>
         pending = pending.subarray(8 + size);
         upstream.write(frame);
         if (!armed) continue;
-        const type = frame[0];
-        const payload = frame.subarray(7, 7 + size);
-        let done: 'settle' | 'publish' | undefined;
-        if (type === FRAME_METHOD && payload.readUInt16BE(0) === BASIC) {
-          const method = payload.readUInt16BE(2);
-          if (SETTLE_METHODS.has(method)) done = 'settle';
-          else if (method === PUBLISH) publish = { remaining: undefined };
-        } else if (type === FRAME_HEADER && publish) {
-          publish.remaining = payload.readBigUInt64BE(4);
-          if (publish.remaining === 0n) done = 'publish';
-        } else if (type === FRAME_BODY && publish?.remaining !== undefined) {
-          publish.remaining -= BigInt(size);
-          if (publish.remaining <= 0n) done = 'publish';
-        }
+        const done = whatFrameCompletes(frame, size, frames);
         if (done) {
           const resolve = armed;
           armed = undefined;
-          publish = undefined;
+          frames.publish = undefined;
           cut();
           resolve(done);
         }
