@@ -56,15 +56,7 @@ export const ackingMutants: Mutant<'acks'>[] = [
   {
     name: 'never acks a message whose handler succeeded (returning from the callback is not an ack)',
     breaks: ['05.redelivered', '05.prefetch', '05.settled-once'],
-    layer: consumeWith({
-      async handle(consumer, message) {
-        try {
-          await consumer.handler(message);
-        } catch (error) {
-          await consumer.fail(message, error);
-        }
-      },
-    }),
+    layer: consumeWith({ ack() {} }), // "returning from the callback is enough"
   },
   {
     name: 'acks after the handler, and again in a finally',

@@ -1,19 +1,15 @@
-// Known-wrong handling of a delivery whose handler threw: the reference with its handle or its
-// fail step written the way a learner gets it wrong.
+// Known-wrong handling of a delivery whose handler threw: the reference with its fail step (what
+// handle does with a failed delivery) written the way a learner gets it wrong.
 import type { Mutant } from '../../../mutant.ts';
-import { consumeWith } from './consumer.ts';
+import { consumeWith, referenceSteps } from './consumer.ts';
 
 export const failingMutants: Mutant<'acks'>[] = [
   {
     name: 'acks after the try/catch, so a failed message is acked after onFailure too',
     breaks: ['05.failure', '05.settled-once'],
     layer: consumeWith({
-      async handle(consumer, message) {
-        try {
-          await consumer.handler(message);
-        } catch (error) {
-          await consumer.fail(message, error);
-        }
+      async fail(consumer, message, error) {
+        await referenceSteps.fail(consumer, message, error);
         consumer.ack(message);
       },
     }),
@@ -21,30 +17,12 @@ export const failingMutants: Mutant<'acks'>[] = [
   {
     name: 'a failed message is acked silently; onFailure is never called',
     breaks: ['05.failure', '05.settled-once'],
-    layer: consumeWith({
-      async handle(consumer, message) {
-        try {
-          await consumer.handler(message);
-        } catch {
-          // "handled": the learner meant to look at it later
-        }
-        consumer.ack(message);
-      },
-    }),
+    layer: consumeWith({ fail: async (consumer, message) => consumer.ack(message) }),
   },
   {
     name: "a failed message is nacked with amqplib's default requeue instead of going to onFailure",
     breaks: ['05.failure', '05.settled-once'],
-    layer: consumeWith({
-      async handle(consumer, message) {
-        try {
-          await consumer.handler(message);
-        } catch {
-          return consumer.channel.nack(message);
-        }
-        consumer.ack(message);
-      },
-    }),
+    layer: consumeWith({ fail: async ({ channel }, message) => channel.nack(message) }),
   },
   {
     name: "onFailure's own rejection escapes the consumer",
