@@ -1,6 +1,9 @@
 // A known-wrong implementation of a layer: a small variant of the reference with one classic
 // mistake (noAck, a non-persistent publish, a reply matched without its correlation id...). The
 // self-tests prove each check catches at least one of them; that is how the grader proves itself.
+// Each reads on its own: the reference with one named step replaced (milestone 5's
+// `consumeWith({ stop })`, the steps written out once in the milestone's mutants/ folder), or a
+// small whole function as a learner writes it; never a copy of the answer behind flags.
 import type { LayerName, Layers } from '../shared/layers/index.ts';
 
 export interface Mutant<K extends LayerName = LayerName> {

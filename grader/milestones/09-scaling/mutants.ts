@@ -1,151 +1,17 @@
-// Known-wrong scaling layers for milestone 9 (the reference pool, each with one classic mistake), and
-// known-valid ones with other bookkeeping.
+// Known-wrong scaling layers for milestone 9 (the reference pool with one step done the wrong way, in
+// mutants/pool-mutants.ts; priorities and queue arguments got wrong, here), and known-valid ones
+// with other bookkeeping.
 import type { ConfirmChannel } from 'amqplib';
 import type { ConsumerHandle } from '../../../shared/layers/05-acks-prefetch.ts';
-import type { ScalingLayer, WorkerPool } from '../../../shared/layers/09-scaling.ts';
+import type { WorkerPool } from '../../../shared/layers/09-scaling.ts';
 import { serializedPool, type Worker } from '../../../shared/layers/09-scaling-worker-pool.ts';
 import { EXPRESS_PRIORITY, QUEUES } from '../../../shared/topology/topology.ts';
 import { scaling as reference } from '../../../solutions/layers/09-scaling.ts';
 import { defineAlternatives, defineMutants } from '../../mutant.ts';
-
-interface PoolMistakes {
-  /** Every worker gets the channel the first one opened. */
-  sharedChannel?: boolean;
-  /** ...and that channel gets one channel-wide prefetch window (global), shared by the whole pool. */
-  channelWidePrefetch?: boolean;
-  /** How a leaving worker goes. */
-  leave?: 'close-then-stop' | 'stop-not-awaited' | 'never-close' | 'cancel-then-close' | 'close-not-awaited';
-  /** The leaving workers are stopped in the background: scaleTo resolves before they are gone. */
-  stopsNotAwaited?: boolean;
-  /** Only ever one worker, whatever the count. */
-  singleWorker?: boolean;
-  /** When startConsumer throws: the channel just opened stays open, or the error is swallowed. */
-  onFailedStart?: 'leave-channel-open' | 'swallow';
-}
-
-function poolWith(mistakes: PoolMistakes): ScalingLayer['startWorkers'] {
-  return async (openChannel, startConsumer, workers) => {
-    let shared: Promise<ConfirmChannel> | undefined;
-    const open = async (): Promise<ConfirmChannel> => {
-      if (!mistakes.sharedChannel) return openChannel();
-      shared ??= openChannel();
-      return shared;
-    };
-    const running: Worker[] = [];
-    const stopWorker = async ({ channel, consumer }: Worker) => {
-      switch (mistakes.leave) {
-        case 'close-then-stop':
-          await channel.close().catch(() => {});
-          await consumer.stop();
-          return;
-        case 'stop-not-awaited':
-          void consumer.stop();
-          await channel.close().catch(() => {});
-          return;
-        case 'never-close':
-          await consumer.stop();
-          return;
-        case 'close-not-awaited':
-          await consumer.stop();
-          void channel.close().catch(() => {});
-          return;
-        case 'cancel-then-close':
-          await channel.cancel(consumer.consumerTag);
-          await channel.close().catch(() => {});
-          return;
-        default:
-          await consumer.stop();
-          await channel.close().catch(() => {});
-      }
-    };
-    const startWorker = async (): Promise<Worker | undefined> => {
-      const channel = await open();
-      try {
-        return { channel, consumer: await startConsumer(channel) };
-      } catch (error) {
-        if (mistakes.onFailedStart === 'swallow') {
-          await channel.close().catch(() => {});
-          return undefined;
-        }
-        if (mistakes.onFailedStart !== 'leave-channel-open') await channel.close().catch(() => {});
-        throw error;
-      }
-    };
-    const resize = async (wanted: number) => {
-      const target = mistakes.singleWorker ? Math.min(wanted, 1) : wanted;
-      while (running.length < target) {
-        const worker = await startWorker();
-        if (!worker) break;
-        running.push(worker);
-        // One limit for the whole channel (global), set after the consumer's own, which it would otherwise replace.
-        if (mistakes.channelWidePrefetch) await worker.channel.prefetch(1, true);
-      }
-      const stopping = Promise.all(running.splice(target).map(stopWorker));
-      if (!mistakes.stopsNotAwaited) await stopping;
-    };
-    return serializedPool(resize, () => running.length, workers);
-  };
-}
-
-const withPool = (mistakes: PoolMistakes): ScalingLayer => ({ ...reference, startWorkers: poolWith(mistakes) });
+import { poolMutants } from './mutants/pool-mutants.ts';
 
 export const mutants = defineMutants('scaling', [
-  {
-    name: 'all workers consume on one channel: stopping one closes it under the others',
-    breaks: ['09.share-load', '09.scale-down', '09.scale-to'],
-    layer: withPool({ sharedChannel: true }),
-  },
-  {
-    name: 'no per-worker prefetch: the workers share one channel and its channel-wide prefetch window',
-    breaks: ['09.share-load'],
-    breaksWithGlobalQos: ['09.slow-worker'],
-    layer: withPool({ sharedChannel: true, channelWidePrefetch: true }),
-  },
-  {
-    name: 'the pool starts one worker, whatever the count asked for',
-    breaks: ['09.share-load', '09.slow-worker', '09.scale-to'],
-    layer: withPool({ singleWorker: true }),
-  },
-  {
-    name: "scaling down closes a leaving worker's channel before its in-flight messages are done",
-    breaks: ['09.scale-down'],
-    layer: withPool({ leave: 'close-then-stop' }),
-  },
-  {
-    name: 'scaling down calls consumer.stop() without awaiting it, then closes the channel',
-    breaks: ['09.scale-down'],
-    layer: withPool({ leave: 'stop-not-awaited' }),
-  },
-  {
-    name: 'scaling down cancels the consumer (basic.cancel) and closes the channel at once',
-    breaks: ['09.scale-down'],
-    layer: withPool({ leave: 'cancel-then-close' }),
-  },
-  {
-    name: "a leaving worker's consumer is stopped, but its channel is never closed",
-    breaks: ['09.scale-down', '09.scale-to'],
-    layer: withPool({ leave: 'never-close' }),
-  },
-  {
-    name: "a leaving worker's channel.close() is not awaited: scaleTo resolves while its channels are still open",
-    breaks: ['09.scale-to'],
-    layer: withPool({ leave: 'close-not-awaited' }),
-  },
-  {
-    name: 'scaleTo resolves before the leaving workers are gone (the Promise.all is not awaited)',
-    breaks: ['09.scale-to'],
-    layer: withPool({ stopsNotAwaited: true }),
-  },
-  {
-    name: 'a worker that fails to start leaves its channel open',
-    breaks: ['09.failed-start'],
-    layer: withPool({ onFailedStart: 'leave-channel-open' }),
-  },
-  {
-    name: 'a worker that fails to start is skipped: scaleTo resolves with fewer workers',
-    breaks: ['09.failed-start'],
-    layer: withPool({ onFailedStart: 'swallow' }),
-  },
+  ...poolMutants,
   {
     name: 'priorityFor returns undefined for every event',
     breaks: ['09.priority'],
