@@ -116,6 +116,7 @@ export const alternatives: Alternative<'acks'>[] = [
       async consume(channel, queue, handler, { prefetch, onFailure, onCancelled }) {
         await channel.prefetch(prefetch);
         const handling = new Set<ConsumeMessage>();
+        // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a learner's async callback: it catches its handler's errors itself
         const { consumerTag } = await channel.consume(queue, async (message) => {
           if (message === null) {
             onCancelled?.();

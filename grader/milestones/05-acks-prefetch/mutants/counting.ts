@@ -8,6 +8,7 @@ import type { Mutant } from '../../../mutant.ts';
 const countOnlySuccesses: AckLayer['consume'] = async (channel, queue, handler, { prefetch, onFailure, onCancelled }) => {
   await channel.prefetch(prefetch);
   let active = 0;
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a learner's async callback: it catches its handler's errors itself
   const { consumerTag } = await channel.consume(queue, async (message) => {
     if (message === null) return onCancelled?.();
     active++;
@@ -33,6 +34,7 @@ const countOnlySuccesses: AckLayer['consume'] = async (channel, queue, handler, 
 const countOutBeforeOnFailure: AckLayer['consume'] = async (channel, queue, handler, { prefetch, onFailure, onCancelled }) => {
   await channel.prefetch(prefetch);
   let active = 0;
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a learner's async callback: it catches its handler's errors itself
   const { consumerTag } = await channel.consume(queue, async (message) => {
     if (message === null) return onCancelled?.();
     active++;
