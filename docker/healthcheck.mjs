@@ -16,12 +16,20 @@ async function healthy() {
   const amqp = new URL(process.env.RABBITMQ_URL ?? 'amqp://guest:guest@rabbitmq:5672');
   const base = process.env.RABBITMQ_MANAGEMENT_URL ?? `http://${amqp.hostname}:15672`;
   const auth = `Basic ${Buffer.from(`${decodeURIComponent(amqp.username || 'guest')}:${decodeURIComponent(amqp.password || 'guest')}`).toString('base64')}`;
-  const response = await fetch(`${base}/api/connections?columns=name,peer_host,client_properties`, { headers: { authorization: auth }, signal: timeout });
+  const response = await fetch(`${base}/api/connections?columns=name,peer_host,client_properties`, {
+    headers: { authorization: auth },
+    signal: timeout,
+  });
   if (!response.ok) return false;
-  const mine = new Set(Object.values(os.networkInterfaces()).flat().map((address) => address?.address.replace(/^::ffff:/, '')));
+  const mine = new Set(
+    Object.values(os.networkInterfaces())
+      .flat()
+      .map((address) => address?.address.replace(/^::ffff:/, '')),
+  );
   const connections = await response.json();
   return connections.some(
-    (c) => String(c.client_properties?.connection_name ?? '').startsWith(`${service}-`) && mine.has(String(c.peer_host).replace(/^::ffff:/, '')),
+    (c) =>
+      String(c.client_properties?.connection_name ?? '').startsWith(`${service}-`) && mine.has(String(c.peer_host).replace(/^::ffff:/, '')),
   );
 }
 

@@ -9,7 +9,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { BrokerEndpoint } from '../shared/broker/find-broker.ts';
-import { commandExists, rabbitmqServerInstalled, startThrowawayNode as startNode, ThrowawayNodeTimeoutError } from '../shared/broker/throwaway-node.ts';
+import {
+  commandExists,
+  rabbitmqServerInstalled,
+  startThrowawayNode as startNode,
+  ThrowawayNodeTimeoutError,
+} from '../shared/broker/throwaway-node.ts';
 import { CannotJudgeError } from './check.ts';
 
 const run = promisify(execFile);
@@ -35,7 +40,8 @@ const SLOW_START_NOTICE_MS = 15_000;
  * granted: they said so up front (the flag); ask: a terminal is there to ask on, once per run;
  * refused: nobody may say yes here (tests, benchmarks, CI, no terminal), and `why` says so.
  */
-export type SharedRestartConsent = { kind: 'granted' } | { kind: 'ask'; ask(question: string): Promise<boolean> } | { kind: 'refused'; why: string };
+export type SharedRestartConsent =
+  { kind: 'granted' } | { kind: 'ask'; ask(question: string): Promise<boolean> } | { kind: 'refused'; why: string };
 
 export interface RestartableBroker {
   /** AMQP URL (default vhost) of a broker the check may restart. */
@@ -66,9 +72,16 @@ const firstLine = (error: unknown) => (error instanceof Error ? error.message.sp
 async function startThrowawayNode(options: BrokerControlOptions, announce: (message: string) => void): Promise<RestartableBroker> {
   const timeoutMs = options.throwawayStartTimeoutMs ?? THROWAWAY_START_TIMEOUT_MS;
   const start = async () => {
-    const slow = setTimeout(() => announce(`the throwaway RabbitMQ node for the restart is slow to start: waiting up to ${timeoutMs / 1000} s`), SLOW_START_NOTICE_MS);
+    const slow = setTimeout(
+      () => announce(`the throwaway RabbitMQ node for the restart is slow to start: waiting up to ${timeoutMs / 1000} s`),
+      SLOW_START_NOTICE_MS,
+    );
     try {
-      return await startNode({ prefix: 'grader', startTimeoutMs: timeoutMs, ...(options.rabbitmqServer ? { serverCommand: options.rabbitmqServer } : {}) });
+      return await startNode({
+        prefix: 'grader',
+        startTimeoutMs: timeoutMs,
+        ...(options.rabbitmqServer ? { serverCommand: options.rabbitmqServer } : {}),
+      });
     } finally {
       clearTimeout(slow);
     }
@@ -116,14 +129,21 @@ export function brokerControlFor(broker: BrokerEndpoint, options: BrokerControlO
       const { hostname } = new URL(broker.url);
       const local = ['127.0.0.1', 'localhost', '::1'].includes(hostname);
       if (!local) {
-        throw new BrokerControlUnavailableError(`${throwawayProblem}, and the broker at ${hostname} is not on this machine. Run a local broker (docker compose up -d) to grade this check`);
+        throw new BrokerControlUnavailableError(
+          `${throwawayProblem}, and the broker at ${hostname} is not on this machine. Run a local broker (docker compose up -d) to grade this check`,
+        );
       }
       if (!(await commandExists('rabbitmqctl'))) {
-        throw new BrokerControlUnavailableError(`${throwawayProblem}, and rabbitmqctl is not installed here to restart your broker at ${hostname} with`);
+        throw new BrokerControlUnavailableError(
+          `${throwawayProblem}, and rabbitmqctl is not installed here to restart your broker at ${hostname} with`,
+        );
       }
       const what = `your RabbitMQ at ${hostname} (stop_app/start_app; durable queues and persistent messages are kept)`;
       const consent = options.sharedRestart;
-      const yes = consent.kind === 'granted' || (consent.kind === 'ask' && (await consent.ask(`${throwawayProblem}.\nMilestone 4 wants to restart ${what}. Restart it? [y/N] `).catch(() => false)));
+      const yes =
+        consent.kind === 'granted' ||
+        (consent.kind === 'ask' &&
+          (await consent.ask(`${throwawayProblem}.\nMilestone 4 wants to restart ${what}. Restart it? [y/N] `).catch(() => false)));
       if (!yes) {
         const why = consent.kind === 'refused' ? consent.why : 'you answered no';
         throw new BrokerControlUnavailableError(

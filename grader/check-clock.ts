@@ -20,17 +20,25 @@ export function checkClock(timeoutMs: number): CheckClock {
   let expire: (error: Error) => void = () => {};
   const arm = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      if (!time) return; // stopped
-      if (time.left() > 0) return arm(); // the machine took some of it: the rest is still owed
-      const { wallMs, stolenMs } = time.used();
-      const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-      expire(
-        time.shortChanged()
-          ? machineTooBusy(`the check was still running after ${secs(wallMs)}, but the machine kept the grader from running for ${secs(stolenMs)} of them`)
-          : new CheckFailure(`the check to finish within ${timeoutMs / 1000} s`, 'it was still waiting (something never arrived, or a call never returned)'),
-      );
-    }, Math.max(1, time?.left() ?? timeoutMs));
+    timer = setTimeout(
+      () => {
+        if (!time) return; // stopped
+        if (time.left() > 0) return arm(); // the machine took some of it: the rest is still owed
+        const { wallMs, stolenMs } = time.used();
+        const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+        expire(
+          time.shortChanged()
+            ? machineTooBusy(
+                `the check was still running after ${secs(wallMs)}, but the machine kept the grader from running for ${secs(stolenMs)} of them`,
+              )
+            : new CheckFailure(
+                `the check to finish within ${timeoutMs / 1000} s`,
+                'it was still waiting (something never arrived, or a call never returned)',
+              ),
+        );
+      },
+      Math.max(1, time?.left() ?? timeoutMs),
+    );
   };
   return {
     start() {

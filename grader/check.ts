@@ -20,7 +20,12 @@ import type { BrokerControl } from './broker-control.ts';
  * say "same cause as …". Where `seen` contains it, the report shortens it there.
  */
 export class CheckFailure extends Error {
-  constructor(readonly expected: string, readonly seen: string, readonly hint?: string, readonly rootCause?: string) {
+  constructor(
+    readonly expected: string,
+    readonly seen: string,
+    readonly hint?: string,
+    readonly rootCause?: string,
+  ) {
     super(`expected ${expected}; saw ${seen}`);
     this.name = 'CheckFailure';
   }
@@ -40,7 +45,13 @@ export function machineTooBusy(detail: string): CannotJudgeError {
 }
 
 /** Throws CheckFailure unless `condition` holds. `seen` is computed only on failure; `hint` fits this failure; `rootCause` as CheckFailure's. */
-export function expectThat(condition: unknown, expected: string, seen: string | (() => string), hint?: string, rootCause?: string): asserts condition {
+export function expectThat(
+  condition: unknown,
+  expected: string,
+  seen: string | (() => string),
+  hint?: string,
+  rootCause?: string,
+): asserts condition {
   if (!condition) throw new CheckFailure(expected, typeof seen === 'function' ? seen() : seen, hint, rootCause);
 }
 

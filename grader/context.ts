@@ -21,7 +21,12 @@ import { createSandbox } from './sandbox.ts';
  * 01.in-the-system read an expired copy (no x-attempts) first. The check of the TTL itself
  * (06.queue-arguments) sets its own.
  */
-export const CHECK_SETTINGS: TopologySettings = { ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: 300, maxAttempts: 3, notificationTtlMs: 60_000 };
+export const CHECK_SETTINGS: TopologySettings = {
+  ...DEFAULT_TOPOLOGY_SETTINGS,
+  retryDelayMs: 300,
+  maxAttempts: 3,
+  notificationTtlMs: 60_000,
+};
 
 export interface GradingEnvironment {
   broker: BrokerEndpoint;
@@ -65,7 +70,13 @@ export async function createCheckContext<K extends LayerName>(
     onStray: (error) => strays.push(error),
     // One interleaved log for all services, shown when the check fails.
     logFor: (service) => createLogger(service, { out: (line) => serviceLog.push(line), err: (line) => serviceLog.push(line) }),
-    systemDefaults: { deliveryDelayMs: 100, rpcTimeoutMs: 1000, shutdownFlushMs: 500, topology: CHECK_SETTINGS, sqliteSynchronous: 'normal' },
+    systemDefaults: {
+      deliveryDelayMs: 100,
+      rpcTimeoutMs: 1000,
+      shutdownFlushMs: 500,
+      topology: CHECK_SETTINGS,
+      sqliteSynchronous: 'normal',
+    },
   });
 
   const context: CheckContext<K> = {

@@ -44,7 +44,8 @@ export function sweepAbandonedDataDirs(alive: (pid: number) => boolean): void {
     }
     for (const name of names) {
       const pid = /^grade-.+-(\d+)-[A-Za-z0-9]{6}$/.exec(name)?.[1];
-      if (pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid))) fs.rmSync(path.join(root, name), { recursive: true, force: true });
+      if (pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid)))
+        fs.rmSync(path.join(root, name), { recursive: true, force: true });
     }
   }
 }

@@ -12,7 +12,10 @@ import type { GradingEnvironment } from './context.ts';
 import { sweepAbandonedDataDirs } from './data-dirs.ts';
 
 /** What prepareEnvironment's callers refuse by default: tests, benchmarks and demos never restart the shared broker. */
-const NO_SHARED_RESTART: SharedRestartConsent = { kind: 'refused', why: 'the tests, benchmarks and demos never restart a broker others use' };
+const NO_SHARED_RESTART: SharedRestartConsent = {
+  kind: 'refused',
+  why: 'the tests, benchmarks and demos never restart a broker others use',
+};
 
 /**
  * Finds the broker and makes sure its management API answers (every check needs a vhost of its own).
@@ -21,7 +24,9 @@ const NO_SHARED_RESTART: SharedRestartConsent = { kind: 'refused', why: 'the tes
  * verified: the broker was found and checked by this process's parent (RABBITMQ_URL names it): use it as is.
  * GRADER_RABBITMQ_SERVER names the rabbitmq-server throwaway nodes start with (tests: one that does not exist).
  */
-export async function prepareEnvironment(options: { sharedRestart?: SharedRestartConsent; verified?: boolean } = {}): Promise<GradingEnvironment> {
+export async function prepareEnvironment(
+  options: { sharedRestart?: SharedRestartConsent; verified?: boolean } = {},
+): Promise<GradingEnvironment> {
   const broker = await findBroker();
   const environment = environmentFor(broker, options);
   // verified: the grading child, given the broker its parent has just found and checked.
@@ -50,7 +55,14 @@ export async function prepareEnvironment(options: { sharedRestart?: SharedRestar
 /** The grading environment of a broker already found: its management API and the way to restart it. */
 export function environmentFor(broker: BrokerEndpoint, options: { sharedRestart?: SharedRestartConsent } = {}): GradingEnvironment {
   const rabbitmqServer = process.env.GRADER_RABBITMQ_SERVER;
-  return { broker, api: new ManagementApi(broker.management), brokerControl: brokerControlFor(broker, { sharedRestart: options.sharedRestart ?? NO_SHARED_RESTART, ...(rabbitmqServer ? { rabbitmqServer } : {}) }) };
+  return {
+    broker,
+    api: new ManagementApi(broker.management),
+    brokerControl: brokerControlFor(broker, {
+      sharedRestart: options.sharedRestart ?? NO_SHARED_RESTART,
+      ...(rabbitmqServer ? { rabbitmqServer } : {}),
+    }),
+  };
 }
 
 /**
@@ -60,7 +72,10 @@ export function environmentFor(broker: BrokerEndpoint, options: { sharedRestart?
 async function sweepAbandonedVhosts(api: ManagementApi): Promise<void> {
   const vhosts = await api.request<Array<{ name: string }>>('GET', '/vhosts').catch(() => []);
   const abandoned = vhosts
-    .map(({ name }) => ({ name, pid: (/^grade-.+-(\d+)-\d+-[a-z0-9]+$/.exec(name) ?? /^demo-\d\d-[a-z-]+-(\d+)-[a-z0-9]+$/.exec(name))?.[1] }))
+    .map(({ name }) => ({
+      name,
+      pid: (/^grade-.+-(\d+)-\d+-[a-z0-9]+$/.exec(name) ?? /^demo-\d\d-[a-z-]+-(\d+)-[a-z0-9]+$/.exec(name))?.[1],
+    }))
     .filter(({ pid }) => pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid)));
   await Promise.all(abandoned.map(({ name }) => api.deleteVhost(name).catch(() => {})));
 }

@@ -106,7 +106,13 @@ type ChildOptions = GradeOptions & {
   typeErrors?: Promise<string[]>;
 };
 
-function runChild(milestone: Milestone, target: Target, skip: string[], options: ChildOptions, names: Map<string, CheckName>): Promise<Run> {
+function runChild(
+  milestone: Milestone,
+  target: Target,
+  skip: string[],
+  options: ChildOptions,
+  names: Map<string, CheckName>,
+): Promise<Run> {
   return new Promise((resolve) => {
     const child = options.spare?.() ?? spawnTs(WORKER, options.env);
     const run: Run = { judged: [], late: [] };
@@ -146,7 +152,10 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
         case 'restart-question': {
           // Asked here, where the terminal is; the child's heartbeats keep coming while the learner thinks.
           const { sharedRestart } = options;
-          const answer = sharedRestart.kind === 'ask' ? sharedRestart.ask(message.question).catch(() => false) : Promise.resolve(sharedRestart.kind === 'granted');
+          const answer =
+            sharedRestart.kind === 'ask'
+              ? sharedRestart.ask(message.question).catch(() => false)
+              : Promise.resolve(sharedRestart.kind === 'granted');
           void answer.then((yes) => {
             if (child.connected) child.send({ type: 'restart-answer', yes } satisfies ParentMessage);
           });
@@ -172,7 +181,14 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
         const { status, message } = run.ended;
         for (const [id, startedAt] of running) {
           const known = names.get(id);
-          const result = printed.attach({ id, name: known?.name ?? id, hint: known?.hint ?? '', status, durationMs: Date.now() - startedAt, message });
+          const result = printed.attach({
+            id,
+            name: known?.name ?? id,
+            hint: known?.hint ?? '',
+            status,
+            durationMs: Date.now() - startedAt,
+            message,
+          });
           run.judged.push(result);
           options.onCheck?.(result);
         }
@@ -180,17 +196,30 @@ function runChild(milestone: Milestone, target: Target, skip: string[], options:
       resolve(run);
     });
     const { sharedRestart } = options;
-    const request: WorkerRequest = { milestone: milestone.number, target, skip, sharedRestart: sharedRestart.kind === 'ask' ? { kind: 'ask' } : sharedRestart, ...(options.broker ? { broker: options.broker } : {}) };
+    const request: WorkerRequest = {
+      milestone: milestone.number,
+      target,
+      skip,
+      sharedRestart: sharedRestart.kind === 'ask' ? { kind: 'ask' } : sharedRestart,
+      ...(options.broker ? { broker: options.broker } : {}),
+    };
     child.send(request);
   });
 }
 
 /** What the checks that were running when a child ended get: a fail for what the graded code did, an error when the grader cannot tell. */
-function whyItEnded(silence: Silence | undefined, code: number | null, signal: NodeJS.Signals | null): Pick<CheckResult, 'status' | 'message'> {
+function whyItEnded(
+  silence: Silence | undefined,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+): Pick<CheckResult, 'status' | 'message'> {
   const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
   if (silence?.kind === 'blocked') {
     const spent = Number.isNaN(silence.cpuMs) ? '' : `, spending ${secs(silence.cpuMs)} of CPU`;
-    return { status: 'fail', message: `your code blocked the event loop for ${secs(silence.silentMs)}${spent} (a synchronous endless loop?), so the grader stopped it` };
+    return {
+      status: 'fail',
+      message: `your code blocked the event loop for ${secs(silence.silentMs)}${spent} (a synchronous endless loop?), so the grader stopped it`,
+    };
   }
   if (silence?.kind === 'stalled') {
     const what = silence.startup
@@ -198,7 +227,10 @@ function whyItEnded(silence: Silence | undefined, code: number | null, signal: N
       : `the grading process stood still for ${secs(silence.silentMs)} without using the CPU (waiting for a busy disk or for a CPU; or your code waits synchronously: execSync, Atomics.wait)`;
     return { status: 'error', message: machineTooBusy(what).message };
   }
-  return { status: 'fail', message: `your code ended the grading process (${signal ? `signal ${signal}` : `process.exit(${code})`}, or a crash) while this check ran` };
+  return {
+    status: 'fail',
+    message: `your code ended the grading process (${signal ? `signal ${signal}` : `process.exit(${code})`}, or a crash) while this check ran`,
+  };
 }
 
 /**
@@ -206,7 +238,11 @@ function whyItEnded(silence: Silence | undefined, code: number | null, signal: N
  * file is type-checked at the same time. Throws what ended grading in the child, of its kind
  * (shared/cli/errors.ts): an EnvironmentError when the broker can't be used, a bug otherwise.
  */
-export async function gradeInChildProcess(milestone: Milestone, target: Target, options: Omit<ChildOptions, 'env'> & { env?: NodeJS.ProcessEnv }): Promise<MilestoneResult> {
+export async function gradeInChildProcess(
+  milestone: Milestone,
+  target: Target,
+  options: Omit<ChildOptions, 'env'> & { env?: NodeJS.ProcessEnv },
+): Promise<MilestoneResult> {
   const started = Date.now();
   const env = options.env ?? process.env;
   const typeErrors = target !== 'mine' ? Promise.resolve([]) : (options.typeErrors ?? typeCheckInChild(milestone.exercise.file, env));
@@ -219,7 +255,13 @@ export async function gradeInChildProcess(milestone: Milestone, target: Target, 
   let last: WorkerResult | undefined;
   // Each child grades what is left; one that dies takes only the checks it was running with it.
   for (let attempt = 0; attempt <= (checks?.length ?? 0); attempt++) {
-    const run = await runChild(milestone, target, judged.map((r) => r.id), { ...options, env, ...(attempt > 0 ? { spare: undefined } : {}) }, names);
+    const run = await runChild(
+      milestone,
+      target,
+      judged.map((r) => r.id),
+      { ...options, env, ...(attempt > 0 ? { spare: undefined } : {}) },
+      names,
+    );
     if (run.error) throw fromWire(run.error);
     checks ??= run.checks;
     judged.push(...run.judged);
@@ -233,7 +275,15 @@ export async function gradeInChildProcess(milestone: Milestone, target: Target, 
     // get what ended it (could not judge for a child that never started).
     if (run.judged.length === 0) {
       for (const check of (checks ?? []).filter((c) => !judged.some((r) => r.id === c.id))) {
-        const result: CheckResult = { id: check.id, name: check.name, hint: check.hint, durationMs: 0, status: 'error', message: 'the grading process ended before this check ran', ...run.ended };
+        const result: CheckResult = {
+          id: check.id,
+          name: check.name,
+          hint: check.hint,
+          durationMs: 0,
+          status: 'error',
+          message: 'the grading process ended before this check ran',
+          ...run.ended,
+        };
         judged.push(result);
         options.onCheck?.(result);
       }
@@ -241,13 +291,24 @@ export async function gradeInChildProcess(milestone: Milestone, target: Target, 
     }
   }
   if (!checks) {
-    last = { status: 'error', errorKind: 'bug', checks: [], durationMs: Date.now() - started, error: 'the grading process ended before it could list the checks (a bug in the grader, please report it)' };
+    last = {
+      status: 'error',
+      errorKind: 'bug',
+      checks: [],
+      durationMs: Date.now() - started,
+      error: 'the grading process ended before it could list the checks (a bug in the grader, please report it)',
+    };
   }
   const order = (id: string) => (checks ?? []).findIndex((check) => check.id === id);
   const results = [...judged].sort((a, b) => order(a.id) - order(b.id));
   const errors = await typeErrors;
   const allLate = [...(last?.late ?? []), ...late];
-  const verdict = milestoneVerdict({ checks: results, late: allLate, typeErrors: errors, ...(last?.error ? { error: last.error, ...(last.errorKind ? { errorKind: last.errorKind } : {}) } : {}) });
+  const verdict = milestoneVerdict({
+    checks: results,
+    late: allLate,
+    typeErrors: errors,
+    ...(last?.error ? { error: last.error, ...(last.errorKind ? { errorKind: last.errorKind } : {}) } : {}),
+  });
   return {
     milestone,
     ...verdict,
@@ -289,7 +350,12 @@ export class PrintedOutput {
   private take(key: string): string[] {
     const text = this.texts.get(key);
     this.texts.delete(key);
-    // eslint-disable-next-line no-control-regex
-    return text === undefined ? [] : text.replace(/\x1b\[[0-9;]*m/g, '').replace(/\n$/, '').split('\n');
+    return text === undefined
+      ? []
+      : text
+          // eslint-disable-next-line no-control-regex -- the escape that starts a terminal colour code
+          .replace(/\x1b\[[0-9;]*m/g, '')
+          .replace(/\n$/, '')
+          .split('\n');
   }
 }

@@ -63,7 +63,10 @@ captureStream(process.stderr);
 
 // Started ahead of its request: load the milestone's checks (and the reference system they use) now.
 const ahead = Number(process.argv[2]);
-if (Number.isInteger(ahead) && ahead > 0) void milestoneNumber(ahead).checks().catch(() => {});
+if (Number.isInteger(ahead) && ahead > 0)
+  void milestoneNumber(ahead)
+    .checks()
+    .catch(() => {});
 
 process.once('message', (request: WorkerRequest) => {
   void grade(request).then(

@@ -13,7 +13,10 @@ export function generatedBlock(readme: string, name: BlockName): string | undefi
   const start = readme.indexOf(open(name));
   const end = readme.indexOf(close(name));
   if (start < 0 || end < start) return undefined;
-  return readme.slice(start + open(name).length, end).replace(/^\n/, '').replace(/\n$/, '');
+  return readme
+    .slice(start + open(name).length, end)
+    .replace(/^\n/, '')
+    .replace(/\n$/, '');
 }
 
 /** Whether the lesson has the markers of both generated blocks. */

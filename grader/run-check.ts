@@ -19,7 +19,14 @@ export interface Grading {
   pendingDeletions: Promise<void>[];
 }
 
-export async function runCheck(grading: Grading, environment: GradingEnvironment, milestone: Milestone, layer: unknown, check: Check, announce: (message: string) => void): Promise<CheckResult> {
+export async function runCheck(
+  grading: Grading,
+  environment: GradingEnvironment,
+  milestone: Milestone,
+  layer: unknown,
+  check: Check,
+  announce: (message: string) => void,
+): Promise<CheckResult> {
   const started = Date.now();
   const timeoutMs = check.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
   const base = { id: check.id, name: check.name, hint: check.hint };
@@ -31,7 +38,13 @@ export async function runCheck(grading: Grading, environment: GradingEnvironment
     let handle;
     try {
       // Waiting for a broker it may restart (a slow throwaway node, the learner's answer) is not the layer's time.
-      handle = await createCheckContext({ ...environment, brokerControl: outsideTheClock(environment.brokerControl, clock) }, milestone.layer, layer as Layers[typeof milestone.layer], check.id, announce);
+      handle = await createCheckContext(
+        { ...environment, brokerControl: outsideTheClock(environment.brokerControl, clock) },
+        milestone.layer,
+        layer as Layers[typeof milestone.layer],
+        check.id,
+        announce,
+      );
     } catch (error) {
       verdict = notPrepared(error);
       return;

@@ -74,13 +74,25 @@ export interface GradeOptions {
 }
 
 /** Grades one milestone's layer. Never throws for what the layer does; only for a broken environment. */
-export async function gradeLayer(environment: GradingEnvironment, milestone: Milestone, layer: unknown, options: GradeOptions = {}): Promise<MilestoneResult> {
+export async function gradeLayer(
+  environment: GradingEnvironment,
+  milestone: Milestone,
+  layer: unknown,
+  options: GradeOptions = {},
+): Promise<MilestoneResult> {
   const started = Date.now();
   let checks: Check[];
   try {
     checks = await milestone.checks();
   } catch (error) {
-    return { milestone, status: 'error', errorKind: 'bug', checks: [], durationMs: Date.now() - started, error: `the checks of milestone ${milestone.number} do not load (a bug in the workshop, please report it): ${describeError(error)}` };
+    return {
+      milestone,
+      status: 'error',
+      errorKind: 'bug',
+      checks: [],
+      durationMs: Date.now() - started,
+      error: `the checks of milestone ${milestone.number} do not load (a bug in the workshop, please report it): ${describeError(error)}`,
+    };
   }
   if (options.skip) checks = checks.filter((check) => !options.skip?.has(check.id));
   const grading: Grading = { strays: new StrayCapture(), pendingDeletions: [] };
@@ -98,7 +110,14 @@ export async function gradeLayer(environment: GradingEnvironment, milestone: Mil
   return { milestone, ...verdict, checks: results, durationMs: Date.now() - started, ...(late.length > 0 ? { late } : {}) };
 }
 
-async function gradeChecks(grading: Grading, environment: GradingEnvironment, milestone: Milestone, layer: unknown, checks: Check[], options: GradeOptions): Promise<CheckResult[]> {
+async function gradeChecks(
+  grading: Grading,
+  environment: GradingEnvironment,
+  milestone: Milestone,
+  layer: unknown,
+  checks: Check[],
+  options: GradeOptions,
+): Promise<CheckResult[]> {
   const announce = options.announce ?? (() => {});
   const run = (check: Check) => {
     options.onCheckStart?.(check);
@@ -121,7 +140,12 @@ async function gradeChecks(grading: Grading, environment: GradingEnvironment, mi
 }
 
 /** Loads the target's layer and grades it; a file that does not load is an error for the whole milestone. */
-export async function gradeMilestone(environment: GradingEnvironment, milestone: Milestone, target: Target, options: GradeOptions = {}): Promise<MilestoneResult> {
+export async function gradeMilestone(
+  environment: GradingEnvironment,
+  milestone: Milestone,
+  target: Target,
+  options: GradeOptions = {},
+): Promise<MilestoneResult> {
   let layer: unknown;
   try {
     layer = await loadLayer(milestone, target);

@@ -18,7 +18,9 @@ export const CLEANUP_STEP_MS = 5000;
 export async function bounded(step: () => unknown, ms = CLEANUP_STEP_MS): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    Promise.resolve().then(step).catch(() => {}),
+    Promise.resolve()
+      .then(step)
+      .catch(() => {}),
     new Promise<void>((resolve) => {
       timer = setTimeout(resolve, ms);
     }),

@@ -8,7 +8,9 @@ import ts from 'typescript';
 /** @param {string} file @param {string} root @returns {string[]} */
 export function typeErrorsIn(file, root = process.cwd()) {
   const configPath = ts.findConfigFile(root, ts.sys.fileExists, 'tsconfig.json');
-  const config = configPath ? ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} }) : undefined;
+  const config = configPath
+    ? ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })
+    : undefined;
   const options = { ...(config?.options ?? { strict: true }), noEmit: true, skipLibCheck: true, incremental: false };
   const absolute = path.resolve(root, file);
   const program = ts.createProgram([absolute], options);
@@ -17,7 +19,10 @@ export function typeErrorsIn(file, root = process.cwd()) {
   // whole program, zod's types included, would take seconds longer).
   const learnerFolder = path.dirname(absolute) + path.sep;
   const learnerFiles = program.getSourceFiles().filter((f) => f.fileName.startsWith(learnerFolder));
-  const diagnostics = [...program.getOptionsDiagnostics(), ...learnerFiles.flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)])];
+  const diagnostics = [
+    ...program.getOptionsDiagnostics(),
+    ...learnerFiles.flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)]),
+  ];
   return diagnostics
     .filter((d) => d.file && d.file.fileName.startsWith(learnerFolder))
     .map((d) => {

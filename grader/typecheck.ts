@@ -45,15 +45,23 @@ async function nativeTypeErrors(tsgo: string, file: string, root: string, env: N
   const config = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-typecheck-')), 'tsconfig.json');
   // typeRoots: relative to the config that names them, so they must say where the project's are.
   const typeRoots = [path.join(root, 'node_modules', '@types')];
-  fs.writeFileSync(config, JSON.stringify({ extends: projectConfig, compilerOptions: { noEmit: true, typeRoots }, include: [], files: [absolute] }));
+  fs.writeFileSync(
+    config,
+    JSON.stringify({ extends: projectConfig, compilerOptions: { noEmit: true, typeRoots }, include: [], files: [absolute] }),
+  );
   try {
     const output = await new Promise<string>((resolve, reject) => {
-      execFile(tsgo, ['-p', config, '--pretty', 'false'], { cwd: root, env, timeout: TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
-        // Exit 1 or 2 means "there are errors", and stdout lists them; anything else is not a verdict.
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- execFile's error is an Error; its Omit<> type hides that from the rule
-        if (error && (typeof error.code !== 'number' || error.killed)) reject(error);
-        else resolve(stdout);
-      });
+      execFile(
+        tsgo,
+        ['-p', config, '--pretty', 'false'],
+        { cwd: root, env, timeout: TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+        (error, stdout) => {
+          // Exit 1 or 2 means "there are errors", and stdout lists them; anything else is not a verdict.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- execFile's error is an Error; its Omit<> type hides that from the rule
+          if (error && (typeof error.code !== 'number' || error.killed)) reject(error);
+          else resolve(stdout);
+        },
+      );
     });
     return parseDiagnostics(output, path.dirname(absolute) + path.sep, root);
   } finally {

@@ -29,7 +29,14 @@ export interface CheckVerdict {
 /** What a check's run threw says about the layer: a CheckFailure or anything the layer threw is a fail; the environment's errors are "could not judge". */
 export function judgeThrown(error: unknown): CheckVerdict {
   if (error instanceof CheckFailure) {
-    return { status: 'fail', expected: error.expected, seen: error.seen, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.rootCause ? { rootCause: error.rootCause } : {}) };
+    return {
+      status: 'fail',
+      expected: error.expected,
+      seen: error.seen,
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+      ...(error.rootCause ? { rootCause: error.rootCause } : {}),
+    };
   }
   if (error instanceof ExerciseNotWrittenError) return { status: 'fail', message: `🚨 ${error.message}` };
   // CannotJudgeError (and BrokerControlUnavailableError, a broker nobody may restart) and ManagementApiError are EnvironmentErrors.
@@ -43,14 +50,21 @@ export function judgeThrown(error: unknown): CheckVerdict {
 /** A check that could not even start (its vhost, its context): the environment's, or a bug in the grader. */
 export function notPrepared(error: unknown): CheckVerdict {
   const errorKind: 'environment' | 'bug' = kindOf(error) === 'environment' ? 'environment' : 'bug';
-  return { status: 'error', errorKind, message: `could not prepare the check${errorKind === 'bug' ? ' (a bug in the grader)' : ''}: ${describeError(error)}` };
+  return {
+    status: 'error',
+    errorKind,
+    message: `could not prepare the check${errorKind === 'bug' ? ' (a bug in the grader)' : ''}: ${describeError(error)}`,
+  };
 }
 
 /** A check that passed, but whose code threw where nobody could catch it: a fail. */
 export function withStrays(verdict: CheckVerdict, strays: readonly unknown[]): CheckVerdict {
   const [stray] = strays;
   if (verdict.status !== 'pass' || stray === undefined) return verdict;
-  return { status: 'fail', message: `your code threw where nobody could catch it (in a callback, or a promise nobody awaited): ${describeError(stray)}` };
+  return {
+    status: 'fail',
+    message: `your code threw where nobody could catch it (in a callback, or a promise nobody awaited): ${describeError(stray)}`,
+  };
 }
 
 export interface MilestoneParts {
@@ -65,10 +79,16 @@ export interface MilestoneParts {
 
 /** The milestone's verdict: any error is "could not judge"; a pass needs at least one check, all passing, nothing late, no type errors. */
 export function milestoneVerdict(parts: MilestoneParts): { status: Status; errorKind?: ErrorKind } {
-  if (parts.error !== undefined) return parts.errorKind && parts.errorKind !== 'environment' ? { status: 'error', errorKind: parts.errorKind } : { status: 'error' };
+  if (parts.error !== undefined)
+    return parts.errorKind && parts.errorKind !== 'environment' ? { status: 'error', errorKind: parts.errorKind } : { status: 'error' };
   const errors = parts.checks.filter((check) => check.status === 'error');
-  if (errors.length > 0) return errors.some((check) => check.errorKind === 'bug') ? { status: 'error', errorKind: 'bug' } : { status: 'error' };
-  const pass = parts.checks.length > 0 && parts.checks.every((check) => check.status === 'pass') && (parts.late?.length ?? 0) === 0 && (parts.typeErrors?.length ?? 0) === 0;
+  if (errors.length > 0)
+    return errors.some((check) => check.errorKind === 'bug') ? { status: 'error', errorKind: 'bug' } : { status: 'error' };
+  const pass =
+    parts.checks.length > 0 &&
+    parts.checks.every((check) => check.status === 'pass') &&
+    (parts.late?.length ?? 0) === 0 &&
+    (parts.typeErrors?.length ?? 0) === 0;
   return { status: pass ? 'pass' : 'fail' };
 }
 
@@ -82,5 +102,7 @@ export function gradeExitStatus(results: ReadonlyArray<{ status: Status; errorKi
 
 /** "TypeError: x is undefined", or what a thrown non-Error was. */
 export function describeThrown(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${describeError(error)}` : `a thrown ${error === null ? 'null' : typeof error} (${describeError(error)})`;
+  return error instanceof Error
+    ? `${error.name}: ${describeError(error)}`
+    : `a thrown ${error === null ? 'null' : typeof error} (${describeError(error)})`;
 }

@@ -27,8 +27,7 @@ export const STALLED_MS = 60_000;
 const MAX_SILENCE_MS = 180_000;
 
 export type Silence =
-  | { kind: 'blocked'; cpuMs: number; silentMs: number }
-  | { kind: 'stalled'; silentMs: number; cpuMs?: number; startup: boolean };
+  { kind: 'blocked'; cpuMs: number; silentMs: number } | { kind: 'stalled'; silentMs: number; cpuMs?: number; startup: boolean };
 
 export interface Watchdog {
   /** The child said something: its event loop runs. */
@@ -82,7 +81,8 @@ export function watchChild(pid: number, options: { startupMs: number; onSilence(
     const spent = now.cpuMs - silence.cpuMs;
     const mostlyWaiting = silence.runnable < silence.samples / 2;
     if (spent >= BLOCKED_CPU_MS) judge({ kind: 'blocked', cpuMs: spent, silentMs });
-    else if ((silentMs >= stalledMs && mostlyWaiting) || silentMs >= MAX_SILENCE_MS) judge({ kind: 'stalled', silentMs, cpuMs: spent, startup: false });
+    else if ((silentMs >= stalledMs && mostlyWaiting) || silentMs >= MAX_SILENCE_MS)
+      judge({ kind: 'stalled', silentMs, cpuMs: spent, startup: false });
   };
   // After the timer, in the check phase: messages that arrived while this process itself was held
   // up are read (poll phase) first, so a silence is never judged on what is merely unread.

@@ -14,7 +14,11 @@ import { asExpected, type CaseVerdict, endlessLoopCase, gradeCase, inTheSystemCa
 const LOAD_MS = 180_000;
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
-const loadAverage = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 function verdictCell(verdictCase: VerdictCase, verdict: CaseVerdict | undefined): string {
   if (!verdict) return 'not run';
@@ -63,7 +67,10 @@ export async function benchUnderLoad(milestones: Milestone[]): Promise<number> {
     '',
     '| Check | Layer | Expected | Idle | Loaded |',
     '| --- | --- | --- | --- | --- |',
-    ...cases.map((c, i) => `| ${c.check} | ${c.label.replaceAll('|', '\\|')} | ${c.expected} | ${verdictCell(c, idle[i])} | ${verdictCell(c, loaded[i])} |`),
+    ...cases.map(
+      (c, i) =>
+        `| ${c.check} | ${c.label.replaceAll('|', '\\|')} | ${c.expected} | ${verdictCell(c, idle[i])} | ${verdictCell(c, loaded[i])} |`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   const all = cases.every((c, i) => asExpected(c, idle[i] as CaseVerdict) && asExpected(c, loaded[i] as CaseVerdict));

@@ -50,21 +50,40 @@ function stats(values: number[]): { min: number; median: number; max: number } {
 
 const BENCH_CLI = defineCli({
   command: 'npm run bench:grader',
-  synopsis: ['npm run bench:grader [-- --rounds <n>] [--only <n,n,...>] [--cli-runs <n>] [--no-cli] [--phases]', 'npm run bench:grader -- --under-load [--only <n,n,...>]'],
+  synopsis: [
+    'npm run bench:grader [-- --rounds <n>] [--only <n,n,...>] [--cli-runs <n>] [--no-cli] [--phases]',
+    'npm run bench:grader -- --under-load [--only <n,n,...>]',
+  ],
   summary: `How long grading takes: every milestone graded with the reference in one process, <n> times, then
 one \`npm run grade -- all --target solutions\` as a child process. Progress on stderr, Markdown on stdout.`,
   options: {
     rounds: { type: 'string', value: '<n>', default: '3', description: 'how many times to grade each milestone' },
     only: { type: 'string', value: '<n,n,...>', description: 'only these milestones, e.g. 1,4' },
-    'cli-runs': { type: 'string', value: '<n>', default: '1', description: 'how many times to run each npm run grade -- N (starter and reference, in turn); the tables give medians' },
+    'cli-runs': {
+      type: 'string',
+      value: '<n>',
+      default: '1',
+      description: 'how many times to run each npm run grade -- N (starter and reference, in turn); the tables give medians',
+    },
     'no-cli': { type: 'boolean', description: 'skip the learner-style runs: npm run grade -- N (starter and reference) and -- all' },
     phases: { type: 'boolean', description: 'first time the pieces a check is made of (a vhost, a connection, services)' },
-    'under-load': { type: 'boolean', description: 'instead: the in-the-system verdicts (reference, a valid and a wrong variant, an endless loop) through npm run grade, idle and beside 8 CPU burners and 4 fsync writers (--only: default 1,3)' },
+    'under-load': {
+      type: 'boolean',
+      description:
+        'instead: the in-the-system verdicts (reference, a valid and a wrong variant, an endless loop) through npm run grade, idle and beside 8 CPU burners and 4 fsync writers (--only: default 1,3)',
+    },
   },
   notes: 'docs/grader-performance.md records the budgets and a run of this.',
 });
 
-function parseBenchArgs(argv: string[]): { rounds: number; only: Milestone[]; cli: boolean; cliRuns: number; phases: boolean; underLoad: boolean } {
+function parseBenchArgs(argv: string[]): {
+  rounds: number;
+  only: Milestone[];
+  cli: boolean;
+  cliRuns: number;
+  phases: boolean;
+  underLoad: boolean;
+} {
   const { values } = BENCH_CLI.parse(argv);
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw BENCH_CLI.usageError('--rounds takes a whole number, 1 or more');
@@ -111,7 +130,9 @@ async function timePhases(environment: GradingEnvironment, times = 5): Promise<s
     const fresh = `${vhost}-all`;
     await api.createVhost(fresh);
     const allDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-phases-'));
-    const [allMs, all] = await timed(() => startSystem({ brokerUrl: withVhost(broker.url, fresh), dataDir: allDir, logFor: () => silentLogger }));
+    const [allMs, all] = await timed(() =>
+      startSystem({ brokerUrl: withVhost(broker.url, fresh), dataDir: allDir, logFor: () => silentLogger }),
+    );
     record('start all six services in-process', allMs);
     const [stopAllMs] = await timed(() => all.stop());
     record('stop them', stopAllMs);
@@ -144,7 +165,10 @@ function slowestCheck(samples: Sample[]): string {
 function timeGradeAll(): Promise<{ ms: number; code: number | null; tail: string }> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn('npm', ['run', 'grade', '--', 'all', '--target', 'solutions'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['run', 'grade', '--', 'all', '--target', 'solutions'], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -157,12 +181,18 @@ function timeGradeAll(): Promise<{ ms: number; code: number | null; tail: string
  * the type check included. With the starter as shipped (every check fails: the failing-run budget)
  * and with the reference. Reports the time the grader prints for the milestone, and the wall time.
  */
-function timeGradeOne(number: number, target: 'mine' | 'solutions'): Promise<{ reportedMs?: number; wallMs: number; checksMs: number; code: number | null }> {
+function timeGradeOne(
+  number: number,
+  target: 'mine' | 'solutions',
+): Promise<{ reportedMs?: number; wallMs: number; checksMs: number; code: number | null }> {
   return new Promise((resolve) => {
     const started = Date.now();
     const progress = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-progress-'));
     const args = ['run', 'grade', '--', String(number), ...(target === 'solutions' ? ['--target', 'solutions'] : [])];
-    const child = spawn('npm', args, { env: { ...process.env, NO_COLOR: '1', WORKSHOP_PROGRESS_DIR: progress }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', args, {
+      env: { ...process.env, NO_COLOR: '1', WORKSHOP_PROGRESS_DIR: progress },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('close', (code) => {
@@ -183,7 +213,9 @@ const printedMs = (value: string, unit: string) => Number(value) * (unit === 's'
  * around them (npm, tsx, finding the broker, the child process, the type check) is the rest.
  */
 function checksTime(number: number, output: string): number {
-  const durations = [...output.matchAll(/^ {2}[✓✗!] .* (\d+(?:\.\d+)?) (ms|s)$/gm)].map(([, value, unit]) => printedMs(value ?? '0', unit ?? 'ms'));
+  const durations = [...output.matchAll(/^ {2}[✓✗!] .* (\d+(?:\.\d+)?) (ms|s)$/gm)].map(([, value, unit]) =>
+    printedMs(value ?? '0', unit ?? 'ms'),
+  );
   return MILESTONES.find((m) => m.number === number)?.concurrentChecks ? Math.max(0, ...durations) : durations.reduce((a, b) => a + b, 0);
 }
 
@@ -193,7 +225,11 @@ function checksTime(number: number, output: string): number {
  * save to the milestone's tally, less the checks' own time: what a re-grade adds around its checks.
  */
 async function timeWatchRegrades(milestone: Milestone, saves: number): Promise<number[]> {
-  const child = spawn('npm', ['run', 'grade', '--', String(milestone.number), '--watch', '--target', 'solutions'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn('npm', ['run', 'grade', '--', String(milestone.number), '--watch', '--target', 'solutions'], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const tallies = () => output.match(/checks pass \(/g)?.length ?? 0;
@@ -232,7 +268,11 @@ async function main(): Promise<number> {
   if (args.underLoad) return benchUnderLoad(only);
   const environment = await prepareEnvironment();
   const { rabbitmq_version: rabbitmq } = await environment.api.overview();
-  const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
   const machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, RabbitMQ ${rabbitmq} (${environment.broker.source})`;
   say(`bench: ${machine}; ${rounds} round(s); load average ${load()}`);
 
@@ -257,9 +297,16 @@ async function main(): Promise<number> {
         const ms = Date.now() - started;
         total += ms;
         const slowest = [...result.checks].sort((a, b) => b.durationMs - a.durationMs)[0];
-        entry.samples.push({ ms, status: result.status, checks: result.checks.length, slowest: slowest && { id: slowest.id, ms: slowest.durationMs } });
+        entry.samples.push({
+          ms,
+          status: result.status,
+          checks: result.checks.length,
+          slowest: slowest && { id: slowest.id, ms: slowest.durationMs },
+        });
         const problems = result.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id} ${c.status}`);
-        say(`  round ${round}, milestone ${entry.milestone.number}: ${secs(ms)} ${result.status}${result.error ? ` (${result.error})` : ''}${problems.length ? ` (${problems.join(', ')})` : ''}`);
+        say(
+          `  round ${round}, milestone ${entry.milestone.number}: ${secs(ms)} ${result.status}${result.error ? ` (${result.error})` : ''}${problems.length ? ` (${problems.join(', ')})` : ''}`,
+        );
       }
       roundTotals.push(total);
     }
@@ -282,9 +329,12 @@ async function main(): Promise<number> {
         loads.push(os.loadavg()[0] ?? NaN);
         const reference = await timeGradeOne(milestone.number, 'solutions');
         runs.push({ starter, reference });
-        say(`  npm run grade -- ${milestone.number}: starter ${secs(starter.reportedMs ?? NaN)} (wall ${secs(starter.wallMs)}), reference ${secs(reference.reportedMs ?? NaN)} (wall ${secs(reference.wallMs)})`);
+        say(
+          `  npm run grade -- ${milestone.number}: starter ${secs(starter.reportedMs ?? NaN)} (wall ${secs(starter.wallMs)}), reference ${secs(reference.reportedMs ?? NaN)} (wall ${secs(reference.wallMs)})`,
+        );
       }
-      const median = (values: Array<number | undefined>) => (values.some((v) => v === undefined) ? undefined : stats(values as number[]).median);
+      const median = (values: Array<number | undefined>) =>
+        values.some((v) => v === undefined) ? undefined : stats(values as number[]).median;
       const figure = (which: 'starter' | 'reference') => ({
         reportedMs: median(runs.map((r) => r[which].reportedMs)),
         wallMs: stats(runs.map((r) => r[which].wallMs)).median,
@@ -342,13 +392,20 @@ async function main(): Promise<number> {
   }
   if (roundTotals.length > 0 && measured.length > 0) {
     const { min, median, max } = stats(roundTotals);
-    const label = measured.length === MILESTONES.length ? 'All nine' : `The ${measured.length} written (${measured.map((f) => f.milestone.number).join(', ')})`;
+    const label =
+      measured.length === MILESTONES.length
+        ? 'All nine'
+        : `The ${measured.length} written (${measured.map((f) => f.milestone.number).join(', ')})`;
     overBudget ||= max > ALL_BUDGET_MS;
-    lines.push(`| | **${label}, in one process** | | | ${secs(min)} | ${secs(median)} | ${secs(max)} | ${secs(ALL_BUDGET_MS).replace('.0 s', ' s')} | ${max <= ALL_BUDGET_MS ? 'yes' : '**no**'} | |`);
+    lines.push(
+      `| | **${label}, in one process** | | | ${secs(min)} | ${secs(median)} | ${secs(max)} | ${secs(ALL_BUDGET_MS).replace('.0 s', ' s')} | ${max <= ALL_BUDGET_MS ? 'yes' : '**no**'} | |`,
+    );
   }
   if (cliRun) {
     const within = cliRun.ms <= ALL_BUDGET_MS;
-    lines.push(`| | **\`npm run grade -- all --target solutions\`** (child process, once) | | exit ${cliRun.code} | | ${secs(cliRun.ms)} | | 60 s | ${within ? 'yes' : '**no**'} | |`);
+    lines.push(
+      `| | **\`npm run grade -- all --target solutions\`** (child process, once) | | exit ${cliRun.code} | | ${secs(cliRun.ms)} | | 60 s | ${within ? 'yes' : '**no**'} | |`,
+    );
   }
   if (learnerRows.length > 0) {
     lines.push(
@@ -361,7 +418,14 @@ async function main(): Promise<number> {
     );
   }
   if (watchRow) {
-    lines.push('', `\`--watch\` (the reference): from a save of the exercise file to the tally, less the checks' own time.`, '', '| # | Saves | min | median | max | Load |', '| --- | --- | --- | --- | --- | --- |', watchRow);
+    lines.push(
+      '',
+      `\`--watch\` (the reference): from a save of the exercise file to the tally, less the checks' own time.`,
+      '',
+      '| # | Saves | min | median | max | Load |',
+      '| --- | --- | --- | --- | --- | --- |',
+      watchRow,
+    );
   }
   if (phaseTable.length > 0) lines.push('', 'What one check is made of:', '', ...phaseTable);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -33,18 +33,43 @@ const EVENT_BYTES = 420;
 
 const LOAD_CLI = defineCli({
   command: 'npm run bench:load',
-  synopsis: ['npm run bench:load [-- --seconds <n>] [--quick] [--label <name>] [--out <file>] [--before <file>] [--profile <dir>] [--soak <minutes>] [--no-report]'],
+  synopsis: [
+    'npm run bench:load [-- --seconds <n>] [--quick] [--label <name>] [--out <file>] [--before <file>] [--profile <dir>] [--soak <minutes>] [--no-report]',
+  ],
   summary: `Measures the broker's own ceiling, then the order saga under npm start at several concurrencies (with and
 without 200 polling clients, and at half the peak rate), then competing consumers on an I/O-bound handler,
 and writes the figures, charts and JSON into docs/. Talks only to 127.0.0.1; stops by itself.`,
   options: {
     seconds: { type: 'string', value: '<n>', default: '15', description: 'how long each load phase runs' },
     quick: { type: 'boolean', description: 'a short run (5 s phases) to see that it works; figures are noisier' },
-    label: { type: 'string', value: '<name>', default: 'after', description: 'what this run is called in the report and its JSON file, e.g. before' },
-    out: { type: 'string', value: '<file>', default: 'docs/performance.md', description: 'the Markdown file whose generated part is rewritten' },
-    before: { type: 'string', value: '<file>', default: 'docs/performance/before.json', description: 'an earlier run to compare with, if the file exists' },
-    profile: { type: 'string', value: '<dir>', description: 'run every service under node --cpu-prof, then summarize where their time went' },
-    soak: { type: 'string', value: '<minutes>', description: 'also run at half the peak for this long and report each service\'s memory at start and end' },
+    label: {
+      type: 'string',
+      value: '<name>',
+      default: 'after',
+      description: 'what this run is called in the report and its JSON file, e.g. before',
+    },
+    out: {
+      type: 'string',
+      value: '<file>',
+      default: 'docs/performance.md',
+      description: 'the Markdown file whose generated part is rewritten',
+    },
+    before: {
+      type: 'string',
+      value: '<file>',
+      default: 'docs/performance/before.json',
+      description: 'an earlier run to compare with, if the file exists',
+    },
+    profile: {
+      type: 'string',
+      value: '<dir>',
+      description: 'run every service under node --cpu-prof, then summarize where their time went',
+    },
+    soak: {
+      type: 'string',
+      value: '<minutes>',
+      description: "also run at half the peak for this long and report each service's memory at start and end",
+    },
     'no-report': { type: 'boolean', description: 'print the figures as JSON on stdout and write nothing' },
   },
   notes: 'docs/performance.md explains the figures, the profile and what was changed because of them.',
@@ -139,17 +164,32 @@ await runMain(async () => {
     for (const [index, phase] of phases.entries()) await runPhase(phase, index);
     const peak = Math.max(...figures.filter((f) => f.phase.pollers === 0).map((f) => f.saga.ordersPerSecond));
     const half = Math.max(1, Math.round(peak / 2));
-    await runPhase({ name: `half the peak: ${half} orders/s arriving`, outstanding: 0, rate: half, seconds, pollers: 0, pollIntervalMs: 100 }, phases.length);
+    await runPhase(
+      { name: `half the peak: ${half} orders/s arriving`, outstanding: 0, rate: half, seconds, pollers: 0, pollIntervalMs: 100 },
+      phases.length,
+    );
     // The management API's counters lag by a sample or more: read them once, over all the phases.
     const countsAfter = await settledCounts(api, system.vhost);
     const orders = figures.reduce((sum, f) => sum + f.saga.orders + f.saga.failures, 0);
-    perOrder = { publishes: (countsAfter.publish - countsBefore.publish) / orders, deliveries: (countsAfter.deliver - countsBefore.deliver) / orders };
+    perOrder = {
+      publishes: (countsAfter.publish - countsBefore.publish) / orders,
+      deliveries: (countsAfter.deliver - countsBefore.deliver) / orders,
+    };
 
     if (soakMinutes) {
       progress.step(`soak: ${half} orders/s for ${soakMinutes} min`);
-      const rssAt = () => Object.fromEntries([...processes()].filter(([name]) => name !== 'load driver').map(([name, pid]) => [name, sampleProcess(pid)?.rssBytes ?? 0]));
+      const rssAt = () =>
+        Object.fromEntries(
+          [...processes()].filter(([name]) => name !== 'load driver').map(([name, pid]) => [name, sampleProcess(pid)?.rssBytes ?? 0]),
+        );
       const rssStart = rssAt();
-      const saga = await runSagaPhase(system.apiUrl, tap, { name: 'soak', outstanding: 0, rate: half, seconds: soakMinutes * 60, pollers: 0, pollIntervalMs: 100 }, (share) => progress.within(share), `${label}-soak`);
+      const saga = await runSagaPhase(
+        system.apiUrl,
+        tap,
+        { name: 'soak', outstanding: 0, rate: half, seconds: soakMinutes * 60, pollers: 0, pollIntervalMs: 100 },
+        (share) => progress.within(share),
+        `${label}-soak`,
+      );
       soak = { minutes: soakMinutes, ordersPerSecond: saga.ordersPerSecond, latencyMs: saga.latencyMs, rssStart, rssEnd: rssAt() };
     }
   } finally {
@@ -174,7 +214,13 @@ await runMain(async () => {
     date: new Date().toISOString(),
     commit: gitCommit(REPO_ROOT),
     command: `npm run bench:load -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, ''),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, rabbitmq: overview.rabbitmq_version },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      rabbitmq: overview.rabbitmq_version,
+    },
     readyMs: system.readyMs,
     ceiling,
     perOrder,

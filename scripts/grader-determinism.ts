@@ -13,7 +13,8 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 const DETERMINISM_CLI = defineCli({
   command: 'npm run bench:determinism',
   synopsis: ['npm run bench:determinism [-- --rounds <n>] [--only <1,4,...>]'],
-  summary: 'Grades the reference, the known-wrong variants and the known-valid alternatives of each milestone n times, and lists every check whose verdict changed between rounds.',
+  summary:
+    'Grades the reference, the known-wrong variants and the known-valid alternatives of each milestone n times, and lists every check whose verdict changed between rounds.',
   options: {
     rounds: { type: 'string', value: '<n>', default: '3', description: 'how many times each layer is graded' },
     only: { type: 'string', value: '<1,4,...>', description: 'only these milestones' },
@@ -32,7 +33,10 @@ let graded = 0;
 const started = Date.now();
 try {
   for (const milestone of milestones) {
-    const { mutants, alternatives = [] } = (await import(`../grader/milestones/${milestone.slug}/mutants.ts`)) as { mutants: Mutant[]; alternatives?: Alternative[] };
+    const { mutants, alternatives = [] } = (await import(`../grader/milestones/${milestone.slug}/mutants.ts`)) as {
+      mutants: Mutant[];
+      alternatives?: Alternative[];
+    };
     const subjects: Array<{ name: string; grade: () => ReturnType<typeof gradeLayer> }> = [
       { name: 'the reference', grade: () => gradeMilestone(environment, milestone, 'solutions') },
       ...mutants.map((m) => ({ name: `mutant "${m.name}"`, grade: () => gradeLayer(environment, milestone, m.layer) })),
@@ -45,7 +49,8 @@ try {
         graded++;
         for (const check of result.checks) verdicts.set(check.id, (verdicts.get(check.id) ?? new Set()).add(check.status));
       }
-      for (const [id, seen] of verdicts) if (seen.size > 1) wavering.push(`milestone ${milestone.number}, ${subject.name}: ${id} was ${[...seen].join(' and ')}`);
+      for (const [id, seen] of verdicts)
+        if (seen.size > 1) wavering.push(`milestone ${milestone.number}, ${subject.name}: ${id} was ${[...seen].join(' and ')}`);
     }
     say(`milestone ${milestone.number}: ${subjects.length} layers × ${rounds} rounds`);
   }
@@ -54,8 +59,12 @@ try {
 }
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 if (wavering.length === 0) {
-  console.log(`Same verdict every round: ${graded} gradings of ${milestones.length} milestone(s), ${rounds} rounds each, in ${minutes} min.`);
+  console.log(
+    `Same verdict every round: ${graded} gradings of ${milestones.length} milestone(s), ${rounds} rounds each, in ${minutes} min.`,
+  );
 } else {
-  console.log(`${wavering.length} verdict(s) changed between rounds (${graded} gradings, ${minutes} min):\n${wavering.map((line) => `  ${line}`).join('\n')}`);
+  console.log(
+    `${wavering.length} verdict(s) changed between rounds (${graded} gradings, ${minutes} min):\n${wavering.map((line) => `  ${line}`).join('\n')}`,
+  );
   process.exitCode = 1;
 }

@@ -37,12 +37,13 @@ export function contractClauses(readme: string): Clause[] {
 
 /** "clause 3", "clauses 2 and 5", "clauses 1, 2 and 6" → [3], [2, 5], [1, 2, 6]. */
 export function clausesNamedIn(text: string): number[] {
-  const numbers = [...text.matchAll(/\bclauses? (\d+(?:(?:, | and |, and )\d+)*)/g)].flatMap((match) => (match[1] ?? '').split(/, and |, | and /).map(Number));
+  const numbers = [...text.matchAll(/\bclauses? (\d+(?:(?:, | and |, and )\d+)*)/g)].flatMap((match) =>
+    (match[1] ?? '').split(/, and |, | and /).map(Number),
+  );
   return [...new Set(numbers)].sort((a, b) => a - b);
 }
 
-const listed = (numbers: number[]) =>
-  numbers.length <= 1 ? numbers.join('') : `${numbers.slice(0, -1).join(', ')} and ${numbers.at(-1)}`;
+const listed = (numbers: number[]) => (numbers.length <= 1 ? numbers.join('') : `${numbers.slice(0, -1).join(', ')} and ${numbers.at(-1)}`);
 
 // ── the starter's tasks ──────────────────────────────────────────────────────────────────────────
 
@@ -107,7 +108,11 @@ function namedFunctions(file: ts.SourceFile): NamedFunction[] {
     if ((ts.isMethodDeclaration(node) || ts.isFunctionDeclaration(node)) && node.name) {
       found.push({ name: node.name.getText(file), node, parameters: node.parameters });
     } else if ((ts.isPropertyAssignment(node) || ts.isVariableDeclaration(node)) && isFunction(node.initializer)) {
-      found.push({ name: node.name.getText(file), node: ts.isVariableDeclaration(node) ? node.parent.parent : node, parameters: node.initializer.parameters });
+      found.push({
+        name: node.name.getText(file),
+        node: ts.isVariableDeclaration(node) ? node.parent.parent : node,
+        parameters: node.initializer.parameters,
+      });
     } else if (ts.isVariableDeclaration(node) && ts.isSourceFile(node.parent.parent.parent)) {
       found.push({ name: node.name.getText(file), node: node.parent.parent });
     }
@@ -129,7 +134,8 @@ export function starterTasks(starterFile: string, source: string): Task[] {
     const holding = (f: NamedFunction) => f.node.getFullStart() <= comment.offset && comment.offset < f.node.getEnd();
     const inFunctions = functions.filter((f) => f.parameters && holding(f));
     const holders = inFunctions.length > 0 ? inFunctions : functions.filter(holding);
-    if (holders.length === 0) throw new Error(`${starterFile}: the ${comment.marker} comment "${comment.text.slice(0, 60)}…" is in no named function`);
+    if (holders.length === 0)
+      throw new Error(`${starterFile}: the ${comment.marker} comment "${comment.text.slice(0, 60)}…" is in no named function`);
     const width = (f: NamedFunction) => f.node.getEnd() - f.node.getFullStart();
     const outer = holders.reduce((a, b) => (width(b) > width(a) ? b : a));
     // The innermost function the comment is inside of (not merely above, as 🐨 above a `const` helper is).
@@ -181,7 +187,10 @@ function renderGrading(m: Milestone, checks: { id: string; name: string; timeout
   ];
   if (slow.length > 0) {
     const each = slow.map((c) => `\`${c.id}\` ${seconds(c.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS)}`);
-    lines.push('', `A check gives up after ${seconds(DEFAULT_CHECK_TIMEOUT_MS)} (${each.join(', ')}): a layer that never answers fails, it does not hang.`);
+    lines.push(
+      '',
+      `A check gives up after ${seconds(DEFAULT_CHECK_TIMEOUT_MS)} (${each.join(', ')}): a layer that never answers fails, it does not hang.`,
+    );
   }
   return lines.join('\n');
 }
@@ -194,7 +203,10 @@ export async function lessonParts(m: Milestone, readme = readLesson(m)): Promise
   const tasks = starterTasks(m.exercise.file, fs.readFileSync(path.join(ROOT, m.exercise.file), 'utf8'));
   for (const task of tasks) {
     const unknown = task.clauses.filter((n) => !numbers.includes(n));
-    if (unknown.length > 0) throw new Error(`${m.exercise.file}: ${task.name} names clause ${listed(unknown)}, which the contract of ${lessonFile(m)} does not have`);
+    if (unknown.length > 0)
+      throw new Error(
+        `${m.exercise.file}: ${task.name} names clause ${listed(unknown)}, which the contract of ${lessonFile(m)} does not have`,
+      );
   }
   const checks = await m.checks();
   const unnamed = checks.filter((check) => !clauses.some((c) => c.checks.includes(check.id)));

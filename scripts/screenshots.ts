@@ -25,7 +25,8 @@ import { chromiumInstalled, CHROMIUM, launchChromium } from '../tests/support/ch
 const SCREENSHOTS_CLI = defineCli({
   command: 'npm run screenshots',
   synopsis: ['npm run screenshots [-- --out <dir>]'],
-  summary: "Takes the README's screenshots of the docs site and the live dashboard in headless Chromium, at desktop and phone widths (the dashboard's with a system of its own on a throwaway vhost).",
+  summary:
+    "Takes the README's screenshots of the docs site and the live dashboard in headless Chromium, at desktop and phone widths (the dashboard's with a system of its own on a throwaway vhost).",
   options: { out: { type: 'string', value: '<dir>', default: 'docs/screenshots', description: 'where the PNG files go' } },
 });
 const { values } = parseOrExit(SCREENSHOTS_CLI);
@@ -66,7 +67,9 @@ async function main(): Promise<void> {
 
 /** Stopping and starting services of an in-process system, as npm start's supervisor does for its processes. */
 function inProcessControl(system: RunningSystem, brokerUrl: string, dataDir: string): ServiceControl {
-  const states: Record<string, 'running' | 'stopped' | 'starting' | 'stopping'> = Object.fromEntries(Object.keys(system.runtimes).map((name) => [name, 'running']));
+  const states: Record<string, 'running' | 'stopped' | 'starting' | 'stopping'> = Object.fromEntries(
+    Object.keys(system.runtimes).map((name) => [name, 'running']),
+  );
   const listeners: Array<() => void> = [];
   const set = (service: ServiceName, state: (typeof states)[string]) => {
     states[service] = state;
@@ -81,7 +84,12 @@ function inProcessControl(system: RunningSystem, brokerUrl: string, dataDir: str
     },
     async start(service) {
       set(service, 'starting');
-      system.runtimes[service] = await ServiceRuntime.start(SERVICES[service], systemConfig({ brokerUrl, dataDir, config: { deliveryDelayMs: 300 } }), referenceLayers, silentLogger);
+      system.runtimes[service] = await ServiceRuntime.start(
+        SERVICES[service],
+        systemConfig({ brokerUrl, dataDir, config: { deliveryDelayMs: 300 } }),
+        referenceLayers,
+        silentLogger,
+      );
       set(service, 'running');
     },
     onChange: (listener) => listeners.push(listener),
@@ -103,7 +111,16 @@ async function dashboardShots(context: BrowserContext): Promise<void> {
   const board = new OrderBoard();
   const watch = new BrokerWatch(url, { ...broker.management }, board, silentLogger);
   const control = inProcessControl(system, url, dataDir);
-  const dashboard = await startDashboard({ host: '127.0.0.1', port: 0, orderApiUrl: system.baseUrl as string, board, watch, control, dataDir, log: silentLogger });
+  const dashboard = await startDashboard({
+    host: '127.0.0.1',
+    port: 0,
+    orderApiUrl: system.baseUrl as string,
+    board,
+    watch,
+    control,
+    dataDir,
+    log: silentLogger,
+  });
   watch.start();
   try {
     const page = await context.newPage();
@@ -118,7 +135,11 @@ async function dashboardShots(context: BrowserContext): Promise<void> {
     await page.click('#service-list li[data-service="payment"] button[data-action="stop"]');
     await page.locator('#service-list li[data-service="payment"][data-state="stopped"]').waitFor({ timeout: 30_000 });
     for (let i = 0; i < 5; i++) await page.click('[data-preset="seed"]');
-    await page.waitForFunction(() => Number(document.querySelector('#queue-table tr[data-queue="payment.queue"] td.ready')?.textContent) >= 5, undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('#queue-table tr[data-queue="payment.queue"] td.ready')?.textContent) >= 5,
+      undefined,
+      { timeout: 20_000 },
+    );
     // A finished order open, so that its events and its whole trace are shown.
     await page.locator('#order-list li[data-status="completed"]').first().click();
     await page.locator('#trace-list li[data-span="publish order.completed"]').waitFor({ timeout: 10_000 });

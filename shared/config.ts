@@ -6,7 +6,10 @@ const EnvSchema = z.object({
   /** One AMQP URL, or the nodes of a cluster comma-separated (broker-url.ts splitBrokerUrls). */
   RABBITMQ_URL: z
     .string()
-    .refine((value) => splitBrokerUrls(value).length > 0 && splitBrokerUrls(value).every((url) => URL.canParse(url)), 'an AMQP URL, or several separated by commas')
+    .refine(
+      (value) => splitBrokerUrls(value).length > 0 && splitBrokerUrls(value).every((url) => URL.canParse(url)),
+      'an AMQP URL, or several separated by commas',
+    )
     .optional(),
   RABBITMQ_MANAGEMENT_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('data'),

@@ -13,10 +13,13 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-export function createLogger(prefix: string, sink: { out: (line: string) => void; err: (line: string) => void } = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-}): Logger {
+export function createLogger(
+  prefix: string,
+  sink: { out: (line: string) => void; err: (line: string) => void } = {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  },
+): Logger {
   const tag = `[${prefix}]`;
   return {
     info: (message) => sink.out(`${tag} ${message}`),
@@ -81,7 +84,10 @@ export function serviceLogSink(
   let timer: NodeJS.Timeout | undefined;
   const report = () => {
     timer = undefined;
-    if (skipped > 0) out(`[${prefix}] … and ${skipped} more lines like these in the last second, not shown (more than ${limit} a second; warnings and errors are always shown)\n`);
+    if (skipped > 0)
+      out(
+        `[${prefix}] … and ${skipped} more lines like these in the last second, not shown (more than ${limit} a second; warnings and errors are always shown)\n`,
+      );
     skipped = 0;
   };
   return {

@@ -47,7 +47,12 @@ async function main(): Promise<void> {
     vhost,
     prefix: values.prefix,
     file,
-    topology: { retryDelayMs: env.RETRY_DELAY_MS, maxAttempts: env.MAX_ATTEMPTS, notificationTtlMs: env.NOTIFICATION_TTL_MS, queueType: env.QUEUE_TYPE },
+    topology: {
+      retryDelayMs: env.RETRY_DELAY_MS,
+      maxAttempts: env.MAX_ATTEMPTS,
+      notificationTtlMs: env.NOTIFICATION_TTL_MS,
+      queueType: env.QUEUE_TYPE,
+    },
   });
   log.info(`vhost ${vhost}: topology declared; users ${SERVICE_NAMES.map((service) => written.users[service].username).join(', ')}`);
   log.info(`their passwords are in ${file} (readable by you only). Start the system on them with:`);

@@ -36,19 +36,33 @@ async function chooseLayers(): Promise<Layers> {
 
 async function main(): Promise<void> {
   if (layerSource !== 'solutions' && layerSource !== 'mine') {
-    throw new UsageError(`WORKSHOP_LAYERS is "${layerSource}": it takes "mine" (your layers, from milestones/) or "solutions" (the reference)`, '', 'npm run service');
+    throw new UsageError(
+      `WORKSHOP_LAYERS is "${layerSource}": it takes "mine" (your layers, from milestones/) or "solutions" (the reference)`,
+      '',
+      'npm run service',
+    );
   }
   const env = readEnv();
   // One process never starts a broker of its own: six services need the same one (npm start finds it).
   const broker = await findBroker({ log, mayStartBroker: false });
   // BROKER_USERS_FILE (npm run broker:setup): this service logs in as its own, least-privileged user.
-  const identity = env.BROKER_USERS_FILE ? identityFor(readUsersFile(env.BROKER_USERS_FILE), name, broker.url, broker.failoverUrls) : undefined;
+  const identity = env.BROKER_USERS_FILE
+    ? identityFor(readUsersFile(env.BROKER_USERS_FILE), name, broker.url, broker.failoverUrls)
+    : undefined;
   const config = identity
-    ? { ...serviceConfigFromEnv(env, identity.brokerUrl, broker.management.baseUrl, identity.failoverUrls, name), brokerUsers: identity.brokerUsers }
+    ? {
+        ...serviceConfigFromEnv(env, identity.brokerUrl, broker.management.baseUrl, identity.failoverUrls, name),
+        brokerUsers: identity.brokerUsers,
+      }
     : serviceConfigFromEnv(env, broker.url, broker.management.baseUrl, broker.failoverUrls, name);
   if (identity) log.info(`logging in as broker user ${identity.brokerUsers[name]} (least privilege, ${env.BROKER_USERS_FILE})`);
   // CHAOS_FAILURE_RATE (npm run chaos): the handlers fail transiently at that rate first.
-  const runtime = await ServiceRuntime.start(withTransientFailures(SERVICES[name], env.CHAOS_FAILURE_RATE), config, await chooseLayers(), log);
+  const runtime = await ServiceRuntime.start(
+    withTransientFailures(SERVICES[name], env.CHAOS_FAILURE_RATE),
+    config,
+    await chooseLayers(),
+    log,
+  );
   process.send?.({ type: 'ready', service: name, httpPort: runtime.httpPort, metricsPort: runtime.metricsPort });
 
   let stopping = false;

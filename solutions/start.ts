@@ -47,8 +47,12 @@ if (options.layers === 'mine') {
   log.info('layers: yours, from milestones/ (--layers mine)');
   if (notPassed.length > 0) {
     const which =
-      notPassed.length === LAYER_MILESTONES.length ? 'no milestone has' : `milestone${notPassed.length === 1 ? '' : 's'} ${notPassed.map((m) => m.number).join(', ')} ${notPassed.length === 1 ? 'has' : 'have'} not`;
-    log.warn(`${which} passed yet (npm run milestone shows where you are): where the system needs those layers, it will fail. npm start alone runs the reference.`);
+      notPassed.length === LAYER_MILESTONES.length
+        ? 'no milestone has'
+        : `milestone${notPassed.length === 1 ? '' : 's'} ${notPassed.map((m) => m.number).join(', ')} ${notPassed.length === 1 ? 'has' : 'have'} not`;
+    log.warn(
+      `${which} passed yet (npm run milestone shows where you are): where the system needs those layers, it will fail. npm start alone runs the reference.`,
+    );
   }
   // Load them once here: a file that does not load is one clear message, not six.
   const { learnerLayers } = await import('./layers/compose.ts');
@@ -129,8 +133,14 @@ try {
   if (error instanceof BrokerNotFoundError) fail(error.message);
   throw error;
 }
-const source = { environment: 'from RABBITMQ_URL', localhost: 'found on localhost', container: 'in a Docker container started for this run; Ctrl-C removes it' };
-const where = broker.throwawayNode ? `a throwaway node of its own, ${broker.throwawayNode}, started for this run; Ctrl-C removes it` : source[broker.source];
+const source = {
+  environment: 'from RABBITMQ_URL',
+  localhost: 'found on localhost',
+  container: 'in a Docker container started for this run; Ctrl-C removes it',
+};
+const where = broker.throwawayNode
+  ? `a throwaway node of its own, ${broker.throwawayNode}, started for this run; Ctrl-C removes it`
+  : source[broker.source];
 log.info(`RabbitMQ at ${redact(broker.url)} (${where})`);
 
 if (broker.source === 'environment') {
@@ -146,14 +156,26 @@ if (broker.source === 'environment') {
     const where = addresses.map(({ host, port }) => `${host}:${port}`).join(', ');
     fail(`[start] nothing answers at ${where} (RABBITMQ_URL=${nodes.map(redact).join(',')}). Is the broker running there?`);
   }
-  if (nodes.length > 1) log.info(`${answering.filter(Boolean).length} of ${nodes.length} cluster nodes answer; the services fail over between them`);
+  if (nodes.length > 1)
+    log.info(`${answering.filter(Boolean).length} of ${nodes.length} cluster nodes answer; the services fail over between them`);
 }
 
-const managementReachable = await new ManagementApi(broker.management).overview().then(() => true, () => false);
-if (!managementReachable) log.warn(`the management API does not answer at ${broker.management.baseUrl}; the services run without it, but the UI and monitoring will not work`);
+const managementReachable = await new ManagementApi(broker.management).overview().then(
+  () => true,
+  () => false,
+);
+if (!managementReachable)
+  log.warn(
+    `the management API does not answer at ${broker.management.baseUrl}; the services run without it, but the UI and monitoring will not work`,
+  );
 
 log.info(`starting ${options.services.join(', ')}...`);
-const serviceEnv = { ...process.env, RABBITMQ_URL: [broker.url, ...(broker.failoverUrls ?? [])].join(','), RABBITMQ_MANAGEMENT_URL: broker.management.baseUrl, WORKSHOP_LAYERS: options.layers };
+const serviceEnv = {
+  ...process.env,
+  RABBITMQ_URL: [broker.url, ...(broker.failoverUrls ?? [])].join(','),
+  RABBITMQ_MANAGEMENT_URL: broker.management.baseUrl,
+  WORKSHOP_LAYERS: options.layers,
+};
 group = new ServiceGroup(options.services, serviceEnv, logs);
 const outcome = await group.waitUntilReady(READY_TIMEOUT_MS);
 if (stopping) await stopping; // Ctrl-C while starting

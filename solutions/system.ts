@@ -57,7 +57,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     // The services are independent (declaring the shared topology twice is harmless): start them together.
     const started = await Promise.allSettled(
       names.map(async (name) => {
-        runtimes[name] = await ServiceRuntime.start(SERVICES[name], { ...config, ...options.configFor?.(name) }, options.layers ?? referenceLayers, options.logFor?.(name) ?? createLogger(name));
+        runtimes[name] = await ServiceRuntime.start(
+          SERVICES[name],
+          { ...config, ...options.configFor?.(name) },
+          options.layers ?? referenceLayers,
+          options.logFor?.(name) ?? createLogger(name),
+        );
       }),
     );
     const failed = started.find((result) => result.status === 'rejected');

@@ -32,7 +32,9 @@ try {
     const traces = [...new Set(spans.map((span) => span.traceId))];
     for (const traceId of traces) {
       const ofTrace = spans.filter((span) => span.traceId === traceId);
-      console.log(`trace ${traceId}: order ${orderId}, ${ofTrace.length} spans in ${new Set(ofTrace.map((s) => s.service)).size} services\n`);
+      console.log(
+        `trace ${traceId}: order ${orderId}, ${ofTrace.length} spans in ${new Set(ofTrace.map((s) => s.service)).size} services\n`,
+      );
       console.log(renderWaterfall(ofTrace).join('\n'));
       console.log('');
     }

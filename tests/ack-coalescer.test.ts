@@ -17,7 +17,8 @@ function recordingChannel() {
       return { consumerTag: 'test' };
     },
     ack: (message: Message, allUpTo?: boolean) => frames.push(`ack ${message.fields.deliveryTag}${allUpTo ? ' multiple' : ''}`),
-    nack: (message: Message, allUpTo?: boolean, requeue?: boolean) => frames.push(`nack ${message.fields.deliveryTag}${allUpTo ? ' multiple' : ''}${requeue === false ? ' drop' : ''}`),
+    nack: (message: Message, allUpTo?: boolean, requeue?: boolean) =>
+      frames.push(`nack ${message.fields.deliveryTag}${allUpTo ? ' multiple' : ''}${requeue === false ? ' drop' : ''}`),
     reject: (message: Message) => frames.push(`reject ${message.fields.deliveryTag}`),
     close: async () => void frames.push('close'),
     prefetch: async () => ({}),

@@ -82,14 +82,19 @@ describe('docker-compose.yml', () => {
         expect(node.profiles, name).toEqual(['cluster']);
         expect(node.hostname, name).toBe(name); // the node is rabbit@<hostname>: cluster.conf names it so
         expect(node.healthcheck?.test, name).toContain('rabbitmq-diagnostics');
-        expect(node.volumes?.some((volume) => volume.includes('docker/rabbitmq/cluster.conf:/etc/rabbitmq/conf.d/')), name).toBe(true);
+        expect(
+          node.volumes?.some((volume) => volume.includes('docker/rabbitmq/cluster.conf:/etc/rabbitmq/conf.d/')),
+          name,
+        ).toBe(true);
         if (index > 0) expect(node.depends_on?.['rabbitmq-1']?.condition, `${name} joins rabbitmq-1 once it is up`).toBe('service_healthy');
       }
       const peers = fs.readFileSync('docker/rabbitmq/cluster.conf', 'utf8');
       expect(peers).toContain('cluster_formation.peer_discovery_backend = classic_config');
       for (const name of CLUSTER_NODES) expect(peers).toContain(`= rabbit@${name}`);
       // Published ports never collide with the single broker's, which starts with every profile.
-      const published = Object.values(services).flatMap((service) => (service.ports ?? []).map((port) => (port as { published?: number }).published ?? String(port).split(':')[0]));
+      const published = Object.values(services).flatMap((service) =>
+        (service.ports ?? []).map((port) => (port as { published?: number }).published ?? String(port).split(':')[0]),
+      );
       expect(new Set(published.map(String)).size).toBe(published.length);
     });
 
@@ -102,7 +107,8 @@ describe('docker-compose.yml', () => {
       const base = readEnv({}).METRICS_PORT;
       const prometheus = fs.readFileSync('docker/prometheus/prometheus.yml', 'utf8');
       SERVICE_NAMES.forEach((name, index) => expect(prometheus).toContain(`- ${name}:${base + index}`));
-      for (const name of SERVICE_NAMES) expect(services[name]!.environment?.HTTP_HOST, `${name} serves /metrics beyond its container`).toBe('0.0.0.0');
+      for (const name of SERVICE_NAMES)
+        expect(services[name]!.environment?.HTTP_HOST, `${name} serves /metrics beyond its container`).toBe('0.0.0.0');
     });
 
     it('the broker is a current 4.x management image, the same as the testcontainers fallback, with no profile', () => {

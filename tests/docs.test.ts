@@ -18,11 +18,14 @@ describe('docs/topology.md', () => {
 });
 
 describe.each(MILESTONES.map((m) => [lessonFile(m), m] as const))('%s', (file, m) => {
-  it.skipIf(!hasBlocks(read(file)))('has its generated parts up to date (run `npm run docs:lessons` after changing the starter, the contract or the checks)', async () => {
-    const readme = read(file);
-    const parts = await lessonParts(m, readme);
-    for (const name of BLOCKS) expect(generatedBlock(readme, name), `the ${name} block of ${file}`).toBe(parts[name]);
-  });
+  it.skipIf(!hasBlocks(read(file)))(
+    'has its generated parts up to date (run `npm run docs:lessons` after changing the starter, the contract or the checks)',
+    async () => {
+      const readme = read(file);
+      const parts = await lessonParts(m, readme);
+      for (const name of BLOCKS) expect(generatedBlock(readme, name), `the ${name} block of ${file}`).toBe(parts[name]);
+    },
+  );
 });
 
 describe('the lesson of milestone 3', () => {

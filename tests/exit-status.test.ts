@@ -22,9 +22,17 @@ function freePort(): Promise<number> {
   });
 }
 
-function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -89,7 +97,10 @@ describe('the commands exit by whose fault it is', () => {
 
   it('npm run monitor with nothing at RABBITMQ_URL: the environment, exit 3, no stack trace', { timeout: 60_000 }, async () => {
     const port = await freePort(); // not the discard port 9: fetch refuses it as a "bad port" before connecting
-    const result = await run('solutions/monitor.ts', ['--once'], { RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${port}`, RABBITMQ_MANAGEMENT_URL: `http://127.0.0.1:${port}` });
+    const result = await run('solutions/monitor.ts', ['--once'], {
+      RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${port}`,
+      RABBITMQ_MANAGEMENT_URL: `http://127.0.0.1:${port}`,
+    });
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toMatch(/^error: /m);
     expect(result.stderr).not.toMatch(/\n\s+at /);

@@ -46,7 +46,10 @@ describe('findBroker', () => {
   });
 
   it('takes a comma-separated RABBITMQ_URL as the nodes of a cluster: the first to use, the others to fail over to', async () => {
-    const broker = await findBroker({ env: { RABBITMQ_URL: 'amqp://u:p@node1.invalid:5672/shop, amqp://u:p@node2.invalid:5672/shop,amqp://u:p@node3.invalid:5672/shop' }, mayStartBroker: false });
+    const broker = await findBroker({
+      env: { RABBITMQ_URL: 'amqp://u:p@node1.invalid:5672/shop, amqp://u:p@node2.invalid:5672/shop,amqp://u:p@node3.invalid:5672/shop' },
+      mayStartBroker: false,
+    });
     expect(broker.url).toBe('amqp://u:p@node1.invalid:5672/shop');
     expect(broker.failoverUrls).toEqual(['amqp://u:p@node2.invalid:5672/shop', 'amqp://u:p@node3.invalid:5672/shop']);
     expect(broker.management.baseUrl).toBe('http://node1.invalid:15672');
@@ -61,7 +64,9 @@ describe('findBroker', () => {
 
   it('without RABBITMQ_URL or a local broker, and not allowed to start one, throws BrokerNotFoundError', async () => {
     const port = await freePort();
-    await expect(findBroker({ env: {}, mayStartBroker: false, localPorts: { amqp: port, management: port } })).rejects.toThrow(BrokerNotFoundError);
+    await expect(findBroker({ env: {}, mayStartBroker: false, localPorts: { amqp: port, management: port } })).rejects.toThrow(
+      BrokerNotFoundError,
+    );
   });
 });
 
@@ -76,7 +81,12 @@ describe.runIf(await rabbitmqServerInstalled())('findBroker where rabbitmq-serve
       const log = createMemoryLogger('test');
       const before = throwawayDirs();
       const nothingHere = await freePort();
-      const broker = await findBroker({ env: {}, log, mayStartContainer: false, localPorts: { amqp: nothingHere, management: nothingHere } });
+      const broker = await findBroker({
+        env: {},
+        log,
+        mayStartContainer: false,
+        localPorts: { amqp: nothingHere, management: nothingHere },
+      });
       try {
         expect(broker.source).toBe('localhost');
         expect(broker.throwawayNode).toMatch(/^workshop-\d+-\d+@localhost$/);
@@ -104,7 +114,9 @@ describe.runIf(await rabbitmqServerInstalled())('findBroker where rabbitmq-serve
       const broker = await findBroker({ env: {}, mayStartContainer: false, localPorts: { amqp: ${nothingHere}, management: ${nothingHere} } });
       console.log('URL ' + broker.url);
       setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {

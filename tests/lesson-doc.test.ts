@@ -67,7 +67,8 @@ describe('the contract and the blocks', () => {
   });
 
   it('reads the numbered clauses of the contract and the checks each names', () => {
-    const readme = '# M\n\n## The contract\n\n1. A — checked by `03.a`.\n2. B, over\n   two lines — checked by `03.b` and `03.c`.\n\n## Your tasks\n\n1. not a clause\n';
+    const readme =
+      '# M\n\n## The contract\n\n1. A — checked by `03.a`.\n2. B, over\n   two lines — checked by `03.b` and `03.c`.\n\n## Your tasks\n\n1. not a clause\n';
     expect(contractClauses(readme)).toEqual([
       { number: 1, checks: ['03.a'] },
       { number: 2, checks: ['03.b', '03.c'] },
@@ -75,9 +76,12 @@ describe('the contract and the blocks', () => {
   });
 
   it('replaces what is between the markers, and only that', () => {
-    const readme = 'intro\n<!-- generated:tasks -->\nold\n<!-- /generated:tasks -->\nmiddle\n<!-- generated:grading -->\n<!-- /generated:grading -->\nend\n';
+    const readme =
+      'intro\n<!-- generated:tasks -->\nold\n<!-- /generated:tasks -->\nmiddle\n<!-- generated:grading -->\n<!-- /generated:grading -->\nend\n';
     const updated = withParts(readme, { tasks: 'new tasks', grading: 'new grading' });
-    expect(updated).toBe('intro\n<!-- generated:tasks -->\nnew tasks\n<!-- /generated:tasks -->\nmiddle\n<!-- generated:grading -->\nnew grading\n<!-- /generated:grading -->\nend\n');
+    expect(updated).toBe(
+      'intro\n<!-- generated:tasks -->\nnew tasks\n<!-- /generated:tasks -->\nmiddle\n<!-- generated:grading -->\nnew grading\n<!-- /generated:grading -->\nend\n',
+    );
     expect(generatedBlock(updated, 'grading')).toBe('new grading');
     expect(() => withParts('no markers', { tasks: '', grading: '' })).toThrow(/no <!-- generated:tasks -->/);
   });

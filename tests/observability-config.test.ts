@@ -41,8 +41,10 @@ describe('Prometheus and Grafana files (docker/)', () => {
     expect(output).toContain('SUCCESS');
   });
 
-  it.runIf(withPromtool)("every dashboard query is valid PromQL (promtool check rules, one recording rule per query)", () => {
-    const rules = { groups: [{ name: 'dashboard', rules: queries.map((query, index) => ({ record: `dashboard:query_${index}`, expr: query.expr })) }] };
+  it.runIf(withPromtool)('every dashboard query is valid PromQL (promtool check rules, one recording rule per query)', () => {
+    const rules = {
+      groups: [{ name: 'dashboard', rules: queries.map((query, index) => ({ record: `dashboard:query_${index}`, expr: query.expr })) }],
+    };
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dashboard-rules-')), 'rules.json');
     fs.writeFileSync(file, JSON.stringify(rules)); // YAML is a superset of JSON
     const result = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
@@ -68,11 +70,16 @@ describe('Prometheus and Grafana files (docker/)', () => {
     });
 
     it('by the services or by the broker’s per-object endpoint', async () => {
-      const texts = await Promise.all(SERVICE_NAMES.map((service) => fetch(`http://127.0.0.1:${system.runtime(service).metricsPort}/metrics`).then((r) => r.text())));
+      const texts = await Promise.all(
+        SERVICE_NAMES.map((service) => fetch(`http://127.0.0.1:${system.runtime(service).metricsPort}/metrics`).then((r) => r.text())),
+      );
       const broker = await fetch(`http://${new URL(inject('managementUrl')).hostname}:15692/metrics/per-object`).then((r) => r.text());
       const exported = new Set([...texts.flatMap((text) => [...exportedNames(text)]), ...exportedNames(broker)]);
       const missing = queries.flatMap(({ panel, expr }) =>
-        [...expr.matchAll(/\b(order_system_[a-z_]+|rabbitmq_[a-z_]+)\b/g)].map((m) => m[1]!).filter((name) => !exported.has(name)).map((name) => `${panel}: ${name}`),
+        [...expr.matchAll(/\b(order_system_[a-z_]+|rabbitmq_[a-z_]+)\b/g)]
+          .map((m) => m[1]!)
+          .filter((name) => !exported.has(name))
+          .map((name) => `${panel}: ${name}`),
       );
       expect(missing).toEqual([]);
       expect(queries.length).toBeGreaterThan(5);

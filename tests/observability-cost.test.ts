@@ -12,8 +12,14 @@ import { BusyRatioSampler } from '../solutions/observability/tracing.ts';
 describe('buffered metrics', () => {
   it('a scrape sees every increment and observation made before it', async () => {
     const registry = new Registry();
-    const consumed = new BufferedCounter({ name: 'consumed_total', help: 'h', labelNames: ['queue', 'event_type'], registers: [registry] }, true);
-    const seconds = new BufferedHistogram({ name: 'handler_seconds', help: 'h', labelNames: ['queue'], buckets: [0.01, 1], registers: [registry] }, true);
+    const consumed = new BufferedCounter(
+      { name: 'consumed_total', help: 'h', labelNames: ['queue', 'event_type'], registers: [registry] },
+      true,
+    );
+    const seconds = new BufferedHistogram(
+      { name: 'handler_seconds', help: 'h', labelNames: ['queue'], buckets: [0.01, 1], registers: [registry] },
+      true,
+    );
     for (let i = 0; i < 5; i++) consumed.inc({ queue: 'a', event_type: 'x' });
     consumed.inc({ queue: 'b', event_type: 'x' }, 3);
     seconds.observe({ queue: 'a' }, 0.005);
@@ -41,7 +47,10 @@ describe('BusyRatioSampler', () => {
   it('keeps every trace up to its rate each second, then about its ratio', () => {
     let now = 10_000;
     const sampler = new BusyRatioSampler(10, 0.1, () => now);
-    const kept = (count: number) => Array.from({ length: count }, () => sampler.shouldSample(ROOT_CONTEXT, traceId()).decision).filter((d) => d === SamplingDecision.RECORD_AND_SAMPLED).length;
+    const kept = (count: number) =>
+      Array.from({ length: count }, () => sampler.shouldSample(ROOT_CONTEXT, traceId()).decision).filter(
+        (d) => d === SamplingDecision.RECORD_AND_SAMPLED,
+      ).length;
     expect(kept(10), '🚨 below 10 orders a second every order keeps its trace').toBe(10);
     const busy = kept(2000);
     expect(busy).toBeGreaterThan(100);

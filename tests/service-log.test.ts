@@ -33,9 +33,14 @@ describe('serviceLogSink', () => {
     const log = createLogger('audit', serviceLogSink('audit', 10, { out: out.stream, err: err.stream }));
     for (let i = 0; i < 25; i++) log.info(`line ${i}`);
     log.warn('the broker blocked publishing');
-    const summary = await eventually(() => out.lines().find((line) => line.includes('more lines')), { timeoutMs: 3000, what: 'the summary line' });
+    const summary = await eventually(() => out.lines().find((line) => line.includes('more lines')), {
+      timeoutMs: 3000,
+      what: 'the summary line',
+    });
     expect(out.lines().filter((line) => line.startsWith('[audit] line '))).toHaveLength(10);
-    expect(summary).toBe('[audit] … and 15 more lines like these in the last second, not shown (more than 10 a second; warnings and errors are always shown)');
+    expect(summary).toBe(
+      '[audit] … and 15 more lines like these in the last second, not shown (more than 10 a second; warnings and errors are always shown)',
+    );
     expect(err.lines()).toEqual(['[audit] warning: the broker blocked publishing']);
   });
 });

@@ -35,7 +35,19 @@ describe('the stall watch', () => {
     const requests: DomainEvent[] = [];
     let connected = true;
     const find: StallFinder = () => [{ orderId: 'o-1', reason: 'pending since long ago', express: true }];
-    const watch = new StallWatch({ name: 'order', db, log, config: config(), isBrokerConnected: () => connected, enqueue: (event) => requests.push(event), nudge: () => {} }, find, STALL);
+    const watch = new StallWatch(
+      {
+        name: 'order',
+        db,
+        log,
+        config: config(),
+        isBrokerConnected: () => connected,
+        enqueue: (event) => requests.push(event),
+        nudge: () => {},
+      },
+      find,
+      STALL,
+    );
     return { watch, requests, disconnect: () => (connected = false) };
   };
 
@@ -50,7 +62,15 @@ describe('the stall watch', () => {
     expect(watch.sweep(t0 + 4 * STALL)).toBe(1);
     expect(watch.sweep(t0 + 100 * STALL)).toBe(0);
     expect(watch.sweep(t0 + 200 * STALL)).toBe(0);
-    expect(requests.map((event) => [event.type, event.orderId, event.source, event.express, event.type === 'saga.stalled' && event.payload.attempt])).toEqual([
+    expect(
+      requests.map((event) => [
+        event.type,
+        event.orderId,
+        event.source,
+        event.express,
+        event.type === 'saga.stalled' && event.payload.attempt,
+      ]),
+    ).toEqual([
       ['saga.stalled', 'o-1', 'order', true, 1],
       ['saga.stalled', 'o-1', 'order', true, 2],
       ['saga.stalled', 'o-1', 'order', true, 3],
@@ -62,7 +82,19 @@ describe('the stall watch', () => {
     const db = freshDatabase();
     const requests: DomainEvent[] = [];
     const many = Array.from({ length: REQUESTS_PER_SWEEP + 10 }, (_, i) => ({ orderId: `o-${i}`, reason: 'paid since long ago' }));
-    const watch = new StallWatch({ name: 'order', db, log, config: config(), isBrokerConnected: () => true, enqueue: (event) => requests.push(event), nudge: () => {} }, () => many, STALL);
+    const watch = new StallWatch(
+      {
+        name: 'order',
+        db,
+        log,
+        config: config(),
+        isBrokerConnected: () => true,
+        enqueue: (event) => requests.push(event),
+        nudge: () => {},
+      },
+      () => many,
+      STALL,
+    );
     watch.sweep(0);
     expect(watch.sweep(STALL)).toBe(REQUESTS_PER_SWEEP);
     expect(watch.sweep(STALL + 100)).toBe(10);
@@ -90,7 +122,9 @@ describe('which orders each service finds stalled', () => {
 
   it('order: not ended and still since before quietSince, a shipped one its delivery delay longer, none when confirmation is manual', () => {
     const db = freshDatabase(migrateOrders);
-    const insert = db.prepare('INSERT INTO orders (order_id, user, items, express, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insert = db.prepare(
+      'INSERT INTO orders (order_id, user, items, express, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     const rows: Array<[string, string, string]> = [
       ['pending-old', 'pending', at('2026-12-01T12:00:00.000Z')],
       ['paid-old', 'paid', at('2026-12-01T12:00:30.000Z')],
@@ -106,10 +140,19 @@ describe('which orders each service finds stalled', () => {
       ['shipped-old', false, 'shipped since 2026-12-01T12:00:00.000Z'],
       ['paid-old', true, 'paid since 2026-12-01T12:00:30.000Z'],
     ]);
-    expect(findStalledOrders(db, window({ config: config({ deliveryDelayMs: 'manual' }) })).map((o) => o.orderId)).toEqual(['pending-old', 'paid-old']);
+    expect(findStalledOrders(db, window({ config: config({ deliveryDelayMs: 'manual' }) })).map((o) => o.orderId)).toEqual([
+      'pending-old',
+      'paid-old',
+    ]);
     expect(findStalledOrders(db, window({ limit: 1 })).map((o) => o.orderId)).toEqual(['pending-old']);
-    const plan = db.prepare<[], { detail: string }>("EXPLAIN QUERY PLAN SELECT order_id FROM orders WHERE status IN ('pending', 'paid', 'shipped') AND updated_at < '1' AND updated_at >= '0' ORDER BY updated_at LIMIT 1").all();
-    expect(plan.map((row) => row.detail).join(' '), 'the sweep reads the partial index, not every order').toContain('orders_open_by_update');
+    const plan = db
+      .prepare<[], { detail: string }>(
+        "EXPLAIN QUERY PLAN SELECT order_id FROM orders WHERE status IN ('pending', 'paid', 'shipped') AND updated_at < '1' AND updated_at >= '0' ORDER BY updated_at LIMIT 1",
+      )
+      .all();
+    expect(plan.map((row) => row.detail).join(' '), 'the sweep reads the partial index, not every order').toContain(
+      'orders_open_by_update',
+    );
   });
 
   it('inventory: stock still reserved, neither committed nor released', () => {
@@ -130,11 +173,21 @@ describe('which orders each service finds stalled', () => {
   it('audit: a finished trail with gaps, or one that never finished; whole ones are checked off until their next event', () => {
     const db = freshDatabase(migrateAudit);
     const audit = new AuditStore(db);
-    const record = (orderId: string, ...types: Parameters<typeof sampleEvent>[0][]) => types.forEach((type) => audit.record(sampleEvent(type, { orderId })));
+    const record = (orderId: string, ...types: Parameters<typeof sampleEvent>[0][]) =>
+      types.forEach((type) => audit.record(sampleEvent(type, { orderId })));
     record('whole', 'order.created', 'inventory.out_of_stock', 'order.rejected');
     record('gap', 'order.created', 'inventory.reserved', 'inventory.released', 'order.failed');
     record('unfinished', 'order.created', 'inventory.reserved');
-    record('waits-for-customer', 'order.created', 'inventory.reserved', 'payment.success', 'inventory.committed', 'order.paid', 'shipping.prepared', 'order.shipped');
+    record(
+      'waits-for-customer',
+      'order.created',
+      'inventory.reserved',
+      'payment.success',
+      'inventory.committed',
+      'order.paid',
+      'shipping.prepared',
+      'order.shipped',
+    );
     const soon = window({ quietSince: new Date(Date.now() + 60_000), notBefore: new Date(Date.now() - 60_000) });
     const found = (w: StallWindow) => Object.fromEntries(findIncompleteTrails(db, w).map((o) => [o.orderId, o.reason]));
     expect(found(soon)).toEqual({
@@ -159,7 +212,12 @@ describe('the sent log', () => {
     const outbox = new Outbox(db, log, 60_000);
     const published: Array<[string, string, string]> = [];
     outbox.add({ exchange: 'order.exchange', routingKey: 'order.created', message: message('order.created'), orderId: 'o-1' });
-    outbox.add({ exchange: '', routingKey: 'shipping.delivery-delay.queue', message: { ...message('delivery.confirmed'), options: { ...message('delivery.confirmed').options, expiration: '1500' } }, orderId: 'o-1' });
+    outbox.add({
+      exchange: '',
+      routingKey: 'shipping.delivery-delay.queue',
+      message: { ...message('delivery.confirmed'), options: { ...message('delivery.confirmed').options, expiration: '1500' } },
+      orderId: 'o-1',
+    });
     outbox.add({ exchange: 'order.exchange', routingKey: 'order.created', message: message('other'), orderId: 'o-2' });
     outbox.add({ exchange: 'order.exchange', routingKey: 'saga.stalled', message: message('saga.stalled') });
     outbox.attach(async (exchange, routingKey, sent) => {
@@ -172,7 +230,9 @@ describe('the sent log', () => {
     published.length = 0;
     expect(db.transaction(() => outbox.resend('o-1'))()).toBe(2);
     expect(await outbox.flush(5000)).toBe(true);
-    expect(published, 'the same exchange, key, body and properties (message id and expiration too), in the first order').toEqual(firstRound.slice(0, 2));
+    expect(published, 'the same exchange, key, body and properties (message id and expiration too), in the first order').toEqual(
+      firstRound.slice(0, 2),
+    );
     expect(db.transaction(() => outbox.resend('o-1'))(), 'copies are not logged again').toBe(2);
     expect(db.transaction(() => outbox.resend('nobody'))()).toBe(0);
     await outbox.stop();

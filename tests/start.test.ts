@@ -18,7 +18,8 @@ import { freePort, runStart, type StartProcess, stopIfRunning, waitForExit, wait
 import { useTestVhost } from './support/vhost.ts';
 
 /** A process that listens on a free port of 127.0.0.1, prints it, and stays until killed. */
-const HOLD_A_PORT = "const s = require('node:net').createServer(); s.listen(0, '127.0.0.1', () => console.log(s.address().port)); setInterval(() => {}, 1000);";
+const HOLD_A_PORT =
+  "const s = require('node:net').createServer(); s.listen(0, '127.0.0.1', () => console.log(s.address().port)); setInterval(() => {}, 1000);";
 
 function firstLine(stream: Readable): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -33,7 +34,8 @@ function firstLine(stream: Readable): Promise<string> {
 
 const SEED_ORDER = { orderId: '123', user: 'gayal', items: ['item1', 'item2'] };
 
-const linesOf = (service: string, output: string) => output.split('\n').filter((line) => line.startsWith(`[${service}]`) || line.startsWith(`[${service}:`));
+const linesOf = (service: string, output: string) =>
+  output.split('\n').filter((line) => line.startsWith(`[${service}]`) || line.startsWith(`[${service}:`));
 
 describe('npm start: the whole system', () => {
   const vhost = useTestVhost('start');
@@ -62,7 +64,9 @@ describe('npm start: the whole system', () => {
     await waitForOutput(run, `curl http://localhost:${httpPort}/orders/123`, 90_000);
 
     const output = run.output();
-    expect(output).toContain(`curl -X POST http://localhost:${httpPort}/orders -H "Content-Type: application/json" -d '{"orderId": "123", "user": "gayal", "items": ["item1", "item2"]}'`);
+    expect(output).toContain(
+      `curl -X POST http://localhost:${httpPort}/orders -H "Content-Type: application/json" -d '{"orderId": "123", "user": "gayal", "items": ["item1", "item2"]}'`,
+    );
     expect(output).toContain(inject('managementUrl'));
     for (const service of SERVICE_NAMES) expect(linesOf(service, output), `${service} printed nothing`).not.toHaveLength(0);
     // Log lines all carry a prefix; only the banner (indented) and blank lines do not.
@@ -73,7 +77,11 @@ describe('npm start: the whole system', () => {
 
   it("completes the seed's order, with its status events in causal order", { timeout: 40_000 }, async () => {
     const api = `http://localhost:${httpPort}`;
-    const placed = await fetch(`${api}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SEED_ORDER) });
+    const placed = await fetch(`${api}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(SEED_ORDER),
+    });
     expect(placed.status, await placed.clone().text()).toBeLessThan(300);
 
     const order = await eventually(
@@ -86,7 +94,10 @@ describe('npm start: the whole system', () => {
     );
     const events = order.history.map((entry) => entry.event);
     const milestones = ['order.created', 'order.paid', 'order.shipped', 'order.completed'];
-    expect(events.filter((event) => milestones.includes(event)), `history: ${JSON.stringify(order.history)}`).toEqual(milestones);
+    expect(
+      events.filter((event) => milestones.includes(event)),
+      `history: ${JSON.stringify(order.history)}`,
+    ).toEqual(milestones);
   });
 
   it('stops every service on Ctrl-C and exits 0', { timeout: 30_000 }, async () => {
@@ -97,7 +108,9 @@ describe('npm start: the whole system', () => {
     const output = run.output();
     expect(exit, output.slice(before)).toEqual({ code: 0, signal: null });
     for (const service of SERVICE_NAMES) {
-      expect(linesOf(service, output.slice(before)), `${service} did not log that it stopped:\n${output.slice(before)}`).toContainEqual(expect.stringMatching(/\bstopped\b/));
+      expect(linesOf(service, output.slice(before)), `${service} did not log that it stopped:\n${output.slice(before)}`).toContainEqual(
+        expect.stringMatching(/\bstopped\b/),
+      );
     }
   });
 });
@@ -145,41 +158,55 @@ describe('npm start: problems a learner can fix', () => {
     expect(run.output()).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('refuses at once when a port it needs is taken, naming the npm start that holds it, and starts nothing', { timeout: 60_000 }, async () => {
-    // A stand-in for another npm start: its command line names solutions/start.ts, and it holds a port.
-    const holder = spawn(process.execPath, ['-e', HOLD_A_PORT, 'solutions/start.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    try {
-      const port = Number(await firstLine(holder.stdout));
-      // Nothing answers at this RABBITMQ_URL: had npm start gone looking for the broker, it would say so.
-      const run = runStart([], { HTTP_PORT: String(port), RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${await freePort()}` });
-      const exit = await waitForExit(run, 40_000);
-      const output = run.output();
-      expect(exit.code, output).toBe(1);
-      expect(output).toContain(`port ${port} (the HTTP API, HTTP_PORT) is in use (another npm start, pid ${holder.pid}`);
-      expect(output).toContain('Nothing was started');
-      expect(output).not.toContain('nothing answers');
-      expect(output).not.toContain('starting order');
-      expect(output).not.toMatch(/\n\s+at /);
-    } finally {
-      holder.kill();
-    }
-  });
+  it(
+    'refuses at once when a port it needs is taken, naming the npm start that holds it, and starts nothing',
+    { timeout: 60_000 },
+    async () => {
+      // A stand-in for another npm start: its command line names solutions/start.ts, and it holds a port.
+      const holder = spawn(process.execPath, ['-e', HOLD_A_PORT, 'solutions/start.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      try {
+        const port = Number(await firstLine(holder.stdout));
+        // Nothing answers at this RABBITMQ_URL: had npm start gone looking for the broker, it would say so.
+        const run = runStart([], { HTTP_PORT: String(port), RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${await freePort()}` });
+        const exit = await waitForExit(run, 40_000);
+        const output = run.output();
+        expect(exit.code, output).toBe(1);
+        expect(output).toContain(`port ${port} (the HTTP API, HTTP_PORT) is in use (another npm start, pid ${holder.pid}`);
+        expect(output).toContain('Nothing was started');
+        expect(output).not.toContain('nothing answers');
+        expect(output).not.toContain('starting order');
+        expect(output).not.toMatch(/\n\s+at /);
+      } finally {
+        holder.kill();
+      }
+    },
+  );
 
   it('checks only the ports of what it starts, and tells a required port from a metrics port', async () => {
     const env = readEnv({ HTTP_PORT: '0', DASHBOARD_PORT: '8091', METRICS_PORT: '9201' });
-    expect(wantedPorts(env, ['payment', 'audit'], false).map((w) => [w.port, w.required])).toEqual([[9203, false], [9206, false]]);
-    expect(wantedPorts(env, ['order'], true).map((w) => [w.port, w.variable])).toEqual([[8091, 'DASHBOARD_PORT'], [9201, 'METRICS_PORT']]);
+    expect(wantedPorts(env, ['payment', 'audit'], false).map((w) => [w.port, w.required])).toEqual([
+      [9203, false],
+      [9206, false],
+    ]);
+    expect(wantedPorts(env, ['order'], true).map((w) => [w.port, w.variable])).toEqual([
+      [8091, 'DASHBOARD_PORT'],
+      [9201, 'METRICS_PORT'],
+    ]);
     expect(wantedPorts(readEnv({ METRICS_PORT: '0' }), ['order'], false).map((w) => w.port)).toEqual([8080]);
 
     const held = net.createServer();
-    const port = await new Promise<number>((resolve) => held.listen(0, '127.0.0.1', () => resolve((held.address() as net.AddressInfo).port)));
+    const port = await new Promise<number>((resolve) =>
+      held.listen(0, '127.0.0.1', () => resolve((held.address() as net.AddressInfo).port)),
+    );
     try {
       const report = await checkPorts([
         { port, host: '127.0.0.1', what: 'the dashboard', variable: 'DASHBOARD_PORT', required: true },
         { port, host: '127.0.0.1', what: "order's /metrics", variable: 'METRICS_PORT', required: false },
         { port: await freePort(), host: '127.0.0.1', what: 'the HTTP API', variable: 'HTTP_PORT', required: true },
       ]);
-      expect(report.blocking).toEqual([expect.stringContaining(`port ${port} (the dashboard, DASHBOARD_PORT) is in use (pid ${process.pid}`)]);
+      expect(report.blocking).toEqual([
+        expect.stringContaining(`port ${port} (the dashboard, DASHBOARD_PORT) is in use (pid ${process.pid}`),
+      ]);
       expect(report.warnings).toEqual([expect.stringContaining(`port ${port} (order's /metrics, METRICS_PORT) is in use`)]);
     } finally {
       held.close();

@@ -30,7 +30,8 @@ function recordingChannel(): { channel: ConfirmChannel; calls: Call[] } {
       if (['on', 'once', 'off', 'removeListener', 'addListener', 'emit'].includes(property)) return () => channel;
       return (...args: unknown[]) => {
         calls.push({ method: property, args });
-        if (property === 'assertQueue') return Promise.resolve({ queue: (args[0] as string) || `amq.gen-${++generated}`, messageCount: 0, consumerCount: 0 });
+        if (property === 'assertQueue')
+          return Promise.resolve({ queue: (args[0] as string) || `amq.gen-${++generated}`, messageCount: 0, consumerCount: 0 });
         if (property === 'assertExchange') return Promise.resolve({ exchange: args[0] });
         if (property === 'consume') return Promise.resolve({ consumerTag: `tag-${calls.length}` });
         if (['ack', 'nack', 'reject', 'publish', 'sendToQueue'].includes(property)) return true;
@@ -65,7 +66,8 @@ describe('the declared topology uses nothing RabbitMQ 4.x deprecated or removed'
         expect(transientNonExclusive(options), `${String(args[0])} is transient and not exclusive`).toBe(false);
         expect(options?.durable, String(args[0])).toBe(true);
         // Mirroring (gone in 4.0), classic queue storage v1 (gone in 4.3), the master locator (refused from 4.3).
-        const removed = (key: string) => key.startsWith('x-ha-') || ['x-queue-mode', 'x-queue-version', 'x-queue-master-locator'].includes(key);
+        const removed = (key: string) =>
+          key.startsWith('x-ha-') || ['x-queue-mode', 'x-queue-version', 'x-queue-master-locator'].includes(key);
         expect(Object.keys(options?.arguments ?? {}).filter(removed), String(args[0])).toEqual([]);
         expect(['classic', 'quorum']).toContain(options?.arguments?.['x-queue-type']);
       }
@@ -83,14 +85,19 @@ describe('the declared topology uses nothing RabbitMQ 4.x deprecated or removed'
     await layers.acks.consume(channel, 'order.queue', async () => {}, { prefetch: 10, onFailure: async () => {}, onCancelled: () => {} });
     await client.close();
     for (const { args } of calls.filter((call) => call.method === 'assertQueue')) {
-      expect(transientNonExclusive(args[1] as QueueOptions), `${String(args[0]) || 'a server-named queue'} is transient and not exclusive`).toBe(false);
+      expect(
+        transientNonExclusive(args[1] as QueueOptions),
+        `${String(args[0]) || 'a server-named queue'} is transient and not exclusive`,
+      ).toBe(false);
     }
     expect(calls.some((call) => call.method === 'prefetch')).toBe(true);
     expect(calls.filter(globalQos)).toEqual([]);
   });
 
   it('no source of the system passes global = true to prefetch or declares a queue durable: false and not exclusive', () => {
-    const sources = ['shared', 'solutions'].flatMap((dir) => (fs.readdirSync(dir, { recursive: true }) as string[]).map((file) => path.join(dir, file)));
+    const sources = ['shared', 'solutions'].flatMap((dir) =>
+      (fs.readdirSync(dir, { recursive: true }) as string[]).map((file) => path.join(dir, file)),
+    );
     const offenders = sources
       .filter((file) => file.endsWith('.ts'))
       .flatMap((file) =>
@@ -98,7 +105,11 @@ describe('the declared topology uses nothing RabbitMQ 4.x deprecated or removed'
           .readFileSync(file, 'utf8')
           .split('\n')
           .map((line, index) => ({ where: `${file}:${index + 1}`, line }))
-          .filter(({ line }) => !line.trim().startsWith('//') && (/\.prefetch\([^)]*,\s*true\s*\)/.test(line) || (/durable:\s*false/.test(line) && !/exclusive:\s*true/.test(line)))),
+          .filter(
+            ({ line }) =>
+              !line.trim().startsWith('//') &&
+              (/\.prefetch\([^)]*,\s*true\s*\)/.test(line) || (/durable:\s*false/.test(line) && !/exclusive:\s*true/.test(line))),
+          ),
       )
       .map(({ where, line }) => `${where}: ${line.trim()}`);
     expect(offenders).toEqual([]);

@@ -65,7 +65,8 @@ export const isEmptyDiff = (diff: BindingDiff) => diff.missing.length + diff.ext
 
 /** One sentence per kind of difference, the reversed ones first: they are the least visible. */
 export function describeDiff(diff: BindingDiff, limit = 4): string {
-  const few = (list: BindingSpec[]) => `${list.slice(0, limit).map(describeBinding).join('; ')}${list.length > limit ? `; and ${list.length - limit} more` : ''}`;
+  const few = (list: BindingSpec[]) =>
+    `${list.slice(0, limit).map(describeBinding).join('; ')}${list.length > limit ? `; and ${list.length - limit} more` : ''}`;
   const parts: string[] = [];
   if (diff.reversed.length > 0) {
     const shown = diff.reversed.slice(0, limit).map(({ seen }) => `${seen.source} → ${seen.destination} with "${seen.pattern}"`);

@@ -27,7 +27,10 @@ export function malformedReason(decode: () => unknown, what: string): string {
   } catch (error) {
     if (error instanceof MalformedMessageError) return error.reason;
     if (error instanceof Error && error.name === 'ExerciseNotWrittenError') throw error;
-    throw new CheckFailure(`decode to throw MalformedMessageError for ${what}`, `it threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    throw new CheckFailure(
+      `decode to throw MalformedMessageError for ${what}`,
+      `it threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    );
   }
   throw new CheckFailure(`decode to throw MalformedMessageError for ${what}`, `it returned ${JSON.stringify(result)?.slice(0, 120)}`);
 }
@@ -37,7 +40,12 @@ export function malformedReason(decode: () => unknown, what: string): string {
  * grader could run: a busy machine stretches the wait (stolen-time.ts), and when it took so much
  * that the wait ran out short, the check could not be judged (CannotJudgeError), never a fail.
  */
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, expected: string, seen: () => string, timeoutMs = 3000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  expected: string,
+  seen: () => string,
+  timeoutMs = 3000,
+): Promise<T> {
   const time = budget(timeoutMs);
   for (;;) {
     const value = await probe();
@@ -45,7 +53,9 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
     if (time.left() < 0) {
       if (!time.shortChanged()) throw new CheckFailure(expected, seen());
       const { wallMs, stolenMs } = time.used();
-      throw machineTooBusy(`waited ${(wallMs / 1000).toFixed(1)} s for ${expected}, but the machine kept the grader from running for ${(stolenMs / 1000).toFixed(1)} s of them (it saw ${seen()})`);
+      throw machineTooBusy(
+        `waited ${(wallMs / 1000).toFixed(1)} s for ${expected}, but the machine kept the grader from running for ${(stolenMs / 1000).toFixed(1)} s of them (it saw ${seen()})`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -68,7 +78,9 @@ export function callTimeout(ms: number, what: string): AbortSignal {
     const { wallMs, stolenMs } = time.used();
     controller.abort(
       time.shortChanged()
-        ? machineTooBusy(`${what} had not answered after ${(wallMs / 1000).toFixed(1)} s, but the machine kept the grader from running for ${(stolenMs / 1000).toFixed(1)} s of them`)
+        ? machineTooBusy(
+            `${what} had not answered after ${(wallMs / 1000).toFixed(1)} s, but the machine kept the grader from running for ${(stolenMs / 1000).toFixed(1)} s of them`,
+          )
         : new CheckFailure(`${what} to answer within ${ms / 1000} s`, 'no answer'),
     );
   };

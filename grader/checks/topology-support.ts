@@ -13,7 +13,13 @@ import type { CheckContext } from '../check.ts';
  * them exactly as the services do; otherwise they are transient and plain (no TTL, so retry queues
  * keep what they get), which the broker creates several times faster: a check stays quick.
  */
-export async function declareQueues(channel: Channel, topology: Topology, reference: Layers, durable: boolean, queueType: QueueType): Promise<void> {
+export async function declareQueues(
+  channel: Channel,
+  topology: Topology,
+  reference: Layers,
+  durable: boolean,
+  queueType: QueueType,
+): Promise<void> {
   for (const spec of topology.queues) {
     if (!durable) {
       await channel.assertQueue(spec.name, { durable: false });
@@ -28,7 +34,10 @@ export async function declareQueues(channel: Channel, topology: Topology, refere
 }
 
 /** Publishes with confirms: once confirmed, the broker has routed the message. */
-export async function publishAll(channel: ConfirmChannel, messages: Array<{ exchange: string; routingKey: string; id: string }>): Promise<void> {
+export async function publishAll(
+  channel: ConfirmChannel,
+  messages: Array<{ exchange: string; routingKey: string; id: string }>,
+): Promise<void> {
   for (const { exchange, routingKey, id } of messages) {
     channel.publish(exchange, routingKey, Buffer.from('{}'), { messageId: id, type: routingKey, contentType: 'application/json' });
   }
@@ -63,5 +72,8 @@ export async function startServices(context: CheckContext, services: ServiceName
   const systems = await Promise.all(services.map((service) => context.startSystem({ services: [service] })));
   // Stop them together too (each stop may wait for its outbox); the context's own stops then find them stopped.
   context.onCleanup(() => Promise.all(systems.map((system) => system.stop())).then(() => {}));
-  return Object.fromEntries(systems.map((system, i) => [services[i], system.runtime(services[i] as ServiceName)])) as Record<ServiceName, ServiceRuntime>;
+  return Object.fromEntries(systems.map((system, i) => [services[i], system.runtime(services[i] as ServiceName)])) as Record<
+    ServiceName,
+    ServiceRuntime
+  >;
 }

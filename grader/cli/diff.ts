@@ -73,11 +73,15 @@ export function diffHeader(milestone: Milestone): string {
 export function showDiff(milestone: Milestone, gitOptions: string[] = [], root = process.cwd()): 0 | 1 {
   const mine = milestone.exercise.file;
   const reference = milestone.reference.file;
-  if (!fs.existsSync(`${root}/${mine}`)) throw new CliError(`${mine} is missing. npm run reset -- ${milestone.number} puts the starter back.`);
+  if (!fs.existsSync(`${root}/${mine}`))
+    throw new CliError(`${mine} is missing. npm run reset -- ${milestone.number} puts the starter back.`);
   if (!fs.existsSync(`${root}/${reference}`)) throw new WorkshopBug(`the reference ${reference} is missing`);
   console.log(diffHeader(milestone));
   console.log(dim('The reference is the layer of the finished system: it may do more than your exercise asks (helpers, comments).\n'));
-  const result = spawnSync('git', ['--no-pager', 'diff', '--no-index', '--color=auto', ...gitOptions, '--', mine, reference], { cwd: root, stdio: 'inherit' });
+  const result = spawnSync('git', ['--no-pager', 'diff', '--no-index', '--color=auto', ...gitOptions, '--', mine, reference], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (result.error) throw new CliError(`npm run diff uses git, which did not run: ${result.error.message}`);
   if (result.status === 0) {
     console.log(green('Your file and the reference are the same.'));

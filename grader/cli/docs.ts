@@ -10,7 +10,8 @@ import { isMain } from './shared.ts';
 export const DOCS_CLI = defineCli({
   command: 'npm run docs',
   synopsis: ['npm run docs [-- --build <dir>] [--port <n>] [--host <address>]'],
-  summary: "Serves the workshop's lessons and docs as a website (default http://localhost:4000), with your progress in the sidebar. Needs no broker.",
+  summary:
+    "Serves the workshop's lessons and docs as a website (default http://localhost:4000), with your progress in the sidebar. Needs no broker.",
   options: {
     build: { type: 'string', value: '<dir>', description: 'write the site as static HTML files into <dir>, then exit' },
     port: { type: 'string', value: '<n>', description: 'port to listen on (default DOCS_PORT, else 4000; 0 picks a free one)' },
@@ -56,11 +57,15 @@ async function main(): Promise<number> {
     return 0;
   }
   const port = Number(values.port ?? process.env.DOCS_PORT ?? 4000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw DOCS_CLI.usageError(`--port takes a port number, 0 to 65535 (got "${values.port ?? process.env.DOCS_PORT}")`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw DOCS_CLI.usageError(`--port takes a port number, 0 to 65535 (got "${values.port ?? process.env.DOCS_PORT}")`);
   const host = values.host ?? process.env.DOCS_HOST ?? '127.0.0.1';
   const { url } = await serveDocs(root, port, host).catch((error: NodeJS.ErrnoException) => {
     // A port taken is the machine's, not a bug: exit 3 either way, with what to do about it.
-    throw new EnvironmentError(error.code === 'EADDRINUSE' ? `port ${port} is in use: DOCS_PORT=4001 npm run docs, or --port 0 for any free port` : String(error), { cause: error });
+    throw new EnvironmentError(
+      error.code === 'EADDRINUSE' ? `port ${port} is in use: DOCS_PORT=4001 npm run docs, or --port 0 for any free port` : String(error),
+      { cause: error },
+    );
   });
   console.log(`The workshop's docs: ${url}  (Ctrl-C to stop)`);
   await new Promise(() => {});

@@ -17,7 +17,14 @@ const named = args.find((arg) => /^[1-9]$/.test(arg));
 // The learner's file (not the reference) is likely new since the last run: the child starts its compiler meanwhile.
 const learnerFile = !args.includes('solutions');
 // As grading-process.ts's spawnTs starts a grading child: its TypeScript loader, stdio inherited, IPC.
-const child = args.includes('--help') || args.includes('-h') ? undefined : fork(WORKER, named ? [named] : [], { env: learnerFile ? { ...process.env, GRADER_WARM_COMPILER: '1' } : process.env, execArgv: ['--import', CHILD_LOADER], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child =
+  args.includes('--help') || args.includes('-h')
+    ? undefined
+    : fork(WORKER, named ? [named] : [], {
+        env: learnerFile ? { ...process.env, GRADER_WARM_COMPILER: '1' } : process.env,
+        execArgv: ['--import', CHILD_LOADER],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
 child?.on('error', () => {});
 
 // The command itself: from its prebuilt bundle (grade-bundle.mjs), without a TypeScript loader; with

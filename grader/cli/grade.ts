@@ -38,7 +38,10 @@ export function chooseMilestones(which: GradeArgs['which'], target: Target): Mil
  * May milestone 4 restart the learner's own broker? Yes with --restart-my-broker; otherwise ask,
  * once per run, where a terminal can answer (stdin and stdout); with none (CI, a pipe, --watch) no.
  */
-export function sharedRestartConsent(args: Pick<GradeArgs, 'restartMyBroker'>, terminal = { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true }): SharedRestartConsent {
+export function sharedRestartConsent(
+  args: Pick<GradeArgs, 'restartMyBroker'>,
+  terminal = { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true },
+): SharedRestartConsent {
   if (args.restartMyBroker) return { kind: 'granted' };
   const ask = terminal.stdin && terminal.stdout ? askOnTerminal() : undefined;
   if (!ask) return { kind: 'refused', why: 'there is no terminal to ask you on: CI, a pipe or --watch' };
@@ -57,7 +60,10 @@ export interface StartedAhead {
 /** Starts, for `milestone`, a grading child (unless one was started already) and, for the learner's file, the type check. */
 function startAhead(milestone: Milestone | undefined, target: Target, child?: ChildProcess): StartedAhead {
   if (!milestone) return child ? { child } : {};
-  return { child: child ?? startGradingChild(milestone.number), ...(target === 'mine' ? { typeErrors: typeCheckInChild(milestone.exercise.file, process.env) } : {}) };
+  return {
+    child: child ?? startGradingChild(milestone.number),
+    ...(target === 'mine' ? { typeErrors: typeCheckInChild(milestone.exercise.file, process.env) } : {}),
+  };
 }
 
 async function grade(args: GradeArgs, startedChild?: ChildProcess): Promise<number> {
@@ -67,7 +73,9 @@ async function grade(args: GradeArgs, startedChild?: ChildProcess): Promise<numb
   try {
     const environment = await prepareEnvironment({ sharedRestart });
     try {
-      console.log(dim(`broker: ${new URL(environment.broker.url).host} (${environment.broker.source}); each check runs in a vhost of its own`));
+      console.log(
+        dim(`broker: ${new URL(environment.broker.url).host} (${environment.broker.source}); each check runs in a vhost of its own`),
+      );
       const results = await gradeAndReport(milestones, args, environment, sharedRestart, ahead);
       return finish(results, args);
     } finally {
@@ -79,12 +87,21 @@ async function grade(args: GradeArgs, startedChild?: ChildProcess): Promise<numb
 }
 
 /** Grades the milestones one by one, printing each check as it ends and each milestone's summary. */
-export async function gradeAndReport(milestones: Milestone[], args: GradeArgs, environment: GradingEnvironment, sharedRestart: SharedRestartConsent, ahead: StartedAhead = {}): Promise<MilestoneResult[]> {
+export async function gradeAndReport(
+  milestones: Milestone[],
+  args: GradeArgs,
+  environment: GradingEnvironment,
+  sharedRestart: SharedRestartConsent,
+  ahead: StartedAhead = {},
+): Promise<MilestoneResult[]> {
   const results: MilestoneResult[] = [];
   for (const [index, milestone] of milestones.entries()) {
     const file = args.target === 'mine' ? milestone.exercise.file : milestone.reference.file;
     console.log(`\n${bold(`Milestone ${milestone.number}: ${milestone.title}`)} ${dim(file)}`);
-    const options = { onCheck: (check: CheckResult) => console.log(checkLine(check)), announce: (message: string) => console.log(yellow(`  ⚠ ${message}`)) };
+    const options = {
+      onCheck: (check: CheckResult) => console.log(checkLine(check)),
+      announce: (message: string) => console.log(yellow(`  ⚠ ${message}`)),
+    };
     const started = index === 0 ? ahead : {};
     let result: MilestoneResult;
     if (environment.broker.source === 'container') {
@@ -179,7 +196,8 @@ export async function main(startedChild?: ChildProcess): Promise<void> {
     } catch (error) {
       const kind = kindOf(error);
       // An environment problem (or a bug) is an error, never a fail: say so in the results file too.
-      if (args.json && (kind === 'environment' || kind === 'bug')) writeJson(args.json, { version: 3, status: 'error', message: describeError(error), tests: [] });
+      if (args.json && (kind === 'environment' || kind === 'bug'))
+        writeJson(args.json, { version: 3, status: 'error', message: describeError(error), tests: [] });
       if (kind === 'environment') throw new EnvironmentError(`cannot grade yet.\n${describeError(error)}`, { cause: error });
       throw error;
     }

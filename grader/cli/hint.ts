@@ -19,7 +19,6 @@ Without a number: the first milestone you have not passed yet.`,
   options: { again: { type: 'boolean', description: 'show the hints revealed so far, without revealing another' } },
 });
 
-
 const LEVEL_NAMES = ['the concept', 'the API to use', 'the hard part, on another example', 'another hard part, on another example'];
 
 /** Next to progress.json, in the same folder. */
@@ -53,14 +52,18 @@ export async function revealHint(milestone: Milestone, again: boolean): Promise<
   const left = hints.length - shown;
   lines.push('');
   if (left > 0) lines.push(`${left} more: run ${bold(`npm run hint -- ${milestone.number}`)} again for the next.`);
-  else if (before >= hints.length && !again) lines.push('That was the last hint. The lesson (README.md) has the worked examples; `npm run diff` shows the reference.');
+  else if (before >= hints.length && !again)
+    lines.push('That was the last hint. The lesson (README.md) has the worked examples; `npm run diff` shows the reference.');
   else lines.push('That is every hint of this milestone.');
   return lines.join('\n');
 }
 
 async function main(): Promise<number> {
   const { values, positionals } = HINT_CLI.parse(process.argv.slice(2));
-  const milestone = positionals[0] !== undefined ? parseMilestoneNumber(positionals[0], HINT_CLI) : (nextMilestone(loadProgress()) ?? MILESTONES[MILESTONES.length - 1]!);
+  const milestone =
+    positionals[0] !== undefined
+      ? parseMilestoneNumber(positionals[0], HINT_CLI)
+      : (nextMilestone(loadProgress()) ?? MILESTONES[MILESTONES.length - 1]!);
   console.log(await revealHint(milestone, values.again ?? false));
   return 0;
 }

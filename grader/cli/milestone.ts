@@ -12,7 +12,15 @@ import { loadProgress, type Progress } from '../../shared/workshop/progress.ts';
 import { bold, dim, green, yellow } from '../report/console.ts';
 import type { Target } from '../runner.ts';
 import { type DemoOutcome, runMilestoneDemo } from './run-demo.ts';
-import { isMain, MILESTONE_ARGUMENT, milestoneState, nextMilestone, parseMilestoneNumber, TARGET_OPTION, type MilestoneState } from './shared.ts';
+import {
+  isMain,
+  MILESTONE_ARGUMENT,
+  milestoneState,
+  nextMilestone,
+  parseMilestoneNumber,
+  TARGET_OPTION,
+  type MilestoneState,
+} from './shared.ts';
 
 export const MILESTONE_CLI = defineCli({
   command: 'npm run milestone',
@@ -90,7 +98,12 @@ export function readmePath(milestone: Milestone): string {
 export function blockForTerminal(markdown: string): string[] {
   const plain = (text: string) => text.replace(/\*\*(.+?)\*\*/g, (_, inner: string) => bold(inner)).replace(/`([^`]*)`/g, '$1');
   const lines = markdown.split('\n').filter((line) => !/^\| ?---/.test(line));
-  const rows = lines.map((line) => /^\| (.*) \|$/.exec(line)?.[1]?.split(' | ').map((cell) => plain(cell.replace(/\\\|/g, '|'))));
+  const rows = lines.map((line) =>
+    /^\| (.*) \|$/
+      .exec(line)?.[1]
+      ?.split(' | ')
+      .map((cell) => plain(cell.replace(/\\\|/g, '|'))),
+  );
   const widths: number[] = [];
   for (const row of rows) row?.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   // Every column but the last is padded: the last one (the long one) runs on.

@@ -36,7 +36,8 @@ export interface ShippedCommit {
 
 /** The repository's top folder, or a CliError saying why reset cannot work here. */
 export function repositoryRoot(cwd: string): string {
-  if (gitOutput(['--version'], cwd) === undefined) throw new CliError('npm run reset takes the starter from git, and git is not installed here.');
+  if (gitOutput(['--version'], cwd) === undefined)
+    throw new CliError('npm run reset takes the starter from git, and git is not installed here.');
   const root = gitOutput(['rev-parse', '--show-toplevel'], cwd);
   if (!root) {
     throw new CliError(
@@ -49,7 +50,8 @@ export function repositoryRoot(cwd: string): string {
 
 /** The commit whose starter files count as "as shipped": where this branch left its upstream. */
 export function findShippedCommit(root: string): ShippedCommit {
-  if (!gitOutput(['rev-parse', '--verify', '--quiet', 'HEAD'], root)) throw new CliError('this git checkout has no commits yet, so there is no shipped starter to restore.');
+  if (!gitOutput(['rev-parse', '--verify', '--quiet', 'HEAD'], root))
+    throw new CliError('this git checkout has no commits yet, so there is no shipped starter to restore.');
   const upstream = gitOutput(['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{u}'], root);
   const originMain = gitOutput(['rev-parse', '--verify', '--quiet', 'origin/main^{commit}'], root) ? 'origin/main' : undefined;
   let commit: string | undefined;
@@ -76,7 +78,9 @@ export function shippedExerciseFiles(root: string, shipped: ShippedCommit, miles
   const listed = gitOutput(['ls-tree', '-r', '--name-only', shipped.commit, '--', folder], root) ?? '';
   const files = listed.split('\n').filter((file) => file !== '' && !file.endsWith('.md'));
   if (!files.includes(milestone.exercise.file)) {
-    throw new CliError(`${milestone.exercise.file} is not in the workshop as shipped, so there is no starter to restore. Has this milestone been shipped yet?`);
+    throw new CliError(
+      `${milestone.exercise.file} is not in the workshop as shipped, so there is no starter to restore. Has this milestone been shipped yet?`,
+    );
   }
   return files;
 }

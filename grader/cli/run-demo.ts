@@ -39,7 +39,11 @@ export interface DemoOutcome {
 }
 
 /** Runs the milestone's demo with the target's layer in a vhost of its own, printing as it goes. */
-export async function runMilestoneDemo(milestone: Milestone, target: Target, out: (line: string) => void = console.log): Promise<DemoOutcome> {
+export async function runMilestoneDemo(
+  milestone: Milestone,
+  target: Target,
+  out: (line: string) => void = console.log,
+): Promise<DemoOutcome> {
   const started = Date.now();
   const outcome = (ok: boolean): DemoOutcome => ({ ok, durationMs: Date.now() - started });
   const file = target === 'mine' ? milestone.exercise.file : milestone.reference.file;
@@ -141,7 +145,8 @@ export async function runMilestoneDemo(milestone: Milestone, target: Target, out
   }
   if (!failure) {
     out(red('The demo ran to its end, but your code threw where nobody could catch it (in a callback or a timer):'));
-    for (const error of lateStrays) out(red(`  ${named(error)}${placeInExercise(error, milestone) ? ` (at ${placeInExercise(error, milestone)})` : ''}`));
+    for (const error of lateStrays)
+      out(red(`  ${named(error)}${placeInExercise(error, milestone) ? ` (at ${placeInExercise(error, milestone)})` : ''}`));
     return outcome(false);
   }
   const { error } = failure;
@@ -150,7 +155,11 @@ export async function runMilestoneDemo(milestone: Milestone, target: Target, out
     out(`🚨 ${notWritten.message}`);
     out(`Write it, then run this again: ${bold(`npm run milestone -- ${milestone.number}`)}`);
   } else if (error instanceof DemoTimeoutError) {
-    out(red(`The demo did not finish within ${DEMO_TIMEOUT_MS / 1000} s: it was waiting for something that never happened (a message that never arrived, a reply never sent). The lines above show how far it got.`));
+    out(
+      red(
+        `The demo did not finish within ${DEMO_TIMEOUT_MS / 1000} s: it was waiting for something that never happened (a message that never arrived, a reply never sent). The lines above show how far it got.`,
+      ),
+    );
   } else {
     const where = placeInExercise(error, milestone);
     out(red(`The demo stopped: ${named(error)}${where ? ` (at ${where})` : ''}`));

@@ -32,7 +32,10 @@ export function parseMilestoneNumber(arg: string | undefined, cli: Pick<Cli<CliS
   return found;
 }
 
-export type MilestoneState = { kind: 'passed'; at: string } | { kind: 'partial'; passed: number; total: number } | { kind: 'not-started'; lastRun?: { passed: number; total: number } };
+export type MilestoneState =
+  | { kind: 'passed'; at: string }
+  | { kind: 'partial'; passed: number; total: number }
+  | { kind: 'not-started'; lastRun?: { passed: number; total: number } };
 
 /** Passed; some checks passed on the last run; or nothing passed yet (never graded, or 0 of n). */
 export function milestoneState(progress: Progress, milestone: Milestone): MilestoneState {
@@ -41,7 +44,9 @@ export function milestoneState(progress: Progress, milestone: Milestone): Milest
   const last = progress.lastRun[milestone.number];
   if (!last) return { kind: 'not-started' };
   const passed = last.passedChecks.length;
-  return passed > 0 ? { kind: 'partial', passed, total: last.totalChecks } : { kind: 'not-started', lastRun: { passed, total: last.totalChecks } };
+  return passed > 0
+    ? { kind: 'partial', passed, total: last.totalChecks }
+    : { kind: 'not-started', lastRun: { passed, total: last.totalChecks } };
 }
 
 /** The first milestone that has not passed, or undefined when all have. */
@@ -94,10 +99,12 @@ Without a number: the first milestone you have not passed yet (with --target sol
     watch: { type: 'boolean', description: 'grade again every time you save (Enter grades again too)' },
     'restart-my-broker': {
       type: 'boolean',
-      description: 'milestone 4 may restart your local broker (stop_app/start_app) without asking, when it cannot start a throwaway node of its own',
+      description:
+        'milestone 4 may restart your local broker (stop_app/start_app) without asking, when it cannot start a throwaway node of its own',
     },
   },
-  notes: 'Exit codes: 0 every check passes, 1 a check fails (or your file does not load), 2 a wrong command line,\n3 could not judge (no usable broker, a machine too busy: an error, never a fail), 4 a bug in the workshop.',
+  notes:
+    'Exit codes: 0 every check passes, 1 a check fails (or your file does not load), 2 a wrong command line,\n3 could not judge (no usable broker, a machine too busy: an error, never a fail), 4 a bug in the workshop.',
 });
 
 export interface GradeCommandLine {

@@ -22,13 +22,17 @@ export async function watchAndRegrade(args: GradeCommandLine): Promise<void> {
   const folders = MILESTONES.map((m) => path.dirname(m.exercise.file)).filter((folder) => fs.existsSync(folder));
   // The terminal's input stays here (Enter re-grades), so the run asks nothing: no restart of the
   // learner's broker unless --restart-my-broker was given.
-  const sharedRestart: SharedRestartConsent = args.restartMyBroker ? { kind: 'granted' } : { kind: 'refused', why: 'there is no terminal to ask you on while --watch runs' };
+  const sharedRestart: SharedRestartConsent = args.restartMyBroker
+    ? { kind: 'granted' }
+    : { kind: 'refused', why: 'there is no terminal to ask you on while --watch runs' };
   const next = () => chooseMilestones(args.which, args.target);
   // Only the grading child is started ahead: the type check must see the file as it is when saved.
   const readyChild = (): StartedAhead => {
     const [milestone] = next();
     // Its compiler started meanwhile, for the file the next save brings (loader/hooks.mjs).
-    return milestone ? { child: startGradingChild(milestone.number, args.target === 'mine' ? { ...process.env, GRADER_WARM_COMPILER: '1' } : process.env) } : {};
+    return milestone
+      ? { child: startGradingChild(milestone.number, args.target === 'mine' ? { ...process.env, GRADER_WARM_COMPILER: '1' } : process.env) }
+      : {};
   };
   let ahead = readyChild();
   const environment = await prepareEnvironment({ sharedRestart }).catch((error: unknown) => {
@@ -55,7 +59,10 @@ export async function watchAndRegrade(args: GradeCommandLine): Promise<void> {
       const milestones = next();
       const first = milestones[0];
       // The child started ahead; the type check of the file as saved now.
-      const started: StartedAhead = { ...ahead, ...(args.target === 'mine' && first ? { typeErrors: typeCheckInChild(first.exercise.file, process.env) } : {}) };
+      const started: StartedAhead = {
+        ...ahead,
+        ...(args.target === 'mine' && first ? { typeErrors: typeCheckInChild(first.exercise.file, process.env) } : {}),
+      };
       ahead = {};
       const results = await gradeAndReport(milestones, args, environment, sharedRestart, started);
       finish(results, args);

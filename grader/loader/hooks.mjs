@@ -35,7 +35,20 @@ export function initialize(data) {
   if (data.warm) compiler().catch(() => {});
   try {
     const { compilerOptions = {} } = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'));
-    const keep = ['target', 'useDefineForClassFields', 'verbatimModuleSyntax', 'preserveValueImports', 'importsNotUsedAsValues', 'experimentalDecorators', 'jsx', 'jsxFactory', 'jsxFragmentFactory', 'jsxImportSource', 'alwaysStrict', 'strict'];
+    const keep = [
+      'target',
+      'useDefineForClassFields',
+      'verbatimModuleSyntax',
+      'preserveValueImports',
+      'importsNotUsedAsValues',
+      'experimentalDecorators',
+      'jsx',
+      'jsxFactory',
+      'jsxFragmentFactory',
+      'jsxImportSource',
+      'alwaysStrict',
+      'strict',
+    ];
     tsconfigRaw = { compilerOptions: Object.fromEntries(Object.entries(compilerOptions).filter(([key]) => keep.includes(key))) };
   } catch {
     tsconfigRaw = undefined;
@@ -48,7 +61,9 @@ export async function resolve(specifier, context, nextResolve) {
   } catch (error) {
     const relative = /^\.{1,2}\//.test(specifier) && context.parentURL?.startsWith('file:');
     if (!relative || (error?.code !== 'ERR_MODULE_NOT_FOUND' && error?.code !== 'ERR_UNSUPPORTED_DIR_IMPORT')) throw error;
-    const candidates = [specifier.replace(/\.([cm]?)js$/, '.$1ts'), `${specifier}.ts`, `${specifier}/index.ts`].filter((candidate) => candidate !== specifier);
+    const candidates = [specifier.replace(/\.([cm]?)js$/, '.$1ts'), `${specifier}.ts`, `${specifier}/index.ts`].filter(
+      (candidate) => candidate !== specifier,
+    );
     for (const candidate of candidates) {
       try {
         return await nextResolve(candidate, context);
@@ -72,7 +87,15 @@ export async function load(url, context, nextLoad) {
   } catch {
     // not compiled yet
   }
-  const options = { loader: 'ts', sourcefile: file, sourcemap: 'inline', target: `node${process.versions.node}`, minifyWhitespace: true, keepNames: true, ...(tsconfigRaw ? { tsconfigRaw } : {}) };
+  const options = {
+    loader: 'ts',
+    sourcefile: file,
+    sourcemap: 'inline',
+    target: `node${process.versions.node}`,
+    minifyWhitespace: true,
+    keepNames: true,
+    ...(tsconfigRaw ? { tsconfigRaw } : {}),
+  };
   const { code } = await (await compiler()).transform(source, options).catch((error) => {
     // As tsx reports it: "TransformError: Transform failed with 1 error: <file>:<line>:<col>: ERROR: …".
     error.name = 'TransformError';

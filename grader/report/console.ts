@@ -35,7 +35,8 @@ export interface SharedCause {
   hint?: string;
 }
 
-const INEQUIVALENT = /PRECONDITION_FAILED - inequivalent arg '([^']+)' for (exchange|queue) '([^']+)' in vhost '[^']*': received (.+?) but current is ([^"\n]+?)(?:"|$|\n)/;
+const INEQUIVALENT =
+  /PRECONDITION_FAILED - inequivalent arg '([^']+)' for (exchange|queue) '([^']+)' in vhost '[^']*': received (.+?) but current is ([^"\n]+?)(?:"|$|\n)/;
 
 export function sharedCause(result: CheckResult): SharedCause | undefined {
   if (result.status !== 'fail') return undefined;
@@ -140,11 +141,17 @@ export function milestoneSummary(result: MilestoneResult): string {
     details(problem);
   }
   if (result.late) {
-    lines.push('', bold('Your code threw after its check had ended') + ' (a timer or a promise left behind; the milestone does not pass while it does):');
+    lines.push(
+      '',
+      bold('Your code threw after its check had ended') + ' (a timer or a promise left behind; the milestone does not pass while it does):',
+    );
     for (const line of result.late) lines.push(`  ${red('✗')} ${line}`);
   }
   if (result.typeErrors) {
-    lines.push('', bold(`Type errors in your file`) + ' (the milestone does not pass while there are any; `npm run typecheck` shows them too):');
+    lines.push(
+      '',
+      bold(`Type errors in your file`) + ' (the milestone does not pass while there are any; `npm run typecheck` shows them too):',
+    );
     for (const line of result.typeErrors.slice(0, 10)) lines.push(`  ${red('✗')} ${line}`);
     if (result.typeErrors.length > 10) lines.push(dim(`  … and ${result.typeErrors.length - 10} more`));
   }

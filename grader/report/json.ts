@@ -30,7 +30,12 @@ export function toResultsJson(results: MilestoneResult[]): ResultsJson {
         status: check.status,
         ...(check.status === 'pass'
           ? {}
-          : { message: (check.expected !== undefined ? `expected ${check.expected}; saw ${check.seen}\nhint: ${check.hint}` : `${check.message ?? ''}\nhint: ${check.hint}`).slice(0, MAX_MESSAGE) }),
+          : {
+              message: (check.expected !== undefined
+                ? `expected ${check.expected}; saw ${check.seen}\nhint: ${check.hint}`
+                : `${check.message ?? ''}\nhint: ${check.hint}`
+              ).slice(0, MAX_MESSAGE),
+            }),
         task_id: r.milestone.number,
         test_code: check.id,
       })),

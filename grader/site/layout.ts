@@ -12,12 +12,14 @@ const escapeHtml = escapeXml;
 function progressMark(progress: Progress, milestone: Milestone): string {
   const state = milestoneState(progress, milestone);
   if (state.kind === 'passed') return '<span class="mark passed" title="passed">✓</span>';
-  if (state.kind === 'partial') return `<span class="mark partial" title="${state.passed} of ${state.total} checks passed last time">◐</span>`;
+  if (state.kind === 'partial')
+    return `<span class="mark partial" title="${state.passed} of ${state.total} checks passed last time">◐</span>`;
   return '<span class="mark not-started" title="not started">·</span>';
 }
 
 /** Closed on a narrow screen (the page comes first), open on a wide one; follows the window as it resizes. */
-const FOLD_CONTENTS = "(()=>{const d=document.getElementById('contents'),m=matchMedia('(min-width: 801px)'),f=()=>{d.open=m.matches};f();m.addEventListener('change',f)})()";
+const FOLD_CONTENTS =
+  "(()=>{const d=document.getElementById('contents'),m=matchMedia('(min-width: 801px)'),f=()=>{d.open=m.matches};f();m.addEventListener('change',f)})()";
 
 function sidebar(pageUrl: string, root: string, progress: Progress): string {
   const link = (repoPath: string, label: string, mark = '') => {
@@ -110,4 +112,3 @@ export async function layoutPage(page: PageInput, root: string): Promise<string>
     '</body></html>',
   ].join('\n');
 }
-

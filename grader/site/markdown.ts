@@ -46,13 +46,21 @@ export function renderMarkdown(source: string, repoPath: string, root: string, d
   // html: true only so that markdown-it finds comments where CommonMark says they are (never inside
   // code); the rules below drop the comments and escape every other piece of raw HTML as text.
   const pageUrl = urlOf(repoPath, root);
-  const md = new MarkdownIt({ html: true, linkify: false, typographer: false, highlight: (code, lang) => `<pre class="hljs" tabindex="0"><code>${highlight(code, lang)}</code></pre>` });
+  const md = new MarkdownIt({
+    html: true,
+    linkify: false,
+    typographer: false,
+    highlight: (code, lang) => `<pre class="hljs" tabindex="0"><code>${highlight(code, lang)}</code></pre>`,
+  });
   // A code block or a table may scroll sideways on a narrow screen: the keyboard must be able to scroll it too.
   md.renderer.rules.table_open = () => '<table tabindex="0">\n';
   md.renderer.rules.html_block = (tokens, idx) => {
     const content = tokens[idx]?.content ?? '';
     const diagram = /^<!-- diagram: ([a-z-]+) -->\s*$/.exec(content)?.[1];
-    if (diagram) return diagrams[diagram] ? `<figure class="diagram-figure">${diagrams[diagram]}<figcaption><a href="${relativeUrl(pageUrl, `diagrams/${diagram}.svg`)}">Open the picture on its own</a> (to zoom in on a small screen)</figcaption></figure>\n` : '';
+    if (diagram)
+      return diagrams[diagram]
+        ? `<figure class="diagram-figure">${diagrams[diagram]}<figcaption><a href="${relativeUrl(pageUrl, `diagrams/${diagram}.svg`)}">Open the picture on its own</a> (to zoom in on a small screen)</figcaption></figure>\n`
+        : '';
     const rest = content.replace(COMMENT, '');
     return rest.trim() === '' ? '' : `<p>${escapeXml(rest)}</p>\n`;
   };

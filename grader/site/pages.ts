@@ -7,7 +7,20 @@ import { MILESTONES } from '../manifest.ts';
 
 /** The Markdown pages, in the order of the site's navigation. */
 export function markdownSources(): string[] {
-  return ['README.md', 'milestones/README.md', ...MILESTONES.map((m) => `milestones/${m.slug}/README.md`), 'docs/architecture.md', 'docs/topology.md', 'docs/operations.md', 'docs/configuration.md', 'docs/containers.md', 'docs/performance.md', 'docs/reliability.md', 'docs/grader-performance.md', 'grader/README.md'];
+  return [
+    'README.md',
+    'milestones/README.md',
+    ...MILESTONES.map((m) => `milestones/${m.slug}/README.md`),
+    'docs/architecture.md',
+    'docs/topology.md',
+    'docs/operations.md',
+    'docs/configuration.md',
+    'docs/containers.md',
+    'docs/performance.md',
+    'docs/reliability.md',
+    'docs/grader-performance.md',
+    'grader/README.md',
+  ];
 }
 
 /** Site address of a repository path (file or folder), without a leading slash: '' is the home page. */
@@ -30,7 +43,8 @@ export function sourceOf(url: string, root: string): { kind: 'markdown' | 'file'
   const pages = markdownSources();
   const markdown = pages.find((page) => urlOf(page, root) === clean);
   if (markdown) return { kind: 'markdown', repoPath: markdown };
-  if (clean.startsWith('files/') && isFile(path.join(root, clean.slice('files/'.length)))) return { kind: 'raw', repoPath: clean.slice('files/'.length) };
+  if (clean.startsWith('files/') && isFile(path.join(root, clean.slice('files/'.length))))
+    return { kind: 'raw', repoPath: clean.slice('files/'.length) };
   if (clean.startsWith('source/')) {
     const rest = clean.slice('source/'.length);
     if (rest.endsWith('/') && isFolder(path.join(root, rest))) return { kind: 'folder', repoPath: rest.slice(0, -1) };

@@ -23,9 +23,25 @@ const ASSETS: Record<string, () => string> = {
   'assets/highlight.css': () => fs.readFileSync(createRequire(import.meta.url).resolve('highlight.js/styles/github.css'), 'utf8'),
 };
 
-const LANGUAGES: Record<string, string> = { '.ts': 'typescript', '.js': 'javascript', '.json': 'json', '.yml': 'yaml', '.yaml': 'yaml', '.sh': 'bash', '.conf': 'ini', '.css': 'css', '': 'bash' };
+const LANGUAGES: Record<string, string> = {
+  '.ts': 'typescript',
+  '.js': 'javascript',
+  '.json': 'json',
+  '.yml': 'yaml',
+  '.yaml': 'yaml',
+  '.sh': 'bash',
+  '.conf': 'ini',
+  '.css': 'css',
+  '': 'bash',
+};
 
-const RAW_TYPES: Record<string, string> = { '.png': 'image/png', '.svg': 'image/svg+xml', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif' };
+const RAW_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+};
 
 const html = (body: string): SitePage => ({ status: 200, contentType: 'text/html; charset=utf-8', body });
 
@@ -38,12 +54,36 @@ export async function renderUrl(url: string, root: string): Promise<SitePage> {
   const diagram = diagramName && Object.hasOwn(DIAGRAMS, diagramName) ? DIAGRAMS[diagramName] : undefined;
   if (diagram) return { status: 200, contentType: 'image/svg+xml', body: await diagram() };
   const source = sourceOf(clean, root);
-  if (!source) return { status: 404, contentType: 'text/html; charset=utf-8', body: await layoutPage({ repoPath: '404.md', title: 'Not found', base: '/', body: `<h1>Not found</h1><p>Nothing is at <code>${escapeXml(clean)}</code>. <a href="./">Start here</a>.</p>` }, root) };
+  if (!source)
+    return {
+      status: 404,
+      contentType: 'text/html; charset=utf-8',
+      body: await layoutPage(
+        {
+          repoPath: '404.md',
+          title: 'Not found',
+          base: '/',
+          body: `<h1>Not found</h1><p>Nothing is at <code>${escapeXml(clean)}</code>. <a href="./">Start here</a>.</p>`,
+        },
+        root,
+      ),
+    };
   const absolute = path.join(root, source.repoPath);
-  if (source.kind === 'raw') return { status: 200, contentType: RAW_TYPES[path.extname(source.repoPath)] ?? 'application/octet-stream', body: fs.readFileSync(absolute) };
+  if (source.kind === 'raw')
+    return {
+      status: 200,
+      contentType: RAW_TYPES[path.extname(source.repoPath)] ?? 'application/octet-stream',
+      body: fs.readFileSync(absolute),
+    };
   if (source.kind === 'markdown') {
     const markdown = fs.readFileSync(absolute, 'utf8');
-    const drawn = Object.fromEntries(await Promise.all(diagramsIn(markdown).filter((name) => Object.hasOwn(DIAGRAMS, name)).map(async (name) => [name, await (DIAGRAMS[name] as () => string | Promise<string>)()] as const)));
+    const drawn = Object.fromEntries(
+      await Promise.all(
+        diagramsIn(markdown)
+          .filter((name) => Object.hasOwn(DIAGRAMS, name))
+          .map(async (name) => [name, await (DIAGRAMS[name] as () => string | Promise<string>)()] as const),
+      ),
+    );
     const rendered = renderMarkdown(markdown, source.repoPath, root, drawn);
     return html(await layoutPage({ repoPath: source.repoPath, title: rendered.title, body: rendered.html }, root));
   }
@@ -54,7 +94,16 @@ export async function renderUrl(url: string, root: string): Promise<SitePage> {
       const target = urlOf(`${source.repoPath}/${e.name}${e.isDirectory() ? '/' : ''}`, root);
       return `<li><a href="${relativeUrl(pageUrl, target)}">${escapeXml(e.name)}${e.isDirectory() ? '/' : ''}</a></li>`;
     });
-    return html(await layoutPage({ repoPath: `${source.repoPath}/`, title: `${source.repoPath}/`, body: `<h1><code>${escapeXml(source.repoPath)}/</code></h1><ul>${items.join('')}</ul>` }, root));
+    return html(
+      await layoutPage(
+        {
+          repoPath: `${source.repoPath}/`,
+          title: `${source.repoPath}/`,
+          body: `<h1><code>${escapeXml(source.repoPath)}/</code></h1><ul>${items.join('')}</ul>`,
+        },
+        root,
+      ),
+    );
   }
   const code = fs.readFileSync(absolute, 'utf8');
   const language = LANGUAGES[path.extname(source.repoPath)] ?? '';

@@ -61,19 +61,39 @@ describe('the manifest', () => {
 
   it('matches the folders under milestones/ exactly (README.md aside)', () => {
     const entries = fs.readdirSync(at('milestones'), { withFileTypes: true });
-    const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    const folders = entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
     const files = entries.filter((e) => !e.isDirectory()).map((e) => e.name);
     const slugs = MILESTONES.map((m) => m.slug);
-    expect(folders.filter((f) => !slugs.includes(f)), '🚨 folders under milestones/ that are not in the manifest').toEqual([]);
-    expect(slugs.filter((s) => !folders.includes(s)), '🚨 milestones in the manifest without a folder').toEqual([]);
-    expect(files.filter((f) => f !== 'README.md'), '🚨 stray files in milestones/').toEqual([]);
+    expect(
+      folders.filter((f) => !slugs.includes(f)),
+      '🚨 folders under milestones/ that are not in the manifest',
+    ).toEqual([]);
+    expect(
+      slugs.filter((s) => !folders.includes(s)),
+      '🚨 milestones in the manifest without a folder',
+    ).toEqual([]);
+    expect(
+      files.filter((f) => f !== 'README.md'),
+      '🚨 stray files in milestones/',
+    ).toEqual([]);
   });
 
   it('matches the folders under grader/milestones/ exactly, and keeps the files of a milestone in its folder', () => {
     const entries = fs.readdirSync(at('grader/milestones'), { withFileTypes: true });
-    const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-    expect(folders, '🚨 grader/milestones/ holds one folder per milestone of the manifest, named after its slug').toEqual(MILESTONES.map((m) => m.slug).sort());
-    expect(entries.filter((e) => !e.isDirectory()).map((e) => e.name), '🚨 stray files in grader/milestones/').toEqual([]);
+    const folders = entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+    expect(folders, '🚨 grader/milestones/ holds one folder per milestone of the manifest, named after its slug').toEqual(
+      MILESTONES.map((m) => m.slug).sort(),
+    );
+    expect(
+      entries.filter((e) => !e.isDirectory()).map((e) => e.name),
+      '🚨 stray files in grader/milestones/',
+    ).toEqual([]);
     for (const folder of ['grader/checks', 'grader/tests']) {
       expect(milestoneFilesIn(folder), `🚨 ${folder} holds files of one milestone: they belong in grader/milestones/NN-slug/`).toEqual([]);
     }
@@ -89,7 +109,17 @@ describe('the manifest', () => {
 });
 
 /** The sections of a lesson, in order (milestones/README.md, How a lesson works). */
-const LESSON_SECTIONS = ['The concepts', 'The contract', 'Your tasks', 'How you are graded', 'Pitfalls', 'Hints', '🦉 Going deeper', 'Commands', 'Read more'];
+const LESSON_SECTIONS = [
+  'The concepts',
+  'The contract',
+  'Your tasks',
+  'How you are graded',
+  'Pitfalls',
+  'Hints',
+  '🦉 Going deeper',
+  'Commands',
+  'Read more',
+];
 /** Lessons not yet in the format of issue 16 (each rule once): none left. */
 const NOT_YET_IN_FORMAT: number[] = [];
 
@@ -97,8 +127,17 @@ describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milest
   const readme = `milestones/${m.slug}/README.md`;
 
   it('names every one of its files outside grader/milestones/ after its slug, so its number finds them all', () => {
-    const files = [readme, m.exercise.file, `shared/layers/${m.slug}.ts`, `solutions/layers/${m.slug}.ts`, `tests/layers/${m.slug}.test.ts`];
-    expect(files.filter((file) => !fs.existsSync(at(file))), `🚨 milestone ${m.number} is missing files named after ${m.slug}`).toEqual([]);
+    const files = [
+      readme,
+      m.exercise.file,
+      `shared/layers/${m.slug}.ts`,
+      `solutions/layers/${m.slug}.ts`,
+      `tests/layers/${m.slug}.test.ts`,
+    ];
+    expect(
+      files.filter((file) => !fs.existsSync(at(file))),
+      `🚨 milestone ${m.number} is missing files named after ${m.slug}`,
+    ).toEqual([]);
     expect(m.exercise.file, '🚨 the exercise is milestones/NN-slug/slug.ts').toBe(`milestones/${m.slug}/${m.slug.slice(3)}.ts`);
     expect(m.reference.file).toBe(`solutions/layers/${m.slug}.ts`);
   });
@@ -115,7 +154,10 @@ describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milest
   it('has its reference file, exporting the layer the finished system uses', async () => {
     const module = await importFile(m.reference.file);
     expect(module[m.reference.exportName], `🚨 ${m.reference.file} must export \`${m.reference.exportName}\``).toBeTypeOf('object');
-    expect(module[m.reference.exportName] === referenceLayers[m.layer], `🚨 ${m.reference.file}'s export is not referenceLayers.${m.layer}`).toBe(true);
+    expect(
+      module[m.reference.exportName] === referenceLayers[m.layer],
+      `🚨 ${m.reference.file}'s export is not referenceLayers.${m.layer}`,
+    ).toBe(true);
   });
 
   it('has 4 to 8 checks with unique ids starting with its number, each named in the README, each with a hint', async () => {
@@ -135,7 +177,10 @@ describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milest
     const ids = (await m.checks()).map((c) => c.id);
     const text = fs.existsSync(at(readme)) ? fs.readFileSync(at(readme), 'utf8') : '';
     const section = /^## The contract\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(text)?.[1];
-    expect(section, `🚨 ${readme} has no "## The contract" section (the rules of the layer, numbered, each naming its checks)`).toBeDefined();
+    expect(
+      section,
+      `🚨 ${readme} has no "## The contract" section (the rules of the layer, numbered, each naming its checks)`,
+    ).toBeDefined();
     const clauses = (section ?? '').split(/^(?=\d+\. )/m).filter((part) => /^\d+\. /.test(part));
     expect(clauses.length, `🚨 ${readme}'s contract has no numbered clauses`).toBeGreaterThan(0);
     const named = (clause: string) => [...clause.matchAll(/`(\d\d\.[a-z0-9-]+)`/g)].map((match) => match[1] as string);
@@ -144,7 +189,10 @@ describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milest
     const unknown = clauses.flatMap(named).filter((id) => id.startsWith(`${pad(m.number)}.`) && !ids.includes(id));
     expect(unknown, `🚨 ${readme}'s contract names checks that do not exist`).toEqual([]);
     const observing = new Set(clauses.flatMap(named));
-    expect(ids.filter((id) => !observing.has(id)), `🚨 every check of milestone ${m.number} observes a clause of the contract`).toEqual([]);
+    expect(
+      ids.filter((id) => !observing.has(id)),
+      `🚨 every check of milestone ${m.number} observes a clause of the contract`,
+    ).toEqual([]);
   });
 
   it.skipIf(NOT_YET_IN_FORMAT.includes(m.number))('has the sections of a lesson in order, with the generated tasks and grading', () => {
@@ -153,8 +201,14 @@ describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milest
     const headings = [...text.matchAll(/^## (.+)$/gm)].map((match) => match[1]);
     expect(headings, `🚨 ${readme}'s sections`).toEqual(LESSON_SECTIONS);
     const sectionOf = (heading: string) => new RegExp(`^## ${heading}\n([\\s\\S]*?)(?=^## )`, 'm').exec(text)?.[1] ?? '';
-    expect(generatedBlock(sectionOf('Your tasks'), 'tasks'), `🚨 "## Your tasks" holds the generated:tasks block (npm run docs:lessons)`).toBeDefined();
-    expect(generatedBlock(sectionOf('How you are graded'), 'grading'), `🚨 "## How you are graded" holds the generated:grading block`).toBeDefined();
+    expect(
+      generatedBlock(sectionOf('Your tasks'), 'tasks'),
+      `🚨 "## Your tasks" holds the generated:tasks block (npm run docs:lessons)`,
+    ).toBeDefined();
+    expect(
+      generatedBlock(sectionOf('How you are graded'), 'grading'),
+      `🚨 "## How you are graded" holds the generated:grading block`,
+    ).toBeDefined();
   });
 
   it.skipIf(NOT_YET_IN_FORMAT.includes(m.number))('names, in each pitfall, the clause it breaks', () => {
@@ -168,11 +222,17 @@ describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milest
   it.skipIf(NOT_YET_IN_FORMAT.includes(m.number))('points each function of the starter at the clauses it meets', () => {
     const tasks = starterTasks(m.exercise.file, fs.readFileSync(at(m.exercise.file), 'utf8'));
     expect(tasks.length, `🚨 ${m.exercise.file} has no 🐨 comments`).toBeGreaterThan(0);
-    expect(tasks.filter((task) => task.clauses.length === 0).map((task) => task.name), `🚨 these functions' 🐨 comments name no clause ("meets clauses 2 and 3")`).toEqual([]);
+    expect(
+      tasks.filter((task) => task.clauses.length === 0).map((task) => task.name),
+      `🚨 these functions' 🐨 comments name no clause ("meets clauses 2 and 3")`,
+    ).toEqual([]);
   });
 
   it('has at least three levels of hints', async () => {
-    expect((await m.hints()).length, `🚨 grader/milestones/${m.slug}/hints.ts: the concept, then the API, then the hard part on another example`).toBeGreaterThanOrEqual(3);
+    expect(
+      (await m.hints()).length,
+      `🚨 grader/milestones/${m.slug}/hints.ts: the concept, then the API, then the hard part on another example`,
+    ).toBeGreaterThanOrEqual(3);
   });
 
   it('exempts only real checks from failing on the starter, each with a reason', async () => {
@@ -190,7 +250,10 @@ describe.each(MILESTONES.map((m) => [m.slug, m] as [string, Milestone]))('milest
 
   it('has known-wrong variants in its folder', async () => {
     const module = await importFile(`grader/milestones/${m.slug}/mutants.ts`);
-    expect(Array.isArray(module.mutants) && module.mutants.length > 0, `🚨 grader/milestones/${m.slug}/mutants.ts must export a non-empty \`mutants\``).toBe(true);
+    expect(
+      Array.isArray(module.mutants) && module.mutants.length > 0,
+      `🚨 grader/milestones/${m.slug}/mutants.ts must export a non-empty \`mutants\``,
+    ).toBe(true);
   });
 
   it('has a self-test that proves it with those variants', () => {

@@ -76,39 +76,49 @@ describe('milestone 4 without a throwaway node', () => {
     await expectSharedBrokerUntouched();
   });
 
-  it('a node that fails at once gets one more try, said on screen; then the learner is asked, and no means no', { timeout: 30_000, skip: !rabbitmqctlHere }, async () => {
-    const questions: string[] = [];
-    const announced: string[] = [];
-    const control = brokerControlFor(sharedBroker(), {
-      // /bin/false: a rabbitmq-server that exists and fails at once, as a transient failure does.
-      rabbitmqServer: '/bin/false',
-      sharedRestart: { kind: 'ask', ask: async (question) => (questions.push(question), false) },
-    });
-    const failure = await control.acquireRestartable({ announce: (message) => announced.push(message) }).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    expect(announced.filter((line) => line.includes('trying once more'))).toHaveLength(1);
-    expect(questions).toHaveLength(1);
-    const host = new URL(inject('brokerUrl')).hostname;
-    expect(questions[0]).toContain(`Milestone 4 wants to restart your RabbitMQ at ${host} (stop_app/start_app; durable queues and persistent messages are kept). Restart it? [y/N]`);
-    expect(failure).toBeInstanceOf(BrokerControlUnavailableError);
-    expect((failure as Error).message).toContain('you answered no');
-    expect((failure as Error).message).toContain('--restart-my-broker');
-    await expectSharedBrokerUntouched();
-  });
+  it(
+    'a node that fails at once gets one more try, said on screen; then the learner is asked, and no means no',
+    { timeout: 30_000, skip: !rabbitmqctlHere },
+    async () => {
+      const questions: string[] = [];
+      const announced: string[] = [];
+      const control = brokerControlFor(sharedBroker(), {
+        // /bin/false: a rabbitmq-server that exists and fails at once, as a transient failure does.
+        rabbitmqServer: '/bin/false',
+        sharedRestart: { kind: 'ask', ask: async (question) => (questions.push(question), false) },
+      });
+      const failure = await control.acquireRestartable({ announce: (message) => announced.push(message) }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(announced.filter((line) => line.includes('trying once more'))).toHaveLength(1);
+      expect(questions).toHaveLength(1);
+      const host = new URL(inject('brokerUrl')).hostname;
+      expect(questions[0]).toContain(
+        `Milestone 4 wants to restart your RabbitMQ at ${host} (stop_app/start_app; durable queues and persistent messages are kept). Restart it? [y/N]`,
+      );
+      expect(failure).toBeInstanceOf(BrokerControlUnavailableError);
+      expect((failure as Error).message).toContain('you answered no');
+      expect((failure as Error).message).toContain('--restart-my-broker');
+      await expectSharedBrokerUntouched();
+    },
+  );
 
-  it('with --restart-my-broker, the learner\'s broker is the one chosen (not restarted here)', { timeout: 30_000, skip: !rabbitmqctlHere }, async () => {
-    const args = parseGradeCommandLine(['4', '--restart-my-broker']);
-    expect(args).toMatchObject({ which: 4, restartMyBroker: true });
-    const control = brokerControlFor(sharedBroker(), { sharedRestart: sharedRestartConsent(args), rabbitmqServer: NO_SUCH_SERVER });
-    const chosen = await control.acquireRestartable();
-    expect(chosen.url).toBe(inject('brokerUrl'));
-    expect(chosen.description).toContain('your local RabbitMQ broker');
-    expect(chosen.description).toContain('--restart-my-broker allows it');
-    await chosen.release(); // never chosen.restart(): other tests run on this broker
-    await expectSharedBrokerUntouched();
-  });
+  it(
+    "with --restart-my-broker, the learner's broker is the one chosen (not restarted here)",
+    { timeout: 30_000, skip: !rabbitmqctlHere },
+    async () => {
+      const args = parseGradeCommandLine(['4', '--restart-my-broker']);
+      expect(args).toMatchObject({ which: 4, restartMyBroker: true });
+      const control = brokerControlFor(sharedBroker(), { sharedRestart: sharedRestartConsent(args), rabbitmqServer: NO_SUCH_SERVER });
+      const chosen = await control.acquireRestartable();
+      expect(chosen.url).toBe(inject('brokerUrl'));
+      expect(chosen.description).toContain('your local RabbitMQ broker');
+      expect(chosen.description).toContain('--restart-my-broker allows it');
+      await chosen.release(); // never chosen.restart(): other tests run on this broker
+      await expectSharedBrokerUntouched();
+    },
+  );
 
   it('without the flag and without a terminal (CI, this test run), nobody may say yes', () => {
     expect(parseGradeCommandLine(['4'])).not.toHaveProperty('restartMyBroker');
@@ -120,43 +130,54 @@ describe('milestone 4 without a throwaway node', () => {
 });
 
 describe('npm run grade -- 4, as CI runs it, where no throwaway node can start', () => {
-  it('04.survives-restart is "could not check" with how to allow a restart, the other checks are graded, and the shared broker stays up', { timeout: 150_000 }, async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-broker-control-'));
-    const json = path.join(dir, 'results.json');
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'grader/cli/grade.ts'), '4', '--target', 'solutions', '--json', json], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          NO_COLOR: '1',
-          RABBITMQ_URL: inject('brokerUrl'),
-          RABBITMQ_MANAGEMENT_URL: inject('managementUrl'),
-          WORKSHOP_PROGRESS_DIR: path.join(dir, '.progress'),
-          GRADER_RABBITMQ_SERVER: NO_SUCH_SERVER,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'], // no terminal: nobody is asked
+  it(
+    '04.survives-restart is "could not check" with how to allow a restart, the other checks are graded, and the shared broker stays up',
+    { timeout: 150_000 },
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-broker-control-'));
+      const json = path.join(dir, 'results.json');
+      const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', TSX, path.join(ROOT, 'grader/cli/grade.ts'), '4', '--target', 'solutions', '--json', json],
+          {
+            cwd: ROOT,
+            env: {
+              ...process.env,
+              NO_COLOR: '1',
+              RABBITMQ_URL: inject('brokerUrl'),
+              RABBITMQ_MANAGEMENT_URL: inject('managementUrl'),
+              WORKSHOP_PROGRESS_DIR: path.join(dir, '.progress'),
+              GRADER_RABBITMQ_SERVER: NO_SUCH_SERVER,
+            },
+            stdio: ['ignore', 'pipe', 'pipe'], // no terminal: nobody is asked
+          },
+        );
+        let text = '';
+        child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`npm run grade -- 4 did not finish within 140 s. Output:\n${text}`));
+        }, 140_000);
+        child.once('close', (exitCode) => {
+          clearTimeout(timer);
+          resolve({ code: exitCode, output: text });
+        });
       });
-      let text = '';
-      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`npm run grade -- 4 did not finish within 140 s. Output:\n${text}`));
-      }, 140_000);
-      child.once('close', (exitCode) => {
-        clearTimeout(timer);
-        resolve({ code: exitCode, output: text });
-      });
-    });
-    const results = JSON.parse(fs.readFileSync(json, 'utf8')) as ResultsJson;
-    const restart = results.tests.find((test) => test.name.includes('survive a broker restart'));
-    expect(restart?.status, output).toBe('error');
-    expect(restart?.message).toContain('npm run grade -- 4 --restart-my-broker');
-    expect(results.tests.filter((test) => test !== restart).every((test) => test.status === 'pass'), output).toBe(true);
-    expect(results.status).toBe('error');
-    expect(output).toContain('Could not check');
-    expect(output).not.toContain('restarting your local RabbitMQ broker');
-    expect(code).not.toBe(0);
-    await expectSharedBrokerUntouched();
-  });
+      const results = JSON.parse(fs.readFileSync(json, 'utf8')) as ResultsJson;
+      const restart = results.tests.find((test) => test.name.includes('survive a broker restart'));
+      expect(restart?.status, output).toBe('error');
+      expect(restart?.message).toContain('npm run grade -- 4 --restart-my-broker');
+      expect(
+        results.tests.filter((test) => test !== restart).every((test) => test.status === 'pass'),
+        output,
+      ).toBe(true);
+      expect(results.status).toBe('error');
+      expect(output).toContain('Could not check');
+      expect(output).not.toContain('restarting your local RabbitMQ broker');
+      expect(code).not.toBe(0);
+      await expectSharedBrokerUntouched();
+    },
+  );
 });

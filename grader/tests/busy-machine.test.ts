@@ -14,7 +14,10 @@ import { BLOCKED_CPU_MS, parsePsTime, type Silence, watchChild } from '../watchd
 /** A child that heartbeats every 250 ms for half a second, then runs `then` on its main thread. */
 function silentChild(then: string): Promise<{ silence: Silence; afterMs: number }> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'watchdog-')), 'child.cjs');
-  fs.writeFileSync(file, `const beat = setInterval(() => process.send({ type: 'heartbeat' }), 250);\nsetTimeout(() => { clearInterval(beat); ${then} }, 500);\n`);
+  fs.writeFileSync(
+    file,
+    `const beat = setInterval(() => process.send({ type: 'heartbeat' }), 250);\nsetTimeout(() => { clearInterval(beat); ${then} }, 500);\n`,
+  );
   const child = fork(file, [], { stdio: 'ignore' });
   const started = performance.now();
   return new Promise((resolve) => {
@@ -37,12 +40,16 @@ describe('the watchdog tells a spinning child from one that stands still', () =>
     expect(silence.cpuMs).toBeGreaterThanOrEqual(BLOCKED_CPU_MS);
   });
 
-  it('a child that waits without spending CPU (as on a busy disk) is never called blocked: could not judge', { timeout: 60_000 }, async () => {
-    // Atomics.wait: the main thread sleeps in the kernel, as it does in an fsync behind a busy disk.
-    const { silence, afterMs } = await silentChild('Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600000);');
-    expect(silence.kind).toBe('stalled');
-    expect(afterMs).toBeGreaterThanOrEqual(5000);
-  });
+  it(
+    'a child that waits without spending CPU (as on a busy disk) is never called blocked: could not judge',
+    { timeout: 60_000 },
+    async () => {
+      // Atomics.wait: the main thread sleeps in the kernel, as it does in an fsync behind a busy disk.
+      const { silence, afterMs } = await silentChild('Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600000);');
+      expect(silence.kind).toBe('stalled');
+      expect(afterMs).toBeGreaterThanOrEqual(5000);
+    },
+  );
 
   it("reads ps's CPU time on macOS and procps", () => {
     expect(parsePsTime('0:01.23')).toBeCloseTo(1230);
@@ -78,18 +85,35 @@ describe("a check's waits count the time the grader could run", () => {
 
   it('waitFor fails as before when it had its time, and is could-not-judge when the machine took it', async () => {
     // 1 s: only if the machine took more than 10 s of it would this be could-not-judge.
-    await expect(waitFor(() => undefined, 'something', () => 'nothing', 1000)).rejects.toBeInstanceOf(CheckFailure);
+    await expect(
+      waitFor(
+        () => undefined,
+        'something',
+        () => 'nothing',
+        1000,
+      ),
+    ).rejects.toBeInstanceOf(CheckFailure);
     // 200 ms of waiting, and the process stood still for 2.4 s of it: more than 10 times the wait.
     // (Not 50 ms: the meter can miss up to one 50 ms tick of a stand-still, plus what the process's
     // other threads spend meanwhile, and the wait must still come out short of its own length.)
-    const waiting = waitFor(() => undefined, 'something', () => 'nothing', 200);
+    const waiting = waitFor(
+      () => undefined,
+      'something',
+      () => 'nothing',
+      200,
+    );
     standStill(2400);
     await expect(waiting).rejects.toBeInstanceOf(CannotJudgeError);
   });
 
   it('waitFor stretches by what the machine took: what comes late because of it still arrives in time', async () => {
     let ready = false;
-    const waiting = waitFor(() => (ready ? true : undefined), 'ready', () => 'not ready', 300);
+    const waiting = waitFor(
+      () => (ready ? true : undefined),
+      'ready',
+      () => 'not ready',
+      300,
+    );
     standStill(400); // longer than the whole wait, but taken by the machine
     setTimeout(() => (ready = true), 100);
     await expect(waiting).resolves.toBe(true);

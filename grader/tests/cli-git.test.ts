@@ -23,24 +23,35 @@ describe('npm run diff', () => {
     return dir;
   };
 
-  it('shows the exercise against the reference, with a header, once the milestone passed; "they differ" is not an error', { timeout: 30_000 }, async () => {
-    const run = await runScript('grader/cli/diff.ts', ['1'], { env: { WORKSHOP_PROGRESS_DIR: passedOne() } });
-    expect(run.code, run.output).toBe(0);
-    expect(run.output).toContain('lines are yours (milestones/01-publish-consume/publish-consume.ts)');
-    expect(run.output).toContain('+++ b/solutions/layers/01-publish-consume.ts');
-  });
+  it(
+    'shows the exercise against the reference, with a header, once the milestone passed; "they differ" is not an error',
+    { timeout: 30_000 },
+    async () => {
+      const run = await runScript('grader/cli/diff.ts', ['1'], { env: { WORKSHOP_PROGRESS_DIR: passedOne() } });
+      expect(run.code, run.output).toBe(0);
+      expect(run.output).toContain('lines are yours (milestones/01-publish-consume/publish-consume.ts)');
+      expect(run.output).toContain('+++ b/solutions/layers/01-publish-consume.ts');
+    },
+  );
 
-  it('before the milestone passes it is a spoiler: without a terminal it refuses (exit 1) unless given --yes', { timeout: 30_000 }, async () => {
-    const env = { WORKSHOP_PROGRESS_DIR: tempDir('progress') };
-    const [refused, forced] = await Promise.all([runScript('grader/cli/diff.ts', ['1'], { env }), runScript('grader/cli/diff.ts', ['1', '--yes'], { env })]);
-    expect(refused.code, refused.output).toBe(1);
-    expect(refused.stderr).toContain('which you have not passed yet');
-    expect(refused.stderr).toContain('npm run diff -- 1 --yes');
-    expect(refused.output).not.toContain('+++ b/solutions/layers');
-    expect(refused.output).not.toMatch(/\n\s+at /);
-    expect(forced.code, forced.output).toBe(0);
-    expect(forced.output).toContain('+++ b/solutions/layers/01-publish-consume.ts');
-  });
+  it(
+    'before the milestone passes it is a spoiler: without a terminal it refuses (exit 1) unless given --yes',
+    { timeout: 30_000 },
+    async () => {
+      const env = { WORKSHOP_PROGRESS_DIR: tempDir('progress') };
+      const [refused, forced] = await Promise.all([
+        runScript('grader/cli/diff.ts', ['1'], { env }),
+        runScript('grader/cli/diff.ts', ['1', '--yes'], { env }),
+      ]);
+      expect(refused.code, refused.output).toBe(1);
+      expect(refused.stderr).toContain('which you have not passed yet');
+      expect(refused.stderr).toContain('npm run diff -- 1 --yes');
+      expect(refused.output).not.toContain('+++ b/solutions/layers');
+      expect(refused.output).not.toMatch(/\n\s+at /);
+      expect(forced.code, forced.output).toBe(0);
+      expect(forced.output).toContain('+++ b/solutions/layers/01-publish-consume.ts');
+    },
+  );
 
   it('asks on a terminal: no is nothing shown, yes shows it', async () => {
     const m = milestoneNumber(1);
@@ -57,15 +68,19 @@ describe('npm run diff', () => {
     await expect(confirmSpoiler(m, { yes: false, progress: NO_PROGRESS, out: () => {} })).rejects.toThrow(CliError);
   });
 
-  it('refuses a milestone that does not exist, with the usage (exit 2); git diff options go after a second --', { timeout: 30_000 }, async () => {
-    const run = await runScript('grader/cli/diff.ts', ['42']);
-    expect(run.code).toBe(2);
-    expect(run.output).toContain('there is no milestone "42"');
-    expect(run.output).toContain('Usage: npm run diff');
-    expect(parseDiffArgs(['3', '--word-diff'])).toMatchObject({ gitOptions: ['--word-diff'], yes: false });
-    expect(parseDiffArgs(['3', '-y', '--', '--stat'])).toMatchObject({ gitOptions: ['--stat'], yes: true });
-    expect(() => parseDiffArgs(['3', '--stat'])).toThrow(CliUsageError);
-  });
+  it(
+    'refuses a milestone that does not exist, with the usage (exit 2); git diff options go after a second --',
+    { timeout: 30_000 },
+    async () => {
+      const run = await runScript('grader/cli/diff.ts', ['42']);
+      expect(run.code).toBe(2);
+      expect(run.output).toContain('there is no milestone "42"');
+      expect(run.output).toContain('Usage: npm run diff');
+      expect(parseDiffArgs(['3', '--word-diff'])).toMatchObject({ gitOptions: ['--word-diff'], yes: false });
+      expect(parseDiffArgs(['3', '-y', '--', '--stat'])).toMatchObject({ gitOptions: ['--stat'], yes: true });
+      expect(() => parseDiffArgs(['3', '--stat'])).toThrow(CliUsageError);
+    },
+  );
 });
 
 describe('npm run reset', () => {
@@ -75,7 +90,13 @@ describe('npm run reset', () => {
     execFileSync('git', args, {
       cwd,
       encoding: 'utf8',
-      env: { ...process.env, GIT_AUTHOR_NAME: 'Learner', GIT_AUTHOR_EMAIL: 'l@example.com', GIT_COMMITTER_NAME: 'Learner', GIT_COMMITTER_EMAIL: 'l@example.com' },
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'Learner',
+        GIT_AUTHOR_EMAIL: 'l@example.com',
+        GIT_COMMITTER_NAME: 'Learner',
+        GIT_COMMITTER_EMAIL: 'l@example.com',
+      },
     }).trim();
   const exercise = (repo: string) => path.join(repo, m.exercise.file);
   let progressDir: string;
@@ -108,7 +129,13 @@ describe('npm run reset', () => {
     git(clone, 'commit', '-qam', 'my work');
     fs.writeFileSync(exercise(clone), '// my answer, edited since\n');
     const lines: string[] = [];
-    const outcome = await resetMilestone({ root: clone, milestone: m, yes: true, out: (line) => lines.push(line), now: new Date('2026-01-02T03:04:05.000Z') });
+    const outcome = await resetMilestone({
+      root: clone,
+      milestone: m,
+      yes: true,
+      out: (line) => lines.push(line),
+      now: new Date('2026-01-02T03:04:05.000Z'),
+    });
 
     expect(fs.readFileSync(exercise(clone), 'utf8')).toBe(STARTER);
     expect(outcome.shipped.commit).toBe(shipped);
@@ -127,9 +154,17 @@ describe('npm run reset', () => {
     git(clone, 'checkout', '-q', '-b', 'mine', '--no-track');
     fs.writeFileSync(exercise(clone), '// mine\n');
     git(clone, 'commit', '-qam', 'mine');
-    expect(findShippedCommit(clone)).toMatchObject({ commit: shipped, how: expect.stringContaining('merge base of HEAD and origin/main'), fallback: false });
+    expect(findShippedCommit(clone)).toMatchObject({
+      commit: shipped,
+      how: expect.stringContaining('merge base of HEAD and origin/main'),
+      fallback: false,
+    });
     git(clone, 'remote', 'remove', 'origin');
-    expect(findShippedCommit(clone)).toMatchObject({ commit: git(clone, 'rev-parse', 'HEAD'), how: expect.stringContaining('HEAD'), fallback: true });
+    expect(findShippedCommit(clone)).toMatchObject({
+      commit: git(clone, 'rev-parse', 'HEAD'),
+      how: expect.stringContaining('HEAD'),
+      fallback: true,
+    });
   });
 
   it('asks first: no answer means no change; without a terminal or --yes it refuses', async () => {
@@ -192,11 +227,22 @@ describe('npm start -- --layers mine', () => {
     });
 
     it('warns which milestones have not passed, and the services run on the learner’s layers', { timeout: 60_000 }, async () => {
-      const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'solutions/start.ts'), '--layers', 'mine', '--services', 'inventory'], {
-        cwd: ROOT,
-        env: { ...process.env, NO_COLOR: '1', RABBITMQ_URL: vhost.url, RABBITMQ_MANAGEMENT_URL: inject('managementUrl'), DATA_DIR: dataDir, WORKSHOP_PROGRESS_DIR: tempDir('progress') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', TSX, path.join(ROOT, 'solutions/start.ts'), '--layers', 'mine', '--services', 'inventory'],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            NO_COLOR: '1',
+            RABBITMQ_URL: vhost.url,
+            RABBITMQ_MANAGEMENT_URL: inject('managementUrl'),
+            DATA_DIR: dataDir,
+            WORKSHOP_PROGRESS_DIR: tempDir('progress'),
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -20,7 +20,11 @@ export interface Run {
 }
 
 /** Runs an entry point the way npm does (node --import tsx; a plain-JavaScript one, which registers tsx itself, with node alone), with a deadline. */
-export function runScript(script: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+export function runScript(
+  script: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...(script.endsWith('.mjs') ? [] : ['--import', TSX]), path.join(ROOT, script), ...args], {
       cwd: options.cwd ?? ROOT,

@@ -22,7 +22,11 @@ const COMMAND_DOCS = ['README.md', 'docs/operations.md'].map((file) => fs.readFi
 
 /** Every npm script that runs one of our TypeScript entry points: `npm start`, `npm run monitor`, ... */
 const COMMANDS = Object.entries(PACKAGE.scripts)
-  .map(([script, line]) => ({ script, file: line.match(/^(?:tsx|node --import tsx|node) (\S+\.(?:ts|mjs))$/)?.[1], command: script === 'start' ? 'npm start' : `npm run ${script}` }))
+  .map(([script, line]) => ({
+    script,
+    file: line.match(/^(?:tsx|node --import tsx|node) (\S+\.(?:ts|mjs))$/)?.[1],
+    command: script === 'start' ? 'npm start' : `npm run ${script}`,
+  }))
   .filter((entry): entry is { script: string; file: string; command: string } => entry.file !== undefined);
 
 /**
@@ -40,7 +44,21 @@ function optionsIn(usage: string): string[] {
 
 describe('every command answers --help and refuses an unknown option', () => {
   it('covers every npm script that runs a TypeScript entry point', () => {
-    expect(COMMANDS.map((c) => c.script)).toEqual(expect.arrayContaining(['start', 'service', 'audit', 'monitor', 'milestone', 'reset', 'diff', 'hint', 'grade', 'docs:topology', 'bench:grader']));
+    expect(COMMANDS.map((c) => c.script)).toEqual(
+      expect.arrayContaining([
+        'start',
+        'service',
+        'audit',
+        'monitor',
+        'milestone',
+        'reset',
+        'diff',
+        'hint',
+        'grade',
+        'docs:topology',
+        'bench:grader',
+      ]),
+    );
   });
 
   for (const { script, file, command } of COMMANDS) {
@@ -48,31 +66,43 @@ describe('every command answers --help and refuses an unknown option', () => {
       it.todo(`${command}: --help exits 0 with its usage, an unknown option exits 2 (waits for ${file} to move onto shared/cli/args.ts)`);
       continue;
     }
-    it(`${command}: --help prints its usage and exits 0; an unknown option prints the problem and the usage and exits 2`, { timeout: 90_000 }, async () => {
-      // No broker is reachable here: a command that went past its arguments would show it.
-      const env = { WORKSHOP_PROGRESS_DIR: tempDir('progress'), RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:9', RABBITMQ_MANAGEMENT_URL: 'http://127.0.0.1:9', DATA_DIR: tempDir('data') };
-      const [help, wrong] = await Promise.all([
-        runScript(file, ['--help'], { env, timeoutMs: 80_000 }),
-        runScript(file, ['--no-such-option'], { env, timeoutMs: 80_000 }),
-      ]);
-      expect(help.code, help.output).toBe(0);
-      expect(help.stdout.startsWith(`Usage: ${command}`), help.output).toBe(true);
-      expect(help.stdout).toContain('-h, --help');
-      expect(help.stderr).toBe('');
+    it(
+      `${command}: --help prints its usage and exits 0; an unknown option prints the problem and the usage and exits 2`,
+      { timeout: 90_000 },
+      async () => {
+        // No broker is reachable here: a command that went past its arguments would show it.
+        const env = {
+          WORKSHOP_PROGRESS_DIR: tempDir('progress'),
+          RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:9',
+          RABBITMQ_MANAGEMENT_URL: 'http://127.0.0.1:9',
+          DATA_DIR: tempDir('data'),
+        };
+        const [help, wrong] = await Promise.all([
+          runScript(file, ['--help'], { env, timeoutMs: 80_000 }),
+          runScript(file, ['--no-such-option'], { env, timeoutMs: 80_000 }),
+        ]);
+        expect(help.code, help.output).toBe(0);
+        expect(help.stdout.startsWith(`Usage: ${command}`), help.output).toBe(true);
+        expect(help.stdout).toContain('-h, --help');
+        expect(help.stderr).toBe('');
 
-      expect(wrong.code, wrong.output).toBe(2);
-      expect(wrong.stderr).toContain('unknown option --no-such-option');
-      expect(wrong.stderr).toContain(`Usage: ${command}`);
-      expect(wrong.stdout).toBe('');
-      expect(wrong.output).not.toMatch(/\n\s+at /); // no stack trace
+        expect(wrong.code, wrong.output).toBe(2);
+        expect(wrong.stderr).toContain('unknown option --no-such-option');
+        expect(wrong.stderr).toContain(`Usage: ${command}`);
+        expect(wrong.stdout).toBe('');
+        expect(wrong.output).not.toMatch(/\n\s+at /); // no stack trace
 
-      // The README (or the operations page it links) names the command, and every option its usage lists, on one line with it.
-      const lines = COMMAND_DOCS.split('\n').filter((line) => line.includes(command));
-      expect(lines.length, `README.md or docs/operations.md mentions ${command}`).toBeGreaterThan(0);
-      for (const flag of optionsIn(help.stdout)) {
-        expect(lines.some((line) => line.includes(flag)), `README.md or docs/operations.md lists ${command} ${flag}`).toBe(true);
-      }
-    });
+        // The README (or the operations page it links) names the command, and every option its usage lists, on one line with it.
+        const lines = COMMAND_DOCS.split('\n').filter((line) => line.includes(command));
+        expect(lines.length, `README.md or docs/operations.md mentions ${command}`).toBeGreaterThan(0);
+        for (const flag of optionsIn(help.stdout)) {
+          expect(
+            lines.some((line) => line.includes(flag)),
+            `README.md or docs/operations.md lists ${command} ${flag}`,
+          ).toBe(true);
+        }
+      },
+    );
   }
 });
 
@@ -87,7 +117,11 @@ describe("npm run grade's command line on the shared parser (GRADE_CLI, for grad
     expect(() => parseGradeCommandLine(['10'])).toThrow(/there is no milestone "10"/);
     expect(() => parseGradeCommandLine(['--target', 'theirs'])).toThrow(CliUsageError);
     expect(() => parseGradeCommandLine(['--help'])).toThrow(HelpRequested);
-    for (const flag of optionsIn(GRADE_CLI.usage)) expect(README.split('\n').some((line) => line.includes('npm run grade') && line.includes(flag)), `README lists ${flag}`).toBe(true);
+    for (const flag of optionsIn(GRADE_CLI.usage))
+      expect(
+        README.split('\n').some((line) => line.includes('npm run grade') && line.includes(flag)),
+        `README lists ${flag}`,
+      ).toBe(true);
   });
 });
 
@@ -101,7 +135,12 @@ describe('the shared parser (shared/cli/args.ts)', () => {
     options: {
       yes: { type: 'boolean', short: 'y', description: 'do not ask' },
       target: { type: 'string', choices: ['mine', 'solutions'], default: 'mine', description: 'whose' },
-      json: { type: 'string', value: '<file>', optionalValue: { bare: 'results.json', takesNext: (next) => !/^\d+$/.test(next) }, description: 'write JSON' },
+      json: {
+        type: 'string',
+        value: '<file>',
+        optionalValue: { bare: 'results.json', takesNext: (next) => !/^\d+$/.test(next) },
+        description: 'write JSON',
+      },
     },
   });
   const problem = (argv: string[]) => {
@@ -116,7 +155,11 @@ describe('the shared parser (shared/cli/args.ts)', () => {
   };
 
   it('gives typed values, defaults, the positionals, and what follows a bare --', () => {
-    expect(cli.parse(['4', '-y', '--target=solutions', '--', '--stat'])).toEqual({ values: { yes: true, target: 'solutions', json: undefined }, positionals: ['4'], rest: ['--stat'] });
+    expect(cli.parse(['4', '-y', '--target=solutions', '--', '--stat'])).toEqual({
+      values: { yes: true, target: 'solutions', json: undefined },
+      positionals: ['4'],
+      rest: ['--stat'],
+    });
     expect(cli.parse([]).values.target).toBe('mine');
     expect(cli.parse(['--json', '4']).values.json).toBe('results.json');
     expect(cli.parse(['--json', 'out.json', '4'])).toMatchObject({ values: { json: 'out.json' }, positionals: ['4'] });
@@ -136,7 +179,8 @@ describe('the shared parser (shared/cli/args.ts)', () => {
 
   it('renders the usage from the same spec: every option, -h, --help, the arguments', () => {
     expect(cli.usage.split('\n')[0]).toBe('Usage: npm run example -- <n> [--yes] [--target mine|solutions] [--json[=<file>]]');
-    for (const text of ['-y, --yes', '--target mine|solutions', '(default mine)', '--json[=<file>]', '-h, --help', '<n>', '-- <more>']) expect(cli.usage).toContain(text);
+    for (const text of ['-y, --yes', '--target mine|solutions', '(default mine)', '--json[=<file>]', '-h, --help', '<n>', '-- <more>'])
+      expect(cli.usage).toContain(text);
     expect(optionsIn(cli.usage)).toEqual(['--yes', '--target', '--json']);
   });
 });
@@ -145,7 +189,10 @@ describe('npm run milestone', () => {
   it('lists the nine milestones with ✓ passed, ◐ n/m, · not started, and points at the next one', () => {
     const progress: Progress = {
       passed: { 1: '2026-01-01T00:00:00.000Z' },
-      lastRun: { 1: { at: '', passedChecks: ['01.a'], totalChecks: 1 }, 2: { at: '', passedChecks: ['02.a', '02.b', '02.c'], totalChecks: 7 } },
+      lastRun: {
+        1: { at: '', passedChecks: ['01.a'], totalChecks: 1 },
+        2: { at: '', passedChecks: ['02.a', '02.b', '02.c'], totalChecks: 7 },
+      },
     };
     const lines = renderProgress(progress).split('\n');
     const row = (n: number) => lines.find((line) => line.includes(` ${n}  ${milestoneNumber(n).title}`)) ?? '';
@@ -184,7 +231,13 @@ describe('npm run milestone', () => {
     const m = milestoneNumber(1);
     const run = await runScript('grader/cli/milestone.ts', ['1', '--no-demo'], { env: { WORKSHOP_PROGRESS_DIR: tempDir('progress') } });
     expect(run.code, run.output).toBe(0);
-    for (const text of [`Milestone 1 of 9: ${m.title}`, m.goal, m.exercise.file, 'milestones/01-publish-consume/README.md', 'npm run hint -- 1']) {
+    for (const text of [
+      `Milestone 1 of 9: ${m.title}`,
+      m.goal,
+      m.exercise.file,
+      'milestones/01-publish-consume/README.md',
+      'npm run hint -- 1',
+    ]) {
       expect(run.output).toContain(text);
     }
     for (const check of await m.checks()) expect(run.output).toContain(check.name);
@@ -195,7 +248,9 @@ describe('npm run milestone -- N: the demo, on the broker', () => {
   const vhostIn = (output: string) => output.match(/vhost (\S+) \(deleted afterwards\)/)?.[1];
 
   it('runs the reference layer with --target solutions, logging [demo] lines, and deletes its vhost', { timeout: 60_000 }, async () => {
-    const run = await runScript('grader/cli/milestone.ts', ['1', '--target', 'solutions'], { env: { WORKSHOP_PROGRESS_DIR: tempDir('progress') } });
+    const run = await runScript('grader/cli/milestone.ts', ['1', '--target', 'solutions'], {
+      env: { WORKSHOP_PROGRESS_DIR: tempDir('progress') },
+    });
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain('[demo] received order.created for order 123');
     expect(run.output).toContain('Next: npm run grade -- 1');
@@ -228,18 +283,26 @@ describe('npm run milestone -- N without a usable broker', () => {
 });
 
 describe('npm run grade without a usable broker', () => {
-  it('is an error, not a wall of failed checks: says how to get a broker, exit 3, results.json status error', { timeout: 30_000 }, async () => {
-    const results = path.join(tempDir('results'), 'results.json');
-    const run = await runScript('grader/cli/grade.ts', ['1', '--json', results], {
-      env: { WORKSHOP_PROGRESS_DIR: tempDir('progress'), RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:9', RABBITMQ_MANAGEMENT_URL: 'http://127.0.0.1:9' },
-    });
-    expect(run.code, run.output).toBe(3);
-    expect(run.output).toContain('cannot grade yet');
-    expect(run.output).toContain('docker compose up -d');
-    expect(run.output).not.toContain('✗');
-    expect(run.output).not.toMatch(/\n\s+at /);
-    const json = JSON.parse(fs.readFileSync(results, 'utf8')) as { status: string; message: string; tests: unknown[] };
-    expect(json).toMatchObject({ status: 'error', tests: [] });
-    expect(json.message).toContain('nothing answers');
-  });
+  it(
+    'is an error, not a wall of failed checks: says how to get a broker, exit 3, results.json status error',
+    { timeout: 30_000 },
+    async () => {
+      const results = path.join(tempDir('results'), 'results.json');
+      const run = await runScript('grader/cli/grade.ts', ['1', '--json', results], {
+        env: {
+          WORKSHOP_PROGRESS_DIR: tempDir('progress'),
+          RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:9',
+          RABBITMQ_MANAGEMENT_URL: 'http://127.0.0.1:9',
+        },
+      });
+      expect(run.code, run.output).toBe(3);
+      expect(run.output).toContain('cannot grade yet');
+      expect(run.output).toContain('docker compose up -d');
+      expect(run.output).not.toContain('✗');
+      expect(run.output).not.toMatch(/\n\s+at /);
+      const json = JSON.parse(fs.readFileSync(results, 'utf8')) as { status: string; message: string; tests: unknown[] };
+      expect(json).toMatchObject({ status: 'error', tests: [] });
+      expect(json.message).toContain('nothing answers');
+    },
+  );
 });

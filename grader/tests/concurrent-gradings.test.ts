@@ -30,7 +30,10 @@ describe('two gradings in one process at once', () => {
     expect(first.late ?? [], 'nothing of the starter lands on the reference').toEqual([]);
     expect(second.late ?? []).toEqual([]);
     expect(starter.status).toBe('fail');
-    expect(starter.checks.every((c) => c.status === 'fail'), says(starter)).toBe(true);
+    expect(
+      starter.checks.every((c) => c.status === 'fail'),
+      says(starter),
+    ).toBe(true);
     expect(starter.checks[0]?.message).toContain('is not written yet');
   });
 });
@@ -82,8 +85,14 @@ describe('the verdict rule', () => {
     expect(milestoneVerdict({ checks: [pass], typeErrors: ['a.ts:1: TS2322'] })).toEqual({ status: 'fail' });
     expect(milestoneVerdict({ checks: [fail, error] })).toEqual({ status: 'error' });
     expect(milestoneVerdict({ checks: [error, { status: 'error', errorKind: 'bug' }] })).toEqual({ status: 'error', errorKind: 'bug' });
-    expect(milestoneVerdict({ checks: [], error: 'the checks do not load', errorKind: 'bug' })).toEqual({ status: 'error', errorKind: 'bug' });
-    expect(milestoneVerdict({ checks: [], error: 'x.ts does not load', errorKind: 'learner' })).toEqual({ status: 'error', errorKind: 'learner' });
+    expect(milestoneVerdict({ checks: [], error: 'the checks do not load', errorKind: 'bug' })).toEqual({
+      status: 'error',
+      errorKind: 'bug',
+    });
+    expect(milestoneVerdict({ checks: [], error: 'x.ts does not load', errorKind: 'learner' })).toEqual({
+      status: 'error',
+      errorKind: 'learner',
+    });
   });
 
   it("grade's exit status: 0 all pass, 1 a fail (or the learner's file does not load), 3 could not judge, 4 a bug", () => {

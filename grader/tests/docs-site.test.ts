@@ -74,7 +74,24 @@ describe('npm run docs', () => {
   const htmlPages = () => [...pages].filter(([, page]) => page.contentType.startsWith('text/html')).map(([url]) => url);
 
   it('drops HTML comments wherever Markdown puts them, keeps them in code, and escapes other raw HTML', () => {
-    const source = ['# Title', '', '<!-- generated: by a script -->', '', 'Text <!-- inline --> and <b>bold</b>, a<br>b', '', '<!--', 'two lines', '-->', '', '```html', '<!-- in code -->', '```', '', '<!-- diagram: topology -->', ''].join('\n');
+    const source = [
+      '# Title',
+      '',
+      '<!-- generated: by a script -->',
+      '',
+      'Text <!-- inline --> and <b>bold</b>, a<br>b',
+      '',
+      '<!--',
+      'two lines',
+      '-->',
+      '',
+      '```html',
+      '<!-- in code -->',
+      '```',
+      '',
+      '<!-- diagram: topology -->',
+      '',
+    ].join('\n');
     const { html } = renderMarkdown(source, 'docs/example.md', ROOT, { topology: '<svg class="drawn"></svg>' });
     expect(html).not.toMatch(/generated|inline|two lines/);
     expect(html).toContain('&lt;b&gt;bold&lt;/b&gt;');
@@ -97,79 +114,112 @@ describe('npm run docs', () => {
   /** Every page of the site, the highlighted source listings included (one template around other code, but each its own page). */
   const pagesToCheck = () => {
     const pages = htmlPages();
-    expect(pages.some((url) => url.startsWith('source/') && url.endsWith('.ts.html')) && pages.some((url) => url.startsWith('source/') && url.endsWith('/')), 'the site has source pages of both kinds').toBe(true);
+    expect(
+      pages.some((url) => url.startsWith('source/') && url.endsWith('.ts.html')) &&
+        pages.some((url) => url.startsWith('source/') && url.endsWith('/')),
+      'the site has source pages of both kinds',
+    ).toBe(true);
     return pages;
   };
 
-  it.skipIf(browserMissing)('no page scrolls sideways at 390, 800, 1280 or 1920 px, and images fit their column', { timeout: 300_000 }, async () => {
-    const page = await newPage();
-    const wide: string[] = [];
-    for (const url of pagesToCheck()) {
-      await page.setViewportSize({ width: 1280, height: 800 });
-      await page.goto(new URL(url, renderedBase).href);
-      for (const width of WIDTHS) {
-        await page.setViewportSize({ width, height: 800 });
-        const overflow = await sidewaysOverflow(page);
-        const images = await page.locator('main img, main svg').evaluateAll((elements) => elements.filter((e) => e.getBoundingClientRect().right > (document.querySelector('main') as HTMLElement).getBoundingClientRect().right + 0.5).length);
-        if (overflow > 0 || images > 0) wide.push(`${url} at ${width} px: ${overflow} px too wide, ${images} pictures wider than the column`);
+  it.skipIf(browserMissing)(
+    'no page scrolls sideways at 390, 800, 1280 or 1920 px, and images fit their column',
+    { timeout: 300_000 },
+    async () => {
+      const page = await newPage();
+      const wide: string[] = [];
+      for (const url of pagesToCheck()) {
+        await page.setViewportSize({ width: 1280, height: 800 });
+        await page.goto(new URL(url, renderedBase).href);
+        for (const width of WIDTHS) {
+          await page.setViewportSize({ width, height: 800 });
+          const overflow = await sidewaysOverflow(page);
+          const images = await page
+            .locator('main img, main svg')
+            .evaluateAll(
+              (elements) =>
+                elements.filter(
+                  (e) =>
+                    e.getBoundingClientRect().right > (document.querySelector('main') as HTMLElement).getBoundingClientRect().right + 0.5,
+                ).length,
+            );
+          if (overflow > 0 || images > 0)
+            wide.push(`${url} at ${width} px: ${overflow} px too wide, ${images} pictures wider than the column`);
+        }
       }
-    }
-    await page.close();
-    expect(wide).toEqual([]);
-  });
+      await page.close();
+      expect(wide).toEqual([]);
+    },
+  );
 
   it.skipIf(browserMissing)('axe-core finds no serious or critical problem on any page', { timeout: 300_000 }, async () => {
     const page = await newPage();
     const found: string[] = [];
     for (const url of [...pagesToCheck(), 'no-such-page']) {
       await page.goto(new URL(url, url === 'no-such-page' ? base : renderedBase).href);
-      for (const problem of await seriousAxeViolations(page)) found.push(`${url}: ${problem.id} (${problem.impact}) ${problem.help}\n    ${problem.nodes.join('\n    ')}`);
+      for (const problem of await seriousAxeViolations(page))
+        found.push(`${url}: ${problem.id} (${problem.impact}) ${problem.help}\n    ${problem.nodes.join('\n    ')}`);
     }
     // And on a phone, with the contents folded away.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(new URL('milestones/05-acks-prefetch/', base).href);
-    for (const problem of await seriousAxeViolations(page)) found.push(`phone: ${problem.id} ${problem.help}\n    ${problem.nodes.join('\n    ')}`);
+    for (const problem of await seriousAxeViolations(page))
+      found.push(`phone: ${problem.id} ${problem.help}\n    ${problem.nodes.join('\n    ')}`);
     await page.close();
     expect(found).toEqual([]);
   });
 
-  it.skipIf(browserMissing)('has a skip link first, and on a phone folds the sidebar away so the page comes first', { timeout: 60_000 }, async () => {
-    const page = await newPage();
-    await page.setViewportSize({ width: 1280, height: 720 });
-    await page.goto(new URL('milestones/05-acks-prefetch/', base).href);
-    await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to the content');
-    await page.keyboard.press('Enter');
-    expect(await page.evaluate(() => document.activeElement?.id), 'the skip link moves the focus to the content').toBe('content');
-    expect(await page.locator('nav.sidebar a[aria-current="page"]').isVisible(), 'the sidebar is open on a wide screen').toBe(true);
+  it.skipIf(browserMissing)(
+    'has a skip link first, and on a phone folds the sidebar away so the page comes first',
+    { timeout: 60_000 },
+    async () => {
+      const page = await newPage();
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(new URL('milestones/05-acks-prefetch/', base).href);
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to the content');
+      await page.keyboard.press('Enter');
+      expect(await page.evaluate(() => document.activeElement?.id), 'the skip link moves the focus to the content').toBe('content');
+      expect(await page.locator('nav.sidebar a[aria-current="page"]').isVisible(), 'the sidebar is open on a wide screen').toBe(true);
 
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(new URL('milestones/05-acks-prefetch/', base).href);
-    expect(await page.locator('nav.sidebar a[aria-current="page"]').isVisible(), 'folded on a phone').toBe(false);
-    const title = await page.locator('main h1').boundingBox();
-    expect(title && title.y + title.height, 'the lesson title is on the first screen').toBeLessThan(300);
-    await page.locator('nav.sidebar summary').click();
-    expect(await page.locator('nav.sidebar a[aria-current="page"]').isVisible(), 'and opens with Contents').toBe(true);
-    await page.close();
-  });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(new URL('milestones/05-acks-prefetch/', base).href);
+      expect(await page.locator('nav.sidebar a[aria-current="page"]').isVisible(), 'folded on a phone').toBe(false);
+      const title = await page.locator('main h1').boundingBox();
+      expect(title && title.y + title.height, 'the lesson title is on the first screen').toBeLessThan(300);
+      await page.locator('nav.sidebar summary').click();
+      expect(await page.locator('nav.sidebar a[aria-current="page"]').isVisible(), 'and opens with Contents').toBe(true);
+      await page.close();
+    },
+  );
 
-  it.skipIf(browserMissing)('draws every diagram label readable: no overlap, nothing cut off, 12 px or more at 1280 px', { timeout: 60_000 }, async () => {
-    const page = await newPage();
-    const problems: string[] = [];
-    for (const [url, viewport] of [['docs/topology.html', { width: 1280, height: 720 }], ['docs/architecture.html', { width: 1280, height: 720 }], ['docs/topology.html', { width: 1920, height: 1080 }]] as const) {
-      await page.setViewportSize(viewport);
-      await page.goto(new URL(url, base).href);
-      for (const p of await diagramLabelProblems(page, 'figure.diagram-figure svg')) problems.push(`${url} at ${viewport.width} px: ${p.kind} "${p.text}" ${p.detail}`);
-    }
-    // On a phone the picture shrinks to its column: still nothing overlaps or is cut off (the link opens it full size).
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(new URL('docs/topology.html', base).href);
-    for (const p of await diagramLabelProblems(page, 'figure.diagram-figure svg', 0)) problems.push(`topology at 390 px: ${p.kind} "${p.text}" ${p.detail}`);
-    const own = await page.request.get(new URL('diagrams/topology.svg', base).href);
-    expect(own.headers()['content-type']).toContain('image/svg+xml');
-    await page.close();
-    expect(problems).toEqual([]);
-  });
+  it.skipIf(browserMissing)(
+    'draws every diagram label readable: no overlap, nothing cut off, 12 px or more at 1280 px',
+    { timeout: 60_000 },
+    async () => {
+      const page = await newPage();
+      const problems: string[] = [];
+      for (const [url, viewport] of [
+        ['docs/topology.html', { width: 1280, height: 720 }],
+        ['docs/architecture.html', { width: 1280, height: 720 }],
+        ['docs/topology.html', { width: 1920, height: 1080 }],
+      ] as const) {
+        await page.setViewportSize(viewport);
+        await page.goto(new URL(url, base).href);
+        for (const p of await diagramLabelProblems(page, 'figure.diagram-figure svg'))
+          problems.push(`${url} at ${viewport.width} px: ${p.kind} "${p.text}" ${p.detail}`);
+      }
+      // On a phone the picture shrinks to its column: still nothing overlaps or is cut off (the link opens it full size).
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(new URL('docs/topology.html', base).href);
+      for (const p of await diagramLabelProblems(page, 'figure.diagram-figure svg', 0))
+        problems.push(`topology at 390 px: ${p.kind} "${p.text}" ${p.detail}`);
+      const own = await page.request.get(new URL('diagrams/topology.svg', base).href);
+      expect(own.headers()['content-type']).toContain('image/svg+xml');
+      await page.close();
+      expect(problems).toEqual([]);
+    },
+  );
 
   it.skipIf(browserMissing)('renders every Markdown page in Chromium without a console error', { timeout: 120_000 }, async () => {
     {
@@ -184,9 +234,14 @@ describe('npm run docs', () => {
       expect(errors).toEqual([]);
       // The README's screenshots load.
       await page.goto(base);
-      const images = await page.locator('main img').evaluateAll((imgs) => imgs.map((img) => (img as unknown as { naturalWidth: number }).naturalWidth));
+      const images = await page
+        .locator('main img')
+        .evaluateAll((imgs) => imgs.map((img) => (img as unknown as { naturalWidth: number }).naturalWidth));
       expect(images.length).toBeGreaterThanOrEqual(3);
-      expect(images.filter((width) => width === 0), 'images that did not load').toEqual([]);
+      expect(
+        images.filter((width) => width === 0),
+        'images that did not load',
+      ).toEqual([]);
       // A lesson: its panel lists the checks, and it links to the next lesson.
       await page.goto(new URL('milestones/05-acks-prefetch/', base).href);
       const checks = await MILESTONES[4]!.checks();

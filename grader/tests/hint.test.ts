@@ -58,8 +58,14 @@ function functionNames(source: string): string[] {
 /** Names of the exercise's domain that a learner writes, whichever milestone: envelope fields, headers, constants. */
 const DOMAIN_NAMES = [
   ...Object.keys(DomainEventSchema.options[0].shape).filter((field) => !['messageId', 'type', 'source', 'payload'].includes(field)),
-  'x-schema-version', 'x-rpc-error', 'PARK_HEADERS', ...Object.values(PARK_HEADERS),
-  'EXPRESS_PRIORITY', 'MAX_PRIORITY', 'publishRate', 'deliverRate',
+  'x-schema-version',
+  'x-rpc-error',
+  'PARK_HEADERS',
+  ...Object.values(PARK_HEADERS),
+  'EXPRESS_PRIORITY',
+  'MAX_PRIORITY',
+  'publishRate',
+  'deliverRate',
 ];
 
 function exerciseNames(m: Milestone): string[] {
@@ -82,7 +88,17 @@ function mentions(text: string, name: string): boolean {
 describe('the hints of every milestone', () => {
   it('derives the exercise names it holds hints to', () => {
     const names = exerciseNames(milestone(7));
-    for (const name of ['createClient', 'call', 'close', 'serve', 'payment.rpc.queue', 'order.exchange', 'order.created', 'orderId', 'x-rpc-error'])
+    for (const name of [
+      'createClient',
+      'call',
+      'close',
+      'serve',
+      'payment.rpc.queue',
+      'order.exchange',
+      'order.created',
+      'orderId',
+      'x-rpc-error',
+    ])
       expect(names).toContain(name);
     expect(mentions('await channel.consume(queue)', 'consume')).toBe(false);
     expect(mentions('consume(queue)', 'consume')).toBe(true);
@@ -93,13 +109,17 @@ describe('the hints of every milestone', () => {
   for (const m of MILESTONES) {
     it(`milestone ${m.number}: the concept, the API, then hard parts on another example, a few lines each, none of the exercise's names`, async () => {
       const hints = await m.hints();
-      expect(hints.length, `🚨 grader/milestones/${m.slug}/hints.ts needs the concept, the API and at least one hard part`).toBeGreaterThanOrEqual(3);
+      expect(
+        hints.length,
+        `🚨 grader/milestones/${m.slug}/hints.ts needs the concept, the API and at least one hard part`,
+      ).toBeGreaterThanOrEqual(3);
       const names = exerciseNames(m);
       hints.slice(2).forEach((hint, i) => {
         const where = `grader/milestones/${m.slug}/hints.ts, level ${i + 3}`;
         const lines = hint.split('\n');
         expect(lines.length, `🚨 ${where}: at most ${MAX_LINES} lines`).toBeLessThanOrEqual(MAX_LINES);
-        for (const line of lines) expect(line.length, `🚨 ${where}: a line over ${MAX_LINE_LENGTH} characters: ${line}`).toBeLessThanOrEqual(MAX_LINE_LENGTH);
+        for (const line of lines)
+          expect(line.length, `🚨 ${where}: a line over ${MAX_LINE_LENGTH} characters: ${line}`).toBeLessThanOrEqual(MAX_LINE_LENGTH);
         const named = names.filter((name) => mentions(hint, name));
         expect(named, `🚨 ${where} names the exercise's own ${named.join(', ')}: show it on another example`).toEqual([]);
       });

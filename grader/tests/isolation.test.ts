@@ -18,7 +18,8 @@ ${extra}
 export const codec: MessageCodec = { ...reference, encode(event) { ${body} } };
 `;
 
-const grade = (dir: string) => gradeAsLearner(dir, 1, { env: { RABBITMQ_URL: inject('brokerUrl'), RABBITMQ_MANAGEMENT_URL: inject('managementUrl') } });
+const grade = (dir: string) =>
+  gradeAsLearner(dir, 1, { env: { RABBITMQ_URL: inject('brokerUrl'), RABBITMQ_MANAGEMENT_URL: inject('managementUrl') } });
 
 describe('npm run grade survives what the graded code does to its process', () => {
   it('process.exit in a check: that check fails saying so, the other checks are still graded', { timeout: 120_000 }, async () => {

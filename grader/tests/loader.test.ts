@@ -16,10 +16,18 @@ const run = (file: string) => spawnSync(process.execPath, ['--import', LOADER, f
 
 describe('the grading child loader', () => {
   it('runs TypeScript, resolving an extensionless import and a .js name for a .ts file, class fields as tsx compiles them', () => {
-    fs.writeFileSync(path.join(folder, 'helper.ts'), 'export class Box { constructor(readonly value: number) {} twice = (): number => this.value * 2 }\n');
+    fs.writeFileSync(
+      path.join(folder, 'helper.ts'),
+      'export class Box { constructor(readonly value: number) {} twice = (): number => this.value * 2 }\n',
+    );
     fs.writeFileSync(path.join(folder, 'other.ts'), 'export const other: string = "other";\n');
-    fs.writeFileSync(path.join(folder, 'main.ts'), 'import { Box } from "./helper";\nimport { other } from "./other.js";\nconst box: Box = new Box(21);\nconsole.log(box.twice(), other, Box.name);\n');
-    expect(execFileSync(process.execPath, ['--import', LOADER, path.join(folder, 'main.ts')], { encoding: 'utf8' }).trim()).toBe('42 other Box');
+    fs.writeFileSync(
+      path.join(folder, 'main.ts'),
+      'import { Box } from "./helper";\nimport { other } from "./other.js";\nconst box: Box = new Box(21);\nconsole.log(box.twice(), other, Box.name);\n',
+    );
+    expect(execFileSync(process.execPath, ['--import', LOADER, path.join(folder, 'main.ts')], { encoding: 'utf8' }).trim()).toBe(
+      '42 other Box',
+    );
   });
 
   it('names the .ts file and line in a stack trace, and compiles the file again once it changed', () => {

@@ -11,7 +11,9 @@ import { gradeLayer, gradeMilestone, prepareEnvironment } from '../runner.ts';
 import type { GradingEnvironment } from '../context.ts';
 
 function describeFailures(results: { id: string; status: string; message?: string; expected?: string; seen?: string }[]): string {
-  return results.map((r) => `${r.id}: ${r.status}${r.status === 'pass' ? '' : ` (${r.message ?? `expected ${r.expected}; saw ${r.seen}`})`}`).join('\n');
+  return results
+    .map((r) => `${r.id}: ${r.status}${r.status === 'pass' ? '' : ` (${r.message ?? `expected ${r.expected}; saw ${r.seen}`})`}`)
+    .join('\n');
 }
 
 /** Whether the broker applies a channel-wide prefetch: RabbitMQ before 4.3 (from 4.3 global QoS is denied by default). */
@@ -71,7 +73,10 @@ export function proveMilestone(number: number, loadMutants: () => Promise<{ muta
 
     it('every known-valid alternative passes every check', { timeout: 120_000 }, async () => {
       const { alternatives = [] } = await loadMutants();
-      expect(alternatives.length, `🚨 grader/milestones/${milestone.slug}/mutants.ts exports no known-valid \`alternatives\``).toBeGreaterThan(0);
+      expect(
+        alternatives.length,
+        `🚨 grader/milestones/${milestone.slug}/mutants.ts exports no known-valid \`alternatives\``,
+      ).toBeGreaterThan(0);
       for (const alternative of alternatives) {
         const result = await gradeLayer(environment, milestone, alternative.layer);
         expect(result.status, `🚨 the valid alternative "${alternative.name}" must pass:\n${describeFailures(result.checks)}`).toBe('pass');

@@ -21,16 +21,34 @@ import { parseDiagnostics, typeErrorsOf } from '../typecheck.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-const fail = (id: string, fields: Partial<CheckResult> = {}): CheckResult => ({ id, name: `check ${id}`, hint: `the generic hint of ${id}`, status: 'fail', durationMs: 1, ...fields });
-const summaryOf = (checks: CheckResult[]) => milestoneSummary({ milestone: milestoneNumber(3), status: 'fail', checks, durationMs: 10 } as MilestoneResult);
+const fail = (id: string, fields: Partial<CheckResult> = {}): CheckResult => ({
+  id,
+  name: `check ${id}`,
+  hint: `the generic hint of ${id}`,
+  status: 'fail',
+  durationMs: 1,
+  ...fields,
+});
+const summaryOf = (checks: CheckResult[]) =>
+  milestoneSummary({ milestone: milestoneNumber(3), status: 'fail', checks, durationMs: 10 } as MilestoneResult);
 const count = (text: string, part: string) => text.split(part).length - 1;
 
 describe('the report, on given results', () => {
   it('prints a diagnosed cause once, at the check whose saw is the cause, and names it in the others', () => {
     const cause = 'bindings that point the wrong way: a → b';
     const summary = summaryOf([
-      fail('03.order-events', { expected: 'copies', seen: `it reached nothing; the cause: ${cause}`, rootCause: cause, hint: 'the specific hint' }),
-      fail('03.other-families', { expected: 'copies', seen: `it reached x; the cause: ${cause}`, rootCause: cause, hint: 'the specific hint' }),
+      fail('03.order-events', {
+        expected: 'copies',
+        seen: `it reached nothing; the cause: ${cause}`,
+        rootCause: cause,
+        hint: 'the specific hint',
+      }),
+      fail('03.other-families', {
+        expected: 'copies',
+        seen: `it reached x; the cause: ${cause}`,
+        rootCause: cause,
+        hint: 'the specific hint',
+      }),
       fail('03.bindings', { expected: 'the bindings', seen: cause, rootCause: cause, hint: 'the specific hint' }),
     ]);
     expect(count(summary, cause)).toBe(1);
@@ -43,8 +61,13 @@ describe('the report, on given results', () => {
   });
 
   it("groups one PRECONDITION_FAILED met in several checks' own vhosts, with a 💰 about redeclaring", () => {
-    const refused = (vhost: string) => `the broker refused it: Operation failed: ExchangeDeclare; 406 (PRECONDITION-FAILED) with message "PRECONDITION_FAILED - inequivalent arg 'type' for exchange 'order.exchange' in vhost '${vhost}': received 'direct' but current is 'topic'"`;
-    const summary = summaryOf([fail('04.a', { expected: 'a declaration', seen: refused('grade-04.a-1') }), fail('04.b', { message: `your code threw Error: ${refused('grade-04.b-2')}` }), fail('04.c', { expected: 'other', seen: 'something else' })]);
+    const refused = (vhost: string) =>
+      `the broker refused it: Operation failed: ExchangeDeclare; 406 (PRECONDITION-FAILED) with message "PRECONDITION_FAILED - inequivalent arg 'type' for exchange 'order.exchange' in vhost '${vhost}': received 'direct' but current is 'topic'"`;
+    const summary = summaryOf([
+      fail('04.a', { expected: 'a declaration', seen: refused('grade-04.a-1') }),
+      fail('04.b', { message: `your code threw Error: ${refused('grade-04.b-2')}` }),
+      fail('04.c', { expected: 'other', seen: 'something else' }),
+    ]);
     expect(count(summary, 'PRECONDITION_FAILED')).toBe(1);
     expect(summary).toContain('(04.b): same cause as 04.a');
     expect(summary).toContain('💰 Something declared order.exchange first with its type');
@@ -52,7 +75,7 @@ describe('the report, on given results', () => {
     expect(summary).toContain('💰 the generic hint of 04.c'); // a failure of its own keeps its check's 💰
   });
 
-  it("shows no check 💰 under a failure that is not about what the check observes", () => {
+  it('shows no check 💰 under a failure that is not about what the check observes', () => {
     const summary = summaryOf([
       fail('01.a', { message: 'your code blocked the event loop for 6 s (a synchronous endless loop?), so the grader stopped it' }),
       fail('01.b', { message: 'your code ended the grading process (process.exit(7), or a crash) while this check ran' }),
@@ -95,35 +118,49 @@ describe('the report, on known-wrong variants graded on the broker', () => {
     return { result, summary: milestoneSummary(result) };
   };
 
-  it('03, bindings with source and destination swapped: the cause once, at 03.bindings; every other failure says "same cause as 03.bindings"', { timeout: 120_000 }, async () => {
-    const { result, summary } = await gradeMutant(3, 'exchange-to-exchange bindings with source and destination swapped');
-    const failed = result.checks.filter((c) => c.status === 'fail').map((c) => c.id);
-    expect(failed, summary).toEqual(expect.arrayContaining(['03.order-events', '03.bindings', '03.in-the-system']));
-    expect(count(summary, 'source and destination are swapped'), summary).toBe(1);
-    expect(count(summary, '💰'), summary).toBe(1);
-    expect(summary).toContain('💰 bindExchange takes the destination first');
-    for (const id of failed.filter((id) => id !== '03.bindings')) expect(summary).toContain(`(${id}): same cause as 03.bindings`);
-  });
+  it(
+    '03, bindings with source and destination swapped: the cause once, at 03.bindings; every other failure says "same cause as 03.bindings"',
+    { timeout: 120_000 },
+    async () => {
+      const { result, summary } = await gradeMutant(3, 'exchange-to-exchange bindings with source and destination swapped');
+      const failed = result.checks.filter((c) => c.status === 'fail').map((c) => c.id);
+      expect(failed, summary).toEqual(expect.arrayContaining(['03.order-events', '03.bindings', '03.in-the-system']));
+      expect(count(summary, 'source and destination are swapped'), summary).toBe(1);
+      expect(count(summary, '💰'), summary).toBe(1);
+      expect(summary).toContain('💰 bindExchange takes the destination first');
+      for (const id of failed.filter((id) => id !== '03.bindings')) expect(summary).toContain(`(${id}): same cause as 03.bindings`);
+    },
+  );
 
-  it("03, fanout exchanges declared as 'direct': one cause, at 03.fanout-exchanges, and no bindings 💰 for 03.in-the-system", { timeout: 120_000 }, async () => {
-    const { summary } = await gradeMutant(3, "declares the fanout exchanges as 'direct'");
-    expect(count(summary, "it routes by key, and its bindings have the key ''"), summary).toBe(1);
-    expect(summary).toContain('First failure: the audit, notification, unroutable and dead-letter exchanges are durable fanout exchanges');
-    expect(summary).toContain('(03.in-the-system): same cause as 03.fanout-exchanges');
-    expect(summary).not.toContain('each needs its exchange-to-exchange binding'); // 03.in-the-system's generic 💰 is about bindings
-  });
+  it(
+    "03, fanout exchanges declared as 'direct': one cause, at 03.fanout-exchanges, and no bindings 💰 for 03.in-the-system",
+    { timeout: 120_000 },
+    async () => {
+      const { summary } = await gradeMutant(3, "declares the fanout exchanges as 'direct'");
+      expect(count(summary, "it routes by key, and its bindings have the key ''"), summary).toBe(1);
+      expect(summary).toContain(
+        'First failure: the audit, notification, unroutable and dead-letter exchanges are durable fanout exchanges',
+      );
+      expect(summary).toContain('(03.in-the-system): same cause as 03.fanout-exchanges');
+      expect(summary).not.toContain('each needs its exchange-to-exchange binding'); // 03.in-the-system's generic 💰 is about bindings
+    },
+  );
 
-  it('08, ready and unacked swapped: the checks that read counts follow from 08.counts, without the 💰 of a cache or of joining URLs', { timeout: 120_000 }, async () => {
-    const { result, summary } = await gradeMutant(8, 'ready and unacked swapped');
-    const counts = result.checks.find((c) => c.id === '08.counts');
-    expect(counts?.status, summary).toBe('fail');
-    const others = result.checks.filter((c) => c.status === 'fail' && c.id !== '08.counts');
-    expect(others.length, summary).toBeGreaterThan(0);
-    for (const check of others) expect(check.followsFrom, `${check.id}\n${summary}`).toEqual(['08.counts']);
-    expect(summary).not.toContain('a cache in your layer');
-    expect(summary).not.toContain('Join baseUrl');
-    expect(summary).toContain('↳ follows from 08.counts');
-  });
+  it(
+    '08, ready and unacked swapped: the checks that read counts follow from 08.counts, without the 💰 of a cache or of joining URLs',
+    { timeout: 120_000 },
+    async () => {
+      const { result, summary } = await gradeMutant(8, 'ready and unacked swapped');
+      const counts = result.checks.find((c) => c.id === '08.counts');
+      expect(counts?.status, summary).toBe('fail');
+      const others = result.checks.filter((c) => c.status === 'fail' && c.id !== '08.counts');
+      expect(others.length, summary).toBeGreaterThan(0);
+      for (const check of others) expect(check.followsFrom, `${check.id}\n${summary}`).toEqual(['08.counts']);
+      expect(summary).not.toContain('a cache in your layer');
+      expect(summary).not.toContain('Join baseUrl');
+      expect(summary).toContain('↳ follows from 08.counts');
+    },
+  );
 });
 
 /** A project folder whose milestone-1 exercise is `source`; everything else is the workshop's own. */
@@ -149,7 +186,13 @@ function gradeMilestone1(dir: string): Promise<{ code: number | null; stdout: st
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'grader/cli/grade.ts'), '1'], {
       cwd: dir,
-      env: { ...process.env, NO_COLOR: '1', RABBITMQ_URL: inject('brokerUrl'), RABBITMQ_MANAGEMENT_URL: inject('managementUrl'), WORKSHOP_PROGRESS_DIR: path.join(dir, '.progress') },
+      env: {
+        ...process.env,
+        NO_COLOR: '1',
+        RABBITMQ_URL: inject('brokerUrl'),
+        RABBITMQ_MANAGEMENT_URL: inject('managementUrl'),
+        WORKSHOP_PROGRESS_DIR: path.join(dir, '.progress'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -182,25 +225,43 @@ describe("the learner's own console output", () => {
     expect(lines[firstCheck + 1], stdout).toBe('      your code printed:');
     expect(lines.slice(firstCheck + 2, firstCheck + 8).join('\n'), stdout).toContain('encoding order.created');
     // Trimmed: a block is at most a few lines and says how many more there were.
-    const blocks = stdout.split('your code printed:').slice(1).map((block) => block.split('\n').slice(1).filter((line) => line.startsWith('      │')));
+    const blocks = stdout
+      .split('your code printed:')
+      .slice(1)
+      .map((block) =>
+        block
+          .split('\n')
+          .slice(1)
+          .filter((line) => line.startsWith('      │')),
+      );
     for (const block of blocks) expect(block.length, stdout).toBeLessThanOrEqual(7);
   });
 });
 
 describe('the type check', () => {
-  it('finds the errors of the exercise file, with the native compiler where installed, in the format of the TypeScript API', { timeout: 120_000 }, async () => {
-    const dir = learnerProject(`${LOGGING_CODEC}\nconst answer: number = 'forty-two';\nexport { answer };\n`);
-    const errors = await typeErrorsOf('milestones/01-publish-consume/publish-consume.ts', { root: dir });
-    expect(errors).toEqual([expect.stringMatching(/^milestones\/01-publish-consume\/publish-consume\.ts:7:7 - TS2322: Type 'string' is not assignable to type 'number'\.$/)]);
-    expect(await typeErrorsOf('milestones/01-publish-consume/publish-consume.ts', { root: learnerProject(LOGGING_CODEC) })).toEqual([]);
-  });
+  it(
+    'finds the errors of the exercise file, with the native compiler where installed, in the format of the TypeScript API',
+    { timeout: 120_000 },
+    async () => {
+      const dir = learnerProject(`${LOGGING_CODEC}\nconst answer: number = 'forty-two';\nexport { answer };\n`);
+      const errors = await typeErrorsOf('milestones/01-publish-consume/publish-consume.ts', { root: dir });
+      expect(errors).toEqual([
+        expect.stringMatching(
+          /^milestones\/01-publish-consume\/publish-consume\.ts:7:7 - TS2322: Type 'string' is not assignable to type 'number'\.$/,
+        ),
+      ]);
+      expect(await typeErrorsOf('milestones/01-publish-consume/publish-consume.ts', { root: learnerProject(LOGGING_CODEC) })).toEqual([]);
+    },
+  );
 
   it("reads tsc's plain output: the learner's folder only, a message's further lines kept", () => {
     const output = [
       'milestones/03-fanout/fanout.ts(4,1): error TS2345: Argument of type 1 is not assignable.',
       "  Type '1' is not assignable to type 'string'.",
-      'shared/layers/index.ts(1,1): error TS1000: not the learner\'s',
+      "shared/layers/index.ts(1,1): error TS1000: not the learner's",
     ].join('\n');
-    expect(parseDiagnostics(output, path.join('/p', 'milestones/03-fanout') + path.sep, '/p')).toEqual(["milestones/03-fanout/fanout.ts:4:1 - TS2345: Argument of type 1 is not assignable.\n  Type '1' is not assignable to type 'string'."]);
+    expect(parseDiagnostics(output, path.join('/p', 'milestones/03-fanout') + path.sep, '/p')).toEqual([
+      "milestones/03-fanout/fanout.ts:4:1 - TS2345: Argument of type 1 is not assignable.\n  Type '1' is not assignable to type 'string'.",
+    ]);
   });
 });

@@ -23,14 +23,31 @@ describe('npm run grade gives the same verdicts on a busy machine', () => {
     await load?.stop();
   });
 
-  it('milestones 1 and 3 in the system: the reference and a valid alternative pass, a known-wrong variant fails; an endless loop is blocked', { timeout: TEST_MS }, async () => {
-    const cases: VerdictCase[] = [...(await inTheSystemCases(milestone(1))), ...(await inTheSystemCases(milestone(3))), endlessLoopCase(milestone(1))];
-    expect(cases.map((c) => c.expected)).toEqual(['pass', 'pass', 'fail', 'pass', 'pass', 'fail', 'fail']);
-    const verdicts = await Promise.all(cases.map((c) => gradeCase(c, { env: env(), timeoutMs: TEST_MS - 20_000 })));
-    const report = cases.map((c, i) => `${c.check} ${c.label}: expected ${c.expected}, got ${verdicts[i]?.status} in ${Math.round((verdicts[i]?.wallMs ?? 0) / 1000)} s${verdicts[i]?.message ? ` (${verdicts[i]?.message?.split('\n')[0]})` : ''}`).join('\n');
-    const disk = load?.diskStats();
-    for (const [i, c] of cases.entries()) expect(asExpected(c, verdicts[i] as never), `${report}\nload: ${load?.description}; ${disk?.fsyncs} fsyncs, slowest ${disk?.slowestFsyncMs} ms`).toBe(true);
-    // The load was real: the writers got their fsyncs through a disk they kept busy.
-    expect(disk?.fsyncs ?? 0).toBeGreaterThan(0);
-  });
+  it(
+    'milestones 1 and 3 in the system: the reference and a valid alternative pass, a known-wrong variant fails; an endless loop is blocked',
+    { timeout: TEST_MS },
+    async () => {
+      const cases: VerdictCase[] = [
+        ...(await inTheSystemCases(milestone(1))),
+        ...(await inTheSystemCases(milestone(3))),
+        endlessLoopCase(milestone(1)),
+      ];
+      expect(cases.map((c) => c.expected)).toEqual(['pass', 'pass', 'fail', 'pass', 'pass', 'fail', 'fail']);
+      const verdicts = await Promise.all(cases.map((c) => gradeCase(c, { env: env(), timeoutMs: TEST_MS - 20_000 })));
+      const report = cases
+        .map(
+          (c, i) =>
+            `${c.check} ${c.label}: expected ${c.expected}, got ${verdicts[i]?.status} in ${Math.round((verdicts[i]?.wallMs ?? 0) / 1000)} s${verdicts[i]?.message ? ` (${verdicts[i]?.message?.split('\n')[0]})` : ''}`,
+        )
+        .join('\n');
+      const disk = load?.diskStats();
+      for (const [i, c] of cases.entries())
+        expect(
+          asExpected(c, verdicts[i] as never),
+          `${report}\nload: ${load?.description}; ${disk?.fsyncs} fsyncs, slowest ${disk?.slowestFsyncMs} ms`,
+        ).toBe(true);
+      // The load was real: the writers got their fsyncs through a disk they kept busy.
+      expect(disk?.fsyncs ?? 0).toBeGreaterThan(0);
+    },
+  );
 });

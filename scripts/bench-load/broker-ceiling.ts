@@ -18,7 +18,12 @@ const QUEUE = 'bench.ceiling.queue';
 /** Unconfirmed publishes in flight at once. */
 const WINDOW = 500;
 
-export async function measureBrokerCeiling(brokerUrl: string, seconds: number, messageBytes: number, brokerUsage?: UsageMeter): Promise<CeilingResult> {
+export async function measureBrokerCeiling(
+  brokerUrl: string,
+  seconds: number,
+  messageBytes: number,
+  brokerUsage?: UsageMeter,
+): Promise<CeilingResult> {
   const connection = await amqp.connect(brokerUrl);
   try {
     const publisher = await connection.createConfirmChannel();

@@ -20,10 +20,19 @@ const api = new ManagementApi(broker.management);
 const vhost = `count-fsyncs-${process.pid}`;
 await api.createVhost(vhost);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'count-fsyncs-'));
-const system = await startSystem({ brokerUrl: withVhost(broker.url, vhost), dataDir, config: { deliveryDelayMs: 0 }, logFor: () => silentLogger });
+const system = await startSystem({
+  brokerUrl: withVhost(broker.url, vhost),
+  dataDir,
+  config: { deliveryDelayMs: 0 },
+  logFor: () => silentLogger,
+});
 
 async function completeOrder(orderId: string): Promise<void> {
-  const placed = await fetch(`${system.baseUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ orderId, user: 'bench', items: ['item1'] }) });
+  const placed = await fetch(`${system.baseUrl}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ orderId, user: 'bench', items: ['item1'] }),
+  });
   if (placed.status >= 300) throw new Error(`POST /orders answered ${placed.status}`);
   for (;;) {
     const { status } = (await (await fetch(`${system.baseUrl}/orders/${orderId}`)).json()) as { status: string };
@@ -48,7 +57,10 @@ try {
   await new Promise((resolve) => setTimeout(resolve, 1500)); // the last outbox deletes
   strace.kill('SIGINT');
   await new Promise((resolve) => strace.once('exit', resolve));
-  const calls = [...report.matchAll(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(fsync|fdatasync)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+  const calls = [...report.matchAll(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(fsync|fdatasync)$/gm)].reduce(
+    (sum, match) => sum + Number(match[1]),
+    0,
+  );
   process.stdout.write(`${JSON.stringify({ orders, inFlight, fsyncs: calls, perOrder: calls / orders })}\n${report}`);
 } finally {
   await system.stop();

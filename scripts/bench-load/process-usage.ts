@@ -44,7 +44,10 @@ export function commandLine(pid: number): string[] {
 }
 
 function allPids(): number[] {
-  return fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number);
 }
 
 /** Every process descended from `root` (children, their children, ...). */

@@ -33,10 +33,18 @@ function kindOf(frame: ProfileNode['callFrame']): string {
   if (functionName === '(program)') return 'V8 and native (unattributed)';
   if (url.includes('better-sqlite3')) return 'SQLite';
   if (url.includes('/amqplib/') || url.includes('/buffer-more-ints/') || url.includes('/bitsyntax/')) return 'amqplib (AMQP framing)';
-  if (/\/(express|router|body-parser|raw-body|finalhandler|send|qs|type-is|content-type|iconv-lite|on-finished|debug)\//.test(url)) return 'Express';
+  if (/\/(express|router|body-parser|raw-body|finalhandler|send|qs|type-is|content-type|iconv-lite|on-finished|debug)\//.test(url))
+    return 'Express';
   if (url.includes('/zod/')) return 'zod (validation)';
   if (url.includes('node:internal/deps/undici') || url.includes('node:_http') || url.includes('node:http')) return 'Node HTTP';
-  if (url.includes('node:net') || url.includes('node:internal/stream') || url.includes('node:stream') || url.includes('node:internal/net') || url.includes('node:internal/child_process')) return 'Node streams and sockets';
+  if (
+    url.includes('node:net') ||
+    url.includes('node:internal/stream') ||
+    url.includes('node:stream') ||
+    url.includes('node:internal/net') ||
+    url.includes('node:internal/child_process')
+  )
+    return 'Node streams and sockets';
   if (url.includes('/tsx/') || url.includes('node:internal/modules')) return 'module loading (tsx)';
   if (url.includes('/solutions/layers/')) return 'workshop layers';
   if (url.includes('/solutions/runtime/')) return 'service runtime';
@@ -62,7 +70,9 @@ function summarizeProfile(file: string, processName: string): ProfileSummary {
     if (kind === 'idle') continue;
     busyUs += us;
     byKind.set(kind, (byKind.get(kind) ?? 0) + us);
-    const where = frame.url ? `${frame.url.replace(/^.*\/node_modules\//, '').replace(/^file:\/\/.*?\/(solutions|shared)\//, '$1/')}:${frame.lineNumber + 1}` : '';
+    const where = frame.url
+      ? `${frame.url.replace(/^.*\/node_modules\//, '').replace(/^file:\/\/.*?\/(solutions|shared)\//, '$1/')}:${frame.lineNumber + 1}`
+      : '';
     const name = `${frame.functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + us);
   }
@@ -73,7 +83,9 @@ function summarizeProfile(file: string, processName: string): ProfileSummary {
     file: path.basename(file),
     sampledMs: (profile.endTime - profile.startTime) / 1000,
     byKind: sorted(byKind).map(([kind, us]) => ({ kind, ms: us / 1000, share: share(us) })),
-    topFunctions: sorted(byFunction).slice(0, 12).map(([name, us]) => ({ name, ms: us / 1000, share: share(us) })),
+    topFunctions: sorted(byFunction)
+      .slice(0, 12)
+      .map(([name, us]) => ({ name, ms: us / 1000, share: share(us) })),
   };
 }
 

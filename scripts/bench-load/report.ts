@@ -33,7 +33,13 @@ export interface BenchRun {
   perOrder: { publishes: number; deliveries: number };
   phases: PhaseFigures[];
   scaling: ScalingResult[];
-  soak?: { minutes: number; ordersPerSecond: number; latencyMs: Percentiles; rssStart: Record<string, number>; rssEnd: Record<string, number> };
+  soak?: {
+    minutes: number;
+    ordersPerSecond: number;
+    latencyMs: Percentiles;
+    rssStart: Record<string, number>;
+    rssEnd: Record<string, number>;
+  };
   profile?: ProfileSummary[];
 }
 
@@ -52,7 +58,11 @@ function ceilingOf(run: BenchRun): number {
 }
 
 const closedLoop = (run: BenchRun) => run.phases.filter((f) => !f.phase.rate && f.phase.pollers === 0);
-const peakOf = (run: BenchRun) => closedLoop(run).reduce((best, f) => (f.saga.ordersPerSecond > (best?.saga.ordersPerSecond ?? -1) ? f : best), undefined as PhaseFigures | undefined);
+const peakOf = (run: BenchRun) =>
+  closedLoop(run).reduce(
+    (best, f) => (f.saga.ordersPerSecond > (best?.saga.ordersPerSecond ?? -1) ? f : best),
+    undefined as PhaseFigures | undefined,
+  );
 const byOutstanding = (run: BenchRun, n: number) => closedLoop(run).find((f) => f.phase.outstanding === n);
 const polled = (run: BenchRun) => run.phases.find((f) => f.phase.pollers > 0);
 const halfPeak = (run: BenchRun) => run.phases.find((f) => f.phase.rate);
@@ -86,17 +96,42 @@ interface Goal {
 }
 
 const GOALS: Goal[] = [
-  { goal: 'Saga throughput at its peak, as a share of the broker ceiling (its deliveries per order) ≥ 40%', value: (r) => ceilingShare(r), show: pct, met: (v) => v >= 0.4 },
-  { goal: 'p50 POST→completed, one order at a time ≤ 30 ms', value: (r) => byOutstanding(r, 1)?.saga.latencyMs.p50 ?? NaN, show: ms, met: (v) => v <= 30 },
-  { goal: 'p50 POST→completed, 5 in flight ≤ 60 ms', value: (r) => byOutstanding(r, 5)?.saga.latencyMs.p50 ?? NaN, show: ms, met: (v) => v <= 60 },
-  { goal: 'p99 POST→completed at half the peak rate ≤ 500 ms', value: (r) => halfPeak(r)?.saga.latencyMs.p99 ?? NaN, show: ms, met: (v) => v <= 500 },
+  {
+    goal: 'Saga throughput at its peak, as a share of the broker ceiling (its deliveries per order) ≥ 40%',
+    value: (r) => ceilingShare(r),
+    show: pct,
+    met: (v) => v >= 0.4,
+  },
+  {
+    goal: 'p50 POST→completed, one order at a time ≤ 30 ms',
+    value: (r) => byOutstanding(r, 1)?.saga.latencyMs.p50 ?? NaN,
+    show: ms,
+    met: (v) => v <= 30,
+  },
+  {
+    goal: 'p50 POST→completed, 5 in flight ≤ 60 ms',
+    value: (r) => byOutstanding(r, 5)?.saga.latencyMs.p50 ?? NaN,
+    show: ms,
+    met: (v) => v <= 60,
+  },
+  {
+    goal: 'p99 POST→completed at half the peak rate ≤ 500 ms',
+    value: (r) => halfPeak(r)?.saga.latencyMs.p99 ?? NaN,
+    show: ms,
+    met: (v) => v <= 500,
+  },
   {
     goal: '200 polling clients keep ≥ 60% of the unpolled throughput (50 in flight)',
     value: (r) => (polled(r)?.saga.ordersPerSecond ?? NaN) / (byOutstanding(r, 50)?.saga.ordersPerSecond ?? NaN),
     show: pct,
     met: (v) => v >= 0.6,
   },
-  { goal: 'Competing consumers, 1 → 4 workers on an I/O-bound handler ≥ 90% linear', value: scalingLinearity, show: pct, met: (v) => v >= 0.9 },
+  {
+    goal: 'Competing consumers, 1 → 4 workers on an I/O-bound handler ≥ 90% linear',
+    value: scalingLinearity,
+    show: pct,
+    met: (v) => v >= 0.9,
+  },
   { goal: '`npm start` ready ≤ 5 s', value: (r) => r.readyMs, show: (v) => `${(v / 1000).toFixed(1)} s`, met: (v) => v <= 5000 },
 ];
 
@@ -118,7 +153,18 @@ function goalsTable(run: BenchRun, before?: BenchRun): string[] {
 
 function phasesTable(run: BenchRun): string[] {
   return table(
-    ['Phase', 'Orders/s', 'p50', 'p95', 'p99', 'Share of ceiling', 'CPU per order (services + supervisor / broker)', 'Most ready in a queue', 'Drained in', 'Log lines/s'],
+    [
+      'Phase',
+      'Orders/s',
+      'p50',
+      'p95',
+      'p99',
+      'Share of ceiling',
+      'CPU per order (services + supervisor / broker)',
+      'Most ready in a queue',
+      'Drained in',
+      'Log lines/s',
+    ],
     run.phases.map((f) => {
       const cpu = cpuPerOrder(f);
       return [
@@ -148,8 +194,24 @@ function profileSection(profile: ProfileSummary[]): string[] {
   const lines = ['### Where the CPU time went (`--profile`)', ''];
   for (const summary of [...profile].sort((a, b) => SERVICE_PROCESSES.indexOf(a.process) - SERVICE_PROCESSES.indexOf(b.process))) {
     const busy = summary.byKind.reduce((s, k) => s + k.ms, 0);
-    lines.push(`**${summary.process}**: ${num(busy / 1000, 1)} s busy of ${num(summary.sampledMs / 1000, 1)} s. ${summary.byKind.slice(0, 7).map((k) => `${k.kind} ${pct(k.share)}`).join(', ')}.`, '');
-    lines.push('<details><summary>Top functions by self time</summary>', '', ...table(['Function', 'Self time', 'Share'], summary.topFunctions.map((f) => [`\`${f.name.replace(/\|/g, '\\|')}\``, ms(f.ms), pct(f.share)])), '', '</details>', '');
+    lines.push(
+      `**${summary.process}**: ${num(busy / 1000, 1)} s busy of ${num(summary.sampledMs / 1000, 1)} s. ${summary.byKind
+        .slice(0, 7)
+        .map((k) => `${k.kind} ${pct(k.share)}`)
+        .join(', ')}.`,
+      '',
+    );
+    lines.push(
+      '<details><summary>Top functions by self time</summary>',
+      '',
+      ...table(
+        ['Function', 'Self time', 'Share'],
+        summary.topFunctions.map((f) => [`\`${f.name.replace(/\|/g, '\\|')}\``, ms(f.ms), pct(f.share)]),
+      ),
+      '',
+      '</details>',
+      '',
+    );
   }
   return lines;
 }
@@ -205,7 +267,14 @@ function generated(run: BenchRun, before: BenchRun | undefined, charts: { throug
     '',
     ...table(
       ['Workers', 'Prefetch each', 'Handler', 'Messages/s', 'Ideal (workers × prefetch / handler time)', 'Of ideal'],
-      run.scaling.map((s) => [String(s.workers), String(s.prefetch), `${s.handlerMs} ms`, num(s.messagesPerSecond), num(s.idealPerSecond), pct(s.messagesPerSecond / s.idealPerSecond)]),
+      run.scaling.map((s) => [
+        String(s.workers),
+        String(s.prefetch),
+        `${s.handlerMs} ms`,
+        num(s.messagesPerSecond),
+        num(s.idealPerSecond),
+        pct(s.messagesPerSecond / s.idealPerSecond),
+      ]),
     ),
     '',
   );
@@ -216,7 +285,10 @@ function generated(run: BenchRun, before: BenchRun | undefined, charts: { throug
       '',
       `p50 ${ms(soak.latencyMs.p50)}, p99 ${ms(soak.latencyMs.p99)}.`,
       '',
-      ...table(['Process', 'RSS at start', 'RSS at end'], Object.keys(soak.rssStart).map((name) => [name, mb(soak.rssStart[name] ?? 0), mb(soak.rssEnd[name] ?? 0)])),
+      ...table(
+        ['Process', 'RSS at start', 'RSS at end'],
+        Object.keys(soak.rssStart).map((name) => [name, mb(soak.rssStart[name] ?? 0), mb(soak.rssEnd[name] ?? 0)]),
+      ),
       '',
     );
   }
@@ -239,7 +311,13 @@ const runLabel = (run: BenchRun) => `${run.label} (${run.commit})`;
 
 function chartRows(runs: BenchRun[]) {
   return runs.flatMap((run) =>
-    run.phases.map((f) => ({ run: runLabel(run), phase: phaseLabel(f.phase), ordersPerSecond: f.saga.ordersPerSecond, p50: f.saga.latencyMs.p50, p99: f.saga.latencyMs.p99 })),
+    run.phases.map((f) => ({
+      run: runLabel(run),
+      phase: phaseLabel(f.phase),
+      ordersPerSecond: f.saga.ordersPerSecond,
+      p50: f.saga.latencyMs.p50,
+      p99: f.saga.latencyMs.p99,
+    })),
   );
 }
 
@@ -250,13 +328,25 @@ function axes(runs: BenchRun[]) {
   return {
     x: { field: 'phase', type: 'nominal', sort: phases, title: null, axis: { labelAngle: -20, labelLimit: 220 } },
     xOffset: { field: 'run', sort: names },
-    color: { field: 'run', type: 'nominal', title: 'run', sort: names, scale: { domain: names, range: names.length > 1 ? ['#9aa5b1', '#e8590c'] : ['#e8590c'] } },
+    color: {
+      field: 'run',
+      type: 'nominal',
+      title: 'run',
+      sort: names,
+      scale: { domain: names, range: names.length > 1 ? ['#9aa5b1', '#e8590c'] : ['#e8590c'] },
+    },
   } as const;
 }
 
 /** What both charts share: size, data, and the phase axis with the runs side by side. */
 function chartFrame(title: string, runs: BenchRun[]) {
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', title, width: 560, height: 260, data: { values: chartRows(runs) } } as const;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: 560,
+    height: 260,
+    data: { values: chartRows(runs) },
+  } as const;
 }
 
 function throughputChart(runs: BenchRun[]): TopLevelSpec {
@@ -272,7 +362,10 @@ function latencyChart(runs: BenchRun[]): TopLevelSpec {
     ...chartFrame('POST → order.completed: p50 (dot) and p99 (dash), log scale', runs),
     encoding: axes(runs),
     layer: [
-      { mark: { type: 'point', filled: true, size: 90 }, encoding: { y: { field: 'p50', type: 'quantitative', scale: { type: 'log' }, title: 'milliseconds' } } },
+      {
+        mark: { type: 'point', filled: true, size: 90 },
+        encoding: { y: { field: 'p50', type: 'quantitative', scale: { type: 'log' }, title: 'milliseconds' } },
+      },
       { mark: { type: 'tick', thickness: 3 }, encoding: { y: { field: 'p99', type: 'quantitative' } } },
     ],
   };
@@ -284,7 +377,8 @@ export async function writeReport(run: BenchRun, files: { out: string; before: s
   fs.mkdirSync(dir, { recursive: true });
   const json = path.join(dir, `${run.label}.json`);
   fs.writeFileSync(json, `${JSON.stringify(run, null, 2)}\n`);
-  const before = run.label !== 'before' && fs.existsSync(files.before) ? (JSON.parse(fs.readFileSync(files.before, 'utf8')) as BenchRun) : undefined;
+  const before =
+    run.label !== 'before' && fs.existsSync(files.before) ? (JSON.parse(fs.readFileSync(files.before, 'utf8')) as BenchRun) : undefined;
   const runs = before ? [before, run] : [run];
   const throughput = path.join(dir, 'throughput.svg');
   const latency = path.join(dir, 'latency.svg');

@@ -42,7 +42,15 @@ export interface SagaResult {
 
 const FINAL_TYPES = new Set(['order.completed', 'order.rejected', 'payment.failed']);
 const SKUS = ['item1', 'item2', 'item3', 'item4', 'item5'];
-const WATCHED_QUEUES = [QUEUES.order, QUEUES.inventory, QUEUES.payment, QUEUES.shipping, QUEUES.audit, QUEUES.notificationEmail, QUEUES.notificationSms];
+const WATCHED_QUEUES = [
+  QUEUES.order,
+  QUEUES.inventory,
+  QUEUES.payment,
+  QUEUES.shipping,
+  QUEUES.audit,
+  QUEUES.notificationEmail,
+  QUEUES.notificationSms,
+];
 const DRAIN_TIMEOUT_MS = 60_000;
 
 function percentiles(values: number[]): Percentiles {
@@ -55,7 +63,10 @@ function percentiles(values: number[]): Percentiles {
 /** Watches the audit fanout for the event that ends each order. */
 export class CompletionTap {
   private readonly waiting = new Map<string, (type: string) => void>();
-  private constructor(private readonly connection: ChannelModel, readonly channel: Channel) {}
+  private constructor(
+    private readonly connection: ChannelModel,
+    readonly channel: Channel,
+  ) {}
 
   static async open(brokerUrl: string): Promise<CompletionTap> {
     const connection = await amqp.connect(brokerUrl);
@@ -111,10 +122,14 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
 export function request(method: string, url: string, body?: unknown): Promise<number> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(url, { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
-      res.resume(); // the body is not needed, only that it was served
-      res.once('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      url,
+      { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      (res) => {
+        res.resume(); // the body is not needed, only that it was served
+        res.once('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.once('error', reject);
     req.end(payload);
   });
@@ -122,7 +137,13 @@ export function request(method: string, url: string, body?: unknown): Promise<nu
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function runSagaPhase(apiUrl: string, tap: CompletionTap, phase: LoadPhase, onProgress: (done: number) => void, idPrefix: string): Promise<SagaResult> {
+export async function runSagaPhase(
+  apiUrl: string,
+  tap: CompletionTap,
+  phase: LoadPhase,
+  onProgress: (done: number) => void,
+  idPrefix: string,
+): Promise<SagaResult> {
   const latencies: number[] = [];
   const pollLatencies: number[] = [];
   const recentOrders: string[] = [];
@@ -187,7 +208,11 @@ export async function runSagaPhase(apiUrl: string, tap: CompletionTap, phase: Lo
     const orderId = `${idPrefix}-${placed++}`;
     const finished = tap.finished(orderId, DRAIN_TIMEOUT_MS);
     const postedAt = performance.now();
-    const status = await request('POST', `${apiUrl}/orders`, { orderId, user: 'bench', items: [{ sku: SKUS[placed % SKUS.length], quantity: 1 }] }).catch(() => 0);
+    const status = await request('POST', `${apiUrl}/orders`, {
+      orderId,
+      user: 'bench',
+      items: [{ sku: SKUS[placed % SKUS.length], quantity: 1 }],
+    }).catch(() => 0);
     if (status !== 201 && status !== 202) {
       failures++;
       return;

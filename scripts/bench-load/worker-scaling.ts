@@ -16,7 +16,13 @@ export interface ScalingResult {
 
 const QUEUE = 'bench.scaling.queue';
 
-export async function measureWorkerScaling(brokerUrl: string, workers: number, prefetch: number, handlerMs: number, seconds: number): Promise<ScalingResult> {
+export async function measureWorkerScaling(
+  brokerUrl: string,
+  workers: number,
+  prefetch: number,
+  handlerMs: number,
+  seconds: number,
+): Promise<ScalingResult> {
   const layers = composeLayers();
   const idealPerSecond = (workers * prefetch * 1000) / handlerMs;
   const messages = Math.round(idealPerSecond * seconds);

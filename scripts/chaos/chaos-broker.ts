@@ -39,7 +39,9 @@ const PLUGINS = ['rabbitmq_management', 'rabbitmq_prometheus'];
 
 /** Started side by side; when one fails, the others are stopped. */
 async function startNodes(count: number, erlangCookie: string): Promise<ThrowawayNode[]> {
-  const started = await Promise.allSettled(Array.from({ length: count }, () => startThrowawayNode({ prefix: 'chaos', plugins: PLUGINS, startTimeoutMs: 120_000, erlangCookie })));
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, () => startThrowawayNode({ prefix: 'chaos', plugins: PLUGINS, startTimeoutMs: 120_000, erlangCookie })),
+  );
   const nodes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) {
@@ -107,7 +109,10 @@ async function joinCluster(broker: ChaosBroker): Promise<void> {
   }
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const running = await first.api.request<Array<{ name: string; running: boolean }>>('GET', '/nodes').then((list) => list.filter((n) => n.running).length, () => 0);
+    const running = await first.api.request<Array<{ name: string; running: boolean }>>('GET', '/nodes').then(
+      (list) => list.filter((n) => n.running).length,
+      () => 0,
+    );
     if (running === broker.nodes.length) return;
     if (Date.now() > deadline) throw new Error(`the cluster has ${running} of ${broker.nodes.length} nodes running after 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 500));

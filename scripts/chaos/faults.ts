@@ -73,7 +73,10 @@ interface QueueInfo {
 }
 
 async function messagesOn(broker: ChaosBroker, queues: readonly string[]): Promise<number> {
-  const list = await broker.api().request<QueueInfo[]>('GET', '/queues/%2F?columns=name,messages').catch(() => [] as QueueInfo[]);
+  const list = await broker
+    .api()
+    .request<QueueInfo[]>('GET', '/queues/%2F?columns=name,messages')
+    .catch(() => [] as QueueInfo[]);
   return list.filter((q) => queues.includes(q.name)).reduce((sum, q) => sum + (q.messages ?? 0), 0);
 }
 
@@ -108,7 +111,10 @@ export interface FaultContext {
 /** When the first order placed after `since` ended; undefined at the deadline, or as soon as no order is placed after it. */
 async function nextCompletion(context: FaultContext, since: number, deadline: number): Promise<number | undefined> {
   while (Date.now() < deadline) {
-    const after = context.load.sent.filter((s) => s.at >= since).slice(0, 50).map((s) => s.orderId);
+    const after = context.load.sent
+      .filter((s) => s.at >= since)
+      .slice(0, 50)
+      .map((s) => s.orderId);
     const at = context.observer.firstEnded(after);
     if (at !== undefined) return at;
     if (after.length === 0 && context.load.allPlaced) return undefined;
@@ -127,11 +133,16 @@ export async function injectFault(fault: Fault, context: FaultContext, burst: nu
   // the others a moment later, when those orders' messages have reached their queues.
   load.burst(burst);
   if (fault.kind === 'kill-service' && fault.service === 'order') {
-    for (const until = Date.now() + 1000; load.inFlight === 0 && Date.now() < until; ) await sleep(2);
+    for (const until = Date.now() + 1000; load.inFlight === 0 && Date.now() < until;) await sleep(2);
   } else {
     await sleep(150);
   }
-  const result: FaultResult = { fault: describeFault(fault), kind: fault.kind, atSecond: 0, inFlight: { posts: load.inFlight, orders: context.openOrders(), messages } };
+  const result: FaultResult = {
+    fault: describeFault(fault),
+    kind: fault.kind,
+    atSecond: 0,
+    inFlight: { posts: load.inFlight, orders: context.openOrders(), messages },
+  };
   let startedAt = Date.now();
   result.atSecond = (startedAt - loadStartedAt) / 1000;
   let consumersBackAt: Promise<number | undefined>;
@@ -175,7 +186,10 @@ export async function injectFault(fault: Fault, context: FaultContext, burst: nu
         consumersBackAt = Promise.resolve(movedOn);
         break;
       }
-      const blocker = fleet.logs.recentWarnings.filter((line) => /home node|NOT_FOUND|not found/i.test(line)).at(-1) ?? fleet.logs.recentWarnings.at(-1) ?? 'no warning logged';
+      const blocker =
+        fleet.logs.recentWarnings.filter((line) => /home node|NOT_FOUND|not found/i.test(line)).at(-1) ??
+        fleet.logs.recentWarnings.at(-1) ??
+        'no warning logged';
       const bootedAt = Date.now();
       await broker.bootNode(node);
       const upAt = Date.now();
@@ -195,6 +209,7 @@ export async function injectFault(fault: Fault, context: FaultContext, burst: nu
     result.detail = `${result.detail ? `${result.detail}; ` : ''}without a consumer ${RECOVERY_DEADLINE_MS / 1000} s later: ${without.join(', ')}`;
   }
   if (completed !== undefined) result.nextCompletionMs = Math.max(0, completed - startedAt);
-  if (back !== undefined && completed !== undefined) result.recoveredMs = Math.max(result.consumersBackMs ?? 0, result.nextCompletionMs ?? 0);
+  if (back !== undefined && completed !== undefined)
+    result.recoveredMs = Math.max(result.consumersBackMs ?? 0, result.nextCompletionMs ?? 0);
   return result;
 }

@@ -8,7 +8,16 @@ import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { QUEUES } from '../../shared/topology/topology.ts';
 
 /** Every queue a service consumes, with the consumers it has when all is well (WORKERS=1). */
-export const CONSUMED_QUEUES = [QUEUES.order, QUEUES.inventory, QUEUES.payment, QUEUES.shipping, QUEUES.audit, QUEUES.notificationEmail, QUEUES.notificationSms, QUEUES.paymentRpc];
+export const CONSUMED_QUEUES = [
+  QUEUES.order,
+  QUEUES.inventory,
+  QUEUES.payment,
+  QUEUES.shipping,
+  QUEUES.audit,
+  QUEUES.notificationEmail,
+  QUEUES.notificationSms,
+  QUEUES.paymentRpc,
+];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -17,7 +26,10 @@ export class Observer {
   private channel: Channel | undefined;
   private orders: Database.Database | undefined;
 
-  constructor(private readonly urls: () => string[], private readonly dataDir: string) {}
+  constructor(
+    private readonly urls: () => string[],
+    private readonly dataDir: string,
+  ) {}
 
   private async openChannel(): Promise<Channel> {
     if (this.channel) return this.channel;
@@ -92,7 +104,9 @@ export class Observer {
 
   /** Order id → status, for the orders with these ids' prefix. */
   statuses(idPrefix: string): Map<string, string> {
-    const rows = this.ordersDb().prepare<[string], { order_id: string; status: string }>('SELECT order_id, status FROM orders WHERE order_id LIKE ?').all(`${idPrefix}-%`);
+    const rows = this.ordersDb()
+      .prepare<[string], { order_id: string; status: string }>('SELECT order_id, status FROM orders WHERE order_id LIKE ?')
+      .all(`${idPrefix}-%`);
     return new Map(rows.map((row) => [row.order_id, row.status]));
   }
 
@@ -100,7 +114,9 @@ export class Observer {
   firstEnded(orderIds: readonly string[]): number | undefined {
     if (orderIds.length === 0) return undefined;
     const row = this.ordersDb()
-      .prepare<string[], { at: string | null }>(`SELECT MIN(updated_at) AS at FROM orders WHERE status IN ('completed', 'rejected', 'failed') AND order_id IN (${orderIds.map(() => '?').join(', ')})`)
+      .prepare<string[], { at: string | null }>(
+        `SELECT MIN(updated_at) AS at FROM orders WHERE status IN ('completed', 'rejected', 'failed') AND order_id IN (${orderIds.map(() => '?').join(', ')})`,
+      )
       .get(...orderIds);
     return row?.at ? Date.parse(row.at) : undefined;
   }

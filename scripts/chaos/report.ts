@@ -31,7 +31,9 @@ function table(header: string[], rows: string[][]): string[] {
 function recoverySummary(recovered: number[], notRecovered: number): string {
   if (recovered.length === 0) return 'No fault was recovered from within its deadline.';
   const range = `Recovery took ${(Math.min(...recovered) / 1000).toFixed(1)} to ${(Math.max(...recovered) / 1000).toFixed(1)} s per fault`;
-  return notRecovered === 0 ? `${range}.` : `${range} for ${recovered.length} of the ${recovered.length + notRecovered} faults; **${notRecovered} not within the deadline** (see its note).`;
+  return notRecovered === 0
+    ? `${range}.`
+    : `${range} for ${recovered.length} of the ${recovered.length + notRecovered} faults; **${notRecovered} not within the deadline** (see its note).`;
 }
 
 function findings(title: string, list: Finding[]): string[] {
@@ -44,7 +46,12 @@ function findings(title: string, list: Finding[]): string[] {
 function redriveReasons(reasons: Record<string, number> = {}): string {
   const list = Object.entries(reasons).sort((a, b) => b[1] - a[1]);
   if (list.length === 0) return '';
-  return `: ${list.map(([why, n]) => { const [service, ...rest] = why.split(': '); return `${n} from ${service} (\`${rest.join(': ')}\`)`; }).join(', ')}`;
+  return `: ${list
+    .map(([why, n]) => {
+      const [service, ...rest] = why.split(': ');
+      return `${n} from ${service} (\`${rest.join(': ')}\`)`;
+    })
+    .join(', ')}`;
 }
 
 function section(run: ChaosRun): string[] {
@@ -63,12 +70,32 @@ function section(run: ChaosRun): string[] {
     '',
     ...table(
       ['Orders placed', 'Accepted', 'Right outcome', 'Stuck', 'Lost', 'Wrong', 'Applied twice', 'Stock consistent', 'POSTs retried'],
-      [[String(settings.orders), String(v.accepted), `${v.right} (${v.outcomes.completed} completed, ${v.outcomes.rejected} rejected, ${v.outcomes.failed} failed)`, count(v.stuck.length), count(v.lost.length + v.missingAudit.length + v.missingNotifications.length), count(v.wrong.length), count(twice), yes(v.stock.consistent), String(run.placement.retries)]],
+      [
+        [
+          String(settings.orders),
+          String(v.accepted),
+          `${v.right} (${v.outcomes.completed} completed, ${v.outcomes.rejected} rejected, ${v.outcomes.failed} failed)`,
+          count(v.stuck.length),
+          count(v.lost.length + v.missingAudit.length + v.missingNotifications.length),
+          count(v.wrong.length),
+          count(twice),
+          yes(v.stock.consistent),
+          String(run.placement.retries),
+        ],
+      ],
     ),
     '',
     ...table(
       ['Fault', 'At', 'In flight: orders / POSTs / messages', 'Consumers back', 'Next order ended', 'Recovered', 'Note'],
-      run.faults.map((f) => [f.fault, `${f.atSecond.toFixed(1)} s`, `${f.inFlight.orders} / ${f.inFlight.posts} / ${f.inFlight.messages}`, seconds(f.consumersBackMs), seconds(f.nextCompletionMs), seconds(f.recoveredMs), f.detail ?? '']),
+      run.faults.map((f) => [
+        f.fault,
+        `${f.atSecond.toFixed(1)} s`,
+        `${f.inFlight.orders} / ${f.inFlight.posts} / ${f.inFlight.messages}`,
+        seconds(f.consumersBackMs),
+        seconds(f.nextCompletionMs),
+        seconds(f.recoveredMs),
+        f.detail ?? '',
+      ]),
     ),
     '',
     recoverySummary(recovered, run.faults.length - recovered.length),
@@ -78,17 +105,37 @@ function section(run: ChaosRun): string[] {
   lines.push(
     `Stock: initial − committed = final for every product, ${v.stock.reservedLeft} units left reserved${v.stock.consistent ? '' : ' — **it does not add up**'}:`,
     '',
-    ...table(['Product', 'Initial', 'Committed', 'Final', 'Committed by the orders paid (planned to complete)'], moved.map((s) => [s.sku, String(s.initial), String(s.committed), String(s.final), String(s.expectedCommitted)])),
+    ...table(
+      ['Product', 'Initial', 'Committed', 'Final', 'Committed by the orders paid (planned to complete)'],
+      moved.map((s) => [s.sku, String(s.initial), String(s.committed), String(s.final), String(s.expectedCommitted)]),
+    ),
     '',
   );
   const reasons = Object.entries(v.deadLetters.reasons).sort((a, b) => b[1] - a[1]);
   lines.push(
-    `Dead-letter queue: ${v.deadLetters.count} message${v.deadLetters.count === 1 ? '' : 's'}${v.deadLetters.count ? ` (${Object.entries(v.deadLetters.byQueue).map(([q, n]) => `${n} from ${q}`).join(', ')})` : ''}; ${v.unroutable} in unroutable.queue; ` +
+    `Dead-letter queue: ${v.deadLetters.count} message${v.deadLetters.count === 1 ? '' : 's'}${
+      v.deadLetters.count
+        ? ` (${Object.entries(v.deadLetters.byQueue)
+            .map(([q, n]) => `${n} from ${q}`)
+            .join(', ')})`
+        : ''
+    }; ${v.unroutable} in unroutable.queue; ` +
       `${v.notificationsParked} notifications not sent because their message was parked; ${Object.values(v.outboxLeft).reduce((a, b) => a + b, 0)} rows left in the outboxes.`,
     '',
   );
-  if (reasons.length > 0) lines.push(...table(['Reason (ids and numbers left out)', 'Messages'], reasons.map(([reason, n]) => [reason.replace(/\|/g, '\\|'), String(n)])), '');
-  if (run.unexpectedExits.length > 0) lines.push(`Services that exited without being killed (each started again): ${run.unexpectedExits.map((e) => `${e.service} (${e.how})`).join(', ')}.`, '');
+  if (reasons.length > 0)
+    lines.push(
+      ...table(
+        ['Reason (ids and numbers left out)', 'Messages'],
+        reasons.map(([reason, n]) => [reason.replace(/\|/g, '\\|'), String(n)]),
+      ),
+      '',
+    );
+  if (run.unexpectedExits.length > 0)
+    lines.push(
+      `Services that exited without being killed (each started again): ${run.unexpectedExits.map((e) => `${e.service} (${e.how})`).join(', ')}.`,
+      '',
+    );
   lines.push(
     ...findings('Stuck', v.stuck),
     ...findings('Lost', [...v.lost, ...v.missingAudit, ...v.missingNotifications]),
@@ -112,7 +159,12 @@ export function writeReliabilityReport(run: ChaosRun, out: string): string[] {
       const rank = (label: string) => (LABEL_ORDER.includes(label) ? LABEL_ORDER.indexOf(label) : LABEL_ORDER.length);
       return rank(a.label) - rank(b.label) || a.label.localeCompare(b.label);
     });
-  const generated = [BEGIN, '', ...runs.flatMap((r) => [...section(r), `Raw figures: [reliability/${r.label}.json](reliability/${r.label}.json).`, '']), END].join('\n');
+  const generated = [
+    BEGIN,
+    '',
+    ...runs.flatMap((r) => [...section(r), `Raw figures: [reliability/${r.label}.json](reliability/${r.label}.json).`, '']),
+    END,
+  ].join('\n');
   const existing = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : `# Reliability\n\n${BEGIN}\n${END}\n`;
   fs.writeFileSync(out, replaceGeneratedSection(existing, generated, BEGIN, END));
   return [json, out];

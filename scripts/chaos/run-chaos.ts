@@ -39,7 +39,17 @@ export interface ChaosOptions {
 export interface ChaosResult {
   mode: 'single node' | '3-node cluster';
   rabbitmq: string;
-  settings: { orders: number; ratePerSecond: number; failureRate: number; queueType: 'classic' | 'quorum'; retryDelayMs: number; maxAttempts: number; stallAfterMs?: number; seed: number; faults: string[] };
+  settings: {
+    orders: number;
+    ratePerSecond: number;
+    failureRate: number;
+    queueType: 'classic' | 'quorum';
+    retryDelayMs: number;
+    maxAttempts: number;
+    stallAfterMs?: number;
+    seed: number;
+    faults: string[];
+  };
   /** toSettled: from the first order placed until every ended order's records agreed (re-drives fill gaps after an order ended). */
   seconds: { startup: number; load: number; toAllEnded: number; toSettled?: number; total: number };
   placement: { retries: number; byStatus: Record<string, number>; refused: Array<{ orderId: string; status: number }>; unplaced: number };
@@ -83,7 +93,14 @@ export const CLUSTER_FAULTS: Fault[] = [
 
 export function passed(verdict: Verdict, unplaced: number): boolean {
   const nothingLost = verdict.lost.length === 0 && verdict.missingAudit.length === 0 && verdict.missingNotifications.length === 0;
-  return nothingLost && verdict.stuck.length === 0 && verdict.wrong.length === 0 && verdict.appliedTwice.length === 0 && verdict.stock.consistent && unplaced === 0;
+  return (
+    nothingLost &&
+    verdict.stuck.length === 0 &&
+    verdict.wrong.length === 0 &&
+    verdict.appliedTwice.length === 0 &&
+    verdict.stock.consistent &&
+    unplaced === 0
+  );
 }
 
 /** Until every queue the saga uses is empty three readings in a row (the sinks lag the order's end). */
@@ -92,7 +109,9 @@ async function quiet(api: () => ManagementApi, timeoutMs: number): Promise<void>
   const deadline = Date.now() + timeoutMs;
   let calm = 0;
   while (Date.now() < deadline && calm < 3) {
-    const list = await api().request<Array<{ name: string; messages?: number }>>('GET', '/queues/%2F?columns=name,messages').catch(() => undefined);
+    const list = await api()
+      .request<Array<{ name: string; messages?: number }>>('GET', '/queues/%2F?columns=name,messages')
+      .catch(() => undefined);
     calm = list && list.every((q) => skip.has(q.name) || !q.messages) ? calm + 1 : 0;
     await sleep(1000);
   }
@@ -104,11 +123,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `chaos-${options.label}-`));
   const dataDir = path.join(workDir, 'data');
   fs.mkdirSync(dataDir);
-  const ratePerSecond = options.ratePerSecond ?? Math.max(2, Math.min(25, options.orders / (Math.max(1, options.faults.length) * SECONDS_PER_FAULT)));
+  const ratePerSecond =
+    options.ratePerSecond ?? Math.max(2, Math.min(25, options.orders / (Math.max(1, options.faults.length) * SECONDS_PER_FAULT)));
   const orders = planOrders(options.orders, `chaos-${options.label}-${process.pid}-${Date.now().toString(36)}`, options.seed);
   const idPrefix = orders[0]?.orderId.replace(/-0$/, '') ?? 'none';
 
-  log.info(`starting ${options.cluster ? 'three throwaway RabbitMQ nodes and joining them into a cluster' : 'a throwaway RabbitMQ node'} (management plugin on)...`);
+  log.info(
+    `starting ${options.cluster ? 'three throwaway RabbitMQ nodes and joining them into a cluster' : 'a throwaway RabbitMQ node'} (management plugin on)...`,
+  );
   const broker = await startChaosBroker({ cluster: options.cluster });
   let fleet: ServiceFleet | undefined;
   let observer: Observer | undefined;
@@ -152,7 +174,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       },
       path.join(workDir, 'services.log'),
     );
-    log.info(`RabbitMQ ${overview.rabbitmq_version} on ${broker.nodes.map((n) => n.node.node).join(', ')}; starting the six services (logs: ${fleet.logs.file})...`);
+    log.info(
+      `RabbitMQ ${overview.rabbitmq_version} on ${broker.nodes.map((n) => n.node.node).join(', ')}; starting the six services (logs: ${fleet.logs.file})...`,
+    );
     const servicesStarted = performance.now();
     await fleet.start();
     const startupSeconds = (performance.now() - servicesStarted) / 1000;
@@ -163,7 +187,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const placementDeadline = Date.now() + (options.orders / ratePerSecond + faults.length * 60 + 60) * 1000;
     const load = new OrderLoad(() => apiUrl, orders, ratePerSecond, placementDeadline);
     load.allowUpTo(faults.length > 0 ? threshold(0) : options.orders);
-    log.info(`placing ${options.orders} orders at ${ratePerSecond.toFixed(1)}/s; ${faults.length} faults on the way: ${faults.map(describeFault).join('; ')}; ${Math.round(options.failureRate * 100)}% of handler calls fail transiently`);
+    log.info(
+      `placing ${options.orders} orders at ${ratePerSecond.toFixed(1)}/s; ${faults.length} faults on the way: ${faults.map(describeFault).join('; ')}; ${Math.round(options.failureRate * 100)}% of handler calls fail transiently`,
+    );
     const loadStartedAt = Date.now();
     const placing = load.run();
     const results: FaultResult[] = [];
@@ -180,12 +206,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const result = await injectFault(fault, { broker, fleet, observer, load, loadStartedAt, openOrders }, burst);
       results.push(result);
       const took = (ms?: number) => (ms === undefined ? 'not within the deadline' : `${(ms / 1000).toFixed(1)} s`);
-      log.info(`${result.fault} at ${result.atSecond.toFixed(1)} s (${result.inFlight.orders} orders, ${result.inFlight.posts} POSTs, ${result.inFlight.messages} messages in flight): consumers back ${took(result.consumersBackMs)}, next order ended ${took(result.nextCompletionMs)}`);
+      log.info(
+        `${result.fault} at ${result.atSecond.toFixed(1)} s (${result.inFlight.orders} orders, ${result.inFlight.posts} POSTs, ${result.inFlight.messages} messages in flight): consumers back ${took(result.consumersBackMs)}, next order ended ${took(result.nextCompletionMs)}`,
+      );
     }
     load.allowUpTo(options.orders);
     await placing;
     const loadSeconds = (Date.now() - loadStartedAt) / 1000;
-    log.info(`${load.placements.size} of ${options.orders} orders accepted (${load.retries} POSTs retried); waiting up to ${options.deadlineSeconds} s for each to end...`);
+    log.info(
+      `${load.placements.size} of ${options.orders} orders accepted (${load.retries} POSTs retried); waiting up to ${options.deadlineSeconds} s for each to end...`,
+    );
 
     const endDeadline = Date.now() + options.deadlineSeconds * 1000;
     let openAtDeadline = new Set<string>();
@@ -208,7 +238,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const soFar = verifyRun(dataDir, orders, accepted(), noLeftovers, openAtDeadline);
       const gaps = soFar.wrong.length + soFar.missingAudit.length + (soFar.stock.reservedLeft > 0 ? 1 : 0);
       if (gaps === 0 || Date.now() > settleDeadline) {
-        if (gaps > 0) log.warn(`${soFar.wrong.length} orders with records that disagree and ${soFar.missingAudit.length} with gaps in the audit log are left after the deadline`);
+        if (gaps > 0)
+          log.warn(
+            `${soFar.wrong.length} orders with records that disagree and ${soFar.missingAudit.length} with gaps in the audit log are left after the deadline`,
+          );
         break;
       }
       await sleep(1000);
@@ -230,7 +263,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const result: ChaosResult = {
       mode: options.cluster ? '3-node cluster' : 'single node',
       rabbitmq: overview.rabbitmq_version,
-      settings: { orders: options.orders, ratePerSecond, failureRate: options.failureRate, queueType, retryDelayMs: RETRY_DELAY_MS, maxAttempts: MAX_ATTEMPTS, stallAfterMs: STALL_AFTER_MS, seed: options.seed, faults: faults.map(describeFault) },
+      settings: {
+        orders: options.orders,
+        ratePerSecond,
+        failureRate: options.failureRate,
+        queueType,
+        retryDelayMs: RETRY_DELAY_MS,
+        maxAttempts: MAX_ATTEMPTS,
+        stallAfterMs: STALL_AFTER_MS,
+        seed: options.seed,
+        faults: faults.map(describeFault),
+      },
       seconds: { startup: startupSeconds, load: loadSeconds, toAllEnded, toSettled, total: (Date.now() - runStarted) / 1000 },
       placement: { retries: load.retries, byStatus, refused: load.refused, unplaced: load.unplaced.length },
       faults: results,

@@ -57,7 +57,10 @@ export class ServiceFleet {
   private stopping = false;
   readonly logs: FileLogStream;
 
-  constructor(private readonly env: NodeJS.ProcessEnv, logFile: string) {
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    logFile: string,
+  ) {
     this.logs = new FileLogStream(logFile);
   }
 
@@ -84,8 +87,16 @@ export class ServiceFleet {
     try {
       await Promise.race([
         service.ready,
-        service.exited.then((exit) => Promise.reject(new Error(`${name} exited (${describeExit(exit)}) before it was ready; see ${this.logs.file}`))),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${name} was not ready within ${READY_TIMEOUT_MS / 1000} s; see ${this.logs.file}`)), READY_TIMEOUT_MS))),
+        service.exited.then((exit) =>
+          Promise.reject(new Error(`${name} exited (${describeExit(exit)}) before it was ready; see ${this.logs.file}`)),
+        ),
+        new Promise(
+          (_, reject) =>
+            (timer = setTimeout(
+              () => reject(new Error(`${name} was not ready within ${READY_TIMEOUT_MS / 1000} s; see ${this.logs.file}`)),
+              READY_TIMEOUT_MS,
+            )),
+        ),
       ]);
     } finally {
       clearTimeout(timer);

@@ -34,7 +34,9 @@ while (Date.now() < deadline) {
     if (got.status === 200 && got.json().status === 'completed') {
       const history = got.json().history;
       const steps = Array.isArray(history) ? history.map((step) => step.status ?? step.type ?? step).join(' > ') : '';
-      console.log(`   GET /orders/${orderId}: completed after ${((Date.now() - started) / 1000).toFixed(1)} s${steps ? ` (${steps})` : ''}`);
+      console.log(
+        `   GET /orders/${orderId}: completed after ${((Date.now() - started) / 1000).toFixed(1)} s${steps ? ` (${steps})` : ''}`,
+      );
       process.exit(0);
     }
     if (mode === 'kept' && got.status === 404) break;

@@ -33,7 +33,11 @@ async function buildRoot(): Promise<string> {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out.trim().split('\n').at(-1) as string) : reject(new CliError(`building the RabbitMQ 4 root failed (exit ${code}); see the lines above`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(out.trim().split('\n').at(-1) as string)
+        : reject(new CliError(`building the RabbitMQ 4 root failed (exit ${code}); see the lines above`)),
+    );
   });
 }
 
@@ -50,15 +54,27 @@ await runMain(async () => {
   const ours = start === -1 ? argv : argv.slice(0, start);
   BROKER4_CLI.parse(ours);
   const command = start === -1 ? [] : argv.slice(argv[start] === '--' ? start + 1 : start);
-  if (process.getuid?.() !== 0) throw new CliError('npm run broker:4 builds and enters a root filesystem (debootstrap, mount, chroot): run it as root');
+  if (process.getuid?.() !== 0)
+    throw new CliError('npm run broker:4 builds and enters a root filesystem (debootstrap, mount, chroot): run it as root');
   const root = await buildRoot();
   const install = rabbitmqInstall({ RABBITMQ_SERVER_ROOT: root });
-  const node = await startThrowawayNode({ prefix: 'rabbit4', plugins: ['rabbitmq_management', 'rabbitmq_prometheus'], startTimeoutMs: 120_000, install });
+  const node = await startThrowawayNode({
+    prefix: 'rabbit4',
+    plugins: ['rabbitmq_management', 'rabbitmq_prometheus'],
+    startTimeoutMs: 120_000,
+    install,
+  });
   const env = { RABBITMQ_URL: node.url, RABBITMQ_MANAGEMENT_URL: node.managementUrl as string, RABBITMQ_SERVER_ROOT: root };
-  process.stderr.write(`RabbitMQ ${await versionIn(root)} (${node.node}) at ${node.url}, management ${node.managementUrl}, Prometheus :${node.prometheusPort}\n`);
+  process.stderr.write(
+    `RabbitMQ ${await versionIn(root)} (${node.node}) at ${node.url}, management ${node.managementUrl}, Prometheus :${node.prometheusPort}\n`,
+  );
   try {
     if (command.length === 0) {
-      process.stdout.write(`${Object.entries(env).map(([key, value]) => `export ${key}=${value}`).join('\n')}\n`);
+      process.stdout.write(
+        `${Object.entries(env)
+          .map(([key, value]) => `export ${key}=${value}`)
+          .join('\n')}\n`,
+      );
       process.stderr.write('Ctrl-C stops and removes the node.\n');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

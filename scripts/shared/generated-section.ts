@@ -6,5 +6,7 @@
 export function replaceGeneratedSection(existing: string, section: string, begin: string, end: string): string {
   const start = existing.indexOf(begin);
   const stop = existing.indexOf(end);
-  return start >= 0 && stop > start ? `${existing.slice(0, start)}${section}${existing.slice(stop + end.length)}` : `${existing.trimEnd()}\n\n${section}\n`;
+  return start >= 0 && stop > start
+    ? `${existing.slice(0, start)}${section}${existing.slice(stop + end.length)}`
+    : `${existing.trimEnd()}\n\n${section}\n`;
 }

@@ -55,7 +55,11 @@ export interface LearnerRun {
 }
 
 /** Runs `npm run grade -- <number> --json` in `dir` (the grade command, as npm would start it); killed after timeoutMs. */
-export function gradeAsLearner(dir: string, number: number, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<LearnerRun> {
+export function gradeAsLearner(
+  dir: string,
+  number: number,
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<LearnerRun> {
   const { timeoutMs = 90_000 } = options;
   const json = path.join(dir, 'results.json');
   fs.rmSync(json, { force: true });

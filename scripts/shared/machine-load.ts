@@ -80,7 +80,11 @@ export function startMachineLoad(options: LoadOptions = {}): MachineLoad {
     },
     async stop() {
       process.off('exit', killAll);
-      const exited = children.map((child) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()))));
+      const exited = children.map((child) =>
+        child.exitCode !== null || child.signalCode !== null
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => child.once('exit', () => resolve())),
+      );
       killAll();
       await Promise.all(exited);
       fs.rmSync(dir, { recursive: true, force: true });

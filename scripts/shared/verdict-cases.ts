@@ -29,7 +29,10 @@ export interface CaseVerdict {
 /** Milestone N's in-the-system check with the reference, its first known-valid alternative and its first known-wrong variant that claims the check. */
 export async function inTheSystemCases(milestone: Milestone): Promise<VerdictCase[]> {
   const check = `${String(milestone.number).padStart(2, '0')}.in-the-system`;
-  const { mutants, alternatives = [] } = (await import(`../../grader/milestones/${milestone.slug}/mutants.ts`)) as { mutants: Mutant[]; alternatives?: Alternative[] };
+  const { mutants, alternatives = [] } = (await import(`../../grader/milestones/${milestone.slug}/mutants.ts`)) as {
+    mutants: Mutant[];
+    alternatives?: Alternative[];
+  };
   const alternative = alternatives[0];
   const mutant = mutants.find((m) => m.breaks.includes(check));
   const variants: Array<[string, Variant, Status]> = [['reference', { kind: 'reference' }, 'pass']];
@@ -52,12 +55,20 @@ export function endlessLoopCase(milestone: Milestone): VerdictCase {
 }
 
 /** Grades one case as a learner would (`npm run grade -- N`, child process and type check included). */
-export async function gradeCase(verdictCase: VerdictCase, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CaseVerdict> {
+export async function gradeCase(
+  verdictCase: VerdictCase,
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CaseVerdict> {
   const dir = learnerProject(verdictCase.milestone, verdictCase.source);
   try {
-    const run = await gradeAsLearner(dir, verdictCase.milestone.number, { ...options, env: { ...options.env, GRADER_ONLY_CHECKS: verdictCase.check } });
+    const run = await gradeAsLearner(dir, verdictCase.milestone.number, {
+      ...options,
+      env: { ...options.env, GRADER_ONLY_CHECKS: verdictCase.check },
+    });
     const test = run.results?.tests.find((t) => t.test_code === verdictCase.check);
-    return test ? { status: test.status, ...(test.message ? { message: test.message } : {}), wallMs: run.wallMs } : { status: 'missing', message: run.output.slice(-2000), wallMs: run.wallMs };
+    return test
+      ? { status: test.status, ...(test.message ? { message: test.message } : {}), wallMs: run.wallMs }
+      : { status: 'missing', message: run.output.slice(-2000), wallMs: run.wallMs };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -65,5 +76,7 @@ export async function gradeCase(verdictCase: VerdictCase, options: { env?: NodeJ
 
 /** True when the verdict is the one the case expects (and says what it must). */
 export function asExpected(verdictCase: VerdictCase, verdict: CaseVerdict): boolean {
-  return verdict.status === verdictCase.expected && (verdictCase.saying === undefined || (verdict.message ?? '').includes(verdictCase.saying));
+  return (
+    verdict.status === verdictCase.expected && (verdictCase.saying === undefined || (verdict.message ?? '').includes(verdictCase.saying))
+  );
 }

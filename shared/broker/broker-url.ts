@@ -7,7 +7,10 @@
  * where a service fails over to when its node stops answering.
  */
 export function splitBrokerUrls(value: string): string[] {
-  return value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
 }
 
 export function vhostOf(amqpUrl: string): string {

@@ -85,7 +85,12 @@ export async function findBroker(options: FindBrokerOptions = {}): Promise<Broke
   const ports = options.localPorts ?? { amqp: 5672, management: 15672 };
   if (await portAnswers(LOCAL_HOST, ports.amqp)) {
     const url = `amqp://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${LOCAL_HOST}:${ports.amqp}`;
-    return { url, management: managementFor(url, env.RABBITMQ_MANAGEMENT_URL ?? `http://${LOCAL_HOST}:${ports.management}`), source: 'localhost', stop: noop };
+    return {
+      url,
+      management: managementFor(url, env.RABBITMQ_MANAGEMENT_URL ?? `http://${LOCAL_HOST}:${ports.management}`),
+      source: 'localhost',
+      stop: noop,
+    };
   }
 
   const nothing = `RABBITMQ_URL is not set, nothing answers on ${LOCAL_HOST}:${ports.amqp}`;
@@ -116,7 +121,9 @@ export async function findBroker(options: FindBrokerOptions = {}): Promise<Broke
  * every command needs. It logs in as guest, which RabbitMQ allows from localhost.
  */
 async function startNode(localPort: number, log: Logger): Promise<BrokerEndpoint> {
-  log.info(`nothing answers on ${LOCAL_HOST}:${localPort}, but rabbitmq-server is installed: starting a throwaway RabbitMQ node of our own on spare ports...`);
+  log.info(
+    `nothing answers on ${LOCAL_HOST}:${localPort}, but rabbitmq-server is installed: starting a throwaway RabbitMQ node of our own on spare ports...`,
+  );
   const node = await startThrowawayNode({ prefix: 'workshop', plugins: ['rabbitmq_management', 'rabbitmq_prometheus'] });
   log.info(
     `throwaway RabbitMQ node ${node.node} ready at ${redact(node.url)}, management on ${node.managementUrl} ` +
@@ -152,7 +159,10 @@ async function startContainer(username: string, password: string, log: Logger): 
       { content: '[rabbitmq_management,rabbitmq_prometheus].\n', target: '/etc/rabbitmq/enabled_plugins' },
       // As docker/rabbitmq/rabbitmq.conf: statistics every second, and (4.3 refuses them by default)
       // the transient non-exclusive scratch queues some grader checks still declare.
-      { content: 'collect_statistics_interval = 1000\ndeprecated_features.permit.transient_nonexcl_queues = true\n', target: '/etc/rabbitmq/conf.d/90-workshop.conf' },
+      {
+        content: 'collect_statistics_interval = 1000\ndeprecated_features.permit.transient_nonexcl_queues = true\n',
+        target: '/etc/rabbitmq/conf.d/90-workshop.conf',
+      },
     ])
     .withWaitStrategy(Wait.forLogMessage(/Server startup complete/))
     .withStartupTimeout(120_000)

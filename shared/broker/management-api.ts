@@ -15,7 +15,11 @@ export interface ManagementCredentials {
 
 /** The management API refused or failed a request: the environment's fault (exit 3; a check that meets it could not judge). */
 export class ManagementApiError extends EnvironmentError {
-  constructor(readonly status: number, readonly path: string, body: string) {
+  constructor(
+    readonly status: number,
+    readonly path: string,
+    body: string,
+  ) {
     super(`management API ${path} answered ${status}${body ? `: ${body.slice(0, 200)}` : ''}`);
     this.name = 'ManagementApiError';
   }
@@ -84,15 +88,22 @@ export class ManagementApi {
 }
 
 /** One HTTP request, its whole body read as text; rejects on a network error or after timeoutMs. */
-export function httpRequest(url: URL, options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number }): Promise<{ status: number; text: string }> {
+export function httpRequest(
+  url: URL,
+  options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number },
+): Promise<{ status: number; text: string }> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const request = client.request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, signal: AbortSignal.timeout(options.timeoutMs) }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
+    const request = client.request(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers ?? {}, signal: AbortSignal.timeout(options.timeoutMs) },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      },
+    );
     request.on('error', reject);
     request.end(options.body);
   });

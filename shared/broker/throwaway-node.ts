@@ -77,7 +77,8 @@ export async function commandExists(command: string): Promise<boolean> {
 /** Is there a `rabbitmq-server` (and its `rabbitmqctl`) on this machine, or in RABBITMQ_SERVER_ROOT, to start a node with? */
 export async function rabbitmqServerInstalled(serverCommand = 'rabbitmq-server', install = rabbitmqInstall()): Promise<boolean> {
   if (install.root) {
-    const inRoot = (name: string) => fs.existsSync(path.isAbsolute(name) ? path.join(install.root!, name) : path.join(install.root!, 'usr/sbin', name));
+    const inRoot = (name: string) =>
+      fs.existsSync(path.isAbsolute(name) ? path.join(install.root!, name) : path.join(install.root!, 'usr/sbin', name));
     return inRoot(serverCommand) && inRoot('rabbitmqctl') && (await commandExists('chroot'));
   }
   return (await commandExists(serverCommand)) && (await commandExists('rabbitmqctl'));
@@ -112,7 +113,10 @@ async function installedPlugins(install: RabbitmqInstall): Promise<Set<string> |
 async function managementAnswers(port: number): Promise<boolean> {
   try {
     const auth = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
-    const { status } = await httpRequest(new URL(`http://127.0.0.1:${port}/api/overview`), { headers: { authorization: auth }, timeoutMs: 2000 });
+    const { status } = await httpRequest(new URL(`http://127.0.0.1:${port}/api/overview`), {
+      headers: { authorization: auth },
+      timeoutMs: 2000,
+    });
     return status >= 200 && status <= 299;
   } catch {
     return false;
@@ -281,15 +285,18 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
       while (!(await portAnswers('127.0.0.1', port))) {
         // A node that ended during its boot (a port taken meanwhile, epmd) will not answer: say so now.
         const pid = readPid(pidFile);
-        if (pid > 0 && !processAlive(pid)) throw new Error(`the throwaway node (pid ${pid}) ended during its boot; its log was in ${path.join(dir, 'log')}`);
-        if (Date.now() > deadline) throw new ThrowawayNodeTimeoutError(`the throwaway node did not open port ${port} within ${timeoutMs / 1000} s`);
+        if (pid > 0 && !processAlive(pid))
+          throw new Error(`the throwaway node (pid ${pid}) ended during its boot; its log was in ${path.join(dir, 'log')}`);
+        if (Date.now() > deadline)
+          throw new ThrowawayNodeTimeoutError(`the throwaway node did not open port ${port} within ${timeoutMs / 1000} s`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
     // RabbitMQ 4.3's management API may answer 500 for a moment after its port opens (seen in the
     // fault suite's first call): ready means it answers.
     while (managementPort !== undefined && !(await managementAnswers(managementPort))) {
-      if (Date.now() > deadline) throw new ThrowawayNodeTimeoutError(`the throwaway node's management API did not answer within ${timeoutMs / 1000} s`);
+      if (Date.now() > deadline)
+        throw new ThrowawayNodeTimeoutError(`the throwaway node's management API did not answer within ${timeoutMs / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
@@ -322,7 +329,10 @@ export async function startThrowawayNode(options: ThrowawayNodeOptions): Promise
     boot,
     restart: async () => {
       const cookie = options.erlangCookie ? ['--erlang-cookie', options.erlangCookie] : [];
-      await runRabbitmq('rabbitmqctl', ['-n', node, ...cookie, '-q', 'eval', 'ok = rabbit:stop(), ok = rabbit:start().'], { env, timeout: 60_000 });
+      await runRabbitmq('rabbitmqctl', ['-n', node, ...cookie, '-q', 'eval', 'ok = rabbit:stop(), ok = rabbit:start().'], {
+        env,
+        timeout: 60_000,
+      });
     },
     stop,
   };

@@ -63,9 +63,10 @@ export interface CliSpec {
 }
 
 type OptionValue<O extends CliOption> = O extends { type: 'boolean' } ? boolean : O extends { choices: readonly (infer C)[] } ? C : string;
-type OptionValues<O extends Record<string, CliOption> | undefined> = O extends Record<string, CliOption>
-  ? { [K in keyof O]: O[K] extends { default: string | boolean } ? OptionValue<O[K]> : OptionValue<O[K]> | undefined }
-  : Record<string, never>;
+type OptionValues<O extends Record<string, CliOption> | undefined> =
+  O extends Record<string, CliOption>
+    ? { [K in keyof O]: O[K] extends { default: string | boolean } ? OptionValue<O[K]> : OptionValue<O[K]> | undefined }
+    : Record<string, never>;
 
 export interface ParsedArgs<S extends CliSpec> {
   values: OptionValues<S['options']>;
@@ -104,14 +105,23 @@ export function renderUsage(spec: CliSpec): string {
   if (spec.passthrough) rows.push([`    -- ${spec.passthrough.name}`, spec.passthrough.description]);
   const argumentRows = rows.length;
   for (const [name, option] of Object.entries(options)) {
-    const extras = [option.default !== undefined && option.type === 'string' ? `default ${option.default}` : '', option.optionalValue ? `given alone: ${option.optionalValue.bare}` : '']
+    const extras = [
+      option.default !== undefined && option.type === 'string' ? `default ${option.default}` : '',
+      option.optionalValue ? `given alone: ${option.optionalValue.bare}` : '',
+    ]
       .filter(Boolean)
       .join('; ');
     rows.push([optionLabel(name, option), `${option.description}${extras ? ` (${extras})` : ''}`]);
   }
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
   const line = ([label, text]: [string, string]) => `  ${label.padEnd(width)}${text}`.trimEnd();
-  const lines = [`Usage: ${spec.synopsis[0] ?? spec.command}`, ...spec.synopsis.slice(1).map((s) => `       ${s}`), '', spec.summary.trim(), ''];
+  const lines = [
+    `Usage: ${spec.synopsis[0] ?? spec.command}`,
+    ...spec.synopsis.slice(1).map((s) => `       ${s}`),
+    '',
+    spec.summary.trim(),
+    '',
+  ];
   if (argumentRows > 0) lines.push('Arguments:', ...rows.slice(0, argumentRows).map(line), '');
   lines.push('Options:', ...rows.slice(argumentRows).map(line));
   if (spec.notes) lines.push('', spec.notes.trim());
@@ -209,7 +219,9 @@ export function defineCli<const S extends CliSpec>(spec: S): Cli<S> {
     if (positionals.length > max) {
       const extra = positionals[max] as string;
       if (max === 0) throw usageError(`${spec.command} takes no arguments, only options (got "${extra}")`);
-      throw usageError(max === 1 ? `one ${spec.positionals?.name} at a time (got "${positionals.join('", "')}")` : `unexpected argument "${extra}"`);
+      throw usageError(
+        max === 1 ? `one ${spec.positionals?.name} at a time (got "${positionals.join('", "')}")` : `unexpected argument "${extra}"`,
+      );
     }
     if (positionals.length < min) throw usageError(`which ${spec.positionals?.name}?${choices ? ` Choose ${choices.join(', ')}.` : ''}`);
     const wrong = choices ? positionals.find((value) => !choices.includes(value)) : undefined;

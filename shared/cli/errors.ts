@@ -76,7 +76,18 @@ export class WorkshopBug extends WorkshopError {
 }
 
 /** Node's codes for a machine that cannot do what was asked right now: the environment, not a bug. */
-const ENVIRONMENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'EADDRINUSE', 'EADDRNOTAVAIL', 'ENOSPC', 'EMFILE', 'ENOMEM']);
+const ENVIRONMENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EADDRINUSE',
+  'EADDRNOTAVAIL',
+  'ENOSPC',
+  'EMFILE',
+  'ENOMEM',
+]);
 
 /** Whose fault a thrown value is: a WorkshopError says so; a system call the machine refused is the environment's; anything else is a bug. */
 export function kindOf(error: unknown): ErrorKind {

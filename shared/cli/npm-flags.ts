@@ -48,7 +48,8 @@ export function optionsTakenByNpm(
     if (option.type === 'boolean' || value === false) flags.push(`--${name}`);
     else if (typeof value === 'string') flags.push(`--${name} ${value}`);
     else {
-      const fits = (arg: string) => (option.choices ? option.choices.includes(arg) : (option.optionalValue?.takesNext?.(arg) ?? !option.optionalValue));
+      const fits = (arg: string) =>
+        option.choices ? option.choices.includes(arg) : (option.optionalValue?.takesNext?.(arg) ?? !option.optionalValue);
       let index = own.length - 1;
       while (index >= 0 && (own[index]!.startsWith('-') || !fits(own[index]!))) index--;
       if (index >= 0) flags.push(`--${name} ${own.splice(index, 1)[0]}`);

@@ -10,7 +10,8 @@ import { kindOf, REPORT_A_BUG, UsageError, WorkshopError, EXIT_STATUS } from './
 export function formatError(error: unknown): string {
   const kind = kindOf(error);
   if (kind === 'help') return error instanceof WorkshopError ? error.message : String(error);
-  if (error instanceof UsageError) return `${error.command ? `${error.command}: ` : ''}${error.message}${error.usage ? `\n\n${error.usage}` : ''}`;
+  if (error instanceof UsageError)
+    return `${error.command ? `${error.command}: ` : ''}${error.message}${error.usage ? `\n\n${error.usage}` : ''}`;
   const message = error instanceof Error ? error.message : String(error);
   if (kind === 'environment') return `error: ${message}`;
   if (kind === 'bug') return `${(error instanceof Error && error.stack) || message}\n\n${REPORT_A_BUG}`;

@@ -21,9 +21,10 @@ const HAPPY_PATH: Array<{ from: ServiceName; event: EventType; note?: string }> 
   { from: 'order', event: 'order.completed' },
 ];
 
-
 function receivers(event: EventType): { direct: ServiceName[]; copies: ServiceName[] } {
-  const direct = (Object.entries(SUBSCRIPTIONS) as Array<[ServiceName, EventType[]]>).filter(([, types]) => types.includes(event)).map(([service]) => service);
+  const direct = (Object.entries(SUBSCRIPTIONS) as Array<[ServiceName, EventType[]]>)
+    .filter(([, types]) => types.includes(event))
+    .map(([service]) => service);
   const copies: ServiceName[] = [];
   if (AUDITED_PATTERNS.some((p) => topicMatches(p, event))) copies.push('audit');
   if (NOTIFIED_PATTERNS.some((p) => topicMatches(p, event))) copies.push('notification');
@@ -40,7 +41,9 @@ export function orderFlowSvg(): string {
   const width = laneX(lanes[lanes.length - 1] as ServiceName) + 90;
   const body: string[] = [];
   for (const service of lanes) {
-    body.push(`<g class="node service"><rect x="${laneX(service) - 62}" y="8" width="124" height="28" rx="4"/>${text(laneX(service), 27, service, 'node-label')}</g>`);
+    body.push(
+      `<g class="node service"><rect x="${laneX(service) - 62}" y="8" width="124" height="28" rx="4"/>${text(laneX(service), 27, service, 'node-label')}</g>`,
+    );
     body.push(`<line x1="${laneX(service)}" y1="36" x2="${laneX(service)}" y2="${top + HAPPY_PATH.length * rowH}" class="lifeline"/>`);
   }
   HAPPY_PATH.forEach((step, i) => {
@@ -48,11 +51,19 @@ export function orderFlowSvg(): string {
     const { direct, copies } = receivers(step.event);
     const x1 = laneX(step.from);
     body.push(text(12, y + 4, `${i + 1}`, 'step', 'start'));
-    for (const to of copies) body.push(`<path d="M${x1},${y + 6} L${laneX(to) + (laneX(to) > x1 ? -4 : 4)},${y + 6}" class="edge copy" marker-end="url(#arrow-copy)"/>`);
+    for (const to of copies)
+      body.push(
+        `<path d="M${x1},${y + 6} L${laneX(to) + (laneX(to) > x1 ? -4 : 4)},${y + 6}" class="edge copy" marker-end="url(#arrow-copy)"/>`,
+      );
     for (const to of direct) {
       // To itself (the delayed confirmation comes back to shipping): a small loop.
-      const d = to === step.from ? `M${x1},${y - 8} C${x1 + 40},${y - 8} ${x1 + 40},${y + 2} ${x1 + 4},${y + 2}` : `M${x1},${y} L${laneX(to) + (laneX(to) > x1 ? -4 : 4)},${y}`;
-      body.push(`<path d="${d}" class="edge flow" marker-end="url(#arrow-edge)"><title>${escapeXml(`${step.from} → ${to}: ${step.event}`)}</title></path>`);
+      const d =
+        to === step.from
+          ? `M${x1},${y - 8} C${x1 + 40},${y - 8} ${x1 + 40},${y + 2} ${x1 + 4},${y + 2}`
+          : `M${x1},${y} L${laneX(to) + (laneX(to) > x1 ? -4 : 4)},${y}`;
+      body.push(
+        `<path d="${d}" class="edge flow" marker-end="url(#arrow-edge)"><title>${escapeXml(`${step.from} → ${to}: ${step.event}`)}</title></path>`,
+      );
     }
     // Right of the publisher's lifeline where it fits, else left of it: never past the picture's edge.
     const label = `${step.event}${step.note ? ` (${step.note})` : ''}`;
@@ -61,5 +72,10 @@ export function orderFlowSvg(): string {
     body.push(text(fitsRight ? start : x1 - 6, y - 7, label, 'event-label', fitsRight ? 'start' : 'end'));
   });
   legend.forEach((line, i) => body.push(text(12, top + HAPPY_PATH.length * rowH + 20 + i * 18, line, 'legend', 'start')));
-  return svgDocument(width, height, 'One order, from POST /orders to order.completed: which service publishes each event and who receives it', body);
+  return svgDocument(
+    width,
+    height,
+    'One order, from POST /orders to order.completed: which service publishes each event and who receives it',
+    body,
+  );
 }

@@ -44,7 +44,8 @@ export function svgDocument(width: number, height: number, title: string, body: 
     `<title>${escapeXml(title)}</title>`,
     '<defs>',
     ...['edge', 'dead', 'alt', 'copy', 'flow'].map(
-      (kind) => `<marker id="arrow-${kind}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead ${kind}"/></marker>`,
+      (kind) =>
+        `<marker id="arrow-${kind}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead ${kind}"/></marker>`,
     ),
     '</defs>',
     `<style>${DIAGRAM_STYLE}</style>`,
@@ -54,10 +55,22 @@ export function svgDocument(width: number, height: number, title: string, body: 
 }
 
 /** Lines of text whose box starts at `top`: one line every 1.25 font sizes. */
-export function textBlock(x: number, top: number, lines: string[], fontSize: number, className: string, anchor: 'start' | 'middle' | 'end' = 'start'): string {
+export function textBlock(
+  x: number,
+  top: number,
+  lines: string[],
+  fontSize: number,
+  className: string,
+  anchor: 'start' | 'middle' | 'end' = 'start',
+): string {
   const lineHeight = fontSize * 1.25;
   const baseline = (i: number) => top + i * lineHeight + fontSize * 0.95;
-  return lines.map((line, i) => `<text x="${x.toFixed(1)}" y="${baseline(i).toFixed(1)}" text-anchor="${anchor}" class="${className}">${escapeXml(line)}</text>`).join('');
+  return lines
+    .map(
+      (line, i) =>
+        `<text x="${x.toFixed(1)}" y="${baseline(i).toFixed(1)}" text-anchor="${anchor}" class="${className}">${escapeXml(line)}</text>`,
+    )
+    .join('');
 }
 
 export function text(x: number, y: number, content: string, className: string, anchor: 'start' | 'middle' | 'end' = 'middle'): string {

@@ -44,7 +44,9 @@ export function topologyGraph(topology: Topology, options: TopologyPictureOption
   for (const e of topology.exchanges) nodes.push({ id: e.name, kind: 'exchange', label: e.name, detail: `${e.type} exchange` });
   const services: TopologyNode[] = [];
   for (const q of topology.queues) {
-    const args = [q.maxPriority ? `prio ≤ ${q.maxPriority}` : '', q.messageTtlMs ? `TTL ${q.messageTtlMs} ms` : ''].filter(Boolean).join(' · ');
+    const args = [q.maxPriority ? `prio ≤ ${q.maxPriority}` : '', q.messageTtlMs ? `TTL ${q.messageTtlMs} ms` : '']
+      .filter(Boolean)
+      .join(' · ');
     nodes.push({ id: q.name, kind: 'queue', label: q.name, detail: options.liveQueues ? LIVE_QUEUE_DETAIL.placeholder : args || 'queue' });
     if (q.consumer) {
       const service = `service:${q.consumer}`;
@@ -65,14 +67,21 @@ export function topologyGraph(topology: Topology, options: TopologyPictureOption
     const redundant = returnsTo?.exchange === '' && patterns.every((p) => p === returnsTo.routingKey);
     edges.push({ from, to, lines: redundant ? [] : patterns.filter(Boolean), style: 'edge' });
   }
-  for (const e of topology.exchanges) if (e.alternateExchange) edges.push({ from: e.name, to: e.alternateExchange, lines: ['unroutable'], style: 'alt' });
+  for (const e of topology.exchanges)
+    if (e.alternateExchange) edges.push({ from: e.name, to: e.alternateExchange, lines: ['unroutable'], style: 'alt' });
   const retryExchange = topology.exchanges.find((e) => e.type === 'direct')?.name;
   for (const q of topology.queues) {
     // A retrying queue rejects a failed message to the retry exchange (layer 6 sets its arguments).
     if (q.failure.kind === 'retry' && retryExchange) edges.push({ from: q.name, to: retryExchange, lines: ['on failure'], style: 'dead' });
     // A retry queue dead-letters through the default exchange straight back to its queue. A queue
     // with a TTL says so in its box, so its dead-letter edge needs no label.
-    if (q.deadLetterTo) edges.push({ from: q.name, to: q.deadLetterTo.exchange === '' ? (q.deadLetterTo.routingKey ?? q.name) : q.deadLetterTo.exchange, lines: q.messageTtlMs ? [] : ['dead-letter'], style: 'dead' });
+    if (q.deadLetterTo)
+      edges.push({
+        from: q.name,
+        to: q.deadLetterTo.exchange === '' ? (q.deadLetterTo.routingKey ?? q.name) : q.deadLetterTo.exchange,
+        lines: q.messageTtlMs ? [] : ['dead-letter'],
+        style: 'dead',
+      });
   }
   return { nodes, edges };
 }
@@ -135,14 +144,20 @@ export async function layoutTopology(topology: Topology = buildTopology(), optio
       width: Math.ceil(Math.max(textWidth(n.label, LABEL_FONT.node), textWidth(widestDetail(n), LABEL_FONT.detail)) + 2 * NODE_PADDING_X),
       height: NODE_H,
     })),
-    edges: edges.map(
-      (e, i): ElkExtendedEdge => ({
-        id: `e${i}`,
-        sources: [e.from],
-        targets: [e.to],
-        labels: e.lines.length ? [{ text: e.lines.join('\n'), width: Math.ceil(Math.max(...e.lines.map((l) => textWidth(l, LABEL_SIZE))) + 4), height: e.lines.length * labelLineHeight + 2 }] : [],
-      }),
-    ),
+    edges: edges.map((e, i): ElkExtendedEdge => ({
+      id: `e${i}`,
+      sources: [e.from],
+      targets: [e.to],
+      labels: e.lines.length
+        ? [
+            {
+              text: e.lines.join('\n'),
+              width: Math.ceil(Math.max(...e.lines.map((l) => textWidth(l, LABEL_SIZE))) + 4),
+              height: e.lines.length * labelLineHeight + 2,
+            },
+          ]
+        : [],
+    })),
   };
   const laid = await elk.layout(graph);
   const placedNodes = nodes.map((n) => {
@@ -154,12 +169,20 @@ export async function layoutTopology(topology: Topology = buildTopology(), optio
     const section = edge.sections?.[0];
     const points = section ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint] : [];
     const label = edge.labels?.[0];
-    return { ...e, points, label: label ? { x: label.x ?? 0, y: label.y ?? 0, width: label.width ?? 0, height: label.height ?? 0 } : undefined };
+    return {
+      ...e,
+      points,
+      label: label ? { x: label.x ?? 0, y: label.y ?? 0, width: label.width ?? 0, height: label.height ?? 0 } : undefined,
+    };
   });
   return { width: Math.ceil(laid.width ?? 0), height: Math.ceil(laid.height ?? 0), nodes: placedNodes, edges: placedEdges };
 }
 
-const LEGEND = ['solid: a binding, with its patterns', 'orange dashed: the alternate exchange (unroutable messages)', 'red dotted: retry and dead-letter paths (on failure, or a TTL)'];
+const LEGEND = [
+  'solid: a binding, with its patterns',
+  'orange dashed: the alternate exchange (unroutable messages)',
+  'red dotted: retry and dead-letter paths (on failure, or a TTL)',
+];
 
 export async function topologySvg(topology: Topology = buildTopology(), options: TopologyPictureOptions = {}): Promise<string> {
   const placed = await layoutTopology(topology, options);
@@ -171,18 +194,27 @@ export async function topologySvg(topology: Topology = buildTopology(), options:
   for (const edge of placed.edges) {
     if (edge.points.length < 2) continue;
     const d = edge.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
-    body.push(`<path d="${d}" class="edge ${edge.style}" marker-end="url(#arrow-${edge.style})"><title>${escapeXml(`${edge.from} → ${edge.to.replace(/^service:/, '')}${edge.lines.length ? ` (${edge.lines.join(', ')})` : ''}`)}</title></path>`);
+    body.push(
+      `<path d="${d}" class="edge ${edge.style}" marker-end="url(#arrow-${edge.style})"><title>${escapeXml(`${edge.from} → ${edge.to.replace(/^service:/, '')}${edge.lines.length ? ` (${edge.lines.join(', ')})` : ''}`)}</title></path>`,
+    );
   }
   for (const edge of placed.edges) {
     if (!edge.label) continue;
     const { x, y, width: w, height: h } = edge.label;
-    body.push(`<g class="edge-label-box"><rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w}" height="${h}" class="label-bg"/>${textBlock(x + 2, y + 1, edge.lines, LABEL_SIZE, edge.style === 'edge' ? 'edge-label' : `edge-label ${edge.style}`)}</g>`);
+    body.push(
+      `<g class="edge-label-box"><rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w}" height="${h}" class="label-bg"/>${textBlock(x + 2, y + 1, edge.lines, LABEL_SIZE, edge.style === 'edge' ? 'edge-label' : `edge-label ${edge.style}`)}</g>`,
+    );
   }
   for (const node of placed.nodes) {
     const rx = node.kind === 'exchange' ? node.height / 2 : 4;
-    body.push(`<g class="node ${node.kind}" data-name="${escapeXml(node.id)}"><rect x="${node.x}" y="${node.y}" width="${node.width}" height="${node.height}" rx="${rx}"/>`);
+    body.push(
+      `<g class="node ${node.kind}" data-name="${escapeXml(node.id)}"><rect x="${node.x}" y="${node.y}" width="${node.width}" height="${node.height}" rx="${rx}"/>`,
+    );
     body.push(textBlock(node.x + node.width / 2, node.y + 3, [node.label], LABEL_FONT.node, 'node-label', 'middle'));
-    body.push(textBlock(node.x + node.width / 2, node.y + 3 + LABEL_FONT.node * 1.3, [node.detail], LABEL_FONT.detail, 'node-detail', 'middle'), '</g>');
+    body.push(
+      textBlock(node.x + node.width / 2, node.y + 3 + LABEL_FONT.node * 1.3, [node.detail], LABEL_FONT.detail, 'node-detail', 'middle'),
+      '</g>',
+    );
   }
   LEGEND.forEach((line, i) => body.push(textBlock(8, legendTop + i * lineHeight, [line], LABEL_FONT.legend, 'legend')));
   return svgDocument(width, height, 'The order system topology: exchanges, queues, bindings, dead-letter and retry paths', body);

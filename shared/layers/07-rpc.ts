@@ -5,7 +5,10 @@ import type { Channel } from 'amqplib';
 import type { ConsumerHandle } from './05-acks-prefetch.ts';
 
 export class RpcTimeoutError extends Error {
-  constructor(readonly queue: string, readonly timeoutMs: number) {
+  constructor(
+    readonly queue: string,
+    readonly timeoutMs: number,
+  ) {
     super(`no reply from ${queue} within ${timeoutMs} ms`);
     this.name = 'RpcTimeoutError';
   }

@@ -14,7 +14,18 @@ export const TERMINAL_EVENTS: Record<OrderOutcome, EventType> = {
 
 /** Every event type an order's trail holds (at least once) once it has ended this way. */
 export const TRAIL_OF: Record<OrderOutcome, EventType[]> = {
-  completed: ['order.created', 'inventory.reserved', 'payment.success', 'inventory.committed', 'order.paid', 'shipping.prepared', 'order.shipped', 'delivery.confirmed', 'shipping.delivered', 'order.completed'],
+  completed: [
+    'order.created',
+    'inventory.reserved',
+    'payment.success',
+    'inventory.committed',
+    'order.paid',
+    'shipping.prepared',
+    'order.shipped',
+    'delivery.confirmed',
+    'shipping.delivered',
+    'order.completed',
+  ],
   rejected: ['order.created', 'inventory.out_of_stock', 'order.rejected'],
   failed: ['order.created', 'inventory.reserved', 'payment.failed', 'inventory.released', 'order.failed'],
 };

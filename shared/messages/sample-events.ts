@@ -24,10 +24,21 @@ export const SAMPLE_PAYLOADS: { [T in EventType]: EventOf<T>['payload'] } = {
 };
 
 /** The service an event of this family comes from (delivery.confirmed: the customer, through order's API). */
-const SOURCES: Record<string, DomainEvent['source']> = { order: 'order', inventory: 'inventory', payment: 'payment', shipping: 'shipping', delivery: 'order' };
+const SOURCES: Record<string, DomainEvent['source']> = {
+  order: 'order',
+  inventory: 'inventory',
+  payment: 'payment',
+  shipping: 'shipping',
+  delivery: 'order',
+};
 
 export function sampleEvent(type: EventType, options: { orderId?: string; express?: boolean } = {}): DomainEvent {
   const { express = false } = options;
   const orderId = options.orderId ?? (express ? 'order-express-7' : 'order-42');
-  return newEvent(type, { orderId, source: SOURCES[type.split('.')[0] as string] ?? 'order', express, payload: SAMPLE_PAYLOADS[type] as never }) as DomainEvent;
+  return newEvent(type, {
+    orderId,
+    source: SOURCES[type.split('.')[0] as string] ?? 'order',
+    express,
+    payload: SAMPLE_PAYLOADS[type] as never,
+  }) as DomainEvent;
 }

@@ -33,9 +33,17 @@ export function permissionsFor(service: ServiceName, topology: Topology): Servic
   const consumed = topology.queues.filter((queue) => queue.consumer === service).map((queue) => queue.name);
   const rpcCaller = Object.values(RPC_ENDPOINTS).some((endpoint) => endpoint.callers.includes(service));
   const rpcServer = Object.values(RPC_ENDPOINTS).some((endpoint) => endpoint.server === service);
-  const publishesByQueueName = EVENT_TYPES.some((type) => PUBLISHERS[type].some((publisher) => publisher.service === service && publisher.via !== undefined));
+  const publishesByQueueName = EVENT_TYPES.some((type) =>
+    PUBLISHERS[type].some((publisher) => publisher.service === service && publisher.via !== undefined),
+  );
   // Binding a queue needs write on the queue and read on the exchange the binding comes from.
-  const bindsFrom = [...new Set(topology.bindings.filter((binding) => binding.destinationKind === 'queue' && owned.includes(binding.destination)).map((binding) => binding.source))];
+  const bindsFrom = [
+    ...new Set(
+      topology.bindings
+        .filter((binding) => binding.destinationKind === 'queue' && owned.includes(binding.destination))
+        .map((binding) => binding.source),
+    ),
+  ];
   const published = eventsPublishedBy(service);
   const subscribedKeys = service in SUBSCRIPTIONS ? SUBSCRIPTIONS[service as keyof typeof SUBSCRIPTIONS] : [];
 

@@ -107,10 +107,31 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
   ];
 
   const serviceQueues: QueueSpec[] = [
-    { name: QUEUES.order, consumer: 'order', purpose: 'Order status updates from inventory, payment and shipping.', failure: retry, maxPriority, replicate: true },
-    { name: QUEUES.inventory, consumer: 'inventory', purpose: 'Reserve, commit or release stock.', failure: retry, maxPriority, replicate: true },
+    {
+      name: QUEUES.order,
+      consumer: 'order',
+      purpose: 'Order status updates from inventory, payment and shipping.',
+      failure: retry,
+      maxPriority,
+      replicate: true,
+    },
+    {
+      name: QUEUES.inventory,
+      consumer: 'inventory',
+      purpose: 'Reserve, commit or release stock.',
+      failure: retry,
+      maxPriority,
+      replicate: true,
+    },
     { name: QUEUES.payment, consumer: 'payment', purpose: 'Charge for reserved orders.', failure: retry, maxPriority, replicate: true },
-    { name: QUEUES.shipping, consumer: 'shipping', purpose: 'Prepare shipments and record deliveries.', failure: retry, maxPriority, replicate: true },
+    {
+      name: QUEUES.shipping,
+      consumer: 'shipping',
+      purpose: 'Prepare shipments and record deliveries.',
+      failure: retry,
+      maxPriority,
+      replicate: true,
+    },
     { name: QUEUES.audit, consumer: 'audit', purpose: 'Every event, for the compliance log.', failure: retry, replicate: true },
   ];
 
@@ -121,32 +142,76 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
   const queues: QueueSpec[] = [
     ...serviceQueues,
     {
-      name: QUEUES.notificationEmail, consumer: 'notification', purpose: 'Order status emails.',
-      failure: { kind: 'park' }, messageTtlMs: settings.notificationTtlMs,
-      deadLetterTo: { exchange: EXCHANGES.deadLetter }, replicate: true,
+      name: QUEUES.notificationEmail,
+      consumer: 'notification',
+      purpose: 'Order status emails.',
+      failure: { kind: 'park' },
+      messageTtlMs: settings.notificationTtlMs,
+      deadLetterTo: { exchange: EXCHANGES.deadLetter },
+      replicate: true,
     },
     {
-      name: QUEUES.notificationSms, consumer: 'notification', purpose: 'Order status text messages.',
-      failure: { kind: 'park' }, messageTtlMs: settings.notificationTtlMs,
-      deadLetterTo: { exchange: EXCHANGES.deadLetter }, replicate: true,
+      name: QUEUES.notificationSms,
+      consumer: 'notification',
+      purpose: 'Order status text messages.',
+      failure: { kind: 'park' },
+      messageTtlMs: settings.notificationTtlMs,
+      deadLetterTo: { exchange: EXCHANGES.deadLetter },
+      replicate: true,
     },
-    { name: QUEUES.paymentRpc, consumer: 'payment', purpose: 'RPC: "what is the payment status of order X?"', failure: { kind: 'none' }, replicate: true },
     {
-      name: QUEUES.deliveryDelay, owner: 'shipping', purpose: 'Simulated customer confirmations wait here (per-message TTL) and then dead-letter into order.exchange as delivery.confirmed.',
-      failure: { kind: 'none' }, deadLetterTo: { exchange: EXCHANGES.order, routingKey: 'delivery.confirmed' }, replicate: true,
+      name: QUEUES.paymentRpc,
+      consumer: 'payment',
+      purpose: 'RPC: "what is the payment status of order X?"',
+      failure: { kind: 'none' },
+      replicate: true,
     },
-    { name: QUEUES.unroutable, purpose: 'Inspect and fix: events nobody was bound to receive.', failure: { kind: 'none' }, replicate: true },
-    { name: QUEUES.deadLetter, purpose: 'Parked messages with x-failure-reason; inspect, fix, replay.', failure: { kind: 'none' }, replicate: true },
+    {
+      name: QUEUES.deliveryDelay,
+      owner: 'shipping',
+      purpose:
+        'Simulated customer confirmations wait here (per-message TTL) and then dead-letter into order.exchange as delivery.confirmed.',
+      failure: { kind: 'none' },
+      deadLetterTo: { exchange: EXCHANGES.order, routingKey: 'delivery.confirmed' },
+      replicate: true,
+    },
+    {
+      name: QUEUES.unroutable,
+      purpose: 'Inspect and fix: events nobody was bound to receive.',
+      failure: { kind: 'none' },
+      replicate: true,
+    },
+    {
+      name: QUEUES.deadLetter,
+      purpose: 'Parked messages with x-failure-reason; inspect, fix, replay.',
+      failure: { kind: 'none' },
+      replicate: true,
+    },
     // One retry queue per retrying queue: messages wait out the TTL, then dead-letter back home.
     ...serviceQueues.map((q): QueueSpec => ({
-      name: retryQueueName(q.name), owner: q.consumer, purpose: `Failed messages from ${q.name} wait here before their next try.`,
-      failure: { kind: 'none' }, messageTtlMs: settings.retryDelayMs,
-      deadLetterTo: { exchange: '', routingKey: q.name }, maxPriority: q.maxPriority, replicate: true,
+      name: retryQueueName(q.name),
+      owner: q.consumer,
+      purpose: `Failed messages from ${q.name} wait here before their next try.`,
+      failure: { kind: 'none' },
+      messageTtlMs: settings.retryDelayMs,
+      deadLetterTo: { exchange: '', routingKey: q.name },
+      maxPriority: q.maxPriority,
+      replicate: true,
     })),
   ];
 
-  const toQueue = (source: string, destination: string, pattern = ''): BindingSpec => ({ source, destination, destinationKind: 'queue', pattern });
-  const toExchange = (source: string, destination: string, pattern = ''): BindingSpec => ({ source, destination, destinationKind: 'exchange', pattern });
+  const toQueue = (source: string, destination: string, pattern = ''): BindingSpec => ({
+    source,
+    destination,
+    destinationKind: 'queue',
+    pattern,
+  });
+  const toExchange = (source: string, destination: string, pattern = ''): BindingSpec => ({
+    source,
+    destination,
+    destinationKind: 'exchange',
+    pattern,
+  });
 
   const bindings: BindingSpec[] = [
     ...Object.entries(SUBSCRIPTIONS).flatMap(([service, types]) =>

@@ -5,7 +5,10 @@ import { CliError } from '../cli/errors.ts';
 import { fileURLToPath } from 'node:url';
 
 export class ExerciseNotWrittenError extends CliError {
-  constructor(readonly file: string, readonly what: string) {
+  constructor(
+    readonly file: string,
+    readonly what: string,
+  ) {
     super(`${what} is not written yet: open ${file} and follow the 🐨 markers`);
     this.name = 'ExerciseNotWrittenError';
   }

@@ -34,7 +34,11 @@ export function recordResult(result: GradedRun): void {
   const progress = loadProgress();
   const n = result.number;
   const at = new Date().toISOString();
-  progress.lastRun[n] = { at, passedChecks: result.checks.filter((c) => c.status === 'pass').map((c) => c.id), totalChecks: result.checks.length };
+  progress.lastRun[n] = {
+    at,
+    passedChecks: result.checks.filter((c) => c.status === 'pass').map((c) => c.id),
+    totalChecks: result.checks.length,
+  };
   if (result.status === 'pass') progress.passed[n] = at;
   else delete progress.passed[n];
   fs.mkdirSync(path.dirname(progressFile()), { recursive: true });

@@ -57,7 +57,11 @@ export async function setUpBroker(options: BrokerSetupOptions): Promise<BrokerUs
       read: anchored(permissions.read),
     });
     const { topic } = permissions;
-    await api.request('PUT', `/topic-permissions/${vhost}/${user}`, { exchange: topic.exchange, write: anchored(topic.write, 'topic'), read: anchored(topic.read, 'topic') });
+    await api.request('PUT', `/topic-permissions/${vhost}/${user}`, {
+      exchange: topic.exchange,
+      write: anchored(topic.write, 'topic'),
+      read: anchored(topic.read, 'topic'),
+    });
     users[service] = { username, password };
   }
   const written: BrokerUsersFile = { vhost: options.vhost, users };

@@ -20,10 +20,16 @@ export function readUsersFile(file: string): BrokerUsersFile {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new CliError(`cannot read the broker users file ${file} (BROKER_USERS_FILE): ${(error as Error).message}. npm run broker:setup writes it`, { cause: error });
+    throw new CliError(
+      `cannot read the broker users file ${file} (BROKER_USERS_FILE): ${(error as Error).message}. npm run broker:setup writes it`,
+      { cause: error },
+    );
   }
   const parsed = UsersFileSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new CliError(`${file} is not a broker users file: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new CliError(
+      `${file} is not a broker users file: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 

@@ -143,7 +143,13 @@ export class BrokerWatch extends EventEmitter<BrokerWatchEvents> {
   private async sampleManagement(): Promise<void> {
     const vhost = vhostOf(this.brokerUrl);
     try {
-      const rows = await this.api.request<Array<{ name: string; messages_unacknowledged?: number; message_stats?: { publish_details?: { rate: number }; deliver_get_details?: { rate: number } } }>>(
+      const rows = await this.api.request<
+        Array<{
+          name: string;
+          messages_unacknowledged?: number;
+          message_stats?: { publish_details?: { rate: number }; deliver_get_details?: { rate: number } };
+        }>
+      >(
         'GET',
         `/queues/${encodeURIComponent(vhost)}?columns=name,messages_unacknowledged,message_stats.publish_details.rate,message_stats.deliver_get_details.rate`,
       );
@@ -151,7 +157,12 @@ export class BrokerWatch extends EventEmitter<BrokerWatchEvents> {
       for (const row of rows) {
         const view = this.queues.get(row.name);
         if (!view) continue;
-        Object.assign(view, { unacked: row.messages_unacknowledged ?? 0, publishRate: row.message_stats?.publish_details?.rate ?? 0, deliverRate: row.message_stats?.deliver_get_details?.rate ?? 0, sampledAt });
+        Object.assign(view, {
+          unacked: row.messages_unacknowledged ?? 0,
+          publishRate: row.message_stats?.publish_details?.rate ?? 0,
+          deliverRate: row.message_stats?.deliver_get_details?.rate ?? 0,
+          sampledAt,
+        });
       }
     } catch (error) {
       this.log.warn(`the management API did not answer: ${error instanceof Error ? error.message : String(error)}`);
@@ -159,13 +170,18 @@ export class BrokerWatch extends EventEmitter<BrokerWatchEvents> {
   }
 
   /** The parked messages, with their reasons: peeked through the management API and requeued as they were. */
-  async deadLetters(limit = 20): Promise<Array<{ reason?: string; queue?: string; attempts?: number; type?: string; orderId?: string; parkedAt?: string }>> {
+  async deadLetters(
+    limit = 20,
+  ): Promise<Array<{ reason?: string; queue?: string; attempts?: number; type?: string; orderId?: string; parkedAt?: string }>> {
     const vhost = vhostOf(this.brokerUrl);
-    const messages = await this.api.request<Array<{ payload: string; properties: { type?: string; correlation_id?: string; headers?: Record<string, unknown> } }>>(
-      'POST',
-      `/queues/${encodeURIComponent(vhost)}/${encodeURIComponent('dead-letter.queue')}/get`,
-      { count: limit, ackmode: 'ack_requeue_true', encoding: 'auto', truncate: 2000 },
-    );
+    const messages = await this.api.request<
+      Array<{ payload: string; properties: { type?: string; correlation_id?: string; headers?: Record<string, unknown> } }>
+    >('POST', `/queues/${encodeURIComponent(vhost)}/${encodeURIComponent('dead-letter.queue')}/get`, {
+      count: limit,
+      ackmode: 'ack_requeue_true',
+      encoding: 'auto',
+      truncate: 2000,
+    });
     return messages.map(({ properties }) => {
       const headers = properties.headers ?? {};
       const text = (key: string) => (typeof headers[key] === 'string' ? (headers[key] as string) : undefined);

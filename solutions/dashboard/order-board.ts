@@ -50,7 +50,13 @@ export class OrderBoard {
       this.unreadable++;
       return undefined;
     }
-    const card = this.orders.get(event.orderId) ?? { orderId: event.orderId, status: 'pending' as OrderStatus, express: event.express, updatedAt: event.occurredAt, history: [] };
+    const card = this.orders.get(event.orderId) ?? {
+      orderId: event.orderId,
+      status: 'pending' as OrderStatus,
+      express: event.express,
+      updatedAt: event.occurredAt,
+      history: [],
+    };
     if (card.history.some((h) => h.type === event.type && h.occurredAt === event.occurredAt && h.source === event.source)) return card; // a redelivery
     card.history.push({ type: event.type, source: event.source, occurredAt: event.occurredAt, receivedAt: receivedAt.toISOString() });
     if (event.type === 'order.created') card.user = (event.payload as { user?: string }).user;

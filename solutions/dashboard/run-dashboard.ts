@@ -14,7 +14,8 @@ const log = createLogger('dashboard');
 const DASHBOARD_CLI = defineCli({
   command: 'npm run dashboard',
   synopsis: ['npm run dashboard'],
-  summary: 'The live view of the running order system: orders as they move, queues, the topology, parked messages, and (under npm start) stopping and starting services.',
+  summary:
+    'The live view of the running order system: orders as they move, queues, the topology, parked messages, and (under npm start) stopping and starting services.',
   notes: `Settings: DASHBOARD_PORT (default 8081; 0 = any free port), DASHBOARD_HOST (default 127.0.0.1; anywhere else needs DASHBOARD_TOKEN,
 sent by the page from ?token=...), ORDER_API_URL (default http://127.0.0.1:HTTP_PORT). npm start runs it for you.`,
 });
@@ -48,4 +49,3 @@ async function main(): Promise<void> {
 
 // A setting to change (DashboardConfigError): exit 1; no broker, its port taken: 3; a bug: 4 (shared/cli/errors.ts).
 await runMain(main);
-

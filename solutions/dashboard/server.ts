@@ -43,12 +43,17 @@ export class DashboardConfigError extends CliError {}
 export async function startDashboard(options: DashboardOptions): Promise<{ url: string; stop(): Promise<void> }> {
   const { board, watch, control } = options;
   if (!LOOPBACK.has(options.host) && !options.token) {
-    throw new DashboardConfigError(`the dashboard can stop services: bound to ${options.host} it needs DASHBOARD_TOKEN (or bind it to 127.0.0.1)`);
+    throw new DashboardConfigError(
+      `the dashboard can stop services: bound to ${options.host} it needs DASHBOARD_TOKEN (or bind it to 127.0.0.1)`,
+    );
   }
   const app = express();
   app.use(express.json({ limit: '20kb' }));
   const asset = (file: string, type: string) => (_: Request, response: Response) => {
-    response.type(type).set('cache-control', 'no-store').send(fs.readFileSync(new URL(file, PAGE_DIR)));
+    response
+      .type(type)
+      .set('cache-control', 'no-store')
+      .send(fs.readFileSync(new URL(file, PAGE_DIR)));
   };
   app.get('/', asset('index.html', 'html'));
   app.get('/page.js', asset('page.js', 'js'));
@@ -60,7 +65,10 @@ export async function startDashboard(options: DashboardOptions): Promise<{ url: 
     try {
       response.type('image/svg+xml').send(await topologyPicture);
     } catch (error) {
-      response.status(500).type('text').send(`could not lay out the topology: ${error instanceof Error ? error.message : String(error)}`);
+      response
+        .status(500)
+        .type('text')
+        .send(`could not lay out the topology: ${error instanceof Error ? error.message : String(error)}`);
     }
   });
 
@@ -81,7 +89,8 @@ export async function startDashboard(options: DashboardOptions): Promise<{ url: 
 
   // An order's trace: the one thing the dashboard reads from the services' files (their spans, read-only).
   app.get('/api/orders/:id/trace', (request, response) => {
-    if (!options.dataDir) return void response.status(404).json({ error: 'this dashboard does not know where the services keep their data (DATA_DIR)' });
+    if (!options.dataDir)
+      return void response.status(404).json({ error: 'this dashboard does not know where the services keep their data (DATA_DIR)' });
     response.json({ orderId: request.params.id, spans: readOrderSpans(options.dataDir, request.params.id) });
   });
 
@@ -103,16 +112,27 @@ export async function startDashboard(options: DashboardOptions): Promise<{ url: 
 
   // Every request that changes something: a token when the dashboard is not on loopback.
   const guard = (request: Request, response: Response, next: NextFunction) => {
-    if (options.token && request.get('x-dashboard-token') !== options.token) return void response.status(401).json({ error: 'this dashboard needs its token (DASHBOARD_TOKEN) for that' });
+    if (options.token && request.get('x-dashboard-token') !== options.token)
+      return void response.status(401).json({ error: 'this dashboard needs its token (DASHBOARD_TOKEN) for that' });
     next();
   };
 
   app.post('/api/orders', guard, async (request, response) => {
     try {
-      const answer = await fetch(new URL('/orders', options.orderApiUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request.body), signal: AbortSignal.timeout(5000) });
-      response.status(answer.status).type('json').send(await answer.text());
+      const answer = await fetch(new URL('/orders', options.orderApiUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(request.body),
+        signal: AbortSignal.timeout(5000),
+      });
+      response
+        .status(answer.status)
+        .type('json')
+        .send(await answer.text());
     } catch (error) {
-      response.status(502).json({ error: `the order service at ${options.orderApiUrl} did not answer (${error instanceof Error ? error.message : String(error)})` });
+      response.status(502).json({
+        error: `the order service at ${options.orderApiUrl} did not answer (${error instanceof Error ? error.message : String(error)})`,
+      });
     }
   });
 
@@ -127,9 +147,14 @@ export async function startDashboard(options: DashboardOptions): Promise<{ url: 
   app.post('/api/services/:name/:action', guard, async (request, response) => {
     const name = ServiceName.safeParse(request.params.name);
     const action = request.params.action;
-    if (!name.success) return void response.status(404).json({ error: `no service ${String(request.params.name)}: ${SERVICE_NAMES.join(', ')}` });
-    if (action !== 'stop' && action !== 'start') return void response.status(404).json({ error: `a service can be stopped or started, not "${String(action)}"` });
-    if (!control) return void response.status(501).json({ error: 'stopping and starting services needs `npm start` (its supervisor runs them); here they are run by something else' });
+    if (!name.success)
+      return void response.status(404).json({ error: `no service ${String(request.params.name)}: ${SERVICE_NAMES.join(', ')}` });
+    if (action !== 'stop' && action !== 'start')
+      return void response.status(404).json({ error: `a service can be stopped or started, not "${String(action)}"` });
+    if (!control)
+      return void response.status(501).json({
+        error: 'stopping and starting services needs `npm start` (its supervisor runs them); here they are run by something else',
+      });
     try {
       await control[action](name.data);
       response.json({ service: name.data, state: control.states()[name.data] });

@@ -2,7 +2,8 @@
 import type { RoutingLayer } from '../../shared/layers/02-routing.ts';
 import type { ExchangeSpec } from '../../shared/topology/types.ts';
 
-const isRouted = (spec: ExchangeSpec): spec is ExchangeSpec & { type: 'topic' | 'direct' } => spec.type === 'topic' || spec.type === 'direct';
+const isRouted = (spec: ExchangeSpec): spec is ExchangeSpec & { type: 'topic' | 'direct' } =>
+  spec.type === 'topic' || spec.type === 'direct';
 
 export const routing: RoutingLayer = {
   // The event type is the routing key, so a binding pattern like `order.*` selects a family of events.

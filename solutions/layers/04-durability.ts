@@ -78,7 +78,8 @@ export const durability: DurabilityLayer = {
       const options = { ...message.options, messageId, persistent: true, mandatory: true };
       try {
         writable = channel.publish(exchange, routingKey, message.content, options, (error: Error | null) => {
-          if (publish.returned) reject(new PublishRejectedError(`unroutable: exchange '${exchange}' has no binding for routing key '${routingKey}'`));
+          if (publish.returned)
+            reject(new PublishRejectedError(`unroutable: exchange '${exchange}' has no binding for routing key '${routingKey}'`));
           else if (!error) resolve();
           else if (state.closed) reject(state.error ?? error);
           else reject(new PublishRejectedError('nacked by the broker'));

@@ -35,7 +35,9 @@ function attemptsSoFar(message: Pick<Message, 'properties'>, queue: string): num
   if (!Array.isArray(deaths)) return 0;
   return deaths.reduce((sum: number, death: unknown) => {
     const { queue: from, reason, count } = (typeof death === 'object' && death !== null ? death : {}) as Record<string, unknown>;
-    return from === queue && reason === 'rejected' && typeof count === 'number' && Number.isSafeInteger(count) && count > 0 ? sum + count : sum;
+    return from === queue && reason === 'rejected' && typeof count === 'number' && Number.isSafeInteger(count) && count > 0
+      ? sum + count
+      : sum;
   }, 0);
 }
 

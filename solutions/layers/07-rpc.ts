@@ -35,19 +35,23 @@ async function createClient(channel: Channel, { timeoutMs }: { timeoutMs: number
   };
 
   // noAck: a reply nobody is waiting for any more has no value worth redelivering.
-  const { consumerTag } = await channel.consume(replyQueue, (reply) => {
-    if (reply === null) return;
-    settle(reply.properties.correlationId, (call) => {
-      let body: unknown;
-      try {
-        body = JSON.parse(reply.content.toString('utf8'));
-      } catch {
-        return call.reject(new Error('the reply is not valid JSON'));
-      }
-      if (reply.properties.headers?.[ERROR_HEADER]) call.reject(new Error(remoteError(body)));
-      else call.resolve(body);
-    });
-  }, { noAck: true });
+  const { consumerTag } = await channel.consume(
+    replyQueue,
+    (reply) => {
+      if (reply === null) return;
+      settle(reply.properties.correlationId, (call) => {
+        let body: unknown;
+        try {
+          body = JSON.parse(reply.content.toString('utf8'));
+        } catch {
+          return call.reject(new Error('the reply is not valid JSON'));
+        }
+        if (reply.properties.headers?.[ERROR_HEADER]) call.reject(new Error(remoteError(body)));
+        else call.resolve(body);
+      });
+    },
+    { noAck: true },
+  );
 
   return {
     async call(queue, request) {
@@ -55,7 +59,10 @@ async function createClient(channel: Channel, { timeoutMs }: { timeoutMs: number
       const correlationId = randomUUID();
       // expiration: a request nobody picked up within the timeout is discarded, not answered late.
       channel.sendToQueue(queue, Buffer.from(JSON.stringify(request)), {
-        replyTo: replyQueue, correlationId, contentType: JSON_CONTENT_TYPE, expiration: String(timeoutMs),
+        replyTo: replyQueue,
+        correlationId,
+        contentType: JSON_CONTENT_TYPE,
+        expiration: String(timeoutMs),
       });
       return new Promise<unknown>((resolve, reject) => {
         const timer = setTimeout(() => settle(correlationId, (call) => call.reject(new RpcTimeoutError(queue, timeoutMs))), timeoutMs);
@@ -106,11 +113,15 @@ async function serve(channel: Channel, queue: string, handler: RpcHandler, optio
     }
   };
 
-  const { consumerTag } = await channel.consume(queue, (request) => {
-    if (request === null) return options.onCancelled?.(); // cancelled by the broker: no more requests come
-    const answered = answer(request).finally(() => inFlight.delete(answered));
-    inFlight.add(answered);
-  }, { noAck: false });
+  const { consumerTag } = await channel.consume(
+    queue,
+    (request) => {
+      if (request === null) return options.onCancelled?.(); // cancelled by the broker: no more requests come
+      const answered = answer(request).finally(() => inFlight.delete(answered));
+      inFlight.add(answered);
+    },
+    { noAck: false },
+  );
 
   return {
     consumerTag,

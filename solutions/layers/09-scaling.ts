@@ -6,7 +6,10 @@ import type { ScalingLayer } from '../../shared/layers/09-scaling.ts';
 import { serializedPool, type Worker } from '../../shared/layers/09-scaling-worker-pool.ts';
 import { EXPRESS_PRIORITY } from '../../shared/topology/topology.ts';
 
-async function startWorker(openChannel: () => Promise<ConfirmChannel>, startConsumer: (channel: ConfirmChannel) => Promise<ConsumerHandle>): Promise<Worker> {
+async function startWorker(
+  openChannel: () => Promise<ConfirmChannel>,
+  startConsumer: (channel: ConfirmChannel) => Promise<ConsumerHandle>,
+): Promise<Worker> {
   const channel = await openChannel();
   try {
     return { channel, consumer: await startConsumer(channel) };

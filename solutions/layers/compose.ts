@@ -42,10 +42,14 @@ export async function learnerLayers(): Promise<Layers> {
       value = await importLearnerLayer(layer);
     } catch (error) {
       if (error instanceof LearnerLayerError) throw new LearnerLayerError(`milestone ${number}: ${error.message}`);
-      throw new LearnerLayerError(`milestone ${number}: ${file} does not load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new LearnerLayerError(`milestone ${number}: ${file} does not load: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
     if (typeof value !== 'object' || value === null) {
-      throw new LearnerLayerError(`milestone ${number}: \`${layer}\` in ${file} is not a layer object (it is ${value === null ? 'null' : typeof value})`);
+      throw new LearnerLayerError(
+        `milestone ${number}: \`${layer}\` in ${file} is not a layer object (it is ${value === null ? 'null' : typeof value})`,
+      );
     }
     replacements[layer] = value;
   }

@@ -22,7 +22,10 @@ export class BufferedCounter {
   private held = new Map<string, { labels: Labels | undefined; n: number }>();
   readonly counter: Counter<string>;
 
-  constructor(config: CounterConfiguration<string>, private readonly enabled: boolean) {
+  constructor(
+    config: CounterConfiguration<string>,
+    private readonly enabled: boolean,
+  ) {
     this.counter = new Counter({ ...config, collect: () => this.flush() });
   }
 
@@ -51,7 +54,10 @@ export class BufferedHistogram {
   private count = 0;
   readonly histogram: Histogram<string>;
 
-  constructor(config: HistogramConfiguration<string>, private readonly enabled: boolean) {
+  constructor(
+    config: HistogramConfiguration<string>,
+    private readonly enabled: boolean,
+  ) {
     this.histogram = new Histogram({ ...config, collect: () => this.flush() });
   }
 

@@ -47,20 +47,95 @@ export class ServiceMetrics {
     const histogram = (config: ConstructorParameters<typeof BufferedHistogram>[0]) => new BufferedHistogram(config, enabled);
     this.registry.setDefaultLabels({ service });
     const byMessage = ['queue', 'event_type'] as const;
-    this.consumed = counter({ name: 'order_system_messages_consumed_total', help: 'Deliveries handled and acked, by queue and event type (duplicates included).', labelNames: byMessage, registers });
-    this.duplicates = counter({ name: 'order_system_messages_duplicate_total', help: 'Deliveries skipped because their message id was already processed.', labelNames: byMessage, registers });
-    this.parked = counter({ name: 'order_system_messages_parked_total', help: 'Deliveries parked in the dead-letter queue (malformed, unhandled, forged, or out of retries).', labelNames: byMessage, registers });
-    this.retried = counter({ name: 'order_system_messages_retried_total', help: 'Deliveries whose handler failed and that went to their retry queue.', labelNames: byMessage, registers });
-    this.published = counter({ name: 'order_system_messages_published_total', help: 'Messages the broker confirmed, from the outbox, by exchange and event type.', labelNames: ['exchange', 'event_type'], registers });
-    this.handlerSeconds = histogram({ name: 'order_system_handler_duration_seconds', help: 'Time to handle one delivery (decode, handler, commit), by queue and event type.', labelNames: byMessage, buckets: HANDLER_BUCKETS, registers });
-    this.reconnects = counter({ name: 'order_system_broker_reconnects_total', help: 'Connections to the broker re-established after one was lost.', registers });
-    this.redrivesRequested = counter({ name: 'order_system_redrives_requested_total', help: 'saga.stalled events this service published: orders it saw stop moving (stall-watch.ts).', registers });
-    this.redriven = counter({ name: 'order_system_messages_redriven_total', help: 'Messages queued again from the sent log because their order stalled.', registers });
-    this.httpRequests = counter({ name: 'order_system_http_requests_total', help: 'HTTP requests answered, by route, method and status.', labelNames: ['route', 'method', 'status'], registers });
-    this.httpSeconds = histogram({ name: 'order_system_http_request_duration_seconds', help: 'Time to answer an HTTP request, by route and method.', labelNames: ['route', 'method'], buckets: HTTP_BUCKETS, registers });
-    new Gauge({ name: 'order_system_outbox_depth', help: 'Messages waiting in the outbox for the broker to confirm them.', registers, collect() { this.set(sources.outboxPending()); } });
-    new Gauge({ name: 'order_system_outbox_oldest_age_seconds', help: 'Age of the oldest message waiting in the outbox (0 when empty).', registers, collect() { this.set(sources.outboxOldestAgeSeconds()); } });
-    new Gauge({ name: 'order_system_broker_connected', help: '1 while the service is connected to the broker, else 0.', registers, collect() { this.set(sources.brokerConnected() ? 1 : 0); } });
+    this.consumed = counter({
+      name: 'order_system_messages_consumed_total',
+      help: 'Deliveries handled and acked, by queue and event type (duplicates included).',
+      labelNames: byMessage,
+      registers,
+    });
+    this.duplicates = counter({
+      name: 'order_system_messages_duplicate_total',
+      help: 'Deliveries skipped because their message id was already processed.',
+      labelNames: byMessage,
+      registers,
+    });
+    this.parked = counter({
+      name: 'order_system_messages_parked_total',
+      help: 'Deliveries parked in the dead-letter queue (malformed, unhandled, forged, or out of retries).',
+      labelNames: byMessage,
+      registers,
+    });
+    this.retried = counter({
+      name: 'order_system_messages_retried_total',
+      help: 'Deliveries whose handler failed and that went to their retry queue.',
+      labelNames: byMessage,
+      registers,
+    });
+    this.published = counter({
+      name: 'order_system_messages_published_total',
+      help: 'Messages the broker confirmed, from the outbox, by exchange and event type.',
+      labelNames: ['exchange', 'event_type'],
+      registers,
+    });
+    this.handlerSeconds = histogram({
+      name: 'order_system_handler_duration_seconds',
+      help: 'Time to handle one delivery (decode, handler, commit), by queue and event type.',
+      labelNames: byMessage,
+      buckets: HANDLER_BUCKETS,
+      registers,
+    });
+    this.reconnects = counter({
+      name: 'order_system_broker_reconnects_total',
+      help: 'Connections to the broker re-established after one was lost.',
+      registers,
+    });
+    this.redrivesRequested = counter({
+      name: 'order_system_redrives_requested_total',
+      help: 'saga.stalled events this service published: orders it saw stop moving (stall-watch.ts).',
+      registers,
+    });
+    this.redriven = counter({
+      name: 'order_system_messages_redriven_total',
+      help: 'Messages queued again from the sent log because their order stalled.',
+      registers,
+    });
+    this.httpRequests = counter({
+      name: 'order_system_http_requests_total',
+      help: 'HTTP requests answered, by route, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.httpSeconds = histogram({
+      name: 'order_system_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by route and method.',
+      labelNames: ['route', 'method'],
+      buckets: HTTP_BUCKETS,
+      registers,
+    });
+    new Gauge({
+      name: 'order_system_outbox_depth',
+      help: 'Messages waiting in the outbox for the broker to confirm them.',
+      registers,
+      collect() {
+        this.set(sources.outboxPending());
+      },
+    });
+    new Gauge({
+      name: 'order_system_outbox_oldest_age_seconds',
+      help: 'Age of the oldest message waiting in the outbox (0 when empty).',
+      registers,
+      collect() {
+        this.set(sources.outboxOldestAgeSeconds());
+      },
+    });
+    new Gauge({
+      name: 'order_system_broker_connected',
+      help: '1 while the service is connected to the broker, else 0.',
+      registers,
+      collect() {
+        this.set(sources.brokerConnected() ? 1 : 0);
+      },
+    });
     // Process CPU, memory, event-loop lag: per process, so the same in every service of one process.
     collectDefaultMetrics({ register: this.registry, prefix: 'order_system_' });
   }

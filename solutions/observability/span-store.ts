@@ -104,7 +104,20 @@ export class SpanStore {
       'INSERT OR REPLACE INTO spans (span_id, trace_id, parent_span_id, order_id, service, name, kind, start_us, duration_us, status, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.insertMany = db.transaction((spans: StoredSpan[]) => {
-      for (const s of spans) insert.run(s.spanId, s.traceId, s.parentSpanId, s.orderId, s.service, s.name, s.kind, s.startUs, s.durationUs, s.status, JSON.stringify(s.attributes));
+      for (const s of spans)
+        insert.run(
+          s.spanId,
+          s.traceId,
+          s.parentSpanId,
+          s.orderId,
+          s.service,
+          s.name,
+          s.kind,
+          s.startUs,
+          s.durationUs,
+          s.status,
+          JSON.stringify(s.attributes),
+        );
     });
     this.prune = db.prepare('DELETE FROM spans WHERE start_us < ?');
     this.byOrder = db.prepare<[string], SpanRow>(SPANS_OF_ORDER);

@@ -9,7 +9,17 @@
 // later span follows that decision, carried in the traceparent's flags (parent-based). The first
 // ROOTS_PER_SECOND traces of each second are all kept, so below that rate every order has its
 // waterfall; past it one trace in RATIO_WHEN_BUSY^-1 is. OBSERVABILITY=off keeps none.
-import { defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
+import {
+  defaultTextMapSetter,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+  type TextMapGetter,
+  type Tracer,
+} from '@opentelemetry/api';
 import { hrTimeToMicroseconds, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -44,7 +54,13 @@ const amqpHeaderGetter: TextMapGetter<Record<string, unknown>> = {
   },
 };
 
-const KIND_NAMES: Record<number, string> = { [SpanKind.INTERNAL]: 'internal', [SpanKind.SERVER]: 'server', [SpanKind.CLIENT]: 'client', [SpanKind.PRODUCER]: 'producer', [SpanKind.CONSUMER]: 'consumer' };
+const KIND_NAMES: Record<number, string> = {
+  [SpanKind.INTERNAL]: 'internal',
+  [SpanKind.SERVER]: 'server',
+  [SpanKind.CLIENT]: 'client',
+  [SpanKind.PRODUCER]: 'producer',
+  [SpanKind.CONSUMER]: 'consumer',
+};
 
 function toStored(span: ReadableSpan, service: ServiceName): StoredSpan {
   const { traceId, spanId } = span.spanContext();
@@ -74,7 +90,11 @@ class SqliteSpanProcessor implements SpanProcessor {
   private lastPrune = 0;
   private closed = false;
 
-  constructor(private readonly store: SpanStore, private readonly service: ServiceName, private readonly log: Logger) {}
+  constructor(
+    private readonly store: SpanStore,
+    private readonly service: ServiceName,
+    private readonly log: Logger,
+  ) {}
 
   onStart(): void {}
 
@@ -120,7 +140,11 @@ export class BusyRatioSampler implements Sampler {
   private keptInWindow = 0;
   private readonly ratio: TraceIdRatioBasedSampler;
 
-  constructor(private readonly perSecond: number, ratio: number, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly perSecond: number,
+    ratio: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.ratio = new TraceIdRatioBasedSampler(ratio);
   }
 
@@ -152,10 +176,17 @@ export class ServiceTracing {
     this.store = new SpanStore(dataDir, service);
     const processors: SpanProcessor[] = enabled ? [new SqliteSpanProcessor(this.store, service, log)] : [];
     // The exporter reads the endpoint, headers and timeout from the standard OTEL_* variables itself.
-    if (enabled && (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)) processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
-    const sampler = enabled ? new ParentBasedSampler({ root: new BusyRatioSampler(ROOTS_PER_SECOND, RATIO_WHEN_BUSY) }) : new AlwaysOffSampler();
+    if (enabled && (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT))
+      processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+    const sampler = enabled
+      ? new ParentBasedSampler({ root: new BusyRatioSampler(ROOTS_PER_SECOND, RATIO_WHEN_BUSY) })
+      : new AlwaysOffSampler();
     // One provider per service (not the global one): several services share a process in tests.
-    this.provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': service, 'service.namespace': 'order-system' }), spanProcessors: processors, sampler });
+    this.provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': service, 'service.namespace': 'order-system' }),
+      spanProcessors: processors,
+      sampler,
+    });
     this.tracer = this.provider.getTracer('order-system-runtime');
   }
 
@@ -170,7 +201,12 @@ export class ServiceTracing {
   }
 
   /** A span that is a child of `parent` (a root span when it has none). Returns it and the context it starts. */
-  start(name: string, kind: SpanKind, parent: Context, attributes: Record<string, string | number | boolean> = {}): { span: Span; context: Context } {
+  start(
+    name: string,
+    kind: SpanKind,
+    parent: Context,
+    attributes: Record<string, string | number | boolean> = {},
+  ): { span: Span; context: Context } {
     const span = this.tracer.startSpan(name, { kind, attributes }, parent);
     return { span, context: trace.setSpan(parent, span) };
   }

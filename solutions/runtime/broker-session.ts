@@ -29,7 +29,10 @@ export class BrokerSession {
   private closing = false;
   private everConnected = false;
 
-  private constructor(private readonly recovering: RecoveringChannelModel, private readonly log: Logger) {}
+  private constructor(
+    private readonly recovering: RecoveringChannelModel,
+    private readonly log: Logger,
+  ) {}
 
   static async connect(options: BrokerSessionOptions): Promise<BrokerSession> {
     const { log } = options;

@@ -22,20 +22,21 @@ export class CommitGroup {
   private scheduled = false;
   private readonly commitTogether: (group: Pending[]) => Outcome[];
 
-  constructor(db: ServiceDatabase, private readonly afterCommit: () => void) {
+  constructor(
+    db: ServiceDatabase,
+    private readonly afterCommit: () => void,
+  ) {
     // Called inside another transaction, a better-sqlite3 transaction function is a savepoint.
     const savepoint = db.transaction((work: () => unknown) => work());
-    this.commitTogether = db
-      .transaction((group: Pending[]) =>
-        group.map((item): Outcome => {
-          try {
-            return { ok: true, value: savepoint(item.work) };
-          } catch (error) {
-            return { ok: false, error };
-          }
-        }),
-      )
-      .immediate;
+    this.commitTogether = db.transaction((group: Pending[]) =>
+      group.map((item): Outcome => {
+        try {
+          return { ok: true, value: savepoint(item.work) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    ).immediate;
   }
 
   /** Runs `work` in the next group's transaction; resolves with its result once that transaction committed. */

@@ -95,7 +95,9 @@ function immediateTransaction(db: ServiceDatabase): <T>(work: () => T) => T {
 
 /** The processed-message record for one queue (the same event may arrive on two queues of one service). */
 export function processedMessagesFor(db: ServiceDatabase, queue: string): ProcessedMessages {
-  const has = db.prepare<[string, string], { found: number }>('SELECT 1 AS found FROM processed_messages WHERE queue = ? AND message_id = ?');
+  const has = db.prepare<[string, string], { found: number }>(
+    'SELECT 1 AS found FROM processed_messages WHERE queue = ? AND message_id = ?',
+  );
   const record = db.prepare('INSERT INTO processed_messages (queue, message_id, processed_at) VALUES (?, ?, ?)');
   return {
     transaction: immediateTransaction(db),

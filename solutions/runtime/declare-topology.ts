@@ -14,7 +14,9 @@ type TopologyLayers = Pick<Layers, 'routing' | 'fanout' | 'durability' | 'deadLe
 /** The topology is not what this service expects on the broker, and it may not fix that itself. */
 export class MissingTopologyError extends Error {
   constructor(what: string) {
-    super(`${what} does not exist on the broker, and this service's user may not declare it: run npm run broker:setup (with admin rights) first`);
+    super(
+      `${what} does not exist on the broker, and this service's user may not declare it: run npm run broker:setup (with admin rights) first`,
+    );
     this.name = 'MissingTopologyError';
   }
 }
@@ -39,7 +41,13 @@ export async function declareTopology(channel: Channel, topology: Topology, laye
  * above, so a queue declared by the setup command is re-declared unchanged) and the bindings into
  * them. The exchanges and other queues it uses are only checked, with passive declares.
  */
-export async function declareOwnTopology(channel: Channel, topology: Topology, service: ServiceName, layers: TopologyLayers, queueType: QueueType): Promise<void> {
+export async function declareOwnTopology(
+  channel: Channel,
+  topology: Topology,
+  service: ServiceName,
+  layers: TopologyLayers,
+  queueType: QueueType,
+): Promise<void> {
   const check = async (what: string, passive: (channel: Channel) => Promise<unknown>) => {
     // A failed passive declare (404) closes the channel, so this is the end of the setup either way.
     await passive(channel).catch(() => {
@@ -50,13 +58,16 @@ export async function declareOwnTopology(channel: Channel, topology: Topology, s
   // declare needs a right (configure, write or read) on the exchange or queue (4.3.0 wanted
   // configure; 3.x none), and without one it is refused, not answered.
   const uses = new RegExp(anchored(usedResources(permissionsFor(service, topology))));
-  for (const spec of topology.exchanges.filter((exchange) => uses.test(exchange.name))) await check(`exchange ${spec.name}`, (c) => c.checkExchange(spec.name));
+  for (const spec of topology.exchanges.filter((exchange) => uses.test(exchange.name)))
+    await check(`exchange ${spec.name}`, (c) => c.checkExchange(spec.name));
   const own = topology.queues.filter((spec) => ownerOf(spec) === service);
-  for (const spec of topology.queues.filter((queue) => !own.includes(queue) && uses.test(queue.name))) await check(`queue ${spec.name}`, (c) => c.checkQueue(spec.name));
+  for (const spec of topology.queues.filter((queue) => !own.includes(queue) && uses.test(queue.name)))
+    await check(`queue ${spec.name}`, (c) => c.checkQueue(spec.name));
   for (const spec of own) await declareQueue(channel, spec, layers, queueType);
   const ownNames = new Set(own.map((spec) => spec.name));
   for (const binding of topology.bindings) {
-    if (binding.destinationKind === 'queue' && ownNames.has(binding.destination)) await channel.bindQueue(binding.destination, binding.source, binding.pattern);
+    if (binding.destinationKind === 'queue' && ownNames.has(binding.destination))
+      await channel.bindQueue(binding.destination, binding.source, binding.pattern);
   }
 }
 

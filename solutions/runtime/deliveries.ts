@@ -42,13 +42,18 @@ export class Deliveries {
     const labels = { queue: spec.name, event_type: eventTypeLabel(message.properties.type) };
     const timer = this.host.metrics.handlerSeconds.startTimer(labels);
     // A consumer span continuing the trace the message came with (ended once the delivery is settled here or failed).
-    const { span, context: trace } = this.host.tracing.start(`process ${labels.event_type === 'other' ? spec.name : labels.event_type}`, SpanKind.CONSUMER, this.host.tracing.extract(message.properties.headers), {
-      'messaging.system': 'rabbitmq',
-      'messaging.destination.name': spec.name,
-      'messaging.message.id': String(message.properties.messageId ?? ''),
-      ...(typeof message.properties.correlationId === 'string' ? { [ORDER_ID_ATTRIBUTE]: message.properties.correlationId } : {}),
-      ...(message.fields.redelivered ? { 'messaging.rabbitmq.redelivered': true } : {}),
-    });
+    const { span, context: trace } = this.host.tracing.start(
+      `process ${labels.event_type === 'other' ? spec.name : labels.event_type}`,
+      SpanKind.CONSUMER,
+      this.host.tracing.extract(message.properties.headers),
+      {
+        'messaging.system': 'rabbitmq',
+        'messaging.destination.name': spec.name,
+        'messaging.message.id': String(message.properties.messageId ?? ''),
+        ...(typeof message.properties.correlationId === 'string' ? { [ORDER_ID_ATTRIBUTE]: message.properties.correlationId } : {}),
+        ...(message.fields.redelivered ? { 'messaging.rabbitmq.redelivered': true } : {}),
+      },
+    );
     try {
       const event = this.host.layers.codec.decode(message);
       span.setAttribute(ORDER_ID_ATTRIBUTE, event.orderId);
@@ -56,7 +61,9 @@ export class Deliveries {
       const handler = consumer.handlers[event.type] as ((event: DomainEvent, context: HandlerContext) => void) | undefined;
       if (!handler) throw new UnprocessableMessageError(`${spec.name} has no handler for ${event.type} events`);
       const context = this.handlerContext(event, trace);
-      const applied = await this.commits.run(() => this.host.layers.acks.processOnce(this.processedMessages(spec.name), event.messageId, () => handler(event, context)));
+      const applied = await this.commits.run(() =>
+        this.host.layers.acks.processOnce(this.processedMessages(spec.name), event.messageId, () => handler(event, context)),
+      );
       timer();
       this.host.metrics.consumed.inc(labels);
       if (!applied) {
@@ -123,7 +130,9 @@ export class Deliveries {
       const attempt = this.host.layers.deadLetters.attemptsSoFar(message, spec.name) + 1;
       const outcome = await this.host.layers.deadLetters.handleFailure(channel, message, error, spec);
       (outcome === 'retrying' ? this.host.metrics.retried : this.host.metrics.parked).inc(labels);
-      this.host.log.warn(`${what} failed on attempt ${attempt} (${describeError(error)}); ${outcome === 'retrying' ? 'will retry' : 'parked in the dead-letter queue'}`);
+      this.host.log.warn(
+        `${what} failed on attempt ${attempt} (${describeError(error)}); ${outcome === 'retrying' ? 'will retry' : 'parked in the dead-letter queue'}`,
+      );
     } catch (settleError) {
       // The channel died under us: the broker redelivers the message to the next consumer. (Layer 6
       // may have settled it before throwing, so it is not settled again here: a second ack or nack

@@ -60,14 +60,24 @@ export class Outbox {
   private lastPrune = Date.now();
 
   /** keepSentMs: how long published messages about an order stay in the sent log; undefined keeps none. */
-  constructor(private readonly db: ServiceDatabase, private readonly log: Logger, private readonly keepSentMs?: number) {
-    this.insert = db.prepare('INSERT INTO outbox (exchange, routing_key, content, options, created_at, order_id) VALUES (?, ?, ?, ?, ?, ?)');
-    this.selectBatch = db.prepare<[number], OutboxRow>('SELECT id, exchange, routing_key, content, options FROM outbox ORDER BY id LIMIT ?');
+  constructor(
+    private readonly db: ServiceDatabase,
+    private readonly log: Logger,
+    private readonly keepSentMs?: number,
+  ) {
+    this.insert = db.prepare(
+      'INSERT INTO outbox (exchange, routing_key, content, options, created_at, order_id) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.selectBatch = db.prepare<[number], OutboxRow>(
+      'SELECT id, exchange, routing_key, content, options FROM outbox ORDER BY id LIMIT ?',
+    );
     this.remove = db.prepare('DELETE FROM outbox WHERE id = ?');
     this.recordFailure = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?');
     this.count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM outbox');
     this.oldest = db.prepare<[], { created_at: string }>('SELECT created_at FROM outbox ORDER BY id LIMIT 1');
-    const keepSent = db.prepare('INSERT INTO sent_messages (order_id, exchange, routing_key, content, options, sent_at) SELECT order_id, exchange, routing_key, content, options, ? FROM outbox WHERE id = ? AND order_id IS NOT NULL');
+    const keepSent = db.prepare(
+      'INSERT INTO sent_messages (order_id, exchange, routing_key, content, options, sent_at) SELECT order_id, exchange, routing_key, content, options, ? FROM outbox WHERE id = ? AND order_id IS NOT NULL',
+    );
     const removeTogether = db.transaction((ids: number[]) => {
       const now = Date.now();
       for (const id of ids) {
@@ -87,14 +97,23 @@ export class Outbox {
           }
         }
       : removeTogether;
-    this.sentFor = db.prepare<[string], Omit<OutboxRow, 'id'>>('SELECT exchange, routing_key, content, options FROM sent_messages WHERE order_id = ? ORDER BY id');
+    this.sentFor = db.prepare<[string], Omit<OutboxRow, 'id'>>(
+      'SELECT exchange, routing_key, content, options FROM sent_messages WHERE order_id = ? ORDER BY id',
+    );
     this.pruneSent = db.prepare('DELETE FROM sent_messages WHERE sent_at < ?');
   }
 
   /** Queues a message for publishing. Call it inside the transaction that changes the state. Returns the row id. */
   add(entry: OutboxEntry): number {
     this.addedSinceNudge = true;
-    const result = this.insert.run(entry.exchange, entry.routingKey, entry.message.content, JSON.stringify(entry.message.options), new Date().toISOString(), entry.orderId ?? null);
+    const result = this.insert.run(
+      entry.exchange,
+      entry.routingKey,
+      entry.message.content,
+      JSON.stringify(entry.message.options),
+      new Date().toISOString(),
+      entry.orderId ?? null,
+    );
     return Number(result.lastInsertRowid);
   }
 

@@ -51,7 +51,13 @@ export interface ServiceConfig {
   shutdownFlushMs: number;
 }
 
-export function serviceConfigFromEnv(env: EnvConfig, brokerUrl: string, managementUrl?: string, failoverUrls: string[] = [], service?: ServiceName): ServiceConfig {
+export function serviceConfigFromEnv(
+  env: EnvConfig,
+  brokerUrl: string,
+  managementUrl?: string,
+  failoverUrls: string[] = [],
+  service?: ServiceName,
+): ServiceConfig {
   return {
     // npm start's six processes take METRICS_PORT and the five after it, in SERVICE_NAMES order.
     metricsPort: env.METRICS_PORT === 0 || service === undefined ? env.METRICS_PORT : env.METRICS_PORT + SERVICE_NAMES.indexOf(service),

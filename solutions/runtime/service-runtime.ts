@@ -72,7 +72,8 @@ export class ServiceRuntime implements ServiceHost {
     const runtime = new ServiceRuntime(definition, config, layers, log);
     try {
       // Before connecting: a service that cannot reach the broker says so in its metrics too.
-      if (config.metricsPort !== undefined) runtime.metricsServer = await startMetricsServer(runtime.metrics.registry, config.metricsPort, config.httpHost ?? '127.0.0.1', log);
+      if (config.metricsPort !== undefined)
+        runtime.metricsServer = await startMetricsServer(runtime.metrics.registry, config.metricsPort, config.httpHost ?? '127.0.0.1', log);
       runtime.session = await BrokerSession.connect({
         url: config.brokerUrl,
         failoverUrls: config.failoverUrls,
@@ -89,7 +90,10 @@ export class ServiceRuntime implements ServiceHost {
       if (config.stallAfterMs !== undefined && definition.findStalled) {
         runtime.stallWatch = new StallWatch(
           {
-            name: definition.name, db: runtime.db, log, config,
+            name: definition.name,
+            db: runtime.db,
+            log,
+            config,
             isBrokerConnected: () => runtime.isBrokerConnected(),
             enqueue: (event) => runtime.enqueue(event),
             nudge: () => runtime.outbox.nudge(),
@@ -204,7 +208,9 @@ export class ServiceRuntime implements ServiceHost {
     // Only services that call an endpoint get a client (and its reply queue): under least privilege
     // the others may not declare one.
     if (Object.values(RPC_ENDPOINTS).some((endpoint) => endpoint.callers.includes(this.name))) {
-      this.rpcClient = await layers.rpc.createClient(await session.openChannel(connection, 'rpc client'), { timeoutMs: config.rpcTimeoutMs });
+      this.rpcClient = await layers.rpc.createClient(await session.openChannel(connection, 'rpc client'), {
+        timeoutMs: config.rpcTimeoutMs,
+      });
     }
   }
 

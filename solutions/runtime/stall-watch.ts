@@ -49,7 +49,9 @@ export const REQUESTS_PER_SWEEP = 50;
 /** The handler every publishing service gives saga.stalled: send again what was sent about the order. */
 export const resendWhatWasSent: EventHandler<'saga.stalled'> = (event, { resend, log }) => {
   const count = resend();
-  log.info(`order ${event.orderId} stalled (${event.payload.reason}; seen by ${event.source}, re-drive ${event.payload.attempt}): ${count} of its events sent again`);
+  log.info(
+    `order ${event.orderId} stalled (${event.payload.reason}; seen by ${event.source}, re-drive ${event.payload.attempt}): ${count} of its events sent again`,
+  );
 };
 
 export interface StallWatchHost {
@@ -76,10 +78,16 @@ export class StallWatch {
   private connectedSince: number | undefined;
   private readonly sweepInTransaction: (now: number) => number;
 
-  constructor(private readonly host: StallWatchHost, private readonly find: StallFinder, private readonly stallAfterMs: number) {
+  constructor(
+    private readonly host: StallWatchHost,
+    private readonly find: StallFinder,
+    private readonly stallAfterMs: number,
+  ) {
     const { db } = host;
     const requestOf = db.prepare<[string], RequestRow>('SELECT attempts, last_at FROM stall_requests WHERE order_id = ?');
-    const saveRequest = db.prepare('INSERT INTO stall_requests (order_id, attempts, last_at) VALUES (?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET attempts = excluded.attempts, last_at = excluded.last_at');
+    const saveRequest = db.prepare(
+      'INSERT INTO stall_requests (order_id, attempts, last_at) VALUES (?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET attempts = excluded.attempts, last_at = excluded.last_at',
+    );
     this.sweepInTransaction = db.transaction((now: number) => {
       const candidates = find(db, {
         quietSince: new Date(now - stallAfterMs),
@@ -95,15 +103,26 @@ export class StallWatch {
         if (attempts >= MAX_REDRIVES) {
           if (attempts === MAX_REDRIVES) {
             saveRequest.run(candidate.orderId, attempts + 1, now); // says it once
-            host.log.warn(`order ${candidate.orderId} is still stalled after ${MAX_REDRIVES} re-drives (${candidate.reason}): giving up; look for its messages in dead-letter.queue`);
+            host.log.warn(
+              `order ${candidate.orderId} is still stalled after ${MAX_REDRIVES} re-drives (${candidate.reason}): giving up; look for its messages in dead-letter.queue`,
+            );
           }
           continue;
         }
         if (previous && now - previous.last_at < stallAfterMs * attempts) continue;
         saveRequest.run(candidate.orderId, attempts + 1, now);
-        host.enqueue(newEvent('saga.stalled', { orderId: candidate.orderId, source: host.name, express: candidate.express, payload: { reason: candidate.reason, attempt: attempts + 1 } }) as DomainEvent);
+        host.enqueue(
+          newEvent('saga.stalled', {
+            orderId: candidate.orderId,
+            source: host.name,
+            express: candidate.express,
+            payload: { reason: candidate.reason, attempt: attempts + 1 },
+          }) as DomainEvent,
+        );
         host.requested?.();
-        host.log.warn(`order ${candidate.orderId} looks stalled (${candidate.reason}): asked its publishers to send its events again (re-drive ${attempts + 1} of ${MAX_REDRIVES})`);
+        host.log.warn(
+          `order ${candidate.orderId} looks stalled (${candidate.reason}): asked its publishers to send its events again (re-drive ${attempts + 1} of ${MAX_REDRIVES})`,
+        );
         requested++;
       }
       return requested;

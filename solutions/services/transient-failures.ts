@@ -12,7 +12,10 @@ function failingSometimes(handlers: HandlerMap, rate: number, random: () => numb
   const wrapped: Record<string, EventHandler> = {};
   for (const [type, handler] of Object.entries(handlers) as Array<[string, EventHandler]>) {
     wrapped[type] = (event, context) => {
-      if (random() < rate) throw new TransientFailureError(`injected transient failure (CHAOS_FAILURE_RATE=${rate}) before handling ${event.type} for order ${event.orderId}`);
+      if (random() < rate)
+        throw new TransientFailureError(
+          `injected transient failure (CHAOS_FAILURE_RATE=${rate}) before handling ${event.type} for order ${event.orderId}`,
+        );
       handler(event, context);
     };
   }
@@ -20,7 +23,14 @@ function failingSometimes(handlers: HandlerMap, rate: number, random: () => numb
 }
 
 /** The service with every consumer's handlers wrapped; the same object when `rate` is undefined or 0. */
-export function withTransientFailures(service: ServiceDefinition, rate: number | undefined, random: () => number = Math.random): ServiceDefinition {
+export function withTransientFailures(
+  service: ServiceDefinition,
+  rate: number | undefined,
+  random: () => number = Math.random,
+): ServiceDefinition {
   if (!rate) return service;
-  return { ...service, consumers: service.consumers.map((consumer) => ({ ...consumer, handlers: failingSometimes(consumer.handlers, rate, random) })) };
+  return {
+    ...service,
+    consumers: service.consumers.map((consumer) => ({ ...consumer, handlers: failingSometimes(consumer.handlers, rate, random) })),
+  };
 }

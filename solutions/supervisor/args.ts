@@ -16,8 +16,17 @@ export const START_CLI = defineCli({
   summary: `Starts the six services of the order system (${SERVICE_NAMES.join(', ')}),
 each as its own process, against one RabbitMQ broker, and merges their logs. Ctrl-C stops them all.`,
   options: {
-    services: { type: 'string', value: '<name,...>', description: 'start only these services (e.g. to watch messages pile up for a missing consumer)' },
-    layers: { type: 'string', choices: LAYER_SOURCES, default: 'solutions', description: 'the reference layers (solutions) or yours, from milestones/ (mine)' },
+    services: {
+      type: 'string',
+      value: '<name,...>',
+      description: 'start only these services (e.g. to watch messages pile up for a missing consumer)',
+    },
+    layers: {
+      type: 'string',
+      choices: LAYER_SOURCES,
+      default: 'solutions',
+      description: 'the reference layers (solutions) or yours, from milestones/ (mine)',
+    },
     'no-dashboard': { type: 'boolean', description: 'do not start the live dashboard (DASHBOARD_PORT, default 8081)' },
   },
   notes: 'Exit codes: 0 stopped with Ctrl-C, 1 no broker or a service failed, 2 a wrong command line.',
@@ -47,7 +56,10 @@ export function parseStartArgs(argv: string[]): StartOptions {
   const dashboard = !values['no-dashboard'];
   if (values.services === undefined) return { services: [...SERVICE_NAMES], layers, dashboard, help: false };
 
-  const requested = values.services.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const requested = values.services
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   const unknown = requested.filter((name) => !(SERVICE_NAMES as readonly string[]).includes(name));
   if (unknown.length > 0) throw START_CLI.usageError(`unknown service ${unknown.join(', ')}; the services are ${SERVICE_NAMES.join(', ')}`);
   if (requested.length === 0) throw START_CLI.usageError('--services needs at least one service name');

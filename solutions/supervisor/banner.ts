@@ -33,7 +33,9 @@ export function banner({ services, httpPort, management, dashboardUrl, metricsPo
       : `  RabbitMQ management UI: not answering at ${management.baseUrl}; enable it with: rabbitmq-plugins enable rabbitmq_management rabbitmq_prometheus`,
     '',
     '  Metrics (Prometheus text format):',
-    ...services.map((service) => `    ${service.padEnd(13)}${metricsPorts[service] ? `http://localhost:${metricsPorts[service]}/metrics` : 'not served'}`),
+    ...services.map(
+      (service) => `    ${service.padEnd(13)}${metricsPorts[service] ? `http://localhost:${metricsPorts[service]}/metrics` : 'not served'}`,
+    ),
     `    ${'RabbitMQ'.padEnd(13)}http://${new URL(management.baseUrl).hostname}:15692/metrics  (the broker's own, when rabbitmq_prometheus is on; per queue: /metrics/per-object)`,
     '',
     brokerUsersFile

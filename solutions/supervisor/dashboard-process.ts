@@ -12,16 +12,26 @@ import { describeExit, ServiceProcess } from './service-process.ts';
 const RUN_DASHBOARD = fileURLToPath(new URL('../dashboard/run-dashboard.ts', import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
 
-export async function launchDashboard(env: NodeJS.ProcessEnv, logs: LogStream, group: ServiceGroup, log: Logger): Promise<ServiceProcess | undefined> {
+export async function launchDashboard(
+  env: NodeJS.ProcessEnv,
+  logs: LogStream,
+  group: ServiceGroup,
+  log: Logger,
+): Promise<ServiceProcess | undefined> {
   const dashboard = new ServiceProcess('dashboard', env, logs, { script: RUN_DASHBOARD, args: [] });
   dashboard.onMessage((message) => {
     const request = message as ControlRequest;
     if (request?.type !== 'service-control') return;
     const service = ServiceName.safeParse(request.service);
-    const act = !service.success ? Promise.reject(new Error(`no service ${String(request.service)}`)) : request.action === 'stop' ? group.stopService(service.data, log) : group.startService(service.data, log);
+    const act = !service.success
+      ? Promise.reject(new Error(`no service ${String(request.service)}`))
+      : request.action === 'stop'
+        ? group.stopService(service.data, log)
+        : group.startService(service.data, log);
     act.then(
       () => dashboard.send({ type: 'service-control-result', id: request.id }),
-      (error: unknown) => dashboard.send({ type: 'service-control-result', id: request.id, error: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) =>
+        dashboard.send({ type: 'service-control-result', id: request.id, error: error instanceof Error ? error.message : String(error) }),
     );
   });
   const tell = () => dashboard.send({ type: 'service-states', states: group.states() });
@@ -34,13 +44,16 @@ export async function launchDashboard(env: NodeJS.ProcessEnv, logs: LogStream, g
   ]);
   clearTimeout(timer);
   if (outcome !== 'ready') {
-    log.warn(`the dashboard did not start (${outcome === 'timeout' ? `not ready after ${READY_TIMEOUT_MS / 1000} s` : outcome}); the system runs without it`);
+    log.warn(
+      `the dashboard did not start (${outcome === 'timeout' ? `not ready after ${READY_TIMEOUT_MS / 1000} s` : outcome}); the system runs without it`,
+    );
     dashboard.kill();
     return undefined;
   }
   tell();
   void dashboard.exited.then((exit) => {
-    if (!dashboard.stopRequested) log.warn(`the dashboard exited (${describeExit(exit)}); the services go on. npm run dashboard starts one on its own`);
+    if (!dashboard.stopRequested)
+      log.warn(`the dashboard exited (${describeExit(exit)}); the services go on. npm run dashboard starts one on its own`);
   });
   return dashboard;
 }

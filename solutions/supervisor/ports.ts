@@ -20,8 +20,10 @@ export interface WantedPort {
 /** The ports this npm start will listen on: the HTTP API's (with the order service), the dashboard's, each service's metrics port. Port 0 means any free one: nothing to check. */
 export function wantedPorts(env: EnvConfig, services: readonly ServiceName[], withDashboard: boolean): WantedPort[] {
   const wanted: WantedPort[] = [];
-  if (services.includes('order')) wanted.push({ port: env.HTTP_PORT, host: env.HTTP_HOST, what: 'the HTTP API', variable: 'HTTP_PORT', required: true });
-  if (withDashboard) wanted.push({ port: env.DASHBOARD_PORT, host: env.DASHBOARD_HOST, what: 'the dashboard', variable: 'DASHBOARD_PORT', required: true });
+  if (services.includes('order'))
+    wanted.push({ port: env.HTTP_PORT, host: env.HTTP_HOST, what: 'the HTTP API', variable: 'HTTP_PORT', required: true });
+  if (withDashboard)
+    wanted.push({ port: env.DASHBOARD_PORT, host: env.DASHBOARD_HOST, what: 'the dashboard', variable: 'DASHBOARD_PORT', required: true });
   if (env.METRICS_PORT !== 0) {
     for (const service of services) {
       const port = env.METRICS_PORT + SERVICE_NAMES.indexOf(service);

@@ -6,7 +6,8 @@ import type { Logger } from '../../shared/log.ts';
 import type { LogStream } from './log-stream.ts';
 import { describeExit, ServiceProcess, type ServiceExit } from './service-process.ts';
 
-export type ReadyOutcome = { kind: 'ready' } | { kind: 'timeout'; notReady: ServiceName[] } | { kind: 'exited'; service: ServiceName; exit: ServiceExit };
+export type ReadyOutcome =
+  { kind: 'ready' } | { kind: 'timeout'; notReady: ServiceName[] } | { kind: 'exited'; service: ServiceName; exit: ServiceExit };
 
 export type ServiceState = 'running' | 'stopped' | 'starting' | 'stopping';
 
@@ -60,7 +61,10 @@ export class ServiceGroup {
   async waitUntilReady(timeoutMs: number): Promise<ReadyOutcome> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<ReadyOutcome>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: 'timeout', notReady: this.services.filter((s) => !s.isReady).map((s) => s.name as ServiceName) }), timeoutMs);
+      timer = setTimeout(
+        () => resolve({ kind: 'timeout', notReady: this.services.filter((s) => !s.isReady).map((s) => s.name as ServiceName) }),
+        timeoutMs,
+      );
     });
     const allReady = Promise.all(this.services.map((s) => s.ready)).then((): ReadyOutcome => ({ kind: 'ready' }));
     const exited = this.unexpectedExit.then((e): ReadyOutcome => ({ kind: 'exited', ...e }));
@@ -74,7 +78,8 @@ export class ServiceGroup {
   /** Stops one service on purpose (its queue fills while it is away): not an unexpected exit. */
   async stopService(name: ServiceName, log: Logger): Promise<void> {
     const service = this.current.get(name);
-    if (!service || this.state.get(name) !== 'running') throw new Error(`${name} is ${this.state.get(name) ?? 'not part of this run'}, not running`);
+    if (!service || this.state.get(name) !== 'running')
+      throw new Error(`${name} is ${this.state.get(name) ?? 'not part of this run'}, not running`);
     log.info(`stopping ${name} (asked by the dashboard)`);
     this.setState(name, 'stopping');
     service.stop();
@@ -86,7 +91,10 @@ export class ServiceGroup {
     if (this.state.get(name) !== 'stopped') throw new Error(`${name} is ${this.state.get(name) ?? 'not part of this run'}, not stopped`);
     log.info(`starting ${name} again (asked by the dashboard)`);
     const service = this.launch(name);
-    await Promise.race([service.ready, service.exited.then((exit) => Promise.reject(new Error(`${name} exited (${describeExit(exit)}) before it was ready`)))]);
+    await Promise.race([
+      service.ready,
+      service.exited.then((exit) => Promise.reject(new Error(`${name} exited (${describeExit(exit)}) before it was ready`))),
+    ]);
   }
 
   /** SIGTERM to every service, then SIGKILL for any still running after `deadlineMs`. True when all exited cleanly in time. */
@@ -102,7 +110,9 @@ export class ServiceGroup {
     const killed = new Set<ServiceProcess>();
     if ((await Promise.race([exits, deadline])) === 'deadline') {
       const stragglers = running.filter((s) => !s.hasExited);
-      log.warn(`${stragglers.map((s) => s.name).join(', ')} did not stop within ${deadlineMs / 1000} s; killing ${stragglers.length === 1 ? 'it' : 'them'}`);
+      log.warn(
+        `${stragglers.map((s) => s.name).join(', ')} did not stop within ${deadlineMs / 1000} s; killing ${stragglers.length === 1 ? 'it' : 'them'}`,
+      );
       for (const service of stragglers) {
         service.kill();
         killed.add(service);

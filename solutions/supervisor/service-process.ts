@@ -11,7 +11,13 @@ const RUN_SERVICE = fileURLToPath(new URL('../run-service.ts', import.meta.url))
 
 // run-service.ts may add the port it listens on (the order service), which matters with HTTP_PORT=0;
 // the dashboard adds its address.
-const ReadyMessage = z.object({ type: z.literal('ready'), service: z.string(), httpPort: z.number().int().positive().optional(), metricsPort: z.number().int().positive().optional(), url: z.string().optional() });
+const ReadyMessage = z.object({
+  type: z.literal('ready'),
+  service: z.string(),
+  httpPort: z.number().int().positive().optional(),
+  metricsPort: z.number().int().positive().optional(),
+  url: z.string().optional(),
+});
 
 export interface ServiceExit {
   code: number | null;
@@ -43,7 +49,12 @@ export class ServiceProcess {
   stopRequested = false;
   private readonly child: ChildProcess;
 
-  constructor(readonly name: string, env: NodeJS.ProcessEnv, private readonly logs: LogStream, entry: { script: string; args: string[] } = { script: RUN_SERVICE, args: [name] }) {
+  constructor(
+    readonly name: string,
+    env: NodeJS.ProcessEnv,
+    private readonly logs: LogStream,
+    entry: { script: string; args: string[] } = { script: RUN_SERVICE, args: [name] },
+  ) {
     this.child = spawn(process.execPath, [...serviceNodeArgs(env), '--import', 'tsx', entry.script, ...entry.args], {
       cwd: REPO_ROOT, // `--import tsx` and the default DATA_DIR resolve from the project root
       env,

@@ -31,7 +31,12 @@ interface Answer {
   body: unknown;
 }
 
-async function send(url: string, body: string | Uint8Array | undefined, contentType: string | undefined, headers: Record<string, string> = {}): Promise<Answer> {
+async function send(
+  url: string,
+  body: string | Uint8Array | undefined,
+  contentType: string | undefined,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { ...(contentType === undefined ? {} : { 'content-type': contentType }), ...headers },
@@ -78,7 +83,9 @@ describe('fuzzing the HTTP API', () => {
   });
 
   const eventsFor = (orderId: string, type?: string): ConsumeMessage[] =>
-    bus.messages.filter((message) => message.properties.correlationId === orderId && (type === undefined || message.properties.type === type));
+    bus.messages.filter(
+      (message) => message.properties.correlationId === orderId && (type === undefined || message.properties.type === type),
+    );
 
   it(`POST /orders: ${ORDER_RUNS} bodies, each refused naming its field with nothing stored, or accepted as sent`, async () => {
     await fc.assert(
@@ -102,15 +109,21 @@ describe('fuzzing the HTTP API', () => {
           expect(order.express).toBe(expected?.express ?? false);
           accepted.set(order.orderId, httpCase);
           // What was published is the order as stored (201: the broker has confirmed it).
-          const [created] = await eventually(() => eventsFor(order.orderId, 'order.created').length > 0 && eventsFor(order.orderId, 'order.created'), {
-            timeoutMs: 5000,
-            intervalMs: 5,
-            what: `order.created of ${order.orderId}`,
-          });
+          const [created] = await eventually(
+            () => eventsFor(order.orderId, 'order.created').length > 0 && eventsFor(order.orderId, 'order.created'),
+            {
+              timeoutMs: 5000,
+              intervalMs: 5,
+              what: `order.created of ${order.orderId}`,
+            },
+          );
           const event = JSON.parse((created as ConsumeMessage).content.toString('utf8')) as { payload: { items: unknown } };
           expect(event.payload.items).toEqual(order.items);
           const parsed = DomainEventSchema.safeParse(event);
-          expect(parsed.error?.issues, '🚨 the order.created published is one its consumers accept (else they park it: the order never ends)').toBeUndefined();
+          expect(
+            parsed.error?.issues,
+            '🚨 the order.created published is one its consumers accept (else they park it: the order never ends)',
+          ).toBeUndefined();
           return;
         }
         const refusal = httpCase.refuses;
@@ -144,27 +157,44 @@ describe('fuzzing the HTTP API', () => {
       fc.integer({ min: 1000, max: 20_000 }).map((length) => 'x'.repeat(length)),
     );
     // A URL over Node's header limit (16 KiB) is refused before any route: 431.
-    const target = known.length > 0 ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: unknownIds }) : unknownIds;
+    const target =
+      known.length > 0 ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: unknownIds }) : unknownIds;
     const jsonType = fc.constantFrom('application/json', 'application/json; charset=utf-8');
     const requestBody = fc.oneof(
       fc.constant({ what: 'no body', body: undefined, contentType: undefined, parseError: false }),
-      fc.tuple(fc.jsonValue({ maxDepth: 3 }).filter((value) => typeof value === 'object' && value !== null), jsonType).map(([value, contentType]) => ({ what: 'a JSON body it ignores', body: JSON.stringify(value), contentType, parseError: false })),
-      fc.tuple(fc.constantFrom('null', '42', '"x"', '{', '{"a":', 'nope', '\u0001'), jsonType).map(([body, contentType]) => ({ what: 'not JSON, sent as JSON', body, contentType, parseError: true })),
+      fc
+        .tuple(
+          fc.jsonValue({ maxDepth: 3 }).filter((value) => typeof value === 'object' && value !== null),
+          jsonType,
+        )
+        .map(([value, contentType]) => ({ what: 'a JSON body it ignores', body: JSON.stringify(value), contentType, parseError: false })),
+      fc
+        .tuple(fc.constantFrom('null', '42', '"x"', '{', '{"a":', 'nope', '\u0001'), jsonType)
+        .map(([body, contentType]) => ({ what: 'not JSON, sent as JSON', body, contentType, parseError: true })),
       fc.string({ unit: 'binary', maxLength: 200 }).map((body) => ({ what: 'text', body, contentType: 'text/plain', parseError: false })),
-      fc.uint8Array({ maxLength: 300 }).map((bytes) => ({ what: 'bytes', body: bytes, contentType: 'application/octet-stream', parseError: false })),
+      fc
+        .uint8Array({ maxLength: 300 })
+        .map((bytes) => ({ what: 'bytes', body: bytes, contentType: 'application/octet-stream', parseError: false })),
     );
 
     await fc.assert(
       fc.asyncProperty(target.map(printedShort), requestBody, async ({ value: orderId }, request) => {
         const before = accepted.has(orderId) ? (await getOrder(baseUrl, orderId))?.status : undefined;
-        const { status, body } = await send(`${baseUrl}/orders/${encodeURIComponent(orderId)}/confirm-delivery`, request.body, request.contentType);
+        const { status, body } = await send(
+          `${baseUrl}/orders/${encodeURIComponent(orderId)}/confirm-delivery`,
+          request.body,
+          request.contentType,
+        );
         expect(status, `🚨 never a 5xx: ${JSON.stringify(body)}`).toBeLessThan(500);
         if (status === 431) {
           expect(encodeURIComponent(orderId).length, '🚨 431 is for a URL too long').toBeGreaterThan(8000);
           return;
         }
         if (request.parseError) {
-          expect({ status, field: (body as ErrorBody).field }, `🚨 a body that is not JSON is a 400 naming the body: ${JSON.stringify(body)}`).toEqual({ status: 400, field: '(body)' });
+          expect(
+            { status, field: (body as ErrorBody).field },
+            `🚨 a body that is not JSON is a 400 naming the body: ${JSON.stringify(body)}`,
+          ).toEqual({ status: 400, field: '(body)' });
           return;
         }
         if (before === undefined) {
@@ -201,8 +231,12 @@ describe('fuzzing the HTTP API', () => {
     expect(sentinel.status).toBe(201);
     await eventually(() => eventsFor('fuzz-http-sentinel', 'order.created').length > 0, { what: 'the sentinel order.created on the bus' });
 
-    const created = bus.messages.filter((message) => message.properties.type === 'order.created').map((message) => String(message.properties.correlationId));
-    expect([...created].sort(), `🚨 one order.created per accepted order, none for a refused one (${replayHint()})`).toEqual([...accepted.keys(), 'fuzz-http-sentinel'].sort());
+    const created = bus.messages
+      .filter((message) => message.properties.type === 'order.created')
+      .map((message) => String(message.properties.correlationId));
+    expect([...created].sort(), `🚨 one order.created per accepted order, none for a refused one (${replayHint()})`).toEqual(
+      [...accepted.keys(), 'fuzz-http-sentinel'].sort(),
+    );
     const published = [...refusedIds].filter((orderId) => eventsFor(orderId).length > 0);
     expect(published, `🚨 refused requests whose order id was published (${replayHint()})`).toEqual([]);
     const confirmedByApi = new Map<string, number>();
@@ -211,7 +245,9 @@ describe('fuzzing the HTTP API', () => {
       const orderId = String(message.properties.correlationId);
       confirmedByApi.set(orderId, (confirmedByApi.get(orderId) ?? 0) + 1);
     }
-    expect(Object.fromEntries(confirmedByApi), '🚨 one delivery.confirmed per 202 of confirm-delivery, none otherwise').toEqual(Object.fromEntries(confirmations));
+    expect(Object.fromEntries(confirmedByApi), '🚨 one delivery.confirmed per 202 of confirm-delivery, none otherwise').toEqual(
+      Object.fromEntries(confirmations),
+    );
     const stored = system.runtime('order').db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM orders').get()?.n;
     expect(stored, 'orders stored: the accepted ones and the sentinel').toBe(accepted.size + 1);
   }, 90_000);
@@ -235,8 +271,12 @@ describe('fuzzing the HTTP API', () => {
         { timeoutMs, intervalMs: 100, what: `${orderIds.length} accepted orders to be ${statuses.join(' or ')}` },
       );
     } catch (error) {
-      const stuck = [...pending].slice(0, 10).map((orderId) => `  ${orderId} is ${String(last.get(orderId))} — ${summaryOf(accepted.get(orderId) as HttpCase)}`);
-      throw new Error(`🚨 ${(error as Error).message}; ${pending.size} did not get there (${replayHint()}):\n${stuck.join('\n')}`, { cause: error });
+      const stuck = [...pending]
+        .slice(0, 10)
+        .map((orderId) => `  ${orderId} is ${String(last.get(orderId))} — ${summaryOf(accepted.get(orderId) as HttpCase)}`);
+      throw new Error(`🚨 ${(error as Error).message}; ${pending.size} did not get there (${replayHint()}):\n${stuck.join('\n')}`, {
+        cause: error,
+      });
     }
     return orderIds;
   }

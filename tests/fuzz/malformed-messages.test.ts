@@ -27,24 +27,35 @@ const CASE_HEADER = 'x-fuzz-case';
 
 const topology = buildTopology(FAST_SETTINGS.topology);
 
-
 /** The queues a message published to `exchange` with `routingKey` lands in, following exchange-to-exchange bindings. */
 function queuesReached(data: Topology, exchange: string, routingKey: string): string[] {
   const kind = data.exchanges.find((spec) => spec.name === exchange)?.type;
   const matching = data.bindings.filter(
-    (binding) => binding.source === exchange && (kind === 'fanout' || (kind === 'topic' ? topicMatches(binding.pattern, routingKey) : binding.pattern === routingKey)),
+    (binding) =>
+      binding.source === exchange &&
+      (kind === 'fanout' || (kind === 'topic' ? topicMatches(binding.pattern, routingKey) : binding.pattern === routingKey)),
   );
-  return [...new Set(matching.flatMap((binding) => (binding.destinationKind === 'queue' ? [binding.destination] : queuesReached(data, binding.destination, routingKey))))];
+  return [
+    ...new Set(
+      matching.flatMap((binding) =>
+        binding.destinationKind === 'queue' ? [binding.destination] : queuesReached(data, binding.destination, routingKey),
+      ),
+    ),
+  ];
 }
 
 /** Queues a service consumes domain events from (not the RPC queue, whose failures go back to the caller). */
 const CONSUMED = topology.queues.filter((spec) => spec.consumer !== undefined && spec.failure.kind !== 'none').map((spec) => spec.name);
-const REACHED = new Map(EVENT_TYPES.map((type) => [type, queuesReached(topology, EXCHANGES.order, type).filter((queue) => CONSUMED.includes(queue))]));
+const REACHED = new Map(
+  EVENT_TYPES.map((type) => [type, queuesReached(topology, EXCHANGES.order, type).filter((queue) => CONSUMED.includes(queue))]),
+);
 /** Every (queue, event type) pair: what each consumed queue gets. */
 const PAIRS = [...REACHED].flatMap(([type, queues]) => queues.map((queue) => ({ queue, type })));
 
 const HANDLED = new Map(
-  Object.values(SERVICES).flatMap((service) => service.consumers.map((consumer) => [consumer.queue, new Set(Object.keys(consumer.handlers))] as const)),
+  Object.values(SERVICES).flatMap((service) =>
+    service.consumers.map((consumer) => [consumer.queue, new Set(Object.keys(consumer.handlers))] as const),
+  ),
 );
 /** A valid event of a type `queue` has no handler for, sent straight to it, is parked too. */
 const unhandledTypes = (queue: string) => EVENT_TYPES.filter((type) => !HANDLED.get(queue)?.has(type));
@@ -58,8 +69,20 @@ interface Target {
   queues: string[];
 }
 
-const viaOrderExchange = fc.constantFrom(...EVENT_TYPES).map((type): Target => ({ route: `order.exchange ${type}`, exchange: EXCHANGES.order, routingKey: type, type, queues: REACHED.get(type) ?? [] }));
-const straightToQueue = fc.constantFrom(...PAIRS).map(({ queue, type }): Target => ({ route: `default exchange → ${queue} (${type})`, exchange: '', routingKey: queue, type, queues: [queue] }));
+const viaOrderExchange = fc.constantFrom(...EVENT_TYPES).map((type): Target => ({
+  route: `order.exchange ${type}`,
+  exchange: EXCHANGES.order,
+  routingKey: type,
+  type,
+  queues: REACHED.get(type) ?? [],
+}));
+const straightToQueue = fc.constantFrom(...PAIRS).map(({ queue, type }): Target => ({
+  route: `default exchange → ${queue} (${type})`,
+  exchange: '',
+  routingKey: queue,
+  type,
+  queues: [queue],
+}));
 
 const cases = fc
   .oneof(viaOrderExchange, straightToQueue)
@@ -91,17 +114,32 @@ const cases = fc
 /** Payment-status requests ({"orderId": "..."}) that are not one: the RPC server answers each with an error. */
 const malformedRpcRequests = fc
   .oneof(
-    fc.integer({ min: 0, max: 15 }).map((cut) => ({ content: Buffer.from('{"orderId":"fuzz-order"}'.slice(0, cut)), reason: /^the request is not valid JSON/ })),
-    fc.uint8Array({ maxLength: 1024 }).map((bytes) => ({ content: Buffer.from([0xff, ...bytes]), reason: /^the request is not valid JSON/ })),
+    fc
+      .integer({ min: 0, max: 15 })
+      .map((cut) => ({ content: Buffer.from('{"orderId":"fuzz-order"}'.slice(0, cut)), reason: /^the request is not valid JSON/ })),
+    fc
+      .uint8Array({ maxLength: 1024 })
+      .map((bytes) => ({ content: Buffer.from([0xff, ...bytes]), reason: /^the request is not valid JSON/ })),
     fc
       .oneof(
         fc.jsonValue({ maxDepth: 2 }).filter((value) => typeof value !== 'object' || value === null || Array.isArray(value)),
-        fc.record({ orderId: fc.oneof(fc.constant(''), fc.integer(), fc.constant(null), fc.array(fc.string({ maxLength: 3 }), { maxLength: 2 })) }),
-        fc.dictionary(fc.string({ maxLength: 8 }).filter((key) => key !== 'orderId'), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
+        fc.record({
+          orderId: fc.oneof(fc.constant(''), fc.integer(), fc.constant(null), fc.array(fc.string({ maxLength: 3 }), { maxLength: 2 })),
+        }),
+        fc.dictionary(
+          fc.string({ maxLength: 8 }).filter((key) => key !== 'orderId'),
+          fc.string({ maxLength: 8 }),
+          { maxKeys: 3 },
+        ),
         fc.integer({ min: 1000, max: 100_000 }).map((depth) => `@@deep-${depth}@@`),
       )
       .map((value) => ({
-        content: Buffer.from(JSON.stringify(value).replace(/^"@@deep-(\d+)@@"$/, (_, depth: string) => `${'['.repeat(Number(depth))}${']'.repeat(Number(depth))}`)),
+        content: Buffer.from(
+          JSON.stringify(value).replace(
+            /^"@@deep-(\d+)@@"$/,
+            (_, depth: string) => `${'['.repeat(Number(depth))}${']'.repeat(Number(depth))}`,
+          ),
+        ),
         reason: /^invalid payment status request: /,
       })),
   )
@@ -133,9 +171,14 @@ describe('fuzzing the consumers with malformed messages', () => {
   const consumersOn = async (queue: string) => (await inspector.checkQueue(queue)).consumerCount;
 
   it('the cases cover every queue a service consumes, each with every event type it gets', () => {
-    expect([...CONSUMED].sort()).toEqual(Object.values(SERVICES).flatMap((service) => service.consumers.map((consumer) => consumer.queue)).sort());
+    expect([...CONSUMED].sort()).toEqual(
+      Object.values(SERVICES)
+        .flatMap((service) => service.consumers.map((consumer) => consumer.queue))
+        .sort(),
+    );
     for (const [service, types] of Object.entries(SUBSCRIPTIONS)) {
-      for (const type of types) expect(PAIRS, `${service} gets ${type}`).toContainEqual({ queue: QUEUES[service as keyof typeof SUBSCRIPTIONS], type });
+      for (const type of types)
+        expect(PAIRS, `${service} gets ${type}`).toContainEqual({ queue: QUEUES[service as keyof typeof SUBSCRIPTIONS], type });
     }
     for (const type of EVENT_TYPES) expect(PAIRS, `audit gets ${type}`).toContainEqual({ queue: QUEUES.audit, type });
     // The mutations start from valid events: each sample is one.
@@ -178,14 +221,28 @@ describe('fuzzing the consumers with malformed messages', () => {
       fc.asyncProperty(malformedRpcRequests, fc.boolean(), async (request, answerable) => {
         executions += 1;
         const correlationId = `rpc-${executions}`;
-        await client.publish('', QUEUES.paymentRpc, request.content, { correlationId, contentType: 'application/json', ...(answerable ? { replyTo: replyQueue } : {}) });
+        await client.publish('', QUEUES.paymentRpc, request.content, {
+          correlationId,
+          contentType: 'application/json',
+          ...(answerable ? { replyTo: replyQueue } : {}),
+        });
         if (!answerable) {
           // Nobody to answer: acked and dropped, not left in the queue.
-          await eventually(async () => (await inspector.checkQueue(QUEUES.paymentRpc)).messageCount === 0, { timeoutMs: 5000, intervalMs: 5, what: `${correlationId} taken off ${QUEUES.paymentRpc}` });
+          await eventually(async () => (await inspector.checkQueue(QUEUES.paymentRpc)).messageCount === 0, {
+            timeoutMs: 5000,
+            intervalMs: 5,
+            what: `${correlationId} taken off ${QUEUES.paymentRpc}`,
+          });
         } else {
-          const reply = await eventually(() => replies.find((message) => message.properties.correlationId === correlationId), { timeoutMs: 5000, intervalMs: 5, what: `the reply to ${correlationId}` });
+          const reply = await eventually(() => replies.find((message) => message.properties.correlationId === correlationId), {
+            timeoutMs: 5000,
+            intervalMs: 5,
+            what: `the reply to ${correlationId}`,
+          });
           expect(reply.properties.headers?.['x-rpc-error'], '🚨 an error reply is marked as one').toBe(true);
-          expect(JSON.parse(reply.content.toString('utf8')), '🚨 the error says what was wrong').toEqual({ error: expect.stringMatching(request.reason) });
+          expect(JSON.parse(reply.content.toString('utf8')), '🚨 the error says what was wrong').toEqual({
+            error: expect.stringMatching(request.reason),
+          });
         }
         expect(await consumersOn(QUEUES.paymentRpc), `🚨 the RPC server on ${QUEUES.paymentRpc} is still there`).toBe(1);
       }),
@@ -195,7 +252,9 @@ describe('fuzzing the consumers with malformed messages', () => {
 
   it('every consumer kept running: one consumer per queue, no restarts, and an order placed afterwards completes', async () => {
     for (const queue of CONSUMED) expect(await consumersOn(queue), `🚨 consumers on ${queue}`).toBe(1);
-    const trouble = sut.logs.lines.filter((line) => /restarting the broker session|channel closed by the broker|could not settle|lost the broker connection/.test(line));
+    const trouble = sut.logs.lines.filter((line) =>
+      /restarting the broker session|channel closed by the broker|could not settle|lost the broker connection/.test(line),
+    );
     expect(trouble, `🚨 a malformed message must not cost a consumer its channel (${replayHint()})`).toEqual([]);
     const placed = await postOrder(`${system.baseUrl}`, { orderId: 'after-the-fuzz', user: 'gayal', items: ['item1', 'item2'] });
     expect(placed.status).toBe(201);

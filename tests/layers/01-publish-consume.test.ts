@@ -24,7 +24,12 @@ function reasonOf(decode: () => unknown): string {
 }
 
 const orderCreated = () =>
-  newEvent('order.created', { orderId: 'order-17', source: 'order', express: true, payload: { user: 'ada', items: [{ sku: 'tea', quantity: 2 }] } });
+  newEvent('order.created', {
+    orderId: 'order-17',
+    source: 'order',
+    express: true,
+    payload: { user: 'ada', items: [{ sku: 'tea', quantity: 2 }] },
+  });
 
 describe('codec.encode / decode', () => {
   it('round-trips an event through a real queue with every property set', async () => {
@@ -49,7 +54,11 @@ describe('codec.encode / decode', () => {
   });
 
   it('round-trips non-ASCII text (accents, other scripts, emoji) as UTF-8', async () => {
-    const event = newEvent('order.created', { orderId: 'commande-Zoë-東京', source: 'order', payload: { user: 'Zoë 🍵', items: [{ sku: 'thé-緑茶', quantity: 1 }] } });
+    const event = newEvent('order.created', {
+      orderId: 'commande-Zoë-東京',
+      source: 'order',
+      payload: { user: 'Zoë 🍵', items: [{ sku: 'thé-緑茶', quantity: 1 }] },
+    });
     const { content, options } = codec.encode(event);
     expect(codec.decode(await throughBroker(content, options))).toEqual(event);
   });

@@ -11,7 +11,6 @@ import { useVhostChannel } from '../support/vhost.ts';
 
 const sampleEvent = (type: EventType) => sampleEventOf(type, { orderId: 'order-1' });
 
-
 const broker = useVhostChannel('layer-02', {
   setup: async ({ channel }) => {
     await declareTopology(channel, buildTopology(), referenceLayers, 'classic');
@@ -21,7 +20,11 @@ const broker = useVhostChannel('layer-02', {
 /** Takes every message out of a queue and returns their `type` properties. */
 async function drain(queue: string): Promise<string[]> {
   const types: string[] = [];
-  for (let message = await broker.channel.get(queue, { noAck: true }); message; message = await broker.channel.get(queue, { noAck: true })) {
+  for (
+    let message = await broker.channel.get(queue, { noAck: true });
+    message;
+    message = await broker.channel.get(queue, { noAck: true })
+  ) {
     types.push(message.properties.type);
   }
   return types;
@@ -51,7 +54,9 @@ describe('routing', () => {
     for (const service of serviceQueues) {
       const queue = QUEUES[service];
       const expected = [...SUBSCRIPTIONS[service]].sort();
-      expect((await broker.channel.checkQueue(queue)).messageCount, `🚨 ${queue} should hold one message per subscribed type`).toBe(expected.length);
+      expect((await broker.channel.checkQueue(queue)).messageCount, `🚨 ${queue} should hold one message per subscribed type`).toBe(
+        expected.length,
+      );
       expect((await drain(queue)).sort(), `🚨 ${queue} received the wrong event types`).toEqual(expected);
     }
     expect(await drain(QUEUES.unroutable), '🚨 every catalogue event has a subscriber; none should be unroutable').toEqual([]);

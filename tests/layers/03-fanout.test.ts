@@ -9,7 +9,6 @@ import { useVhostChannel } from '../support/vhost.ts';
 
 const WATCHED = [QUEUES.audit, QUEUES.notificationEmail, QUEUES.notificationSms, QUEUES.unroutable] as const;
 
-
 const broker = useVhostChannel('layer-03', {
   setup: async ({ channel }) => {
     await declareTopology(channel, buildTopology(), referenceLayers, 'classic');
@@ -26,7 +25,11 @@ async function publish(exchange: string, routingKey: string, messageId: string):
 async function queuesHolding(messageId: string): Promise<string[]> {
   const holding: string[] = [];
   for (const queue of WATCHED) {
-    for (let message = await broker.channel.get(queue, { noAck: true }); message; message = await broker.channel.get(queue, { noAck: true })) {
+    for (
+      let message = await broker.channel.get(queue, { noAck: true });
+      message;
+      message = await broker.channel.get(queue, { noAck: true })
+    ) {
       if (message.properties.messageId === messageId) holding.push(queue);
     }
   }
@@ -35,7 +38,11 @@ async function queuesHolding(messageId: string): Promise<string[]> {
 
 describe('fanout', () => {
   it('copies an order.* event to the audit queue and to both notification queues', async () => {
-    const event = newEvent('order.created', { orderId: 'order-1', source: 'order', payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] } });
+    const event = newEvent('order.created', {
+      orderId: 'order-1',
+      source: 'order',
+      payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] },
+    });
     await publish(EXCHANGES.order, event.type, event.messageId);
     expect(await queuesHolding(event.messageId)).toEqual([QUEUES.audit, QUEUES.notificationEmail, QUEUES.notificationSms].sort());
   });

@@ -26,11 +26,20 @@ describe('durable topology', () => {
     const name = encodeURIComponent(broker.vhost.vhost);
     const queues = await broker.vhost.api.request<{ name: string; durable: boolean; auto_delete: boolean }[]>('GET', `/queues/${name}`);
     for (const spec of topology.queues) {
-      expect(queues.find((q) => q.name === spec.name), `🚨 ${spec.name} should be durable`).toMatchObject({ durable: true, auto_delete: false });
+      expect(
+        queues.find((q) => q.name === spec.name),
+        `🚨 ${spec.name} should be durable`,
+      ).toMatchObject({ durable: true, auto_delete: false });
     }
-    const exchanges = await broker.vhost.api.request<{ name: string; durable: boolean; arguments: Record<string, unknown> }[]>('GET', `/exchanges/${name}`);
+    const exchanges = await broker.vhost.api.request<{ name: string; durable: boolean; arguments: Record<string, unknown> }[]>(
+      'GET',
+      `/exchanges/${name}`,
+    );
     for (const spec of topology.exchanges) {
-      expect(exchanges.find((e) => e.name === spec.name), `🚨 ${spec.name} should be durable`).toMatchObject({ durable: true });
+      expect(
+        exchanges.find((e) => e.name === spec.name),
+        `🚨 ${spec.name} should be durable`,
+      ).toMatchObject({ durable: true });
     }
     expect(exchanges.find((e) => e.name === EXCHANGES.order)?.arguments).toEqual({ 'alternate-exchange': EXCHANGES.unroutable });
   });
@@ -38,10 +47,16 @@ describe('durable topology', () => {
   it('asks for quorum only for replicated queues without priority, and only when quorum is wanted', () => {
     expect(durability.queueOptions(queueSpec(topology, QUEUES.audit), 'quorum').arguments).toEqual({ 'x-queue-type': 'quorum' });
     expect(durability.queueOptions(queueSpec(topology, QUEUES.audit), 'classic').arguments).toEqual({ 'x-queue-type': 'classic' });
-    expect(durability.queueOptions({ ...queueSpec(topology, QUEUES.paymentRpc), replicate: false }, 'quorum').arguments).toEqual({ 'x-queue-type': 'classic' });
+    expect(durability.queueOptions({ ...queueSpec(topology, QUEUES.paymentRpc), replicate: false }, 'quorum').arguments).toEqual({
+      'x-queue-type': 'classic',
+    });
     const priorityQueue = { ...queueSpec(topology, QUEUES.audit), maxPriority: 5 };
     expect(durability.queueOptions(priorityQueue, 'quorum').arguments).toEqual({ 'x-queue-type': 'classic' });
-    expect(durability.exchangeOptions(exchangeSpec(topology, EXCHANGES.audit))).toEqual({ durable: true, autoDelete: false, arguments: {} });
+    expect(durability.exchangeOptions(exchangeSpec(topology, EXCHANGES.audit))).toEqual({
+      durable: true,
+      autoDelete: false,
+      arguments: {},
+    });
   });
 });
 
@@ -92,14 +107,18 @@ describe('publishConfirmed', () => {
     ];
     const outcomes = await Promise.allSettled(publishes);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled']);
-    expect(outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as PublishRejectedError).reason.split(':')[0] : ''))).toEqual(['unroutable', '', 'nacked by the broker', '']);
+    expect(
+      outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as PublishRejectedError).reason.split(':')[0] : '')),
+    ).toEqual(['unroutable', '', 'nacked by the broker', '']);
     await broker.channel.purgeQueue(QUEUES.unroutable);
   });
 
   it('gives a message published again with the id of a returned one a fresh verdict', async () => {
     const message = paymentSucceeded();
     await broker.channel.assertExchange('late.exchange', 'direct', { durable: true });
-    await expect(durability.publishConfirmed(broker.channel, 'late.exchange', 'payment.success', message)).rejects.toThrow(PublishRejectedError);
+    await expect(durability.publishConfirmed(broker.channel, 'late.exchange', 'payment.success', message)).rejects.toThrow(
+      PublishRejectedError,
+    );
     await broker.channel.bindQueue(QUEUES.unroutable, 'late.exchange', 'payment.success');
     await durability.publishConfirmed(broker.channel, 'late.exchange', 'payment.success', message);
     expect((await broker.channel.checkQueue(QUEUES.unroutable)).messageCount).toBe(1);
@@ -108,7 +127,9 @@ describe('publishConfirmed', () => {
 
   it("rejects with the broker's reason when the channel is closed under it", async () => {
     const doomed = await broker.connection.createConfirmChannel();
-    await expect(durability.publishConfirmed(doomed, 'no.such.exchange', 'x', paymentSucceeded())).rejects.toThrow(/NOT_FOUND - no exchange 'no\.such\.exchange'/);
+    await expect(durability.publishConfirmed(doomed, 'no.such.exchange', 'x', paymentSucceeded())).rejects.toThrow(
+      /NOT_FOUND - no exchange 'no\.such\.exchange'/,
+    );
     // The channel is gone now; a further publish is refused, as a rejection rather than a throw.
     await expect(durability.publishConfirmed(doomed, EXCHANGES.order, 'payment.success', paymentSucceeded())).rejects.toThrow(/NOT_FOUND/);
   });
@@ -129,11 +150,19 @@ describe('publishConfirmed', () => {
     let drains = 0;
     tight.on('drain', () => drains++);
     await durability.publishConfirmed(tight, '', 'bulk.queue', paymentSucceeded()); // the per-channel listeners exist from here on
-    const listeners = () => tight.eventNames().map((event) => `${String(event)}:${tight.listenerCount(event)}`).sort();
+    const listeners = () =>
+      tight
+        .eventNames()
+        .map((event) => `${String(event)}:${tight.listenerCount(event)}`)
+        .sort();
     const before = listeners();
 
     const content = Buffer.alloc(16 * 1024, 'x');
-    await Promise.all(Array.from({ length: 300 }, (_, i) => durability.publishConfirmed(tight, '', 'bulk.queue', { content, options: { messageId: `bulk-${i}` } })));
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        durability.publishConfirmed(tight, '', 'bulk.queue', { content, options: { messageId: `bulk-${i}` } }),
+      ),
+    );
 
     expect(drains, '🚨 the test should have filled the write buffer at least once').toBeGreaterThan(0);
     expect((await tight.checkQueue('bulk.queue')).messageCount).toBe(301);

@@ -43,12 +43,17 @@ describe('acks.consume', () => {
     let running = 0;
     let mostAtOnce = 0;
     let done = 0;
-    const consumer = await acks.consume(worker, queue, async () => {
-      mostAtOnce = Math.max(mostAtOnce, ++running);
-      await release.opened;
-      running--;
-      done++;
-    }, { prefetch: 3, onFailure: drop });
+    const consumer = await acks.consume(
+      worker,
+      queue,
+      async () => {
+        mostAtOnce = Math.max(mostAtOnce, ++running);
+        await release.opened;
+        running--;
+        done++;
+      },
+      { prefetch: 3, onFailure: drop },
+    );
 
     await eventually(() => consumer.inFlight() === 3, { what: '3 deliveries in flight' });
     expect(await ready(queue), '🚨 with prefetch 3 the broker should keep the other 7 back').toBe(7);
@@ -66,16 +71,21 @@ describe('acks.consume', () => {
     const worker = await broker.connection.createConfirmChannel();
     const handled: string[] = [];
     const failures: string[] = [];
-    const consumer = await acks.consume(worker, queue, async (message) => {
-      if (message.content.toString() === 'bad') throw new Error('cannot handle bad');
-      handled.push(message.content.toString());
-    }, {
-      prefetch: 1,
-      onFailure: async (ch, message, error) => {
-        failures.push(`${message.content.toString()}: ${(error as Error).message}`);
-        ch.nack(message, false, false);
+    const consumer = await acks.consume(
+      worker,
+      queue,
+      async (message) => {
+        if (message.content.toString() === 'bad') throw new Error('cannot handle bad');
+        handled.push(message.content.toString());
       },
-    });
+      {
+        prefetch: 1,
+        onFailure: async (ch, message, error) => {
+          failures.push(`${message.content.toString()}: ${(error as Error).message}`);
+          ch.nack(message, false, false);
+        },
+      },
+    );
 
     await eventually(() => handled.length === 2, { what: 'both good messages handled' });
     expect(handled).toEqual(['ok-1', 'ok-2']);
@@ -91,10 +101,15 @@ describe('acks.consume', () => {
     const started = gate();
     const release = gate();
     const failures: unknown[] = [];
-    const consumer = await acks.consume(first, queue, async () => {
-      started.open();
-      await release.opened;
-    }, { prefetch: 1, onFailure: async (_ch, _message, error) => void failures.push(error) });
+    const consumer = await acks.consume(
+      first,
+      queue,
+      async () => {
+        started.open();
+        await release.opened;
+      },
+      { prefetch: 1, onFailure: async (_ch, _message, error) => void failures.push(error) },
+    );
 
     await started.opened;
     await first.close(); // the broker requeues the unacked message
@@ -104,7 +119,10 @@ describe('acks.consume', () => {
 
     const second = await broker.connection.createConfirmChannel();
     const redelivered: boolean[] = [];
-    const again = await acks.consume(second, queue, async (message) => void redelivered.push(message.fields.redelivered), { prefetch: 1, onFailure: drop });
+    const again = await acks.consume(second, queue, async (message) => void redelivered.push(message.fields.redelivered), {
+      prefetch: 1,
+      onFailure: drop,
+    });
     await eventually(() => redelivered.length === 1, { what: 'the message redelivered' });
     expect(redelivered).toEqual([true]);
     await again.stop();
@@ -116,10 +134,15 @@ describe('acks.consume', () => {
     const worker = await broker.connection.createConfirmChannel();
     const started = gate();
     const release = gate();
-    const consumer = await acks.consume(worker, queue, async () => {
-      started.open();
-      await release.opened;
-    }, { prefetch: 1, onFailure: drop });
+    const consumer = await acks.consume(
+      worker,
+      queue,
+      async () => {
+        started.open();
+        await release.opened;
+      },
+      { prefetch: 1, onFailure: drop },
+    );
     await started.opened;
 
     let stopped = false;
@@ -139,7 +162,11 @@ describe('acks.consume', () => {
     const queue = await queueWith([]);
     const worker = await broker.connection.createConfirmChannel();
     let cancelled = false;
-    const consumer = await acks.consume(worker, queue, async () => {}, { prefetch: 1, onFailure: drop, onCancelled: () => (cancelled = true) });
+    const consumer = await acks.consume(worker, queue, async () => {}, {
+      prefetch: 1,
+      onFailure: drop,
+      onCancelled: () => (cancelled = true),
+    });
     await broker.channel.deleteQueue(queue);
     await eventually(() => cancelled, { what: 'onCancelled' });
     await consumer.stop();
@@ -154,9 +181,14 @@ describe('acks.processOnce', () => {
     const store = new MemoryProcessedMessages();
     let stock = 10;
     const outcomes: boolean[] = [];
-    const consumer = await acks.consume(worker, queue, async (message) => {
-      outcomes.push(acks.processOnce(store, message.properties.messageId, () => void (stock -= 1)));
-    }, { prefetch: 1, onFailure: drop });
+    const consumer = await acks.consume(
+      worker,
+      queue,
+      async (message) => {
+        outcomes.push(acks.processOnce(store, message.properties.messageId, () => void (stock -= 1)));
+      },
+      { prefetch: 1, onFailure: drop },
+    );
 
     await eventually(() => outcomes.length === 2, { what: 'both deliveries handled' });
     expect(outcomes).toEqual([true, false]);
@@ -168,9 +200,11 @@ describe('acks.processOnce', () => {
 
   it('records nothing when the work fails, so a retry can apply it', () => {
     const store = new MemoryProcessedMessages();
-    expect(() => acks.processOnce(store, 'm1', () => {
-      throw new Error('disk full');
-    })).toThrow('disk full');
+    expect(() =>
+      acks.processOnce(store, 'm1', () => {
+        throw new Error('disk full');
+      }),
+    ).toThrow('disk full');
     expect(store.has('m1')).toBe(false);
     let applied = 0;
     expect(acks.processOnce(store, 'm1', () => void applied++)).toBe(true);

@@ -33,8 +33,10 @@ const broker = useVhostChannel('layer-06', {
   },
 });
 
-const paymentFailed = (orderId: string) => newEvent('payment.failed', { orderId, source: 'payment', payload: { reason: 'declined', amount: 700 } });
-const orderCreated = (orderId: string) => newEvent('order.created', { orderId, source: 'order', payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] } });
+const paymentFailed = (orderId: string) =>
+  newEvent('payment.failed', { orderId, source: 'payment', payload: { reason: 'declined', amount: 700 } });
+const orderCreated = (orderId: string) =>
+  newEvent('order.created', { orderId, source: 'order', payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] } });
 
 async function publish(event: DomainEvent): Promise<void> {
   await durability.publishConfirmed(broker.channel, EXCHANGES.order, event.type, codec.encode(event));
@@ -43,7 +45,11 @@ async function publish(event: DomainEvent): Promise<void> {
 const parkedCopiesOf = (event: DomainEvent) => parked.filter((message) => message.properties.messageId === event.messageId);
 
 /** Consumes a queue with a handler and layer 6 (the reference unless given) as the failure handler; returns the outcomes. */
-async function consumeWithRetries(spec: QueueSpec, handler: (message: ConsumeMessage) => Promise<void>, layer: DeadLetterLayer = deadLetters) {
+async function consumeWithRetries(
+  spec: QueueSpec,
+  handler: (message: ConsumeMessage) => Promise<void>,
+  layer: DeadLetterLayer = deadLetters,
+) {
   const worker = await broker.connection.createConfirmChannel();
   const outcomes: FailureOutcome[] = [];
   const consumer = await acks.consume(worker, spec.name, handler, {
@@ -59,7 +65,10 @@ async function consumeWithRetries(spec: QueueSpec, handler: (message: ConsumeMes
 
 describe('deadLetters.queueArguments / attemptsSoFar', () => {
   it('derives the dead-letter arguments from the spec', () => {
-    expect(deadLetters.queueArguments(inventory)).toEqual({ 'x-dead-letter-exchange': EXCHANGES.retry, 'x-dead-letter-routing-key': QUEUES.inventory });
+    expect(deadLetters.queueArguments(inventory)).toEqual({
+      'x-dead-letter-exchange': EXCHANGES.retry,
+      'x-dead-letter-routing-key': QUEUES.inventory,
+    });
     expect(deadLetters.queueArguments(queueSpec(topology, retryQueueName(QUEUES.inventory)))).toEqual({
       'x-dead-letter-exchange': '',
       'x-dead-letter-routing-key': QUEUES.inventory,
@@ -72,7 +81,15 @@ describe('deadLetters.queueArguments / attemptsSoFar', () => {
   it('counts only rejections from the given queue', () => {
     const death = (queue: string, reason: 'rejected' | 'expired', count: number) =>
       ({ queue, reason, count, exchange: '', 'routing-keys': [], time: { '!': 'timestamp', value: 0 } }) as const;
-    const properties = { headers: { 'x-death': [death(QUEUES.inventory, 'rejected', 2), death(retryQueueName(QUEUES.inventory), 'expired', 2), death(QUEUES.order, 'rejected', 4)] } };
+    const properties = {
+      headers: {
+        'x-death': [
+          death(QUEUES.inventory, 'rejected', 2),
+          death(retryQueueName(QUEUES.inventory), 'expired', 2),
+          death(QUEUES.order, 'rejected', 4),
+        ],
+      },
+    };
     expect(deadLetters.attemptsSoFar({ properties } as never, QUEUES.inventory)).toBe(2);
     expect(deadLetters.attemptsSoFar({ properties: { headers: {} } } as never, QUEUES.inventory)).toBe(0);
   });
@@ -88,10 +105,15 @@ describe('retry and park on the broker', () => {
     });
     await publish(event);
 
-    const [copy] = await eventually(() => parkedCopiesOf(event).length > 0 && parkedCopiesOf(event), { what: 'the message parked in dead-letter.queue' });
+    const [copy] = await eventually(() => parkedCopiesOf(event).length > 0 && parkedCopiesOf(event), {
+      what: 'the message parked in dead-letter.queue',
+    });
     await stop();
 
-    expect(tries.map((t) => t.attemptsSoFar), '🚨 x-death should count one more rejection on each try').toEqual([0, 1, 2]);
+    expect(
+      tries.map((t) => t.attemptsSoFar),
+      '🚨 x-death should count one more rejection on each try',
+    ).toEqual([0, 1, 2]);
     expect(outcomes).toEqual(['retrying', 'retrying', 'parked']);
     for (let i = 1; i < tries.length; i++) {
       expect(tries[i]!.at - tries[i - 1]!.at, '🚨 a retry should wait out the retry queue TTL').toBeGreaterThanOrEqual(RETRY_DELAY_MS - 10);
@@ -129,7 +151,12 @@ describe('retry and park on the broker', () => {
     await eventually(() => parkedCopiesOf(poison).length === 1, { what: 'the poison message parked' });
     await stop();
     const ids = handled.map((id) => (id === poison.messageId ? 'poison' : 'healthy'));
-    expect(ids, '🚨 the healthy message should be handled between the first and second try of the poison one').toEqual(['poison', 'healthy', 'poison', 'poison']);
+    expect(ids, '🚨 the healthy message should be handled between the first and second try of the poison one').toEqual([
+      'poison',
+      'healthy',
+      'poison',
+      'poison',
+    ]);
     expect(parkedCopiesOf(healthy)).toHaveLength(0);
   });
 
@@ -142,7 +169,9 @@ describe('retry and park on the broker', () => {
     });
     await publish(event);
 
-    const copy = await eventually(() => parkedCopiesOf(event).find((m) => m.properties.headers?.[PARK_HEADERS.queue] === email.name), { what: 'the email parked' });
+    const copy = await eventually(() => parkedCopiesOf(event).find((m) => m.properties.headers?.[PARK_HEADERS.queue] === email.name), {
+      what: 'the email parked',
+    });
     await stop();
     expect(tries).toBe(1);
     expect(outcomes).toEqual(['parked']);
@@ -159,7 +188,9 @@ describe('retry and park on the broker', () => {
     const event = orderCreated('order-too-late');
     await publish(event); // no notification consumer: both copies expire after 300 ms
 
-    const copies = await eventually(() => parkedCopiesOf(event).length === 2 && parkedCopiesOf(event), { what: 'both notification copies expired' });
+    const copies = await eventually(() => parkedCopiesOf(event).length === 2 && parkedCopiesOf(event), {
+      what: 'both notification copies expired',
+    });
     const deaths = copies.map((m) => m.properties.headers?.['x-death']?.[0]).map((d) => `${d?.queue}: ${d?.reason}`);
     expect(deaths.sort()).toEqual([`${QUEUES.notificationEmail}: expired`, `${QUEUES.notificationSms}: expired`]);
     await broker.channel.purgeQueue(QUEUES.inventory); // the order.created copy nobody consumed here
@@ -217,15 +248,24 @@ describe('layer 6 in the composition (compose.ts)', () => {
     expect(composed.deadLetters, '🚨 a replaced layer 4 needs layer 6 built on it').not.toBe(referenceLayers.deadLetters);
 
     const event = orderCreated('order-composed');
-    const { outcomes, stop } = await consumeWithRetries(email, async () => {
-      throw new Error('mail server refused');
-    }, composed.deadLetters);
+    const { outcomes, stop } = await consumeWithRetries(
+      email,
+      async () => {
+        throw new Error('mail server refused');
+      },
+      composed.deadLetters,
+    );
     try {
       await publish(event);
-      const copy = await eventually(() => parkedCopiesOf(event).find((m) => m.properties.headers?.[PARK_HEADERS.queue] === email.name), { what: 'the email parked' });
+      const copy = await eventually(() => parkedCopiesOf(event).find((m) => m.properties.headers?.[PARK_HEADERS.queue] === email.name), {
+        what: 'the email parked',
+      });
       expect(outcomes).toEqual(['parked']);
       expect(published, '🚨 layer 6 should park through the composed layer 4').toEqual([`${EXCHANGES.deadLetter} ${email.name}`]);
-      expect(copy.properties.headers).toMatchObject({ 'x-published-by': 'the composed layer 4', [PARK_HEADERS.reason]: 'handler failed: mail server refused' });
+      expect(copy.properties.headers).toMatchObject({
+        'x-published-by': 'the composed layer 4',
+        [PARK_HEADERS.reason]: 'handler failed: mail server refused',
+      });
     } finally {
       await stop();
       await broker.channel.purgeQueue(QUEUES.notificationSms);

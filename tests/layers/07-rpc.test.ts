@@ -10,7 +10,6 @@ import { eventually } from '../support/eventually.ts';
 import { useVhostChannel } from '../support/vhost.ts';
 import { freshQueue as freshQueueOn } from '../../grader/milestones/07-rpc/support.ts';
 
-
 const broker = useVhostChannel('layer-07', { confirms: false });
 
 const freshQueue = () => freshQueueOn(broker.channel);
@@ -78,12 +77,16 @@ describe('rpc', () => {
     const queue = await freshQueue();
     const serverChannel = await broker.connection.createChannel();
     let held: ConsumeMessage | undefined;
-    await serverChannel.consume(queue, (request) => {
-      if (!request) return;
-      if (!held) return void (held = request); // the first request is answered only once it timed out
-      serverChannel.sendToQueue(held.properties.replyTo, Buffer.from('"late"'), { correlationId: held.properties.correlationId });
-      serverChannel.sendToQueue(request.properties.replyTo, Buffer.from('"yours"'), { correlationId: request.properties.correlationId });
-    }, { noAck: true });
+    await serverChannel.consume(
+      queue,
+      (request) => {
+        if (!request) return;
+        if (!held) return void (held = request); // the first request is answered only once it timed out
+        serverChannel.sendToQueue(held.properties.replyTo, Buffer.from('"late"'), { correlationId: held.properties.correlationId });
+        serverChannel.sendToQueue(request.properties.replyTo, Buffer.from('"yours"'), { correlationId: request.properties.correlationId });
+      },
+      { noAck: true },
+    );
     const client = await rpc.createClient(await broker.connection.createChannel(), { timeoutMs: 300 });
 
     await expect(client.call(queue, { n: 1 })).rejects.toThrow(RpcTimeoutError);

@@ -22,10 +22,13 @@ describe('monitoring', () => {
 
     const expected = { name: 'watched.queue', ready: 3, unacked: 2, consumers: 1 };
     let last: QueueStats | undefined;
-    const stats = await eventually(async () => {
-      last = await monitoring.queueStats(broker.vhost.management, 'watched.queue');
-      return last.ready === 3 && last.unacked === 2 && last.consumers === 1 && last;
-    }, { ...SAMPLED, what: `stats ${JSON.stringify(expected)}` }).catch((error: Error) => {
+    const stats = await eventually(
+      async () => {
+        last = await monitoring.queueStats(broker.vhost.management, 'watched.queue');
+        return last.ready === 3 && last.unacked === 2 && last.consumers === 1 && last;
+      },
+      { ...SAMPLED, what: `stats ${JSON.stringify(expected)}` },
+    ).catch((error: Error) => {
       throw new Error(`${error.message}; last seen: ${JSON.stringify(last)}`);
     });
     expect(stats).toMatchObject(expected);
@@ -37,7 +40,12 @@ describe('monitoring', () => {
   it('reports zeros for a queue the broker has not sampled yet', async () => {
     await broker.channel.assertQueue('brand-new.queue', { durable: false });
     expect(await monitoring.queueStats(broker.vhost.management, 'brand-new.queue')).toEqual({
-      name: 'brand-new.queue', ready: 0, unacked: 0, consumers: 0, publishRate: 0, deliverRate: 0,
+      name: 'brand-new.queue',
+      ready: 0,
+      unacked: 0,
+      consumers: 0,
+      publishRate: 0,
+      deliverRate: 0,
     });
   });
 

@@ -7,9 +7,24 @@ import { referenceLayers } from '../../solutions/layers/index.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
 import { type TestVhost, useTestVhost, useVhostChannel } from '../support/vhost.ts';
 
-interface QueueInfo { name: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }
-interface ExchangeInfo { name: string; type: string; durable: boolean; arguments: Record<string, unknown> }
-interface BindingInfo { source: string; destination: string; destination_type: 'queue' | 'exchange'; routing_key: string }
+interface QueueInfo {
+  name: string;
+  durable: boolean;
+  auto_delete: boolean;
+  arguments: Record<string, unknown>;
+}
+interface ExchangeInfo {
+  name: string;
+  type: string;
+  durable: boolean;
+  arguments: Record<string, unknown>;
+}
+interface BindingInfo {
+  source: string;
+  destination: string;
+  destination_type: 'queue' | 'exchange';
+  routing_key: string;
+}
 
 const topology = buildTopology();
 const broker = useVhostChannel('declare-topology');
@@ -96,6 +111,8 @@ describe('declareTopology', () => {
     const expected = Object.fromEntries(quorumTopology.queues.map((q) => [q.name, q.replicate && !q.maxPriority ? 'quorum' : 'classic']));
     expect(types).toEqual(expected);
     expect(types[QUEUES.audit], '🚨 a replicated queue without priority should be quorum').toBe('quorum');
-    expect(types[QUEUES.paymentRpc], '🚨 the RPC queue replicates too: a classic queue on a dead node stops whoever declares it').toBe('quorum');
+    expect(types[QUEUES.paymentRpc], '🚨 the RPC queue replicates too: a classic queue on a dead node stops whoever declares it').toBe(
+      'quorum',
+    );
   });
 });

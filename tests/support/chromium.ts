@@ -7,7 +7,15 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 export function chromiumInstalled(): boolean {
   return fs.existsSync(CHROMIUM);
@@ -16,7 +24,12 @@ export function chromiumInstalled(): boolean {
 /** A browser with a profile of its own; close() also removes the profile. */
 export async function launchChromium(viewport = { width: 1280, height: 860 }): Promise<BrowserContext & { dispose(): Promise<void> }> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport,
+  });
   return Object.assign(context, {
     async dispose() {
       await context.close().catch(() => {});

@@ -8,7 +8,10 @@ export interface EventuallyOptions {
 }
 
 /** Calls `probe` until it returns a value other than undefined/false, and returns that value. */
-export async function eventually<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, options: EventuallyOptions = {}): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  options: EventuallyOptions = {},
+): Promise<T> {
   const { timeoutMs = 10_000, intervalMs = 50, what = 'condition' } = options;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

@@ -30,11 +30,30 @@ export async function seriousAxeViolations(page: Page): Promise<AxeProblem[]> {
   await allowNamedFunctions(page);
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE_SOURCE });
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: unknown[]; failureSummary?: string }> }> }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }, resultTypes: ['violations'] });
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            context: Document,
+            options: unknown,
+          ): Promise<{
+            violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: unknown[]; failureSummary?: string }> }>;
+          }>;
+        };
+      }
+    ).axe;
+    const result = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+      resultTypes: ['violations'],
+    });
     return result.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}: ${n.failureSummary ?? ''}`) }));
+      .map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}: ${n.failureSummary ?? ''}`),
+      }));
   });
 }
 
@@ -56,34 +75,51 @@ export interface LabelProblem {
  */
 export async function diagramLabelProblems(page: Page, selector: string, minPx = 12): Promise<LabelProblem[]> {
   await allowNamedFunctions(page);
-  return page.locator(selector).first().evaluate((svg, min) => {
-    const problems: Array<{ kind: string; text: string; detail: string }> = [];
-    const slack = 0.5; // sub-pixel rounding
-    const intersect = (a: DOMRect, b: DOMRect) => a.left < b.right - slack && b.left < a.right - slack && a.top < b.bottom - slack && b.top < a.bottom - slack;
-    const inside = (a: DOMRect, b: DOMRect) => a.left >= b.left - slack && a.right <= b.right + slack && a.top >= b.top - slack && a.bottom <= b.bottom + slack;
-    const box = (r: DOMRect) => `${r.left.toFixed(0)},${r.top.toFixed(0)} ${r.width.toFixed(0)}×${r.height.toFixed(0)}`;
-    const picture = svg as SVGSVGElement;
-    const shown = picture.getBoundingClientRect();
-    // What of the picture can be seen: the nearest box around it that hides or scrolls what overflows.
-    let frame = shown;
-    for (let parent = picture.parentElement; parent; parent = parent.parentElement) {
-      if (getComputedStyle(parent).overflowX !== 'visible') {
-        frame = parent.getBoundingClientRect();
-        break;
+  return page
+    .locator(selector)
+    .first()
+    .evaluate((svg, min) => {
+      const problems: Array<{ kind: string; text: string; detail: string }> = [];
+      const slack = 0.5; // sub-pixel rounding
+      const intersect = (a: DOMRect, b: DOMRect) =>
+        a.left < b.right - slack && b.left < a.right - slack && a.top < b.bottom - slack && b.top < a.bottom - slack;
+      const inside = (a: DOMRect, b: DOMRect) =>
+        a.left >= b.left - slack && a.right <= b.right + slack && a.top >= b.top - slack && a.bottom <= b.bottom + slack;
+      const box = (r: DOMRect) => `${r.left.toFixed(0)},${r.top.toFixed(0)} ${r.width.toFixed(0)}×${r.height.toFixed(0)}`;
+      const picture = svg as SVGSVGElement;
+      const shown = picture.getBoundingClientRect();
+      // What of the picture can be seen: the nearest box around it that hides or scrolls what overflows.
+      let frame = shown;
+      for (let parent = picture.parentElement; parent; parent = parent.parentElement) {
+        if (getComputedStyle(parent).overflowX !== 'visible') {
+          frame = parent.getBoundingClientRect();
+          break;
+        }
       }
-    }
-    const scale = shown.width / picture.viewBox.baseVal.width;
-    const nodes = [...picture.querySelectorAll('.node')].map((g) => ({ g, rect: (g.querySelector('rect') as SVGRectElement).getBoundingClientRect() }));
-    const texts = [...picture.querySelectorAll('text')].map((t) => ({ t, rect: t.getBoundingClientRect(), own: nodes.find((n) => n.g.contains(t)) }));
-    for (const [i, a] of texts.entries()) {
-      const label = a.t.textContent ?? '';
-      const px = parseFloat(getComputedStyle(a.t).fontSize) * scale;
-      if (px < min - 0.01) problems.push({ kind: 'too-small', text: label, detail: `${px.toFixed(1)} px` });
-      if (!inside(a.rect, shown) || !inside(a.rect, frame)) problems.push({ kind: 'clipped', text: label, detail: `${box(a.rect)} outside ${box(inside(a.rect, shown) ? frame : shown)}` });
-      if (a.own && !inside(a.rect, a.own.rect)) problems.push({ kind: 'outside-own-node', text: label, detail: `${box(a.rect)} not in ${box(a.own.rect)}` });
-      for (const n of nodes) if (n !== a.own && intersect(a.rect, n.rect)) problems.push({ kind: 'over-node', text: label, detail: `on ${n.g.getAttribute('data-name') ?? n.g.textContent}` });
-      for (const b of texts.slice(i + 1)) if (intersect(a.rect, b.rect)) problems.push({ kind: 'overlap', text: label, detail: `with "${b.t.textContent}"` });
-    }
-    return problems;
-  }, minPx) as Promise<LabelProblem[]>;
+      const scale = shown.width / picture.viewBox.baseVal.width;
+      const nodes = [...picture.querySelectorAll('.node')].map((g) => ({
+        g,
+        rect: (g.querySelector('rect') as SVGRectElement).getBoundingClientRect(),
+      }));
+      const texts = [...picture.querySelectorAll('text')].map((t) => ({
+        t,
+        rect: t.getBoundingClientRect(),
+        own: nodes.find((n) => n.g.contains(t)),
+      }));
+      for (const [i, a] of texts.entries()) {
+        const label = a.t.textContent ?? '';
+        const px = parseFloat(getComputedStyle(a.t).fontSize) * scale;
+        if (px < min - 0.01) problems.push({ kind: 'too-small', text: label, detail: `${px.toFixed(1)} px` });
+        if (!inside(a.rect, shown) || !inside(a.rect, frame))
+          problems.push({ kind: 'clipped', text: label, detail: `${box(a.rect)} outside ${box(inside(a.rect, shown) ? frame : shown)}` });
+        if (a.own && !inside(a.rect, a.own.rect))
+          problems.push({ kind: 'outside-own-node', text: label, detail: `${box(a.rect)} not in ${box(a.own.rect)}` });
+        for (const n of nodes)
+          if (n !== a.own && intersect(a.rect, n.rect))
+            problems.push({ kind: 'over-node', text: label, detail: `on ${n.g.getAttribute('data-name') ?? n.g.textContent}` });
+        for (const b of texts.slice(i + 1))
+          if (intersect(a.rect, b.rect)) problems.push({ kind: 'overlap', text: label, detail: `with "${b.t.textContent}"` });
+      }
+      return problems;
+    }, minPx) as Promise<LabelProblem[]>;
 }

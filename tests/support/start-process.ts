@@ -35,9 +35,11 @@ export async function waitForOutput(run: StartProcess, what: string, timeoutMs: 
   const early = run.exited.then(({ code, signal }) => {
     throw new Error(`npm start exited (code ${code}, signal ${signal}) before printing "${what}". Output:\n${run.output()}`);
   });
-  const seen = eventually(() => run.output().includes(what), { timeoutMs, intervalMs: 100, what: `"${what}" in the output` }).catch((error: unknown) => {
-    throw new Error(`${String(error)}. Output so far:\n${run.output()}`);
-  });
+  const seen = eventually(() => run.output().includes(what), { timeoutMs, intervalMs: 100, what: `"${what}" in the output` }).catch(
+    (error: unknown) => {
+      throw new Error(`${String(error)}. Output so far:\n${run.output()}`);
+    },
+  );
   await Promise.race([seen, early]);
 }
 
@@ -70,4 +72,3 @@ export function freePort(): Promise<number> {
     });
   });
 }
-

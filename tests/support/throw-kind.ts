@@ -7,7 +7,10 @@ const THROWN: Record<string, () => unknown> = {
   learner: () => new CliError('your file is missing'),
   usage: () => new UsageError('no such option --x', 'Usage: throw-kind <kind>', 'throw-kind'),
   environment: () => new EnvironmentError('no broker answers'),
-  refused: () => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }) }),
+  refused: () =>
+    Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+    }),
   bug: () => new WorkshopBug('the checks do not load'),
   thrown: () => new TypeError('cannot read properties of undefined'),
 };

@@ -18,7 +18,11 @@ export interface TestVhost {
 }
 
 export function managementApi(): ManagementApi {
-  return new ManagementApi({ baseUrl: inject('managementUrl'), username: inject('managementUser'), password: inject('managementPassword') });
+  return new ManagementApi({
+    baseUrl: inject('managementUrl'),
+    username: inject('managementUser'),
+    password: inject('managementPassword'),
+  });
 }
 
 export async function createTestVhost(label: string): Promise<TestVhost> {
@@ -87,7 +91,10 @@ interface VhostChannelOptions<C extends Channel> {
 }
 
 /** useTestVhost, plus a connection and a channel opened before the tests; the connection is closed before the vhost goes. */
-export function useVhostChannel(label: string, options?: VhostChannelOptions<ConfirmChannel> & { confirms?: true }): VhostChannel<ConfirmChannel>;
+export function useVhostChannel(
+  label: string,
+  options?: VhostChannelOptions<ConfirmChannel> & { confirms?: true },
+): VhostChannel<ConfirmChannel>;
 export function useVhostChannel(label: string, options: VhostChannelOptions<Channel> & { confirms: false }): VhostChannel<Channel>;
 export function useVhostChannel(label: string, options: VhostChannelOptions<Channel> = {}): VhostChannel<Channel> {
   const vhost = useTestVhost(label);

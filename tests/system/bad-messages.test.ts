@@ -35,7 +35,8 @@ describe('malformed and misrouted messages', () => {
   /** Waits until every queue in `queues` has parked message `messageId`, and returns the parked copies by queue. */
   async function parkedFrom(messageId: string, queues: readonly string[]): Promise<Map<string, ConsumeMessage>> {
     await deadLetters.waitFor(
-      () => queues.every((queue) => deadLetters.withMessageId(messageId).some((message) => headerOf(message, PARK_HEADERS.queue) === queue)),
+      () =>
+        queues.every((queue) => deadLetters.withMessageId(messageId).some((message) => headerOf(message, PARK_HEADERS.queue) === queue)),
       `message ${messageId} parked from ${queues.join(', ')}`,
     );
     return new Map(deadLetters.withMessageId(messageId).map((message) => [headerOf(message, PARK_HEADERS.queue) ?? '', message]));
@@ -61,7 +62,11 @@ describe('malformed and misrouted messages', () => {
 
     it('JSON that fails the schema is parked with the reason', async () => {
       // The envelope is fine; the payload is not (no user, no items; no paymentId, a negative amount).
-      const valid = newEvent('order.created', { orderId: 'schema', source: 'order', payload: { user: 'gayal', items: [{ sku: 'item1', quantity: 1 }] } });
+      const valid = newEvent('order.created', {
+        orderId: 'schema',
+        source: 'order',
+        payload: { user: 'gayal', items: [{ sku: 'item1', quantity: 1 }] },
+      });
       const invalid = { ...valid, type: routingKey, payload: routingKey === 'order.created' ? { items: [] } : { amount: -1 } };
       await expectParked(routingKey, JSON.stringify(invalid), new RegExp(`${routingKey.replace('.', '\\.')} does not match its schema`));
     });
@@ -79,16 +84,21 @@ describe('malformed and misrouted messages', () => {
 
   // Found by tests/fuzz: counting attempts threw on such a header, so parking failed and the message
   // stayed unacked, holding one of the consumer's prefetch slots for as long as its channel lived.
-  it.each([['a string', 'rejected'], ['a list holding null', [null]], ['a table', { count: 3 }]])(
-    'a bad message with a forged x-death header (%s) is parked too, counted as its first attempt',
-    async (_, forged) => {
-      const messageId = randomUUID();
-      await client.publish('', QUEUES.inventory, '{"not": "an event"}', { messageId, contentType: 'application/json', headers: { 'x-death': forged } });
-      const parked = (await parkedFrom(messageId, [QUEUES.inventory])).get(QUEUES.inventory) as ConsumeMessage;
-      expect(headerOf(parked, PARK_HEADERS.reason)).toMatch(/unknown event type/);
-      expect(headerOf(parked, PARK_HEADERS.attempts)).toBe('1');
-    },
-  );
+  it.each([
+    ['a string', 'rejected'],
+    ['a list holding null', [null]],
+    ['a table', { count: 3 }],
+  ])('a bad message with a forged x-death header (%s) is parked too, counted as its first attempt', async (_, forged) => {
+    const messageId = randomUUID();
+    await client.publish('', QUEUES.inventory, '{"not": "an event"}', {
+      messageId,
+      contentType: 'application/json',
+      headers: { 'x-death': forged },
+    });
+    const parked = (await parkedFrom(messageId, [QUEUES.inventory])).get(QUEUES.inventory) as ConsumeMessage;
+    expect(headerOf(parked, PARK_HEADERS.reason)).toMatch(/unknown event type/);
+    expect(headerOf(parked, PARK_HEADERS.attempts)).toBe('1');
+  });
 
   it('the consumers keep running: an order placed afterwards completes', async () => {
     const placed = await postOrder(`${system.baseUrl}`, { orderId: 'after-bad-messages', user: 'gayal', items: ['item1', 'item2'] });

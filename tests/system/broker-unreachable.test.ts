@@ -31,10 +31,13 @@ describe('the broker unreachable', () => {
     await waitForStatus(baseUrl, 'before-outage', 'completed');
 
     await sut.vhost.api.deleteVhost(sut.vhost.vhost);
-    const down = await eventually(async () => {
-      const answer = await health();
-      return answer.status === 503 && answer;
-    }, { what: 'GET /health to report the broker down' });
+    const down = await eventually(
+      async () => {
+        const answer = await health();
+        return answer.status === 503 && answer;
+      },
+      { what: 'GET /health to report the broker down' },
+    );
     expect(down.body.broker).toBe('disconnected');
 
     const refused = await postOrder<{ error: string }>(baseUrl, { orderId: 'during-outage', user: 'gayal', items: ['item1'] });
@@ -50,10 +53,13 @@ describe('the broker unreachable', () => {
     expect((await health()).status).toBe(503);
 
     await sut.vhost.api.createVhost(sut.vhost.vhost);
-    const up = await eventually(async () => {
-      const answer = await health();
-      return answer.status === 200 && answer;
-    }, { timeoutMs: 20_000, intervalMs: 200, what: 'GET /health to report the broker connected again' });
+    const up = await eventually(
+      async () => {
+        const answer = await health();
+        return answer.status === 200 && answer;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what: 'GET /health to report the broker connected again' },
+    );
     expect(up.body.broker).toBe('connected');
 
     const accepted = await postOrder(baseUrl, { orderId: 'after-outage', user: 'gayal', items: ['item1'] });

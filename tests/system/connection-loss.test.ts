@@ -11,7 +11,18 @@ import { placeOrderWhenAccepted, waitForStatus } from './support/order-api.ts';
 import { countOf, waitForAudit } from './support/service-state.ts';
 import { useSystemUnderTest } from './support/system-under-test.ts';
 
-const FLOW = ['order.created', 'inventory.reserved', 'payment.success', 'inventory.committed', 'order.paid', 'shipping.prepared', 'order.shipped', 'delivery.confirmed', 'shipping.delivered', 'order.completed'];
+const FLOW = [
+  'order.created',
+  'inventory.reserved',
+  'payment.success',
+  'inventory.committed',
+  'order.paid',
+  'shipping.prepared',
+  'order.shipped',
+  'delivery.confirmed',
+  'shipping.delivered',
+  'order.completed',
+];
 
 describe('connections closed by the broker mid-flow', () => {
   const sut = useSystemUnderTest('connection-loss');
@@ -44,9 +55,12 @@ describe('connections closed by the broker mid-flow', () => {
     for (const orderId of during) await placeOrderWhenAccepted(baseUrl, order(orderId));
 
     // Every service noticed, so the recovery path really ran.
-    await eventually(() => SERVICE_NAMES.every((service) => sut.logs.linesOf(service).some((line) => line.includes('lost the broker connection'))), {
-      what: 'every service to report the lost connection',
-    });
+    await eventually(
+      () => SERVICE_NAMES.every((service) => sut.logs.linesOf(service).some((line) => line.includes('lost the broker connection'))),
+      {
+        what: 'every service to report the lost connection',
+      },
+    );
 
     const audit = new AuditStore(system.runtime('audit').db);
     const payments = new PaymentStore(system.runtime('payment').db);

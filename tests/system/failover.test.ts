@@ -25,16 +25,24 @@ describe('failing over between the nodes RABBITMQ_URL lists', () => {
     const baseUrl = `${system.baseUrl}`;
     const order = (orderId: string) => ({ orderId, user: 'ines', items: ['item1'] });
     for (const service of SERVICE_NAMES) {
-      expect(sut.logs.linesOf(service).some((line) => line.includes(`could not connect to amqp://guest:***@127.0.0.1:${new URL(downNode).port}/`)), `${service} tried the node that is down first`).toBe(true);
+      expect(
+        sut.logs
+          .linesOf(service)
+          .some((line) => line.includes(`could not connect to amqp://guest:***@127.0.0.1:${new URL(downNode).port}/`)),
+        `${service} tried the node that is down first`,
+      ).toBe(true);
     }
     await placeOrderWhenAccepted(baseUrl, order('failover-1'));
     await waitForStatus(baseUrl, 'failover-1', 'completed', 20_000);
 
     const { api, vhost } = sut.vhost;
-    const connections = await eventually(async () => {
-      const listed = await api.listConnections(vhost);
-      return listed.length >= SERVICE_NAMES.length && listed;
-    }, { timeoutMs: 20_000, intervalMs: 200, what: 'every service connected' });
+    const connections = await eventually(
+      async () => {
+        const listed = await api.listConnections(vhost);
+        return listed.length >= SERVICE_NAMES.length && listed;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what: 'every service connected' },
+    );
     const failuresBefore = sut.logs.lines.filter((line) => line.includes('could not connect to')).length;
     await Promise.all(connections.map((connection) => api.closeConnection(connection.name, 'test: node lost')));
 

@@ -24,7 +24,15 @@ const FLOW = [
 ];
 
 /** Pairs (cause, effect): the effect can only happen after the cause was handled. */
-const CAUSAL_CHAIN = ['order.created', 'inventory.reserved', 'payment.success', 'shipping.prepared', 'delivery.confirmed', 'shipping.delivered', 'order.completed'];
+const CAUSAL_CHAIN = [
+  'order.created',
+  'inventory.reserved',
+  'payment.success',
+  'shipping.prepared',
+  'delivery.confirmed',
+  'shipping.delivered',
+  'order.completed',
+];
 
 describe('happy path', () => {
   const sut = useSystemUnderTest('happy-path');
@@ -48,7 +56,10 @@ describe('happy path', () => {
       'shipped(order.shipped)',
       'completed(order.completed)',
     ]);
-    expect(order.items).toEqual([{ sku: 'item1', quantity: 1 }, { sku: 'item2', quantity: 1 }]);
+    expect(order.items).toEqual([
+      { sku: 'item1', quantity: 1 },
+      { sku: 'item2', quantity: 1 },
+    ]);
   });
 
   it('the audit log holds every event of the flow, once each, in causal order', async () => {

@@ -24,14 +24,18 @@ const API_SOURCE = fs.readFileSync(new URL('../../solutions/services/order/http-
 
 describe('the HTTP API in the README', () => {
   it("lists every endpoint the order service serves, and no other, in the README's table", () => {
-    const served = [...API_SOURCE.matchAll(/app\.(get|post|put|patch|delete)\('([^']+)'/g)].map(([, method, route]) => `${method?.toUpperCase()} ${route}`);
+    const served = [...API_SOURCE.matchAll(/app\.(get|post|put|patch|delete)\('([^']+)'/g)].map(
+      ([, method, route]) => `${method?.toUpperCase()} ${route}`,
+    );
     const listed = [...README.matchAll(/^\| `((?:GET|POST|PUT|PATCH|DELETE) \/[^`]*)` \|/gm)].map(([, endpoint]) => endpoint);
     expect(served.length).toBeGreaterThanOrEqual(6);
     expect([...listed].sort()).toEqual([...served].sort());
   });
 
   it("the README's example order is a valid body", () => {
-    const bodies = [...README.matchAll(/curl -X POST \S+\/orders .*-d '([^']+)'/g)].map(([, body]) => JSON.parse(body as string) as unknown);
+    const bodies = [...README.matchAll(/curl -X POST \S+\/orders .*-d '([^']+)'/g)].map(
+      ([, body]) => JSON.parse(body as string) as unknown,
+    );
     expect(bodies.length).toBeGreaterThanOrEqual(1);
     for (const body of bodies) expect(PlaceOrderBody.safeParse(body).error?.issues).toBeUndefined();
   });
@@ -47,9 +51,11 @@ describe('HTTP API', () => {
     baseUrl = `${system.baseUrl}`;
   });
 
-  it('listens on loopback only by default: the machine\'s other addresses are refused', async () => {
+  it("listens on loopback only by default: the machine's other addresses are refused", async () => {
     const port = new URL(baseUrl).port;
-    const outside = Object.values(os.networkInterfaces()).flat().find((address) => address && address.family === 'IPv4' && !address.internal);
+    const outside = Object.values(os.networkInterfaces())
+      .flat()
+      .find((address) => address && address.family === 'IPv4' && !address.internal);
     // A machine with no other address has nothing to refuse.
     if (!outside) return;
     await expect(fetch(`http://${outside.address}:${port}/health`, { signal: AbortSignal.timeout(3000) })).rejects.toThrow();
@@ -78,7 +84,10 @@ describe('HTTP API', () => {
       expect(conflicting.status).toBe(409);
       expect(conflicting.body.error).toMatch(/already exists/);
       const order = await getOrder(baseUrl, 'twice');
-      expect(order?.items).toEqual([{ sku: 'item1', quantity: 1 }, { sku: 'item2', quantity: 1 }]);
+      expect(order?.items).toEqual([
+        { sku: 'item1', quantity: 1 },
+        { sku: 'item2', quantity: 1 },
+      ]);
     });
   });
 
@@ -87,7 +96,9 @@ describe('HTTP API', () => {
       const answers = {
         order: await getJson<ErrorBody>(`${baseUrl}/orders/nope`),
         payment: await getJson<ErrorBody>(`${baseUrl}/orders/nope/payment`),
-        confirm: await fetch(`${baseUrl}/orders/nope/confirm-delivery`, { method: 'POST', signal: AbortSignal.timeout(10_000) }).then(async (r) => ({ status: r.status, body: (await r.json()) as ErrorBody })),
+        confirm: await fetch(`${baseUrl}/orders/nope/confirm-delivery`, { method: 'POST', signal: AbortSignal.timeout(10_000) }).then(
+          async (r) => ({ status: r.status, body: (await r.json()) as ErrorBody }),
+        ),
       };
       for (const [endpoint, answer] of Object.entries(answers)) {
         expect(answer, `🚨 ${endpoint} of an unknown order`).toEqual({ status: 404, body: { error: 'no order nope' } });
@@ -133,7 +144,10 @@ describe('HTTP API', () => {
       const items = [{ sku: 'item5', quantity: 600 }, 'item2', { sku: 'item5', quantity: 399 }, 'item5'];
       const placed = await postOrder(baseUrl, { orderId: 'merged-to-the-cap', user: 'gayal', items });
       expect(placed.status).toBe(201);
-      expect(placed.body.items).toEqual([{ sku: 'item5', quantity: 1000 }, { sku: 'item2', quantity: 1 }]);
+      expect(placed.body.items).toEqual([
+        { sku: 'item5', quantity: 1000 },
+        { sku: 'item2', quantity: 1 },
+      ]);
       // What was published is what every consumer accepts: nothing parked, the order goes all the way.
       await waitForStatus(baseUrl, 'merged-to-the-cap', 'completed');
     });
@@ -155,23 +169,70 @@ describe('HTTP API', () => {
       { name: 'missing user', body: { orderId: 'bad-user', items: ['item1'] }, field: 'user' },
       { name: 'an empty user', body: { orderId: 'bad-user-empty', user: '', items: ['item1'] }, field: 'user' },
       { name: 'a user of spaces', body: { orderId: 'bad-user-blank', user: ' \t ', items: ['item1'] }, field: 'user' },
-      { name: 'a user of NULs', body: { orderId: 'bad-user-nul', user: '\u0000\u0000', items: ['item1'] }, field: 'user', error: /control characters/ },
-      { name: 'a control character inside a user', body: { orderId: 'bad-user-newline', user: 'gayal\nadmin', items: ['item1'] }, field: 'user', error: /control characters/ },
+      {
+        name: 'a user of NULs',
+        body: { orderId: 'bad-user-nul', user: '\u0000\u0000', items: ['item1'] },
+        field: 'user',
+        error: /control characters/,
+      },
+      {
+        name: 'a control character inside a user',
+        body: { orderId: 'bad-user-newline', user: 'gayal\nadmin', items: ['item1'] },
+        field: 'user',
+        error: /control characters/,
+      },
       // Found by tests/fuzz: SQLite stored it as U+FFFD, so a retry of the same body was a 409.
-      { name: 'a lone surrogate in a user', body: { orderId: 'bad-user-surrogate', user: 'gayal\ud800', items: ['item1'] }, field: 'user', error: /lone surrogate/ },
+      {
+        name: 'a lone surrogate in a user',
+        body: { orderId: 'bad-user-surrogate', user: 'gayal\ud800', items: ['item1'] },
+        field: 'user',
+        error: /lone surrogate/,
+      },
       { name: 'empty items', body: { orderId: 'bad-items', user: 'gayal', items: [] }, field: 'items' },
-      { name: 'quantity 0', body: { orderId: 'bad-quantity', user: 'gayal', items: [{ sku: 'item1', quantity: 0 }] }, field: 'items.0.quantity' },
-      { name: 'a quantity sent as a string', body: { orderId: 'bad-quantity-string', user: 'gayal', items: ['item2', { sku: 'item1', quantity: '2' }] }, field: 'items.1.quantity' },
-      { name: 'a quantity sent as a boolean', body: { orderId: 'bad-quantity-boolean', user: 'gayal', items: [{ sku: 'item1', quantity: true }] }, field: 'items.0.quantity' },
-      { name: 'an item that is neither a sku nor an object', body: { orderId: 'bad-item-number', user: 'gayal', items: [42] }, field: 'items.0' },
-      { name: 'an unknown key inside an item', body: { orderId: 'bad-item-extra', user: 'gayal', items: [{ sku: 'item1', quantity: 1, colour: 'red' }] }, field: 'items.0.colour' },
+      {
+        name: 'quantity 0',
+        body: { orderId: 'bad-quantity', user: 'gayal', items: [{ sku: 'item1', quantity: 0 }] },
+        field: 'items.0.quantity',
+      },
+      {
+        name: 'a quantity sent as a string',
+        body: { orderId: 'bad-quantity-string', user: 'gayal', items: ['item2', { sku: 'item1', quantity: '2' }] },
+        field: 'items.1.quantity',
+      },
+      {
+        name: 'a quantity sent as a boolean',
+        body: { orderId: 'bad-quantity-boolean', user: 'gayal', items: [{ sku: 'item1', quantity: true }] },
+        field: 'items.0.quantity',
+      },
+      {
+        name: 'an item that is neither a sku nor an object',
+        body: { orderId: 'bad-item-number', user: 'gayal', items: [42] },
+        field: 'items.0',
+      },
+      {
+        name: 'an unknown key inside an item',
+        body: { orderId: 'bad-item-extra', user: 'gayal', items: [{ sku: 'item1', quantity: 1, colour: 'red' }] },
+        field: 'items.0.colour',
+      },
       {
         name: 'lines of one sku adding up to more than 1000',
-        body: { orderId: 'bad-merged', user: 'gayal', items: [{ sku: 'item1', quantity: 1000 }, { sku: 'item1', quantity: 1000 }] },
+        body: {
+          orderId: 'bad-merged',
+          user: 'gayal',
+          items: [
+            { sku: 'item1', quantity: 1000 },
+            { sku: 'item1', quantity: 1000 },
+          ],
+        },
         field: 'items',
         error: /item1 totals 2000 .*at most 1000 per sku/,
       },
-      { name: 'a sku shorthand tipping a line over 1000', body: { orderId: 'bad-merged-shorthand', user: 'gayal', items: [{ sku: 'item2', quantity: 1000 }, 'item2'] }, field: 'items', error: /item2 totals 1001/ },
+      {
+        name: 'a sku shorthand tipping a line over 1000',
+        body: { orderId: 'bad-merged-shorthand', user: 'gayal', items: [{ sku: 'item2', quantity: 1000 }, 'item2'] },
+        field: 'items',
+        error: /item2 totals 1001/,
+      },
       { name: 'an unknown extra field', body: { orderId: 'bad-extra', user: 'gayal', items: ['item1'], coupon: 'FREE' }, field: 'coupon' },
     ];
 
@@ -202,7 +263,11 @@ describe('HTTP API', () => {
     // Found by tests/fuzz: these were answered without a field (`{"error": "incorrect header check"}`).
     it('a body that cannot be read (not compressed as its Content-Encoding says, too large): a 4xx naming the body', async () => {
       const body = JSON.stringify({ orderId: 'bad-encoding', user: 'gayal', items: ['item1'] });
-      const notGzip = await fetch(`${baseUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
+      const notGzip = await fetch(`${baseUrl}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body,
+      });
       expect(notGzip.status).toBe(400);
       expect(await notGzip.json()).toMatchObject({ field: '(body)', error: expect.stringMatching(/^the body could not be read: /) });
       const tooLarge = await postOrder<ErrorBody>(baseUrl, { orderId: 'bad-size', user: 'x'.repeat(200 * 1024), items: ['item1'] });
@@ -214,7 +279,11 @@ describe('HTTP API', () => {
     it('a body that is not sent as JSON: 415', async () => {
       const answer = await postOrder<ErrorBody>(baseUrl, 'orderId=bad-type&user=gayal&items=item1', 'application/x-www-form-urlencoded');
       expect(answer.status).toBe(415);
-      const plain = await postOrder<ErrorBody>(baseUrl, JSON.stringify({ orderId: 'bad-type', user: 'gayal', items: ['item1'] }), 'text/plain');
+      const plain = await postOrder<ErrorBody>(
+        baseUrl,
+        JSON.stringify({ orderId: 'bad-type', user: 'gayal', items: ['item1'] }),
+        'text/plain',
+      );
       expect(plain.status).toBe(415);
       expect(await getOrder(baseUrl, 'bad-type')).toBeUndefined();
     });

@@ -24,7 +24,14 @@ const TOPOLOGY_SETTINGS = FAST_SETTINGS.topology!;
 const TOPOLOGY = buildTopology(TOPOLOGY_SETTINGS);
 
 /** Publishes on a fresh confirm channel: 'accepted' when the broker confirms, 'refused' when it closes the channel. */
-async function tryPublish(connection: ChannelModel, exchange: string, routingKey: string, type: EventType, orderId: string, options: Options.Publish = {}): Promise<'accepted' | 'refused'> {
+async function tryPublish(
+  connection: ChannelModel,
+  exchange: string,
+  routingKey: string,
+  type: EventType,
+  orderId: string,
+  options: Options.Publish = {},
+): Promise<'accepted' | 'refused'> {
   const channel = await connection.createConfirmChannel();
   channel.on('error', () => {}); // an ACCESS_REFUSED or PRECONDITION_FAILED closes the channel: that is the answer
   const { content, options: encoded } = codec.encode(sampleEvent(type, { orderId }));
@@ -37,7 +44,10 @@ async function tryPublish(connection: ChannelModel, exchange: string, routingKey
 }
 
 /** Runs one channel operation: 'refused' when the broker closes the channel over it. */
-async function tryOperation(connection: ChannelModel, operation: (channel: amqp.Channel) => Promise<unknown>): Promise<'allowed' | 'refused'> {
+async function tryOperation(
+  connection: ChannelModel,
+  operation: (channel: amqp.Channel) => Promise<unknown>,
+): Promise<'allowed' | 'refused'> {
   const channel = await connection.createChannel();
   channel.on('error', () => {});
   try {
@@ -87,7 +97,10 @@ describe('least privilege: one broker user per service', () => {
     const payment = await getJson<{ status: string }>(`${baseUrl}/orders/lp-1/payment`);
     expect(payment.status, JSON.stringify(payment.body)).toBe(200);
     for (const service of SERVICE_NAMES) {
-      expect(sut.logs.linesOf(service).filter((line) => line.includes('ACCESS_REFUSED')), `${service} was refused nothing`).toEqual([]);
+      expect(
+        sut.logs.linesOf(service).filter((line) => line.includes('ACCESS_REFUSED')),
+        `${service} was refused nothing`,
+      ).toEqual([]);
     }
   });
 
@@ -107,21 +120,29 @@ describe('least privilege: one broker user per service', () => {
         if (publishers.includes(service)) {
           // The control: its own events on order.exchange are let through (shipping's delivery.confirmed goes through its delay queue).
           if (PUBLISHERS[type].some((publisher) => publisher.service === service && publisher.via === undefined)) {
-            attempts.push(tryPublish(connection, EXCHANGES.order, type, type, `own-${service}-${type}`, own).then((outcome) => {
-              if (outcome !== 'accepted') refusedOwn.push(`${service} ${type}`);
-            }));
+            attempts.push(
+              tryPublish(connection, EXCHANGES.order, type, type, `own-${service}-${type}`, own).then((outcome) => {
+                if (outcome !== 'accepted') refusedOwn.push(`${service} ${type}`);
+              }),
+            );
           }
           continue;
         }
         const impostor = { userId: users.users[publishers[0]!].username };
         const consumers = [
-          ...Object.entries(SUBSCRIPTIONS).filter(([, types]) => types.includes(type)).map(([name]) => QUEUES[name as keyof typeof SUBSCRIPTIONS]),
+          ...Object.entries(SUBSCRIPTIONS)
+            .filter(([, types]) => types.includes(type))
+            .map(([name]) => QUEUES[name as keyof typeof SUBSCRIPTIONS]),
           QUEUES.audit,
           ...(type.startsWith('order.') ? [QUEUES.notificationEmail, QUEUES.notificationSms] : []),
         ];
         const routes: [string, string, Options.Publish][] = [
           ...[own, impostor, {}].map((options): [string, string, Options.Publish] => [EXCHANGES.order, type, options]),
-          ...[EXCHANGES.audit, EXCHANGES.notification, EXCHANGES.unroutable].map((exchange): [string, string, Options.Publish] => [exchange, type, own]),
+          ...[EXCHANGES.audit, EXCHANGES.notification, EXCHANGES.unroutable].map((exchange): [string, string, Options.Publish] => [
+            exchange,
+            type,
+            own,
+          ]),
           ...consumers.flatMap((queue): [string, string, Options.Publish][] => [
             ['', queue, {}],
             ['', queue, own],
@@ -131,9 +152,11 @@ describe('least privilege: one broker user per service', () => {
         ];
         for (const [exchange, key, options] of routes) {
           const id = `forged-${service}-${type}-${n++}`;
-          attempts.push(tryPublish(connection, exchange, key, type, id, options).then((outcome) => {
-            if (outcome === 'accepted') accepted.push(`${id}|${exchange || '(default)'}|${key}`);
-          }));
+          attempts.push(
+            tryPublish(connection, exchange, key, type, id, options).then((outcome) => {
+              if (outcome === 'accepted') accepted.push(`${id}|${exchange || '(default)'}|${key}`);
+            }),
+          );
         }
       }
     }
@@ -141,8 +164,14 @@ describe('least privilege: one broker user per service', () => {
     expect(refusedOwn, 'a service may publish its own events').toEqual([]);
     // What the broker let through went straight into a service's queue, addressed by name: the
     // consumer must have parked each one, as forged, and applied none.
-    expect(accepted.every((entry) => entry.split('|')[1] === '(default)'), `only the default exchange lets anything through: ${accepted.join(', ')}`).toBe(true);
-    expect(accepted.length, 'some services (order, payment, shipping) may address a queue by name, so some forgeries reach a consumer').toBeGreaterThan(0);
+    expect(
+      accepted.every((entry) => entry.split('|')[1] === '(default)'),
+      `only the default exchange lets anything through: ${accepted.join(', ')}`,
+    ).toBe(true);
+    expect(
+      accepted.length,
+      'some services (order, payment, shipping) may address a queue by name, so some forgeries reach a consumer',
+    ).toBeGreaterThan(0);
     const forgedIds = accepted.map((entry) => entry.split('|')[0]!);
     await eventually(() => forgedIds.every((id) => parked.messages.some((message) => message.properties.correlationId === id)), {
       timeoutMs: 20_000,
@@ -151,7 +180,8 @@ describe('least privilege: one broker user per service', () => {
     for (const message of parked.messages.filter((m) => forgedIds.includes(String(m.properties.correlationId)))) {
       expect(headerOf(message, PARK_HEADERS.reason)).toMatch(/^refused as forged: /);
     }
-    for (const id of forgedIds.filter((id) => id.includes('order.created'))) expect(await getOrder(`${system.baseUrl}`, id)).toBeUndefined();
+    for (const id of forgedIds.filter((id) => id.includes('order.created')))
+      expect(await getOrder(`${system.baseUrl}`, id)).toBeUndefined();
     await client.close();
   });
 
@@ -159,7 +189,10 @@ describe('least privilege: one broker user per service', () => {
     const client = await TestBrokerClient.connect(sut.vhost.url);
     const parked = await client.collect(QUEUES.deadLetter);
     await client.publishEvent(EXCHANGES.order, 'order.created', sampleEvent('order.created', { orderId: 'lp-admin-forged' }));
-    const message = await parked.waitFor((m) => m.properties.correlationId === 'lp-admin-forged' && headerOf(m, PARK_HEADERS.queue) === QUEUES.inventory, 'the forged order.created parked from inventory.queue');
+    const message = await parked.waitFor(
+      (m) => m.properties.correlationId === 'lp-admin-forged' && headerOf(m, PARK_HEADERS.queue) === QUEUES.inventory,
+      'the forged order.created parked from inventory.queue',
+    );
     expect(headerOf(message, PARK_HEADERS.reason)).toContain('set no user_id');
     expect(await getOrder(`${system.baseUrl}`, 'lp-admin-forged')).toBeUndefined();
     await client.close();
@@ -169,9 +202,11 @@ describe('least privilege: one broker user per service', () => {
     const wrongly: string[] = [];
     const attempts: Promise<void>[] = [];
     const attempt = (service: ServiceName, what: string, operation: (channel: amqp.Channel) => Promise<unknown>) => {
-      attempts.push(tryOperation(as(service), operation).then((outcome) => {
-        if (outcome === 'allowed') wrongly.push(`${service} ${what}`);
-      }));
+      attempts.push(
+        tryOperation(as(service), operation).then((outcome) => {
+          if (outcome === 'allowed') wrongly.push(`${service} ${what}`);
+        }),
+      );
     };
     for (const service of SERVICE_NAMES) {
       for (const spec of TOPOLOGY.queues.filter((queue) => ownerOf(queue) !== service)) {
@@ -181,7 +216,8 @@ describe('least privilege: one broker user per service', () => {
         attempt(service, `delete ${spec.name}`, (channel) => channel.deleteQueue(spec.name));
         attempt(service, `declare ${spec.name}`, (channel) => channel.assertQueue(spec.name, { durable: true }));
       }
-      for (const exchange of TOPOLOGY.exchanges) attempt(service, `delete ${exchange.name}`, (channel) => channel.deleteExchange(exchange.name));
+      for (const exchange of TOPOLOGY.exchanges)
+        attempt(service, `delete ${exchange.name}`, (channel) => channel.deleteExchange(exchange.name));
     }
     await Promise.all(attempts);
     expect(wrongly).toEqual([]);
@@ -191,4 +227,3 @@ describe('least privilege: one broker user per service', () => {
     await client.close();
   });
 });
-

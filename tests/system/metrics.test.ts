@@ -41,13 +41,29 @@ describe('each service’s /metrics', () => {
     await placeOrderWhenAccepted(`${system.baseUrl}`, { orderId: 'metrics-1', user: 'ines', items: ['item1'] });
     await waitForStatus(`${system.baseUrl}`, 'metrics-1', 'completed', 20_000);
 
-    const inventory = await eventually(async () => {
-      const text = await scrape('inventory');
-      return (sample(text, 'order_system_messages_consumed_total', { queue: QUEUES.inventory, event_type: 'payment.success' }) ?? 0) >= 1 && text;
-    }, { what: 'inventory to count the payment.success it consumed' });
-    expect(sample(inventory, 'order_system_messages_consumed_total', { service: 'inventory', queue: QUEUES.inventory, event_type: 'order.created' })).toBeGreaterThanOrEqual(1);
-    expect(sample(inventory, 'order_system_messages_published_total', { exchange: EXCHANGES.order, event_type: 'inventory.reserved' })).toBeGreaterThanOrEqual(1);
-    expect(sample(inventory, 'order_system_handler_duration_seconds_count', { queue: QUEUES.inventory, event_type: 'order.created' })).toBeGreaterThanOrEqual(1);
+    const inventory = await eventually(
+      async () => {
+        const text = await scrape('inventory');
+        return (
+          (sample(text, 'order_system_messages_consumed_total', { queue: QUEUES.inventory, event_type: 'payment.success' }) ?? 0) >= 1 &&
+          text
+        );
+      },
+      { what: 'inventory to count the payment.success it consumed' },
+    );
+    expect(
+      sample(inventory, 'order_system_messages_consumed_total', {
+        service: 'inventory',
+        queue: QUEUES.inventory,
+        event_type: 'order.created',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(inventory, 'order_system_messages_published_total', { exchange: EXCHANGES.order, event_type: 'inventory.reserved' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(inventory, 'order_system_handler_duration_seconds_count', { queue: QUEUES.inventory, event_type: 'order.created' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sample(inventory, 'order_system_broker_connected')).toBe(1);
     expect(sample(inventory, 'order_system_outbox_depth')).toBeDefined();
     expect(sample(inventory, 'order_system_outbox_oldest_age_seconds')).toBeDefined();
@@ -55,19 +71,31 @@ describe('each service’s /metrics', () => {
     expect(sample(inventory, 'order_system_messages_consumed_total', { queue: QUEUES.order })).toBeUndefined();
 
     const order = await scrape('order');
-    expect(sample(order, 'order_system_http_requests_total', { route: '/orders', method: 'POST', status: '201' })).toBeGreaterThanOrEqual(1);
-    expect(sample(order, 'order_system_http_requests_total', { route: '/orders/:id', method: 'GET', status: '200' })).toBeGreaterThanOrEqual(1);
-    expect(sample(order, 'order_system_http_request_duration_seconds_count', { route: '/orders', method: 'POST' })).toBeGreaterThanOrEqual(1);
+    expect(sample(order, 'order_system_http_requests_total', { route: '/orders', method: 'POST', status: '201' })).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(
+      sample(order, 'order_system_http_requests_total', { route: '/orders/:id', method: 'GET', status: '200' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(sample(order, 'order_system_http_request_duration_seconds_count', { route: '/orders', method: 'POST' })).toBeGreaterThanOrEqual(
+      1,
+    );
     const shipping = await scrape('shipping');
-    expect(sample(shipping, 'order_system_messages_published_total', { exchange: '(default)', event_type: 'delivery.confirmed' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(shipping, 'order_system_messages_published_total', { exchange: '(default)', event_type: 'delivery.confirmed' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('counts parked messages by queue, with an unknown type as "other"', async () => {
     const client = await TestBrokerClient.connect(sut.vhost.url);
     await client.publish(EXCHANGES.order, 'payment.success', 'not json at all', { type: 'made.up.type', messageId: 'metrics-bad-1' });
-    await eventually(async () => (sample(await scrape('order'), 'order_system_messages_parked_total', { queue: QUEUES.order, event_type: 'other' }) ?? 0) >= 1, {
-      what: 'order to count the malformed message it parked',
-    });
+    await eventually(
+      async () =>
+        (sample(await scrape('order'), 'order_system_messages_parked_total', { queue: QUEUES.order, event_type: 'other' }) ?? 0) >= 1,
+      {
+        what: 'order to count the malformed message it parked',
+      },
+    );
     await client.close();
     expect(await fetch(`http://127.0.0.1:${system.runtime('order').metricsPort}/nothing`).then((r) => r.status)).toBe(404);
   });

@@ -26,25 +26,45 @@ describe('notifications', () => {
 
   const orderId = 'notify-once';
   const sent = (channel: 'email' | 'sms') =>
-    new NotificationStore(system.runtime('notification').db).sentFor(orderId).filter((notification) => notification.channel === channel).map((notification) => notification.event);
+    new NotificationStore(system.runtime('notification').db)
+      .sentFor(orderId)
+      .filter((notification) => notification.channel === channel)
+      .map((notification) => notification.event);
   const publish = (event: DomainEvent) => client.publishEvent(EXCHANGES.order, event.type, event);
 
   it('an event republished under a new message id sends nothing again, is acked, and is logged as a duplicate', async () => {
-    const created = newEvent('order.created', { orderId, source: 'order', payload: { user: 'ada', items: [{ sku: 'item1', quantity: 1 }] } });
+    const created = newEvent('order.created', {
+      orderId,
+      source: 'order',
+      payload: { user: 'ada', items: [{ sku: 'item1', quantity: 1 }] },
+    });
     const paid = newEvent('order.paid', { orderId, source: 'order', payload: { paymentId: 'pay_1', amount: 1500 } });
     const shipped = newEvent('order.shipped', { orderId, source: 'order', payload: { shipmentId: 'shp_1' } });
     for (const event of [created, paid, shipped]) await publish(event);
-    await eventually(() => sent('email').includes('order.shipped') && sent('sms').includes('order.shipped'), { what: 'the order.shipped email and text message' });
+    await eventually(() => sent('email').includes('order.shipped') && sent('sms').includes('order.shipped'), {
+      what: 'the order.shipped email and text message',
+    });
 
     // The same events, word for word, under new message ids: the runtime's message-id check lets them through.
     const copies = [paid, shipped].map((event) => ({ ...event, messageId: randomUUID() }));
     for (const copy of copies) await publish(copy);
-    const duplicates = [/skipped email for order\.paid of order notify-once: a duplicate/, /skipped email for order\.shipped of order notify-once: a duplicate/, /skipped sms for order\.shipped of order notify-once: a duplicate/];
-    await eventually(() => duplicates.every((line) => sut.logs.linesOf('notification').some((logged) => line.test(logged))), { what: 'the notification service to log the three duplicates' });
+    const duplicates = [
+      /skipped email for order\.paid of order notify-once: a duplicate/,
+      /skipped email for order\.shipped of order notify-once: a duplicate/,
+      /skipped sms for order\.shipped of order notify-once: a duplicate/,
+    ];
+    await eventually(() => duplicates.every((line) => sut.logs.linesOf('notification').some((logged) => line.test(logged))), {
+      what: 'the notification service to log the three duplicates',
+    });
 
-    expect(sent('email'), '🚨 one email per order status, whatever the message id').toEqual(['order.created', 'order.paid', 'order.shipped']);
+    expect(sent('email'), '🚨 one email per order status, whatever the message id').toEqual([
+      'order.created',
+      'order.paid',
+      'order.shipped',
+    ]);
     expect(sent('sms'), '🚨 one text message per order status, whatever the message id').toEqual(['order.shipped']);
-    for (const notification of new NotificationStore(system.runtime('notification').db).sentFor(orderId)) expect(notification.recipient).toBe('ada');
+    for (const notification of new NotificationStore(system.runtime('notification').db).sentFor(orderId))
+      expect(notification.recipient).toBe('ada');
 
     // Acked, not held or parked: once the consumers are gone, an unacked copy would be back in its queue.
     await system.stop();

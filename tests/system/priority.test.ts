@@ -25,30 +25,42 @@ for (const queueType of ['classic', 'quorum'] as const) {
       brokerMajor = Number((await sut.vhost.api.overview()).rabbitmq_version.split('.')[0]);
     });
 
-    it(queueType === 'classic' ? 'the express order placed last is reserved first' : 'on RabbitMQ 4+ the express order placed last is reserved first; on 3.x in arrival order', async () => {
-      for (const orderId of STANDARD_ORDERS) {
-        expect((await postOrder(`${orderOnly.baseUrl}`, { orderId, user: 'gayal', items: ['item1'] })).status).toBe(201);
-      }
-      // 201 means the broker confirmed order.created: all six are in inventory.queue before inventory starts.
-      expect((await postOrder(`${orderOnly.baseUrl}`, { orderId: EXPRESS_ORDER, user: 'gayal', items: ['item2'], express: true })).status).toBe(201);
+    it(
+      queueType === 'classic'
+        ? 'the express order placed last is reserved first'
+        : 'on RabbitMQ 4+ the express order placed last is reserved first; on 3.x in arrival order',
+      async () => {
+        for (const orderId of STANDARD_ORDERS) {
+          expect((await postOrder(`${orderOnly.baseUrl}`, { orderId, user: 'gayal', items: ['item1'] })).status).toBe(201);
+        }
+        // 201 means the broker confirmed order.created: all six are in inventory.queue before inventory starts.
+        expect(
+          (await postOrder(`${orderOnly.baseUrl}`, { orderId: EXPRESS_ORDER, user: 'gayal', items: ['item2'], express: true })).status,
+        ).toBe(201);
 
-      const inventory = await sut.start({ services: ['inventory'], config: { ...config, prefetch: 1 } });
-      const reservations = inventory.runtime('inventory').db.prepare<[], { order_id: string }>('SELECT order_id FROM reservations ORDER BY rowid');
-      const reservedInOrder = await eventually(
-        () => {
-          const rows = reservations.all().map((row) => row.order_id);
-          return rows.length === STANDARD_ORDERS.length + 1 && rows;
-        },
-        { what: 'all six orders reserved' },
-      );
+        const inventory = await sut.start({ services: ['inventory'], config: { ...config, prefetch: 1 } });
+        const reservations = inventory
+          .runtime('inventory')
+          .db.prepare<[], { order_id: string }>('SELECT order_id FROM reservations ORDER BY rowid');
+        const reservedInOrder = await eventually(
+          () => {
+            const rows = reservations.all().map((row) => row.order_id);
+            return rows.length === STANDARD_ORDERS.length + 1 && rows;
+          },
+          { what: 'all six orders reserved' },
+        );
 
-      if (queueType === 'quorum' && brokerMajor < 4) {
-        expect(reservedInOrder, 'quorum queues on RabbitMQ 3.x ignore priorities').toEqual([...STANDARD_ORDERS, EXPRESS_ORDER]);
-        return;
-      }
-      expect(reservedInOrder, '🚨 the express order (priority 5) should leave inventory.queue before the standard ones').toEqual([EXPRESS_ORDER, ...STANDARD_ORDERS]);
-      const reservedLines = sut.logs.linesOf('inventory').filter((line) => line.startsWith('reserved '));
-      expect(reservedLines[0]).toBe(`reserved 1 items for order ${EXPRESS_ORDER}`);
-    });
+        if (queueType === 'quorum' && brokerMajor < 4) {
+          expect(reservedInOrder, 'quorum queues on RabbitMQ 3.x ignore priorities').toEqual([...STANDARD_ORDERS, EXPRESS_ORDER]);
+          return;
+        }
+        expect(reservedInOrder, '🚨 the express order (priority 5) should leave inventory.queue before the standard ones').toEqual([
+          EXPRESS_ORDER,
+          ...STANDARD_ORDERS,
+        ]);
+        const reservedLines = sut.logs.linesOf('inventory').filter((line) => line.startsWith('reserved '));
+        expect(reservedLines[0]).toBe(`reserved 1 items for order ${EXPRESS_ORDER}`);
+      },
+    );
   });
 }

@@ -16,11 +16,21 @@ describe('the system on quorum queues', () => {
   const sut = useSystemUnderTest('quorum');
 
   it('declares replicated queues as quorum queues and still completes an order', async () => {
-    const system = await sut.start({ config: { topology: { ...DEFAULT_TOPOLOGY_SETTINGS, ...FAST_SETTINGS.topology, queueType: 'quorum' } } });
+    const system = await sut.start({
+      config: { topology: { ...DEFAULT_TOPOLOGY_SETTINGS, ...FAST_SETTINGS.topology, queueType: 'quorum' } },
+    });
     const queues = await sut.vhost.api.request<QueueInfo[]>('GET', `/queues/${encodeURIComponent(sut.vhost.vhost)}`);
     const typeOf = (name: string) => queues.find((q) => q.name === name);
 
-    for (const name of [QUEUES.order, QUEUES.inventory, QUEUES.payment, QUEUES.shipping, QUEUES.audit, retryQueueName(QUEUES.inventory), QUEUES.deadLetter]) {
+    for (const name of [
+      QUEUES.order,
+      QUEUES.inventory,
+      QUEUES.payment,
+      QUEUES.shipping,
+      QUEUES.audit,
+      retryQueueName(QUEUES.inventory),
+      QUEUES.deadLetter,
+    ]) {
       expect(typeOf(name)?.type, `🚨 ${name} should be a quorum queue`).toBe('quorum');
       expect(typeOf(name)?.arguments).not.toHaveProperty('x-max-priority');
     }

@@ -36,17 +36,27 @@ describe('a delayed confirmation the broker dropped', () => {
 
       const order = await waitForStatus(`${system.baseUrl}`, 'lost-confirmation', 'completed', 20_000);
       expect(order.history.map((entry) => entry.status)).toEqual(['pending', 'paid', 'shipped', 'completed']);
-      const trail = await waitForAudit(new AuditStore(system.runtime('audit').db), 'lost-confirmation', ['order.completed', 'saga.stalled']);
+      const trail = await waitForAudit(new AuditStore(system.runtime('audit').db), 'lost-confirmation', [
+        'order.completed',
+        'saga.stalled',
+      ]);
       const requests = trail.filter((entry) => entry.type === 'saga.stalled');
       // Whoever noticed first: the order service (shipped, and still), or the audit log (no end in its trail).
       for (const request of requests) {
         const reason = String(JSON.parse(request.body).payload.reason);
-        expect(`${request.source}: ${reason}`).toMatch(/^order: shipped since |^audit: no order.completed, .rejected or .failed in the audit log$/);
+        expect(`${request.source}: ${reason}`).toMatch(
+          /^order: shipped since |^audit: no order.completed, .rejected or .failed in the audit log$/,
+        );
       }
-      expect(trail.filter((entry) => entry.type === 'delivery.confirmed').map((entry) => entry.messageId), '🚨 the confirmation sent again keeps its first message id').toEqual([dropped?.properties.messageId]);
+      expect(
+        trail.filter((entry) => entry.type === 'delivery.confirmed').map((entry) => entry.messageId),
+        '🚨 the confirmation sent again keeps its first message id',
+      ).toEqual([dropped?.properties.messageId]);
       expect(publishedTwice(trail), '🚨 a re-drive must not publish an effect twice').toEqual([]);
       expect(new ShipmentStore(system.runtime('shipping').db).find('lost-confirmation')?.status).toBe('delivered');
-      expect(sut.logs.linesOf('shipping').some((line) => /order lost-confirmation stalled .*: [1-9]\d* of its events sent again/.test(line))).toBe(true);
+      expect(
+        sut.logs.linesOf('shipping').some((line) => /order lost-confirmation stalled .*: [1-9]\d* of its events sent again/.test(line)),
+      ).toBe(true);
     } finally {
       await client.close();
     }
@@ -74,7 +84,9 @@ describe('a hole in a finished order’s audit trail', () => {
       const request = trail.find((entry) => entry.type === 'saga.stalled');
       expect(request?.source).toBe('audit');
       expect(JSON.parse(request?.body ?? '{}').payload.reason).toBe('completed, but the audit log lacks order.created');
-      expect(trail.filter((entry) => entry.type === 'order.created').map((entry) => entry.messageId)).toEqual([dropped?.properties.messageId]);
+      expect(trail.filter((entry) => entry.type === 'order.created').map((entry) => entry.messageId)).toEqual([
+        dropped?.properties.messageId,
+      ]);
       expect(countOf(trail, 'order.completed')).toBe(1);
       expect(publishedTwice(trail)).toEqual([]);
       // The other services got the copies too, and skipped them: nothing happened twice.

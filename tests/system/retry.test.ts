@@ -26,7 +26,10 @@ describe('retry, then success or parking', () => {
   beforeAll(async () => {
     system = await sut.start({
       // 'manual': no simulated confirmation, so only the one this test publishes can complete an order.
-      config: { deliveryDelayMs: 'manual', topology: { ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: RETRY_DELAY_MS, maxAttempts: MAX_ATTEMPTS } },
+      config: {
+        deliveryDelayMs: 'manual',
+        topology: { ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: RETRY_DELAY_MS, maxAttempts: MAX_ATTEMPTS },
+      },
     });
     client = await TestBrokerClient.connect(sut.vhost.url);
     // retry.exchange routes shipping's rejects by queue name; our own binding sees a copy of each, x-death included.
@@ -45,10 +48,16 @@ describe('retry, then success or parking', () => {
     const confirmation = await confirmDelivery('arrives-late');
 
     // Two rounds through the retry queue, x-death counting each.
-    await retries.waitFor((message) => message.properties.messageId === confirmation.messageId && rejectionsFrom(message, QUEUES.shipping) >= 2, 'the second retry');
+    await retries.waitFor(
+      (message) => message.properties.messageId === confirmation.messageId && rejectionsFrom(message, QUEUES.shipping) >= 2,
+      'the second retry',
+    );
     const rounds = retries.withMessageId(confirmation.messageId).map((message) => rejectionsFrom(message, QUEUES.shipping));
     expect(rounds.slice(0, 2), '🚨 x-death should count one more rejection each round').toEqual([1, 2]);
-    expect(sut.logs.linesOf('shipping').filter((line) => line.includes(confirmation.messageId) && line.includes('which has no shipment yet')).length).toBeGreaterThanOrEqual(2);
+    expect(
+      sut.logs.linesOf('shipping').filter((line) => line.includes(confirmation.messageId) && line.includes('which has no shipment yet'))
+        .length,
+    ).toBeGreaterThanOrEqual(2);
 
     // Now the order arrives; its shipment appears and the waiting confirmation goes through.
     expect((await postOrder(`${system.baseUrl}`, { orderId: 'arrives-late', user: 'gayal', items: ['item1'] })).status).toBe(201);
@@ -64,7 +73,11 @@ describe('retry, then success or parking', () => {
   it(`a confirmation that keeps failing is parked after ${MAX_ATTEMPTS} attempts with the reason`, async () => {
     const confirmation = await confirmDelivery('never-shipped');
 
-    const parked = await deadLetters.waitFor((message) => message.properties.messageId === confirmation.messageId, 'the parked confirmation', 20_000);
+    const parked = await deadLetters.waitFor(
+      (message) => message.properties.messageId === confirmation.messageId,
+      'the parked confirmation',
+      20_000,
+    );
     expect(headerOf(parked, PARK_HEADERS.reason)).toBe(
       `failed ${MAX_ATTEMPTS} times, last error: delivery confirmed for order never-shipped, which has no shipment yet`,
     );

@@ -29,7 +29,10 @@ describe('payment status over RPC', () => {
   });
 
   it('without the payment service, it answers 504 within about 2 s', async () => {
-    const system = await sut.start({ services: ['order', 'inventory', 'shipping', 'notification', 'audit'], config: { rpcTimeoutMs: RPC_TIMEOUT_MS } });
+    const system = await sut.start({
+      services: ['order', 'inventory', 'shipping', 'notification', 'audit'],
+      config: { rpcTimeoutMs: RPC_TIMEOUT_MS },
+    });
 
     const started = Date.now();
     const answer = await getJson<{ error: string }>(`${system.baseUrl}/orders/123/payment`);

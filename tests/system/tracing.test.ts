@@ -11,7 +11,18 @@ import { eventually } from '../support/eventually.ts';
 import { placeOrderWhenAccepted, waitForStatus } from './support/order-api.ts';
 import { useSystemUnderTest } from './support/system-under-test.ts';
 
-const FLOW = ['order.created', 'inventory.reserved', 'payment.success', 'inventory.committed', 'order.paid', 'shipping.prepared', 'order.shipped', 'delivery.confirmed', 'shipping.delivered', 'order.completed'];
+const FLOW = [
+  'order.created',
+  'inventory.reserved',
+  'payment.success',
+  'inventory.committed',
+  'order.paid',
+  'shipping.prepared',
+  'order.shipped',
+  'delivery.confirmed',
+  'shipping.delivered',
+  'order.completed',
+];
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
 
 interface ApiMessage {
@@ -37,10 +48,19 @@ describe('trace context through every message of an order', () => {
     await waitForStatus(`${system.baseUrl}`, 'traced-1', 'completed', 20_000);
     const vhost = encodeURIComponent(sut.vhost.vhost);
     const messages: ApiMessage[] = [];
-    await eventually(async () => {
-      messages.push(...(await sut.vhost.api.request<ApiMessage[]>('POST', `/queues/${vhost}/${tap}/get`, { count: 100, ackmode: 'ack_requeue_false', encoding: 'auto' })));
-      return FLOW.every((type) => messages.some((m) => m.properties.type === type && m.properties.correlation_id === 'traced-1'));
-    }, { what: 'every event of the order in the tap queue' });
+    await eventually(
+      async () => {
+        messages.push(
+          ...(await sut.vhost.api.request<ApiMessage[]>('POST', `/queues/${vhost}/${tap}/get`, {
+            count: 100,
+            ackmode: 'ack_requeue_false',
+            encoding: 'auto',
+          })),
+        );
+        return FLOW.every((type) => messages.some((m) => m.properties.type === type && m.properties.correlation_id === 'traced-1'));
+      },
+      { what: 'every event of the order in the tap queue' },
+    );
     const ofOrder = messages.filter((m) => m.properties.correlation_id === 'traced-1');
     const traceIds = ofOrder.map((m) => {
       const header = m.properties.headers?.traceparent;
@@ -53,25 +73,45 @@ describe('trace context through every message of an order', () => {
   it('npm run trace shows the hops through all six services', async () => {
     const spansIn = () => Object.values(system.runtimes).flatMap((runtime) => runtime!.tracing.store.spansOfOrder('traced-1'));
     // Spans are written a moment after they end.
-    await eventually(() => {
-      const spans = spansIn();
-      return new Set(spans.map((span) => span.service)).size === 6 && FLOW.every((type) => spans.some((span) => span.name === `publish ${type}`)) && spans.some((span) => span.name === 'process order.completed');
-    }, { what: 'spans from all six services, a publish span for every event' });
+    await eventually(
+      () => {
+        const spans = spansIn();
+        return (
+          new Set(spans.map((span) => span.service)).size === 6 &&
+          FLOW.every((type) => spans.some((span) => span.name === `publish ${type}`)) &&
+          spans.some((span) => span.name === 'process order.completed')
+        );
+      },
+      { what: 'spans from all six services, a publish span for every event' },
+    );
     const spans: StoredSpan[] = spansIn();
     expect(new Set(spans.map((span) => span.traceId)).size).toBe(1);
     // The trace starts at the HTTP request that placed the order.
     const roots = spans.filter((span) => span.parentSpanId === null);
     expect(roots.map((span) => `${span.service} ${span.name} ${span.kind}`)).toEqual(['order POST /orders server']);
-    for (const type of FLOW) expect(spans.some((span) => span.name === `publish ${type}`), `a publish span for ${type}`).toBe(true);
-    expect(spans.filter((span) => span.name === 'process order.created').map((span) => span.service).sort()).toEqual(['audit', 'inventory', 'notification', 'notification']);
+    for (const type of FLOW)
+      expect(
+        spans.some((span) => span.name === `publish ${type}`),
+        `a publish span for ${type}`,
+      ).toBe(true);
+    expect(
+      spans
+        .filter((span) => span.name === 'process order.created')
+        .map((span) => span.service)
+        .sort(),
+    ).toEqual(['audit', 'inventory', 'notification', 'notification']);
     // Every span but the root has its parent among them: one connected tree.
     const ids = new Set(spans.map((span) => span.spanId));
     expect(spans.filter((span) => span.parentSpanId && !ids.has(span.parentSpanId))).toEqual([]);
 
-    const output = execFileSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '../../solutions/trace.ts'), 'traced-1'], {
-      encoding: 'utf8',
-      env: { ...process.env, DATA_DIR: sut.dataDir },
-    });
+    const output = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(import.meta.dirname, '../../solutions/trace.ts'), 'traced-1'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, DATA_DIR: sut.dataDir },
+      },
+    );
     expect(output).toMatch(/^trace [0-9a-f]{32}: order traced-1, \d+ spans in 6 services/);
     for (const type of FLOW) expect(output).toContain(`publish ${type}`);
     expect(output).toContain('process shipping.delivered');

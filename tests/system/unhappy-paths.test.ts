@@ -47,7 +47,13 @@ describe('unhappy paths', () => {
     expect(order.history.map((entry) => entry.status)).toEqual(['pending', 'failed']);
     expect(order.history[1]?.detail).toMatch(/declined/);
 
-    const trail = await waitForAudit(audit, 'too-dear', ['order.created', 'inventory.reserved', 'payment.failed', 'inventory.released', 'order.failed']);
+    const trail = await waitForAudit(audit, 'too-dear', [
+      'order.created',
+      'inventory.reserved',
+      'payment.failed',
+      'inventory.released',
+      'order.failed',
+    ]);
     expect(countOf(trail, 'inventory.released')).toBe(1);
     expect(countOf(trail, 'inventory.committed')).toBe(0);
     expect(typesOf(trail).indexOf('inventory.released')).toBeGreaterThan(typesOf(trail).indexOf('payment.failed'));

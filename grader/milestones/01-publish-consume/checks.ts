@@ -9,13 +9,22 @@ import { malformedReason, sampleOrderCreated, throughQueue, waitFor } from '../.
 
 /** Two events that differ in every property encode derives: type, source, order, express, time in the past. */
 function sampleEvents(): DomainEvent[] {
-  const paymentFailed = newEvent('payment.failed', { orderId: 'o-2', source: 'payment', express: true, payload: { reason: 'card declined', amount: 1200 } });
+  const paymentFailed = newEvent('payment.failed', {
+    orderId: 'o-2',
+    source: 'payment',
+    express: true,
+    payload: { reason: 'card declined', amount: 1200 },
+  });
   return [sampleOrderCreated(), { ...paymentFailed, occurredAt: '2024-02-29T12:34:56.250Z' }];
 }
 
 /** An event whose text is not ASCII: accents, a non-Latin script and an emoji outside the BMP. */
 function nonAsciiEvent(): DomainEvent {
-  return newEvent('order.created', { orderId: 'commande-Zoë-東京', source: 'order', payload: { user: 'Zoë Ñúñez 🍵', items: [{ sku: 'thé-vert-緑茶', quantity: 3 }] } });
+  return newEvent('order.created', {
+    orderId: 'commande-Zoë-東京',
+    source: 'order',
+    payload: { user: 'Zoë Ñúñez 🍵', items: [{ sku: 'thé-vert-緑茶', quantity: 3 }] },
+  });
 }
 
 /** decode, where refusing is the wrong answer: a MalformedMessageError becomes a failure that quotes its reason. */
@@ -23,7 +32,8 @@ function decodeValid(decode: () => DomainEvent, what: string, hint?: string): Do
   try {
     return decode();
   } catch (error) {
-    if (error instanceof MalformedMessageError) throw new CheckFailure(`decode to accept ${what}`, `it refused it: "${error.reason}"`, hint);
+    if (error instanceof MalformedMessageError)
+      throw new CheckFailure(`decode to accept ${what}`, `it refused it: "${error.reason}"`, hint);
     throw error;
   }
 }
@@ -54,7 +64,7 @@ export const checks = defineChecks('codec', [
             key === 'timestamp' && typeof seen === 'number' && seen > 1e11
               ? 'AMQP timestamps are whole seconds since 1970, not milliseconds.'
               : key === 'timestamp'
-                ? "The timestamp is when the event happened (its occurredAt), in seconds: not the time of encoding."
+                ? 'The timestamp is when the event happened (its occurredAt), in seconds: not the time of encoding.'
                 : undefined;
           expectThat(seen === value, `${event.type}: property ${key} = ${JSON.stringify(value)}`, `${key} ${show(seen)}`, timeHint);
         }
@@ -87,14 +97,20 @@ export const checks = defineChecks('codec', [
           isDeepStrictEqual(decoded, event),
           `decode(encode(event)) to equal the event ${JSON.stringify(event)}`,
           JSON.stringify(decoded),
-          /[\x80-\uffff]/.test(JSON.stringify(event)) && !isDeepStrictEqual(decoded, event) ? 'Buffers and strings convert with an encoding: JSON travels as UTF-8 both ways.' : undefined,
+          /[\x80-\uffff]/.test(JSON.stringify(event)) && !isDeepStrictEqual(decoded, event)
+            ? 'Buffers and strings convert with an encoding: JSON travels as UTF-8 both ways.'
+            : undefined,
         );
       }
       // Published by another tool: no content type, no type property, and no `express` field (the schema's default fills it).
       const { express: _default, ...bare } = sampleOrderCreated('bare-order');
       const delivered = await throughQueue(channel, Buffer.from(JSON.stringify(bare)), {});
       const optional = 'contentType and type are checked only when they are set; return the data the schema parsed, defaults filled.';
-      const decoded = decodeValid(() => layer.decode(delivered), 'a valid event published without contentType or type properties (both are optional)', optional);
+      const decoded = decodeValid(
+        () => layer.decode(delivered),
+        'a valid event published without contentType or type properties (both are optional)',
+        optional,
+      );
       expectThat(
         isDeepStrictEqual(decoded, { ...bare, express: false }),
         'an event published without contentType or type properties, and without `express`, to decode with express: false (the schema default)',
@@ -125,12 +141,20 @@ export const checks = defineChecks('codec', [
       const event = sampleOrderCreated();
       const { orderId: _missing, ...withoutOrderId } = event;
       const cases: Array<{ body: unknown; what: string; field: RegExp; name: string }> = [
-        { body: { ...event, payload: { ...event.payload, items: [{ sku: 'item1', quantity: 0 }] } }, what: 'an item with quantity 0', field: /payload\W+items\W+0\W+quantity/, name: 'payload.items.0.quantity' },
+        {
+          body: { ...event, payload: { ...event.payload, items: [{ sku: 'item1', quantity: 0 }] } },
+          what: 'an item with quantity 0',
+          field: /payload\W+items\W+0\W+quantity/,
+          name: 'payload.items.0.quantity',
+        },
         { body: withoutOrderId, what: 'an event without orderId', field: /orderId/, name: 'orderId' },
         { body: { ...event, occurredAt: 'yesterday' }, what: 'occurredAt "yesterday"', field: /occurredAt/, name: 'occurredAt' },
       ];
       for (const { body, what, field, name } of cases) {
-        const delivered = await throughQueue(channel, Buffer.from(JSON.stringify(body)), { contentType: 'application/json', type: event.type });
+        const delivered = await throughQueue(channel, Buffer.from(JSON.stringify(body)), {
+          contentType: 'application/json',
+          type: event.type,
+        });
         const reason = malformedReason(() => layer.decode(delivered), what);
         expectThat(field.test(reason), `for ${what}, a reason naming the field's path (${name})`, `reason "${reason}"`);
       }
@@ -139,7 +163,7 @@ export const checks = defineChecks('codec', [
   {
     id: '01.unknown-type',
     name: 'decode refuses an event type it does not know, and a body that is not an event at all',
-    hint: 'Look at the body\'s type before the schema, and remember that valid JSON is not always an object.',
+    hint: "Look at the body's type before the schema, and remember that valid JSON is not always an object.",
     async run({ layer, connect }) {
       const channel = await (await connect()).createConfirmChannel();
       const event = { ...sampleOrderCreated(), type: 'order.teleported' };
@@ -163,7 +187,11 @@ export const checks = defineChecks('codec', [
       for (const contentType of ['text/plain', 'application/xml']) {
         const delivered = await throughQueue(channel, content, { ...options, contentType });
         const reason = malformedReason(() => layer.decode(delivered), `content type ${contentType}`);
-        expectThat(reason.includes(contentType) || /content.?type/i.test(reason), `a reason naming the content type ${contentType}`, `reason "${reason}"`);
+        expectThat(
+          reason.includes(contentType) || /content.?type/i.test(reason),
+          `a reason naming the content type ${contentType}`,
+          `reason "${reason}"`,
+        );
       }
       const delivered = await throughQueue(channel, content, { ...options, type: 'payment.success' });
       const reason = malformedReason(() => layer.decode(delivered), `a type property payment.success on an ${event.type} body`);
@@ -178,7 +206,10 @@ export const checks = defineChecks('codec', [
     async run({ layers, connect, startSystem }) {
       const system = await startSystem({ services: ['inventory'] });
       const channel = await (await connect()).createConfirmChannel();
-      channel.publish('order.exchange', 'order.created', Buffer.from('{"not": "an event"'), { contentType: 'application/json', persistent: true });
+      channel.publish('order.exchange', 'order.created', Buffer.from('{"not": "an event"'), {
+        contentType: 'application/json',
+        persistent: true,
+      });
       const good = sampleOrderCreated('in-the-system');
       const encoded = layers.codec.encode(good);
       channel.publish('order.exchange', 'order.created', encoded.content, encoded.options);
@@ -191,7 +222,11 @@ export const checks = defineChecks('codec', [
       // Parked on the first attempt: the service recognised it as malformed instead of retrying it.
       const reason = String(parked.properties.headers?.['x-failure-reason'] ?? '');
       const attempts = parked.properties.headers?.['x-attempts'];
-      expectThat(attempts === 1, 'the malformed message parked at once (x-attempts 1), as MalformedMessageError', `it was parked after ${attempts} attempts, reason "${reason}": it was retried like a passing failure`);
+      expectThat(
+        attempts === 1,
+        'the malformed message parked at once (x-attempts 1), as MalformedMessageError',
+        `it was parked after ${attempts} attempts, reason "${reason}": it was retried like a passing failure`,
+      );
       const inventory = system.runtime('inventory');
       await waitFor(
         () => inventory.db.prepare('SELECT 1 AS found FROM reservations WHERE order_id = ?').get(good.orderId),

@@ -7,7 +7,11 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
   const { queue } = await channel.assertQueue('demo.hello', { exclusive: true });
   log.info(`declared queue ${queue}`);
 
-  const event = newEvent('order.created', { orderId: '123', source: 'order', payload: { user: 'gayal', items: [{ sku: 'item1', quantity: 1 }] } });
+  const event = newEvent('order.created', {
+    orderId: '123',
+    source: 'order',
+    payload: { user: 'gayal', items: [{ sku: 'item1', quantity: 1 }] },
+  });
   const { content, options } = layers.codec.encode(event);
   channel.sendToQueue(queue, content, options);
   await channel.waitForConfirms();

@@ -3,14 +3,14 @@
 export const hints: string[] = [
   // The concept.
   'decode asks a series of questions, each one making the next safe to ask: may I read these bytes as JSON at all, ' +
-    'are they JSON, is it an object of a kind I know, does it match that kind\'s schema, do the properties agree with it? ' +
+    "are they JSON, is it an object of a kind I know, does it match that kind's schema, do the properties agree with it? " +
     'A "no" anywhere ends it with a MalformedMessageError whose reason names what was wrong and where; an error of any ' +
     'other class looks like a passing failure and gets retried in vain. encode is the easy half: what goes in the properties ' +
     'is a copy of fields the body already has.',
   // The API.
   'Buffer.from(text) and buffer.toString("utf8") go between text and bytes; JSON.parse throws a SyntaxError that you turn ' +
     'into a refusal. isEventType(value) tells a known type; DomainEventSchema.safeParse(body) gives { success: true, data } ' +
-    'or { success: false, error } with error.issues, each with a path (an array) and a message. amqplib\'s publish options ' +
+    "or { success: false, error } with error.issues, each with a path (an array) and a message. amqplib's publish options " +
     'are camelCase: contentType, messageId, correlationId, type, timestamp, appId, headers. Date.parse gives milliseconds; ' +
     'an AMQP timestamp is whole seconds.',
   // The hard part, on another example.

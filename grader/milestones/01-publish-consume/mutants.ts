@@ -70,7 +70,10 @@ export const mutants = defineMutants('codec', [
   {
     name: 'decode returns the payload instead of the whole event',
     breaks: ['01.round-trip'],
-    layer: { ...reference, decode: (message) => ({ ...(JSON.parse(message.content.toString()) as DomainEvent).payload }) as unknown as DomainEvent },
+    layer: {
+      ...reference,
+      decode: (message) => ({ ...(JSON.parse(message.content.toString()) as DomainEvent).payload }) as unknown as DomainEvent,
+    },
   },
   {
     name: 'decode reads the body as latin1',
@@ -94,7 +97,8 @@ export const mutants = defineMutants('codec', [
     layer: {
       ...reference,
       decode: (message) => {
-        if (message.properties.contentType !== 'application/json') throw new MalformedMessageError(`content type is ${message.properties.contentType}`);
+        if (message.properties.contentType !== 'application/json')
+          throw new MalformedMessageError(`content type is ${message.properties.contentType}`);
         return reference.decode(message);
       },
     },
@@ -164,7 +168,10 @@ export const mutants = defineMutants('codec', [
         const type: unknown = body?.type;
         if (!isEventType(type)) throw new MalformedMessageError(`unknown event type ${String(type)}`);
         const parsed = eventPayloads[body.type].safeParse(body.payload);
-        if (!parsed.success) throw new MalformedMessageError(parsed.error.issues.map((issue) => `payload.${issue.path.join('.')}: ${issue.message}`).join('; '));
+        if (!parsed.success)
+          throw new MalformedMessageError(
+            parsed.error.issues.map((issue) => `payload.${issue.path.join('.')}: ${issue.message}`).join('; '),
+          );
         return { ...body, express: body.express ?? false };
       },
     },
@@ -177,7 +184,8 @@ export const mutants = defineMutants('codec', [
       decode: (message) => {
         const body = parseOrRefuse(message.content);
         const parsed = DomainEventSchema.safeParse(body);
-        if (!parsed.success) throw new MalformedMessageError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+        if (!parsed.success)
+          throw new MalformedMessageError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
         return reference.decode(message);
       },
     },
@@ -198,7 +206,10 @@ export const mutants = defineMutants('codec', [
   {
     name: 'decode ignores the content type',
     breaks: ['01.properties-checked'],
-    layer: { ...reference, decode: (message) => reference.decode({ ...message, properties: { ...message.properties, contentType: undefined } }) },
+    layer: {
+      ...reference,
+      decode: (message) => reference.decode({ ...message, properties: { ...message.properties, contentType: undefined } }),
+    },
   },
   {
     name: 'decode ignores the type property',
@@ -231,7 +242,8 @@ const checkingPropertiesFirst: MessageCodec = {
     let body: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(new TextDecoder().decode(content));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new MalformedMessageError('the body is JSON but not an event object');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new MalformedMessageError('the body is JSON but not an event object');
       body = parsed as Record<string, unknown>;
     } catch (error) {
       if (error instanceof MalformedMessageError) throw error;
@@ -245,11 +257,16 @@ const checkingPropertiesFirst: MessageCodec = {
     const result = DomainEventSchema.safeParse(body);
     if (!result.success) {
       const [first] = result.error.issues;
-      const where = (first?.path ?? []).map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
+      const where = (first?.path ?? [])
+        .map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`))
+        .join('')
+        .replace(/^\./, '');
       throw new MalformedMessageError(`invalid ${where}: ${first?.message}`);
     }
     return result.data as DomainEvent;
   },
 };
 
-export const alternatives = defineAlternatives('codec', [{ name: 'properties checked first, other helpers and wording, the path in brackets', layer: checkingPropertiesFirst }]);
+export const alternatives = defineAlternatives('codec', [
+  { name: 'properties checked first, other helpers and wording, the path in brackets', layer: checkingPropertiesFirst },
+]);

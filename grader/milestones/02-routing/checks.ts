@@ -20,7 +20,8 @@ const sampleEvent = (type: EventType, express = false) => sampleEventOf(type, { 
 
 const ROUTED = new Set(TOPOLOGY.exchanges.filter((spec) => spec.type === 'topic' || spec.type === 'direct').map((spec) => spec.name));
 /** The queue bindings layer 2 owns, from one exchange (order.exchange or retry.exchange). */
-const queueBindingsFrom = (topology: Topology, exchange: string) => topology.bindings.filter((b) => b.source === exchange && b.destinationKind === 'queue');
+const queueBindingsFrom = (topology: Topology, exchange: string) =>
+  topology.bindings.filter((b) => b.source === exchange && b.destinationKind === 'queue');
 const queueBindingFrom = (exchange: string) => (b: BindingSpec) => b.source === exchange && b.destinationKind === 'queue';
 
 /** How the vhost's queue bindings from `exchange` differ from the topology's, or undefined when they agree. */
@@ -50,7 +51,10 @@ async function declareRouting(
   options: { durable?: boolean; durableExchanges?: boolean; fanout?: boolean; topology?: Topology } = {},
 ): Promise<ConfirmChannel> {
   const { topology = TOPOLOGY, durable = false, durableExchanges = durable } = options;
-  const exchangeOptions = (spec: ExchangeSpec) => ({ ...context.reference.durability.exchangeOptions(spec), ...(durableExchanges ? {} : { durable: false }) });
+  const exchangeOptions = (spec: ExchangeSpec) => ({
+    ...context.reference.durability.exchangeOptions(spec),
+    ...(durableExchanges ? {} : { durable: false }),
+  });
   const channel = await openChannel(context);
   await declareQueues(channel, topology, context.reference, durable, context.settings.queueType);
   try {
@@ -63,7 +67,10 @@ async function declareRouting(
     try {
       await context.reference.fanout.declareFanout(channel, topology, exchangeOptions);
     } catch (error) {
-      throw new CheckFailure('the reference fanout layer (milestone 3) to bind to your exchanges after declareRoutes', `the broker refused: ${whyFailed(error)}`);
+      throw new CheckFailure(
+        'the reference fanout layer (milestone 3) to bind to your exchanges after declareRoutes',
+        `the broker refused: ${whyFailed(error)}`,
+      );
     }
   }
   return channel;
@@ -81,7 +88,12 @@ interface ExchangeInfo {
 /** The exchange as the management API shows it, or undefined when it does not exist. */
 async function exchangeInfos(context: CheckContext): Promise<Map<string, ExchangeInfo>> {
   const exchanges = await context.vhost.api.request<ExchangeInfo[]>('GET', `/exchanges/${encodeURIComponent(context.vhost.name)}`);
-  return new Map(exchanges.map(({ name, type, durable, arguments: args, auto_delete, internal }) => [name, { name, type, durable, arguments: args, auto_delete, internal }]));
+  return new Map(
+    exchanges.map(({ name, type, durable, arguments: args, auto_delete, internal }) => [
+      name,
+      { name, type, durable, arguments: args, auto_delete, internal },
+    ]),
+  );
 }
 
 async function exchangeInfo(context: CheckContext, name: string): Promise<ExchangeInfo | undefined> {
@@ -95,7 +107,8 @@ async function requireExchange(context: CheckContext, name: string, type: string
 }
 
 /** What an auto-delete exchange does, for the failure message. */
-const autoDeleted = 'an auto-delete exchange: the broker deletes it when its last binding goes (a queue unbound or deleted), and events published to it then close the channel';
+const autoDeleted =
+  'an auto-delete exchange: the broker deletes it when its last binding goes (a queue unbound or deleted), and events published to it then close the channel';
 
 interface OrderView {
   status: string;
@@ -114,11 +127,14 @@ async function placeOrderAndWaitForCompletion(baseUrl: string, orderId: string, 
   let last: OrderView | undefined;
   return waitFor(
     async () => {
-      last = (await (await fetch(`${baseUrl}/orders/${orderId}`, { signal: callTimeout(2000, `GET /orders/${orderId}`) })).json()) as OrderView;
+      last = (await (
+        await fetch(`${baseUrl}/orders/${orderId}`, { signal: callTimeout(2000, `GET /orders/${orderId}`) })
+      ).json()) as OrderView;
       return last.status === 'completed' ? last : undefined;
     },
     `order ${orderId} to go pending → paid → shipped → completed`,
-    () => `it stayed ${last?.status ?? 'unknown'} (steps: ${last?.history.map((step) => step.event).join(' → ') ?? 'none'}): an event did not reach the service that handles it`,
+    () =>
+      `it stayed ${last?.status ?? 'unknown'} (steps: ${last?.history.map((step) => step.event).join(' → ') ?? 'none'}): an event did not reach the service that handles it`,
     timeoutMs,
   );
 }
@@ -136,7 +152,9 @@ export const checks = defineChecks('routing', [
             key === type,
             `routingKeyFor(${express ? 'an express ' : 'a '}${type} event) to be "${type}"`,
             `"${key}"`,
-            express && key !== layer.routingKeyFor(sampleEvent(type)) ? 'An express order is routed like any other: the bindings know only event types. Express orders overtake through priorities (milestone 9).' : undefined,
+            express && key !== layer.routingKeyFor(sampleEvent(type))
+              ? 'An express order is routed like any other: the bindings know only event types. Express orders overtake through priorities (milestone 9).'
+              : undefined,
           );
         }
       }
@@ -156,7 +174,9 @@ export const checks = defineChecks('routing', [
       expectThat(
         alternate === EXCHANGES.unroutable,
         `${EXCHANGES.order} to have the alternate-exchange argument ${EXCHANGES.unroutable} (pass exchangeOptions(spec))`,
-        alternate === undefined ? 'no alternate exchange: unroutable events would be dropped' : `alternate-exchange ${JSON.stringify(alternate)}`,
+        alternate === undefined
+          ? 'no alternate exchange: unroutable events would be dropped'
+          : `alternate-exchange ${JSON.stringify(alternate)}`,
       );
       for (const spec of TOPOLOGY.exchanges.filter((s) => ROUTED.has(s.name) && s.name !== EXCHANGES.order)) {
         const info = await requireExchange(context, spec.name, spec.type);
@@ -173,7 +193,10 @@ export const checks = defineChecks('routing', [
     async run(context) {
       const channel = await declareRouting(context);
       await requireExchange(context, EXCHANGES.order, 'topic');
-      await publishAll(channel, EVENT_TYPES.map((type) => ({ exchange: EXCHANGES.order, routingKey: type, id: type })));
+      await publishAll(
+        channel,
+        EVENT_TYPES.map((type) => ({ exchange: EXCHANGES.order, routingKey: type, id: type })),
+      );
       const reached = await whereDidTheyGo(channel, TOPOLOGY);
       const cause = await bindingCause(context, TOPOLOGY, EXCHANGES.order);
       for (const type of EVENT_TYPES) {
@@ -187,7 +210,13 @@ export const checks = defineChecks('routing', [
           cause,
         );
       }
-      expectThat(cause === undefined, `the queue bindings of ${EXCHANGES.order} to be exactly the topology's`, () => cause ?? '', undefined, cause);
+      expectThat(
+        cause === undefined,
+        `the queue bindings of ${EXCHANGES.order} to be exactly the topology's`,
+        () => cause ?? '',
+        undefined,
+        cause,
+      );
     },
   },
   {
@@ -198,14 +227,29 @@ export const checks = defineChecks('routing', [
       const channel = await declareRouting(context);
       await requireExchange(context, EXCHANGES.retry, 'direct');
       const failedFrom = [QUEUES.inventory, QUEUES.order, QUEUES.audit];
-      await publishAll(channel, failedFrom.map((queue) => ({ exchange: EXCHANGES.retry, routingKey: queue, id: `failed in ${queue}` })));
+      await publishAll(
+        channel,
+        failedFrom.map((queue) => ({ exchange: EXCHANGES.retry, routingKey: queue, id: `failed in ${queue}` })),
+      );
       const reached = await whereDidTheyGo(channel, TOPOLOGY);
       const cause = await bindingCause(context, TOPOLOGY, EXCHANGES.retry);
       for (const queue of failedFrom) {
         const seen = reached.get(`failed in ${queue}`) ?? [];
-        expectThat(seen.join() === `${queue}.retry`, `a message published to ${EXCHANGES.retry} with key ${queue} to reach ${queue}.retry only`, `it reached ${list(seen)}${cause ? `; ${cause}` : ''}`, undefined, cause);
+        expectThat(
+          seen.join() === `${queue}.retry`,
+          `a message published to ${EXCHANGES.retry} with key ${queue} to reach ${queue}.retry only`,
+          `it reached ${list(seen)}${cause ? `; ${cause}` : ''}`,
+          undefined,
+          cause,
+        );
       }
-      expectThat(cause === undefined, `the queue bindings of ${EXCHANGES.retry} to be exactly the topology's`, () => cause ?? '', undefined, cause);
+      expectThat(
+        cause === undefined,
+        `the queue bindings of ${EXCHANGES.retry} to be exactly the topology's`,
+        () => cause ?? '',
+        undefined,
+        cause,
+      );
     },
   },
   {
@@ -234,9 +278,17 @@ export const checks = defineChecks('routing', [
       const fanouts = new Set(TOPOLOGY.exchanges.filter((spec) => spec.type === 'fanout').map((spec) => spec.name));
       const declared = exchanges.filter((exchange) => fanouts.has(exchange.name)).map((exchange) => `${exchange.name} (${exchange.type})`);
       expectThat(declared.length === 0, 'no fanout exchanges after declareRoutes alone', `it declared ${declared.join(', ')}`);
-      const bindings = await context.vhost.api.request<Array<{ source: string; destination: string; destination_type: string; routing_key: string }>>('GET', `/bindings/${vhost}`);
-      const toExchanges = bindings.filter((binding) => binding.destination_type === 'exchange').map((b) => `${b.source} → ${b.destination} (${b.routing_key})`);
-      expectThat(toExchanges.length === 0, 'no exchange-to-exchange bindings after declareRoutes alone', `it bound ${toExchanges.join(', ')}`);
+      const bindings = await context.vhost.api.request<
+        Array<{ source: string; destination: string; destination_type: string; routing_key: string }>
+      >('GET', `/bindings/${vhost}`);
+      const toExchanges = bindings
+        .filter((binding) => binding.destination_type === 'exchange')
+        .map((b) => `${b.source} → ${b.destination} (${b.routing_key})`);
+      expectThat(
+        toExchanges.length === 0,
+        'no exchange-to-exchange bindings after declareRoutes alone',
+        `it bound ${toExchanges.join(', ')}`,
+      );
     },
   },
   {
@@ -260,14 +312,29 @@ export const checks = defineChecks('routing', [
           throw new CheckFailure(
             `the ${attempt} declareRoutes on a vhost where the system already declared everything to succeed`,
             `the broker refused it: ${message}`,
-            /inequivalent arg/.test(message) ? 'An exchange that exists must be declared with the same type and the same options: the ones exchangeOptions(spec) gives.' : undefined,
+            /inequivalent arg/.test(message)
+              ? 'An exchange that exists must be declared with the same type and the same options: the ones exchangeOptions(spec) gives.'
+              : undefined,
           );
         }
       }
-      const diff = compareBindings(await bindingsOf(context), before.map((b) => ({ source: b.source, destination: b.destination, destinationKind: b.destination_type, pattern: b.routing_key })), () => true);
-      expectThat(isEmptyDiff(diff), 'the bindings to be the same after declaring twice more', () => describeDiff(diff), diff.missing.length > 0 ? 'Declaring adds what is missing and leaves the rest: deleting or unbinding first removes bindings that other layers made.' : undefined);
+      const diff = compareBindings(
+        await bindingsOf(context),
+        before.map((b) => ({ source: b.source, destination: b.destination, destinationKind: b.destination_type, pattern: b.routing_key })),
+        () => true,
+      );
+      expectThat(
+        isEmptyDiff(diff),
+        'the bindings to be the same after declaring twice more',
+        () => describeDiff(diff),
+        diff.missing.length > 0
+          ? 'Declaring adds what is missing and leaves the rest: deleting or unbinding first removes bindings that other layers made.'
+          : undefined,
+      );
       const exchangesAfter = await exchangeInfos(context);
-      const changed = [...exchangesBefore.values()].filter((info) => JSON.stringify(exchangesAfter.get(info.name)) !== JSON.stringify(info)).map((info) => info.name);
+      const changed = [...exchangesBefore.values()]
+        .filter((info) => JSON.stringify(exchangesAfter.get(info.name)) !== JSON.stringify(info))
+        .map((info) => info.name);
       expectThat(changed.length === 0, 'every exchange as it was', () => `changed: ${changed.join(', ')}`);
     },
   },
@@ -281,15 +348,28 @@ export const checks = defineChecks('routing', [
       await declareRouting(context, { topology: context.topology, durable: true, fanout: true });
       for (const exchange of ROUTED) {
         const cause = await bindingCause(context, context.topology, exchange);
-        expectThat(cause === undefined, `the bindings the order system needs (${exchange})`, () => `${cause}: some events would never reach their service`, undefined, cause);
+        expectThat(
+          cause === undefined,
+          `the bindings the order system needs (${exchange})`,
+          () => `${cause}: some events would never reach their service`,
+          undefined,
+          cause,
+        );
       }
       for (const express of [false, true]) {
         const event = sampleEvent('order.created', express);
         const key = context.layer.routingKeyFor(event);
-        expectThat(key === event.type, `routingKeyFor(${express ? 'an express' : 'a'} order.created) to be "order.created"`, `"${key}": no binding matches it`);
+        expectThat(
+          key === event.type,
+          `routingKeyFor(${express ? 'an express' : 'a'} order.created) to be "order.created"`,
+          `"${key}": no binding matches it`,
+        );
       }
       const services = await startServices(context, ['order', 'inventory', 'payment', 'shipping']);
-      await placeOrderAndWaitForCompletion(`http://127.0.0.1:${services.order.httpPort}`, `routing-${Math.random().toString(36).slice(2, 8)}`);
+      await placeOrderAndWaitForCompletion(
+        `http://127.0.0.1:${services.order.httpPort}`,
+        `routing-${Math.random().toString(36).slice(2, 8)}`,
+      );
     },
   },
 ]);

@@ -25,13 +25,18 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
   for (const service of Object.keys(SUBSCRIPTIONS) as (keyof typeof SUBSCRIPTIONS)[]) {
     const queue = QUEUES[service];
     const got: string[] = [];
-    for (let m = await channel.get(queue, { noAck: true }); m; m = await channel.get(queue, { noAck: true })) got.push(String(m.properties.type));
+    for (let m = await channel.get(queue, { noAck: true }); m; m = await channel.get(queue, { noAck: true }))
+      got.push(String(m.properties.type));
     const missing = SUBSCRIPTIONS[service].filter((type) => !got.includes(type));
     const extra = got.filter((type) => !(SUBSCRIPTIONS[service] as string[]).includes(type));
-    const verdict = missing.length === 0 && extra.length === 0 ? 'as subscribed' : `missing: ${missing.join(', ') || '-'}; not wanted: ${extra.join(', ') || '-'}`;
+    const verdict =
+      missing.length === 0 && extra.length === 0
+        ? 'as subscribed'
+        : `missing: ${missing.join(', ') || '-'}; not wanted: ${extra.join(', ') || '-'}`;
     log.info(`${queue.padEnd(16)} got ${got.join(', ') || 'nothing'} (${verdict})`);
   }
   const stray: string[] = [];
-  for (let m = await channel.get(QUEUES.unroutable, { noAck: true }); m; m = await channel.get(QUEUES.unroutable, { noAck: true })) stray.push(String(m.properties.type));
+  for (let m = await channel.get(QUEUES.unroutable, { noAck: true }); m; m = await channel.get(QUEUES.unroutable, { noAck: true }))
+    stray.push(String(m.properties.type));
   log.info(`${QUEUES.unroutable} got ${stray.join(', ') || 'nothing (is the alternate exchange missing?)'}`);
 }

@@ -3,12 +3,12 @@
 export const hints: string[] = [
   // The concept.
   'Your layer does not invent the topology, it copies part of it from the data onto the broker: the exchanges of this ' +
-    'milestone\'s types, and only the bindings that start from one of them and end at a queue. Everything else in the data ' +
+    "milestone's types, and only the bindings that start from one of them and end at a queue. Everything else in the data " +
     'belongs to milestone 3. The key a publisher uses is what those bindings were written to match.',
   // The API.
   'channel.assertExchange(name, type, options) declares an exchange, and succeeds again unchanged when name, type and ' +
     'options are the same; channel.bindQueue(queue, exchange, pattern) binds, the queue first. The exchangeOptions you are ' +
-    'given turns an exchange\'s spec into its options (durable, and its alternate exchange): use it rather than writing ' +
+    "given turns an exchange's spec into its options (durable, and its alternate exchange): use it rather than writing " +
     'options yourself. topology.exchanges are { name, type }, topology.bindings { source, destination, destinationKind, pattern }.',
   // The hard part, on another example.
   [

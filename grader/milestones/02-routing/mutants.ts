@@ -26,7 +26,11 @@ function declaring(change: {
       const exchanges = (change.exchanges ?? routedExchanges)(topology);
       for (const spec of exchanges) {
         await change.before?.(channel, spec.name);
-        await channel.assertExchange(spec.name, change.type?.(spec.name, spec.type) ?? spec.type, change.options ? change.options(spec, exchangeOptions) : exchangeOptions(spec));
+        await channel.assertExchange(
+          spec.name,
+          change.type?.(spec.name, spec.type) ?? spec.type,
+          change.options ? change.options(spec, exchangeOptions) : exchangeOptions(spec),
+        );
       }
       for (const binding of (change.bindings ?? queueBindingsFrom)(topology, new Set(exchanges.map((spec) => spec.name)))) {
         if (binding.destinationKind === 'queue') await channel.bindQueue(binding.destination, binding.source, binding.pattern);
@@ -72,7 +76,9 @@ export const mutants = defineMutants('routing', [
     breaks: ['02.subscriptions', '02.unroutable'],
     layer: declaring({
       bindings: (topology, routed) =>
-        queueBindingsFrom(topology, routed).map((binding) => (binding.source === 'order.exchange' ? { ...binding, pattern: '#' } : binding)),
+        queueBindingsFrom(topology, routed).map((binding) =>
+          binding.source === 'order.exchange' ? { ...binding, pattern: '#' } : binding,
+        ),
     }),
   },
   {
@@ -80,7 +86,9 @@ export const mutants = defineMutants('routing', [
     breaks: ['02.subscriptions', '02.in-the-system'],
     layer: declaring({
       bindings: (topology, routed) =>
-        queueBindingsFrom(topology, routed).filter((binding, index, all) => all.findIndex((other) => other.destination === binding.destination) === index),
+        queueBindingsFrom(topology, routed).filter(
+          (binding, index, all) => all.findIndex((other) => other.destination === binding.destination) === index,
+        ),
     }),
   },
   {
@@ -89,7 +97,7 @@ export const mutants = defineMutants('routing', [
     layer: declaring({ exchanges: (topology) => topology.exchanges.filter((spec) => spec.type === 'topic') }),
   },
   {
-    name: "retry.exchange declared as fanout: every retry queue gets every failed message",
+    name: 'retry.exchange declared as fanout: every retry queue gets every failed message',
     breaks: ['02.exchanges', '02.retry-route'],
     layer: declaring({ type: (name, type) => (name === 'retry.exchange' ? 'fanout' : type) }),
   },
@@ -97,14 +105,20 @@ export const mutants = defineMutants('routing', [
     name: 'binds each retry queue with its own name (inventory.queue.retry) as the key',
     breaks: ['02.retry-route'],
     layer: declaring({
-      bindings: (topology, routed) => queueBindingsFrom(topology, routed).map((binding) => (binding.source === 'retry.exchange' ? { ...binding, pattern: binding.destination } : binding)),
+      bindings: (topology, routed) =>
+        queueBindingsFrom(topology, routed).map((binding) =>
+          binding.source === 'retry.exchange' ? { ...binding, pattern: binding.destination } : binding,
+        ),
     }),
   },
   {
     name: "binds the retry queues with '#', as on a topic exchange",
     breaks: ['02.retry-route'],
     layer: declaring({
-      bindings: (topology, routed) => queueBindingsFrom(topology, routed).map((binding) => (binding.source === 'retry.exchange' ? { ...binding, pattern: '#' } : binding)),
+      bindings: (topology, routed) =>
+        queueBindingsFrom(topology, routed).map((binding) =>
+          binding.source === 'retry.exchange' ? { ...binding, pattern: '#' } : binding,
+        ),
     }),
   },
   {
@@ -159,7 +173,8 @@ const bindsTwice: RoutingLayer = {
     const names = routed.map((spec) => spec.name);
     for (const round of [1, 2]) {
       void round;
-      for (const b of topology.bindings) if (names.includes(b.source) && b.destinationKind !== 'exchange') await channel.bindQueue(b.destination, b.source, b.pattern);
+      for (const b of topology.bindings)
+        if (names.includes(b.source) && b.destinationKind !== 'exchange') await channel.bindQueue(b.destination, b.source, b.pattern);
     }
   },
 };

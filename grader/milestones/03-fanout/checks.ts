@@ -20,7 +20,8 @@ const FANOUTS = TOPOLOGY.exchanges.filter((spec) => spec.type === 'fanout').map(
 const NOTIFICATION_QUEUES = [QUEUES.notificationEmail, QUEUES.notificationSms];
 
 /** The patterns order.exchange forwards to `exchange`, as the topology's bindings say them. */
-const patternsTo = (exchange: string) => TOPOLOGY.bindings.filter((b) => b.source === EXCHANGES.order && b.destination === exchange).map((b) => b.pattern);
+const patternsTo = (exchange: string) =>
+  TOPOLOGY.bindings.filter((b) => b.source === EXCHANGES.order && b.destination === exchange).map((b) => b.pattern);
 const NOTIFIED = patternsTo(EXCHANGES.notification);
 /** The audited families that are not notified (inventory.*, payment.*, ... saga.*), straight from the data. */
 const OTHER_FAMILIES = patternsTo(EXCHANGES.audit).filter((pattern) => !NOTIFIED.includes(pattern));
@@ -48,7 +49,10 @@ async function declareWithFanout(
   options: { durable?: boolean; durableExchanges?: boolean; topology?: Topology } = {},
 ): Promise<ConfirmChannel> {
   const { topology = TOPOLOGY, durable = false, durableExchanges = durable } = options;
-  const exchangeOptions = (spec: ExchangeSpec) => ({ ...context.reference.durability.exchangeOptions(spec), ...(durableExchanges ? {} : { durable: false }) });
+  const exchangeOptions = (spec: ExchangeSpec) => ({
+    ...context.reference.durability.exchangeOptions(spec),
+    ...(durableExchanges ? {} : { durable: false }),
+  });
   const channel = await (await context.connect()).createConfirmChannel();
   channel.on('error', () => {}); // a channel the broker closes rejects the pending call; that is reported
   await declareQueues(channel, topology, context.reference, durable, context.settings.queueType);
@@ -85,8 +89,12 @@ const TYPE_HINT = 'A fanout exchange is declared with the type fanout: only then
 
 /** The fanout exchanges declared with another type, as one cause (every check that meets it says it alike); undefined when all are fanout. */
 function typeCause(exchanges: Map<string, ExchangeInfo>): { cause: string; hint: string } | undefined {
-  const notFanout = FANOUTS.filter((name) => exchanges.has(name) && exchanges.get(name)?.type !== 'fanout').map((name) => `${name} is a ${exchanges.get(name)?.type} exchange`);
-  return notFanout.length > 0 ? { cause: `${notFanout.join(', ')}: it routes by key, and its bindings have the key ''`, hint: TYPE_HINT } : undefined;
+  const notFanout = FANOUTS.filter((name) => exchanges.has(name) && exchanges.get(name)?.type !== 'fanout').map(
+    (name) => `${name} is a ${exchanges.get(name)?.type} exchange`,
+  );
+  return notFanout.length > 0
+    ? { cause: `${notFanout.join(', ')}: it routes by key, and its bindings have the key ''`, hint: TYPE_HINT }
+    : undefined;
 }
 
 const REVERSED_HINT = 'bindExchange takes the destination first: the exchange that receives the copies, then the exchange they come from.';
@@ -112,7 +120,10 @@ async function expectCopies(
   const exchangeOf = typeof exchange === 'string' ? () => exchange : exchange;
   await requireExchanges(context, [...new Set(Object.keys(expectedFor).map(exchangeOf))]);
   const routingKey = (id: string) => (typeof exchange === 'string' ? id : 'any.key.at.all');
-  await publishAll(channel, Object.keys(expectedFor).map((id) => ({ exchange: exchangeOf(id), routingKey: routingKey(id), id })));
+  await publishAll(
+    channel,
+    Object.keys(expectedFor).map((id) => ({ exchange: exchangeOf(id), routingKey: routingKey(id), id })),
+  );
   const reached = await whereDidTheyGo(channel, TOPOLOGY);
   const wrong = Object.entries(expectedFor).filter(([id, queues]) => (reached.get(id) ?? []).join() !== sorted(queues).join());
   const [first] = wrong;
@@ -127,7 +138,18 @@ async function expectCopies(
   );
 }
 
-const ORDER_FLOW = ['order.created', 'inventory.reserved', 'payment.success', 'inventory.committed', 'order.paid', 'shipping.prepared', 'order.shipped', 'delivery.confirmed', 'shipping.delivered', 'order.completed'];
+const ORDER_FLOW = [
+  'order.created',
+  'inventory.reserved',
+  'payment.success',
+  'inventory.committed',
+  'order.paid',
+  'shipping.prepared',
+  'order.shipped',
+  'delivery.confirmed',
+  'shipping.delivered',
+  'order.completed',
+];
 
 export const checks = defineChecks('fanout', [
   {
@@ -143,7 +165,11 @@ export const checks = defineChecks('fanout', [
         const exchange = exchanges.get(name);
         expectThat(exchange, `declareFanout to declare ${name}`, `there is no exchange ${name}`);
         expectThat(exchange.type === 'fanout', `${name} to be a fanout exchange`, `a ${exchange.type} exchange`);
-        expectThat(exchange.durable, `${name} to be durable (declare it with exchangeOptions(spec))`, 'a transient exchange: it would vanish with a broker restart');
+        expectThat(
+          exchange.durable,
+          `${name} to be durable (declare it with exchangeOptions(spec))`,
+          'a transient exchange: it would vanish with a broker restart',
+        );
         expectThat(
           !exchange.auto_delete,
           `${name} not auto-delete (declare it with exchangeOptions(spec))`,
@@ -157,7 +183,12 @@ export const checks = defineChecks('fanout', [
     name: 'an order status event reaches the audit queue and both notification queues',
     hint: 'An event reaches the fanout exchanges only through exchange-to-exchange bindings from order.exchange, and each notification queue only through its own binding to notification.exchange (README § Exchange-to-exchange bindings).',
     async run(context) {
-      await expectCopies(context, EXCHANGES.order, { 'order.paid': [QUEUES.audit, ...NOTIFICATION_QUEUES], 'order.shipped': [QUEUES.audit, ...NOTIFICATION_QUEUES] }, 'audited, and one copy per notification channel');
+      await expectCopies(
+        context,
+        EXCHANGES.order,
+        { 'order.paid': [QUEUES.audit, ...NOTIFICATION_QUEUES], 'order.shipped': [QUEUES.audit, ...NOTIFICATION_QUEUES] },
+        'audited, and one copy per notification channel',
+      );
     },
   },
   {
@@ -165,7 +196,12 @@ export const checks = defineChecks('fanout', [
     name: `${familyNames(OTHER_FAMILIES)} events reach the audit queue, and no notification queue`,
     hint: 'One exchange-to-exchange binding per pattern of topology.bindings: every family to the audit exchange, order.* only to notifications.',
     async run(context) {
-      await expectCopies(context, EXCHANGES.order, Object.fromEntries(OTHER_FAMILY_EVENTS.map((type) => [type, [...subscribersOf(type), QUEUES.audit]])), 'its subscribers and the audit log');
+      await expectCopies(
+        context,
+        EXCHANGES.order,
+        Object.fromEntries(OTHER_FAMILY_EVENTS.map((type) => [type, [...subscribersOf(type), QUEUES.audit]])),
+        'its subscribers and the audit log',
+      );
     },
   },
   {
@@ -173,7 +209,12 @@ export const checks = defineChecks('fanout', [
     name: 'an event of an unknown family (refund.issued) is not audited: it lands in unroutable.queue',
     hint: "The patterns of topology.bindings as they are (payment.*, not #), and unroutable.queue bound to unroutable.exchange: order.exchange's alternate exchange delivers there.",
     async run(context) {
-      await expectCopies(context, EXCHANGES.order, { 'refund.issued': [QUEUES.unroutable] }, 'no binding wants it, so the alternate exchange catches it');
+      await expectCopies(
+        context,
+        EXCHANGES.order,
+        { 'refund.issued': [QUEUES.unroutable] },
+        'no binding wants it, so the alternate exchange catches it',
+      );
     },
   },
   {
@@ -181,8 +222,14 @@ export const checks = defineChecks('fanout', [
     name: 'each fanout exchange copies a message to every queue bound to it, whatever the routing key',
     hint: 'Every queue bound to a fanout exchange in topology.bindings, unroutable.queue and dead-letter.queue included: a fanout exchange ignores the key.',
     async run(context) {
-      const boundTo = (exchange: string) => TOPOLOGY.bindings.filter((b) => b.source === exchange && b.destinationKind === 'queue').map((b) => b.destination);
-      await expectCopies(context, (id) => id, Object.fromEntries(FANOUTS.map((exchange) => [exchange, boundTo(exchange)])), 'every queue bound to it');
+      const boundTo = (exchange: string) =>
+        TOPOLOGY.bindings.filter((b) => b.source === exchange && b.destinationKind === 'queue').map((b) => b.destination);
+      await expectCopies(
+        context,
+        (id) => id,
+        Object.fromEntries(FANOUTS.map((exchange) => [exchange, boundTo(exchange)])),
+        'every queue bound to it',
+      );
     },
   },
   {
@@ -192,7 +239,13 @@ export const checks = defineChecks('fanout', [
     async run(context) {
       await declareWithFanout(context);
       const found = await bindingCause(context);
-      expectThat(found === undefined, "the vhost's bindings to be exactly the topology's (layer 2's and yours)", () => found?.cause ?? '', found?.hint, found?.cause);
+      expectThat(
+        found === undefined,
+        "the vhost's bindings to be exactly the topology's (layer 2's and yours)",
+        () => found?.cause ?? '',
+        found?.hint,
+        found?.cause,
+      );
     },
   },
   {
@@ -210,7 +263,13 @@ export const checks = defineChecks('fanout', [
       const wrongType = typeCause(exchanges);
       expectThat(!wrongType, `${list(FANOUTS)} to be fanout exchanges`, () => wrongType?.cause ?? '', wrongType?.hint, wrongType?.cause);
       const found = await bindingCause(context);
-      expectThat(found === undefined, 'the bindings the audit and notification services need', () => `${found?.cause}: some events would reach neither the audit log nor the customer`, found?.hint, found?.cause);
+      expectThat(
+        found === undefined,
+        'the bindings the audit and notification services need',
+        () => `${found?.cause}: some events would reach neither the audit log nor the customer`,
+        found?.hint,
+        found?.cause,
+      );
       const services = await startServices(context, ['order', 'inventory', 'payment', 'shipping', 'audit', 'notification']);
       const orderId = `fanout-${Math.random().toString(36).slice(2, 8)}`;
       const placed = await fetch(`http://127.0.0.1:${services.order.httpPort}/orders`, {
@@ -229,12 +288,17 @@ export const checks = defineChecks('fanout', [
           return ORDER_FLOW.every((type) => trail.includes(type)) || undefined;
         },
         `the audit log of order ${orderId} to hold all ${ORDER_FLOW.length} events of its way to completed`,
-        () => `it holds ${trail.join(', ') || 'nothing'}${trail.length > 0 ? `; missing ${ORDER_FLOW.filter((type) => !trail.includes(type)).join(', ')}` : ''}`,
+        () =>
+          `it holds ${trail.join(', ') || 'nothing'}${trail.length > 0 ? `; missing ${ORDER_FLOW.filter((type) => !trail.includes(type)).join(', ')}` : ''}`,
         5000,
       );
 
       const notifications = new NotificationStore(services.notification.db);
-      const sent = (channel: 'email' | 'sms') => notifications.sentFor(orderId).filter((n) => n.channel === channel).map((n) => n.event);
+      const sent = (channel: 'email' | 'sms') =>
+        notifications
+          .sentFor(orderId)
+          .filter((n) => n.channel === channel)
+          .map((n) => n.event);
       await waitFor(
         () => (sent('email').includes('order.completed') && sent('sms').includes('order.completed')) || undefined,
         'an email and a text message saying the order was delivered (order.completed)',

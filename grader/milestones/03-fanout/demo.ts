@@ -4,7 +4,16 @@ import { buildTopology, EXCHANGES, QUEUES } from '../../../shared/topology/topol
 import { declareTopology } from '../../../solutions/runtime/declare-topology.ts';
 import type { DemoContext } from '../../demo-context.ts';
 
-const WATCHED = [QUEUES.notificationEmail, QUEUES.notificationSms, QUEUES.audit, QUEUES.inventory, QUEUES.order, QUEUES.shipping, QUEUES.unroutable, QUEUES.deadLetter];
+const WATCHED = [
+  QUEUES.notificationEmail,
+  QUEUES.notificationSms,
+  QUEUES.audit,
+  QUEUES.inventory,
+  QUEUES.order,
+  QUEUES.shipping,
+  QUEUES.unroutable,
+  QUEUES.deadLetter,
+];
 
 export async function runDemo({ layers, connect, log }: DemoContext): Promise<void> {
   const channel = await (await connect()).createConfirmChannel();
@@ -18,7 +27,9 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
     for (const queue of WATCHED) {
       for (let m = await channel.get(queue, { noAck: true }); m; m = await channel.get(queue, { noAck: true })) got.push(queue);
     }
-    log.info(`${key.padEnd(16)} published once to ${exchange}: ${got.length} ${got.length === 1 ? 'copy' : 'copies'}, in ${got.join(', ') || 'no queue'}`);
+    log.info(
+      `${key.padEnd(16)} published once to ${exchange}: ${got.length} ${got.length === 1 ? 'copy' : 'copies'}, in ${got.join(', ') || 'no queue'}`,
+    );
   };
 
   await publishOnce(EXCHANGES.order, 'order.paid'); // audit, email and SMS

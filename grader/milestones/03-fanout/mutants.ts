@@ -22,7 +22,12 @@ function declaring(change: {
   return {
     async declareFanout(channel, topology, exchangeOptions) {
       const fanouts = topology.exchanges.filter((spec) => spec.type === 'fanout');
-      for (const spec of fanouts) await channel.assertExchange(spec.name, change.type ?? 'fanout', change.options ? change.options(spec, exchangeOptions) : exchangeOptions(spec));
+      for (const spec of fanouts)
+        await channel.assertExchange(
+          spec.name,
+          change.type ?? 'fanout',
+          change.options ? change.options(spec, exchangeOptions) : exchangeOptions(spec),
+        );
       const all = layer3Bindings(topology, new Set(fanouts.map((spec) => spec.name)));
       for (const { source, destination, destinationKind, pattern } of (change.bindings ?? ((b) => b))(all)) {
         if (destinationKind === 'queue') await channel.bindQueue(destination, source, pattern);
@@ -42,8 +47,10 @@ const isNotificationLink = (b: BindingSpec) => b.source === 'order.exchange' && 
  */
 const olderAuditList: FanoutLayer = {
   async declareFanout(channel, topology, exchangeOptions) {
-    for (const spec of topology.exchanges.filter((s) => s.type === 'fanout')) await channel.assertExchange(spec.name, 'fanout', exchangeOptions(spec));
-    for (const family of ['order', 'inventory', 'payment', 'shipping', 'delivery']) await channel.bindExchange('audit.fanout.exchange', 'order.exchange', `${family}.*`);
+    for (const spec of topology.exchanges.filter((s) => s.type === 'fanout'))
+      await channel.assertExchange(spec.name, 'fanout', exchangeOptions(spec));
+    for (const family of ['order', 'inventory', 'payment', 'shipping', 'delivery'])
+      await channel.bindExchange('audit.fanout.exchange', 'order.exchange', `${family}.*`);
     await channel.bindExchange('notification.exchange', 'order.exchange', 'order.*');
     await channel.bindQueue('audit.queue', 'audit.fanout.exchange', '');
     await channel.bindQueue('notification.email.queue', 'notification.exchange', '');
@@ -83,7 +90,10 @@ export const mutants = defineMutants('fanout', [
     name: "binds order.exchange to the audit exchange with '#' instead of one pattern per family",
     breaks: ['03.unroutable', '03.bindings'],
     layer: declaring({
-      bindings: (bindings) => [...bindings.filter((b) => !isAuditLink(b)), { source: 'order.exchange', destination: 'audit.fanout.exchange', destinationKind: 'exchange', pattern: '#' }],
+      bindings: (bindings) => [
+        ...bindings.filter((b) => !isAuditLink(b)),
+        { source: 'order.exchange', destination: 'audit.fanout.exchange', destinationKind: 'exchange', pattern: '#' },
+      ],
     }),
   },
   {
@@ -99,7 +109,9 @@ export const mutants = defineMutants('fanout', [
   {
     name: 'forgets the unroutable and dead-letter queue bindings',
     breaks: ['03.unroutable', '03.key-ignored', '03.bindings'],
-    layer: declaring({ bindings: (bindings) => bindings.filter((b) => b.destination !== 'unroutable.queue' && b.destination !== 'dead-letter.queue') }),
+    layer: declaring({
+      bindings: (bindings) => bindings.filter((b) => b.destination !== 'unroutable.queue' && b.destination !== 'dead-letter.queue'),
+    }),
   },
   {
     name: 'audits order.* events only (the first pattern)',
@@ -122,7 +134,12 @@ export const mutants = defineMutants('fanout', [
     layer: declaring({
       bindings: (bindings) => [
         ...bindings.filter((b) => !isNotificationLink(b)),
-        ...['notification.email.queue', 'notification.sms.queue'].map((queue): BindingSpec => ({ source: 'order.exchange', destination: queue, destinationKind: 'queue', pattern: 'order.*' })),
+        ...['notification.email.queue', 'notification.sms.queue'].map((queue): BindingSpec => ({
+          source: 'order.exchange',
+          destination: queue,
+          destinationKind: 'queue',
+          pattern: 'order.*',
+        })),
       ],
     }),
   },
@@ -154,7 +171,8 @@ const twice: FanoutLayer = {
 /** Another correct one: every binding of the topology, layer 2's included (the broker keeps one of each). */
 const everyBinding: FanoutLayer = {
   async declareFanout(channel, topology, exchangeOptions) {
-    for (const spec of topology.exchanges.filter((e) => e.type === 'fanout')) await channel.assertExchange(spec.name, spec.type, exchangeOptions(spec));
+    for (const spec of topology.exchanges.filter((e) => e.type === 'fanout'))
+      await channel.assertExchange(spec.name, spec.type, exchangeOptions(spec));
     for (const { source, destination, destinationKind, pattern } of topology.bindings) {
       if (destinationKind === 'queue') await channel.bindQueue(destination, source, pattern);
       else await channel.bindExchange(destination, source, pattern);

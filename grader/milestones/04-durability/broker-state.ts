@@ -44,7 +44,10 @@ export interface ManagementEntity {
 }
 
 export const listOf = (context: Context, kind: 'queues' | 'exchanges') =>
-  context.vhost.api.request<ManagementEntity[]>('GET', `/${kind}/${encodeURIComponent(context.vhost.name)}?columns=name,durable,auto_delete,exclusive,internal,type,arguments`);
+  context.vhost.api.request<ManagementEntity[]>(
+    'GET',
+    `/${kind}/${encodeURIComponent(context.vhost.name)}?columns=name,durable,auto_delete,exclusive,internal,type,arguments`,
+  );
 
 /** The topology's exchanges or queues that a restart would delete (not durable, or auto-delete). */
 export function transientOnes(specs: { name: string }[], listed: ManagementEntity[]): string[] {

@@ -8,4 +8,13 @@ import { durableTopology, persistent, quorum } from './declaration-checks.ts';
 import { survivesRestart } from './restart-check.ts';
 import { unroutable } from './unroutable-check.ts';
 
-export const checks = defineChecks('durability', [durableTopology, quorum, persistent, confirmed, unroutable, nack, channelClosed, survivesRestart]);
+export const checks = defineChecks('durability', [
+  durableTopology,
+  quorum,
+  persistent,
+  confirmed,
+  unroutable,
+  nack,
+  channelClosed,
+  survivesRestart,
+]);

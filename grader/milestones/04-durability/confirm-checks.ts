@@ -25,7 +25,9 @@ export const confirmed: Check<'durability'> = {
     const watcher = await (await context.connect()).createChannel();
 
     relay.hold(); // from now on the broker's answers, its confirms among them, wait in the network
-    const publishing = ['confirm-1', 'confirm-2', 'confirm-3'].map((id) => watchPublish(() => context.layer.publishConfirmed(channel, '', queue, paymentSucceeded(id))));
+    const publishing = ['confirm-1', 'confirm-2', 'confirm-3'].map((id) =>
+      watchPublish(() => context.layer.publishConfirmed(channel, '', queue, paymentSucceeded(id))),
+    );
     await nextTurn();
     for (const one of publishing) one.now(); // a layer not written yet fails here
     const states = () => publishing.map((one) => one.now());
@@ -44,7 +46,11 @@ export const confirmed: Check<'durability'> = {
 
     relay.release();
     const outcomes = await allSettled(publishing);
-    expectThat(outcomes.every((o) => o.state === 'resolved'), 'each publishConfirmed to resolve once its confirm arrived', () => wrongOnes(outcomes, (o) => o.state === 'resolved', label));
+    expectThat(
+      outcomes.every((o) => o.state === 'resolved'),
+      'each publishConfirmed to resolve once its confirm arrived',
+      () => wrongOnes(outcomes, (o) => o.state === 'resolved', label),
+    );
   },
 };
 
@@ -54,7 +60,10 @@ export const nack: Check<'durability'> = {
   hint: "The confirm callback's first argument tells an ack from a nack (README § A queue that says no).",
   async run(context) {
     const channel = ignoreErrorsTheCheckReports(await (await context.connect()).createConfirmChannel());
-    const { queue } = await channel.assertQueue('check.bounded', { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+    const { queue } = await channel.assertQueue('check.bounded', {
+      durable: true,
+      arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' },
+    });
     const { queue: roomy } = await channel.assertQueue('check.roomy', { durable: true });
     // In flight together: the first fills check.bounded, the second and fourth are refused.
     const batch = [
@@ -64,11 +73,16 @@ export const nack: Check<'durability'> = {
       { to: queue, refused: true },
       { to: roomy, refused: false },
     ];
-    const outcomes = await allSettled(batch.map(({ to }, i) => watchPublish(() => context.layer.publishConfirmed(channel, '', to, paymentSucceeded(`full-${i + 1}`)))));
+    const outcomes = await allSettled(
+      batch.map(({ to }, i) => watchPublish(() => context.layer.publishConfirmed(channel, '', to, paymentSucceeded(`full-${i + 1}`)))),
+    );
     const label = (i: number) => `publish #${i + 1} to ${batch[i]?.to}${batch[i]?.refused ? ' (refused)' : ''}`;
     const refusedRejects = (o: Outcome, i: number) => !batch[i]?.refused || isRejection(o);
     const acceptedResolves = (o: Outcome, i: number) => !!batch[i]?.refused || o.state === 'resolved';
-    const calledSent = () => (outcomes.some((o, i) => batch[i]?.refused && o.state === 'resolved') ? ': the broker said no and your code called the message sent' : '');
+    const calledSent = () =>
+      outcomes.some((o, i) => batch[i]?.refused && o.state === 'resolved')
+        ? ': the broker said no and your code called the message sent'
+        : '';
     expectThat(
       outcomes.every(refusedRejects),
       'each publish refused by the full queue (x-overflow reject-publish, so the broker nacks it) to reject with PublishRejectedError',
@@ -88,18 +102,24 @@ export const nack: Check<'durability'> = {
 export const channelClosed: Check<'durability'> = {
   id: '04.channel-closed',
   name: "publishConfirmed rejects with the broker's reason when the broker closes the channel",
-  hint: 'A channel the broker closes answers no more publishes: amqplib fails what was in flight, and the broker said why in its \'error\' event (README § When the broker closes the channel).',
+  hint: "A channel the broker closes answers no more publishes: amqplib fails what was in flight, and the broker said why in its 'error' event (README § When the broker closes the channel).",
   async run(context) {
     // The check's own listener: a layer without one must not take the grader down.
     const channel = ignoreErrorsTheCheckReports(await (await context.connect()).createConfirmChannel());
     // The broker closes the channel: NOT_FOUND, there is no such exchange.
-    const doomed = await watchPublish(() => context.layer.publishConfirmed(channel, 'check.no-such-exchange', 'payment.success', paymentSucceeded('closed-1'))).settled();
-    expectThat(doomed.state === 'rejected', 'a publish to an exchange that does not exist (the broker closes the channel) to reject', describeOutcome(doomed));
+    const doomed = await watchPublish(() =>
+      context.layer.publishConfirmed(channel, 'check.no-such-exchange', 'payment.success', paymentSucceeded('closed-1')),
+    ).settled();
+    expectThat(
+      doomed.state === 'rejected',
+      'a publish to an exchange that does not exist (the broker closes the channel) to reject',
+      describeOutcome(doomed),
+    );
     expectThat(
       !(doomed.error instanceof PublishRejectedError),
       'a rejection other than PublishRejectedError: the broker did not refuse the message, it closed the channel',
       describeOutcome(doomed),
-      "A nack and a closed channel both reach the confirm callback as an error; only a nack is the broker refusing the message.",
+      'A nack and a closed channel both reach the confirm callback as an error; only a nack is the broker refusing the message.',
     );
     expectThat(
       describeError(doomed.error).includes('NOT_FOUND'),
@@ -108,9 +128,15 @@ export const channelClosed: Check<'durability'> = {
       "The broker's reason arrives in the channel's 'error' event, just before its 'close'.",
     );
     // The outbox may still publish on it before it notices: a rejection, not a throw and not a hang.
-    const later = watchPublish(() => context.layer.publishConfirmed(channel, EXCHANGES.order, 'payment.success', paymentSucceeded('closed-2')));
+    const later = watchPublish(() =>
+      context.layer.publishConfirmed(channel, EXCHANGES.order, 'payment.success', paymentSucceeded('closed-2')),
+    );
     const after = await later.settled(1000);
-    expectThat(!later.threwSynchronously, 'a publish on the closed channel to return a rejected promise', () => `it threw at the caller: ${describeOutcome(after)}`);
+    expectThat(
+      !later.threwSynchronously,
+      'a publish on the closed channel to return a rejected promise',
+      () => `it threw at the caller: ${describeOutcome(after)}`,
+    );
     expectThat(after.state === 'rejected', 'a publish on the closed channel to reject', describeOutcome(after));
   },
 };

@@ -20,9 +20,14 @@ export const durableTopology: Check<'durability'> = {
     const channel = await (await context.connect()).createChannel();
     await declareTopology(channel, context.topology, context.layers, 'classic');
     const [queues, exchanges] = [await listOf(context, 'queues'), await listOf(context, 'exchanges')];
-    for (const [kind, specs, listed] of [['queue', context.topology.queues, queues], ['exchange', context.topology.exchanges, exchanges]] as const) {
+    for (const [kind, specs, listed] of [
+      ['queue', context.topology.queues, queues],
+      ['exchange', context.topology.exchanges, exchanges],
+    ] as const) {
       const transient = transientOnes(specs, listed);
-      expectThat(transient.length === 0, `every ${kind} durable and not auto-delete, as the management API reports`, () => transient.join(', '));
+      expectThat(transient.length === 0, `every ${kind} durable and not auto-delete, as the management API reports`, () =>
+        transient.join(', '),
+      );
     }
     const alternate = exchanges.find((exchange) => exchange.name === EXCHANGES.order)?.arguments['alternate-exchange'];
     expectThat(
@@ -47,18 +52,27 @@ async function declareQueueTypeCases(context: Context, quorumTopology: ReturnTyp
       throw new CheckFailure(`${what} to be accepted by the broker`, `it refused: ${describeError(error)}`);
     }
   };
-  await declare('declaring the whole topology with queue type quorum', (channel) => declareTopology(channel, quorumTopology, layers, 'quorum'));
+  await declare('declaring the whole topology with queue type quorum', (channel) =>
+    declareTopology(channel, quorumTopology, layers, 'quorum'),
+  );
   // A replicated queue that has a priority (the classic topology's order.queue), asked for as quorum.
   const priority = queueSpec(context.topology, QUEUES.order);
   const priorityOptions = layer.queueOptions(priority, 'quorum');
   await declare('a priority queue (replicate, maxPriority 5) with queueOptions(spec, "quorum")', (channel) =>
-    channel.assertQueue('check.priority.queue', { ...priorityOptions, arguments: { ...priorityOptions.arguments, 'x-max-priority': priority.maxPriority } }),
+    channel.assertQueue('check.priority.queue', {
+      ...priorityOptions,
+      arguments: { ...priorityOptions.arguments, 'x-max-priority': priority.maxPriority },
+    }),
   );
   // A replicated queue on a single node (queueType classic).
-  await declare('audit.queue with queueOptions(spec, "classic")', (channel) => channel.assertQueue('check.classic.queue', layer.queueOptions(queueSpec(context.topology, QUEUES.audit), 'classic')));
+  await declare('audit.queue with queueOptions(spec, "classic")', (channel) =>
+    channel.assertQueue('check.classic.queue', layer.queueOptions(queueSpec(context.topology, QUEUES.audit), 'classic')),
+  );
   // A queue that opts out of replication (every queue of ours replicates, so this one is made up), asked for as quorum.
   const unreplicated = { ...queueSpec(quorumTopology, QUEUES.audit), name: 'check.unreplicated.queue', replicate: false };
-  await declare('a queue with replicate: false with queueOptions(spec, "quorum")', (channel) => channel.assertQueue(unreplicated.name, layer.queueOptions(unreplicated, 'quorum')));
+  await declare('a queue with replicate: false with queueOptions(spec, "quorum")', (channel) =>
+    channel.assertQueue(unreplicated.name, layer.queueOptions(unreplicated, 'quorum')),
+  );
 }
 
 export const quorum: Check<'durability'> = {
@@ -71,16 +85,16 @@ export const quorum: Check<'durability'> = {
     const listed = await listOf(context, 'queues');
     const typeOf = (name: string) => listed.find((queue) => queue.name === name)?.type;
     const wanted = [
-      ...quorumTopology.queues.map((spec) => [spec.name, spec.replicate ? 'quorum' : 'classic', spec.replicate ? 'replicated' : 'not replicated'] as const),
+      ...quorumTopology.queues.map(
+        (spec) => [spec.name, spec.replicate ? 'quorum' : 'classic', spec.replicate ? 'replicated' : 'not replicated'] as const,
+      ),
       ['check.priority.queue', 'classic', 'a priority queue'] as const,
       ['check.classic.queue', 'classic', 'queue type classic was asked for'] as const,
       ['check.unreplicated.queue', 'classic', 'not replicated'] as const,
     ];
     const wrong = wanted.filter(([name, type]) => typeOf(name) !== type);
-    expectThat(
-      wrong.length === 0,
-      'replicated queues as quorum queues, the rest classic',
-      () => wrong.map(([name, type, why]) => `${name} is ${typeOf(name) ?? 'missing'} (${why}: should be ${type})`).join('; '),
+    expectThat(wrong.length === 0, 'replicated queues as quorum queues, the rest classic', () =>
+      wrong.map(([name, type, why]) => `${name} is ${typeOf(name) ?? 'missing'} (${why}: should be ${type})`).join('; '),
     );
   },
 };
@@ -91,9 +105,20 @@ function persistentSamples(): OutgoingMessage[] {
     paymentSucceeded('persistent-1'),
     {
       content: Buffer.from(JSON.stringify({ note: 'Zoë’s café ☕, 東京 → Zürich' })),
-      options: { contentType: 'application/json', contentEncoding: 'utf-8', messageId: 'persistent-2', priority: 7, expiration: '60000', timestamp: 1_767_225_600, headers: { 'x-city': 'Zürich', 'x-attempts': 2 } },
+      options: {
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        messageId: 'persistent-2',
+        priority: 7,
+        expiration: '60000',
+        timestamp: 1_767_225_600,
+        headers: { 'x-city': 'Zürich', 'x-attempts': 2 },
+      },
     },
-    { content: Buffer.from(Array.from({ length: 256 }, (_, byte) => byte)), options: { contentType: 'application/octet-stream', correlationId: 'persistent-3' } },
+    {
+      content: Buffer.from(Array.from({ length: 256 }, (_, byte) => byte)),
+      options: { contentType: 'application/octet-stream', correlationId: 'persistent-3' },
+    },
   ];
 }
 
@@ -131,15 +156,31 @@ export const persistent: Check<'durability'> = {
     const { queue } = await channel.assertQueue('check.persistent', { durable: true });
     const sent = persistentSamples();
     // All three in flight at once, as the outbox publishes a batch.
-    const outcomes = await allSettled(sent.map((message) => watchPublish(() => context.layer.publishConfirmed(channel, '', queue, message))));
-    expectThat(outcomes.every((o) => o.state === 'resolved'), 'the three publishes to check.persistent to resolve', () => wrongOnes(outcomes, (o) => o.state === 'resolved', (i) => `message ${i + 1}`));
+    const outcomes = await allSettled(
+      sent.map((message) => watchPublish(() => context.layer.publishConfirmed(channel, '', queue, message))),
+    );
+    expectThat(
+      outcomes.every((o) => o.state === 'resolved'),
+      'the three publishes to check.persistent to resolve',
+      () =>
+        wrongOnes(
+          outcomes,
+          (o) => o.state === 'resolved',
+          (i) => `message ${i + 1}`,
+        ),
+    );
 
     const received: amqp.GetMessage[] = [];
-    for (let message = await channel.get(queue, { noAck: true }); message; message = await channel.get(queue, { noAck: true })) received.push(message);
+    for (let message = await channel.get(queue, { noAck: true }); message; message = await channel.get(queue, { noAck: true }))
+      received.push(message);
     expectThat(received.length === sent.length, `the ${sent.length} messages in check.persistent`, `${received.length}`);
     for (const [index, message] of sent.entries()) {
       const got = received.find((r) => r.content.equals(message.content));
-      expectThat(got, `message ${index + 1} to arrive with its body unchanged (byte for byte)`, () => `no message in check.persistent has that body`);
+      expectThat(
+        got,
+        `message ${index + 1} to arrive with its body unchanged (byte for byte)`,
+        () => `no message in check.persistent has that body`,
+      );
       expectArrivedIntact(index, message, got);
     }
   },

@@ -16,7 +16,9 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
 
   log.info(`order.exchange options: ${JSON.stringify(durability.exchangeOptions(exchangeSpec(topology, EXCHANGES.order)))}`);
   log.info(`inventory.queue options: ${JSON.stringify(durability.queueOptions(queueSpec(topology, QUEUES.inventory), 'classic'))}`);
-  log.info(`audit.queue options with QUEUE_TYPE=quorum: ${JSON.stringify(durability.queueOptions(queueSpec(topology, QUEUES.audit), 'quorum'))}`);
+  log.info(
+    `audit.queue options with QUEUE_TYPE=quorum: ${JSON.stringify(durability.queueOptions(queueSpec(topology, QUEUES.audit), 'quorum'))}`,
+  );
   await declareTopology(channel, topology, layers, 'classic');
   log.info(`declared ${topology.exchanges.length} exchanges and ${topology.queues.length} queues with your options`);
 
@@ -33,18 +35,28 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
     }
   };
 
-  await attempt('payment.success for order 123 on order.exchange', (ch) => durability.publishConfirmed(ch, EXCHANGES.order, 'payment.success', message));
+  await attempt('payment.success for order 123 on order.exchange', (ch) =>
+    durability.publishConfirmed(ch, EXCHANGES.order, 'payment.success', message),
+  );
   const shipped = await channel.get(QUEUES.shipping, { noAck: true });
-  if (shipped) log.info(`  shipping.queue has it: message ${shipped.properties.messageId}, deliveryMode ${shipped.properties.deliveryMode} (2 = persistent)`);
+  if (shipped)
+    log.info(
+      `  shipping.queue has it: message ${shipped.properties.messageId}, deliveryMode ${shipped.properties.deliveryMode} (2 = persistent)`,
+    );
 
-  await attempt('refund.issued (no queue is bound to it) on order.exchange', (ch) => durability.publishConfirmed(ch, EXCHANGES.order, 'refund.issued', message));
+  await attempt('refund.issued (no queue is bound to it) on order.exchange', (ch) =>
+    durability.publishConfirmed(ch, EXCHANGES.order, 'refund.issued', message),
+  );
   log.info(`  unroutable.queue now holds ${(await channel.checkQueue(QUEUES.unroutable)).messageCount}: the alternate exchange caught it`);
 
   await attempt('payment.success to retry.exchange, which has no binding for it and no alternate exchange', (ch) =>
     durability.publishConfirmed(ch, EXCHANGES.retry, 'payment.success', message),
   );
 
-  const { queue } = await channel.assertQueue('demo.bounded.queue', { exclusive: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+  const { queue } = await channel.assertQueue('demo.bounded.queue', {
+    exclusive: true,
+    arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' },
+  });
   log.info(`declared ${queue} with room for 1 message (x-overflow reject-publish)`);
   await attempt(`the first message to ${queue}`, (ch) => durability.publishConfirmed(ch, '', queue, message));
   await attempt(`the second message to ${queue} (full)`, (ch) => durability.publishConfirmed(ch, '', queue, message));
@@ -56,8 +68,11 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
     [`a third message to ${queue} (still full)`, '', queue],
   ] as const;
   // Each a message of its own: what comes back from the broker is told apart by messageId.
-  const fresh = () => layers.codec.encode(newEvent('payment.success', { orderId: '124', source: 'payment', payload: { paymentId: 'pay-124', amount: 990 } }));
-  await Promise.all(inFlight.map(([what, exchange, key]) => attempt(`  ${what}`, (ch) => durability.publishConfirmed(ch, exchange, key, fresh()))));
+  const fresh = () =>
+    layers.codec.encode(newEvent('payment.success', { orderId: '124', source: 'payment', payload: { paymentId: 'pay-124', amount: 990 } }));
+  await Promise.all(
+    inFlight.map(([what, exchange, key]) => attempt(`  ${what}`, (ch) => durability.publishConfirmed(ch, exchange, key, fresh()))),
+  );
 
   const doomed = await (await connect()).createConfirmChannel();
   doomed.on('error', () => {});

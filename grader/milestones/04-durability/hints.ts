@@ -8,7 +8,7 @@ export const hints: string[] = [
     'as unroutable arrives as an event of the whole channel, just before its ack. Your publish has to recognise its own.',
   // The API.
   'Exchange and queue options: durable, autoDelete, arguments ({ "alternate-exchange": name }, { "x-queue-type": "quorum" }). ' +
-    'ConfirmChannel#publish(exchange, key, content, options, callback): the callback gets no error on the broker\'s ack and ' +
+    "ConfirmChannel#publish(exchange, key, content, options, callback): the callback gets no error on the broker's ack and " +
     'an error on its nack or when the channel dies; options persistent: true, mandatory: true. channel.on("return", (msg) => …) ' +
     'sees every message sent back, with msg.properties as published. publish on a closed channel throws at once.',
   // The hard part, on another example.

@@ -37,12 +37,24 @@ const topologyMutants = defineMutants('durability', [
   {
     name: 'quorum whenever QUEUE_TYPE=quorum and the queue has no priority, replicate ignored',
     breaks: ['04.quorum'],
-    layer: { ...reference, queueOptions: (spec, queueType) => ({ durable: true, arguments: { 'x-queue-type': queueType === 'quorum' && !spec.maxPriority ? 'quorum' : 'classic' } }) },
+    layer: {
+      ...reference,
+      queueOptions: (spec, queueType) => ({
+        durable: true,
+        arguments: { 'x-queue-type': queueType === 'quorum' && !spec.maxPriority ? 'quorum' : 'classic' },
+      }),
+    },
   },
   {
     name: 'quorum for every replicated queue when QUEUE_TYPE=quorum, priority queues too',
     breaks: ['04.quorum'],
-    layer: { ...reference, queueOptions: (spec, queueType) => ({ durable: true, arguments: { 'x-queue-type': queueType === 'quorum' && spec.replicate ? 'quorum' : 'classic' } }) },
+    layer: {
+      ...reference,
+      queueOptions: (spec, queueType) => ({
+        durable: true,
+        arguments: { 'x-queue-type': queueType === 'quorum' && spec.replicate ? 'quorum' : 'classic' },
+      }),
+    },
   },
 ]);
 
@@ -56,8 +68,15 @@ export const alternatives = defineAlternatives('durability', [
   {
     name: "amqplib's alternateExchange option, classic queues by default (no x-queue-type), deliveryMode 2, a 'return' listener per publish removed at its confirm",
     layer: {
-      exchangeOptions: (spec) => ({ durable: true, autoDelete: false, ...(spec.alternateExchange ? { alternateExchange: spec.alternateExchange } : {}) }),
-      queueOptions: (spec, queueType) => (queueType === 'quorum' && spec.replicate && spec.maxPriority === undefined ? { durable: true, arguments: { 'x-queue-type': 'quorum' } } : { durable: true }),
+      exchangeOptions: (spec) => ({
+        durable: true,
+        autoDelete: false,
+        ...(spec.alternateExchange ? { alternateExchange: spec.alternateExchange } : {}),
+      }),
+      queueOptions: (spec, queueType) =>
+        queueType === 'quorum' && spec.replicate && spec.maxPriority === undefined
+          ? { durable: true, arguments: { 'x-queue-type': 'quorum' } }
+          : { durable: true },
       publishConfirmed: listenerPerPublish,
     },
   },

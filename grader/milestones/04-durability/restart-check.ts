@@ -19,8 +19,16 @@ async function declareAndPublish(context: Context, connection: ChannelModel): Pr
   // Three payments (each routed to inventory, order and shipping, and copied to audit), and one
   // event nobody is bound to, which order.exchange's alternate exchange parks in unroutable.queue.
   const payments = ['restart-1', 'restart-2', 'restart-3'].map(paymentSucceeded);
-  for (const message of payments) await publishOrFail(context, channel, EXCHANGES.order, 'payment.success', message, 'shipping.queue and others are bound to it');
-  await publishOrFail(context, channel, EXCHANGES.order, 'refund.issued', paymentSucceeded('restart-4'), "no queue is bound to it, so order.exchange's alternate exchange takes it");
+  for (const message of payments)
+    await publishOrFail(context, channel, EXCHANGES.order, 'payment.success', message, 'shipping.queue and others are bound to it');
+  await publishOrFail(
+    context,
+    channel,
+    EXCHANGES.order,
+    'refund.issued',
+    paymentSucceeded('restart-4'),
+    "no queue is bound to it, so order.exchange's alternate exchange takes it",
+  );
   return payments;
 }
 
@@ -42,11 +50,15 @@ async function waitingMessages(context: Context, payments: OutgoingMessage[]): P
 
 function expectEveryMessageWaitingPersistent(messages: Record<string, string[]>): void {
   const missing = Object.entries(RESTART_WAITING).filter(([queue, expected]) => messages[queue]?.length !== expected);
-  const wanted = Object.entries(RESTART_WAITING).map(([queue, n]) => `${n} in ${queue}`).join(', ');
+  const wanted = Object.entries(RESTART_WAITING)
+    .map(([queue, n]) => `${n} in ${queue}`)
+    .join(', ');
   expectThat(
     missing.length === 0,
     `before any restart, the messages publishConfirmed said were sent waiting in their queues (${wanted})`,
-    () => missing.map(([queue]) => `${messages[queue]?.length ?? 0} in ${queue}`).join(', ') + ': publishConfirmed resolved for messages the broker never had',
+    () =>
+      missing.map(([queue]) => `${messages[queue]?.length ?? 0} in ${queue}`).join(', ') +
+      ': publishConfirmed resolved for messages the broker never had',
   );
   const transient = Object.entries(messages).filter(([, seen]) => seen.some((entry) => !entry.endsWith(':2')));
   expectThat(
@@ -75,8 +87,15 @@ async function stateBeforeRestart(context: Context): Promise<RestartState> {
 
   const [exchanges, queues] = [await listOf(context, 'exchanges'), await listOf(context, 'queues')];
   const lost = [...transientOnes(context.topology.exchanges, exchanges), ...transientOnes(context.topology.queues, queues)];
-  expectThat(lost.length === 0, 'every exchange and queue durable, so that a restart keeps them', `a restart would delete ${lost.join(', ')}`);
-  const bindings = await context.vhost.api.request<Record<string, unknown>[]>('GET', `/bindings/${encodeURIComponent(context.vhost.name)}?columns=source,destination,destination_type,routing_key,arguments`);
+  expectThat(
+    lost.length === 0,
+    'every exchange and queue durable, so that a restart keeps them',
+    `a restart would delete ${lost.join(', ')}`,
+  );
+  const bindings = await context.vhost.api.request<Record<string, unknown>[]>(
+    'GET',
+    `/bindings/${encodeURIComponent(context.vhost.name)}?columns=source,destination,destination_type,routing_key,arguments`,
+  );
 
   const messages = await waitingMessages(context, payments);
   expectEveryMessageWaitingPersistent(messages);
@@ -87,26 +106,51 @@ async function stateBeforeRestart(context: Context): Promise<RestartState> {
 async function expectTopologyBack(context: Context, after: ChannelModel): Promise<Map<string, number | undefined>> {
   const lostExchanges: string[] = [];
   for (const { name } of context.topology.exchanges) if (!(await exchangeExists(after, name))) lostExchanges.push(name);
-  expectThat(lostExchanges.length === 0, 'every exchange to exist after the restart', `these were gone: ${lostExchanges.join(', ')} (declared with durable: false?)`);
+  expectThat(
+    lostExchanges.length === 0,
+    'every exchange to exist after the restart',
+    `these were gone: ${lostExchanges.join(', ')} (declared with durable: false?)`,
+  );
   const counts = new Map<string, number | undefined>();
   for (const { name } of context.topology.queues) counts.set(name, await messagesIn(after, name));
   const lostQueues = [...counts].filter(([, count]) => count === undefined).map(([name]) => name);
-  expectThat(lostQueues.length === 0, 'every queue to exist after the restart', `these were gone: ${lostQueues.join(', ')} (a queue declared with durable: false is deleted when the broker restarts)`);
+  expectThat(
+    lostQueues.length === 0,
+    'every queue to exist after the restart',
+    `these were gone: ${lostQueues.join(', ')} (a queue declared with durable: false is deleted when the broker restarts)`,
+  );
   return counts;
 }
 
-async function expectMessagesBack(after: ChannelModel, counts: Map<string, number | undefined>, payments: OutgoingMessage[]): Promise<void> {
+async function expectMessagesBack(
+  after: ChannelModel,
+  counts: Map<string, number | undefined>,
+  payments: OutgoingMessage[],
+): Promise<void> {
   for (const [queue, expected] of Object.entries(RESTART_WAITING)) {
     const seen = counts.get(queue);
-    const noneSurvived = seen === 0 ? ': they did not survive. Persistent messages (deliveryMode 2) in a durable queue do: were they published transient?' : '';
-    expectThat(seen === expected, `the ${expected} message(s) published to ${queue} before the restart to be waiting there after it`, `${seen} in ${queue}${noneSurvived}`);
+    const noneSurvived =
+      seen === 0
+        ? ': they did not survive. Persistent messages (deliveryMode 2) in a durable queue do: were they published transient?'
+        : '';
+    expectThat(
+      seen === expected,
+      `the ${expected} message(s) published to ${queue} before the restart to be waiting there after it`,
+      `${seen} in ${queue}${noneSurvived}`,
+    );
   }
   const readBack = await after.createChannel();
   for (const published of payments) {
     const message = await readBack.get(QUEUES.shipping, { noAck: true });
     const id = published.options.messageId;
-    expectThat(message && message.properties.messageId === id, `message ${id} readable from shipping.queue after the restart`, () => (message ? `message ${message.properties.messageId}` : 'an empty queue'));
-    expectThat(message.properties.deliveryMode === 2, `message ${id} to be persistent (deliveryMode 2)`, `deliveryMode ${message.properties.deliveryMode}`);
+    expectThat(message && message.properties.messageId === id, `message ${id} readable from shipping.queue after the restart`, () =>
+      message ? `message ${message.properties.messageId}` : 'an empty queue',
+    );
+    expectThat(
+      message.properties.deliveryMode === 2,
+      `message ${id} to be persistent (deliveryMode 2)`,
+      `deliveryMode ${message.properties.deliveryMode}`,
+    );
   }
 }
 
@@ -116,9 +160,17 @@ async function expectBindingsBack(after: ChannelModel): Promise<void> {
   probe.publish(EXCHANGES.order, 'payment.success', paymentSucceeded('restart-5').content, { persistent: true });
   probe.publish(EXCHANGES.order, 'refund.issued', paymentSucceeded('restart-6').content, { persistent: true });
   await probe.waitForConfirms();
-  for (const [queue, expected] of [[QUEUES.shipping, 1], [QUEUES.audit, 4], [QUEUES.unroutable, 2]] as const) {
+  for (const [queue, expected] of [
+    [QUEUES.shipping, 1],
+    [QUEUES.audit, 4],
+    [QUEUES.unroutable, 2],
+  ] as const) {
     const seen = await messagesIn(after, queue);
-    expectThat(seen === expected, `a message published after the restart to reach ${queue} through its bindings (${expected} there now)`, `${seen} in ${queue}: a binding was lost`);
+    expectThat(
+      seen === expected,
+      `a message published after the restart to reach ${queue} through its bindings (${expected} there now)`,
+      `${seen} in ${queue}: a binding was lost`,
+    );
   }
 }
 

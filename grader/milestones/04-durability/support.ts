@@ -70,7 +70,9 @@ export function listenersOf(channel: ConfirmChannel): Map<string, number> {
 
 /** The events whose listener count grew between two snapshots, e.g. "return: 1 → 201". */
 export function grownListeners(before: Map<string, number>, after: Map<string, number>): string[] {
-  return [...after].filter(([event, count]) => count > (before.get(event) ?? 0)).map(([event, count]) => `'${event}': ${before.get(event) ?? 0} → ${count}`);
+  return [...after]
+    .filter(([event, count]) => count > (before.get(event) ?? 0))
+    .map(([event, count]) => `'${event}': ${before.get(event) ?? 0} → ${count}`);
 }
 
 // ---- What a restart depends on ------------------------------------------------------------------
@@ -92,7 +94,12 @@ const restartVerdicts = new Map<string, { failure?: Error }>();
 
 export function fingerprint(state: RestartState): string {
   const sorted = (items: unknown[]) => items.map((item) => JSON.stringify(item)).sort();
-  return JSON.stringify({ exchanges: sorted(state.exchanges), queues: sorted(state.queues), bindings: sorted(state.bindings), messages: state.messages });
+  return JSON.stringify({
+    exchanges: sorted(state.exchanges),
+    queues: sorted(state.queues),
+    bindings: sorted(state.bindings),
+    messages: state.messages,
+  });
 }
 
 /**

@@ -57,7 +57,11 @@ function commandsOf(data: Buffer): { commands: Command[]; rest: Buffer } {
       const confirm = classId === BASIC && (methodId === ACK || methodId === NACK);
       commands.push({
         bytes: [frame],
-        method: { classId, methodId, ...(confirm ? { deliveryTag: payload.readBigUInt64BE(4), multiple: (payload.readUInt8(12) & 1) === 1 } : {}) },
+        method: {
+          classId,
+          methodId,
+          ...(confirm ? { deliveryTag: payload.readBigUInt64BE(4), multiple: (payload.readUInt8(12) & 1) === 1 } : {}),
+        },
       });
     } else if ((type === 2 || type === 3) && commands.length > 0) {
       commands.at(-1)?.bytes.push(frame); // content follows its method, on the same channel

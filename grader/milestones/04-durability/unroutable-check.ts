@@ -22,7 +22,12 @@ function mixedBatch(queue: string, lost: OutgoingMessage): Publish[] {
     { exchange: 'check.nowhere', key: 'payment.success', message: lost, routable: false },
     ...Array.from({ length: 40 }, (_, i) => ({ exchange: '', key: queue, message: paymentSucceeded(`routable-${i}`), routable: true })),
     { exchange: '', key: 'check.no-such-queue', message: withoutId(paymentSucceeded('unroutable-2')), routable: false },
-    ...Array.from({ length: 5 }, (_, i) => ({ exchange: '', key: queue, message: withoutId(paymentSucceeded(`no-id-${i}`)), routable: true })),
+    ...Array.from({ length: 5 }, (_, i) => ({
+      exchange: '',
+      key: queue,
+      message: withoutId(paymentSucceeded(`no-id-${i}`)),
+      routable: true,
+    })),
   ];
 }
 
@@ -30,15 +35,28 @@ function mixedBatch(queue: string, lost: OutgoingMessage): Publish[] {
 function expectOwnOutcomes(batch: Publish[], outcomes: Outcome[]): void {
   const returned = batch.map((b, i) => ({ ...b, outcome: outcomes[i] as Outcome })).filter((b) => !b.routable);
   const where = (i: number) => `${returned[i]?.exchange || 'the default exchange'} / ${returned[i]?.key}`;
-  const calledSent = () => (returned.some(({ outcome }) => outcome.state === 'resolved') ? ': the broker dropped the message and your code called it sent' : '');
+  const calledSent = () =>
+    returned.some(({ outcome }) => outcome.state === 'resolved') ? ': the broker dropped the message and your code called it sent' : '';
   expectThat(
     returned.every(({ outcome }) => isRejection(outcome)),
     'each publish nobody is bound to receive (no alternate exchange either) to reject with PublishRejectedError',
-    () => wrongOnes(returned.map(({ outcome }) => outcome), isRejection, where) + calledSent(),
+    () =>
+      wrongOnes(
+        returned.map(({ outcome }) => outcome),
+        isRejection,
+        where,
+      ) + calledSent(),
   );
-  const unnamed = returned.filter(({ outcome, key }) => isRejection(outcome) && !(outcome.error.reason.includes(key) || /no_route/i.test(outcome.error.reason)));
-  const reasons = () => unnamed.map(({ outcome }) => (isRejection(outcome) ? `reason ${JSON.stringify(outcome.error.reason)}` : '')).join('; ');
-  expectThat(unnamed.length === 0, "each rejection's reason to say what could not be routed (the routing key, or the broker's NO_ROUTE)", reasons);
+  const unnamed = returned.filter(
+    ({ outcome, key }) => isRejection(outcome) && !(outcome.error.reason.includes(key) || /no_route/i.test(outcome.error.reason)),
+  );
+  const reasons = () =>
+    unnamed.map(({ outcome }) => (isRejection(outcome) ? `reason ${JSON.stringify(outcome.error.reason)}` : '')).join('; ');
+  expectThat(
+    unnamed.length === 0,
+    "each rejection's reason to say what could not be routed (the routing key, or the broker's NO_ROUTE)",
+    reasons,
+  );
   const routability = (i: number) => (batch[i]?.routable ? 'routable' : 'unroutable');
   const withId = (i: number) => (batch[i]?.message.options.messageId ? 'with' : 'without');
   const label = (i: number) => `${routability(i)} publish #${i + 1} (${withId(i)} a messageId)`;
@@ -70,12 +88,21 @@ async function returnsBeforeEarlierConfirms(context: Context, queue: string): Pr
     { exchange: '', key: queue, routable: true },
   ];
   relay.hold();
-  const publishing = batch.map(({ exchange, key }, i) => watchPublish(() => context.layer.publishConfirmed(channel, exchange, key, paymentSucceeded(`interleaved-${i + 1}`))));
+  const publishing = batch.map(({ exchange, key }, i) =>
+    watchPublish(() => context.layer.publishConfirmed(channel, exchange, key, paymentSucceeded(`interleaved-${i + 1}`))),
+  );
   const allAnswered = () => relay.publishesSinceHold() >= batch.length && relay.confirmsHeld() >= batch.length;
-  await waitFor(() => (allAnswered() ? true : undefined), 'the broker to answer the publishes', () => '', 2000).catch(() => {
+  await waitFor(
+    () => (allAnswered() ? true : undefined),
+    'the broker to answer the publishes',
+    () => '',
+    2000,
+  ).catch(() => {
     // A layer that sends one publish at a time, each after the confirm of the one before, has nothing to interleave: judged as it is.
     if (relay.publishesSinceHold() < batch.length) return;
-    throw new CannotJudgeError(`the broker confirmed ${relay.confirmsHeld()} of ${batch.length} publishes within 2 s; grade again once the machine is less busy`);
+    throw new CannotJudgeError(
+      `the broker confirmed ${relay.confirmsHeld()} of ${batch.length} publishes within 2 s; grade again once the machine is less busy`,
+    );
   });
   relay.releaseReturnsFirst();
   const outcomes = await allSettled(publishing);
@@ -90,7 +117,12 @@ async function returnsBeforeEarlierConfirms(context: Context, queue: string): Pr
 }
 
 /** The outbox publishes a rejected row again, with the same messageId: now a queue receives it. */
-async function expectRepublishResolves(context: Context, channel: amqp.ConfirmChannel, queue: string, lost: OutgoingMessage): Promise<void> {
+async function expectRepublishResolves(
+  context: Context,
+  channel: amqp.ConfirmChannel,
+  queue: string,
+  lost: OutgoingMessage,
+): Promise<void> {
   await channel.bindQueue(queue, 'check.nowhere', 'payment.success');
   const again = await watchPublish(() => context.layer.publishConfirmed(channel, 'check.nowhere', 'payment.success', lost)).settled();
   expectThat(
@@ -114,7 +146,9 @@ export const unroutable: Check<'durability'> = {
 
     const lost = paymentSucceeded('unroutable-1');
     const batch = mixedBatch(queue, lost);
-    const outcomes = await allSettled(batch.map(({ exchange, key, message }) => watchPublish(() => context.layer.publishConfirmed(channel, exchange, key, message))));
+    const outcomes = await allSettled(
+      batch.map(({ exchange, key, message }) => watchPublish(() => context.layer.publishConfirmed(channel, exchange, key, message))),
+    );
     expectOwnOutcomes(batch, outcomes);
     const grown = grownListeners(listenersBefore, listenersOf(channel));
     expectThat(

@@ -8,4 +8,13 @@ import { prefetch, redelivered, settledOnce } from './delivery-checks.ts';
 import { cancelled, failure, stopWaits } from './failure-and-stop-checks.ts';
 import { processOnce, processOnceAtomic } from './process-once-checks.ts';
 
-export const checks = defineChecks('acks', [redelivered, prefetch, settledOnce, failure, stopWaits, cancelled, processOnce, processOnceAtomic]);
+export const checks = defineChecks('acks', [
+  redelivered,
+  prefetch,
+  settledOnce,
+  failure,
+  stopWaits,
+  cancelled,
+  processOnce,
+  processOnceAtomic,
+]);

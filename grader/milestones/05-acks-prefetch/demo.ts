@@ -50,7 +50,9 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
     {
       prefetch: 2,
       onFailure: async (channel, message, error) => {
-        log.info(`  fail  ${message.content.toString()}   → onFailure: ${error instanceof Error ? error.message : String(error)} (dropped here; milestone 6 retries it)`);
+        log.info(
+          `  fail  ${message.content.toString()}   → onFailure: ${error instanceof Error ? error.message : String(error)} (dropped here; milestone 6 retries it)`,
+        );
         channel.nack(message, false, false); // requeue false: amqplib's nack requeues by default
       },
     },

@@ -30,7 +30,7 @@ import {
  * has no stack trace, so the log shows one line, not the grader's insides.
  */
 function unreachable(): Error {
-  const error = new Error('the retry queue is unreachable (thrown on purpose by the check\'s onFailure)');
+  const error = new Error("the retry queue is unreachable (thrown on purpose by the check's onFailure)");
   error.stack = `Error: ${error.message}`;
   return error;
 }
@@ -38,7 +38,7 @@ function unreachable(): Error {
 export const failure: Check<'acks'> = {
   id: '05.failure',
   name: 'a handler that throws goes to onFailure (not acked by consume), and the next message is still handled, even when onFailure throws',
-  hint: "A failed message belongs to onFailure (it retries or parks it): consume must not ack it. Whatever onFailure does, throwing included, the consumer goes on with the next message.",
+  hint: 'A failed message belongs to onFailure (it retries or parks it): consume must not ack it. Whatever onFailure does, throwing included, the consumer goes on with the next message.',
   async run(context) {
     const assertNothingEscaped = watchEscapes(context);
     const admin = await observer(context);
@@ -47,45 +47,89 @@ export const failure: Check<'acks'> = {
     const { channel } = consumerChan;
     const handled: string[] = [];
     const failures: { body: string; error: unknown; sameChannel: boolean }[] = [];
-    const thrown = new Map<string, Error>([['bad', new Error('cannot reserve stock for bad')], ['worse', new Error('cannot reserve stock for worse')]]);
+    const thrown = new Map<string, Error>([
+      ['bad', new Error('cannot reserve stock for bad')],
+      ['worse', new Error('cannot reserve stock for worse')],
+    ]);
     // onFailure holds the failed messages without settling them, so the check can see whether consume
     // acked them; for "worse" it also throws, as when layer 6 cannot reach the retry queue.
-    await context.layer.consume(channel, queue, async (message) => {
-      const error = thrown.get(body(message));
-      if (error) throw error;
-      handled.push(body(message));
-    }, {
-      prefetch: 3,
-      onFailure: async (failedOn, message, error) => {
-        failures.push({ body: body(message), error, sameChannel: failedOn === channel });
-        if (body(message) === 'worse') throw unreachable();
+    await context.layer.consume(
+      channel,
+      queue,
+      async (message) => {
+        const error = thrown.get(body(message));
+        if (error) throw error;
+        handled.push(body(message));
       },
-    });
+      {
+        prefetch: 3,
+        onFailure: async (failedOn, message, error) => {
+          failures.push({ body: body(message), error, sameChannel: failedOn === channel });
+          if (body(message) === 'worse') throw unreachable();
+        },
+      },
+    );
 
     // ok-2 comes after "bad" and "worse": once it is handled, their handlers threw long ago.
-    await waitOpen(consumerChan, () => (failures.length >= 2 || handled.length === 2 ? true : undefined), 'onFailure to be called for the 2 messages whose handler threw', () => `onFailure called ${failures.length}× (handled: ${handled.join(', ') || 'nothing'})`, 1500, FAILURE_HINT);
-    await withHint(waitFor(() => (failures.length >= 2 ? true : undefined), 'onFailure to be called for the 2 messages whose handler threw', () => `onFailure called ${failures.length}× (handled: ${handled.join(', ')})`, 300), FAILURE_HINT);
-    expectThat(failures.map((f) => f.body).sort().join() === 'bad,worse', 'onFailure called once each for "bad" and "worse"', () => `it was called for ${failures.map((f) => f.body).join(', ')}`);
+    await waitOpen(
+      consumerChan,
+      () => (failures.length >= 2 || handled.length === 2 ? true : undefined),
+      'onFailure to be called for the 2 messages whose handler threw',
+      () => `onFailure called ${failures.length}× (handled: ${handled.join(', ') || 'nothing'})`,
+      1500,
+      FAILURE_HINT,
+    );
+    await withHint(
+      waitFor(
+        () => (failures.length >= 2 ? true : undefined),
+        'onFailure to be called for the 2 messages whose handler threw',
+        () => `onFailure called ${failures.length}× (handled: ${handled.join(', ')})`,
+        300,
+      ),
+      FAILURE_HINT,
+    );
+    expectThat(
+      failures
+        .map((f) => f.body)
+        .sort()
+        .join() === 'bad,worse',
+      'onFailure called once each for "bad" and "worse"',
+      () => `it was called for ${failures.map((f) => f.body).join(', ')}`,
+    );
     const wrong = failures.find((f) => f.error !== thrown.get(f.body) || !f.sameChannel);
     const otherChannel = wrong?.sameChannel ? '' : ', and another channel';
-    expectThat(!wrong, "onFailure(channel, message, error) with the consumer's channel and the handler's own error", () => `for ${wrong?.body}: error ${describeError(wrong?.error)}${otherChannel}`);
+    expectThat(
+      !wrong,
+      "onFailure(channel, message, error) with the consumer's channel and the handler's own error",
+      () => `for ${wrong?.body}: error ${describeError(wrong?.error)}${otherChannel}`,
+    );
     await waitOpen(
       consumerChan,
       () => (handled.length === 2 ? true : undefined),
       'the messages after them (ok-1, ok-2) to be handled',
-      () => `handled: ${handled.join(', ') || 'nothing'}, then nothing more was delivered: with prefetch 3, the 2 failed messages (left to onFailure) and any message not acked hold all 3 places`,
+      () =>
+        `handled: ${handled.join(', ') || 'nothing'}, then nothing more was delivered: with prefetch 3, the 2 failed messages (left to onFailure) and any message not acked hold all 3 places`,
       1500,
       UNACKED_HINT,
     );
     await nextTurn();
     await nextTurn();
-    assertNothingEscaped("onFailure may throw too (it publishes, and publishing can fail): catch its error and log it, or it escapes and ends the service.");
+    assertNothingEscaped(
+      'onFailure may throw too (it publishes, and publishing can fail): catch its error and log it, or it escapes and ends the service.',
+    );
     consumerChan.assertOpen();
 
     await consumerChan.close(); // "bad" and "worse" were never settled: unless consume acked them behind onFailure's back, they return to the queue
     const back = await ready(admin, queue);
-    const seen = back < 2 ? `${back} back: consume acked ${2 - back} failed message(s) itself, and a failed message acked is lost` : `${back} messages`;
-    expectThat(back === 2, '"bad" and "worse" back in the queue once the channel closed (onFailure had not settled them, so consume must not have either)', seen);
+    const seen =
+      back < 2
+        ? `${back} back: consume acked ${2 - back} failed message(s) itself, and a failed message acked is lost`
+        : `${back} messages`;
+    expectThat(
+      back === 2,
+      '"bad" and "worse" back in the queue once the channel closed (onFailure had not settled them, so consume must not have either)',
+      seen,
+    );
   },
 };
 
@@ -103,8 +147,17 @@ async function waitForCancel(admin: ConfirmChannel, channel: ConfirmChannel, que
 
 /** Once what held stop() back is over, it resolves and nothing is in flight. */
 async function expectStopResolves(stopping: ReturnType<typeof watch>, consumer: { inFlight(): number }, expected: string): Promise<void> {
-  await waitFor(() => (stopping().state !== 'pending' ? true : undefined), expected, () => 'it never resolved', 1500);
-  expectThat(stopping().state === 'resolved', 'stop() to resolve', () => `it rejected: ${describeError((stopping() as { error: unknown }).error)}`);
+  await waitFor(
+    () => (stopping().state !== 'pending' ? true : undefined),
+    expected,
+    () => 'it never resolved',
+    1500,
+  );
+  expectThat(
+    stopping().state === 'resolved',
+    'stop() to resolve',
+    () => `it rejected: ${describeError((stopping() as { error: unknown }).error)}`,
+  );
   expectThat(consumer.inFlight() === 0, 'inFlight() = 0 after stop()', `inFlight() = ${consumer.inFlight()}`, IN_FLIGHT_HINT);
 }
 
@@ -120,30 +173,53 @@ async function stopWhileOnFailureRuns(context: AcksContext, admin: ConfirmChanne
   const { channel } = consumerChan;
   const settling = gate();
   let failures = 0;
-  const consumer = await context.layer.consume(channel, queue, async (message) => {
-    throw new Error(`cannot reserve stock for ${body(message)}`);
-  }, {
-    prefetch: 1,
-    onFailure: async (failedOn, message) => {
-      failures++;
-      await settling.opened;
-      failedOn.nack(message, false, false);
+  const consumer = await context.layer.consume(
+    channel,
+    queue,
+    async (message) => {
+      throw new Error(`cannot reserve stock for ${body(message)}`);
     },
-  });
-  await waitOpen(consumerChan, () => (failures > 0 ? true : undefined), 'onFailure to be called for "failing", whose handler threw', () => 'it never was');
+    {
+      prefetch: 1,
+      onFailure: async (failedOn, message) => {
+        failures++;
+        await settling.opened;
+        failedOn.nack(message, false, false);
+      },
+    },
+  );
+  await waitOpen(
+    consumerChan,
+    () => (failures > 0 ? true : undefined),
+    'onFailure to be called for "failing", whose handler threw',
+    () => 'it never was',
+  );
 
   const stopping = watch(consumer.stop());
   await waitForCancel(admin, channel, queue, 'the consumer was still registered');
   const early = stopping();
-  expectThat(early.state === 'pending', 'stop() still waiting while onFailure was settling "failing"', stopEndedEarly(early, 'onFailure, before it parked or retried the message'));
-  expectThat(consumer.inFlight() === 1, 'inFlight() = 1 while onFailure is still settling "failing"', `inFlight() = ${consumer.inFlight()}`, IN_FLIGHT_HINT);
+  expectThat(
+    early.state === 'pending',
+    'stop() still waiting while onFailure was settling "failing"',
+    stopEndedEarly(early, 'onFailure, before it parked or retried the message'),
+  );
+  expectThat(
+    consumer.inFlight() === 1,
+    'inFlight() = 1 while onFailure is still settling "failing"',
+    `inFlight() = ${consumer.inFlight()}`,
+    IN_FLIGHT_HINT,
+  );
 
   settling.open();
   await expectStopResolves(stopping, consumer, 'stop() to resolve once onFailure had settled "failing"');
   consumerChan.assertOpen();
   await consumerChan.close();
   const left = await ready(admin, queue);
-  expectThat(left === 0, '"failing" settled by onFailure before stop() resolved: the queue empty', `${left}: it came back, so it was not settled`);
+  expectThat(
+    left === 0,
+    '"failing" settled by onFailure before stop() resolved: the queue empty',
+    `${left}: it came back, so it was not settled`,
+  );
 }
 
 export const stopWaits: Check<'acks'> = {
@@ -159,14 +235,29 @@ export const stopWaits: Check<'acks'> = {
     const { channel } = consumerChan;
     const slow = gate();
     const handled: string[] = [];
-    const consumer = await context.layer.consume(channel, queue, async (message) => {
-      handled.push(body(message));
-      await slow.opened;
-    }, { prefetch: 1, onFailure: drop });
-    await waitOpen(consumerChan, () => (handled.length > 0 ? true : undefined), 'the consumer to start on "slow"', () => 'nothing delivered');
+    const consumer = await context.layer.consume(
+      channel,
+      queue,
+      async (message) => {
+        handled.push(body(message));
+        await slow.opened;
+      },
+      { prefetch: 1, onFailure: drop },
+    );
+    await waitOpen(
+      consumerChan,
+      () => (handled.length > 0 ? true : undefined),
+      'the consumer to start on "slow"',
+      () => 'nothing delivered',
+    );
 
     const stopping = watch(consumer.stop());
-    await waitForCancel(admin, channel, queue, 'the consumer was still registered: stop() must cancel it before waiting, or new deliveries keep coming');
+    await waitForCancel(
+      admin,
+      channel,
+      queue,
+      'the consumer was still registered: stop() must cancel it before waiting, or new deliveries keep coming',
+    );
     const early = stopping();
     if (early.state === 'rejected' && early.error instanceof ExerciseNotWrittenError) throw early.error;
     expectThat(early.state === 'pending', 'stop() still waiting while "slow" was being handled', stopEndedEarly(early, 'the handler'));
@@ -213,7 +304,11 @@ export const cancelled: Check<'acks'> = {
       1500,
     );
     await nextTurn();
-    expectThat(cancelledTimes === 1 && handled === 0 && failures.length === 0, 'onCancelled called once, and neither the handler nor onFailure', `onCancelled ${cancelledTimes}×, handler ${handled}×, onFailure ${failures.length}×`);
+    expectThat(
+      cancelledTimes === 1 && handled === 0 && failures.length === 0,
+      'onCancelled called once, and neither the handler nor onFailure',
+      `onCancelled ${cancelledTimes}×, handler ${handled}×, onFailure ${failures.length}×`,
+    );
     assertNothingEscaped();
   },
 };

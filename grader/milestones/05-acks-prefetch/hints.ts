@@ -10,7 +10,7 @@ export const hints: string[] = [
   // The API.
   'channel.prefetch(n) before channel.consume(queue, callback, { noAck: false }), which resolves with { consumerTag }; ' +
     'channel.ack(message); channel.cancel(consumerTag) stops new deliveries. The callback gets null when the broker cancels ' +
-    'the consumer. An ack on a channel that has closed throws IllegalOperationError (the starter\'s closedMeanwhile tells it). ' +
+    "the consumer. An ack on a channel that has closed throws IllegalOperationError (the starter's closedMeanwhile tells it). " +
     'The store: transaction(work) returns what work returns and rolls back when it throws; has(id); record(id).',
   // The hard part, on another example.
   [

@@ -24,12 +24,22 @@ export const processOnce: Check<'acks'> = {
     for (let i = 0; i < ids.length; i++) {
       const message = await admin.get(queue, { noAck: true });
       expectThat(message, 'the delivery in the queue', 'an empty queue');
-      const { returned, threw } = thrownBy(() => context.layer.processOnce(inventory.store, message.properties.messageId, inventory.reserve));
+      const { returned, threw } = thrownBy(() =>
+        context.layer.processOnce(inventory.store, message.properties.messageId, inventory.reserve),
+      );
       expectThat(threw === undefined, 'processOnce to return', () => `it threw ${describeError(threw)}`);
       outcomes.push(returned);
     }
-    expectThat(inventory.stock() === 8, 'item1 reserved once for order-9 and once for order-10 (10 → 8)', () => `${inventory.stock()} left: reserved ${10 - inventory.stock()}×`);
-    expectThat(outcomes.join() === 'true,false,true', 'processOnce to return true when it applies, false for the repeat: true, false, true', `${outcomes.join(', ')}`);
+    expectThat(
+      inventory.stock() === 8,
+      'item1 reserved once for order-9 and once for order-10 (10 → 8)',
+      () => `${inventory.stock()} left: reserved ${10 - inventory.stock()}×`,
+    );
+    expectThat(
+      outcomes.join() === 'true,false,true',
+      'processOnce to return true when it applies, false for the repeat: true, false, true',
+      `${outcomes.join(', ')}`,
+    );
   },
 };
 
@@ -38,14 +48,27 @@ function expectFailedWorkRecordsNothing(context: AcksContext): void {
   const failingWork = inventoryStore();
   context.onCleanup(() => failingWork.close());
   const diskFull = new Error('disk full');
-  const attempt = thrownBy(() => context.layer.processOnce(failingWork.store, 'order-11:order.created', () => {
-    throw diskFull;
-  }));
-  const seenInstead = () => (attempt.threw === undefined ? `processOnce returned ${String(attempt.returned)}: the message would be acked and its work never done` : `another error: ${describeError(attempt.threw)}`);
+  const attempt = thrownBy(() =>
+    context.layer.processOnce(failingWork.store, 'order-11:order.created', () => {
+      throw diskFull;
+    }),
+  );
+  const seenInstead = () =>
+    attempt.threw === undefined
+      ? `processOnce returned ${String(attempt.returned)}: the message would be acked and its work never done`
+      : `another error: ${describeError(attempt.threw)}`;
   expectThat(attempt.threw === diskFull, "the work's own error to reach the caller (so the message is retried)", seenInstead);
-  expectThat(!failingWork.recorded('order-11:order.created'), 'nothing recorded for work that failed', 'its message id was recorded: the retry would skip it and the work would never happen');
+  expectThat(
+    !failingWork.recorded('order-11:order.created'),
+    'nothing recorded for work that failed',
+    'its message id was recorded: the retry would skip it and the work would never happen',
+  );
   const retry = thrownBy(() => context.layer.processOnce(failingWork.store, 'order-11:order.created', failingWork.reserve));
-  expectThat(retry.returned === true && failingWork.stock() === 9, 'the retry of that message to apply it (true, 10 → 9)', () => `${describeCall(retry)}, ${failingWork.stock()} left`);
+  expectThat(
+    retry.returned === true && failingWork.stock() === 9,
+    'the retry of that message to apply it (true, 10 → 9)',
+    () => `${describeCall(retry)}, ${failingWork.stock()} left`,
+  );
 }
 
 /** 2. The record fails after (or before) the work: the work must not stay done without its record. */
@@ -53,7 +76,11 @@ function expectFailedRecordUndoesWork(context: AcksContext): void {
   const failingRecord = inventoryStore({ recordFails: new Error('the processed table is locked') });
   context.onCleanup(() => failingRecord.close());
   const recordAttempt = thrownBy(() => context.layer.processOnce(failingRecord.store, 'order-12:order.created', failingRecord.reserve));
-  expectThat(recordAttempt.threw !== undefined, "record()'s error to reach the caller", () => `processOnce returned ${String(recordAttempt.returned)}`);
+  expectThat(
+    recordAttempt.threw !== undefined,
+    "record()'s error to reach the caller",
+    () => `processOnce returned ${String(recordAttempt.returned)}`,
+  );
   expectThat(
     failingRecord.stock() === 10,
     'the work undone when its record failed (stock still 10): work and record commit together or not at all',
@@ -70,9 +97,14 @@ function expectRaceAppliedOnce(context: AcksContext): void {
   expectThat(
     raced.stock() === 9,
     'order-13 reserved once in all, though a second worker handled the same message id at the same time',
-    () => `${raced.stock()} left: reserved twice, because the second worker committed between two of processOnce's steps that were not in one transaction`,
+    () =>
+      `${raced.stock()} left: reserved twice, because the second worker committed between two of processOnce's steps that were not in one transaction`,
   );
-  expectThat(race.returned === (raced.applied() > 0), 'processOnce to return true only when it applied the work itself', `it returned ${String(race.returned)} and applied the work ${raced.applied()}×`);
+  expectThat(
+    race.returned === raced.applied() > 0,
+    'processOnce to return true only when it applied the work itself',
+    `it returned ${String(race.returned)} and applied the work ${raced.applied()}×`,
+  );
 }
 
 export const processOnceAtomic: Check<'acks'> = {

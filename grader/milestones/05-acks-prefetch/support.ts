@@ -24,13 +24,17 @@ export async function observer(context: AcksContext): Promise<ConfirmChannel> {
   return ignoreErrorsTheCheckReports(await (await context.connect()).createConfirmChannel());
 }
 
-export const UNACKED_HINT = 'Prefetch counts deliveries not yet settled: a message whose handler resolved must be acked, or its place is never given back.';
-export const IN_FLIGHT_HINT = 'inFlight() counts the deliveries whose handling has started and not finished: add one when it starts, remove it when it ends, failures included.';
-export const FAILURE_HINT = 'A handler that throws: its message, the channel and the error go to onFailure. Not a nack of your own (amqplib requeues by default: a loop), not an ack.';
+export const UNACKED_HINT =
+  'Prefetch counts deliveries not yet settled: a message whose handler resolved must be acked, or its place is never given back.';
+export const IN_FLIGHT_HINT =
+  'inFlight() counts the deliveries whose handling has started and not finished: add one when it starts, remove it when it ends, failures included.';
+export const FAILURE_HINT =
+  'A handler that throws: its message, the channel and the error go to onFailure. Not a nack of your own (amqplib requeues by default: a loop), not an ack.';
 
 /** How stop() had ended when it should still be waiting: `whileWhat` is what would be cut short. */
 export function stopEndedEarly(early: Settled, whileWhat: string): string {
-  if (early.state === 'resolved') return `stop() had already resolved: a service shutting down now would close its channel under ${whileWhat}`;
+  if (early.state === 'resolved')
+    return `stop() had already resolved: a service shutting down now would close its channel under ${whileWhat}`;
   return `stop() rejected: ${describeError((early as { error: unknown }).error)}`;
 }
 
@@ -90,7 +94,8 @@ export async function waitOpen<T>(
       timeoutMs,
     );
   } catch (error) {
-    if (hint && error instanceof CheckFailure && error.expected === expected && error.hint === undefined) throw new CheckFailure(error.expected, error.seen, hint);
+    if (hint && error instanceof CheckFailure && error.expected === expected && error.hint === undefined)
+      throw new CheckFailure(error.expected, error.seen, hint);
     throw error;
   }
 }
@@ -132,7 +137,9 @@ export function watchEscapes(context: AcksContext): (hint?: string) => void {
       escaped.length === 0,
       'no error to escape the consumer',
       () => `an unhandled rejection, which would crash the service: ${describeError(first)}`,
-      closed ? 'An ack on a channel that has closed throws IllegalOperationError; the broker has already requeued that message, so this one error is safe to catch and ignore.' : hint,
+      closed
+        ? 'An ack on a channel that has closed throws IllegalOperationError; the broker has already requeued that message, so this one error is safe to catch and ignore.'
+        : hint,
     );
   };
 }
@@ -168,7 +175,9 @@ export function thrownBy(fn: () => unknown): { returned?: unknown; threw?: unkno
  */
 export function inventoryStore(options: { recordFails?: Error; rival?: string } = {}) {
   const db = new Database(':memory:');
-  db.exec("CREATE TABLE processed (id TEXT PRIMARY KEY); CREATE TABLE stock (sku TEXT PRIMARY KEY, quantity INTEGER); INSERT INTO stock VALUES ('item1', 10);");
+  db.exec(
+    "CREATE TABLE processed (id TEXT PRIMARY KEY); CREATE TABLE stock (sku TEXT PRIMARY KEY, quantity INTEGER); INSERT INTO stock VALUES ('item1', 10);",
+  );
   const insert = (id: string) => void db.prepare('INSERT OR IGNORE INTO processed VALUES (?)').run(id);
   const take = () => void db.prepare("UPDATE stock SET quantity = quantity - 1 WHERE sku = 'item1'").run();
   let storeCalls = 0;

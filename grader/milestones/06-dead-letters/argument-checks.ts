@@ -26,21 +26,33 @@ function argumentDifference(key: string, declared: Record<string, unknown>, want
 }
 
 /** The arguments as the broker holds them, next to what each queue's spec says: the queues that differ, and a hint for the likeliest cause. */
-async function wrongArguments(context: CheckContext<'deadLetters'>, topology: Topology, queues: string[]): Promise<{ wrong: string[]; hint?: string }> {
+async function wrongArguments(
+  context: CheckContext<'deadLetters'>,
+  topology: Topology,
+  queues: string[],
+): Promise<{ wrong: string[]; hint?: string }> {
   const { reference, vhost } = context;
   const wrong: string[] = [];
   let hint: string | undefined;
   const infos = await Promise.all(
-    queues.map((name) => vhost.api.request<{ arguments?: Record<string, unknown> }>('GET', `/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(name)}`)),
+    queues.map((name) =>
+      vhost.api.request<{ arguments?: Record<string, unknown> }>(
+        'GET',
+        `/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(name)}`,
+      ),
+    ),
   );
   for (const [index, name] of queues.entries()) {
     const declared = deadLetterArguments(infos[index]?.arguments);
     const wanted = deadLetterArguments(reference.deadLetters.queueArguments(queueSpec(topology, name)));
     const keys = [...new Set([...Object.keys(declared), ...Object.keys(wanted)])].sort();
-    const differences = keys.filter((key) => JSON.stringify(declared[key]) !== JSON.stringify(wanted[key])).map((key) => argumentDifference(key, declared, wanted));
+    const differences = keys
+      .filter((key) => JSON.stringify(declared[key]) !== JSON.stringify(wanted[key]))
+      .map((key) => argumentDifference(key, declared, wanted));
     if (differences.length > 0) wrong.push(`${name}: ${differences.join('; ')}`);
     if (wanted['x-dead-letter-exchange'] === '' && declared['x-dead-letter-exchange'] === undefined) {
-      hint ??= "deadLetterTo.exchange is '' for the retry queues (the default exchange): a test like `if (spec.deadLetterTo?.exchange)` is false for it.";
+      hint ??=
+        "deadLetterTo.exchange is '' for the retry queues (the default exchange): a test like `if (spec.deadLetterTo?.exchange)` is false for it.";
     }
   }
   return { wrong, hint };
@@ -51,9 +63,16 @@ async function expectRejectedComesBack(inventory: Awaited<ReturnType<typeof inbo
   const first = await inventory.next('order.created in inventory.queue', () => 'inventory.queue stayed empty');
   const rejected = Date.now();
   inventory.channel.nack(first, false, false);
-  const back = await inventory.next(`the rejected message back in ${QUEUES.inventory} after the ${settings.retryDelayMs} ms retry delay`, () => 'it did not come back');
+  const back = await inventory.next(
+    `the rejected message back in ${QUEUES.inventory} after the ${settings.retryDelayMs} ms retry delay`,
+    () => 'it did not come back',
+  );
   const waited = Date.now() - rejected;
-  expectThat(waited >= settings.retryDelayMs - 20, `the rejected message to wait ${settings.retryDelayMs} ms in ${retryQueueName(QUEUES.inventory)}`, `it was back after ${waited} ms (${deathsOf(back)})`);
+  expectThat(
+    waited >= settings.retryDelayMs - 20,
+    `the rejected message to wait ${settings.retryDelayMs} ms in ${retryQueueName(QUEUES.inventory)}`,
+    `it was back after ${waited} ms (${deathsOf(back)})`,
+  );
   inventory.channel.ack(back);
 }
 
@@ -70,8 +89,15 @@ async function expectNotificationsExpire(parked: ConsumeMessage[], messageId: st
     SHORT_TTL_MS + 2500,
   );
   const after = Date.now() - published;
-  expectThat(after >= SHORT_TTL_MS - 50, `the notifications to expire after ${SHORT_TTL_MS} ms`, `they were in dead-letter.queue after ${after} ms`);
-  const reasons = expired.map((m) => m.properties.headers?.['x-death']?.[0]).map((d) => `${d?.queue}: ${d?.reason}`).sort();
+  expectThat(
+    after >= SHORT_TTL_MS - 50,
+    `the notifications to expire after ${SHORT_TTL_MS} ms`,
+    `they were in dead-letter.queue after ${after} ms`,
+  );
+  const reasons = expired
+    .map((m) => m.properties.headers?.['x-death']?.[0])
+    .map((d) => `${d?.queue}: ${d?.reason}`)
+    .sort();
   const wanted = [`${QUEUES.notificationEmail}: expired`, `${QUEUES.notificationSms}: expired`];
   expectThat(JSON.stringify(reasons) === JSON.stringify(wanted), `x-death saying ${wanted.join(' and ')}`, reasons.join(' and '));
 }
@@ -96,10 +122,21 @@ export const queueArguments: Check<'deadLetters'> = {
     const topology = buildTopology({ ...settings, notificationTtlMs: SHORT_TTL_MS });
     const connection = await connect();
     const channel = await connection.createConfirmChannel();
-    const queues = [...retryLoop(QUEUES.inventory), QUEUES.notificationEmail, QUEUES.notificationSms, QUEUES.deliveryDelay, QUEUES.unroutable];
+    const queues = [
+      ...retryLoop(QUEUES.inventory),
+      QUEUES.notificationEmail,
+      QUEUES.notificationSms,
+      QUEUES.deliveryDelay,
+      QUEUES.unroutable,
+    ];
     await declare(channel, topology, layers, queues);
     const { wrong, hint } = await wrongArguments(context, topology, queues);
-    expectThat(wrong.length === 0, 'every queue declared with the dead-letter arguments and TTL its spec says, and no others', wrong.join(' | '), hint);
+    expectThat(
+      wrong.length === 0,
+      'every queue declared with the dead-letter arguments and TTL its spec says, and no others',
+      wrong.join(' | '),
+      hint,
+    );
 
     const parked = await watchDeadLetterQueue(connection);
     const inventory = await inbox(connection, QUEUES.inventory);
@@ -116,7 +153,10 @@ export const attemptsSoFar: Check<'deadLetters'> = {
   async run({ layer, reference, connect, settings }) {
     const connection = await connect();
     const channel = await connection.createConfirmChannel();
-    await declare(channel, buildTopology({ ...settings, retryDelayMs: FAST_RETRY_MS }), reference, [...retryLoop(QUEUES.order), ...retryLoop(QUEUES.inventory)]);
+    await declare(channel, buildTopology({ ...settings, retryDelayMs: FAST_RETRY_MS }), reference, [
+      ...retryLoop(QUEUES.order),
+      ...retryLoop(QUEUES.inventory),
+    ]);
     const order = await inbox(connection, QUEUES.order);
     const inventory = await inbox(connection, QUEUES.inventory);
     const seenX = (m: ConsumeMessage) => `x-death: ${deathsOf(m)}`;
@@ -130,7 +170,12 @@ export const attemptsSoFar: Check<'deadLetters'> = {
     order.channel.nack(fresh, false, false);
     const retried = await order.next('the message back in order.queue', () => 'it did not come back');
     const fromOrder = layer.attemptsSoFar(retried, QUEUES.order);
-    expectThat(fromOrder === 1, 'attemptsSoFar(message, "order.queue") = 1 after one rejection there', `${fromOrder}, ${seenX(retried)}`, fromOrder === 2 ? doubleCounted : undefined);
+    expectThat(
+      fromOrder === 1,
+      'attemptsSoFar(message, "order.queue") = 1 after one rejection there',
+      `${fromOrder}, ${seenX(retried)}`,
+      fromOrder === 2 ? doubleCounted : undefined,
+    );
     // Replayed into inventory.queue with its headers, as someone fixing a parked message would.
     channel.sendToQueue(QUEUES.inventory, retried.content, { ...retried.properties, headers: retried.properties.headers });
     order.channel.ack(retried);

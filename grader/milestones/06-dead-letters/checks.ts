@@ -9,4 +9,13 @@ import { attemptsSoFar, queueArguments } from './argument-checks.ts';
 import { parkAtOnce, parkConfirmed, parkedCopy } from './park-checks.ts';
 import { poison, retryDelay, retryThenPark } from './retry-checks.ts';
 
-export const checks = defineChecks('deadLetters', [queueArguments, attemptsSoFar, retryThenPark, retryDelay, poison, parkedCopy, parkAtOnce, parkConfirmed]);
+export const checks = defineChecks('deadLetters', [
+  queueArguments,
+  attemptsSoFar,
+  retryThenPark,
+  retryDelay,
+  poison,
+  parkedCopy,
+  parkAtOnce,
+  parkConfirmed,
+]);

@@ -17,7 +17,9 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
   const topology = buildTopology(settings);
   await declareTopology(channel, topology, layers, 'classic');
   const inventory = queueSpec(topology, QUEUES.inventory);
-  log.info(`declared the topology: ${QUEUES.inventory} dead-letters to ${EXCHANGES.retry}, its retry queue waits ${settings.retryDelayMs} ms; park after ${settings.maxAttempts} attempts`);
+  log.info(
+    `declared the topology: ${QUEUES.inventory} dead-letters to ${EXCHANGES.retry}, its retry queue waits ${settings.retryDelayMs} ms; park after ${settings.maxAttempts} attempts`,
+  );
 
   const flaky = newEvent('payment.failed', { orderId: 'A-flaky', source: 'payment', payload: { reason: 'card declined', amount: 700 } });
   const poison = newEvent('payment.failed', { orderId: 'B-poison', source: 'payment', payload: { reason: 'card declined', amount: 900 } });
@@ -31,12 +33,16 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
   const inDeadLetters = new Map<string, ConsumeMessage>();
   const arrivals = new Map<string, (message: ConsumeMessage) => void>();
   const parkedChannel = await connection.createChannel();
-  await parkedChannel.consume(QUEUES.deadLetter, (message) => {
-    if (!message) return;
-    const id = String(message.properties.messageId);
-    inDeadLetters.set(id, message);
-    arrivals.get(id)?.(message);
-  }, { noAck: true });
+  await parkedChannel.consume(
+    QUEUES.deadLetter,
+    (message) => {
+      if (!message) return;
+      const id = String(message.properties.messageId);
+      inDeadLetters.set(id, message);
+      arrivals.get(id)?.(message);
+    },
+    { noAck: true },
+  );
   const arrivalOf = (id: string, withinMs: number) =>
     new Promise<ConsumeMessage | undefined>((resolve) => {
       const already = inDeadLetters.get(id);
@@ -103,7 +109,9 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
   }
   await channel.waitForConfirms();
 
-  const timeout = new Promise<void>((_, reject) => setTimeout(() => reject(new Error('the demo did not finish within 10 s')), 10_000).unref());
+  const timeout = new Promise<void>((_, reject) =>
+    setTimeout(() => reject(new Error('the demo did not finish within 10 s')), 10_000).unref(),
+  );
   await Promise.race([finished, timeout]);
   log.info(`done: A-flaky succeeded on its third try, B-poison is in ${QUEUES.deadLetter} with its reason`);
 }

@@ -3,7 +3,7 @@
 export const hints: string[] = [
   // The concept.
   'The broker does the waiting and the counting; your code only decides. A reject without requeue sends the message, by ' +
-    'the queue\'s own arguments, to wait in its retry queue, and the TTL there sends it home; each of those trips leaves a ' +
+    "the queue's own arguments, to wait in its retry queue, and the TTL there sends it home; each of those trips leaves a " +
     'mark in x-death. So the number of tries is on the message, not in your memory. When they are used up, your code takes ' +
     'over: a copy with the story goes aside, and the original may leave only once the broker holds that copy.',
   // The API.

@@ -9,7 +9,18 @@ import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
 import { codec } from '../../../solutions/layers/01-publish-consume.ts';
 import { type Check, expectThat } from '../../check.ts';
 import { sampleOrderCreated, waitFor } from '../../checks/support.ts';
-import { consumeWithFailures, deathsOf, expectOpen, headerAsSeen, headersOf, outcomesOf, PARK_HEADERS_HINT, parkScene, paymentFailed, sendTo } from './support.ts';
+import {
+  consumeWithFailures,
+  deathsOf,
+  expectOpen,
+  headerAsSeen,
+  headersOf,
+  outcomesOf,
+  PARK_HEADERS_HINT,
+  parkScene,
+  paymentFailed,
+  sendTo,
+} from './support.ts';
 
 /** How a graded call that parks settled: "resolved as if the copy were safe", or "rejected with …". */
 function describeSettled(outcome: { value: unknown } | { error: unknown }): string {
@@ -25,7 +36,13 @@ function describeSettled(outcome: { value: unknown } | { error: unknown }): stri
  * how many messages are ready in the queue: a message nacked back is there, one left unacked is not.
  * Then the channel closed: what was not settled for good goes back.
  */
-async function refusedPark(connection: ChannelModel, queue: string, what: string, call: (channel: ConfirmChannel, message: ConsumeMessage) => Promise<unknown>, readyWanted: number) {
+async function refusedPark(
+  connection: ChannelModel,
+  queue: string,
+  what: string,
+  call: (channel: ConfirmChannel, message: ConsumeMessage) => Promise<unknown>,
+  readyWanted: number,
+) {
   const worker = await connection.createConfirmChannel();
   let closedBy: unknown;
   worker.on('error', (error: unknown) => (closedBy ??= error));
@@ -68,7 +85,11 @@ async function refusedPark(connection: ChannelModel, queue: string, what: string
 
 /** Asked on the worker's own channel, the count comes after any nack it sent; a delivery settled twice closes it (undefined). */
 async function readyOnOpenChannel(worker: ConfirmChannel, queue: string, readyWanted: number): Promise<number | undefined> {
-  const readyOnWorker = () => worker.checkQueue(queue).then(({ messageCount }) => messageCount, () => undefined);
+  const readyOnWorker = () =>
+    worker.checkQueue(queue).then(
+      ({ messageCount }) => messageCount,
+      () => undefined,
+    );
   let readyWhileOpen: number | undefined;
   const counted = async () => {
     readyWhileOpen = await readyOnWorker();
@@ -79,7 +100,12 @@ async function readyOnOpenChannel(worker: ConfirmChannel, queue: string, readyWa
 }
 
 /** What is wrong with a parked copy of `original` (sent as `content`), with a hint for the first cause found. */
-function copyProblems(copy: ConsumeMessage, content: Buffer, original: Options.Publish & { headers: Record<string, unknown> }, added: Record<string, unknown>) {
+function copyProblems(
+  copy: ConsumeMessage,
+  content: Buffer,
+  original: Options.Publish & { headers: Record<string, unknown> },
+  added: Record<string, unknown>,
+) {
   const problems: string[] = [];
   let hint: string | undefined;
   if (copy.properties.deliveryMode !== 2) {
@@ -104,7 +130,8 @@ function copyProblems(copy: ConsumeMessage, content: Buffer, original: Options.P
     if (headers[header] !== value) problems.push(`${header} ${headerAsSeen(headers, header)} (expected ${JSON.stringify(value)})`);
   }
   const parkedAt = headers[PARK_HEADERS.parkedAt];
-  if (typeof parkedAt !== 'string' || Number.isNaN(Date.parse(parkedAt))) problems.push(`${PARK_HEADERS.parkedAt} = ${JSON.stringify(parkedAt)} (expected an ISO date)`);
+  if (typeof parkedAt !== 'string' || Number.isNaN(Date.parse(parkedAt)))
+    problems.push(`${PARK_HEADERS.parkedAt} = ${JSON.stringify(parkedAt)} (expected an ISO date)`);
   return { problems, hint };
 }
 
@@ -125,10 +152,17 @@ export const parkedCopy: Check<'deadLetters'> = {
     await setup.waitForConfirms();
 
     const reason = 'stock database unavailable — ürgent';
-    const worker = await consumeWithFailures(connection, layer, spec, () => reason, spec, async (channel, message) => {
-      await layer.park(channel, message, reason, spec);
-      return 'parked';
-    });
+    const worker = await consumeWithFailures(
+      connection,
+      layer,
+      spec,
+      () => reason,
+      spec,
+      async (channel, message) => {
+        await layer.park(channel, message, reason, spec);
+        return 'parked';
+      },
+    );
     await waitFor(
       () => {
         worker.rethrow();
@@ -152,7 +186,12 @@ export const parkedCopy: Check<'deadLetters'> = {
       [PARK_HEADERS.attempts]: 1,
     };
     const { problems, hint } = copyProblems(copy, content, original, added);
-    expectThat(problems.length === 0, "a persistent copy with the original's body, properties and headers, plus the park headers", problems.join('; '), hint);
+    expectThat(
+      problems.length === 0,
+      "a persistent copy with the original's body, properties and headers, plus the park headers",
+      problems.join('; '),
+      hint,
+    );
     await worker.expectAllSettled(setup, 'the parked original');
   },
 };
@@ -187,7 +226,11 @@ export const parkAtOnce: Check<'deadLetters'> = {
       `x-failure-reason = ${JSON.stringify(reason)}${deadLettered}`,
       headers['x-death'] ? undefined : PARK_HEADERS_HINT,
     );
-    expectThat(worker.tries.length === 1 && worker.outcomes[0] === 'parked', 'one try, outcome parked', `${worker.tries.length} tries, outcomes: ${outcomesOf(worker.outcomes)}`);
+    expectThat(
+      worker.tries.length === 1 && worker.outcomes[0] === 'parked',
+      'one try, outcome parked',
+      `${worker.tries.length} tries, outcomes: ${outcomesOf(worker.outcomes)}`,
+    );
     expectThat(headers[PARK_HEADERS.attempts] === 1, 'x-attempts = 1', `x-attempts = ${JSON.stringify(headers[PARK_HEADERS.attempts])}`);
     await worker.expectAllSettled(setup, 'the parked notification');
   },
@@ -213,8 +256,15 @@ export const parkConfirmed: Check<'deadLetters'> = {
 
     // First park itself, then handleFailure (which parks a failed notification at once).
     const attempts = [
-      { what: 'park', call: (channel: ConfirmChannel, message: ConsumeMessage) => layer.park(channel, message, 'testing a refused park', email) },
-      { what: 'handleFailure', call: (channel: ConfirmChannel, message: ConsumeMessage) => layer.handleFailure(channel, message, new Error('mail server refused'), email) },
+      {
+        what: 'park',
+        call: (channel: ConfirmChannel, message: ConsumeMessage) => layer.park(channel, message, 'testing a refused park', email),
+      },
+      {
+        what: 'handleFailure',
+        call: (channel: ConfirmChannel, message: ConsumeMessage) =>
+          layer.handleFailure(channel, message, new Error('mail server refused'), email),
+      },
     ];
     for (const [index, { what, call }] of attempts.entries()) {
       await sendTo(setup, email.name, sampleOrderCreated(`order-unparkable-${index + 1}`));
@@ -236,7 +286,9 @@ export const parkConfirmed: Check<'deadLetters'> = {
         !resolved,
         `${what} to reject, so its caller knows the message was not parked`,
         `${what} ${settled}`,
-        what === 'park' ? 'When the copy is refused, say so: the caller must not count the message as parked.' : 'handleFailure resolves once the delivery is settled for good: a park that failed is a failure of handleFailure too.',
+        what === 'park'
+          ? 'When the copy is refused, say so: the caller must not count the message as parked.'
+          : 'handleFailure resolves once the delivery is settled for good: a park that failed is a failure of handleFailure too.',
       );
     }
   },

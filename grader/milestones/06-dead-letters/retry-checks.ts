@@ -32,15 +32,23 @@ import {
 /** A CheckFailure without a hint of its own gets SETTLE_HINT when `unsettled` says the worker left a delivery unsettled. */
 function withSettleHint(unsettled: () => boolean) {
   return (error: unknown): never => {
-    if (error instanceof CheckFailure && error.hint === undefined && unsettled()) throw new CheckFailure(error.expected, error.seen, SETTLE_HINT);
+    if (error instanceof CheckFailure && error.hint === undefined && unsettled())
+      throw new CheckFailure(error.expected, error.seen, SETTLE_HINT);
     throw error;
   };
 }
 
 /** Waits until the event is parked and every try has an outcome; fails on a try too many. */
-async function waitForParked(worker: FailingWorker, parked: ConsumeMessage[], event: DomainEvent, settings: TopologySettings): Promise<ConsumeMessage> {
+async function waitForParked(
+  worker: FailingWorker,
+  parked: ConsumeMessage[],
+  event: DomainEvent,
+  settings: TopologySettings,
+): Promise<ConsumeMessage> {
   const lastRetryNeverCameBack = () =>
-    worker.outcomes.at(-1) === 'retrying' && worker.outcomes.length === worker.tries.length ? ', and after the last "retrying" the message never came back: it was not nacked into the retry queue' : '';
+    worker.outcomes.at(-1) === 'retrying' && worker.outcomes.length === worker.tries.length
+      ? ', and after the last "retrying" the message never came back: it was not nacked into the retry queue'
+      : '';
   return waitFor(
     () => {
       worker.rethrow();
@@ -64,16 +72,37 @@ async function waitForParked(worker: FailingWorker, parked: ConsumeMessage[], ev
 function expectParkHeaders(copy: ConsumeMessage, settings: TopologySettings): void {
   const headers = headersOf(copy);
   const reason = headers[PARK_HEADERS.reason];
-  expectThat(typeof reason === 'string' && reason.includes('stock database unavailable'), 'x-failure-reason with the last error ("stock database unavailable")', `x-failure-reason = ${JSON.stringify(reason)}`, PARK_HEADERS_HINT);
-  expectThat(headers[PARK_HEADERS.queue] === QUEUES.inventory, `x-original-queue = "${QUEUES.inventory}"`, `x-original-queue = ${JSON.stringify(headers[PARK_HEADERS.queue])}`, PARK_HEADERS_HINT);
-  expectThat(headers[PARK_HEADERS.attempts] === settings.maxAttempts, `x-attempts = ${settings.maxAttempts}`, `x-attempts = ${JSON.stringify(headers[PARK_HEADERS.attempts])}`, PARK_HEADERS_HINT);
+  expectThat(
+    typeof reason === 'string' && reason.includes('stock database unavailable'),
+    'x-failure-reason with the last error ("stock database unavailable")',
+    `x-failure-reason = ${JSON.stringify(reason)}`,
+    PARK_HEADERS_HINT,
+  );
+  expectThat(
+    headers[PARK_HEADERS.queue] === QUEUES.inventory,
+    `x-original-queue = "${QUEUES.inventory}"`,
+    `x-original-queue = ${JSON.stringify(headers[PARK_HEADERS.queue])}`,
+    PARK_HEADERS_HINT,
+  );
+  expectThat(
+    headers[PARK_HEADERS.attempts] === settings.maxAttempts,
+    `x-attempts = ${settings.maxAttempts}`,
+    `x-attempts = ${JSON.stringify(headers[PARK_HEADERS.attempts])}`,
+    PARK_HEADERS_HINT,
+  );
 }
 
 /**
  * A message that already failed twice here, under a worker that has since crashed: x-death
  * remembers it, so its next failure is its last.
  */
-async function expectTriedBeforeACrashParked(connection: ChannelModel, setup: ConfirmChannel, layer: DeadLetterLayer, spec: QueueSpec, settings: TopologySettings): Promise<void> {
+async function expectTriedBeforeACrashParked(
+  connection: ChannelModel,
+  setup: ConfirmChannel,
+  layer: DeadLetterLayer,
+  spec: QueueSpec,
+  settings: TopologySettings,
+): Promise<void> {
   const earlier = await inbox(connection, QUEUES.inventory);
   const survivor = paymentFailed('order-tried-before-a-crash');
   await sendTo(setup, QUEUES.inventory, survivor);
@@ -107,7 +136,11 @@ export const retryThenPark: Check<'deadLetters'> = {
 
     const copy = await waitForParked(worker, parked, event, settings);
     const outcomes = outcomesOf(worker.outcomes);
-    expectThat(worker.tries.length === settings.maxAttempts, `${settings.maxAttempts} tries, then parked`, `${worker.tries.length} tries (outcomes: ${outcomes})`);
+    expectThat(
+      worker.tries.length === settings.maxAttempts,
+      `${settings.maxAttempts} tries, then parked`,
+      `${worker.tries.length} tries (outcomes: ${outcomes})`,
+    );
     const wanted = outcomesOf([...Array.from({ length: settings.maxAttempts - 1 }, (): FailureOutcome => 'retrying'), 'parked']);
     expectThat(outcomes === wanted, `handleFailure to return ${wanted}`, outcomes);
     expectParkHeaders(copy, settings);
@@ -134,7 +167,8 @@ async function heldBackSecondTry(worker: FailingWorker, setup: ConfirmChannel, s
   } catch (error) {
     if (!(error instanceof CheckFailure) || error.seen !== '') throw error;
     const waiting = (await setup.checkQueue(retryQueue)).messageCount;
-    if (worker.outcomes.length === 0) return `handleFailure had not resolved ${settings.retryDelayMs + 1000} ms after the failure, and ${retryQueue} held ${waiting} message(s)`;
+    if (worker.outcomes.length === 0)
+      return `handleFailure had not resolved ${settings.retryDelayMs + 1000} ms after the failure, and ${retryQueue} held ${waiting} message(s)`;
     const notNacked = waiting === 0 ? ': handleFailure returned without nacking the message into it' : '';
     return `only ${worker.tries.length} try (outcome: ${worker.outcomes[0]}); ${retryQueue} holds ${waiting} message(s)${notNacked}`;
   }
@@ -160,7 +194,9 @@ export const retryDelay: Check<'deadLetters'> = {
       heldBack === undefined,
       `a second try ${settings.retryDelayMs} ms after the first, when ${retryQueueName(QUEUES.inventory)} sends it back`,
       heldBack ?? '',
-      worker.outcomes.length === 0 ? 'Do not wait in your code (a timer holds the message in the consumer): settle it at once and let the retry queue wait.' : SETTLE_HINT,
+      worker.outcomes.length === 0
+        ? 'Do not wait in your code (a timer holds the message in the consumer): settle it at once and let the retry queue wait.'
+        : SETTLE_HINT,
     );
     const [first, second] = worker.tries as [(typeof worker.tries)[0], (typeof worker.tries)[0]];
     const gap = second.at - first.at;
@@ -172,14 +208,19 @@ export const retryDelay: Check<'deadLetters'> = {
       `it came ${gap} ms later, ${how} (${xDeath})`,
       second.redelivered ? REQUEUE_HINT : undefined,
     );
-    expectThat(gap >= settings.retryDelayMs - 15, `the second try at least ${settings.retryDelayMs} ms after the first`, `it came ${gap} ms later`);
+    expectThat(
+      gap >= settings.retryDelayMs - 15,
+      `the second try at least ${settings.retryDelayMs} ms after the first`,
+      `it came ${gap} ms later`,
+    );
   },
 };
 
 /** Why the poison message still held up the healthy one, after it was tried `tries` times. */
 function whyStillStuck(worker: FailingWorker, tries: number): string {
   if (worker.outcomes.length < tries) return ' and handleFailure never resolved for its last failure';
-  if (worker.outcomes.at(-1) === 'retrying') return `, then handleFailure returned retrying, but with prefetch 1 the broker sends the next message only once that delivery is settled: it was not`;
+  if (worker.outcomes.at(-1) === 'retrying')
+    return `, then handleFailure returned retrying, but with prefetch 1 the broker sends the next message only once that delivery is settled: it was not`;
   return '';
 }
 
@@ -205,7 +246,11 @@ export const poison: Check<'deadLetters'> = {
       () => {
         worker.rethrow();
         if (poisonTries().length > 20) {
-          throw new CheckFailure('the healthy message behind the poison one to be handled', `the poison message was tried ${poisonTries().length} times in a row`, REQUEUE_HINT);
+          throw new CheckFailure(
+            'the healthy message behind the poison one to be handled',
+            `the poison message was tried ${poisonTries().length} times in a row`,
+            REQUEUE_HINT,
+          );
         }
         return worker.handled.includes(healthy.messageId) ? true : undefined;
       },

@@ -95,7 +95,11 @@ export function expectOpen(closedBy: unknown): void {
   if (closedBy === undefined) return;
   const said = describeError(closedBy);
   const settledTwice = /unknown delivery tag/i.test(said);
-  throw new CheckFailure("the consumer's channel to stay open", `the broker closed it: ${said}${settledTwice ? ' (a delivery acked or nacked a second time)' : ''}`, settledTwice ? SETTLE_HINT : undefined);
+  throw new CheckFailure(
+    "the consumer's channel to stay open",
+    `the broker closed it: ${said}${settledTwice ? ' (a delivery acked or nacked a second time)' : ''}`,
+    settledTwice ? SETTLE_HINT : undefined,
+  );
 }
 
 /** A check of park: the queues declared with the reference arguments, and whatever reaches dead-letter.queue. */
@@ -130,7 +134,8 @@ export function describeReturns(tries: Try[]): string {
   const returns = tries.slice(1);
   if (returns.length === 0) return 'no try came back';
   const requeued = returns.filter((t) => t.redelivered).length;
-  if (requeued > 0) return `${requeued} of the ${returns.length} returns were redelivered straight from the queue (requeued), not back from the retry queue`;
+  if (requeued > 0)
+    return `${requeued} of the ${returns.length} returns were redelivered straight from the queue (requeued), not back from the retry queue`;
   return `every return came back from the retry queue`;
 }
 
@@ -186,7 +191,12 @@ export async function consumeWithFailures(
   await channel.consume(spec.name, (message) => {
     if (!message) return;
     const messageId = String(message.properties.messageId);
-    tries.push({ at: Date.now(), messageId, redelivered: message.fields.redelivered, fromRetryQueue: cameFromRetryQueue(message, spec.name) });
+    tries.push({
+      at: Date.now(),
+      messageId,
+      redelivered: message.fields.redelivered,
+      fromRetryQueue: cameFromRetryQueue(message, spec.name),
+    });
     const failure = fails(message);
     if (failure === undefined) {
       handled.push(messageId);

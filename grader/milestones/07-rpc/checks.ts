@@ -9,4 +9,13 @@ import { concurrentCalls, strayReply, timeout } from './client-checks.ts';
 import { inTheSystem, remoteError } from './end-to-end-checks.ts';
 import { replyThenAck, serveReplies } from './server-checks.ts';
 
-export const checks = defineChecks('rpc', [concurrentCalls, timeout, strayReply, clientResources, serveReplies, replyThenAck, remoteError, inTheSystem]);
+export const checks = defineChecks('rpc', [
+  concurrentCalls,
+  timeout,
+  strayReply,
+  clientResources,
+  serveReplies,
+  replyThenAck,
+  remoteError,
+  inTheSystem,
+]);

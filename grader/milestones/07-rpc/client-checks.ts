@@ -27,29 +27,51 @@ async function reverseOrderServer(connection: ChannelModel, queue: string, onCle
     for (const request of held.splice(0).reverse()) {
       const { replyTo, correlationId } = request.properties;
       const n = (parsed(request) as { n?: number } | undefined)?.n;
-      server.sendToQueue(replyTo, Buffer.from(JSON.stringify({ doubled: typeof n === 'number' ? n * 2 : null })), { correlationId, contentType: JSON_TYPE });
+      server.sendToQueue(replyTo, Buffer.from(JSON.stringify({ doubled: typeof n === 'number' ? n * 2 : null })), {
+        correlationId,
+        contentType: JSON_TYPE,
+      });
     }
   };
-  await server.consume(queue, (request) => {
-    if (!request) return;
-    const { replyTo, correlationId } = request.properties;
-    if (!replyTo) return void faults.noReplyTo++;
-    if (!correlationId) faults.noCorrelationId++;
-    else if (ids.has(correlationId)) faults.repeatedId++;
-    ids.add(correlationId);
-    held.push(request);
-    clearTimeout(idle);
-    if (held.length === CALLS) answerAll();
-    else idle = setTimeout(answerAll, 300); // fewer requests came: answer those
-  }, { noAck: true });
+  await server.consume(
+    queue,
+    (request) => {
+      if (!request) return;
+      const { replyTo, correlationId } = request.properties;
+      if (!replyTo) return void faults.noReplyTo++;
+      if (!correlationId) faults.noCorrelationId++;
+      else if (ids.has(correlationId)) faults.repeatedId++;
+      ids.add(correlationId);
+      held.push(request);
+      clearTimeout(idle);
+      if (held.length === CALLS) answerAll();
+      else idle = setTimeout(answerAll, 300); // fewer requests came: answer those
+    },
+    { noAck: true },
+  );
   onCleanup(() => clearTimeout(idle));
   return faults;
 }
 
 function expectWellFormedRequests(faults: Awaited<ReturnType<typeof reverseOrderServer>>): void {
-  expectThat(faults.noReplyTo === 0, 'every request to carry reply_to (the queue its answer goes to)', `${faults.noReplyTo} of ${CALLS} requests had no reply_to`, 'Send each request with the replyTo option: your reply queue.');
-  expectThat(faults.noCorrelationId === 0, 'every request to carry a correlation_id', `${faults.noCorrelationId} of ${CALLS} requests had none`, 'Send each request with the correlationId option, a fresh one per call.');
-  expectThat(faults.repeatedId === 0, 'a fresh correlation id for every call', `${faults.repeatedId} requests reused an id another call had`, 'Make the correlation id per call (randomUUID() inside call), not once per client.');
+  expectThat(
+    faults.noReplyTo === 0,
+    'every request to carry reply_to (the queue its answer goes to)',
+    `${faults.noReplyTo} of ${CALLS} requests had no reply_to`,
+    'Send each request with the replyTo option: your reply queue.',
+  );
+  expectThat(
+    faults.noCorrelationId === 0,
+    'every request to carry a correlation_id',
+    `${faults.noCorrelationId} of ${CALLS} requests had none`,
+    'Send each request with the correlationId option, a fresh one per call.',
+  );
+  expectThat(
+    faults.repeatedId === 0,
+    'a fresh correlation id for every call',
+    `${faults.repeatedId} requests reused an id another call had`,
+    'Make the correlation id per call (randomUUID() inside call), not once per client.',
+  );
 }
 
 export const concurrentCalls: Check<'rpc'> = {
@@ -73,7 +95,11 @@ export const concurrentCalls: Check<'rpc'> = {
     expectThat(
       wrong.length === 0,
       `call n ({"n": n}) to resolve with {"doubled": 2n}, for each of the ${CALLS}, though the replies come back in reverse order`,
-      () => `${wrong.length} wrong, e.g. ${wrong.slice(0, 3).map(({ n, outcome }) => `call ${n}: ${describeOutcome(outcome)}`).join('; ')}`,
+      () =>
+        `${wrong.length} wrong, e.g. ${wrong
+          .slice(0, 3)
+          .map(({ n, outcome }) => `call ${n}: ${describeOutcome(outcome)}`)
+          .join('; ')}`,
     );
     expectThat(thrown.length === 0, 'no errors on the client channel', () => `your code threw: ${describeError(thrown[0])}`);
     const left = activeTimers() - timersBefore;
@@ -105,10 +131,17 @@ export const timeout: Check<'rpc'> = {
       isTimeout(error),
       `the call to reject with RpcTimeoutError after ${TIMEOUT_MS} ms`,
       () => `${describeOutcome(outcome)} after ${elapsed} ms`,
-      'pending' in outcome ? 'Nothing ends a call nobody answers: start a timer for each call.' : 'Reject with new RpcTimeoutError(queue, timeoutMs), the class from shared/layers/07-rpc.ts.',
+      'pending' in outcome
+        ? 'Nothing ends a call nobody answers: start a timer for each call.'
+        : 'Reject with new RpcTimeoutError(queue, timeoutMs), the class from shared/layers/07-rpc.ts.',
     );
     expectThat(elapsed >= TIMEOUT_MS - 20, `the call to wait its ${TIMEOUT_MS} ms`, `it gave up after ${elapsed} ms`);
-    expectThat(elapsed <= TIMEOUT_MS + 500, `the call to give up soon after ${TIMEOUT_MS} ms`, `it took ${elapsed} ms`, 'The timer is in milliseconds: timeoutMs as it is.');
+    expectThat(
+      elapsed <= TIMEOUT_MS + 500,
+      `the call to give up soon after ${TIMEOUT_MS} ms`,
+      `it took ${elapsed} ms`,
+      'The timer is in milliseconds: timeoutMs as it is.',
+    );
 
     // The caller has given up: a server that comes late should not find the request and work for nobody.
     const check = await connection.createChannel();
@@ -118,7 +151,11 @@ export const timeout: Check<'rpc'> = {
       () => 'it is still in the queue, waiting for a server, though its caller gave up',
       1000,
     ).catch((failure: CheckFailure) => {
-      throw new CheckFailure(failure.expected, failure.seen, 'Publish the request with a per-message TTL: expiration, a string of milliseconds (milestone 6).');
+      throw new CheckFailure(
+        failure.expected,
+        failure.seen,
+        'Publish the request with a per-message TTL: expiration, a string of milliseconds (milestone 6).',
+      );
     });
   },
 };
@@ -131,15 +168,23 @@ export const timeout: Check<'rpc'> = {
 async function strayRepliesServer(connection: ChannelModel, queue: string): Promise<void> {
   const server = await connection.createChannel();
   let late: ConsumeMessage | undefined;
-  await server.consume(queue, (request) => {
-    if (!request?.properties.replyTo) return;
-    const { replyTo, correlationId } = request.properties;
-    const { which } = (parsed(request) ?? {}) as { which?: string };
-    if (which === 'late') return void (late = request);
-    if (late) server.sendToQueue(late.properties.replyTo, Buffer.from('"late"'), { correlationId: late.properties.correlationId, contentType: JSON_TYPE });
-    server.sendToQueue(replyTo, Buffer.from('not for you'), { correlationId: randomUUID(), contentType: 'text/plain' });
-    server.sendToQueue(replyTo, Buffer.from('"yours"'), { correlationId, contentType: JSON_TYPE });
-  }, { noAck: true });
+  await server.consume(
+    queue,
+    (request) => {
+      if (!request?.properties.replyTo) return;
+      const { replyTo, correlationId } = request.properties;
+      const { which } = (parsed(request) ?? {}) as { which?: string };
+      if (which === 'late') return void (late = request);
+      if (late)
+        server.sendToQueue(late.properties.replyTo, Buffer.from('"late"'), {
+          correlationId: late.properties.correlationId,
+          contentType: JSON_TYPE,
+        });
+      server.sendToQueue(replyTo, Buffer.from('not for you'), { correlationId: randomUUID(), contentType: 'text/plain' });
+      server.sendToQueue(replyTo, Buffer.from('"yours"'), { correlationId, contentType: JSON_TYPE });
+    },
+    { noAck: true },
+  );
 }
 
 export const strayReply: Check<'rpc'> = {
@@ -158,11 +203,19 @@ export const strayReply: Check<'rpc'> = {
     const own = async (which: string) => {
       const outcome = await settle(client.call(queue, { which }), 2000);
       expectThat(thrown.length === 0, 'the stray replies to be ignored', () => `your reply consumer threw: ${describeError(thrown[0])}`);
-      expectThat('resolved' in outcome && outcome.resolved === 'yours', `the ${which} call to resolve with its own reply "yours"`, describeOutcome(outcome));
+      expectThat(
+        'resolved' in outcome && outcome.resolved === 'yours',
+        `the ${which} call to resolve with its own reply "yours"`,
+        describeOutcome(outcome),
+      );
     };
     await own('first');
     const timedOut = await settle(client.call(queue, { which: 'late' }), 1500);
-    expectThat('rejected' in timedOut && isTimeout(timedOut.rejected), 'the call the server holds back to time out', describeOutcome(timedOut));
+    expectThat(
+      'rejected' in timedOut && isTimeout(timedOut.rejected),
+      'the call the server holds back to time out',
+      describeOutcome(timedOut),
+    );
     await own('second'); // its own reply comes after the late reply to the call that timed out
   },
 };

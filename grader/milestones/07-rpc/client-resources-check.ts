@@ -6,7 +6,18 @@ import type { RpcClient } from '../../../shared/layers/07-rpc.ts';
 import { describeError } from '../../../shared/log.ts';
 import { type Check, type CheckContext, CheckFailure, expectThat } from '../../check.ts';
 import { waitFor } from '../../checks/support.ts';
-import { activeTimers, describeOutcome, firedTimersHeld, freshQueue, isTimeout, otherQueues, type Outcome, settle, stillHeld, watchedChannel } from './support.ts';
+import {
+  activeTimers,
+  describeOutcome,
+  firedTimersHeld,
+  freshQueue,
+  isTimeout,
+  otherQueues,
+  type Outcome,
+  settle,
+  stillHeld,
+  watchedChannel,
+} from './support.ts';
 
 type Context = CheckContext<'rpc'>;
 
@@ -29,7 +40,9 @@ async function answeredAndTimedOut(client: RpcClient, served: string, nobody: st
   const answered = outcomes.slice(0, 10).filter((outcome, n) => 'resolved' in outcome && isDeepStrictEqual(outcome.resolved, { n })).length;
   expectThat(answered === 10, '10 calls to a server to be answered', `${answered} were`);
   const errors = outcomes.slice(10).map((outcome) => ('rejected' in outcome ? outcome.rejected : undefined));
-  expectThat(errors.every(isTimeout), `${TIMED_OUT} calls nobody answers to time out`, () => describeOutcome(outcomes.slice(10).find((o) => !('rejected' in o && isTimeout(o.rejected))) as Outcome));
+  expectThat(errors.every(isTimeout), `${TIMED_OUT} calls nobody answers to time out`, () =>
+    describeOutcome(outcomes.slice(10).find((o) => !('rejected' in o && isTimeout(o.rejected))) as Outcome),
+  );
   return errors.map((error) => new WeakRef(error as Error));
 }
 
@@ -39,7 +52,11 @@ async function expectOneReplyQueueAndConsumer(context: Context, connection: Chan
   expectThat(
     queues.length <= 1,
     'one reply queue for the client, however many calls it makes',
-    () => `${queues.length} reply queues after 15 calls (${queues.slice(0, 3).map((q) => q.name).join(', ')}…): one per call, never removed`,
+    () =>
+      `${queues.length} reply queues after 15 calls (${queues
+        .slice(0, 3)
+        .map((q) => q.name)
+        .join(', ')}…): one per call, never removed`,
     'Declare the reply queue once, in createClient, and use it for every call.',
   );
   expectThat(
@@ -65,9 +82,19 @@ async function expectCloseRejectsWaiting(context: Context, connection: ChannelMo
   expectThat('resolved' in closing, 'close() to resolve', describeOutcome(closing));
   const afterClose = await Promise.all(waiting);
   const stillWaiting = afterClose.filter((outcome) => !('rejected' in outcome)).length;
-  expectThat(stillWaiting === 0, 'close() to reject the 20 calls still waiting, at once', `${stillWaiting} of them were still waiting a second later`, 'In close(), reject every pending call and empty the map.');
+  expectThat(
+    stillWaiting === 0,
+    'close() to reject the 20 calls still waiting, at once',
+    `${stillWaiting} of them were still waiting a second later`,
+    'In close(), reject every pending call and empty the map.',
+  );
   const timersLeft = activeTimers() - timersBefore;
-  expectThat(timersLeft < 10, "close() to clear the waiting calls' timers", `${timersLeft} timers still running after close()`, 'In close(), clear the timer of every call you reject.');
+  expectThat(
+    timersLeft < 10,
+    "close() to clear the waiting calls' timers",
+    `${timersLeft} timers still running after close()`,
+    'In close(), clear the timer of every call you reject.',
+  );
   return second.thrown;
 }
 
@@ -79,7 +106,11 @@ async function expectNothingLeftAfterClose(context: Context, connection: Channel
     () => `${left.map((q) => `${q.name} with ${q.consumers} consumer(s)`).join(', ')} still there after close()`,
     1000,
   ).catch((failure: CheckFailure) => {
-    throw new CheckFailure(failure.expected, failure.seen, 'In close(), cancel the reply consumer (keep the consumerTag that consume gave you); an auto-delete reply queue then goes by itself.');
+    throw new CheckFailure(
+      failure.expected,
+      failure.seen,
+      'In close(), cancel the reply consumer (keep the consumerTag that consume gave you); an auto-delete reply queue then goes by itself.',
+    );
   });
 }
 
@@ -115,6 +146,10 @@ export const clientResources: Check<'rpc'> = {
     await settle(client.close(), 1000);
     closed = true;
     await expectNothingLeftAfterClose(context, connection, [served, nobody]);
-    expectThat(thrown.length === 0 && secondThrown.length === 0, 'no errors on the client channels', () => `your code threw: ${describeError(thrown[0] ?? secondThrown[0])}`);
+    expectThat(
+      thrown.length === 0 && secondThrown.length === 0,
+      'no errors on the client channels',
+      () => `your code threw: ${describeError(thrown[0] ?? secondThrown[0])}`,
+    );
   },
 };

@@ -11,7 +11,9 @@ import { describeOutcome, freshQueue, isTimeout, type Outcome, settle, watchedCh
 /** The call rejected with the handler's message; `hintWhenResolved` says what to do when it resolved instead. */
 function expectRemoteError(outcome: Outcome, who: string, hintWhenResolved: string): void {
   const error = 'rejected' in outcome ? outcome.rejected : undefined;
-  const timeoutHint = isTimeout(error) ? 'When the handler throws, send an error reply: the caller should not wait for its timeout.' : undefined;
+  const timeoutHint = isTimeout(error)
+    ? 'When the handler throws, send an error reply: the caller should not wait for its timeout.'
+    : undefined;
   expectThat(
     error instanceof Error && !isTimeout(error) && error.message.includes('order 42 is unknown'),
     `${who}: the call to reject with the message "order 42 is unknown"`,
@@ -27,7 +29,9 @@ function expectSettledOnce(messageCount: number, failures: number): void {
     messageCount === 0 && failures === 1,
     'the request whose handler threw settled once, after its error reply',
     messageCount > 0 ? `it is back in the queue (handled ${failures} time(s)): it was ${how}` : `it was handled ${failures} times`,
-    failures > 1 ? 'A request whose handler threw would fail again: ack it after the error reply, do not requeue it.' : 'Ack the request after its error reply, as after any reply.',
+    failures > 1
+      ? 'A request whose handler threw would fail again: ack it after the error reply, do not requeue it.'
+      : 'Ack the request after its error reply, as after any reply.',
   );
 }
 
@@ -53,9 +57,17 @@ export const remoteError: Check<'rpc'> = {
     });
     const referenceClient = await reference.rpc.createClient(await connection.createChannel(), { timeoutMs: 1500 });
     onCleanup(() => referenceClient.close());
-    expectRemoteError(await settle(referenceClient.call(queue, { orderId: '42' }), 2000), 'your server', 'Mark the error reply with the header x-rpc-error: true, so the caller can tell it from a result.');
+    expectRemoteError(
+      await settle(referenceClient.call(queue, { orderId: '42' }), 2000),
+      'your server',
+      'Mark the error reply with the header x-rpc-error: true, so the caller can tell it from a result.',
+    );
     const next = await settle(referenceClient.call(queue, { orderId: '43' }), 2000);
-    expectThat('resolved' in next && isDeepStrictEqual(next.resolved, { orderId: '43', status: 'paid' }), 'your server to answer the next request after a handler error', describeOutcome(next));
+    expectThat(
+      'resolved' in next && isDeepStrictEqual(next.resolved, { orderId: '43', status: 'paid' }),
+      'your server to answer the next request after a handler error',
+      describeOutcome(next),
+    );
 
     // Your client, the reference server.
     const failing = await freshQueue(channel);
@@ -64,7 +76,11 @@ export const remoteError: Check<'rpc'> = {
     });
     const client = await layer.createClient(channel, { timeoutMs: 1500 });
     onCleanup(() => client.close());
-    expectRemoteError(await settle(client.call(failing, { orderId: '42' }), 2000), 'your client', 'A reply with the x-rpc-error header is an error: reject the call with new Error(body.error).');
+    expectRemoteError(
+      await settle(client.call(failing, { orderId: '42' }), 2000),
+      'your client',
+      'A reply with the x-rpc-error header is an error: reject the call with new Error(body.error).',
+    );
     expectThat(thrown.length === 0, 'no errors on the client channel', () => `your code threw: ${describeError(thrown[0])}`);
 
     // The failed request was settled once: nothing comes back when the server's channel closes.
@@ -95,8 +111,15 @@ export const inTheSystem: Check<'rpc'> = {
     const system = await startSystem({ services: ['order', 'payment'] });
     // Two orders the order service took; the payment service has charged one of them.
     const orders = new OrderStore(system.runtime('order').db);
-    for (const orderId of ['rpc-7', 'rpc-8']) orders.insert({ orderId, user: 'gayal', items: [{ sku: 'item1', quantity: 1 }], express: false });
-    new PaymentStore(system.runtime('payment').db).insert({ orderId: 'rpc-7', paymentId: 'pay_rpc7', amount: 2400, status: 'paid', reason: null });
+    for (const orderId of ['rpc-7', 'rpc-8'])
+      orders.insert({ orderId, user: 'gayal', items: [{ sku: 'item1', quantity: 1 }], express: false });
+    new PaymentStore(system.runtime('payment').db).insert({
+      orderId: 'rpc-7',
+      paymentId: 'pay_rpc7',
+      amount: 2400,
+      status: 'paid',
+      reason: null,
+    });
     for (const [orderId, wanted] of [
       ['rpc-7', { orderId: 'rpc-7', paymentId: 'pay_rpc7', amount: 2400, status: 'paid', reason: null }],
       ['rpc-8', { orderId: 'rpc-8', status: 'unknown' }],

@@ -6,7 +6,12 @@ export const JSON_TYPE = 'application/json';
 
 /** Reads one message from a queue, polling. */
 export function replyIn(channel: Channel, queue: string, expected: string, seen: () => string): Promise<ConsumeMessage> {
-  return waitFor(async () => ((await channel.get(queue, { noAck: true })) || undefined) as ConsumeMessage | undefined, expected, seen, 2000);
+  return waitFor(
+    async () => ((await channel.get(queue, { noAck: true })) || undefined) as ConsumeMessage | undefined,
+    expected,
+    seen,
+    2000,
+  );
 }
 
 export function parsed(message: { content: Buffer }): unknown {

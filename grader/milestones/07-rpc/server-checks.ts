@@ -21,7 +21,11 @@ async function serverChannelThrough(context: CheckContext, url: string, thrown: 
 async function sendHandMadeRequests(channel: Channel, queue: string) {
   channel.sendToQueue(queue, Buffer.from(JSON.stringify({ orderId: 'no-reply-to' })), { contentType: JSON_TYPE });
   const callers = [];
-  for (const [orderId, wanted] of [['A-1', { orderId: 'A-1', status: 'paid' }], ['B-2', { orderId: 'B-2', status: 'paid' }], ['C-3', null]] as const) {
+  for (const [orderId, wanted] of [
+    ['A-1', { orderId: 'A-1', status: 'paid' }],
+    ['B-2', { orderId: 'B-2', status: 'paid' }],
+    ['C-3', null],
+  ] as const) {
     const { queue: replyTo } = await channel.assertQueue('', { exclusive: true });
     const correlationId = `corr-${orderId}`;
     channel.sendToQueue(queue, Buffer.from(JSON.stringify({ orderId })), { replyTo, correlationId, contentType: JSON_TYPE });
@@ -33,8 +37,18 @@ async function sendHandMadeRequests(channel: Channel, queue: string) {
 type Caller = Awaited<ReturnType<typeof sendHandMadeRequests>>[number];
 
 async function expectAnswered(channel: Channel, { orderId, wanted, replyTo, correlationId }: Caller): Promise<void> {
-  const reply = await replyIn(channel, replyTo, `a reply for ${orderId} in ${replyTo} (the request's reply_to)`, () => 'nothing arrived there');
-  expectThat(reply.properties.correlationId === correlationId, `correlation id "${correlationId}" on the reply`, `"${reply.properties.correlationId}"`, "Copy the request's correlationId onto the reply: it is how the caller finds its call.");
+  const reply = await replyIn(
+    channel,
+    replyTo,
+    `a reply for ${orderId} in ${replyTo} (the request's reply_to)`,
+    () => 'nothing arrived there',
+  );
+  expectThat(
+    reply.properties.correlationId === correlationId,
+    `correlation id "${correlationId}" on the reply`,
+    `"${reply.properties.correlationId}"`,
+    "Copy the request's correlationId onto the reply: it is how the caller finds its call.",
+  );
   const body = parsed(reply);
   if (body === undefined) throw new CheckFailure('a JSON reply body', `"${reply.content.toString('utf8').slice(0, 80)}"`);
   const failed = Boolean(reply.properties.headers?.['x-rpc-error']);
@@ -43,20 +57,25 @@ async function expectAnswered(channel: Channel, { orderId, wanted, replyTo, corr
     !failed && isDeepStrictEqual(body, wanted),
     `the handler's result ${JSON.stringify(wanted)} as the reply`,
     `${JSON.stringify(body)}${markedAsError}`,
-    wanted === null ? 'A handler that returns nothing is answered with null: JSON.stringify(undefined) is not a string.' : 'The handler gets the parsed request, and its result goes back as JSON.',
+    wanted === null
+      ? 'A handler that returns nothing is answered with null: JSON.stringify(undefined) is not a string.'
+      : 'The handler gets the parsed request, and its result goes back as JSON.',
   );
 }
 
 /** Once the server's channel is closed, nothing comes back to the queue: every request was acked. */
 async function expectAllAcked(channel: Channel, queue: string): Promise<void> {
   const back: unknown[] = [];
-  for (let message = await channel.get(queue, { noAck: true }); message; message = await channel.get(queue, { noAck: true })) back.push(parsed(message));
+  for (let message = await channel.get(queue, { noAck: true }); message; message = await channel.get(queue, { noAck: true }))
+    back.push(parsed(message));
   const withoutReplyTo = back.some((body) => isDeepStrictEqual(body, { orderId: 'no-reply-to' }));
   expectThat(
     back.length === 0,
     'all four requests acked, the one without reply_to too',
     `${back.length} request(s) back in the queue, never acked: ${back.map((body) => JSON.stringify(body)).join(', ')}`,
-    withoutReplyTo ? 'A request without replyTo cannot be answered, but it must still be settled: ack it.' : 'Ack each request once its reply is sent.',
+    withoutReplyTo
+      ? 'A request without replyTo cannot be answered, but it must still be settled: ack it.'
+      : 'Ack each request once its reply is sent.',
   );
 }
 
@@ -113,8 +132,17 @@ export const replyThenAck: Check<'rpc'> = {
       working = true;
       return new Promise(() => {}); // the work never ends: the server dies first
     });
-    channel.sendToQueue(queue, Buffer.from(JSON.stringify({ orderId: 'crash-1' })), { replyTo, correlationId: 'crash-1', contentType: JSON_TYPE });
-    await waitFor(() => working || undefined, 'serve to hand the request to the handler', () => 'the handler was never called', 2000);
+    channel.sendToQueue(queue, Buffer.from(JSON.stringify({ orderId: 'crash-1' })), {
+      replyTo,
+      correlationId: 'crash-1',
+      contentType: JSON_TYPE,
+    });
+    await waitFor(
+      () => working || undefined,
+      'serve to hand the request to the handler',
+      () => 'the handler was never called',
+      2000,
+    );
     relay.cut();
     await waitFor(
       async () => ((await waitingIn(queue)) === 1 ? true : undefined),
@@ -122,13 +150,19 @@ export const replyThenAck: Check<'rpc'> = {
       () => 'the queue is empty: the request is lost. It was settled before the work was done (acked early, or consumed with noAck)',
       1500,
     ).catch((failure: CheckFailure) => {
-      throw new CheckFailure(failure.expected, failure.seen, 'Consume requests with manual acks (noAck: false) and ack a request only once its reply is sent.');
+      throw new CheckFailure(
+        failure.expected,
+        failure.seen,
+        'Consume requests with manual acks (noAck: false) and ack a request only once its reply is sent.',
+      );
     });
 
     // 2. A second server gets it, and its connection dies right after the first thing it does:
     //    the reply, or the ack. Either the reply went out, or the request comes back.
     const cutting = relay.cutAfterFirstSettleOrPublish();
-    await layer.serve(await serverChannelThrough(context, relay.url, thrown), queue, async (request) => ({ answered: (request as { orderId?: string }).orderId }));
+    await layer.serve(await serverChannelThrough(context, relay.url, thrown), queue, async (request) => ({
+      answered: (request as { orderId?: string }).orderId,
+    }));
     const first = await settle(cutting, 2000);
     expectThat('resolved' in first, 'the second server to answer the redelivered request', 'it neither replied nor acked');
     const answeredOrBack = async () => {

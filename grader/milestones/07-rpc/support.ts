@@ -20,7 +20,10 @@ export async function freshQueue(channel: Channel): Promise<string> {
  * A channel for the learner's code. A consume callback that throws is reported on 'handler-error'
  * (without a listener it would break the whole connection), and so is an async one that rejects.
  */
-export async function watchedChannel(connection: ChannelModel, onCleanup: CheckContext['onCleanup']): Promise<{ channel: Channel; thrown: unknown[] }> {
+export async function watchedChannel(
+  connection: ChannelModel,
+  onCleanup: CheckContext['onCleanup'],
+): Promise<{ channel: Channel; thrown: unknown[] }> {
   const channel = await connection.createChannel();
   const thrown: unknown[] = [];
   channel.on('handler-error', (error: unknown) => thrown.push(error));
@@ -37,7 +40,10 @@ export type Outcome = { resolved: unknown } | { rejected: unknown } | { pending:
 export async function settle(call: Promise<unknown>, ms: number): Promise<Outcome> {
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
-    call.then((resolved): Outcome => ({ resolved }), (rejected: unknown): Outcome => ({ rejected })),
+    call.then(
+      (resolved): Outcome => ({ resolved }),
+      (rejected: unknown): Outcome => ({ rejected }),
+    ),
     new Promise<Outcome>((resolve) => (timer = setTimeout(() => resolve({ pending: true }), ms))),
   ]);
   clearTimeout(timer); // a timer left running would keep the grader alive after the last check
@@ -111,8 +117,15 @@ export async function firedTimersHeld(durationMs: number): Promise<number> {
 }
 
 /** The queues of the check's vhost other than `known`, with their consumers (read over AMQP: the management API's counts lag). */
-export async function otherQueues(context: CheckContext, connection: ChannelModel, known: string[]): Promise<Array<{ name: string; consumers: number }>> {
-  const listed = await context.vhost.api.request<Array<{ name: string }>>('GET', `/queues/${encodeURIComponent(context.vhost.name)}?columns=name`);
+export async function otherQueues(
+  context: CheckContext,
+  connection: ChannelModel,
+  known: string[],
+): Promise<Array<{ name: string; consumers: number }>> {
+  const listed = await context.vhost.api.request<Array<{ name: string }>>(
+    'GET',
+    `/queues/${encodeURIComponent(context.vhost.name)}?columns=name`,
+  );
   const queues: Array<{ name: string; consumers: number }> = [];
   for (const { name } of listed.filter((queue) => !known.includes(queue.name))) {
     const channel = ignoreErrorsTheCheckReports(await connection.createChannel()); // a queue deleted in between: a 404 closes this channel

@@ -3,7 +3,8 @@
 import type { QueueStats } from '../../../shared/layers/08-monitoring.ts';
 import type { DemoContext } from '../../demo-context.ts';
 
-const row = (cells: (string | number)[]) => cells.map((cell, i) => (i === 0 ? String(cell).padEnd(18) : String(cell).padStart(9))).join(' ');
+const row = (cells: (string | number)[]) =>
+  cells.map((cell, i) => (i === 0 ? String(cell).padEnd(18) : String(cell).padStart(9))).join(' ');
 
 export async function runDemo({ layers, connect, management, log }: DemoContext): Promise<void> {
   const connection = await connect();
@@ -30,7 +31,11 @@ export async function runDemo({ layers, connect, management, log }: DemoContext)
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const sampled = stats?.ready === 8 && stats.unacked === 4 && stats.consumers === 1;
-  log.info(sampled ? 'sampled: your layer sees 8 ready, 4 unacked, 1 consumer' : `expected 8 ready, 4 unacked, 1 consumer; after 12 s your layer says ${JSON.stringify(stats)}`);
+  log.info(
+    sampled
+      ? 'sampled: your layer sees 8 ready, 4 unacked, 1 consumer'
+      : `expected 8 ready, 4 unacked, 1 consumer; after 12 s your layer says ${JSON.stringify(stats)}`,
+  );
 
   const table = await layers.monitoring.listQueueStats(management);
   log.info(row(['queue', 'ready', 'unacked', 'consumers', 'publish/s', 'deliver/s']));

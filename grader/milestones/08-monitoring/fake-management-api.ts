@@ -47,10 +47,21 @@ const NOT_AUTHORISED = { error: 'not_authorised', reason: 'Login failed' };
 
 /** A settings-only entry, as the broker answers for a queue it has not sampled yet. */
 export function unsampled(name: string): FakeQueue {
-  return { name, durable: true, auto_delete: false, exclusive: false, arguments: {}, node: 'rabbit@fake', type: 'classic', state: 'running' };
+  return {
+    name,
+    durable: true,
+    auto_delete: false,
+    exclusive: false,
+    arguments: {},
+    node: 'rabbit@fake',
+    type: 'classic',
+    state: 'running',
+  };
 }
 
-export async function startFakeManagementApi(options: { prefix?: string; username?: string; password?: string } = {}): Promise<FakeManagementApi> {
+export async function startFakeManagementApi(
+  options: { prefix?: string; username?: string; password?: string } = {},
+): Promise<FakeManagementApi> {
   const prefix = options.prefix ?? '';
   const username = options.username ?? 'monitor';
   const password = options.password ?? 's3cret:pw';
@@ -63,7 +74,9 @@ export async function startFakeManagementApi(options: { prefix?: string; usernam
   const unanswered = (rawPath: string) => {
     const [collection, vhost] = rawPath.slice(`${prefix}/api/`.length).split('/');
     try {
-      return rawPath.startsWith(`${prefix}/api/`) && collection === 'queues' && vhost !== undefined && silent.has(decodeURIComponent(vhost));
+      return (
+        rawPath.startsWith(`${prefix}/api/`) && collection === 'queues' && vhost !== undefined && silent.has(decodeURIComponent(vhost))
+      );
     } catch {
       return false;
     }
@@ -98,7 +111,11 @@ export async function startFakeManagementApi(options: { prefix?: string; usernam
       requests.push({ method: request.method ?? 'GET', rawPath, user, status: 0 });
       return; // the socket stays open until the fake closes
     }
-    const { status, body } = !authorised ? { status: 401, body: NOT_AUTHORISED } : request.method !== 'GET' ? { status: 405, body: { error: 'method_not_allowed' } } : route(rawPath);
+    const { status, body } = !authorised
+      ? { status: 401, body: NOT_AUTHORISED }
+      : request.method !== 'GET'
+        ? { status: 405, body: { error: 'method_not_allowed' } }
+        : route(rawPath);
     requests.push({ method: request.method ?? 'GET', rawPath, user, status });
     const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json' };
     if (status === 401) headers['www-authenticate'] = 'Basic realm="RabbitMQ Management"';
@@ -120,8 +137,15 @@ export async function startFakeManagementApi(options: { prefix?: string; usernam
     silence: (vhost) => void silent.add(vhost),
     requests,
     describeRequests(from = 0) {
-      const lines = requests.slice(from).map((r) => `${r.method} ${r.rawPath} → ${r.status === 0 ? 'no answer' : r.status}${r.status === 401 ? ` (user ${JSON.stringify(r.user ?? null)})` : ''}`);
-      return lines.length === 0 ? 'no request at all' : lines.slice(0, 6).join('; ') + (lines.length > 6 ? `; ... (${lines.length} requests)` : '');
+      const lines = requests
+        .slice(from)
+        .map(
+          (r) =>
+            `${r.method} ${r.rawPath} → ${r.status === 0 ? 'no answer' : r.status}${r.status === 401 ? ` (user ${JSON.stringify(r.user ?? null)})` : ''}`,
+        );
+      return lines.length === 0
+        ? 'no request at all'
+        : lines.slice(0, 6).join('; ') + (lines.length > 6 ? `; ... (${lines.length} requests)` : '');
     },
     close: () =>
       new Promise<void>((resolve) => {

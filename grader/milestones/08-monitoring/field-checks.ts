@@ -18,14 +18,35 @@ export const counts: Check<'monitoring'> = {
     const entry = { ready: 8, unacked: 4, consumers: 3 };
     api.setQueues('shop', [sampled('inventory.queue', entry, { publish: 12, publish_details: { rate: 0 } }), unsampled('new.queue')]);
     const stats = await ask('queueStats(inventory.queue)', () => context.layer.queueStats(api.target('shop'), 'inventory.queue'), api);
-    expectStats(stats, 'inventory.queue', entry, 'queueStats for a queue with 8 ready and 4 unacked messages (12 in all) and 3 consumers', countHints(entry));
-    const fresh = await ask('queueStats(new.queue), a queue the broker has not sampled yet', () => context.layer.queueStats(api.target('shop'), 'new.queue'), api, UNSAMPLED_HINT);
-    expectStats(fresh, 'new.queue', { ready: 0, unacked: 0, consumers: 0, publishRate: 0, deliverRate: 0 }, 'queueStats for a queue the broker has not sampled yet (only its name and settings)', () => UNSAMPLED_HINT);
+    expectStats(
+      stats,
+      'inventory.queue',
+      entry,
+      'queueStats for a queue with 8 ready and 4 unacked messages (12 in all) and 3 consumers',
+      countHints(entry),
+    );
+    const fresh = await ask(
+      'queueStats(new.queue), a queue the broker has not sampled yet',
+      () => context.layer.queueStats(api.target('shop'), 'new.queue'),
+      api,
+      UNSAMPLED_HINT,
+    );
+    expectStats(
+      fresh,
+      'new.queue',
+      { ready: 0, unacked: 0, consumers: 0, publishRate: 0, deliverRate: 0 },
+      'queueStats for a queue the broker has not sampled yet (only its name and settings)',
+      () => UNSAMPLED_HINT,
+    );
   },
 };
 
 /** inventory.queue as `call` reports it (listQueueStats: its entry), or undefined. */
-async function inventoryAsReported(context: CheckContext<'monitoring'>, api: FakeManagementApi, call: 'queueStats' | 'listQueueStats'): Promise<QueueStats | undefined> {
+async function inventoryAsReported(
+  context: CheckContext<'monitoring'>,
+  api: FakeManagementApi,
+  call: 'queueStats' | 'listQueueStats',
+): Promise<QueueStats | undefined> {
   const target = api.target('shop');
   if (call === 'queueStats') return ask('queueStats(inventory.queue)', () => context.layer.queueStats(target, 'inventory.queue'), api);
   return (await ask('listQueueStats()', () => context.layer.listQueueStats(target), api))?.find?.((s) => s?.name === 'inventory.queue');
@@ -44,7 +65,13 @@ export const fresh: Check<'monitoring'> = {
       { ready: 2, unacked: 5, consumers: 4 },
       { ready: 0, unacked: 1, consumers: 1 },
     ];
-    const calls: ['queueStats' | 'listQueueStats', number][] = [['queueStats', 0], ['queueStats', 1], ['listQueueStats', 1], ['listQueueStats', 2], ['queueStats', 3]];
+    const calls: ['queueStats' | 'listQueueStats', number][] = [
+      ['queueStats', 0],
+      ['queueStats', 1],
+      ['listQueueStats', 1],
+      ['listQueueStats', 2],
+      ['queueStats', 3],
+    ];
     const history: string[] = [];
     for (const [call, state] of calls) {
       const counts = states[state] as Counts;
@@ -67,7 +94,8 @@ export const fresh: Check<'monitoring'> = {
 
 /** A hint for a rate that came back wrong: which number of the answer it was. */
 function rateHint(field: string, seen: unknown): string | undefined {
-  if (seen === 120 || seen === 40 || seen === 5) return 'That is a count (message_stats.publish or deliver_get): the rate is the `rate` of publish_details or deliver_get_details.';
+  if (seen === 120 || seen === 40 || seen === 5)
+    return 'That is a count (message_stats.publish or deliver_get): the rate is the `rate` of publish_details or deliver_get_details.';
   if (seen === 0.6) return 'deliver_details counts consumer deliveries only; deliverRate is deliver_get_details, which adds basic.get.';
   if (field === 'publishRate' && seen === 0.8) return 'publishRate and deliverRate are swapped.';
   if (seen === 0) return 'The broker sampled this queue: its rates are in message_stats, not 0.';
@@ -107,12 +135,40 @@ export const rates: Check<'monitoring'> = {
     setRatesQueues(api);
     const target = api.target('shop');
     const audit = await ask('queueStats(audit.queue)', () => context.layer.queueStats(target, 'audit.queue'), api);
-    expectStats(audit, 'audit.queue', { publishRate: 2.4, deliverRate: 0.8 }, 'queueStats for a queue published to at 2.4/s and delivered from at 0.8/s (0.6 to consumers, 0.2 by basic.get)', rateHint);
+    expectStats(
+      audit,
+      'audit.queue',
+      { publishRate: 2.4, deliverRate: 0.8 },
+      'queueStats for a queue published to at 2.4/s and delivered from at 0.8/s (0.6 to consumers, 0.2 by basic.get)',
+      rateHint,
+    );
     const quiet = await ask('queueStats(quiet.queue)', () => context.layer.queueStats(target, 'quiet.queue'), api);
-    expectStats(quiet, 'quiet.queue', { publishRate: 0, deliverRate: 0 }, 'queueStats for a queue with a publish rate of 0 and no deliveries ever (no deliver_get_details)', rateHint);
-    const freshStats = await ask('queueStats(fresh.queue), a queue with no message_stats yet', () => context.layer.queueStats(target, 'fresh.queue'), api, UNSAMPLED_HINT);
-    expectStats(freshStats, 'fresh.queue', { publishRate: 0, deliverRate: 0 }, 'queueStats for a queue with no message_stats yet', rateHint);
-    const listed = await ask('listQueueStats() (fresh.queue is not sampled yet)', () => context.layer.listQueueStats(target), api, UNSAMPLED_HINT);
+    expectStats(
+      quiet,
+      'quiet.queue',
+      { publishRate: 0, deliverRate: 0 },
+      'queueStats for a queue with a publish rate of 0 and no deliveries ever (no deliver_get_details)',
+      rateHint,
+    );
+    const freshStats = await ask(
+      'queueStats(fresh.queue), a queue with no message_stats yet',
+      () => context.layer.queueStats(target, 'fresh.queue'),
+      api,
+      UNSAMPLED_HINT,
+    );
+    expectStats(
+      freshStats,
+      'fresh.queue',
+      { publishRate: 0, deliverRate: 0 },
+      'queueStats for a queue with no message_stats yet',
+      rateHint,
+    );
+    const listed = await ask(
+      'listQueueStats() (fresh.queue is not sampled yet)',
+      () => context.layer.listQueueStats(target),
+      api,
+      UNSAMPLED_HINT,
+    );
     const inList = Array.isArray(listed) ? listed.find((s) => s?.name === 'audit.queue') : undefined;
     expectStats(inList, 'audit.queue', { publishRate: 2.4, deliverRate: 0.8 }, "listQueueStats' entry for audit.queue", rateHint);
   },

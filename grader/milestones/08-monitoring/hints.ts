@@ -2,14 +2,14 @@
 // hard part shown on another example. They narrow; they never solve (grader/tests/hint.test.ts).
 export const hints: string[] = [
   // The concept.
-  'The management API answers with the broker\'s last sample, not a live count, and a queue it has not sampled yet simply ' +
+  "The management API answers with the broker's last sample, not a live count, and a queue it has not sampled yet simply " +
     'lacks those fields: absent means 0, not an error and not undefined. Several numbers look alike: the total is neither ' +
     'ready nor unacked, and a count sits next to every rate. An answer that is a refusal (404, 401) is not a queue with zero ' +
     'messages: say what the API answered. Ask again at every call; the numbers are only worth what they are now.',
   // The API.
   'fetch(url, { headers: { authorization: `Basic ${base64 of "user:password"}` } }); check response.ok and response.status ' +
     'before response.json(). GET /api/queues/{vhost}/{name} is one queue, GET /api/queues/{vhost} every queue of that vhost ' +
-    '(/api/queues alone is every vhost\'s). A queue\'s answer has messages_ready, messages_unacknowledged, consumers and, ' +
+    "(/api/queues alone is every vhost's). A queue's answer has messages_ready, messages_unacknowledged, consumers and, " +
     'once sampled, message_stats.publish_details.rate and message_stats.deliver_get_details.rate. zod: .optional() for a ' +
     'field that may be missing, z.array(schema) for a list.',
   // The hard part, on another example.

@@ -11,7 +11,8 @@ const CALL_LIMIT_MS = 3_000;
 export const GIVE_UP_MS = 5_000;
 export const GIVE_UP_GRACE_MS = 1_000;
 
-export const UNSAMPLED_HINT = 'A queue the broker has not sampled yet has only its name and settings: no messages_ready, no consumers, no message_stats. Each missing number is 0 (a number, not undefined), and parsing must not require them.';
+export const UNSAMPLED_HINT =
+  'A queue the broker has not sampled yet has only its name and settings: no messages_ready, no consumers, no message_stats. Each missing number is 0 (a number, not undefined), and parsing must not require them.';
 
 export type Counts = Pick<QueueStats, 'ready' | 'unacked' | 'consumers'>;
 const FIELDS = ['ready', 'unacked', 'consumers', 'publishRate', 'deliverRate'] as const;
@@ -73,7 +74,16 @@ export async function ask<T>(what: string, call: () => Promise<T>, api?: FakeMan
   let timer: NodeJS.Timeout | undefined;
   const from = api?.requests.length ?? 0;
   const tooSlow = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CheckFailure(`${what} to answer within ${CALL_LIMIT_MS / 1000} s`, 'no answer: is a fetch missing its await, or a promise never resolved?')), CALL_LIMIT_MS);
+    timer = setTimeout(
+      () =>
+        reject(
+          new CheckFailure(
+            `${what} to answer within ${CALL_LIMIT_MS / 1000} s`,
+            'no answer: is a fetch missing its await, or a promise never resolved?',
+          ),
+        ),
+      CALL_LIMIT_MS,
+    );
   });
   try {
     return await Promise.race([Promise.resolve().then(call), tooSlow]);
@@ -95,7 +105,11 @@ export async function refusal(what: string, call: () => Promise<unknown>, meanin
     if (!(error instanceof CheckFailure) || !error.seen.startsWith('it threw')) throw error;
     return error.seen.replace(/^it threw /, '');
   }
-  throw new CheckFailure(`${what} to reject with an error that says ${meaning}`, `it answered ${JSON.stringify(result)?.slice(0, 160)}`, zerosHint);
+  throw new CheckFailure(
+    `${what} to reject with an error that says ${meaning}`,
+    `it answered ${JSON.stringify(result)?.slice(0, 160)}`,
+    zerosHint,
+  );
 }
 
 /**
@@ -123,7 +137,13 @@ export async function againstSilence(what: string, call: () => Promise<unknown>)
 }
 
 /** Compares one QueueStats with what is expected, field by field, with a hint fitted to the mix-up seen. */
-export function expectStats(stats: QueueStats | undefined, queue: string, expected: Partial<QueueStats>, call: string, hints: (field: string, seen: unknown) => string | undefined = () => undefined): void {
+export function expectStats(
+  stats: QueueStats | undefined,
+  queue: string,
+  expected: Partial<QueueStats>,
+  call: string,
+  hints: (field: string, seen: unknown) => string | undefined = () => undefined,
+): void {
   expectThat(stats?.name === queue, `${call} to report name "${queue}"`, () => describeStats(stats));
   for (const [field, value] of Object.entries(expected) as [keyof QueueStats, unknown][]) {
     const seen = stats?.[field];
@@ -132,12 +152,19 @@ export function expectStats(stats: QueueStats | undefined, queue: string, expect
 }
 
 /** Hints for the count fields: which API field the number that came back was. */
-export function countHints(entry: { ready: number; unacked: number; consumers: number }): (field: string, seen: unknown) => string | undefined {
+export function countHints(entry: {
+  ready: number;
+  unacked: number;
+  consumers: number;
+}): (field: string, seen: unknown) => string | undefined {
   return (field, seen) => {
-    if (field === 'ready' && seen === entry.ready + entry.unacked) return '`messages` counts ready and unacked together; ready is `messages_ready` alone.';
-    if (field === 'ready' && seen === entry.unacked) return 'That is the unacked number: ready is `messages_ready`, unacked is `messages_unacknowledged`.';
+    if (field === 'ready' && seen === entry.ready + entry.unacked)
+      return '`messages` counts ready and unacked together; ready is `messages_ready` alone.';
+    if (field === 'ready' && seen === entry.unacked)
+      return 'That is the unacked number: ready is `messages_ready`, unacked is `messages_unacknowledged`.';
     if (field === 'unacked' && seen === entry.ready) return 'That is the ready number: unacked is `messages_unacknowledged`.';
-    if (seen === undefined || Number.isNaN(seen)) return 'A number the answer does not hold counts as 0; and check the field names against the sample answer in the README.';
+    if (seen === undefined || Number.isNaN(seen))
+      return 'A number the answer does not hold counts as 0; and check the field names against the sample answer in the README.';
     return undefined;
   };
 }

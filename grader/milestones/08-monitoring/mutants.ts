@@ -15,7 +15,9 @@ export const mutants = defineMutants('monitoring', [
   {
     name: 'ready and unacked swapped',
     breaks: ['08.counts', '08.real-broker'],
-    layer: reading({ toStats: (info) => ({ ...referenceRead.toStats(info), ready: info.messages_unacknowledged ?? 0, unacked: info.messages_ready ?? 0 }) }),
+    layer: reading({
+      toStats: (info) => ({ ...referenceRead.toStats(info), ready: info.messages_unacknowledged ?? 0, unacked: info.messages_ready ?? 0 }),
+    }),
   },
   {
     name: 'ready read from messages (which counts ready and unacked together)',
@@ -39,7 +41,10 @@ export const mutants = defineMutants('monitoring', [
   {
     name: 'a zod schema that requires messages_ready: a queue not sampled yet fails to parse',
     breaks: ['08.counts', '08.list', '08.rates'],
-    layer: reading({ toStats: (info) => referenceRead.toStats(z.object({ name: z.string(), messages_ready: z.number() }).passthrough().parse(info) as RawQueue) }),
+    layer: reading({
+      toStats: (info) =>
+        referenceRead.toStats(z.object({ name: z.string(), messages_ready: z.number() }).passthrough().parse(info) as RawQueue),
+    }),
   },
   {
     name: 'listQueueStats answers from a cache kept forever (queueStats asks every time)',
@@ -64,7 +69,9 @@ export const mutants = defineMutants('monitoring', [
   {
     name: 'deliverRate read from deliver_details (consumer deliveries only, no basic.get)',
     breaks: ['08.rates'],
-    layer: reading({ toStats: (info) => ({ ...referenceRead.toStats(info), deliverRate: info.message_stats?.deliver_details?.rate ?? 0 }) }),
+    layer: reading({
+      toStats: (info) => ({ ...referenceRead.toStats(info), deliverRate: info.message_stats?.deliver_details?.rate ?? 0 }),
+    }),
   },
   {
     name: 'lists GET /api/queues: the queues of every vhost',

@@ -41,13 +41,19 @@ async function waitForBrokerSample(context: CheckContext, expected: Counts): Pro
   await waitFor(
     async () => {
       last = await rawQueue(context, 'payment.queue');
-      return last.messages_ready === expected.ready && last.messages_unacknowledged === expected.unacked && last.consumers === expected.consumers ? true : undefined;
+      return last.messages_ready === expected.ready &&
+        last.messages_unacknowledged === expected.unacked &&
+        last.consumers === expected.consumers
+        ? true
+        : undefined;
     },
     `the broker's own statistics for payment.queue to show ${describeCounts(expected)} (this wait is the broker's, not your layer's)`,
     () => `after ${SAMPLE_WAIT_MS / 1000} s they still show ${lastCounts()} (collect_statistics_interval may be long)`,
     SAMPLE_WAIT_MS,
   ).catch((error: unknown) => {
-    throw error instanceof CheckFailure ? new CannotJudgeError(`the broker's statistics never showed what the check set up: ${error.message}`) : error;
+    throw error instanceof CheckFailure
+      ? new CannotJudgeError(`the broker's statistics never showed what the check set up: ${error.message}`)
+      : error;
   });
 }
 
@@ -71,12 +77,32 @@ export const realBroker: Check<'monitoring'> = {
     const hints = countHints(expected);
     expectStats(stats, 'payment.queue', expected, 'queueStats for 7 messages, 3 of them held unacked by 2 consumers', hints);
     for (const field of ['publishRate', 'deliverRate'] as const) {
-      expectThat(typeof stats[field] === 'number' && Number.isFinite(stats[field]) && stats[field] >= 0, `${field} to be a number of messages per second`, () => describeStats(stats));
+      expectThat(
+        typeof stats[field] === 'number' && Number.isFinite(stats[field]) && stats[field] >= 0,
+        `${field} to be a number of messages per second`,
+        () => describeStats(stats),
+      );
     }
     const listed = await ask('listQueueStats()', () => layer.listQueueStats(target));
     const names = Array.isArray(listed) ? listed.map((s) => s?.name) : [];
-    expectThat(names.join() === 'empty.queue,payment.queue', "listQueueStats to list the vhost's empty.queue and payment.queue, in that order", () => shortList(names));
-    expectStats(listed.find((s) => s?.name === 'payment.queue'), 'payment.queue', expected, "listQueueStats' entry for payment.queue", hints);
-    expectStats(listed.find((s) => s?.name === 'empty.queue'), 'empty.queue', { ready: 0, unacked: 0, consumers: 0 }, "listQueueStats' entry for empty.queue", hints);
+    expectThat(
+      names.join() === 'empty.queue,payment.queue',
+      "listQueueStats to list the vhost's empty.queue and payment.queue, in that order",
+      () => shortList(names),
+    );
+    expectStats(
+      listed.find((s) => s?.name === 'payment.queue'),
+      'payment.queue',
+      expected,
+      "listQueueStats' entry for payment.queue",
+      hints,
+    );
+    expectStats(
+      listed.find((s) => s?.name === 'empty.queue'),
+      'empty.queue',
+      { ready: 0, unacked: 0, consumers: 0 },
+      "listQueueStats' entry for empty.queue",
+      hints,
+    );
   },
 };

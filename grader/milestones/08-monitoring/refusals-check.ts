@@ -7,7 +7,12 @@ const ZEROS_HINT = 'A refusal must reject: answering zeros or [] makes a typo in
 
 /** The error `what` rejected with says `meaning` (matches `says`). */
 function expectClear(what: string, error: string, says: RegExp, meaning: string): void {
-  expectThat(says.test(error), `${what} to reject with an error that says ${meaning}`, `an error that does not: ${error.slice(0, 200)}`, 'Check response.ok (or the status) before parsing the body, and put the status in the error you throw.');
+  expectThat(
+    says.test(error),
+    `${what} to reject with an error that says ${meaning}`,
+    `an error that does not: ${error.slice(0, 200)}`,
+    'Check response.ok (or the status) before parsing the body, and put the status in the error you throw.',
+  );
 }
 
 /** `call` rejects, with an error that says `meaning`. */
@@ -30,8 +35,18 @@ export const refusals: Check<'monitoring'> = {
       againstSilence('listQueueStats()', () => context.layer.listQueueStats(api.target('hung'))),
     ];
     for (const call of silent) call.catch(() => {}); // awaited below, unless a refusal fails the check first
-    await expectRefusal("queueStats('no-such.queue')", () => context.layer.queueStats(api.target('shop'), 'no-such.queue'), /404|not.?found/i, 'the queue was not found (404)');
-    await expectRefusal('listQueueStats() on a vhost that does not exist', () => context.layer.listQueueStats(api.target('no-such-vhost')), /404|not.?found/i, 'it was not found (404)');
+    await expectRefusal(
+      "queueStats('no-such.queue')",
+      () => context.layer.queueStats(api.target('shop'), 'no-such.queue'),
+      /404|not.?found/i,
+      'the queue was not found (404)',
+    );
+    await expectRefusal(
+      'listQueueStats() on a vhost that does not exist',
+      () => context.layer.listQueueStats(api.target('no-such-vhost')),
+      /404|not.?found/i,
+      'it was not found (404)',
+    );
     await expectRefusal(
       'queueStats(order.queue) with a wrong password',
       () => context.layer.queueStats(api.target('shop', { password: 'not-the-password' }), 'order.queue'),

@@ -40,7 +40,12 @@ export const list: Check<'monitoring'> = {
     const api = await fake(context);
     const depths = setListQueues(api);
     const from = api.requests.length;
-    const listed = await ask('listQueueStats() (beta.queue is not sampled yet)', () => context.layer.listQueueStats(api.target('shop')), api, UNSAMPLED_HINT);
+    const listed = await ask(
+      'listQueueStats() (beta.queue is not sampled yet)',
+      () => context.layer.listQueueStats(api.target('shop')),
+      api,
+      UNSAMPLED_HINT,
+    );
     expectThat(Array.isArray(listed), 'listQueueStats to return an array', () => JSON.stringify(listed)?.slice(0, 120) ?? String(listed));
     const names = listed.map((stats) => stats?.name);
     const expected = ['alpha.queue', 'beta.queue', 'mid.queue', 'zeta.queue'];
@@ -53,10 +58,20 @@ export const list: Check<'monitoring'> = {
       mixUp.hint,
     );
     for (const [name, counts] of Object.entries({ ...depths, 'beta.queue': { ready: 0, unacked: 0, consumers: 0 } })) {
-      expectStats(listed.find((s) => s?.name === name), name, counts, `listQueueStats' entry for ${name}`, countHints(counts));
+      expectStats(
+        listed.find((s) => s?.name === name),
+        name,
+        counts,
+        `listQueueStats' entry for ${name}`,
+        countHints(counts),
+      );
     }
     const empty = await ask('listQueueStats() on a vhost with no queues', () => context.layer.listQueueStats(api.target('empty')), api);
-    expectThat(Array.isArray(empty) && empty.length === 0, 'listQueueStats on a vhost with no queues to answer []', () => JSON.stringify(empty)?.slice(0, 120) ?? String(empty));
+    expectThat(
+      Array.isArray(empty) && empty.length === 0,
+      'listQueueStats on a vhost with no queues to answer []',
+      () => JSON.stringify(empty)?.slice(0, 120) ?? String(empty),
+    );
   },
 };
 
@@ -77,11 +92,25 @@ export const vhostName: Check<'monitoring'> = {
       const from = api.requests.length;
       const asked = `queueStats(${JSON.stringify(queue)}) on the vhost ${JSON.stringify(vhost)}`;
       const stats = await ask(asked, () => context.layer.queueStats(api.target(vhost), queue), api);
-      expectStats(stats, queue, { ready }, asked, () => `The API saw: ${api.describeRequests(from)}. Encode each name as one path segment.`);
+      expectStats(
+        stats,
+        queue,
+        { ready },
+        asked,
+        () => `The API saw: ${api.describeRequests(from)}. Encode each name as one path segment.`,
+      );
       const listFrom = api.requests.length;
-      const listed = await ask(`listQueueStats() on the vhost ${JSON.stringify(vhost)}`, () => context.layer.listQueueStats(api.target(vhost)), api);
+      const listed = await ask(
+        `listQueueStats() on the vhost ${JSON.stringify(vhost)}`,
+        () => context.layer.listQueueStats(api.target(vhost)),
+        api,
+      );
       const names = Array.isArray(listed) ? listed.map((s) => s?.name) : [];
-      expectThat(names.join() === queue, `listQueueStats on the vhost ${JSON.stringify(vhost)} to list ${JSON.stringify(queue)}`, () => `${shortList(names)}; the API saw: ${api.describeRequests(listFrom)}`);
+      expectThat(
+        names.join() === queue,
+        `listQueueStats on the vhost ${JSON.stringify(vhost)} to list ${JSON.stringify(queue)}`,
+        () => `${shortList(names)}; the API saw: ${api.describeRequests(listFrom)}`,
+      );
     }
   },
 };
@@ -91,7 +120,8 @@ function explainedByPaths(api: FakeManagementApi, from: number) {
   const hint = () => {
     const paths = api.requests.slice(from).map((r) => r.rawPath);
     if (paths.some((p) => p.includes('//api'))) return 'A trailing slash on baseUrl gave "//api": remove it before adding "/api".';
-    if (paths.some((p) => p.startsWith('/api/'))) return 'The path prefix of baseUrl (/rabbitmq) was lost: new URL(path, baseUrl) with an absolute path drops it. Join the strings.';
+    if (paths.some((p) => p.startsWith('/api/')))
+      return 'The path prefix of baseUrl (/rabbitmq) was lost: new URL(path, baseUrl) with an absolute path drops it. Join the strings.';
     return undefined;
   };
   return (error: unknown): never => {
@@ -111,11 +141,17 @@ export const baseUrl: Check<'monitoring'> = {
       const target = api.target('shop', { baseUrl: url });
       const from = api.requests.length;
       const explained = explainedByPaths(api, from);
-      const stats = await ask(`queueStats with baseUrl ${url}`, () => context.layer.queueStats(target, 'order.queue'), api).catch(explained);
+      const stats = await ask(`queueStats with baseUrl ${url}`, () => context.layer.queueStats(target, 'order.queue'), api).catch(
+        explained,
+      );
       expectStats(stats, 'order.queue', { ready: 6, unacked: 1, consumers: 2 }, `queueStats with baseUrl ${url}`);
       const listed = await ask(`listQueueStats with baseUrl ${url}`, () => context.layer.listQueueStats(target), api).catch(explained);
       const names = Array.isArray(listed) ? listed.map((s) => s?.name) : [];
-      expectThat(names.join() === 'order.queue', `listQueueStats with baseUrl ${url} to list order.queue`, () => `${shortList(names)}; the API saw: ${api.describeRequests(from)}`);
+      expectThat(
+        names.join() === 'order.queue',
+        `listQueueStats with baseUrl ${url} to list order.queue`,
+        () => `${shortList(names)}; the API saw: ${api.describeRequests(from)}`,
+      );
     }
   },
 };

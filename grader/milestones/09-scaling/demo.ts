@@ -18,13 +18,18 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
   let started = 0;
   const startConsumer = (worker: ConfirmChannel) => {
     const n = ++started;
-    return layers.acks.consume(worker, queue, async (message: ConsumeMessage) => {
-      const order = message.content.toString();
-      await pause(40 + Math.random() * 60); // reserving stock takes a moment
-      perWorker.set(n, [...(perWorker.get(n) ?? []), order]);
-      handled++;
-      log.info(`worker ${n} handled ${order}`);
-    }, { prefetch: 1, onFailure: async (ch, message) => ch.nack(message, false, false) });
+    return layers.acks.consume(
+      worker,
+      queue,
+      async (message: ConsumeMessage) => {
+        const order = message.content.toString();
+        await pause(40 + Math.random() * 60); // reserving stock takes a moment
+        perWorker.set(n, [...(perWorker.get(n) ?? []), order]);
+        handled++;
+        log.info(`worker ${n} handled ${order}`);
+      },
+      { prefetch: 1, onFailure: async (ch, message) => ch.nack(message, false, false) },
+    );
   };
 
   const pool = await layers.scaling.startWorkers(openChannel, startConsumer, 3);
@@ -47,7 +52,12 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
   const { queue: priorityQueue } = await channel.assertQueue('demo.priority.queue', { exclusive: true, arguments: args });
   log.info(`declared ${priorityQueue} with ${JSON.stringify(args)}`);
   for (const [i, express] of [false, false, false, false, false, true].entries()) {
-    const event = newEvent('order.created', { orderId: express ? 'EXPRESS' : `standard-${i + 1}`, source: 'order', express, payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] } });
+    const event = newEvent('order.created', {
+      orderId: express ? 'EXPRESS' : `standard-${i + 1}`,
+      source: 'order',
+      express,
+      payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] },
+    });
     const { content, options } = layers.codec.encode(event);
     const priority = layers.scaling.priorityFor(event);
     channel.sendToQueue(priorityQueue, content, { ...options, priority });

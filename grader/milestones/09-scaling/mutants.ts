@@ -35,7 +35,11 @@ export const mutants = defineMutants('scaling', [
   {
     name: 'queueArguments makes only inventory.queue a priority queue',
     breaks: ['09.priority'],
-    layer: { ...reference, queueArguments: (spec) => (spec.name === QUEUES.inventory && spec.maxPriority !== undefined ? { 'x-max-priority': spec.maxPriority } : {}) },
+    layer: {
+      ...reference,
+      queueArguments: (spec) =>
+        spec.name === QUEUES.inventory && spec.maxPriority !== undefined ? { 'x-max-priority': spec.maxPriority } : {},
+    },
   },
   {
     name: 'queueArguments gives every queue x-max-priority 5, whatever its spec says',
@@ -50,7 +54,11 @@ export const mutants = defineMutants('scaling', [
 ]);
 
 /** A pool of its own (no serializedPool): workers in a Map by consumer tag, the oldest leave first, one after another. */
-function oldestFirstPool(openChannel: () => Promise<ConfirmChannel>, startConsumer: (channel: ConfirmChannel) => Promise<ConsumerHandle>, workers: number): Promise<WorkerPool> {
+function oldestFirstPool(
+  openChannel: () => Promise<ConfirmChannel>,
+  startConsumer: (channel: ConfirmChannel) => Promise<ConsumerHandle>,
+  workers: number,
+): Promise<WorkerPool> {
   const byTag = new Map<string, Worker>();
   let queue: Promise<unknown> = Promise.resolve();
   const resize = async (target: number) => {
@@ -124,10 +132,12 @@ export const alternatives = defineAlternatives('scaling', [
           const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
           if (failed) throw failed.reason;
           const leaving = running.splice(0, Math.max(0, running.length - target));
-          await Promise.all(leaving.map(async ({ channel, consumer }) => {
-            await consumer.stop();
-            await channel.close().catch(() => {});
-          }));
+          await Promise.all(
+            leaving.map(async ({ channel, consumer }) => {
+              await consumer.stop();
+              await channel.close().catch(() => {});
+            }),
+          );
         };
         return serializedPool(resize, () => running.length, workers);
       },

@@ -41,7 +41,12 @@ export function trackedChannels(connection: ChannelModel): Channels {
 }
 
 /** startConsumer for the pool: worker n (in start order) consumes with layer 5 and runs handler(n, message); records each worker's channel. */
-export function workersRunning(reference: Layers, queue: string, prefetch: number, handler: (worker: number, message: ConsumeMessage) => Promise<void>) {
+export function workersRunning(
+  reference: Layers,
+  queue: string,
+  prefetch: number,
+  handler: (worker: number, message: ConsumeMessage) => Promise<void>,
+) {
   let started = 0;
   const channelOf: ConfirmChannel[] = [];
   const start = (channel: ConfirmChannel): Promise<ConsumerHandle> => {
@@ -61,7 +66,12 @@ export async function workQueue(context: CheckContext<'scaling'>): Promise<{ cha
 }
 
 /** Starts the learner's pool and stops it when the check ends. */
-export async function startPool(context: CheckContext<'scaling'>, channels: Channels, startConsumer: (channel: ConfirmChannel) => Promise<ConsumerHandle>, workers: number): Promise<WorkerPool> {
+export async function startPool(
+  context: CheckContext<'scaling'>,
+  channels: Channels,
+  startConsumer: (channel: ConfirmChannel) => Promise<ConsumerHandle>,
+  workers: number,
+): Promise<WorkerPool> {
   const pool = await context.layer.startWorkers(channels.open, startConsumer, workers);
   context.onCleanup(() => pool.stop().catch(() => {}));
   return pool;
@@ -81,7 +91,17 @@ export const count = (handled: Map<string, number>, id: string) => handled.set(i
 export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Pool size, consumers on the queue and channels still open, as one line. */
-export async function census(channel: ConfirmChannel, queue: string, pool: WorkerPool, channels: Channels, openRightAfter = channels.openCount()): Promise<{ line: string; consumers: number; open: number }> {
+export async function census(
+  channel: ConfirmChannel,
+  queue: string,
+  pool: WorkerPool,
+  channels: Channels,
+  openRightAfter = channels.openCount(),
+): Promise<{ line: string; consumers: number; open: number }> {
   const { consumerCount } = await channel.checkQueue(queue);
-  return { line: `pool.size ${pool.size}, ${consumerCount} consumer(s) on the queue, ${openRightAfter} channel(s) open`, consumers: consumerCount, open: openRightAfter };
+  return {
+    line: `pool.size ${pool.size}, ${consumerCount} consumer(s) on the queue, ${openRightAfter} channel(s) open`,
+    consumers: consumerCount,
+    open: openRightAfter,
+  };
 }

@@ -14,17 +14,29 @@ type Context = CheckContext<'scaling'>;
 const items = [{ sku: 'tea', quantity: 1 }];
 /** An event of each type the express path crosses, standard or express. */
 const EXPRESS_PATH: { queue: string; event: (orderId: string, express: boolean) => DomainEvent }[] = [
-  { queue: QUEUES.inventory, event: (orderId, express) => newEvent('order.created', { orderId, source: 'order', express, payload: { user: 'ada', items } }) },
-  { queue: QUEUES.payment, event: (orderId, express) => newEvent('inventory.reserved', { orderId, source: 'inventory', express, payload: { items, amount: 450 } }) },
-  { queue: QUEUES.shipping, event: (orderId, express) => newEvent('payment.success', { orderId, source: 'payment', express, payload: { paymentId: `pay-${orderId}`, amount: 450 } }) },
+  {
+    queue: QUEUES.inventory,
+    event: (orderId, express) => newEvent('order.created', { orderId, source: 'order', express, payload: { user: 'ada', items } }),
+  },
+  {
+    queue: QUEUES.payment,
+    event: (orderId, express) => newEvent('inventory.reserved', { orderId, source: 'inventory', express, payload: { items, amount: 450 } }),
+  },
+  {
+    queue: QUEUES.shipping,
+    event: (orderId, express) =>
+      newEvent('payment.success', { orderId, source: 'payment', express, payload: { paymentId: `pay-${orderId}`, amount: 450 } }),
+  },
 ];
 
 const EXPRESS = ' (express)';
 
 /** The hint when a queue's x-max-priority is not its spec's maxPriority (`given`). */
 function maxPriorityHint(spec: QueueSpec, given: unknown): string {
-  if (spec.maxPriority === undefined) return 'A spec without maxPriority means no priority queue (with QUEUE_TYPE=quorum none has one, and a quorum queue refuses x-max-priority).';
-  if (given === undefined) return `${spec.name}'s spec has a maxPriority: without x-max-priority the broker ignores the priorities of its messages.`;
+  if (spec.maxPriority === undefined)
+    return 'A spec without maxPriority means no priority queue (with QUEUE_TYPE=quorum none has one, and a quorum queue refuses x-max-priority).';
+  if (given === undefined)
+    return `${spec.name}'s spec has a maxPriority: without x-max-priority the broker ignores the priorities of its messages.`;
   return 'Each priority level costs the broker memory and CPU: declare as many as the spec says.';
 }
 
@@ -36,8 +48,16 @@ function expectMaxPriorities(context: Context): void {
   const { layer, topology } = context;
   for (const spec of topology.queues) {
     const given = layer.queueArguments(spec)['x-max-priority'];
-    const expected = spec.maxPriority === undefined ? `no x-max-priority for ${spec.name} (its spec has no maxPriority)` : `x-max-priority ${spec.maxPriority} for ${spec.name} (its spec's maxPriority)`;
-    expectThat(given === spec.maxPriority, expected, `queueArguments gave ${JSON.stringify(layer.queueArguments(spec))}`, maxPriorityHint(spec, given));
+    const expected =
+      spec.maxPriority === undefined
+        ? `no x-max-priority for ${spec.name} (its spec has no maxPriority)`
+        : `x-max-priority ${spec.maxPriority} for ${spec.name} (its spec's maxPriority)`;
+    expectThat(
+      given === spec.maxPriority,
+      expected,
+      `queueArguments gave ${JSON.stringify(layer.queueArguments(spec))}`,
+      maxPriorityHint(spec, given),
+    );
   }
 }
 
@@ -75,7 +95,11 @@ async function deliveryOrder(connection: ChannelModel, queue: string): Promise<s
     seen.push(`${event.type}${event.express ? EXPRESS : ''}`);
     consumer.ack(message);
   });
-  await waitFor(() => (seen.length === messageCount ? true : undefined), `all ${messageCount} events in ${queue} delivered`, () => `${seen.length} delivered`);
+  await waitFor(
+    () => (seen.length === messageCount ? true : undefined),
+    `all ${messageCount} events in ${queue} delivered`,
+    () => `${seen.length} delivered`,
+  );
   await consumer.close();
   return seen;
 }
@@ -92,7 +116,10 @@ export const priority: Check<'scaling'> = {
     try {
       await declareTopology(setup, topology, context.layers, 'classic');
     } catch (error) {
-      throw new CheckFailure('the topology to declare with your queueArguments', `it failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new CheckFailure(
+        'the topology to declare with your queueArguments',
+        `it failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const standard = layer.priorityFor(EXPRESS_PATH[0]!.event('standard', false));
     const args = (queue: string) => JSON.stringify(layer.queueArguments(queueSpec(topology, queue)));
@@ -108,7 +135,9 @@ export const priority: Check<'scaling'> = {
       const priorities = () => types.map((t) => String(published.get(t))).join(', ');
       const sameAsStandard = types.some((t) => published.get(t) === undefined || published.get(t) === standard);
       const noMaxPriority = `${queue}'s spec has a maxPriority, but your queueArguments gave it no x-max-priority: without it the broker ignores priorities.`;
-      const expressNotHigher = sameAsStandard ? 'Every express event needs the higher priority, whatever its type: the express flag is on the event itself.' : undefined;
+      const expressNotHigher = sameAsStandard
+        ? 'Every express event needs the higher priority, whatever its type: the express flag is on the event itself.'
+        : undefined;
       expectThat(
         lateExpress === -1,
         `in ${queue}, the ${expressCount} express event(s), published after the backlog, delivered before every standard one`,

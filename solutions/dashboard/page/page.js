@@ -22,7 +22,13 @@ const el = (tag, props = {}, ...children) => {
   return node;
 };
 
-const state = { orders: new Map(), queues: [], services: undefined, selected: undefined, token: new URLSearchParams(location.search).get('token') ?? '' };
+const state = {
+  orders: new Map(),
+  queues: [],
+  services: undefined,
+  selected: undefined,
+  token: new URLSearchParams(location.search).get('token') ?? '',
+};
 
 function headers() {
   return { 'content-type': 'application/json', ...(state.token ? { 'x-dashboard-token': state.token } : {}) };
@@ -46,13 +52,20 @@ function renderOrders() {
   list.replaceChildren(
     ...orders.map((order) => {
       const reached = STEPS.indexOf(order.status);
-      const steps = el('span', { class: 'steps', 'aria-hidden': 'true' }, ...STEPS.map((_, i) => el('span', { class: i <= reached ? 'done' : '' })));
+      const steps = el(
+        'span',
+        { class: 'steps', 'aria-hidden': 'true' },
+        ...STEPS.map((_, i) => el('span', { class: i <= reached ? 'done' : '' })),
+      );
       const selected = order.orderId === state.selected;
-      const button = el('button', { type: 'button', ...(selected ? { 'aria-current': 'true' } : {}) },
+      const button = el(
+        'button',
+        { type: 'button', ...(selected ? { 'aria-current': 'true' } : {}) },
         el('span', { class: `pill status-${order.status}`, text: order.status }),
         el('code', { text: `${order.orderId.slice(0, 8)}…`, title: order.orderId }),
         el('span', { class: 'muted small who', text: `${order.user ?? ''}${order.express ? ' · express' : ''}` }),
-        steps);
+        steps,
+      );
       button.addEventListener('click', () => selectOrder(order.orderId));
       return el('li', { 'data-order': order.orderId, 'data-status': order.status, class: selected ? 'selected' : '' }, button);
     }),
@@ -98,25 +111,38 @@ async function loadTrace(orderId) {
   const depth = new Map();
   const byId = new Map(spans.map((s) => [s.spanId, s]));
   const depthOf = (span) => {
-    if (!depth.has(span.spanId)) depth.set(span.spanId, span.parentSpanId && byId.has(span.parentSpanId) ? depthOf(byId.get(span.parentSpanId)) + 1 : 0);
+    if (!depth.has(span.spanId))
+      depth.set(span.spanId, span.parentSpanId && byId.has(span.parentSpanId) ? depthOf(byId.get(span.parentSpanId)) + 1 : 0);
     return depth.get(span.spanId);
   };
   renderAxis(total);
   $('#trace-summary').textContent = `${spans.length} spans over ${ms(total)}`;
-  list.replaceChildren(...spans.map((span) => {
-    const left = ((span.startUs - start) / total) * 100;
-    const width = Math.max(0.3, (span.durationUs / total) * 100);
-    const bar = el('span', { class: `bar${span.status === 'ok' ? '' : ' failed'}` });
-    bar.style.left = `${left}%`;
-    bar.style.width = `${width}%`;
-    // The duration beside its bar: right of it, or left of it when the bar ends near the right edge.
-    const duration = el('span', { class: 'duration', text: ms(span.durationUs) });
-    if (left + width > 75) duration.style.right = `${100 - left}%`;
-    else duration.style.left = `${left + width}%`;
-    const label = el('span', { class: 'label' }, el('span', { class: 'muted', text: `${span.service} ` }), el('code', { text: span.name }));
-    label.style.paddingLeft = `${Math.min(depthOf(span), 6) * 0.5}em`;
-    return el('li', { 'data-span': span.name, title: `${ms(span.startUs - start)} after the start, ${ms(span.durationUs)}` }, label, el('span', { class: 'track' }, bar, duration));
-  }));
+  list.replaceChildren(
+    ...spans.map((span) => {
+      const left = ((span.startUs - start) / total) * 100;
+      const width = Math.max(0.3, (span.durationUs / total) * 100);
+      const bar = el('span', { class: `bar${span.status === 'ok' ? '' : ' failed'}` });
+      bar.style.left = `${left}%`;
+      bar.style.width = `${width}%`;
+      // The duration beside its bar: right of it, or left of it when the bar ends near the right edge.
+      const duration = el('span', { class: 'duration', text: ms(span.durationUs) });
+      if (left + width > 75) duration.style.right = `${100 - left}%`;
+      else duration.style.left = `${left + width}%`;
+      const label = el(
+        'span',
+        { class: 'label' },
+        el('span', { class: 'muted', text: `${span.service} ` }),
+        el('code', { text: span.name }),
+      );
+      label.style.paddingLeft = `${Math.min(depthOf(span), 6) * 0.5}em`;
+      return el(
+        'li',
+        { 'data-span': span.name, title: `${ms(span.startUs - start)} after the start, ${ms(span.durationUs)}` },
+        label,
+        el('span', { class: 'track' }, bar, duration),
+      );
+    }),
+  );
 }
 
 function renderHistory() {
@@ -127,7 +153,17 @@ function renderHistory() {
   $('#history-id').textContent = order.orderId;
   // In the order the dashboard received them (causal order, see order-board.ts), timed from the first.
   const first = Date.parse(order.history[0]?.receivedAt ?? order.updatedAt);
-  $('#history-list').replaceChildren(...order.history.map((h) => el('li', {}, el('code', { text: h.type }), ` from ${h.source} `, el('span', { class: 'muted when', text: `+${((Date.parse(h.receivedAt) - first) / 1000).toFixed(2)} s` }))));
+  $('#history-list').replaceChildren(
+    ...order.history.map((h) =>
+      el(
+        'li',
+        {},
+        el('code', { text: h.type }),
+        ` from ${h.source} `,
+        el('span', { class: 'muted when', text: `+${((Date.parse(h.receivedAt) - first) / 1000).toFixed(2)} s` }),
+      ),
+    ),
+  );
   // New events of the selected order: its trace has grown too (spans are written a moment later).
   clearTimeout(state.traceTimer);
   state.traceTimer = setTimeout(() => void loadTrace(order.orderId), 400);
@@ -144,23 +180,29 @@ function age(iso) {
 
 function renderQueues() {
   const rows = state.queues.map((q) =>
-    el('tr', { 'data-queue': q.name, class: q.ready > 0 ? 'busy' : '' },
+    el(
+      'tr',
+      { 'data-queue': q.name, class: q.ready > 0 ? 'busy' : '' },
       el('td', {}, el('code', { text: q.name })),
       el('td', { class: 'num ready', text: q.missing ? 'missing' : fmt(q.ready) }),
       el('td', { class: 'num', text: fmt(q.unacked) }),
       el('td', { class: 'num', text: fmt(q.consumers) }),
       el('td', { class: 'num', text: fmt(q.publishRate, 1) }),
-      el('td', { class: 'num', text: fmt(q.deliverRate, 1) })));
+      el('td', { class: 'num', text: fmt(q.deliverRate, 1) }),
+    ),
+  );
   $('#queue-table tbody').replaceChildren(...rows);
   const live = state.queues.find((q) => q.liveAt)?.liveAt;
   const sampled = state.queues.find((q) => q.sampledAt)?.sampledAt;
-  $('#ages').textContent = `ready and consumers: live from AMQP (${age(live)}); unacked and rates: the management API's last sample (${age(sampled)}).`;
+  $('#ages').textContent =
+    `ready and consumers: live from AMQP (${age(live)}); unacked and rates: the management API's last sample (${age(sampled)}).`;
   for (const q of state.queues) {
     const node = document.querySelector(`#graph g.node.queue[data-name="${CSS.escape(q.name)}"]`);
     if (!node) continue;
     node.classList.toggle('busy', q.ready > 0);
     const detail = node.querySelector('.node-detail');
-    if (detail) detail.textContent = q.missing ? 'not declared' : `ready ${fmt(q.ready)} · unacked ${fmt(q.unacked)} · cons ${fmt(q.consumers)}`;
+    if (detail)
+      detail.textContent = q.missing ? 'not declared' : `ready ${fmt(q.ready)} · unacked ${fmt(q.unacked)} · cons ${fmt(q.consumers)}`;
   }
 }
 
@@ -185,10 +227,20 @@ function renderServices() {
       const running = status === 'running';
       const verb = running ? 'Stop' : 'Start';
       // Its name says which service: "Stop payment" (the service is written beside it, so only a screen reader needs it).
-      const button = el('button', { type: 'button', 'data-action': running ? 'stop' : 'start' }, verb, el('span', { class: 'visually-hidden', text: ` ${name}` }));
+      const button = el(
+        'button',
+        { type: 'button', 'data-action': running ? 'stop' : 'start' },
+        verb,
+        el('span', { class: 'visually-hidden', text: ` ${name}` }),
+      );
       if (status === 'starting' || status === 'stopping') button.disabled = true;
       button.addEventListener('click', () => control(name, running ? 'stop' : 'start', button));
-      return el('li', { 'data-service': name, 'data-state': status }, el('span', { class: 'name' }, el('strong', { text: name }), ' ', el('span', { class: 'muted small', text: status })), button);
+      return el(
+        'li',
+        { 'data-service': name, 'data-state': status },
+        el('span', { class: 'name' }, el('strong', { text: name }), ' ', el('span', { class: 'muted small', text: status })),
+        button,
+      );
     }),
   );
   if (focused) list.querySelector(`li[data-service="${CSS.escape(focused)}"] button`)?.focus();
@@ -196,10 +248,14 @@ function renderServices() {
 
 // ── placing orders ──────────────────────────────────────────────────────────────────────────────
 function parseItems(text) {
-  return text.split(',').map((part) => part.trim()).filter(Boolean).map((part) => {
-    const [sku, quantity] = part.split('*').map((s) => s.trim());
-    return quantity ? { sku, quantity: Number(quantity) } : sku;
-  });
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [sku, quantity] = part.split('*').map((s) => s.trim());
+      return quantity ? { sku, quantity: Number(quantity) } : sku;
+    });
 }
 
 async function placeOrder(event) {
@@ -238,13 +294,26 @@ $('#show-dlq').addEventListener('click', async () => {
   if (!answer.ok) return void ($('#dlq-note').textContent = json.error);
   $('#dlq-table').hidden = json.length === 0;
   $('#dlq-note').textContent = json.length === 0 ? 'Nothing is parked.' : `${json.length} parked (peeked, and left in the queue).`;
-  $('#dlq-table tbody').replaceChildren(...json.map((m) => el('tr', {}, el('td', {}, el('code', { text: m.type ?? '?' })), el('td', { text: m.orderId ?? '' }), el('td', { text: m.queue ?? '' }), el('td', { class: 'num', text: m.attempts ?? '' }), el('td', { text: m.reason ?? '' }))));
+  $('#dlq-table tbody').replaceChildren(
+    ...json.map((m) =>
+      el(
+        'tr',
+        {},
+        el('td', {}, el('code', { text: m.type ?? '?' })),
+        el('td', { text: m.orderId ?? '' }),
+        el('td', { text: m.queue ?? '' }),
+        el('td', { class: 'num', text: m.attempts ?? '' }),
+        el('td', { text: m.reason ?? '' }),
+      ),
+    ),
+  );
 });
 
 // ── the stream ──────────────────────────────────────────────────────────────────────────────────
 function setBroker(connected) {
   const pill = $('#broker');
-  if (state.brokerConnected !== undefined && state.brokerConnected !== connected) announce(connected ? 'Broker connected again' : 'Broker unreachable');
+  if (state.brokerConnected !== undefined && state.brokerConnected !== connected)
+    announce(connected ? 'Broker connected again' : 'Broker unreachable');
   state.brokerConnected = connected;
   pill.textContent = connected ? 'broker connected' : 'broker unreachable: reconnecting…';
   pill.className = `pill ${connected ? 'ok' : 'down'}`;
@@ -276,7 +345,8 @@ function connect() {
   events.addEventListener('broker', (message) => setBroker(JSON.parse(message.data).connected));
   events.addEventListener('services', (message) => {
     const services = JSON.parse(message.data);
-    for (const [name, status] of Object.entries(services)) if (state.services && state.services[name] !== status) announce(`${name} ${status}`);
+    for (const [name, status] of Object.entries(services))
+      if (state.services && state.services[name] !== status) announce(`${name} ${status}`);
     state.services = services;
     renderServices();
   });
@@ -287,11 +357,16 @@ function connect() {
   });
 }
 
-fetch('/topology.svg').then((answer) => answer.text()).then((svg) => {
-  $('#graph').innerHTML = svg; // our own server's SVG, drawn from the topology data with every text escaped
-  renderQueues();
-}, (error) => {
-  $('#graph').textContent = `topology diagram unavailable: ${String(error)}`;
-});
+fetch('/topology.svg')
+  .then((answer) => answer.text())
+  .then(
+    (svg) => {
+      $('#graph').innerHTML = svg; // our own server's SVG, drawn from the topology data with every text escaped
+      renderQueues();
+    },
+    (error) => {
+      $('#graph').textContent = `topology diagram unavailable: ${String(error)}`;
+    },
+  );
 connect();
 setInterval(renderQueues, 1000); // keeps the ages honest between samples

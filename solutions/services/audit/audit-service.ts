@@ -12,6 +12,8 @@ const recordEvent: EventHandler = (event, { db, log }) => {
 export const auditService: ServiceDefinition = {
   name: 'audit',
   migrate: migrateAudit,
-  consumers: [{ queue: QUEUES.audit, handlers: Object.fromEntries(EVENT_TYPES.map((type) => [type, recordEvent])) as HandlerMap, sink: true }],
+  consumers: [
+    { queue: QUEUES.audit, handlers: Object.fromEntries(EVENT_TYPES.map((type) => [type, recordEvent])) as HandlerMap, sink: true },
+  ],
   findStalled: findIncompleteTrails,
 };

@@ -39,7 +39,8 @@ export function migrateAudit(db: ServiceDatabase): void {
   `);
 }
 
-const SELECT = 'SELECT message_id AS messageId, type, order_id AS orderId, source, occurred_at AS occurredAt, recorded_at AS recordedAt, body FROM audit_log';
+const SELECT =
+  'SELECT message_id AS messageId, type, order_id AS orderId, source, occurred_at AS occurredAt, recorded_at AS recordedAt, body FROM audit_log';
 
 export class AuditStore {
   constructor(private readonly db: ServiceDatabase) {}
@@ -47,11 +48,15 @@ export class AuditStore {
   record(event: Pick<DomainEvent, 'messageId' | 'type' | 'orderId' | 'source' | 'occurredAt'>): void {
     const now = new Date().toISOString();
     const { changes } = this.db
-      .prepare('INSERT OR IGNORE INTO audit_log (message_id, type, order_id, source, occurred_at, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT OR IGNORE INTO audit_log (message_id, type, order_id, source, occurred_at, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(event.messageId, event.type, event.orderId, event.source, event.occurredAt, now, JSON.stringify(event));
     if (changes === 0) return;
     this.db
-      .prepare('INSERT INTO audit_trails (order_id, last_at, checked) VALUES (?, ?, 0) ON CONFLICT(order_id) DO UPDATE SET last_at = excluded.last_at, checked = 0')
+      .prepare(
+        'INSERT INTO audit_trails (order_id, last_at, checked) VALUES (?, ?, 0) ON CONFLICT(order_id) DO UPDATE SET last_at = excluded.last_at, checked = 0',
+      )
       .run(event.orderId, now);
   }
 
@@ -72,18 +77,29 @@ export class AuditStore {
  */
 export const findIncompleteTrails: StallFinder = (db, { quietSince, notBefore, config, limit }) => {
   const candidates = db
-    .prepare<[string, string, number], { order_id: string }>('SELECT order_id FROM audit_trails WHERE checked = 0 AND last_at < ? AND last_at >= ? ORDER BY last_at LIMIT ?')
+    .prepare<[string, string, number], { order_id: string }>(
+      'SELECT order_id FROM audit_trails WHERE checked = 0 AND last_at < ? AND last_at >= ? ORDER BY last_at LIMIT ?',
+    )
     .all(quietSince.toISOString(), notBefore.toISOString(), limit);
   const typesOf = db.prepare<[string], { type: string }>('SELECT DISTINCT type FROM audit_log WHERE order_id = ?');
   const markChecked = db.prepare('UPDATE audit_trails SET checked = 1 WHERE order_id = ?');
   return candidates.flatMap(({ order_id: orderId }) => {
     const types = new Set(typesOf.all(orderId).map((row) => row.type));
     const { outcome, missing } = gapsInTrail(types);
-    const waitsForCustomer = outcome === undefined && config.deliveryDelayMs === 'manual' && types.has('order.shipped') && !types.has('delivery.confirmed');
+    const waitsForCustomer =
+      outcome === undefined && config.deliveryDelayMs === 'manual' && types.has('order.shipped') && !types.has('delivery.confirmed');
     if ((outcome !== undefined && missing.length === 0) || waitsForCustomer) {
       markChecked.run(orderId);
       return [];
     }
-    return [{ orderId, reason: outcome === undefined ? 'no order.completed, .rejected or .failed in the audit log' : `${outcome}, but the audit log lacks ${missing.join(', ')}` }];
+    return [
+      {
+        orderId,
+        reason:
+          outcome === undefined
+            ? 'no order.completed, .rejected or .failed in the audit log'
+            : `${outcome}, but the audit log lacks ${missing.join(', ')}`,
+      },
+    ];
   });
 };

@@ -29,7 +29,8 @@ function main(): void {
     const store = new AuditStore(db);
     const entries = orderId ? store.forOrder(orderId) : store.latest(LATEST);
     if (entries.length === 0) console.log(orderId ? `No events for order ${orderId}.` : 'The audit log is empty.');
-    for (const entry of entries) console.log(`${entry.occurredAt}  ${entry.type.padEnd(22)} order ${entry.orderId}  from ${entry.source}  (${entry.messageId})`);
+    for (const entry of entries)
+      console.log(`${entry.occurredAt}  ${entry.type.padEnd(22)} order ${entry.orderId}  from ${entry.source}  (${entry.messageId})`);
   } finally {
     db.close();
   }

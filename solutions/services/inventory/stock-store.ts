@@ -52,12 +52,16 @@ export class StockStore {
   /** Sets a product's stock (tests and demos); creates it when new. */
   setStock(sku: string, onHand: number, priceCents = 1000): void {
     this.db
-      .prepare('INSERT INTO stock (sku, name, price_cents, on_hand) VALUES (?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET on_hand = excluded.on_hand, price_cents = excluded.price_cents')
+      .prepare(
+        'INSERT INTO stock (sku, name, price_cents, on_hand) VALUES (?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET on_hand = excluded.on_hand, price_cents = excluded.price_cents',
+      )
       .run(sku, sku, priceCents, onHand);
   }
 
   reservation(orderId: string): { items: OrderItem[]; state: ReservationState } | undefined {
-    const row = this.db.prepare<[string], { items: string; state: ReservationState }>('SELECT items, state FROM reservations WHERE order_id = ?').get(orderId);
+    const row = this.db
+      .prepare<[string], { items: string; state: ReservationState }>('SELECT items, state FROM reservations WHERE order_id = ?')
+      .get(orderId);
     return row && { items: JSON.parse(row.items) as OrderItem[], state: row.state };
   }
 
@@ -83,7 +87,9 @@ export class StockStore {
 
   private saveReservation(orderId: string, items: OrderItem[], state: ReservationState): void {
     this.db
-      .prepare('INSERT INTO reservations (order_id, items, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at')
+      .prepare(
+        'INSERT INTO reservations (order_id, items, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
+      )
       .run(orderId, JSON.stringify(items), state, new Date().toISOString());
   }
 }

@@ -43,18 +43,33 @@ export class NotificationStore {
 
   /** Whether this order's `event` was already notified on `channel` (under whatever message id). */
   alreadySent(channel: NotificationChannel, orderId: string, event: string): boolean {
-    return this.db.prepare<[string, string, string], { found: number }>('SELECT 1 AS found FROM notifications WHERE order_id = ? AND event = ? AND channel = ?').get(orderId, event, channel) !== undefined;
+    return (
+      this.db
+        .prepare<[string, string, string], { found: number }>(
+          'SELECT 1 AS found FROM notifications WHERE order_id = ? AND event = ? AND channel = ?',
+        )
+        .get(orderId, event, channel) !== undefined
+    );
   }
 
   record(notification: Omit<SentNotification, 'sentAt'>): void {
     this.db
       .prepare('INSERT INTO notifications (channel, order_id, event, recipient, text, sent_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(notification.channel, notification.orderId, notification.event, notification.recipient, notification.text, new Date().toISOString());
+      .run(
+        notification.channel,
+        notification.orderId,
+        notification.event,
+        notification.recipient,
+        notification.text,
+        new Date().toISOString(),
+      );
   }
 
   sentFor(orderId: string): SentNotification[] {
     return this.db
-      .prepare<[string], SentNotification>('SELECT channel, order_id AS orderId, event, recipient, text, sent_at AS sentAt FROM notifications WHERE order_id = ? ORDER BY id')
+      .prepare<[string], SentNotification>(
+        'SELECT channel, order_id AS orderId, event, recipient, text, sent_at AS sentAt FROM notifications WHERE order_id = ? ORDER BY id',
+      )
       .all(orderId);
   }
 }

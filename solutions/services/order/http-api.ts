@@ -65,7 +65,10 @@ export function createHttpApi(host: ServiceHost) {
     readJsonBody(request, response, (error?: unknown) => {
       const status = (error as { status?: number } | undefined)?.status;
       if (error === undefined || !status || status >= 500) return next(error);
-      const unreadable = (error as { type?: string }).type === 'entity.parse.failed' ? 'the body is not valid JSON' : `the body could not be read: ${describeError(error)}`;
+      const unreadable =
+        (error as { type?: string }).type === 'entity.parse.failed'
+          ? 'the body is not valid JSON'
+          : `the body could not be read: ${describeError(error)}`;
       response.status(status).json({ error: unreadable, field: '(body)' });
     });
   });
@@ -80,11 +83,16 @@ export function createHttpApi(host: ServiceHost) {
     if (!host.isBrokerConnected()) return brokerDown(response);
     const result = await placeOrder(host, body.data, traceOf(request));
     if (result.kind === 'conflict') {
-      response.status(409).json({ error: `order ${result.order.orderId} already exists with different contents`, order: orderView(store, result.order) });
+      response
+        .status(409)
+        .json({ error: `order ${result.order.orderId} already exists with different contents`, order: orderView(store, result.order) });
       return;
     }
     const status = result.kind === 'duplicate' ? 200 : result.published ? 201 : 202;
-    response.status(status).location(`/orders/${encodeURIComponent(result.order.orderId)}`).json(orderView(store, result.order));
+    response
+      .status(status)
+      .location(`/orders/${encodeURIComponent(result.order.orderId)}`)
+      .json(orderView(store, result.order));
   });
 
   // Most GETs are answered before Express by serveOrderReads; this route takes the rest (HEAD, say).
@@ -102,7 +110,12 @@ export function createHttpApi(host: ServiceHost) {
       return;
     }
     if (!host.isBrokerConnected()) return brokerDown(response);
-    const event = newEvent('delivery.confirmed', { orderId: order.orderId, source: 'order', express: order.express, payload: { confirmedBy: 'customer' } });
+    const event = newEvent('delivery.confirmed', {
+      orderId: order.orderId,
+      source: 'order',
+      express: order.express,
+      payload: { confirmedBy: 'customer' },
+    });
     const row = host.db.transaction(() => host.enqueue(event, { trace: traceOf(request) })).immediate();
     const published = await host.waitForPublish(row, 3000);
     response.status(202).json({ orderId: order.orderId, accepted: 'delivery confirmation', published });
@@ -127,7 +140,9 @@ export function createHttpApi(host: ServiceHost) {
 
   app.get('/health', (_request, response) => {
     const connected = host.isBrokerConnected();
-    response.status(connected ? 200 : 503).json({ service: 'order', broker: connected ? 'connected' : 'disconnected', outboxPending: host.outboxPending() });
+    response
+      .status(connected ? 200 : 503)
+      .json({ service: 'order', broker: connected ? 'connected' : 'disconnected', outboxPending: host.outboxPending() });
   });
 
   // Queue depths through the management API (layer 8), for a quick look without the UI.

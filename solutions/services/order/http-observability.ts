@@ -35,7 +35,12 @@ export function observeRequests(host: ServiceHost, listener: http.RequestListene
   return (request, response) => {
     const method = request.method ?? 'GET';
     const stopTimer = process.hrtime.bigint();
-    const started = method === 'POST' ? host.tracing.start(`${method} ${request.url?.split('?')[0] ?? ''}`, SpanKind.SERVER, ROOT_CONTEXT, { 'http.request.method': method }) : undefined;
+    const started =
+      method === 'POST'
+        ? host.tracing.start(`${method} ${request.url?.split('?')[0] ?? ''}`, SpanKind.SERVER, ROOT_CONTEXT, {
+            'http.request.method': method,
+          })
+        : undefined;
     if (started) traces.set(request, started.context);
     response.once('close', () => {
       const route = routeOf(request);
@@ -46,7 +51,9 @@ export function observeRequests(host: ServiceHost, listener: http.RequestListene
         const { span } = started;
         span.updateName(`${method} ${route}`);
         span.setAttributes({ 'http.route': route, 'http.response.status_code': response.statusCode });
-        const orderId = (request as http.IncomingMessage & { params?: { id?: unknown } }).params?.id ?? (request as http.IncomingMessage & { body?: { orderId?: unknown } }).body?.orderId;
+        const orderId =
+          (request as http.IncomingMessage & { params?: { id?: unknown } }).params?.id ??
+          (request as http.IncomingMessage & { body?: { orderId?: unknown } }).body?.orderId;
         if (typeof orderId === 'string') span.setAttribute(ORDER_ID_ATTRIBUTE, orderId);
         if (response.statusCode >= 500) ServiceTracing.fail(span, new Error(`answered ${response.statusCode}`));
         span.end();

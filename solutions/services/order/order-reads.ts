@@ -25,7 +25,11 @@ export class OrderReads {
   private readonly waiting = new Map<number, { orderId: string; resolve: (answer: ReadAnswer) => void }>();
 
   /** file: the order database; onMainThread answers when the worker cannot (it never started, or it died). */
-  constructor(file: string, private readonly onMainThread: (orderId: string) => ReadAnswer, private readonly log: Logger) {
+  constructor(
+    file: string,
+    private readonly onMainThread: (orderId: string) => ReadAnswer,
+    private readonly log: Logger,
+  ) {
     try {
       // execArgv []: plain JavaScript needs no loader, so the thread starts without tsx's (its start-up costs more than the reads).
       const worker = new Worker(WORKER, { workerData: { file, ...ORDER_READS }, execArgv: [] });

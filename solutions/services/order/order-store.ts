@@ -71,21 +71,21 @@ export class OrderStore {
 
   find(orderId: string): Order | undefined {
     const row = this.db.prepare<[string], OrderRow>(ORDER_READS.findSql).get(orderId);
-    return row && {
-      orderId: row.order_id,
-      user: row.user,
-      items: JSON.parse(row.items) as OrderItem[],
-      express: row.express === 1,
-      status: row.status,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    };
+    return (
+      row && {
+        orderId: row.order_id,
+        user: row.user,
+        items: JSON.parse(row.items) as OrderItem[],
+        express: row.express === 1,
+        status: row.status,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+      }
+    );
   }
 
   history(orderId: string): OrderHistoryEntry[] {
-    return this.db
-      .prepare<[string], OrderHistoryEntry>(ORDER_READS.historySql)
-      .all(orderId);
+    return this.db.prepare<[string], OrderHistoryEntry>(ORDER_READS.historySql).all(orderId);
   }
 
   insert(order: Pick<Order, 'orderId' | 'user' | 'items' | 'express'>): void {
@@ -103,7 +103,9 @@ export class OrderStore {
   }
 
   private appendHistory(orderId: string, status: OrderStatus, event: string, detail: string | null, at: string): void {
-    this.db.prepare('INSERT INTO order_history (order_id, status, event, detail, at) VALUES (?, ?, ?, ?, ?)').run(orderId, status, event, detail, at);
+    this.db
+      .prepare('INSERT INTO order_history (order_id, status, event, detail, at) VALUES (?, ?, ?, ?, ?)')
+      .run(orderId, status, event, detail, at);
   }
 }
 

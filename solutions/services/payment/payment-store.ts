@@ -28,7 +28,9 @@ export class PaymentStore {
 
   find(orderId: string): Payment | undefined {
     return this.db
-      .prepare<[string], Payment>('SELECT order_id AS orderId, payment_id AS paymentId, amount, status, reason, created_at AS createdAt FROM payments WHERE order_id = ?')
+      .prepare<[string], Payment>(
+        'SELECT order_id AS orderId, payment_id AS paymentId, amount, status, reason, created_at AS createdAt FROM payments WHERE order_id = ?',
+      )
       .get(orderId);
   }
 

@@ -33,10 +33,14 @@ export class ShipmentStore {
   }
 
   prepare(orderId: string, shipmentId: string): void {
-    this.db.prepare("INSERT INTO shipments (order_id, shipment_id, status, prepared_at) VALUES (?, ?, 'prepared', ?)").run(orderId, shipmentId, new Date().toISOString());
+    this.db
+      .prepare("INSERT INTO shipments (order_id, shipment_id, status, prepared_at) VALUES (?, ?, 'prepared', ?)")
+      .run(orderId, shipmentId, new Date().toISOString());
   }
 
   markDelivered(orderId: string): void {
-    this.db.prepare("UPDATE shipments SET status = 'delivered', delivered_at = ? WHERE order_id = ?").run(new Date().toISOString(), orderId);
+    this.db
+      .prepare("UPDATE shipments SET status = 'delivered', delivered_at = ? WHERE order_id = ?")
+      .run(new Date().toISOString(), orderId);
   }
 }

@@ -16,10 +16,14 @@ const prepareShipment: EventHandler<'payment.success'> = (event, { db, emit, log
   emit('shipping.prepared', { shipmentId });
   log.info(`shipment prepared for order ${event.orderId}`);
   if (config.deliveryDelayMs !== 'manual') {
-    emit('delivery.confirmed', { confirmedBy: 'simulation' }, {
-      route: { exchange: '', routingKey: QUEUES.deliveryDelay },
-      expirationMs: config.deliveryDelayMs,
-    });
+    emit(
+      'delivery.confirmed',
+      { confirmedBy: 'simulation' },
+      {
+        route: { exchange: '', routingKey: QUEUES.deliveryDelay },
+        expirationMs: config.deliveryDelayMs,
+      },
+    );
   }
 };
 

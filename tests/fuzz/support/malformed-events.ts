@@ -113,26 +113,62 @@ export function malformedBodies(type: EventType, otherTypes: readonly EventType[
   const schema = schemaOf(type);
   return fc.oneof(
     // Not JSON at all.
-    fc.integer({ min: 0, max: text.length - 1 }).map((cut) => ({ what: 'cut short', content: Buffer.from(text.slice(0, cut)), reason: NOT_JSON })),
-    fc.uint8Array({ minLength: 0, maxLength: 4096 }).map((bytes) => ({ what: 'binary garbage', content: Buffer.from([0xff, ...bytes]), reason: NOT_JSON })),
-    fc.constantFrom<[string, Buffer]>(
-      ['UTF-16', Buffer.from(text, 'utf16le')],
-      ['gzip', gzipSync(text)],
-      ['a BOM before it', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])],
-      ['NaN for a number', Buffer.from(text.replace('"schemaVersion":1', '"schemaVersion":NaN'))],
-      ['single quotes', Buffer.from(text.replaceAll('"', "'"))],
-      ['a trailing comma', Buffer.from(text.replace(/\}$/, ',}'))],
-      ['empty', Buffer.alloc(0)],
-    ).map(([what, content]) => ({ what, content, reason: NOT_JSON })),
+    fc
+      .integer({ min: 0, max: text.length - 1 })
+      .map((cut) => ({ what: 'cut short', content: Buffer.from(text.slice(0, cut)), reason: NOT_JSON })),
+    fc
+      .uint8Array({ minLength: 0, maxLength: 4096 })
+      .map((bytes) => ({ what: 'binary garbage', content: Buffer.from([0xff, ...bytes]), reason: NOT_JSON })),
+    fc
+      .constantFrom<[string, Buffer]>(
+        ['UTF-16', Buffer.from(text, 'utf16le')],
+        ['gzip', gzipSync(text)],
+        ['a BOM before it', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])],
+        ['NaN for a number', Buffer.from(text.replace('"schemaVersion":1', '"schemaVersion":NaN'))],
+        ['single quotes', Buffer.from(text.replaceAll('"', "'"))],
+        ['a trailing comma', Buffer.from(text.replace(/\}$/, ',}'))],
+        ['empty', Buffer.alloc(0)],
+      )
+      .map(([what, content]) => ({ what, content, reason: NOT_JSON })),
     // Deep nesting: JSON.parse copes, the schema refuses it without recursing.
-    fc.integer({ min: 1000, max: 100_000 }).map((depth) => ({ what: `payload nested ${depth} deep`, content: Buffer.from(text.replace(/"payload":\{.*\}\}$/, `"payload":${'['.repeat(depth)}${']'.repeat(depth)}}`)), reason: schema })),
+    fc.integer({ min: 1000, max: 100_000 }).map((depth) => ({
+      what: `payload nested ${depth} deep`,
+      content: Buffer.from(text.replace(/"payload":\{.*\}\}$/, `"payload":${'['.repeat(depth)}${']'.repeat(depth)}}`)),
+      reason: schema,
+    })),
     // JSON, but not an event.
-    fc.jsonValue({ maxDepth: 2 }).filter((value) => typeof value !== 'object' || value === null || Array.isArray(value)).map((value) => ({ what: 'JSON that is not an object', content: json(value), reason: UNKNOWN_TYPE })),
-    fc.oneof(
-      fc.constant(undefined),
-      fc.constantFrom<unknown>(null, 42, '', 'order', 'ORDER.CREATED', `${type} `, ` ${type}`, `${type}.v2`, 'refund.issued', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', [type], { type }),
-      fc.string({ maxLength: 30 }).filter((candidate) => !(EVENT_TYPES as readonly string[]).includes(candidate)),
-    ).map((bodyType) => ({ what: `type ${JSON.stringify(bodyType) ?? 'missing'}`, content: json(setAt(event, ['type'], bodyType)), reason: UNKNOWN_TYPE })),
+    fc
+      .jsonValue({ maxDepth: 2 })
+      .filter((value) => typeof value !== 'object' || value === null || Array.isArray(value))
+      .map((value) => ({ what: 'JSON that is not an object', content: json(value), reason: UNKNOWN_TYPE })),
+    fc
+      .oneof(
+        fc.constant(undefined),
+        fc.constantFrom<unknown>(
+          null,
+          42,
+          '',
+          'order',
+          'ORDER.CREATED',
+          `${type} `,
+          ` ${type}`,
+          `${type}.v2`,
+          'refund.issued',
+          '__proto__',
+          'constructor',
+          'toString',
+          'hasOwnProperty',
+          'valueOf',
+          [type],
+          { type },
+        ),
+        fc.string({ maxLength: 30 }).filter((candidate) => !(EVENT_TYPES as readonly string[]).includes(candidate)),
+      )
+      .map((bodyType) => ({
+        what: `type ${JSON.stringify(bodyType) ?? 'missing'}`,
+        content: json(setAt(event, ['type'], bodyType)),
+        reason: UNKNOWN_TYPE,
+      })),
     // The right type, a broken field: deleted, of the wrong JSON type, or out of range.
     fc.constantFrom(...requiredPaths(event)).chain((path) =>
       fc.oneof(fc.constant(undefined), wrongTypeFor(getAt(event, path))).map((value) => ({
@@ -142,18 +178,38 @@ export function malformedBodies(type: EventType, otherTypes: readonly EventType[
       })),
     ),
     fc.constantFrom(...outOfRange(event)).chain(({ path, values }) =>
-      fc.constantFrom(...values).map((value) => ({ what: `${path.join('.')} set to ${JSON.stringify(value)}`, content: json(setAt(event, path, value)), reason: schema })),
+      fc.constantFrom(...values).map((value) => ({
+        what: `${path.join('.')} set to ${JSON.stringify(value)}`,
+        content: json(setAt(event, path, value)),
+        reason: schema,
+      })),
     ),
     fc.constant({ what: 'express as a string', content: json({ ...event, express: 'yes' }), reason: schema }),
     // A huge payload (within reason: up to 1 MB) where a short value belongs.
-    fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 16 * 1024, max: 256 * 1024 }) }, { weight: 1, arbitrary: fc.constant(1024 * 1024) }).map((size) => ({ what: `a ${size}-byte messageId of the wrong type`, content: json({ ...event, messageId: Array.from({ length: Math.floor(size / 2) }, () => 0) }), reason: schema })),
+    fc
+      .oneof({ weight: 4, arbitrary: fc.integer({ min: 16 * 1024, max: 256 * 1024 }) }, { weight: 1, arbitrary: fc.constant(1024 * 1024) })
+      .map((size) => ({
+        what: `a ${size}-byte messageId of the wrong type`,
+        content: json({ ...event, messageId: Array.from({ length: Math.floor(size / 2) }, () => 0) }),
+        reason: schema,
+      })),
     // A valid body with the wrong properties.
-    fc.constantFrom('text/plain', 'application/xml', 'application/octet-stream', 'application/x-protobuf', 'application/json; charset=utf-16', 'APPLICATION/JSON ', '').map((contentType) => ({
-      what: `content type ${JSON.stringify(contentType)}`,
-      content: json(event),
-      reason: /^content type is /,
-      properties: { contentType },
-    })),
+    fc
+      .constantFrom(
+        'text/plain',
+        'application/xml',
+        'application/octet-stream',
+        'application/x-protobuf',
+        'application/json; charset=utf-16',
+        'APPLICATION/JSON ',
+        '',
+      )
+      .map((contentType) => ({
+        what: `content type ${JSON.stringify(contentType)}`,
+        content: json(event),
+        reason: /^content type is /,
+        properties: { contentType },
+      })),
     fc.constantFrom(...otherTypes).map((propertyType) => ({
       what: `type property ${propertyType} on a ${type} body`,
       content: json(event),
@@ -177,8 +233,14 @@ export const publishProperties: fc.Arbitrary<Options.Publish> = fc.record(
       {
         'x-schema-version': fc.oneof(fc.constant(SCHEMA_VERSION), fc.integer(), fc.string({ maxLength: 5 })),
         // What the broker writes when it dead-letters, forged and malformed: read, never trusted.
-        'x-death': fc.oneof(fc.constant('rejected'), fc.integer(), fc.constant([null]), fc.constant([{ queue: 42 }]), fc.constant({ count: 3 })),
-        '__proto__': fc.string({ maxLength: 5 }),
+        'x-death': fc.oneof(
+          fc.constant('rejected'),
+          fc.integer(),
+          fc.constant([null]),
+          fc.constant([{ queue: 42 }]),
+          fc.constant({ count: 3 }),
+        ),
+        __proto__: fc.string({ maxLength: 5 }),
         'x-anything': fc.string({ maxLength: 50 }),
       },
       { requiredKeys: [] },
@@ -186,4 +248,3 @@ export const publishProperties: fc.Arbitrary<Options.Publish> = fc.record(
   },
   { requiredKeys: [] },
 );
-

@@ -35,7 +35,10 @@ export function rejectionsFrom(message: ConsumeMessage, queue: string): number {
 }
 
 export class TestBrokerClient {
-  private constructor(private readonly connection: ChannelModel, private readonly channel: ConfirmChannel) {}
+  private constructor(
+    private readonly connection: ChannelModel,
+    private readonly channel: ConfirmChannel,
+  ) {}
 
   static async connect(url: string): Promise<TestBrokerClient> {
     const connection = await amqp.connect(url, { clientProperties: { connection_name: `test-client-${process.pid}` } });
@@ -64,9 +67,13 @@ export class TestBrokerClient {
   /** Consumes an existing queue: every message it holds or receives from now on lands in the collector. */
   async collect(queue: string): Promise<MessageCollector> {
     const collector = new MessageCollector(queue);
-    await this.channel.consume(queue, (message) => {
-      if (message) collector.messages.push(message);
-    }, { noAck: true });
+    await this.channel.consume(
+      queue,
+      (message) => {
+        if (message) collector.messages.push(message);
+      },
+      { noAck: true },
+    );
     return collector;
   }
 
@@ -84,17 +91,21 @@ export class TestBrokerClient {
     const taken = new Promise<ConsumeMessage[]>((resolve) => (done = resolve));
     // Our own tag: a queue that already holds messages delivers before consume-ok returns one.
     const consumerTag = `intercept-${crypto.randomUUID()}`;
-    await channel.consume(queue, (message) => {
-      if (!message || messages.length >= count) return;
-      messages.push(message);
-      if (messages.length < count) return;
-      void (async () => {
-        await channel.cancel(consumerTag);
-        for (const each of messages) channel.ack(each);
-        await channel.close();
-        done(messages);
-      })();
-    }, { consumerTag });
+    await channel.consume(
+      queue,
+      (message) => {
+        if (!message || messages.length >= count) return;
+        messages.push(message);
+        if (messages.length < count) return;
+        void (async () => {
+          await channel.cancel(consumerTag);
+          for (const each of messages) channel.ack(each);
+          await channel.close();
+          done(messages);
+        })();
+      },
+      { consumerTag },
+    );
     return { taken };
   }
 

@@ -46,12 +46,17 @@ export async function getOrder(baseUrl: string, orderId: string): Promise<OrderV
 }
 
 /** Places an order, trying again while the API answers 503 (the broker is away: nothing was done). */
-export async function placeOrderWhenAccepted(baseUrl: string, body: { orderId: string } & Record<string, unknown>, timeoutMs = 20_000): Promise<HttpReply<OrderView>> {
+export async function placeOrderWhenAccepted(
+  baseUrl: string,
+  body: { orderId: string } & Record<string, unknown>,
+  timeoutMs = 20_000,
+): Promise<HttpReply<OrderView>> {
   return eventually(
     async () => {
       const placed = await postOrder(baseUrl, body);
       if (placed.status === 503) return undefined;
-      if (![200, 201, 202].includes(placed.status)) throw new Error(`POST /orders for ${body.orderId} answered ${placed.status}: ${JSON.stringify(placed.body)}`);
+      if (![200, 201, 202].includes(placed.status))
+        throw new Error(`POST /orders for ${body.orderId} answered ${placed.status}: ${JSON.stringify(placed.body)}`);
       return placed;
     },
     { timeoutMs, intervalMs: 100, what: `order ${body.orderId} to be accepted` },

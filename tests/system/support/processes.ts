@@ -52,7 +52,10 @@ export class ServiceProcess {
   private captured = '';
   private done = false;
 
-  private constructor(readonly name: ServiceName, private readonly child: ChildProcess) {
+  private constructor(
+    readonly name: ServiceName,
+    private readonly child: ChildProcess,
+  ) {
     child.stdout?.on('data', (chunk: Buffer) => (this.captured += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (this.captured += chunk.toString()));
     this.exited = new Promise((resolve) => {
@@ -70,7 +73,9 @@ export class ServiceProcess {
           resolve();
         }
       });
-      void this.exited.then(({ code, signal }) => reject(new Error(`${name} exited (code ${code}, signal ${signal}) before it was ready:\n${this.captured}`)));
+      void this.exited.then(({ code, signal }) =>
+        reject(new Error(`${name} exited (code ${code}, signal ${signal}) before it was ready:\n${this.captured}`)),
+      );
     });
     this.ready.catch(() => {}); // awaited in start(); an exit after ready is not an error here
   }

@@ -80,6 +80,14 @@ export function publishConfirmedWith(edit: Partial<PublishSteps>): Publish {
       if (rejection === undefined) resolve();
       else reject(rejection);
     };
-    return steps.send({ channel, exchange, routingKey, content: message.content, options: steps.options(message.options, messageId), watched, settle });
+    return steps.send({
+      channel,
+      exchange,
+      routingKey,
+      content: message.content,
+      options: steps.options(message.options, messageId),
+      watched,
+      settle,
+    });
   };
 }

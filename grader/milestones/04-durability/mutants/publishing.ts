@@ -15,23 +15,31 @@ export const optionsMutants: Mutant<'durability'>[] = [
   publishing('messages published transient (no persistent: true)', ['04.persistent', '04.survives-restart'], {
     options: (options, messageId) => ({ ...options, messageId, persistent: false, mandatory: true }),
   }),
-  publishing("the caller's options replaced by { messageId, persistent, mandatory }: content type, headers and priority lost", ['04.persistent'], {
-    options: (_options, messageId) => ({ messageId, persistent: true, mandatory: true }),
-  }),
+  publishing(
+    "the caller's options replaced by { messageId, persistent, mandatory }: content type, headers and priority lost",
+    ['04.persistent'],
+    {
+      options: (_options, messageId) => ({ messageId, persistent: true, mandatory: true }),
+    },
+  ),
 ];
 
 export const confirmMutants: Mutant<'durability'>[] = [
-  publishing('resolves as soon as channel.publish() returns, without waiting for the confirm', ['04.confirmed', '04.nack', '04.unroutable', '04.channel-closed'], {
-    send: ({ channel, exchange, routingKey, content, options, watched, settle }) =>
-      new Promise<void>((resolve, reject) => {
-        try {
-          channel.publish(exchange, routingKey, content, options, (error: unknown) => settle(error, resolve, reject));
-          resolve();
-        } catch (error) {
-          reject(watched.closedBy ?? error);
-        }
-      }),
-  }),
+  publishing(
+    'resolves as soon as channel.publish() returns, without waiting for the confirm',
+    ['04.confirmed', '04.nack', '04.unroutable', '04.channel-closed'],
+    {
+      send: ({ channel, exchange, routingKey, content, options, watched, settle }) =>
+        new Promise<void>((resolve, reject) => {
+          try {
+            channel.publish(exchange, routingKey, content, options, (error: unknown) => settle(error, resolve, reject));
+            resolve();
+          } catch (error) {
+            reject(watched.closedBy ?? error);
+          }
+        }),
+    },
+  ),
   publishing('waits for the confirm only when publish() returned false', ['04.confirmed', '04.nack', '04.unroutable'], {
     send: ({ channel, exchange, routingKey, content, options, watched, settle }) =>
       new Promise<void>((resolve, reject) => {
@@ -64,9 +72,13 @@ export const confirmMutants: Mutant<'durability'>[] = [
       }),
   }),
   publishing('a nack treated as success', ['04.nack'], { rejection: () => undefined }),
-  publishing("the confirm callback's error passed on as it is (a nack is no PublishRejectedError, a closed channel has no reason)", ['04.nack', '04.channel-closed'], {
-    rejection: (_watched, error) => error || undefined,
-  }),
+  publishing(
+    "the confirm callback's error passed on as it is (a nack is no PublishRejectedError, a closed channel has no reason)",
+    ['04.nack', '04.channel-closed'],
+    {
+      rejection: (_watched, error) => error || undefined,
+    },
+  ),
   publishing('every error in the confirm callback called a nack, a closed channel too', ['04.channel-closed'], {
     rejection: (_watched, error) => (error ? new PublishRejectedError('nacked by the broker') : undefined),
   }),

@@ -21,12 +21,18 @@ export const listenerPerPublish: Publish = (channel, exchange, routingKey, messa
     };
     channel.on('return', onReturn);
     try {
-      channel.publish(exchange, routingKey, message.content, { ...message.options, messageId, deliveryMode: 2, mandatory: true }, (error: unknown) => {
-        channel.off('return', onReturn);
-        if (returned) reject(new PublishRejectedError(`NO_ROUTE from ${exchange}`));
-        else if (!error) resolve();
-        else reject(state.closedBy ?? new PublishRejectedError('the broker nacked it'));
-      });
+      channel.publish(
+        exchange,
+        routingKey,
+        message.content,
+        { ...message.options, messageId, deliveryMode: 2, mandatory: true },
+        (error: unknown) => {
+          channel.off('return', onReturn);
+          if (returned) reject(new PublishRejectedError(`NO_ROUTE from ${exchange}`));
+          else if (!error) resolve();
+          else reject(state.closedBy ?? new PublishRejectedError('the broker nacked it'));
+        },
+      );
     } catch (error) {
       channel.off('return', onReturn);
       reject(state.closedBy ?? error);
@@ -47,11 +53,17 @@ function returnListenerPerPublish(listen: 'once' | 'on'): Publish {
       channel[listen]('return', (bounced: { properties: { messageId?: string } }) => {
         if (listen === 'once' || bounced.properties.messageId === messageId) returned = true;
       });
-      channel.publish(exchange, routingKey, message.content, { ...message.options, messageId, persistent: true, mandatory: true }, (error: unknown) => {
-        if (returned) reject(new PublishRejectedError(`unroutable: '${routingKey}'`));
-        else if (error) reject(new PublishRejectedError('nacked'));
-        else resolve();
-      });
+      channel.publish(
+        exchange,
+        routingKey,
+        message.content,
+        { ...message.options, messageId, persistent: true, mandatory: true },
+        (error: unknown) => {
+          if (returned) reject(new PublishRejectedError(`unroutable: '${routingKey}'`));
+          else if (error) reject(new PublishRejectedError('nacked'));
+          else resolve();
+        },
+      );
     });
 }
 
@@ -73,13 +85,19 @@ function returnTakenByNextConfirm(count: boolean): Publish {
     const watched = state;
     return new Promise<void>((resolve, reject) => {
       try {
-        channel.publish(exchange, routingKey, message.content, { ...message.options, persistent: true, mandatory: true }, (error: unknown) => {
-          if (watched.waiting > 0) {
-            watched.waiting--;
-            reject(new PublishRejectedError(`unroutable: nothing bound to '${routingKey}'`));
-          } else if (error) reject(new PublishRejectedError('nacked by the broker'));
-          else resolve();
-        });
+        channel.publish(
+          exchange,
+          routingKey,
+          message.content,
+          { ...message.options, persistent: true, mandatory: true },
+          (error: unknown) => {
+            if (watched.waiting > 0) {
+              watched.waiting--;
+              reject(new PublishRejectedError(`unroutable: nothing bound to '${routingKey}'`));
+            } else if (error) reject(new PublishRejectedError('nacked by the broker'));
+            else resolve();
+          },
+        );
       } catch (error) {
         reject(error);
       }

@@ -27,17 +27,21 @@ export const alternatives: Alternative<'acks'>[] = [
             return;
           }
           const tag = message.fields.deliveryTag;
-          working.set(tag, (async () => {
-            let failure: { error: unknown } | undefined;
-            try {
-              await handler(message);
-            } catch (error) {
-              failure = { error };
-            }
-            if (failure) await onFailure(channel, message, failure.error).catch((error: unknown) => console.error('onFailure failed', error));
-            else quietly(() => channel.ack(message));
-            working.delete(tag);
-          })());
+          working.set(
+            tag,
+            (async () => {
+              let failure: { error: unknown } | undefined;
+              try {
+                await handler(message);
+              } catch (error) {
+                failure = { error };
+              }
+              if (failure)
+                await onFailure(channel, message, failure.error).catch((error: unknown) => console.error('onFailure failed', error));
+              else quietly(() => channel.ack(message));
+              working.delete(tag);
+            })(),
+          );
         });
         return {
           consumerTag,
@@ -77,22 +81,29 @@ export const alternatives: Alternative<'acks'>[] = [
             idle = [];
           }
         };
-        const { consumerTag } = await channel.consume(queue, (message: ConsumeMessage | null) => {
-          if (message === null) return void onCancelled?.();
-          active++;
-          handler(message)
-            .then(
-              () => quietly(() => channel.ack(message)),
-              (error: unknown) => onFailure(channel, message, error),
-            )
-            .catch(() => {})
-            .finally(finished);
-        }, { noAck: false });
+        const { consumerTag } = await channel.consume(
+          queue,
+          (message: ConsumeMessage | null) => {
+            if (message === null) return void onCancelled?.();
+            active++;
+            handler(message)
+              .then(
+                () => quietly(() => channel.ack(message)),
+                (error: unknown) => onFailure(channel, message, error),
+              )
+              .catch(() => {})
+              .finally(finished);
+          },
+          { noAck: false },
+        );
         const handle: ConsumerHandle = {
           consumerTag,
           inFlight: () => active,
           async stop() {
-            await channel.cancel(consumerTag).then(() => undefined, () => undefined);
+            await channel.cancel(consumerTag).then(
+              () => undefined,
+              () => undefined,
+            );
             if (active > 0) await new Promise<void>((resolve) => idle.push(resolve));
           },
         };

@@ -60,6 +60,14 @@ const countOutBeforeOnFailure: AckLayer['consume'] = async (channel, queue, hand
 };
 
 export const countingMutants: Mutant<'acks'>[] = [
-  { name: 'counts a delivery out of inFlight() only when its handler succeeded', breaks: ['05.settled-once'], layer: { ...reference, consume: countOnlySuccesses } },
-  { name: 'counts a delivery out of inFlight() in a finally around its handler, before onFailure has run', breaks: ['05.stop-waits'], layer: { ...reference, consume: countOutBeforeOnFailure } },
+  {
+    name: 'counts a delivery out of inFlight() only when its handler succeeded',
+    breaks: ['05.settled-once'],
+    layer: { ...reference, consume: countOnlySuccesses },
+  },
+  {
+    name: 'counts a delivery out of inFlight() in a finally around its handler, before onFailure has run',
+    breaks: ['05.stop-waits'],
+    layer: { ...reference, consume: countOutBeforeOnFailure },
+  },
 ];

@@ -12,7 +12,8 @@ export const processOnceMutants: Mutant<'acks'>[] = [
         apply();
         store.record(messageId);
         return true;
-      })),
+      }),
+    ),
   },
   {
     name: 'processOnce returns whether the message was a duplicate (true for the repeat)',
@@ -23,7 +24,8 @@ export const processOnceMutants: Mutant<'acks'>[] = [
         apply();
         store.record(messageId);
         return false;
-      })),
+      }),
+    ),
   },
   {
     name: 'processOnce always returns true',
@@ -72,7 +74,8 @@ export const processOnceMutants: Mutant<'acks'>[] = [
         }
         store.record(messageId);
         return true;
-      })),
+      }),
+    ),
   },
   {
     name: 'processOnce records the id in a transaction of its own, after the work',

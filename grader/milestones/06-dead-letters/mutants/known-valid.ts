@@ -45,7 +45,14 @@ export const knownValid: Alternative<'deadLetters'>[] = [
         const tried = attemptsSoFar(message, spec.name) + 1;
         const limit = spec.failure.kind === 'retry' ? spec.failure.maxAttempts : 1;
         if (tried >= limit) {
-          await park(channel, message, spec.failure.kind === 'retry' ? `failed ${tried} times, last error: ${describeError(error)}` : `handler failed: ${describeError(error)}`, spec);
+          await park(
+            channel,
+            message,
+            spec.failure.kind === 'retry'
+              ? `failed ${tried} times, last error: ${describeError(error)}`
+              : `handler failed: ${describeError(error)}`,
+            spec,
+          );
           return 'parked';
         }
         channel.reject(message, false);
@@ -82,6 +89,8 @@ export const knownValid: Alternative<'deadLetters'>[] = [
   },
   {
     name: "attemptsSoFar reads only this queue's 'rejected' entry (there is one per queue and reason)",
-    layer: withAttempts((message, queue) => deaths(message).find((death) => death.queue === queue && death.reason === 'rejected')?.count ?? 0),
+    layer: withAttempts(
+      (message, queue) => deaths(message).find((death) => death.queue === queue && death.reason === 'rejected')?.count ?? 0,
+    ),
   },
 ];

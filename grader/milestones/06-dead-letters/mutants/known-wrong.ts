@@ -26,7 +26,8 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
       ...reference,
       queueArguments: (spec) => {
         const args: Record<string, unknown> = {};
-        if (spec.failure.kind === 'retry') Object.assign(args, { 'x-dead-letter-exchange': EXCHANGES.retry, 'x-dead-letter-routing-key': spec.name });
+        if (spec.failure.kind === 'retry')
+          Object.assign(args, { 'x-dead-letter-exchange': EXCHANGES.retry, 'x-dead-letter-routing-key': spec.name });
         else if (spec.deadLetterTo?.exchange) {
           args['x-dead-letter-exchange'] = spec.deadLetterTo.exchange;
           if (spec.deadLetterTo.routingKey) args['x-dead-letter-routing-key'] = spec.deadLetterTo.routingKey;
@@ -41,7 +42,10 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
     breaks: ['06.queue-arguments'],
     layer: {
       ...reference,
-      queueArguments: (spec) => ({ ...reference.queueArguments(spec), ...(spec.messageTtlMs === undefined ? {} : { 'x-message-ttl': String(spec.messageTtlMs) }) }),
+      queueArguments: (spec) => ({
+        ...reference.queueArguments(spec),
+        ...(spec.messageTtlMs === undefined ? {} : { 'x-message-ttl': String(spec.messageTtlMs) }),
+      }),
     },
   },
   {
@@ -66,7 +70,11 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
   {
     name: "attemptsSoFar also counts the retry queue's 'expired' entries (queue names starting with the queue's), so every try counts twice",
     breaks: ['06.attempts-so-far', '06.retry-then-park'],
-    layer: withAttempts((message, queue) => deaths(message).filter((death) => death.queue.startsWith(queue)).reduce((sum, death) => sum + death.count, 0)),
+    layer: withAttempts((message, queue) =>
+      deaths(message)
+        .filter((death) => death.queue.startsWith(queue))
+        .reduce((sum, death) => sum + death.count, 0),
+    ),
   },
   {
     name: 'attemptsSoFar counts the matching x-death entries instead of adding up their count: the count stops at 1',
@@ -125,7 +133,8 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
     breaks: ['06.retry-then-park'],
     layer: withRetry(async (channel, message, error, spec) => {
       const attempts = attemptsOf(message, spec);
-      if (spec.failure.kind === 'retry' && attempts >= spec.failure.maxAttempts) await reference.park(channel, message, `failed ${attempts} times, last error: ${describeError(error)}`, spec);
+      if (spec.failure.kind === 'retry' && attempts >= spec.failure.maxAttempts)
+        await reference.park(channel, message, `failed ${attempts} times, last error: ${describeError(error)}`, spec);
       channel.nack(message, false, false);
       return attempts >= (spec.failure.kind === 'retry' ? spec.failure.maxAttempts : 1) ? 'parked' : 'retrying';
     }),
@@ -178,14 +187,18 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
   {
     name: 'park publishes the copy without persistent: true',
     breaks: ['06.parked-copy'],
-    layer: withPark((channel, message, reason, spec) => parkWith(channel, message, spec, { ...copyOptions(message, reason, spec, attemptsOf(message, spec)), persistent: false })),
+    layer: withPark((channel, message, reason, spec) =>
+      parkWith(channel, message, spec, { ...copyOptions(message, reason, spec, attemptsOf(message, spec)), persistent: false }),
+    ),
   },
   {
     name: "park's headers are the park headers alone: the original's headers (x-schema-version, x-death, a trace id) are lost",
     breaks: ['06.parked-copy'],
     layer: withPark((channel, message, reason, spec) => {
       const options = copyOptions(message, reason, spec, attemptsOf(message, spec));
-      const headers = Object.fromEntries(Object.entries(options.headers ?? {}).filter(([key]) => (Object.values(PARK_HEADERS) as string[]).includes(key)));
+      const headers = Object.fromEntries(
+        Object.entries(options.headers ?? {}).filter(([key]) => (Object.values(PARK_HEADERS) as string[]).includes(key)),
+      );
       return parkWith(channel, message, spec, { ...options, headers });
     }),
   },
@@ -202,7 +215,11 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
     breaks: ['06.parked-copy'],
     layer: withPark((channel, message, reason, spec) => {
       const options = copyOptions(message, reason, spec, attemptsOf(message, spec));
-      const headers = { ...options.headers, [PARK_HEADERS.exchange]: message.properties.headers?.['x-first-death-exchange'], [PARK_HEADERS.routingKey]: spec.name };
+      const headers = {
+        ...options.headers,
+        [PARK_HEADERS.exchange]: message.properties.headers?.['x-first-death-exchange'],
+        [PARK_HEADERS.routingKey]: spec.name,
+      };
       return parkWith(channel, message, spec, { ...options, headers });
     }),
   },

@@ -34,13 +34,18 @@ export function withPark(park: Park): DeadLetterLayer {
 
 /** A layer whose attemptsSoFar is `attemptsSoFar`, used by handleFailure and park too. */
 export function withAttempts(attemptsSoFar: DeadLetterLayer['attemptsSoFar']): DeadLetterLayer {
-  const park: Park = (channel, message, reason, spec) => parkWith(channel, message, spec, copyOptions(message, reason, spec, attemptsSoFar(message, spec.name) + 1));
+  const park: Park = (channel, message, reason, spec) =>
+    parkWith(channel, message, spec, copyOptions(message, reason, spec, attemptsSoFar(message, spec.name) + 1));
   return { ...reference, attemptsSoFar, park, handleFailure: handleFailureWith(attemptsSoFar, park) };
 }
 
 /** A layer whose handleFailure, for the retry policy, is `retry`; the park policy as the reference. */
 export function withRetry(retry: HandleFailure): DeadLetterLayer {
-  return { ...reference, handleFailure: (channel, message, error, spec) => (spec.failure.kind === 'retry' ? retry(channel, message, error, spec) : reference.handleFailure(channel, message, error, spec)) };
+  return {
+    ...reference,
+    handleFailure: (channel, message, error, spec) =>
+      spec.failure.kind === 'retry' ? retry(channel, message, error, spec) : reference.handleFailure(channel, message, error, spec),
+  };
 }
 
 /** The deaths of x-death, or none. */

@@ -29,9 +29,13 @@ async function directReplyToClient(channel: Channel, { timeoutMs }: { timeoutMs:
   const DIRECT = 'amq.rabbitmq.reply-to';
   const replies = new EventEmitter();
   replies.setMaxListeners(0);
-  const { consumerTag } = await channel.consume(DIRECT, (reply) => {
-    if (reply) replies.emit(reply.properties.correlationId ?? '', reply);
-  }, { noAck: true });
+  const { consumerTag } = await channel.consume(
+    DIRECT,
+    (reply) => {
+      if (reply) replies.emit(reply.properties.correlationId ?? '', reply);
+    },
+    { noAck: true },
+  );
   const close = new EventEmitter();
   close.setMaxListeners(0);
   return {
@@ -62,7 +66,12 @@ async function directReplyToClient(channel: Channel, { timeoutMs }: { timeoutMs:
             reject(new Error('the reply is not valid JSON'));
           }
         });
-        channel.sendToQueue(queue, Buffer.from(JSON.stringify(request)), { replyTo: DIRECT, correlationId, contentType: JSON_TYPE, expiration: String(timeoutMs) });
+        channel.sendToQueue(queue, Buffer.from(JSON.stringify(request)), {
+          replyTo: DIRECT,
+          correlationId,
+          contentType: JSON_TYPE,
+          expiration: String(timeoutMs),
+        });
       });
     },
     async close() {
@@ -85,26 +94,38 @@ async function recordClient(channel: Channel, { timeoutMs }: { timeoutMs: number
     timers.delete(id);
     settleCall(outcome);
   };
-  const { consumerTag } = await channel.consume(replyQueue, (reply) => {
-    const id = reply?.properties.correlationId;
-    if (!reply || typeof id !== 'string' || !(id in waiting)) return;
-    let body: unknown;
-    try {
-      body = JSON.parse(reply.content.toString('utf8'));
-    } catch {
-      return finish(id, { error: new Error('the reply is not valid JSON') });
-    }
-    const failed = reply.properties.headers?.[ERROR_HEADER];
-    finish(id, failed ? { error: new Error(String((body as { error?: unknown }).error)) } : { body });
-  }, { noAck: true });
+  const { consumerTag } = await channel.consume(
+    replyQueue,
+    (reply) => {
+      const id = reply?.properties.correlationId;
+      if (!reply || typeof id !== 'string' || !(id in waiting)) return;
+      let body: unknown;
+      try {
+        body = JSON.parse(reply.content.toString('utf8'));
+      } catch {
+        return finish(id, { error: new Error('the reply is not valid JSON') });
+      }
+      const failed = reply.properties.headers?.[ERROR_HEADER];
+      finish(id, failed ? { error: new Error(String((body as { error?: unknown }).error)) } : { body });
+    },
+    { noAck: true },
+  );
   return {
     async call(queue, request) {
       const id = randomUUID();
       const answer = new Promise<unknown>((resolve, reject) => {
         waiting[id] = ({ body, error }) => (error ? reject(error) : resolve(body));
       });
-      timers.set(id, setTimeout(() => finish(id, { error: new RpcTimeoutError(queue, timeoutMs) }), timeoutMs));
-      channel.sendToQueue(queue, Buffer.from(JSON.stringify(request)), { replyTo: replyQueue, correlationId: id, contentType: JSON_TYPE, expiration: String(timeoutMs) });
+      timers.set(
+        id,
+        setTimeout(() => finish(id, { error: new RpcTimeoutError(queue, timeoutMs) }), timeoutMs),
+      );
+      channel.sendToQueue(queue, Buffer.from(JSON.stringify(request)), {
+        replyTo: replyQueue,
+        correlationId: id,
+        contentType: JSON_TYPE,
+        expiration: String(timeoutMs),
+      });
       return answer;
     },
     async close() {
@@ -131,7 +152,12 @@ async function oneAtATimeServer(channel: Channel, queue: string, handler: RpcHan
         }
       }
       try {
-        if (reply) channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(reply.body)), { correlationId, contentType: JSON_TYPE, headers: reply.failed ? { [ERROR_HEADER]: true } : {} });
+        if (reply)
+          channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(reply.body)), {
+            correlationId,
+            contentType: JSON_TYPE,
+            headers: reply.failed ? { [ERROR_HEADER]: true } : {},
+          });
         if (reply?.failed) channel.reject(request, false);
         else channel.ack(request);
       } catch {
@@ -143,7 +169,13 @@ async function oneAtATimeServer(channel: Channel, queue: string, handler: RpcHan
 }
 
 export const alternatives: Alternative<'rpc'>[] = [
-  { name: 'direct reply-to (amq.rabbitmq.reply-to), calls waiting on an EventEmitter', layer: { ...reference, createClient: directReplyToClient } },
+  {
+    name: 'direct reply-to (amq.rabbitmq.reply-to), calls waiting on an EventEmitter',
+    layer: { ...reference, createClient: directReplyToClient },
+  },
   { name: 'pending calls in a plain object, their timers in a map of their own', layer: { ...reference, createClient: recordClient } },
-  { name: 'a server with prefetch 1 that rejects (no requeue) a request whose handler threw, after its error reply', layer: { ...reference, serve: oneAtATimeServer } },
+  {
+    name: 'a server with prefetch 1 that rejects (no requeue) a request whose handler threw, after its error reply',
+    layer: { ...reference, serve: oneAtATimeServer },
+  },
 ];

@@ -42,7 +42,8 @@ export const clientMutants: Mutant<'rpc'>[] = [
     breaks: ['07.stray-reply'],
     layer: clientWith({
       receive(client, reply) {
-        if (reply && !client.pending.has(reply.properties.correlationId)) throw new Error(`no call waiting for correlation id ${reply.properties.correlationId}`);
+        if (reply && !client.pending.has(reply.properties.correlationId))
+          throw new Error(`no call waiting for correlation id ${reply.properties.correlationId}`);
         referenceClientSteps.receive(client, reply);
       },
     }),

@@ -92,7 +92,11 @@ export const referenceClientSteps: ClientSteps = {
   },
   replyTo: async ({ replyQueue }) => replyQueue,
   send({ channel, timeoutMs }, queue, request, properties) {
-    channel.sendToQueue(queue, Buffer.from(JSON.stringify(request)), { ...properties, contentType: JSON_TYPE, expiration: String(timeoutMs) });
+    channel.sendToQueue(queue, Buffer.from(JSON.stringify(request)), {
+      ...properties,
+      contentType: JSON_TYPE,
+      expiration: String(timeoutMs),
+    });
   },
   wait({ pending, timeoutMs }, queue, correlationId) {
     return new Promise((resolve, reject) => {

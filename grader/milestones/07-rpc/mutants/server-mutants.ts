@@ -11,7 +11,11 @@ export const serverMutants: Mutant<'rpc'>[] = [
     layer: serverWith({
       send({ channel, queue }, request, { content, failed }) {
         const headers = failed ? { [ERROR_HEADER]: true } : {};
-        channel.sendToQueue(`${queue}.replies`, content, { correlationId: request.properties.correlationId, contentType: JSON_TYPE, headers });
+        channel.sendToQueue(`${queue}.replies`, content, {
+          correlationId: request.properties.correlationId,
+          contentType: JSON_TYPE,
+          headers,
+        });
       },
     }),
   },
@@ -26,7 +30,8 @@ export const serverMutants: Mutant<'rpc'>[] = [
     name: 'serve replies Buffer.from(JSON.stringify(result)): a handler that returns nothing fails',
     breaks: ['07.serve-replies'],
     layer: serverWith({
-      reply: ({ handler }, request) => replying(async () => Buffer.from(JSON.stringify(await handler(JSON.parse(bodyOf(request)))) as string)),
+      reply: ({ handler }, request) =>
+        replying(async () => Buffer.from(JSON.stringify(await handler(JSON.parse(bodyOf(request)))) as string)),
     }),
   },
   {

@@ -16,7 +16,10 @@ const Entry = z.object({
 });
 
 class ManagementRefusal extends Error {
-  constructor(readonly status: number, what: string) {
+  constructor(
+    readonly status: number,
+    what: string,
+  ) {
     super(`${what}: HTTP ${status} ${status === 404 ? 'Not Found' : status === 401 ? 'Unauthorized' : ''}`.trim());
   }
 }
@@ -24,7 +27,9 @@ class ManagementRefusal extends Error {
 async function getJson(target: ManagementTarget, segments: string[], query = ''): Promise<unknown> {
   const root = target.baseUrl.endsWith('/') ? target.baseUrl : `${target.baseUrl}/`;
   const url = new URL(`api/${segments.map(encodeURIComponent).join('/')}${query}`, root);
-  const headers = new Headers({ Authorization: `Basic ${Buffer.from(`${target.username}:${target.password}`, 'utf8').toString('base64')}` });
+  const headers = new Headers({
+    Authorization: `Basic ${Buffer.from(`${target.username}:${target.password}`, 'utf8').toString('base64')}`,
+  });
   // A deadline of its own: an AbortController aborted by a timer, cleared once the answer is in.
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`GET ${url.pathname}: no answer within 4 s`)), 4_000);
@@ -53,7 +58,11 @@ const fromEntry = (raw: unknown): QueueStats => {
 };
 
 const listed: MonitoringLayer['listQueueStats'] = async (target) => {
-  const answer = await getJson(target, ['queues', target.vhost], '?columns=name,messages_ready,messages_unacknowledged,consumers,message_stats');
+  const answer = await getJson(
+    target,
+    ['queues', target.vhost],
+    '?columns=name,messages_ready,messages_unacknowledged,consumers,message_stats',
+  );
   return (answer as unknown[]).map(fromEntry).sort((a, b) => a.name.localeCompare(b.name));
 };
 

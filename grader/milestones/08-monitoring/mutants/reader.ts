@@ -74,7 +74,10 @@ export function reading(edit: Partial<ReadSteps> = {}): MonitoringLayer {
     const headers = { authorization: `Basic ${Buffer.from(steps.credentials(target)).toString('base64')}` };
     let response: Response;
     try {
-      response = await fetch(steps.url(target.baseUrl, path), { headers, signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs) });
+      response = await fetch(steps.url(target.baseUrl, path), {
+        headers,
+        signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
+      });
     } catch (error) {
       return steps.onFetchError(error, path);
     }

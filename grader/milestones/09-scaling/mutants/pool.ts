@@ -67,7 +67,11 @@ export function withPool(edit: Partial<PoolSteps>): ScalingLayer {
         startWorker: () => steps.startWorker(pool),
         stopWorker: (worker) => steps.stopWorker(pool, worker),
       };
-      return serializedPool((target) => steps.resize(pool, target), () => pool.running.length, workers);
+      return serializedPool(
+        (target) => steps.resize(pool, target),
+        () => pool.running.length,
+        workers,
+      );
     },
   };
 }
