@@ -9,47 +9,20 @@
 //   - a throw after the milestone's result (a timer left behind): the milestone does not pass.
 // Meanwhile the exercise file is type-checked (typecheck.ts). The first child is started before the
 // broker is found (startGradingChild): it loads its TypeScript loader, the grader and the milestone's checks meanwhile.
+// The messages both sides exchange are in grading-messages.ts; what an ended child's checks get, in
+// why-child-ended.ts; the graded code's printed lines, gathered per check, in printed-output.ts.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SharedRestartConsent } from './broker-control.ts';
 import { fromWire, type WireError } from '../shared/cli/errors.ts';
-import { machineTooBusy } from './check.ts';
+import type { CheckName, ParentMessage, WorkerMessage, WorkerRequest, WorkerResult } from './grading-messages.ts';
 import type { Milestone } from './manifest.ts';
+import { PrintedOutput } from './printed-output.ts';
 import type { CheckResult, GradeOptions, MilestoneResult, Target } from './runner.ts';
 import { typeErrorsOf } from './typecheck.ts';
 import { milestoneVerdict } from './verdict.ts';
 import { type Silence, watchChild } from './watchdog.ts';
-
-export interface WorkerRequest {
-  milestone: number;
-  target: Target;
-  skip: string[];
-  /** A yes or no decided here, or 'ask': the child asks this process, which has the terminal (restart-question). */
-  sharedRestart: { kind: 'granted' } | { kind: 'ask' } | { kind: 'refused'; why: string };
-  /** The broker the parent found and checked: the child uses it as is (a child started before it was found has no RABBITMQ_URL). */
-  broker?: { url: string; managementUrl: string };
-}
-
-/** What the parent sends the child after the request: the learner's answer to a restart-question. */
-export type ParentMessage = { type: 'restart-answer'; yes: boolean };
-
-export type WorkerResult = Omit<MilestoneResult, 'milestone'>;
-
-export type WorkerMessage =
-  | { type: 'heartbeat' }
-  | { type: 'checks'; checks: CheckName[] }
-  /** What the graded code printed, and the check it printed it in (none: while its file loaded); `dropped` lines past the limit. */
-  | { type: 'output'; id?: string; text: string; dropped?: number }
-  | { type: 'check-start'; id: string }
-  | { type: 'check'; result: CheckResult }
-  | { type: 'announce'; message: string }
-  | { type: 'restart-question'; question: string }
-  | { type: 'late'; message: string }
-  | { type: 'done'; result: WorkerResult }
-  /** Grading could not start or went wrong as a whole: whose fault it is travels as its kind, never its class's name. */
-  | { type: 'error'; error: WireError };
-
-type CheckName = { id: string; name: string; hint: string };
+import { whyItEnded } from './why-child-ended.ts';
 
 /** Starting a child (compiling the grader's modules) may take this long on a busy machine; after that, could not judge. */
 const STARTUP_MS = 90_000;
@@ -207,32 +180,6 @@ function runChild(
   });
 }
 
-/** What the checks that were running when a child ended get: a fail for what the graded code did, an error when the grader cannot tell. */
-function whyItEnded(
-  silence: Silence | undefined,
-  code: number | null,
-  signal: NodeJS.Signals | null,
-): Pick<CheckResult, 'status' | 'message'> {
-  const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
-  if (silence?.kind === 'blocked') {
-    const spent = Number.isNaN(silence.cpuMs) ? '' : `, spending ${secs(silence.cpuMs)} of CPU`;
-    return {
-      status: 'fail',
-      message: `your code blocked the event loop for ${secs(silence.silentMs)}${spent} (a synchronous endless loop?), so the grader stopped it`,
-    };
-  }
-  if (silence?.kind === 'stalled') {
-    const what = silence.startup
-      ? `the grading process did not start within ${secs(silence.silentMs)}`
-      : `the grading process stood still for ${secs(silence.silentMs)} without using the CPU (waiting for a busy disk or for a CPU; or your code waits synchronously: execSync, Atomics.wait)`;
-    return { status: 'error', message: machineTooBusy(what).message };
-  }
-  return {
-    status: 'fail',
-    message: `your code ended the grading process (${signal ? `signal ${signal}` : `process.exit(${code})`}, or a crash) while this check ran`,
-  };
-}
-
 /**
  * Grades a milestone as gradeMilestone does, in child processes; with target 'mine' the exercise
  * file is type-checked at the same time. Throws what ended grading in the child, of its kind
@@ -318,44 +265,4 @@ export async function gradeInChildProcess(
     ...(allLate.length > 0 ? { late: allLate } : {}),
     ...(errors.length > 0 ? { typeErrors: errors } : {}),
   };
-}
-
-/**
- * What the graded code printed, per check, to show apart under it: a few lines each. Output printed
- * while no check ran (the file loading) goes with the next check reported.
- */
-export class PrintedOutput {
-  static readonly SHOWN_LINES = 6;
-  private readonly texts = new Map<string, string>();
-  private readonly dropped = new Map<string, number>();
-
-  add(id: string | undefined, text: string, dropped = 0): void {
-    const key = id ?? '';
-    this.texts.set(key, (this.texts.get(key) ?? '') + text);
-    if (dropped > 0) this.dropped.set(key, (this.dropped.get(key) ?? 0) + dropped);
-  }
-
-  /** The result with `output` set, trimmed, when the graded code printed something during it (or before it). */
-  attach(result: CheckResult): CheckResult {
-    const lines = [...this.take(''), ...this.take(result.id)].filter((line) => line.trim() !== '');
-    const dropped = (this.dropped.get('') ?? 0) + (this.dropped.get(result.id) ?? 0);
-    this.dropped.delete('');
-    this.dropped.delete(result.id);
-    if (lines.length === 0 && dropped === 0) return result;
-    const shown = lines.slice(0, PrintedOutput.SHOWN_LINES);
-    const more = lines.length - shown.length + dropped;
-    return { ...result, output: more > 0 ? [...shown, `… ${more} more line${more === 1 ? '' : 's'}`] : shown };
-  }
-
-  private take(key: string): string[] {
-    const text = this.texts.get(key);
-    this.texts.delete(key);
-    return text === undefined
-      ? []
-      : text
-          // eslint-disable-next-line no-control-regex -- the escape that starts a terminal colour code
-          .replace(/\x1b\[[0-9;]*m/g, '')
-          .replace(/\n$/, '')
-          .split('\n');
-  }
 }

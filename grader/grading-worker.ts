@@ -10,7 +10,7 @@ import { milestone as milestoneNumber } from './manifest.ts';
 import { gradeMilestone, prepareEnvironment, type Target } from './runner.ts';
 import { describeThrown } from './verdict.ts';
 import type { SharedRestartConsent } from './broker-control.ts';
-import type { ParentMessage, WorkerMessage, WorkerRequest, WorkerResult } from './grading-process.ts';
+import type { ParentMessage, WorkerMessage, WorkerRequest, WorkerResult } from './grading-messages.ts';
 
 const send = (message: WorkerMessage) => process.send?.(message);
 /** Sends, then exits once the message is out (an exit right after a plain send may lose it). */

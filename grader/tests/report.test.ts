@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { GradingEnvironment } from '../context.ts';
 import { milestone as milestoneNumber } from '../manifest.ts';
 import type { Mutant } from '../mutant.ts';
-import { PrintedOutput } from '../grading-process.ts';
+import { PrintedOutput } from '../printed-output.ts';
 import { checkLine, milestoneSummary } from '../report/console.ts';
 import { type CheckResult, gradeLayer, type MilestoneResult, prepareEnvironment } from '../runner.ts';
 import { parseDiagnostics, typeErrorsOf } from '../typecheck.ts';
