@@ -56,7 +56,8 @@ export async function startDashboard(options: DashboardOptions): Promise<{ url: 
       .send(fs.readFileSync(new URL(file, PAGE_DIR)));
   };
   app.get('/', asset('index.html', 'html'));
-  app.get('/page.js', asset('page.js', 'js'));
+  // The page's script is an ES module (index.html) that imports dom.js and trace.js.
+  for (const script of ['page.js', 'dom.js', 'trace.js']) app.get(`/${script}`, asset(script, 'js'));
   app.get('/page.css', asset('page.css', 'css'));
   // Laid out once (elkjs takes a moment), then served from memory.
   const topologyPicture = topologySvg(undefined, { liveQueues: true });
