@@ -260,6 +260,8 @@ describe('layer 6 in the composition (compose.ts)', () => {
       const copy = await eventually(() => parkedCopiesOf(event).find((m) => m.properties.headers?.[PARK_HEADERS.queue] === email.name), {
         what: 'the email parked',
       });
+      // The copy can arrive before the park's confirmation does, and only then is the outcome known.
+      await eventually(() => outcomes.length > 0, { what: 'handleFailure to settle' });
       expect(outcomes).toEqual(['parked']);
       expect(published, '🚨 layer 6 should park through the composed layer 4').toEqual([`${EXCHANGES.deadLetter} ${email.name}`]);
       expect(copy.properties.headers).toMatchObject({
