@@ -9,19 +9,10 @@ import { eventually } from '../support/eventually.ts';
 import { postOrder, SEED_ORDER, waitForStatus } from './support/order-api.ts';
 import { countOf, typesOf, waitForAudit } from './support/service-state.ts';
 import { useSystemUnderTest } from './support/system-under-test.ts';
+import { TRAIL_OF } from '../../shared/messages/order-trail.ts';
 
-const FLOW = [
-  'order.created',
-  'inventory.reserved',
-  'payment.success',
-  'inventory.committed',
-  'order.paid',
-  'shipping.prepared',
-  'order.shipped',
-  'delivery.confirmed',
-  'shipping.delivered',
-  'order.completed',
-];
+/** The events of an order that completes, in the order they happen. */
+const FLOW: string[] = TRAIL_OF.completed;
 
 /** Pairs (cause, effect): the effect can only happen after the cause was handled. */
 const CAUSAL_CHAIN = [

@@ -10,19 +10,10 @@ import type { RunningSystem } from '../../solutions/system.ts';
 import { eventually } from '../support/eventually.ts';
 import { placeOrderWhenAccepted, waitForStatus } from './support/order-api.ts';
 import { useSystemUnderTest } from './support/system-under-test.ts';
+import { TRAIL_OF } from '../../shared/messages/order-trail.ts';
 
-const FLOW = [
-  'order.created',
-  'inventory.reserved',
-  'payment.success',
-  'inventory.committed',
-  'order.paid',
-  'shipping.prepared',
-  'order.shipped',
-  'delivery.confirmed',
-  'shipping.delivered',
-  'order.completed',
-];
+/** The events of an order that completes, in the order they happen. */
+const FLOW: string[] = TRAIL_OF.completed;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
 
 interface ApiMessage {

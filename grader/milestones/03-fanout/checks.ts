@@ -13,6 +13,7 @@ import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../..
 import { bindingsOf, compareBindings, describeDiff, isEmptyDiff } from '../../checks/bindings-support.ts';
 import { callTimeout, waitFor } from '../../checks/support.ts';
 import { declareQueues, publishAll, startServices, subscribersOf, whereDidTheyGo } from '../../checks/topology-support.ts';
+import { TRAIL_OF } from '../../../shared/messages/order-trail.ts';
 
 // Messages stay where they land (no TTLs on these checks' queues), so a check can count them.
 const TOPOLOGY = buildTopology({ retryDelayMs: 60_000, maxAttempts: 3, notificationTtlMs: 60_000, queueType: 'classic' });
@@ -138,18 +139,8 @@ async function expectCopies(
   );
 }
 
-const ORDER_FLOW = [
-  'order.created',
-  'inventory.reserved',
-  'payment.success',
-  'inventory.committed',
-  'order.paid',
-  'shipping.prepared',
-  'order.shipped',
-  'delivery.confirmed',
-  'shipping.delivered',
-  'order.completed',
-];
+/** The events of an order that completes, in the order they happen. */
+const ORDER_FLOW: string[] = TRAIL_OF.completed;
 
 export const checks = defineChecks('fanout', [
   {
