@@ -9,6 +9,7 @@ import { type CheckContext, CheckFailure } from '../../check.ts';
 import { sampleEvent as sampleEventOf } from '../../../shared/messages/sample-events.ts';
 import { bindingsOf, compareBindings, describeDiff, isEmptyDiff } from '../../checks/bindings-support.ts';
 import { declareQueues } from '../../checks/topology-support.ts';
+import { ignoreErrorsTheCheckReports } from '../../checks/support.ts';
 
 // Retry queues keep what they get for a minute here, so a check can look at them before they
 // dead-letter it back home.
@@ -34,7 +35,7 @@ export const list = (names: string[]) => (names.length === 0 ? 'no queue' : name
 
 export async function openChannel(context: Pick<CheckContext, 'connect'>): Promise<ConfirmChannel> {
   const channel = await (await context.connect()).createConfirmChannel();
-  channel.on('error', () => {}); // a channel the broker closes rejects the pending call; that is reported
+  ignoreErrorsTheCheckReports(channel);
   return channel;
 }
 

@@ -11,7 +11,7 @@ import { AuditStore } from '../../../solutions/services/audit/audit-store.ts';
 import { NotificationStore } from '../../../solutions/services/notification/notification-store.ts';
 import { type CheckContext, CheckFailure, defineChecks, expectThat } from '../../check.ts';
 import { bindingsOf, compareBindings, describeDiff, isEmptyDiff } from '../../checks/bindings-support.ts';
-import { callTimeout, waitFor } from '../../checks/support.ts';
+import { callTimeout, ignoreErrorsTheCheckReports, waitFor } from '../../checks/support.ts';
 import { declareQueues, publishAll, startServices, subscribersOf, whereDidTheyGo } from '../../checks/topology-support.ts';
 import { TRAIL_OF } from '../../../shared/messages/order-trail.ts';
 
@@ -55,7 +55,7 @@ async function declareWithFanout(
     ...(durableExchanges ? {} : { durable: false }),
   });
   const channel = await (await context.connect()).createConfirmChannel();
-  channel.on('error', () => {}); // a channel the broker closes rejects the pending call; that is reported
+  ignoreErrorsTheCheckReports(channel);
   await declareQueues(channel, topology, context.reference, durable, context.settings.queueType);
   await context.reference.routing.declareRoutes(channel, topology, exchangeOptions);
   try {
