@@ -3,12 +3,9 @@
 // restart check is "could not check", saying how to allow it, and the shared broker is left alone:
 // a connection opened on it before stays open (rabbitmqctl stop_app would close it). Only
 // --restart-my-broker (or a yes on a terminal) chooses the learner's broker; nothing here restarts it.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import amqp, { type ChannelModel } from 'amqplib';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { BrokerEndpoint } from '../../shared/broker/find-broker.ts';
@@ -19,9 +16,8 @@ import { CannotJudgeError } from '../check.ts';
 import { sharedRestartConsent } from '../cli/grade.ts';
 import { parseGradeCommandLine } from '../cli/shared.ts';
 import type { ResultsJson } from '../report/json.ts';
+import { runScript } from './cli-support.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const NO_SUCH_SERVER = '/nonexistent/rabbitmq-server';
 const rabbitmqctlHere = await commandExists('rabbitmqctl');
 
@@ -136,34 +132,15 @@ describe('npm run grade -- 4, as CI runs it, where no throwaway node can start',
     async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workshop-broker-control-'));
       const json = path.join(dir, 'results.json');
-      const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          ['--import', TSX, path.join(ROOT, 'grader/cli/grade.ts'), '4', '--target', 'solutions', '--json', json],
-          {
-            cwd: ROOT,
-            env: {
-              ...process.env,
-              NO_COLOR: '1',
-              RABBITMQ_URL: inject('brokerUrl'),
-              RABBITMQ_MANAGEMENT_URL: inject('managementUrl'),
-              WORKSHOP_PROGRESS_DIR: path.join(dir, '.progress'),
-              GRADER_RABBITMQ_SERVER: NO_SUCH_SERVER,
-            },
-            stdio: ['ignore', 'pipe', 'pipe'], // no terminal: nobody is asked
-          },
-        );
-        let text = '';
-        child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          reject(new Error(`npm run grade -- 4 did not finish within 140 s. Output:\n${text}`));
-        }, 140_000);
-        child.once('close', (exitCode) => {
-          clearTimeout(timer);
-          resolve({ code: exitCode, output: text });
-        });
+      // No terminal (runScript's stdin is closed): nobody is asked.
+      const { code, output } = await runScript('grader/cli/grade.ts', ['4', '--target', 'solutions', '--json', json], {
+        env: {
+          RABBITMQ_URL: inject('brokerUrl'),
+          RABBITMQ_MANAGEMENT_URL: inject('managementUrl'),
+          WORKSHOP_PROGRESS_DIR: path.join(dir, '.progress'),
+          GRADER_RABBITMQ_SERVER: NO_SUCH_SERVER,
+        },
+        timeoutMs: 140_000,
       });
       const results = JSON.parse(fs.readFileSync(json, 'utf8')) as ResultsJson;
       const restart = results.tests.find((test) => test.name.includes('survive a broker restart'));

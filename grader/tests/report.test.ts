@@ -3,12 +3,10 @@
 // another (milestone 8's counts), and what their own code printed set apart under the check that
 // was running. Driven with known-wrong variants (grader/milestones/NN-slug/mutants.ts) on the
 // broker, and with a learner file that logs, graded as `npm run grade` grades it.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { GradingEnvironment } from '../context.ts';
 import { milestone as milestoneNumber } from '../manifest.ts';
@@ -17,9 +15,9 @@ import { PrintedOutput } from '../printed-output.ts';
 import { checkLine, milestoneSummary } from '../report/console.ts';
 import { type CheckResult, gradeLayer, type MilestoneResult, prepareEnvironment } from '../runner.ts';
 import { parseDiagnostics, typeErrorsOf } from '../typecheck.ts';
+import { runScript } from './cli-support.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 const fail = (id: string, fields: Partial<CheckResult> = {}): CheckResult => ({
   id,
@@ -182,31 +180,18 @@ console.log('my codec is loaded');
 export const codec: MessageCodec = { ...reference, encode(event) { console.log('encoding', event.type); return reference.encode(event); } };
 `;
 
-function gradeMilestone1(dir: string): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'grader/cli/grade.ts'), '1'], {
-      cwd: dir,
-      env: {
-        ...process.env,
-        NO_COLOR: '1',
-        RABBITMQ_URL: inject('brokerUrl'),
-        RABBITMQ_MANAGEMENT_URL: inject('managementUrl'),
-        WORKSHOP_PROGRESS_DIR: path.join(dir, '.progress'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`npm run grade -- 1 did not finish within 120 s. Output:\n${stdout}`));
-    }, 120_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout });
-    });
+/** npm run grade -- 1 in a learner's project folder; its stdout and stderr as they came, as `stdout`. */
+async function gradeMilestone1(dir: string): Promise<{ code: number | null; stdout: string }> {
+  const { code, output } = await runScript('grader/cli/grade.ts', ['1'], {
+    cwd: dir,
+    env: {
+      RABBITMQ_URL: inject('brokerUrl'),
+      RABBITMQ_MANAGEMENT_URL: inject('managementUrl'),
+      WORKSHOP_PROGRESS_DIR: path.join(dir, '.progress'),
+    },
+    timeoutMs: 120_000,
   });
+  return { code, stdout: output };
 }
 
 describe("the learner's own console output", () => {
