@@ -7,7 +7,7 @@ import type { Logger } from '../../shared/log.ts';
 import type { ControlRequest } from '../dashboard/supervisor-control.ts';
 import type { LogStream } from './log-stream.ts';
 import type { ServiceGroup } from './service-group.ts';
-import { describeExit, ServiceProcess } from './service-process.ts';
+import { describeExit, ServiceProcess, startBundle } from './service-process.ts';
 
 const RUN_DASHBOARD = fileURLToPath(new URL('../dashboard/run-dashboard.ts', import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
@@ -18,7 +18,7 @@ export async function launchDashboard(
   group: ServiceGroup,
   log: Logger,
 ): Promise<ServiceProcess | undefined> {
-  const dashboard = new ServiceProcess('dashboard', env, logs, { script: RUN_DASHBOARD, args: [] });
+  const dashboard = new ServiceProcess('dashboard', env, logs, { script: RUN_DASHBOARD, args: [], bundled: startBundle(env)?.dashboard });
   dashboard.onMessage((message) => {
     const request = message as ControlRequest;
     if (request?.type !== 'service-control') return;

@@ -1,0 +1,127 @@
+// `npm start`'s processes (the supervisor, each service, the dashboard) as plain JavaScript, built
+// with esbuild (tsx's own compiler) the first time and whenever one of their sources changes, and
+// kept in node_modules/.cache. Eight processes each paying tsx's loader (a loader thread, about 0.5 s
+// of CPU on this project's 2-core machines) and its per-module transforms were most of the time
+// npm start took to be ready (docs/architecture.md, "npm start").
+// One build with three entry points and shared chunks: each process loads only what its entry needs.
+// `import.meta.url` in each source is replaced by that source's own URL, so paths built from it (the
+// repository root, the dashboard's page, the order service's read worker) are the same as unbundled.
+// What a source imports at run time (`import(...)`: start.ts's check of the learner's layers) is
+// rewritten to globalThis.__startImport (defined at the top of every file of the bundle): a package
+// is imported as it is; a .ts file through tsx, registered then, as the original file.
+// Anything unexpected (esbuild missing, a read-only node_modules): prepareStartBundle returns
+// undefined and start.mjs runs everything through tsx, as before.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** Changes whenever what this file writes changes, so that an older bundle is rebuilt. */
+const FORMAT = 1;
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRIES = {
+  start: fileURLToPath(new URL('../start.ts', import.meta.url)),
+  'run-service': fileURLToPath(new URL('../run-service.ts', import.meta.url)),
+  'run-dashboard': fileURLToPath(new URL('../dashboard/run-dashboard.ts', import.meta.url)),
+};
+
+/** Dynamic `import(`, not `import.meta`, not a static import, not a method named import. */
+const DYNAMIC_IMPORT = /(?<![\w$.])import\s*\(/g;
+const RUN_TIME_IMPORT = `globalThis.__startImport ??= async (base, specifier) => {
+  const name = String(specifier);
+  if (!/^(\\.{1,2}\\/|\\/|file:)/.test(name)) return import(name);
+  await (globalThis.__startTsx ??= import('tsx/esm/api').then(({ register }) => register()));
+  return import(new URL(name, base).href);
+};`;
+
+function cacheDir() {
+  // node_modules may be shared by several checkouts (a symlink): one folder per checkout.
+  const checkout = createHash('sha256').update(fs.realpathSync(ROOT)).digest('hex').slice(0, 12);
+  return path.join(ROOT, 'node_modules', '.cache', 'workshop-start', checkout);
+}
+
+/** Is the bundle described by `meta` built from the sources as they are now? */
+function fresh(meta, dir) {
+  if (meta?.format !== FORMAT || meta.node !== process.version) return false;
+  for (const [file, mtimeMs] of Object.entries(meta.inputs)) {
+    try {
+      if (fs.statSync(file).mtimeMs !== mtimeMs) return false;
+    } catch {
+      return false;
+    }
+  }
+  return Object.keys(ENTRIES).every((name) => fs.existsSync(path.join(dir, `${name}.mjs`)));
+}
+
+async function build(dir, metaFile) {
+  const esbuild = await import('esbuild');
+  const rewrite = {
+    name: 'start-command',
+    setup(build) {
+      build.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
+        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        const url = JSON.stringify(pathToFileURL(args.path).href);
+        const source = await fs.promises.readFile(args.path, 'utf8');
+        const contents = source
+          .replace(/\bimport\.meta\.url\b/g, url)
+          .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(path.dirname(args.path)))
+          .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path))
+          .replace(DYNAMIC_IMPORT, `globalThis.__startImport(${url}, `);
+        return { contents, loader: 'ts' };
+      });
+    },
+  };
+  // Built into a folder of its own, then renamed into place: a start running meanwhile never reads half a build.
+  const partial = `${dir}.${process.pid}`;
+  fs.rmSync(partial, { recursive: true, force: true });
+  const result = await esbuild.build({
+    entryPoints: ENTRIES,
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: `node${process.versions.node}`,
+    packages: 'external',
+    outdir: partial,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    banner: { js: RUN_TIME_IMPORT },
+    metafile: true,
+    logLevel: 'silent',
+    plugins: [rewrite],
+  });
+  const inputs = {};
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const file = path.resolve(ROOT, input);
+    inputs[file] = fs.statSync(file).mtimeMs;
+  }
+  fs.writeFileSync(path.join(partial, 'bundle.meta.json'), JSON.stringify({ format: FORMAT, node: process.version, inputs }));
+  const old = `${dir}.old.${process.pid}`;
+  if (fs.existsSync(dir)) fs.renameSync(dir, old);
+  try {
+    fs.renameSync(partial, dir);
+  } catch (error) {
+    // Another start renamed its build into place first: that one is as good.
+    fs.rmSync(partial, { recursive: true, force: true });
+    if (!fs.existsSync(metaFile)) throw error;
+  }
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+/** The entry points' files by name (built first when missing or stale), or undefined when the bundle cannot be used. */
+export async function prepareStartBundle() {
+  try {
+    const dir = cacheDir();
+    const metaFile = path.join(dir, 'bundle.meta.json');
+    let meta;
+    try {
+      meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
+    } catch {
+      meta = undefined;
+    }
+    if (!fresh(meta, dir)) await build(dir, metaFile);
+    return Object.fromEntries(Object.keys(ENTRIES).map((name) => [name, path.join(dir, `${name}.mjs`)]));
+  } catch {
+    return undefined;
+  }
+}
