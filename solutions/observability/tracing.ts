@@ -20,8 +20,6 @@ import {
   type TextMapGetter,
   type Tracer,
 } from '@opentelemetry/api';
-import { hrTimeToMicroseconds, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -32,9 +30,11 @@ import {
   type Sampler,
   type SamplingResult,
   SamplingDecision,
+  type SpanExporter,
   type SpanProcessor,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
+import { ExportResultCode, hrTimeToMicroseconds, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import type { ServiceName } from '../../shared/messages/events.ts';
 import { describeError, type Logger } from '../../shared/log.ts';
 import { SpanStore, type StoredSpan } from './span-store.ts';
@@ -130,6 +130,30 @@ class SqliteSpanProcessor implements SpanProcessor {
   }
 }
 
+/**
+ * The OTLP/HTTP exporter, imported when first needed: its module graph (about 120 modules, with
+ * the metrics SDK and the protobuf transformer) is most of what loading tracing costs a service,
+ * and only a service with OTEL_EXPORTER_OTLP_ENDPOINT set uses it.
+ */
+class LazyOtlpExporter implements SpanExporter {
+  private readonly exporter = import('@opentelemetry/exporter-trace-otlp-http').then(({ OTLPTraceExporter }) => new OTLPTraceExporter());
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.exporter.then(
+      (exporter) => exporter.export(spans, resultCallback),
+      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    await (await this.exporter).shutdown();
+  }
+
+  async forceFlush(): Promise<void> {
+    await (await this.exporter).forceFlush?.();
+  }
+}
+
 /** Traces started per second that are all kept; past them, the share kept. */
 export const ROOTS_PER_SECOND = 10;
 export const RATIO_WHEN_BUSY = 0.1;
@@ -177,7 +201,7 @@ export class ServiceTracing {
     const processors: SpanProcessor[] = enabled ? [new SqliteSpanProcessor(this.store, service, log)] : [];
     // The exporter reads the endpoint, headers and timeout from the standard OTEL_* variables itself.
     if (enabled && (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT))
-      processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+      processors.push(new BatchSpanProcessor(new LazyOtlpExporter()));
     const sampler = enabled
       ? new ParentBasedSampler({ root: new BusyRatioSampler(ROOTS_PER_SECOND, RATIO_WHEN_BUSY) })
       : new AlwaysOffSampler();

@@ -6,9 +6,9 @@
 // One build with three entry points and shared chunks: each process loads only what its entry needs.
 // `import.meta.url` in each source is replaced by that source's own URL, so paths built from it (the
 // repository root, the dashboard's page, the order service's read worker) are the same as unbundled.
-// What a source imports at run time (`import(...)`: start.ts's check of the learner's layers) is
-// rewritten to globalThis.__startImport (defined at the top of every file of the bundle): a package
-// is imported as it is; a .ts file through tsx, registered then, as the original file.
+// What a source imports from a computed name (`import(url)`: the learner's layers) is rewritten to
+// globalThis.__startImport (defined at the top of every file of the bundle): a package is imported
+// as it is; a .ts file through tsx, registered then, as the original file.
 // Anything unexpected (esbuild missing, a read-only node_modules): prepareStartBundle returns
 // undefined and start.mjs runs everything through tsx, as before.
 import { createHash } from 'node:crypto';
@@ -25,8 +25,12 @@ const ENTRIES = {
   'run-dashboard': fileURLToPath(new URL('../dashboard/run-dashboard.ts', import.meta.url)),
 };
 
-/** Dynamic `import(`, not `import.meta`, not a static import, not a method named import. */
-const DYNAMIC_IMPORT = /(?<![\w$.])import\s*\(/g;
+/**
+ * Dynamic `import(` of a computed specifier (not `import.meta`, not a static import, not a method
+ * named import). One of a string (`import('./x.ts')`, `import('testcontainers')`) esbuild resolves
+ * itself: a chunk of the bundle, or a package imported as it is.
+ */
+const DYNAMIC_IMPORT = /(?<![\w$.])import\s*\((?!\s*['"])/g;
 const RUN_TIME_IMPORT = `globalThis.__startImport ??= async (base, specifier) => {
   const name = String(specifier);
   if (!/^(\\.{1,2}\\/|\\/|file:)/.test(name)) return import(name);
@@ -90,7 +94,8 @@ async function build(dir, metaFile) {
     logLevel: 'silent',
     plugins: [rewrite],
   });
-  const inputs = {};
+  // This file too: a change to how it builds is a change to the bundle.
+  const inputs = { [fileURLToPath(import.meta.url)]: fs.statSync(fileURLToPath(import.meta.url)).mtimeMs };
   for (const input of Object.keys(result.metafile.inputs)) {
     const file = path.resolve(ROOT, input);
     inputs[file] = fs.statSync(file).mtimeMs;
