@@ -11,6 +11,10 @@
 // as it is; a .ts file through tsx, registered then, as the original file.
 // Anything unexpected (esbuild missing, a read-only node_modules): prepareStartBundle returns
 // undefined and start.mjs runs everything through tsx, as before.
+// Only the reference code is bundled: on the learner's layers (--layers mine) the services run
+// through tsx (service-process.ts), so the learner's stack traces name their .ts files and lines.
+// The bundle's own source maps are written beside it, not loaded (node --enable-source-maps costs
+// each process about 15% more CPU to start): SERVICE_NODE_ARGS=--enable-source-maps turns them on.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -90,6 +94,7 @@ async function build(dir, metaFile) {
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
     banner: { js: RUN_TIME_IMPORT },
+    sourcemap: 'linked',
     metafile: true,
     logLevel: 'silent',
     plugins: [rewrite],
