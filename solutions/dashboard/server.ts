@@ -182,7 +182,7 @@ export async function startDashboard(options: DashboardOptions): Promise<{ url: 
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${LOOPBACK.has(options.host) ? 'localhost' : options.host}:${port}/`;
-  const layOutSoon = setTimeout(layOut, LAYOUT_AFTER_MS).unref();
+  const layOutSoon = setTimeout(() => void layOut(), LAYOUT_AFTER_MS).unref();
   return {
     url,
     async stop() {
