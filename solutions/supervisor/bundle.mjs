@@ -42,14 +42,23 @@ const RUN_TIME_IMPORT = `globalThis.__startImport ??= async (base, specifier) =>
   return import(new URL(name, base).href);
 };`;
 
+/** How many builds are kept: a build in use by an npm start still running stays while newer ones come. */
+const BUILDS_KEPT = 3;
+
 function cacheDir() {
   // node_modules may be shared by several checkouts (a symlink): one folder per checkout.
   const checkout = createHash('sha256').update(fs.realpathSync(ROOT)).digest('hex').slice(0, 12);
   return path.join(ROOT, 'node_modules', '.cache', 'workshop-start', checkout);
 }
 
-/** Is the bundle described by `meta` built from the sources as they are now? */
-function fresh(meta, dir) {
+/** Is the build in `dir` made from the sources as they are now? */
+function fresh(dir) {
+  let meta;
+  try {
+    meta = JSON.parse(fs.readFileSync(path.join(dir, 'bundle.meta.json'), 'utf8'));
+  } catch {
+    return false;
+  }
   if (meta?.format !== FORMAT || meta.node !== process.version) return false;
   for (const [file, mtimeMs] of Object.entries(meta.inputs)) {
     try {
@@ -61,7 +70,12 @@ function fresh(meta, dir) {
   return Object.keys(ENTRIES).every((name) => fs.existsSync(path.join(dir, `${name}.mjs`)));
 }
 
-async function build(dir, metaFile) {
+/**
+ * Builds into a new folder of its own and then points `current` at it. A build is never changed
+ * or replaced in place: an npm start reading one (or starting a service from it, an hour later)
+ * never sees half of one, and two starts building at once each use their own.
+ */
+async function build(cache) {
   const esbuild = await import('esbuild');
   const rewrite = {
     name: 'start-command',
@@ -79,9 +93,8 @@ async function build(dir, metaFile) {
       });
     },
   };
-  // Built into a folder of its own, then renamed into place: a start running meanwhile never reads half a build.
-  const partial = `${dir}.${process.pid}`;
-  fs.rmSync(partial, { recursive: true, force: true });
+  const name = `build-${Date.now()}-${process.pid}`;
+  const dir = path.join(cache, name);
   const result = await esbuild.build({
     entryPoints: ENTRIES,
     bundle: true,
@@ -90,7 +103,7 @@ async function build(dir, metaFile) {
     format: 'esm',
     target: `node${process.versions.node}`,
     packages: 'external',
-    outdir: partial,
+    outdir: dir,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
     banner: { js: RUN_TIME_IMPORT },
@@ -105,31 +118,33 @@ async function build(dir, metaFile) {
     const file = path.resolve(ROOT, input);
     inputs[file] = fs.statSync(file).mtimeMs;
   }
-  fs.writeFileSync(path.join(partial, 'bundle.meta.json'), JSON.stringify({ format: FORMAT, node: process.version, inputs }));
-  const old = `${dir}.old.${process.pid}`;
-  if (fs.existsSync(dir)) fs.renameSync(dir, old);
-  try {
-    fs.renameSync(partial, dir);
-  } catch (error) {
-    // Another start renamed its build into place first: that one is as good.
-    fs.rmSync(partial, { recursive: true, force: true });
-    if (!fs.existsSync(metaFile)) throw error;
-  }
-  fs.rmSync(old, { recursive: true, force: true });
+  fs.writeFileSync(path.join(dir, 'bundle.meta.json'), JSON.stringify({ format: FORMAT, node: process.version, inputs }));
+  // Written under a name of its own, then renamed: a reader never sees half a pointer.
+  const pointer = path.join(cache, 'current');
+  fs.writeFileSync(`${pointer}.${process.pid}`, name);
+  fs.renameSync(`${pointer}.${process.pid}`, pointer);
+  const older = fs
+    .readdirSync(cache)
+    .filter((entry) => entry.startsWith('build-') && entry !== name)
+    .map((entry) => ({ entry, at: fs.statSync(path.join(cache, entry)).mtimeMs }))
+    .sort((a, b) => b.at - a.at)
+    .slice(BUILDS_KEPT - 1);
+  for (const { entry } of older) fs.rmSync(path.join(cache, entry), { recursive: true, force: true });
+  return dir;
 }
 
 /** The entry points' files by name (built first when missing or stale), or undefined when the bundle cannot be used. */
 export async function prepareStartBundle() {
   try {
-    const dir = cacheDir();
-    const metaFile = path.join(dir, 'bundle.meta.json');
-    let meta;
+    const cache = cacheDir();
+    fs.mkdirSync(cache, { recursive: true });
+    let dir;
     try {
-      meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
+      dir = path.join(cache, fs.readFileSync(path.join(cache, 'current'), 'utf8').trim());
     } catch {
-      meta = undefined;
+      dir = undefined;
     }
-    if (!fresh(meta, dir)) await build(dir, metaFile);
+    if (dir === undefined || !fresh(dir)) dir = await build(cache);
     return Object.fromEntries(Object.keys(ENTRIES).map((name) => [name, path.join(dir, `${name}.mjs`)]));
   } catch {
     return undefined;
