@@ -137,7 +137,16 @@ class SqliteSpanProcessor implements SpanProcessor {
  * and only a service with OTEL_EXPORTER_OTLP_ENDPOINT set uses it.
  */
 class LazyOtlpExporter implements SpanExporter {
-  private readonly exporter = import('@opentelemetry/exporter-trace-otlp-http').then(({ OTLPTraceExporter }) => new OTLPTraceExporter());
+  private readonly exporter = import('@opentelemetry/exporter-trace-otlp-http').then((module) => {
+    // In npm start's bundle (solutions/supervisor/bundle.mjs) this CommonJS package comes as a default export only.
+    const { OTLPTraceExporter } = 'OTLPTraceExporter' in module ? module : (module as unknown as { default: typeof module }).default;
+    return new OTLPTraceExporter();
+  });
+
+  constructor() {
+    // A failed import is reported to each export (below), never an unhandled rejection that ends the service.
+    this.exporter.catch(() => {});
+  }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.exporter.then(
