@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { EXIT_STATUS, toWire } from '../shared/cli/errors.ts';
 import { milestone as milestoneNumber } from './manifest.ts';
 import { gradeMilestone, prepareEnvironment, type Target } from './runner.ts';
+import { loadSystem } from './sandbox.ts';
 import { describeThrown } from './verdict.ts';
 import type { SharedRestartConsent } from './broker-control.ts';
 import type { ParentMessage, WorkerMessage, WorkerRequest, WorkerResult } from './grading-messages.ts';
@@ -61,12 +62,16 @@ const captureStream = (stream: NodeJS.WriteStream) => {
 captureStream(process.stdout);
 captureStream(process.stderr);
 
-// Started ahead of its request: load the milestone's checks (and the reference system they use) now.
+// Started ahead of its request: load the milestone's checks, and the reference system where they
+// start it, now, while the command finds the broker (on the other core).
 const ahead = Number(process.argv[2]);
-if (Number.isInteger(ahead) && ahead > 0)
-  void milestoneNumber(ahead)
+if (Number.isInteger(ahead) && ahead > 0) {
+  const warming = milestoneNumber(ahead);
+  void warming
     .checks()
+    .then(() => (warming.startsTheSystem ? loadSystem() : undefined))
     .catch(() => {});
+}
 
 process.once('message', (request: WorkerRequest) => {
   void grade(request).then(

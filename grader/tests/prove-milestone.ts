@@ -9,6 +9,7 @@ import { milestone as milestoneNumber } from '../manifest.ts';
 import type { Alternative, Mutant } from '../mutant.ts';
 import { gradeLayer, gradeMilestone, prepareEnvironment } from '../runner.ts';
 import type { GradingEnvironment } from '../context.ts';
+import { systemStarts } from '../sandbox.ts';
 
 function describeFailures(results: { id: string; status: string; message?: string; expected?: string; seen?: string }[]): string {
   return results
@@ -35,7 +36,12 @@ export function proveMilestone(number: number, loadMutants: () => Promise<{ muta
     });
 
     it('the reference passes every check', { timeout: 120_000 }, async () => {
+      const startsBefore = systemStarts.count;
       const result = await gradeMilestone(environment, milestone, 'solutions');
+      expect(
+        systemStarts.count > startsBefore,
+        `🚨 grader/milestones/${milestone.slug}/manifest.ts's startsTheSystem must say whether its checks start the system`,
+      ).toBe(milestone.startsTheSystem ?? false);
       expect(result.checks.length, '🚨 a milestone has 4 to 8 checks').toBeGreaterThanOrEqual(4);
       expect(result.checks.length).toBeLessThanOrEqual(8);
       expect(result.status, `🚨 the reference must pass:\n${describeFailures(result.checks)}`).toBe('pass');
