@@ -73,9 +73,24 @@ if (Number.isInteger(ahead) && ahead > 0) {
     .catch(() => {});
 }
 
+/** The checks' vhosts still being deleted when the result is ready: the verdict goes out first. */
+const deletions: Promise<void>[] = [];
+/** How long the child stays, after its result, for them; what is left then, the next grading sweeps (environment.ts). */
+const DELETIONS_MS = 800;
+
 process.once('message', (request: WorkerRequest) => {
   void grade(request).then(
-    (result) => sendAndExit({ type: 'done', result }, 0),
+    (result) => {
+      const exitOnceDeleted = () => {
+        const timer = setTimeout(() => process.exit(0), DELETIONS_MS);
+        void Promise.all(deletions).then(() => {
+          clearTimeout(timer);
+          process.exit(0);
+        });
+      };
+      if (process.send) process.send({ type: 'done', result } satisfies WorkerMessage, exitOnceDeleted);
+      else exitOnceDeleted();
+    },
     (error: unknown) => {
       // Its kind goes with it (the environment's, a bug), for the parent to say and exit with.
       const wire = toWire(error);
@@ -128,6 +143,7 @@ async function grade(request: WorkerRequest): Promise<WorkerResult> {
         send({ type: 'check', result: check });
       },
       announce: (message) => send({ type: 'announce', message }),
+      leaveDeletions: (pending) => deletions.push(pending),
     });
     const { milestone: _milestone, ...rest } = result;
     finished = true;

@@ -71,6 +71,11 @@ export interface GradeOptions {
   announce?(message: string): void;
   /** Ids of checks not to run (already judged by an earlier grading process). */
   skip?: ReadonlySet<string>;
+  /**
+   * Given, the checks' vhosts still being deleted are handed to it instead of awaited, so that the
+   * verdict goes out first: a grading child reports, then waits for them before it exits.
+   */
+  leaveDeletions?(deletions: Promise<void>): void;
 }
 
 /** Grades one milestone's layer. Never throws for what the layer does; only for a broken environment. */
@@ -107,7 +112,9 @@ export async function gradeLayer(
     for (const madeAhead of grading.vhostsAhead.values())
       grading.pendingDeletions.push(madeAhead.then((name) => environment.api.deleteVhost(name)).catch(() => {}));
     grading.vhostsAhead.clear();
-    await Promise.all(grading.pendingDeletions.splice(0));
+    const deletions = Promise.all(grading.pendingDeletions.splice(0)).then(() => {});
+    if (options.leaveDeletions) options.leaveDeletions(deletions);
+    else await deletions;
     late = grading.strays.stop().map(({ after, error }) => `${describeThrown(error)}${after ? ` (after ${after} had ended)` : ''}`);
   }
   const verdict = milestoneVerdict({ checks: results, late });
