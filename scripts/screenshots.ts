@@ -142,7 +142,7 @@ async function dashboardShots(context: BrowserContext): Promise<void> {
     );
     // A finished order open, so that its events and its whole trace are shown.
     await page.locator('#order-list li[data-status="completed"]').first().click();
-    await page.locator('#trace-list li[data-span="publish order.completed"]').waitFor({ timeout: 10_000 });
+    await page.locator('#trace-list li[data-publishes~="order.completed"]').waitFor({ timeout: 10_000 });
     await page.waitForTimeout(2500); // one more management sample, so unacked and rates are shown
     await shoot(page, 'dashboard.png');
     await page.setViewportSize({ width: 1920, height: 1080 });

@@ -160,14 +160,18 @@ if (broker.source === 'environment') {
     log.info(`${answering.filter(Boolean).length} of ${nodes.length} cluster nodes answer; the services fail over between them`);
 }
 
-const managementReachable = await new ManagementApi(broker.management).overview().then(
+// Asked while the services start: the answer only decides a warning and a line of the banner.
+const management = broker.management;
+const managementAsked = new ManagementApi(management).overview().then(
   () => true,
   () => false,
 );
-if (!managementReachable)
-  log.warn(
-    `the management API does not answer at ${broker.management.baseUrl}; the services run without it, but the UI and monitoring will not work`,
-  );
+void managementAsked.then((reachable) => {
+  if (!reachable)
+    log.warn(
+      `the management API does not answer at ${management.baseUrl}; the services run without it, but the UI and monitoring will not work`,
+    );
+});
 
 log.info(`starting ${options.services.join(', ')}...`);
 const serviceEnv = {
@@ -176,7 +180,12 @@ const serviceEnv = {
   RABBITMQ_MANAGEMENT_URL: broker.management.baseUrl,
   WORKSHOP_LAYERS: options.layers,
 };
+const withOrderApi = (port: number) => ({ ...serviceEnv, ORDER_API_URL: `http://127.0.0.1:${port}` });
 group = new ServiceGroup(options.services, serviceEnv, logs);
+// The dashboard starts beside the services when it can be told the HTTP API's address now; with
+// HTTP_PORT=0 only the order service, once ready, knows it.
+let launched = options.dashboard && httpPort !== 0 ? launchDashboard(withOrderApi(httpPort), logs, group, log) : undefined;
+dashboard = launched?.process;
 const outcome = await group.waitUntilReady(READY_TIMEOUT_MS);
 if (stopping) await stopping; // Ctrl-C while starting
 if (outcome.kind === 'timeout') {
@@ -188,9 +197,12 @@ if (outcome.kind === 'exited') {
 
 const reportedPort = group.services.find((service) => service.name === 'order')?.httpPort;
 if (options.dashboard) {
-  dashboard = await launchDashboard({ ...serviceEnv, ORDER_API_URL: `http://127.0.0.1:${reportedPort ?? httpPort}` }, logs, group, log);
+  launched ??= launchDashboard(withOrderApi(reportedPort ?? httpPort), logs, group, log);
+  dashboard = launched.process;
+  dashboard = await launched.ready;
   if (stopping) await stopping;
 }
+const managementReachable = await managementAsked;
 process.stdout.write(
   banner({
     services: options.services,

@@ -43,7 +43,7 @@ export async function startSystemUnderTest({ broker, env = {}, label }: StartOpt
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-load-'));
   const brokerUrl = withVhost(broker.url, vhost);
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'solutions/start.ts', '--no-dashboard'], {
+  const child = spawn(process.execPath, ['solutions/start.mjs', '--no-dashboard'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -69,7 +69,8 @@ export async function startSystemUnderTest({ broker, env = {}, label }: StartOpt
     const named = new Map<string, number>([['supervisor', child.pid as number]]);
     for (const pid of descendantsOf(child.pid as number)) {
       const args = commandLine(pid);
-      const script = args.findIndex((arg) => arg.endsWith('run-service.ts'));
+      // run-service.ts through tsx, or its bundle (solutions/supervisor/bundle.mjs).
+      const script = args.findIndex((arg) => /run-service\.(ts|mjs)$/.test(arg));
       const name = script >= 0 ? args[script + 1] : undefined;
       if (name && (SERVICE_NAMES as readonly string[]).includes(name)) named.set(name, pid);
     }

@@ -36,6 +36,8 @@ export interface DashboardOptions {
 
 const PAGE_DIR = new URL('./page/', import.meta.url);
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+/** How long after it is up the dashboard lays out the topology picture, if no page asked for it before. */
+const LAYOUT_AFTER_MS = 3000;
 
 /** A setting the person starting the dashboard must change (exit 1). */
 export class DashboardConfigError extends CliError {}
@@ -59,12 +61,20 @@ export async function startDashboard(options: DashboardOptions): Promise<{ url: 
   // The page's script is an ES module (index.html) that imports dom.js and trace.js.
   for (const script of ['page.js', 'dom.js', 'trace.js']) app.get(`/${script}`, asset(script, 'js'));
   app.get('/page.css', asset('page.css', 'css'));
-  // Laid out once (elkjs takes a moment), then served from memory.
-  const topologyPicture = topologySvg(undefined, { liveQueues: true });
-  topologyPicture.catch(() => {});
+  // Laid out once, then served from memory: at the first request for it, or a moment after the
+  // dashboard is up. Not at once: elkjs takes about a second of CPU, which under npm start would be
+  // taken from the six services starting beside the dashboard on a 2-core machine.
+  let topologyPicture: Promise<string> | undefined;
+  const layOut = () => {
+    if (!topologyPicture) {
+      topologyPicture = topologySvg(undefined, { liveQueues: true });
+      topologyPicture.catch(() => {});
+    }
+    return topologyPicture;
+  };
   app.get('/topology.svg', async (_, response) => {
     try {
-      response.type('image/svg+xml').send(await topologyPicture);
+      response.type('image/svg+xml').send(await layOut());
     } catch (error) {
       response
         .status(500)
@@ -172,9 +182,11 @@ export async function startDashboard(options: DashboardOptions): Promise<{ url: 
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${LOOPBACK.has(options.host) ? 'localhost' : options.host}:${port}/`;
+  const layOutSoon = setTimeout(() => void layOut(), LAYOUT_AFTER_MS).unref();
   return {
     url,
     async stop() {
+      clearTimeout(layOutSoon);
       for (const stream of streams) stream.end();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -24,6 +24,19 @@ export interface StoredSpan {
   attributes: Record<string, unknown>;
 }
 
+/**
+ * The events a span's own work published, in order (an attribute of that span: a delivery's, or the
+ * request's that placed the order), with their exchanges, routing keys and message ids beside them
+ * under the same prefix (tracing.ts, recordPublish).
+ */
+export const PUBLISHED_EVENTS_ATTRIBUTE = 'messaging.publish.event_types';
+
+/** The events a stored span's work published (none for most). */
+export function publishedEvents(span: StoredSpan): string[] {
+  const value = span.attributes[PUBLISHED_EVENTS_ATTRIBUTE];
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
 interface SpanRow {
   span_id: string;
   trace_id: string;

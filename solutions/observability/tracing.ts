@@ -1,7 +1,8 @@
 // Traces through RabbitMQ, with OpenTelemetry. The runtime and the outbox carry the W3C trace
 // context in every message's `traceparent` header (the learner's layers never see it): the HTTP API
-// starts a trace, each publish is a producer span, each delivery a consumer span that continues the
-// trace it came with, so every event of one order shares one trace id. Finished spans go to the
+// starts a trace, each delivery is a consumer span that continues the trace it came with, and what
+// a request or a delivery publishes is recorded on its span (recordPublish), so every event of one
+// order shares one trace id and each hop is one span. Finished spans go to the
 // service's own spans file (span-store.ts) and, when OTEL_EXPORTER_OTLP_ENDPOINT (or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, to an OpenTelemetry collector over OTLP/HTTP.
 //
@@ -20,8 +21,6 @@ import {
   type TextMapGetter,
   type Tracer,
 } from '@opentelemetry/api';
-import { hrTimeToMicroseconds, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -32,12 +31,14 @@ import {
   type Sampler,
   type SamplingResult,
   SamplingDecision,
+  type SpanExporter,
   type SpanProcessor,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
+import { ExportResultCode, hrTimeToMicroseconds, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import type { ServiceName } from '../../shared/messages/events.ts';
 import { describeError, type Logger } from '../../shared/log.ts';
-import { SpanStore, type StoredSpan } from './span-store.ts';
+import { PUBLISHED_EVENTS_ATTRIBUTE, SpanStore, type StoredSpan } from './span-store.ts';
 
 export type { Context as TraceContext } from '@opentelemetry/api';
 
@@ -130,6 +131,40 @@ class SqliteSpanProcessor implements SpanProcessor {
   }
 }
 
+/**
+ * The OTLP/HTTP exporter, imported when first needed: its module graph (about 120 modules, with
+ * the metrics SDK and the protobuf transformer) is most of what loading tracing costs a service,
+ * and only a service with OTEL_EXPORTER_OTLP_ENDPOINT set uses it.
+ */
+class LazyOtlpExporter implements SpanExporter {
+  private readonly exporter = import('@opentelemetry/exporter-trace-otlp-http').then((module) => {
+    // In npm start's bundle (solutions/supervisor/bundle.mjs) this CommonJS package comes as a default export only.
+    const { OTLPTraceExporter } = 'OTLPTraceExporter' in module ? module : (module as unknown as { default: typeof module }).default;
+    return new OTLPTraceExporter();
+  });
+
+  constructor() {
+    // A failed import is reported to each export (below), never an unhandled rejection that ends the service.
+    this.exporter.catch(() => {});
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.exporter.then(
+      (exporter) => exporter.export(spans, resultCallback),
+      (error: unknown) =>
+        resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    await (await this.exporter).shutdown();
+  }
+
+  async forceFlush(): Promise<void> {
+    await (await this.exporter).forceFlush?.();
+  }
+}
+
 /** Traces started per second that are all kept; past them, the share kept. */
 export const ROOTS_PER_SECOND = 10;
 export const RATIO_WHEN_BUSY = 0.1;
@@ -177,7 +212,7 @@ export class ServiceTracing {
     const processors: SpanProcessor[] = enabled ? [new SqliteSpanProcessor(this.store, service, log)] : [];
     // The exporter reads the endpoint, headers and timeout from the standard OTEL_* variables itself.
     if (enabled && (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT))
-      processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+      processors.push(new BatchSpanProcessor(new LazyOtlpExporter()));
     const sampler = enabled
       ? new ParentBasedSampler({ root: new BusyRatioSampler(ROOTS_PER_SECOND, RATIO_WHEN_BUSY) })
       : new AlwaysOffSampler();
@@ -209,6 +244,55 @@ export class ServiceTracing {
   ): { span: Span; context: Context } {
     const span = this.tracer.startSpan(name, { kind, attributes }, parent);
     return { span, context: trace.setSpan(parent, span) };
+  }
+
+  /** The publishes recorded on each span that is still open (recordPublish). */
+  private readonly published = new WeakMap<
+    Span,
+    { types: string[]; destinations: string[]; routingKeys: string[]; messageIds: string[] }
+  >();
+
+  /**
+   * One publish, recorded on the span of what caused it (the delivery being processed, the request
+   * that placed the order): its event type, exchange, routing key and message id join that span's
+   * `messaging.publish.*` lists. A producer span of its own used to start and end at once inside
+   * that span, at the same hop, with nothing between the two to see; an order recorded 37 spans, now
+   * 27 (docs/architecture.md, Observability). With no span to carry it (a re-drive, a stall's
+   * request), the publish is a producer span of its own, the root of a new trace.
+   * Returns the context whose traceparent the message carries.
+   */
+  recordPublish(
+    parent: Context,
+    publish: { eventType: string; exchange: string; routingKey: string; messageId: string; orderId: string },
+  ): Context {
+    const carrier = trace.getSpan(parent);
+    if (carrier) {
+      // Not recording: a trace sampled out; its traceparent still travels, marked not sampled.
+      if (carrier.isRecording()) {
+        let lists = this.published.get(carrier);
+        if (!lists) this.published.set(carrier, (lists = { types: [], destinations: [], routingKeys: [], messageIds: [] }));
+        lists.types.push(publish.eventType);
+        lists.destinations.push(publish.exchange || '(default)');
+        lists.routingKeys.push(publish.routingKey);
+        lists.messageIds.push(publish.messageId);
+        carrier.setAttributes({
+          [PUBLISHED_EVENTS_ATTRIBUTE]: [...lists.types],
+          'messaging.publish.destinations': [...lists.destinations],
+          'messaging.publish.routing_keys': [...lists.routingKeys],
+          'messaging.publish.message_ids': [...lists.messageIds],
+        });
+      }
+      return parent;
+    }
+    const { span, context } = this.start(`publish ${publish.eventType}`, SpanKind.PRODUCER, parent, {
+      [ORDER_ID_ATTRIBUTE]: publish.orderId,
+      'messaging.system': 'rabbitmq',
+      'messaging.destination.name': publish.exchange || '(default)',
+      'messaging.rabbitmq.destination.routing_key': publish.routingKey,
+      'messaging.message.id': publish.messageId,
+    });
+    span.end();
+    return context;
   }
 
   /** Ends a span as failed, with the error. */

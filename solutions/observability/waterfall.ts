@@ -1,6 +1,7 @@
 // One trace as a waterfall of hops, as text: each span on a line, indented under its parent, with
-// its start offset, a bar on a common time scale, and its duration. What `npm run trace` prints.
-import type { StoredSpan } from './span-store.ts';
+// what its work published (`→ inventory.reserved`), its start offset, a bar on a common time scale,
+// and its duration. What `npm run trace` prints.
+import { publishedEvents, type StoredSpan } from './span-store.ts';
 
 const BAR_WIDTH = 32;
 
@@ -41,13 +42,17 @@ export function renderWaterfall(spans: StoredSpan[]): string[] {
   };
   for (const root of forest(spans)) walk(root, 0);
   rows.sort((a, b) => a.span.startUs - b.span.startUs);
-  const lines = rows.map(({ span, depth }) => {
+  const labels = rows.map(({ span, depth }) => {
+    const published = publishedEvents(span);
+    return `${'· '.repeat(depth)}${span.name}${published.length > 0 ? ` → ${published.join(', ')}` : ''}`;
+  });
+  const labelWidth = Math.max(48, ...labels.map((label) => label.length));
+  const lines = rows.map(({ span }, index) => {
     const from = Math.min(BAR_WIDTH - 1, Math.floor(((span.startUs - start) / total) * BAR_WIDTH));
     const width = Math.max(1, Math.round((span.durationUs / total) * BAR_WIDTH));
     const bar = `${' '.repeat(from)}${'█'.repeat(Math.min(width, BAR_WIDTH - from))}`.padEnd(BAR_WIDTH);
     const failed = span.status === 'ok' ? '' : `  ✗ ${span.status.replace(/^error: /, '')}`;
-    const label = `${'· '.repeat(depth)}${span.name}`;
-    return `${ms(span.startUs - start).padStart(9)}  ${span.service.padEnd(services)}  ${label.padEnd(48)} |${bar}| ${ms(span.durationUs)}${failed}`;
+    return `${ms(span.startUs - start).padStart(9)}  ${span.service.padEnd(services)}  ${labels[index]!.padEnd(labelWidth)} |${bar}| ${ms(span.durationUs)}${failed}`;
   });
   return lines;
 }

@@ -16,7 +16,7 @@ import { Deliveries } from './deliveries.ts';
 import { declareOwnTopology, declareTopology, MissingTopologyError } from './declare-topology.ts';
 import { startMetricsServer, type MetricsServer } from '../observability/metrics-server.ts';
 import { eventTypeLabel, ServiceMetrics } from '../observability/service-metrics.ts';
-import { ORDER_ID_ATTRIBUTE, ROOT_CONTEXT, ServiceTracing, SpanKind } from '../observability/tracing.ts';
+import { ROOT_CONTEXT, ServiceTracing } from '../observability/tracing.ts';
 import { Outbox } from './outbox.ts';
 import { SENT_LOG_STALLS, StallWatch } from './stall-watch.ts';
 import type { ServiceConfig } from './service-config.ts';
@@ -140,18 +140,17 @@ export class ServiceRuntime implements ServiceHost {
     const publisher = this.config.brokerUsers?.[this.name];
     if (publisher !== undefined) message.options.userId = publisher;
     const route = options.route ?? { exchange: EXCHANGES.order, routingKey: this.layers.routing.routingKeyFor(event) };
-    // A producer span, child of what caused the event (a delivery, an HTTP request) or a new trace;
-    // its context travels in the message's traceparent header, through the outbox row.
-    const { span, context } = this.tracing.start(`publish ${event.type}`, SpanKind.PRODUCER, options.trace ?? ROOT_CONTEXT, {
-      [ORDER_ID_ATTRIBUTE]: event.orderId,
-      'messaging.system': 'rabbitmq',
-      'messaging.destination.name': route.exchange || '(default)',
-      'messaging.rabbitmq.destination.routing_key': route.routingKey,
-      'messaging.message.id': event.messageId,
+    // Recorded on the span of what caused the event (a delivery, an HTTP request), or a producer span
+    // of a new trace; that context travels in the message's traceparent header, through the outbox row.
+    const context = this.tracing.recordPublish(options.trace ?? ROOT_CONTEXT, {
+      eventType: event.type,
+      exchange: route.exchange,
+      routingKey: route.routingKey,
+      messageId: event.messageId,
+      orderId: event.orderId,
     });
     message.options.headers = { ...message.options.headers };
     this.tracing.inject(context, message.options.headers);
-    span.end();
     // Kept in the sent log once published, for a re-drive; a re-drive's request itself is not.
     const orderId = event.type === 'saga.stalled' ? undefined : event.orderId;
     return this.outbox.add({ exchange: route.exchange, routingKey: route.routingKey, message, orderId });

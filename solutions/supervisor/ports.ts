@@ -98,10 +98,10 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
-/** The npm start (solutions/start.ts) this process is, or runs under, if any. */
+/** The npm start (solutions/start.mjs, or start.ts run directly) this process is, or runs under, if any. */
 function npmStartOf(pid: number): number | undefined {
   for (let current: number | undefined = pid, depth = 0; current !== undefined && depth < 10; current = parentOf(current), depth++) {
-    if (commandLine(current)?.includes('solutions/start.ts')) return current;
+    if (/solutions\/start\.(ts|mjs)\b/.test(commandLine(current) ?? '')) return current;
   }
   return undefined;
 }

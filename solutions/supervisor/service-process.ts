@@ -1,5 +1,6 @@
 // One service as a child process: `node --import tsx solutions/run-service.ts <name>` (or another
-// entry point: the dashboard). Its output joins the shared log stream, it reports
+// entry point: the dashboard), or under `npm start` the same entry point from its bundle, without
+// tsx (supervisor/bundle.mjs). Its output joins the shared log stream, it reports
 // `{ type: 'ready' }` over IPC, and it is stopped with SIGTERM (SIGKILL only for a straggler).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,36 @@ function serviceNodeArgs(env: NodeJS.ProcessEnv): string[] {
   return env.SERVICE_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
 }
 
+/** WORKSHOP_START_BUNDLE, set by start.mjs: the bundled entry points of the services and the dashboard. */
+const StartBundle = z.object({ service: z.string(), dashboard: z.string() });
+export type StartBundle = z.infer<typeof StartBundle>;
+
+export function startBundle(env: NodeJS.ProcessEnv): StartBundle | undefined {
+  try {
+    const parsed = StartBundle.safeParse(JSON.parse(env.WORKSHOP_START_BUNDLE ?? 'null'));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a child runs: a .ts entry point through tsx, or `bundled`, its plain JavaScript build. */
+export interface ProcessEntry {
+  script: string;
+  args: string[];
+  bundled?: string;
+}
+
+/**
+ * The service's node arguments: from the bundle when there is one, except on the learner's layers
+ * (WORKSHOP_LAYERS=mine): their .ts files load through tsx, and the classes they throw (a todo()'s
+ * ExerciseNotWrittenError) must be the runtime's own copy for it to recognise them.
+ */
+function nodeArgs(entry: ProcessEntry, env: NodeJS.ProcessEnv): string[] {
+  const bundled = env.WORKSHOP_LAYERS === 'mine' ? undefined : entry.bundled;
+  return [...serviceNodeArgs(env), ...(bundled !== undefined ? [bundled] : ['--import', 'tsx', entry.script]), ...entry.args];
+}
+
 export function describeExit({ code, signal }: ServiceExit): string {
   return signal ? `killed by ${signal}` : `exit code ${code}`;
 }
@@ -53,9 +84,9 @@ export class ServiceProcess {
     readonly name: string,
     env: NodeJS.ProcessEnv,
     private readonly logs: LogStream,
-    entry: { script: string; args: string[] } = { script: RUN_SERVICE, args: [name] },
+    entry: ProcessEntry = { script: RUN_SERVICE, args: [name], bundled: startBundle(env)?.service },
   ) {
-    this.child = spawn(process.execPath, [...serviceNodeArgs(env), '--import', 'tsx', entry.script, ...entry.args], {
+    this.child = spawn(process.execPath, nodeArgs(entry, env), {
       cwd: REPO_ROOT, // `--import tsx` and the default DATA_DIR resolve from the project root
       env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

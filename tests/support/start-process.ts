@@ -13,7 +13,8 @@ export interface StartProcess {
 }
 
 export function runStart(args: string[], env: NodeJS.ProcessEnv): StartProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'solutions/start.ts', ...args], {
+  // As `npm start` runs it: start.mjs, which runs the supervisor and its children from their bundle.
+  const child = spawn(process.execPath, ['solutions/start.mjs', ...args], {
     env: { ...process.env, NO_COLOR: '1', DASHBOARD_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

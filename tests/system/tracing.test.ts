@@ -1,11 +1,11 @@
 // Traces through RabbitMQ: every event of one order carries a W3C traceparent with the same trace
 // id, seen by a reader that is not amqplib (the management HTTP API's get-messages), and the spans
-// the services keep show the order's hops (npm run trace).
+// the services keep show the order's hops, one span each (npm run trace).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXCHANGES } from '../../shared/topology/topology.ts';
-import type { StoredSpan } from '../../solutions/observability/span-store.ts';
+import { publishedEvents, type StoredSpan } from '../../solutions/observability/span-store.ts';
 import type { RunningSystem } from '../../solutions/system.ts';
 import { eventually } from '../support/eventually.ts';
 import { placeOrderWhenAccepted, waitForStatus } from './support/order-api.ts';
@@ -61,30 +61,48 @@ describe('trace context through every message of an order', () => {
     expect(new Set(traceIds).size, `one trace id for all ${ofOrder.length} events`).toBe(1);
   });
 
-  it('npm run trace shows the hops through all six services', async () => {
+  it('npm run trace shows the hops through all six services, one span each', async () => {
     const spansIn = () => Object.values(system.runtimes).flatMap((runtime) => runtime!.tracing.store.spansOfOrder('traced-1'));
+    const published = (spans: StoredSpan[]) => spans.flatMap(publishedEvents);
     // Spans are written a moment after they end.
     await eventually(
       () => {
         const spans = spansIn();
         return (
           new Set(spans.map((span) => span.service)).size === 6 &&
-          FLOW.every((type) => spans.some((span) => span.name === `publish ${type}`)) &&
+          FLOW.every((type) => published(spans).includes(type)) &&
           spans.some((span) => span.name === 'process order.completed')
         );
       },
-      { what: 'spans from all six services, a publish span for every event' },
+      { what: 'spans from all six services, every event recorded as published' },
     );
     const spans: StoredSpan[] = spansIn();
     expect(new Set(spans.map((span) => span.traceId)).size).toBe(1);
-    // The trace starts at the HTTP request that placed the order.
+    // The trace starts at the HTTP request that placed the order, which published order.created.
     const roots = spans.filter((span) => span.parentSpanId === null);
     expect(roots.map((span) => `${span.service} ${span.name} ${span.kind}`)).toEqual(['order POST /orders server']);
-    for (const type of FLOW)
-      expect(
-        spans.some((span) => span.name === `publish ${type}`),
-        `a publish span for ${type}`,
-      ).toBe(true);
+    expect(publishedEvents(roots[0]!)).toEqual(['order.created']);
+    // One span per hop: the request, then one per delivery. A publish is recorded on the span of the
+    // delivery (or request) that caused it, each event exactly once, not as a span of its own that
+    // would start and end at once inside that one.
+    expect(spans.filter((span) => span !== roots[0] && span.kind !== 'consumer').map((span) => `${span.service} ${span.name}`)).toEqual([]);
+    expect(published(spans).sort()).toEqual([...FLOW].sort());
+    const publisher = spans.find((span) => publishedEvents(span).includes('payment.success'))!;
+    expect(publisher.name).toBe('process inventory.reserved');
+    expect(publisher.attributes).toMatchObject({
+      'messaging.publish.destinations': [EXCHANGES.order],
+      'messaging.publish.routing_keys': [expect.any(String)],
+      'messaging.publish.message_ids': [expect.any(String)],
+      // The delivery's own attributes stay beside the publish's.
+      'messaging.destination.name': expect.stringMatching(/queue/),
+    });
+    // Each delivery is a child of the span that published its event.
+    for (const span of spans.filter((s) => s.kind === 'consumer')) {
+      const parent = spans.find((s) => s.spanId === span.parentSpanId);
+      expect(parent && publishedEvents(parent), `${span.service} ${span.name}'s parent published its event`).toContain(
+        span.name.replace(/^process /, ''),
+      );
+    }
     expect(
       spans
         .filter((span) => span.name === 'process order.created')
@@ -104,7 +122,8 @@ describe('trace context through every message of an order', () => {
       },
     );
     expect(output).toMatch(/^trace [0-9a-f]{32}: order traced-1, \d+ spans in 6 services/);
-    for (const type of FLOW) expect(output).toContain(`publish ${type}`);
-    expect(output).toContain('process shipping.delivered');
+    expect(output).toMatch(/POST \/orders → order\.created/);
+    expect(output).toMatch(/process shipping\.delivered → order\.completed/);
+    for (const type of FLOW) expect(output).toMatch(new RegExp(`→ (\\S+, )*${type.replace('.', '\\.')}\\b`));
   });
 });

@@ -1,5 +1,5 @@
-// An order's trace on the dashboard page: one row per span, a bar on the trace's time scale, a
-// time axis above, read from the dashboard's /api/orders/:id/trace.
+// An order's trace on the dashboard page: one row per span (with what its work published), a bar
+// on the trace's time scale, a time axis above, read from the dashboard's /api/orders/:id/trace.
 import { $, el } from './dom.js';
 
 const ms = (us) => {
@@ -49,16 +49,23 @@ export async function loadTrace(orderId, isSelected) {
       const duration = el('span', { class: 'duration', text: ms(span.durationUs) });
       if (left + width > 75) duration.style.right = `${100 - left}%`;
       else duration.style.left = `${left + width}%`;
+      // What the span's work published (span-store.ts, PUBLISHED_EVENTS_ATTRIBUTE): `→ inventory.reserved`.
+      const published = span.attributes?.['messaging.publish.event_types'] ?? [];
       const label = el(
         'span',
         { class: 'label' },
         el('span', { class: 'muted', text: `${span.service} ` }),
         el('code', { text: span.name }),
+        ...(published.length > 0 ? [el('span', { class: 'muted', text: ` → ${published.join(', ')}` })] : []),
       );
       label.style.paddingLeft = `${Math.min(depthOf(span), 6) * 0.5}em`;
       return el(
         'li',
-        { 'data-span': span.name, title: `${ms(span.startUs - start)} after the start, ${ms(span.durationUs)}` },
+        {
+          'data-span': span.name,
+          'data-publishes': published.join(' '),
+          title: `${ms(span.startUs - start)} after the start, ${ms(span.durationUs)}${published.length > 0 ? `; published ${published.join(', ')}` : ''}`,
+        },
         label,
         el('span', { class: 'track' }, bar, duration),
       );
