@@ -1,4 +1,4 @@
-// Milestone 2's checks of the exchanges declareRoutes declares: the topic and direct ones with their
+// Milestone 2's checks of the exchanges declareRoutes declares: the topic, direct and headers ones with their
 // type and options, and none of milestone 3's (fanout exchanges, exchange-to-exchange bindings).
 import { EXCHANGES } from '../../../shared/topology/topology.ts';
 import { type Check, expectThat } from '../../check.ts';
@@ -7,8 +7,8 @@ import { declareRouting, ROUTED, TOPOLOGY } from './routing-support.ts';
 
 export const exchanges: Check<'routing'> = {
   id: '02.exchanges',
-  name: 'order.exchange is a topic exchange with its alternate exchange, retry.exchange is direct',
-  hint: 'Each topic and direct exchange of topology.exchanges, with its own type and the options exchangeOptions(spec) gives: they carry durability and the alternate exchange.',
+  name: 'order.exchange is a topic exchange with its alternate exchange, retry.exchange is direct, notification.sms.exchange is headers',
+  hint: 'Each topic, direct and headers exchange of topology.exchanges, with its own type and the options exchangeOptions(spec) gives: they carry durability and the alternate exchange.',
   async run(context) {
     await declareRouting(context, { durableExchanges: true });
     const order = await requireExchange(context, EXCHANGES.order, 'topic');
