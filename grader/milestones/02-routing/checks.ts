@@ -4,7 +4,7 @@
 // exchange, declaring again, the running system); this list fixes their order.
 import { defineChecks } from '../../check.ts';
 import { retryRoute, subscriptions, unroutable } from './delivery-checks.ts';
-import { exchanges, noFanout } from './exchange-checks.ts';
+import { exchanges } from './exchange-checks.ts';
 import { headersRoute } from './headers-check.ts';
 import { redeclare } from './redeclare-check.ts';
 import { routingKey } from './routing-key-check.ts';
@@ -17,7 +17,6 @@ export const checks = defineChecks('routing', [
   retryRoute,
   headersRoute,
   unroutable,
-  noFanout,
   redeclare,
   inTheSystem,
 ]);

@@ -172,7 +172,7 @@ export const mutants = defineMutants('routing', [
   },
   {
     name: 'declares the fanout exchanges and their queue bindings too (not the exchange-to-exchange ones)',
-    breaks: ['02.no-fanout'],
+    breaks: ['02.exchanges'],
     layer: declaring({ exchanges: (topology) => topology.exchanges }),
   },
   {
@@ -182,7 +182,7 @@ export const mutants = defineMutants('routing', [
   },
   {
     name: 'declares every exchange and binding, fanout and exchange-to-exchange ones too',
-    breaks: ['02.no-fanout', '02.subscriptions'],
+    breaks: ['02.exchanges', '02.subscriptions'],
     layer: declaring({ exchanges: (topology) => topology.exchanges, bindings: (topology) => topology.bindings }),
   },
 ]);
