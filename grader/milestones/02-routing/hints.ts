@@ -18,7 +18,7 @@ export const hints: string[] = [
     "await channel.assertExchange('loans', 'topic', optionsFor(loansSpec));  // the spec's own options, not { durable: true }",
     "await channel.bindQueue('reminders', 'loans', 'loan.overdue');  // queue, exchange, pattern: the receiver first",
     "await channel.bindQueue('reminders', 'loans', 'loan.overdue');  // again at the next start: still one binding",
-    "await channel.bindQueue('holds', 'desk', '', { 'x-match': 'all', member: true });  // 'desk' is headers: true, not 'true'",
+    "await channel.bindQueue('holds', 'desk', '', { 'x-match': 'all', member: true });  // headers: true, not 'true'",
     "// skipped: the 'archive' exchange, and the binding loans → archive (its destination is an exchange)",
     "// publishing: channel.publish('loans', 'loan.overdue', body): the key is the kind, the same for every reader",
   ].join('\n'),
