@@ -66,7 +66,11 @@ async function showHeadersRouting(channel: ConfirmChannel, log: DemoContext['log
     channel.publish(EXCHANGES.notificationSms, 'order.shipped', Buffer.from('{}'), { type: what, headers });
   await channel.waitForConfirms();
   const texted: string[] = [];
-  for (let m = await channel.get(QUEUES.notificationSms, { noAck: true }); m; m = await channel.get(QUEUES.notificationSms, { noAck: true }))
+  for (
+    let m = await channel.get(QUEUES.notificationSms, { noAck: true });
+    m;
+    m = await channel.get(QUEUES.notificationSms, { noAck: true })
+  )
     texted.push(String(m.properties.type));
   log.info(
     `${EXCHANGES.notificationSms}: of ${probes.map(([what]) => what).join(', ')}, ${QUEUES.notificationSms} got ${texted.join(', ') || 'nothing'} (only the first is worth a text)`,

@@ -41,12 +41,16 @@ async function expectNothingOfMilestone3(context: CheckContext): Promise<void> {
   const declared = fanouts.filter((name) => exchanges.has(name)).map((name) => `${name} (${exchanges.get(name)?.type})`);
   const hint = "Fanout exchanges, the bindings from them and exchange-to-exchange bindings are milestone 3's.";
   expectThat(declared.length === 0, 'no fanout exchanges after declareRoutes alone', () => `it declared ${declared.join(', ')}`, hint);
-  const bindings = await context.vhost.api.request<Array<{ source: string; destination: string; destination_type: string; routing_key: string }>>(
-    'GET',
-    `/bindings/${vhost}`,
-  );
+  const bindings = await context.vhost.api.request<
+    Array<{ source: string; destination: string; destination_type: string; routing_key: string }>
+  >('GET', `/bindings/${vhost}`);
   const toExchanges = bindings
     .filter((binding) => binding.destination_type === 'exchange')
     .map((b) => `${b.source} → ${b.destination} (${b.routing_key})`);
-  expectThat(toExchanges.length === 0, 'no exchange-to-exchange bindings after declareRoutes alone', () => `it bound ${toExchanges.join(', ')}`, hint);
+  expectThat(
+    toExchanges.length === 0,
+    'no exchange-to-exchange bindings after declareRoutes alone',
+    () => `it bound ${toExchanges.join(', ')}`,
+    hint,
+  );
 }

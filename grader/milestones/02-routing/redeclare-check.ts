@@ -34,11 +34,7 @@ export const redeclare: Check<'routing'> = {
         );
       }
     }
-    const diff = compareBindings(
-      await bindingsOf(context),
-      before.map(asSpec),
-      () => true,
-    );
+    const diff = compareBindings(await bindingsOf(context), before.map(asSpec), () => true);
     expectThat(
       isEmptyDiff(diff),
       'the bindings to be the same after declaring twice more',
