@@ -161,16 +161,6 @@ export const mutants = defineMutants('routing', [
     layer: declaring({ arguments: () => undefined }),
   },
   {
-    name: 'notification.sms.exchange declared as a topic exchange: it carries order events',
-    breaks: ['02.exchanges', '02.headers-route', '02.redeclare'],
-    layer: declaring({ type: (name, type) => (name === EXCHANGES.notificationSms ? 'topic' : type) }),
-  },
-  {
-    name: 'declares the topic and direct exchanges only: the headers exchange and its binding are missing',
-    breaks: ['02.exchanges', '02.headers-route'],
-    layer: declaring({ exchanges: (topology) => topology.exchanges.filter((spec) => spec.type === 'topic' || spec.type === 'direct') }),
-  },
-  {
     name: 'declares the fanout exchanges and their queue bindings too (not the exchange-to-exchange ones)',
     breaks: ['02.exchanges'],
     layer: declaring({ exchanges: (topology) => topology.exchanges }),
