@@ -4,13 +4,20 @@ import { EVENT_TYPES, SERVICE_NAMES } from '../shared/messages/events.ts';
 import { permissionsFor } from '../shared/topology/permissions.ts';
 import { defineCli, parseOrExit } from '../shared/cli/args.ts';
 import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, PUBLISHERS } from '../shared/topology/topology.ts';
-import type { QueueSpec } from '../shared/topology/types.ts';
+import type { BindingSpec, QueueSpec } from '../shared/topology/types.ts';
 import { referenceLayers } from '../solutions/layers/index.ts';
 
 function queueArguments(spec: QueueSpec): string {
   const args = { ...referenceLayers.deadLetters.queueArguments(spec), ...referenceLayers.scaling.queueArguments(spec) };
   const shown = Object.entries(args).map(([key, value]) => `\`${key}: ${value === '' ? "''" : String(value)}\``);
   return shown.join('<br>') || '—';
+}
+
+/** What a binding matches: its pattern, its arguments (a headers exchange), or everything (a fanout). */
+function bindingRule(binding: BindingSpec): string {
+  const args = Object.entries(binding.arguments ?? {}).map(([key, value]) => `\`${key}: ${JSON.stringify(value)}\``);
+  if (args.length > 0) return args.join('<br>');
+  return binding.pattern ? `\`${binding.pattern}\`` : '(fanout)';
 }
 
 function failure(spec: QueueSpec): string {
@@ -64,11 +71,11 @@ export function renderTopologyDoc(): string {
     '',
     '## Bindings',
     '',
-    '| From exchange | To | Routing key / pattern |',
+    'A binding from a headers exchange matches on its arguments (the message headers, compared with their types), not on a key.',
+    '',
+    '| From exchange | To | Routing key / pattern, or arguments |',
     '| --- | --- | --- |',
-    ...topology.bindings.map(
-      (b) => `| \`${b.source}\` | ${b.destinationKind} \`${b.destination}\` | ${b.pattern ? `\`${b.pattern}\`` : '(fanout)'} |`,
-    ),
+    ...topology.bindings.map((b) => `| \`${b.source}\` | ${b.destinationKind} \`${b.destination}\` | ${bindingRule(b)} |`),
     '',
     '## Publishers',
     '',

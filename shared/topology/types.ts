@@ -1,7 +1,7 @@
 // The shapes of the topology data. The values live in topology.ts.
 import type { ServiceName } from '../messages/events.ts';
 
-export type ExchangeType = 'topic' | 'direct' | 'fanout';
+export type ExchangeType = 'topic' | 'direct' | 'fanout' | 'headers';
 
 export interface ExchangeSpec {
   name: string;
@@ -52,8 +52,14 @@ export interface BindingSpec {
   source: string;
   destination: string;
   destinationKind: 'queue' | 'exchange';
-  /** Routing key or pattern; ignored by fanout exchanges ('' by convention). */
+  /** Routing key or pattern; ignored by fanout and headers exchanges ('' by convention). */
   pattern: string;
+  /**
+   * Binding arguments, declared as they are. On a headers exchange they are what the binding matches:
+   * `x-match` ('all' or 'any') and each header with its value, type included (boolean true is not
+   * the string "true"). The broker tells bindings apart by their arguments too.
+   */
+  arguments?: Record<string, unknown>;
 }
 
 export interface Topology {

@@ -7,7 +7,7 @@ import type { Layers, RpcClient, WorkerPool } from '../../shared/layers/index.ts
 import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
 import type { DomainEvent } from '../../shared/messages/events.ts';
 import type { Logger } from '../../shared/log.ts';
-import { buildTopology, EXCHANGES, queueSpec, RPC_ENDPOINTS } from '../../shared/topology/topology.ts';
+import { buildTopology, EXCHANGES, queueSpec, routingHeadersFor, RPC_ENDPOINTS } from '../../shared/topology/topology.ts';
 import type { Topology } from '../../shared/topology/types.ts';
 import { coalesceAcks } from './ack-coalescer.ts';
 import { BrokerSession } from './broker-session.ts';
@@ -149,7 +149,8 @@ export class ServiceRuntime implements ServiceHost {
       messageId: event.messageId,
       orderId: event.orderId,
     });
-    message.options.headers = { ...message.options.headers };
+    // What the headers exchanges route on (notification.sms.exchange: express, text-worthy), as booleans.
+    message.options.headers = { ...message.options.headers, ...routingHeadersFor(event) };
     this.tracing.inject(context, message.options.headers);
     // Kept in the sent log once published, for a re-drive; a re-drive's request itself is not.
     const orderId = event.type === 'saga.stalled' ? undefined : event.orderId;

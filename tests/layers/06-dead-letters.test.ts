@@ -6,7 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { type DeadLetterLayer, type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
 import { type DurabilityLayer, PublishRejectedError } from '../../shared/layers/04-durability.ts';
 import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
-import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES, QUEUES, queueSpec, retryQueueName } from '../../shared/topology/topology.ts';
+import {
+  buildTopology,
+  DEFAULT_TOPOLOGY_SETTINGS,
+  EXCHANGES,
+  QUEUES,
+  queueSpec,
+  retryQueueName,
+  routingHeadersFor,
+} from '../../shared/topology/topology.ts';
 import type { QueueSpec } from '../../shared/topology/types.ts';
 import { codec } from '../../solutions/layers/01-publish-consume.ts';
 import { durability } from '../../solutions/layers/04-durability.ts';
@@ -35,11 +43,15 @@ const broker = useVhostChannel('layer-06', {
 
 const paymentFailed = (orderId: string) =>
   newEvent('payment.failed', { orderId, source: 'payment', payload: { reason: 'declined', amount: 700 } });
+// Express, so that with its routing headers it reaches the SMS queue too (through notification.sms.exchange).
 const orderCreated = (orderId: string) =>
-  newEvent('order.created', { orderId, source: 'order', payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] } });
+  newEvent('order.created', { orderId, source: 'order', express: true, payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] } });
 
+/** Publishes as a service does: encoded by layer 1, with the routing headers the runtime adds. */
 async function publish(event: DomainEvent): Promise<void> {
-  await durability.publishConfirmed(broker.channel, EXCHANGES.order, event.type, codec.encode(event));
+  const message = codec.encode(event);
+  const headers = { ...message.options.headers, ...routingHeadersFor(event) };
+  await durability.publishConfirmed(broker.channel, EXCHANGES.order, event.type, { ...message, options: { ...message.options, headers } });
 }
 
 const parkedCopiesOf = (event: DomainEvent) => parked.filter((message) => message.properties.messageId === event.messageId);

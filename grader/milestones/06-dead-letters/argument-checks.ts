@@ -2,7 +2,7 @@
 // declared with (and what they do to a rejected message and an unread notification), and reading
 // the number of tries so far from x-death.
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { buildTopology, EXCHANGES, QUEUES, queueSpec, retryQueueName } from '../../../shared/topology/topology.ts';
+import { buildTopology, EXCHANGES, QUEUES, queueSpec, retryQueueName, routingHeadersFor } from '../../../shared/topology/topology.ts';
 import type { Topology, TopologySettings } from '../../../shared/topology/types.ts';
 import { codec } from '../../../solutions/layers/01-publish-consume.ts';
 import { type Check, type CheckContext, expectThat } from '../../check.ts';
@@ -102,12 +102,19 @@ async function expectNotificationsExpire(parked: ConsumeMessage[], messageId: st
   expectThat(JSON.stringify(reasons) === JSON.stringify(wanted), `x-death saying ${wanted.join(' and ')}`, reasons.join(' and '));
 }
 
-/** Publishes an order.created to order.exchange, persistent; returns it and when it was published. */
+/**
+ * Publishes an express order's order.created to order.exchange, persistent, with the routing headers
+ * the services add (so it reaches the SMS queue too); returns it and when it was published.
+ */
 async function publishOrderCreated(channel: ConfirmChannel) {
-  const event = sampleOrderCreated();
+  const event = { ...sampleOrderCreated(), express: true };
   const { content, options } = codec.encode(event);
   const published = Date.now();
-  channel.publish(EXCHANGES.order, event.type, content, { ...options, persistent: true });
+  channel.publish(EXCHANGES.order, event.type, content, {
+    ...options,
+    headers: { ...options.headers, ...routingHeadersFor(event) },
+    persistent: true,
+  });
   await channel.waitForConfirms();
   return { event, published };
 }
