@@ -94,6 +94,8 @@ function notApplicable(check: { status: Status; errorKind?: ErrorKind }): boolea
 export function milestoneVerdict(parts: MilestoneParts): { status: Status; errorKind?: ErrorKind } {
   if (parts.error !== undefined)
     return parts.errorKind && parts.errorKind !== 'environment' ? { status: 'error', errorKind: parts.errorKind } : { status: 'error' };
+  // Nothing this broker can check is could-not-judge too, never a fail.
+  if (parts.checks.length > 0 && parts.checks.every(notApplicable)) return { status: 'error' };
   const errors = parts.checks.filter((check) => check.status === 'error' && !notApplicable(check));
   if (errors.length > 0)
     return errors.some((check) => check.errorKind === 'bug') ? { status: 'error', errorKind: 'bug' } : { status: 'error' };
