@@ -27,7 +27,7 @@ function queueArguments(spec: QueueSpec): Record<string, unknown> {
     // shutdown) is redelivered at once, and on 4.3 does not count.
     args['x-delayed-retry-type'] = 'failed';
     args['x-delayed-retry-min'] = spec.failure.delayMs;
-    args['x-delayed-retry-max'] = spec.failure.delayMs * (spec.failure.maxAttempts - 1);
+    args['x-delayed-retry-max'] = spec.failure.delayMs * Math.max(1, spec.failure.maxAttempts - 1); // never below the min
     // The backstop: a message whose consumer dies on it every time (nobody calls handleFailure) is
     // dead-lettered by the broker on its maxAttempts-th failure (a limit of L allows L + 1 deliveries).
     args['x-delivery-limit'] = spec.failure.maxAttempts - 1;
