@@ -38,6 +38,18 @@ function typeOnCluster(name: string): string {
   return String(referenceLayers.durability.queueOptions(spec, 'quorum').arguments?.['x-queue-type']);
 }
 
+/** A service queue's arguments on RabbitMQ 4.3+ with QUEUE_TYPE=quorum: the broker's delayed retry in place of a retry queue. */
+function delayedRetryArguments(): string {
+  const spec = buildTopology({ ...DEFAULT_TOPOLOGY_SETTINGS, queueType: 'quorum', delayedRetry: true }).queues.find(
+    (q) => q.failure.kind === 'retry',
+  );
+  if (!spec) throw new Error('no retrying queue in the quorum topology');
+  return Object.entries(referenceLayers.deadLetters.queueArguments(spec))
+    .filter(([key]) => key !== 'x-dead-letter-routing-key')
+    .map(([key, value]) => `\`${key}: ${String(value)}\``)
+    .join(', ');
+}
+
 export function renderTopologyDoc(): string {
   const topology = buildTopology(DEFAULT_TOPOLOGY_SETTINGS);
   const lines = [
@@ -49,6 +61,8 @@ export function renderTopologyDoc(): string {
     `(retry delay ${DEFAULT_TOPOLOGY_SETTINGS.retryDelayMs} ms, ${DEFAULT_TOPOLOGY_SETTINGS.maxAttempts} attempts, notification TTL ${DEFAULT_TOPOLOGY_SETTINGS.notificationTtlMs} ms).`,
     'All exchanges and queues are durable. With `QUEUE_TYPE=quorum` (for a cluster) the replicated queues become',
     'quorum queues and the priority argument goes away (quorum queues on RabbitMQ 3.10 have no priorities).',
+    'On RabbitMQ 4.3 and later they also retry in place: each service queue holds a failed message itself',
+    `(${delayedRetryArguments()}), and the \`<queue>.retry\` queues and their bindings are not declared.`,
     'See [architecture.md](architecture.md) for how they fit together.',
     '',
     '<!-- diagram: topology -->',

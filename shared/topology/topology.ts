@@ -110,7 +110,11 @@ export function routingHeadersFor(event: Pick<DomainEvent, 'type' | 'express'>):
 }
 
 export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETTINGS): Topology {
-  const retry = { kind: 'retry', delayMs: settings.retryDelayMs, maxAttempts: settings.maxAttempts } as const;
+  // Where a failed message waits: in the quorum queue itself where the broker can delay a retry
+  // (4.3+); else in a retry queue of its own. Every retrying queue below is replicated and has no
+  // priority under quorum, so layer 4 makes each of them a quorum queue then.
+  const waitsIn = settings.queueType === 'quorum' && settings.delayedRetry === true ? 'queue' : 'retry-queue';
+  const retry = { kind: 'retry', delayMs: settings.retryDelayMs, maxAttempts: settings.maxAttempts, waitsIn } as const;
   // Quorum queues on 3.10 do not support priorities. On a cluster, replication of the order
   // pipeline matters more than express orders overtaking, so priority is a single-node feature.
   const maxPriority = settings.queueType === 'classic' ? MAX_PRIORITY : undefined;
@@ -157,6 +161,8 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
     },
     { name: QUEUES.audit, consumer: 'audit', purpose: 'Every event, for the compliance log.', failure: retry, replicate: true },
   ];
+
+  const waitingInRetryQueues = serviceQueues.filter((q) => q.failure.kind === 'retry' && q.failure.waitsIn === 'retry-queue');
 
   // Every queue replicates on a cluster. A classic queue lives on one node: while that node is down,
   // declaring the queue fails (so every service that declares it is stuck), and what is routed to it
@@ -210,8 +216,8 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
       failure: { kind: 'none' },
       replicate: true,
     },
-    // One retry queue per retrying queue: messages wait out the TTL, then dead-letter back home.
-    ...serviceQueues.map((q): QueueSpec => ({
+    // One retry queue per queue whose messages wait in one: they wait out the TTL, then dead-letter back home.
+    ...waitingInRetryQueues.map((q): QueueSpec => ({
       name: retryQueueName(q.name),
       owner: q.consumer,
       purpose: `Failed messages from ${q.name} wait here before their next try.`,
@@ -248,7 +254,7 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
     { ...toQueue(EXCHANGES.notificationSms, QUEUES.notificationSms), arguments: { ...SMS_BINDING_ARGUMENTS } },
     toQueue(EXCHANGES.unroutable, QUEUES.unroutable),
     toQueue(EXCHANGES.deadLetter, QUEUES.deadLetter),
-    ...serviceQueues.map((q) => toQueue(EXCHANGES.retry, retryQueueName(q.name), q.name)),
+    ...waitingInRetryQueues.map((q) => toQueue(EXCHANGES.retry, retryQueueName(q.name), q.name)),
   ];
 
   return { exchanges, queues, bindings };

@@ -14,8 +14,13 @@ export interface ExchangeSpec {
 
 /** What happens to a message whose handler fails. */
 export type FailurePolicy =
-  /** Wait in `<queue>.retry`, come back, try again; after maxAttempts park it in the dead-letter queue. */
-  | { kind: 'retry'; delayMs: number; maxAttempts: number }
+  /**
+   * Wait delayMs, come back, try again; after maxAttempts tries park it in the dead-letter queue.
+   * `waitsIn` says where the message waits: 'retry-queue', its `<queue>.retry` (a TTL, then
+   * dead-lettered home: any broker), or 'queue', held by the quorum queue itself (the broker's
+   * delayed retry, RabbitMQ 4.3 and later), with no retry queue.
+   */
+  | { kind: 'retry'; delayMs: number; maxAttempts: number; waitsIn: 'retry-queue' | 'queue' }
   /** No second try (a late notification is worse than none): park it in the dead-letter queue at once. */
   | { kind: 'park' }
   /** Nothing to do: no consumer reads this queue, or the caller handles failure (RPC). */
@@ -79,4 +84,10 @@ export interface TopologySettings {
   notificationTtlMs: number;
   /** classic on a single node; quorum for the replicated queues on a cluster. */
   queueType: QueueType;
+  /**
+   * The broker can hold a returned message itself before redelivering it: a quorum queue's delayed
+   * retry, RabbitMQ 4.3 and later (shared/broker/broker-features.ts reads it from the broker). With
+   * queueType quorum, the retrying queues then wait in place of a retry queue; unset means no.
+   */
+  delayedRetry?: boolean;
 }
