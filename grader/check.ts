@@ -39,6 +39,15 @@ export class CannotJudgeError extends EnvironmentError {
   override name = 'CannotJudgeError';
 }
 
+/**
+ * The check is about something this broker does not have (a quorum queue's delayed retry before
+ * RabbitMQ 4.3): "could not check" here, never a fail, and the milestone can pass without it
+ * (verdict.ts: errorKind 'not-applicable'). Its message says which broker it needs.
+ */
+export class BrokerTooOldError extends CannotJudgeError {
+  override name = 'BrokerTooOldError';
+}
+
 /** The machine was too busy for the grader to tell what the layer did (`detail` says what it saw): could not judge. */
 export function machineTooBusy(detail: string): CannotJudgeError {
   return new CannotJudgeError(`could not judge: ${detail}. The machine was too busy; run again (with less running beside it, if you can)`);

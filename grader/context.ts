@@ -47,16 +47,30 @@ export interface ContextHandle<K extends LayerName> {
 
 let vhostCounter = 0;
 
+/**
+ * Creates the vhost a check will run in, with its permissions, and resolves with its name. The
+ * runner calls it for the next check while the current one runs (two management requests, about
+ * 30 ms each, off the learner's wait); createCheckContext calls it when nothing was made ahead.
+ * The name carries the process id, so that a process killed mid-run leaves nothing for long
+ * (environment.ts sweeps such vhosts).
+ */
+export async function createCheckVhost(environment: GradingEnvironment, checkId: string): Promise<string> {
+  const name = `grade-${checkId}-${process.pid}-${++vhostCounter}-${Math.random().toString(36).slice(2, 6)}`;
+  await environment.api.createVhost(name);
+  return name;
+}
+
 export async function createCheckContext<K extends LayerName>(
   environment: GradingEnvironment,
   layerName: K,
   layer: Layers[K],
   checkId: string,
   announce: (message: string) => void,
+  /** A vhost created ahead for this check (createCheckVhost); if that failed, one is created now. */
+  madeAhead?: Promise<string>,
 ): Promise<ContextHandle<K>> {
-  const name = `grade-${checkId}-${process.pid}-${++vhostCounter}-${Math.random().toString(36).slice(2, 6)}`;
+  const name = (await madeAhead?.catch(() => undefined)) ?? (await createCheckVhost(environment, checkId));
   const api = environment.api;
-  await api.createVhost(name);
   const url = withVhost(environment.broker.url, name);
   const serviceLog: string[] = [];
   const strays: unknown[] = [];

@@ -138,8 +138,14 @@ function runChild(
           run.late.push(message.message);
           break;
         case 'done':
+          // The verdict is in: report it now. The child deletes its checks' vhosts and exits by
+          // itself (killed if it has not after EXIT_GRACE_MS); this process need not wait for it.
           run.result = message.result;
+          watchdog.stop();
           setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS).unref();
+          child.unref();
+          child.channel?.unref();
+          resolve(run);
           break;
         case 'error':
           run.error = message.error;

@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { EXIT_STATUS, toWire } from '../shared/cli/errors.ts';
 import { milestone as milestoneNumber } from './manifest.ts';
 import { gradeMilestone, prepareEnvironment, type Target } from './runner.ts';
+import { loadSystem } from './sandbox.ts';
 import { describeThrown } from './verdict.ts';
 import type { SharedRestartConsent } from './broker-control.ts';
 import type { ParentMessage, WorkerMessage, WorkerRequest, WorkerResult } from './grading-messages.ts';
@@ -61,16 +62,35 @@ const captureStream = (stream: NodeJS.WriteStream) => {
 captureStream(process.stdout);
 captureStream(process.stderr);
 
-// Started ahead of its request: load the milestone's checks (and the reference system they use) now.
+// Started ahead of its request: load the milestone's checks, and the reference system where they
+// start it, now, while the command finds the broker (on the other core).
 const ahead = Number(process.argv[2]);
-if (Number.isInteger(ahead) && ahead > 0)
-  void milestoneNumber(ahead)
+if (Number.isInteger(ahead) && ahead > 0) {
+  const warming = milestoneNumber(ahead);
+  void warming
     .checks()
+    .then(() => (warming.startsTheSystem ? loadSystem() : undefined))
     .catch(() => {});
+}
+
+/** The checks' vhosts still being deleted when the result is ready: the verdict goes out first. */
+const deletions: Promise<void>[] = [];
+/** How long the child stays, after its result, for them; what is left then, the next grading sweeps (environment.ts). */
+const DELETIONS_MS = 800;
 
 process.once('message', (request: WorkerRequest) => {
   void grade(request).then(
-    (result) => sendAndExit({ type: 'done', result }, 0),
+    (result) => {
+      const exitOnceDeleted = () => {
+        const timer = setTimeout(() => process.exit(0), DELETIONS_MS);
+        void Promise.all(deletions).then(() => {
+          clearTimeout(timer);
+          process.exit(0);
+        });
+      };
+      if (process.send) process.send({ type: 'done', result } satisfies WorkerMessage, exitOnceDeleted);
+      else exitOnceDeleted();
+    },
     (error: unknown) => {
       // Its kind goes with it (the environment's, a bug), for the parent to say and exit with.
       const wire = toWire(error);
@@ -123,6 +143,7 @@ async function grade(request: WorkerRequest): Promise<WorkerResult> {
         send({ type: 'check', result: check });
       },
       announce: (message) => send({ type: 'announce', message }),
+      leaveDeletions: (pending) => deletions.push(pending),
     });
     const { milestone: _milestone, ...rest } = result;
     finished = true;

@@ -17,6 +17,11 @@ export interface Mutant<K extends LayerName = LayerName> {
    * consumer instead (measured on 4.3.6), so the mistake no longer shows there.
    */
   breaksWithGlobalQos?: string[];
+  /**
+   * Checks it breaks only on a broker with a quorum queue's delayed retry (RabbitMQ 4.3 and later):
+   * on an older broker those checks cannot check anything (BrokerTooOldError), and say so.
+   */
+  breaksWithDelayedRetry?: string[];
   layer: Layers[K];
 }
 

@@ -17,6 +17,8 @@ export interface Grading {
   strays: StrayCapture;
   /** Vhosts of finished checks being deleted in the background; awaited before grading returns. */
   pendingDeletions: Promise<void>[];
+  /** Vhosts created ahead for checks not started yet, by check id (the runner's; deleted at the end if unused). */
+  vhostsAhead: Map<string, Promise<string>>;
 }
 
 export async function runCheck(
@@ -44,7 +46,9 @@ export async function runCheck(
         layer as Layers[typeof milestone.layer],
         check.id,
         announce,
+        grading.vhostsAhead.get(check.id),
       );
+      grading.vhostsAhead.delete(check.id);
     } catch (error) {
       verdict = notPrepared(error);
       return;

@@ -5,7 +5,7 @@
 // uncaught), run-check.ts (one check: its environment, its run, its cleanup), verdict.ts.
 import { describeError } from '../shared/log.ts';
 import type { Check } from './check.ts';
-import type { GradingEnvironment } from './context.ts';
+import { createCheckVhost, type GradingEnvironment } from './context.ts';
 import type { Milestone } from './manifest.ts';
 import { type Grading, runCheck } from './run-check.ts';
 import { StrayCapture } from './stray-errors.ts';
@@ -71,6 +71,11 @@ export interface GradeOptions {
   announce?(message: string): void;
   /** Ids of checks not to run (already judged by an earlier grading process). */
   skip?: ReadonlySet<string>;
+  /**
+   * Given, the checks' vhosts still being deleted are handed to it instead of awaited, so that the
+   * verdict goes out first: a grading child reports, then waits for them before it exits.
+   */
+  leaveDeletions?(deletions: Promise<void>): void;
 }
 
 /** Grades one milestone's layer. Never throws for what the layer does; only for a broken environment. */
@@ -95,7 +100,7 @@ export async function gradeLayer(
     };
   }
   if (options.skip) checks = checks.filter((check) => !options.skip?.has(check.id));
-  const grading: Grading = { strays: new StrayCapture(), pendingDeletions: [] };
+  const grading: Grading = { strays: new StrayCapture(), pendingDeletions: [], vhostsAhead: new Map() };
   // Graded code may throw from a callback or leave a promise rejected: that fails its check, not the grader.
   grading.strays.start();
   let results: CheckResult[];
@@ -103,7 +108,13 @@ export async function gradeLayer(
   try {
     results = await gradeChecks(grading, environment, milestone, layer, checks, options);
   } finally {
-    await Promise.all(grading.pendingDeletions.splice(0));
+    // A vhost made ahead for a check that never ran (the grading stopped early) goes too.
+    for (const madeAhead of grading.vhostsAhead.values())
+      grading.pendingDeletions.push(madeAhead.then((name) => environment.api.deleteVhost(name)).catch(() => {}));
+    grading.vhostsAhead.clear();
+    const deletions = Promise.all(grading.pendingDeletions.splice(0)).then(() => {});
+    if (options.leaveDeletions) options.leaveDeletions(deletions);
+    else await deletions;
     late = grading.strays.stop().map(({ after, error }) => `${describeThrown(error)}${after ? ` (after ${after} had ended)` : ''}`);
   }
   const verdict = milestoneVerdict({ checks: results, late });
@@ -120,6 +131,13 @@ async function gradeChecks(
 ): Promise<CheckResult[]> {
   const announce = options.announce ?? (() => {});
   const run = (check: Check) => {
+    // One after the other: the next check's vhost is created while this one runs.
+    const next = milestone.concurrentChecks ? undefined : checks[checks.indexOf(check) + 1];
+    if (next && !grading.vhostsAhead.has(next.id)) {
+      const madeAhead = createCheckVhost(environment, next.id);
+      madeAhead.catch(() => {}); // the check it is for makes its own then
+      grading.vhostsAhead.set(next.id, madeAhead);
+    }
     options.onCheckStart?.(check);
     return runCheck(grading, environment, milestone, layer, check, announce);
   };

@@ -3,18 +3,22 @@
 //   pass:  every check passed, nothing was thrown late, the file type-checks;
 //   fail:  the layer did something other than expected (or did not finish in time): the learner's to fix;
 //   error: could not judge. `errorKind` says whose fault: 'environment' (no broker, a broker we
-//          cannot restart, a machine too busy; the default), 'learner' (their file does not load)
-//          or 'bug' (the workshop's own: its checks or its reference do not load).
+//          cannot restart, a machine too busy; the default), 'learner' (their file does not load),
+//          'bug' (the workshop's own: its checks or its reference do not load) or 'not-applicable'
+//          (the check needs a newer broker than this one: it does not hold the milestone back).
 // And what a command exits with for a set of verdicts (shared/cli/errors.ts's statuses).
 import { ExerciseNotWrittenError } from '../shared/workshop/exercise.ts';
 import { EXIT_STATUS, kindOf, WorkshopError } from '../shared/cli/errors.ts';
 import { describeError } from '../shared/log.ts';
-import { CheckFailure } from './check.ts';
+import { BrokerTooOldError, CheckFailure } from './check.ts';
 
 export type Status = 'pass' | 'fail' | 'error';
 
-/** Whose fault a verdict of 'error' is (absent: the environment's; 'learner': their file does not load). */
-export type ErrorKind = 'environment' | 'learner' | 'bug';
+/**
+ * Whose fault a verdict of 'error' is (absent: the environment's; 'learner': their file does not
+ * load); 'not-applicable': nobody's, the check needs a newer broker (BrokerTooOldError).
+ */
+export type ErrorKind = 'environment' | 'learner' | 'bug' | 'not-applicable';
 
 export interface CheckVerdict {
   status: Status;
@@ -39,6 +43,7 @@ export function judgeThrown(error: unknown): CheckVerdict {
     };
   }
   if (error instanceof ExerciseNotWrittenError) return { status: 'fail', message: `🚨 ${error.message}` };
+  if (error instanceof BrokerTooOldError) return { status: 'error', errorKind: 'not-applicable', message: describeError(error) };
   // CannotJudgeError (and BrokerControlUnavailableError, a broker nobody may restart) and ManagementApiError are EnvironmentErrors.
   // Only the grader's own say-so: a refused connection (ECONNREFUSED) thrown by the layer is the layer's.
   if (error instanceof WorkshopError && error.kind === 'environment') return { status: 'error', message: describeError(error) };
@@ -77,16 +82,26 @@ export interface MilestoneParts {
   errorKind?: ErrorKind;
 }
 
-/** The milestone's verdict: any error is "could not judge"; a pass needs at least one check, all passing, nothing late, no type errors. */
+/** A check that needs a newer broker than this one: it neither fails a milestone nor holds it back. */
+function notApplicable(check: { status: Status; errorKind?: ErrorKind }): boolean {
+  return check.status === 'error' && check.errorKind === 'not-applicable';
+}
+
+/**
+ * The milestone's verdict: any error is "could not judge", but for checks that need a newer broker;
+ * a pass needs at least one passing check and every other not applicable here, nothing late, no type errors.
+ */
 export function milestoneVerdict(parts: MilestoneParts): { status: Status; errorKind?: ErrorKind } {
   if (parts.error !== undefined)
     return parts.errorKind && parts.errorKind !== 'environment' ? { status: 'error', errorKind: parts.errorKind } : { status: 'error' };
-  const errors = parts.checks.filter((check) => check.status === 'error');
+  // Nothing this broker can check is could-not-judge too, never a fail.
+  if (parts.checks.length > 0 && parts.checks.every(notApplicable)) return { status: 'error' };
+  const errors = parts.checks.filter((check) => check.status === 'error' && !notApplicable(check));
   if (errors.length > 0)
     return errors.some((check) => check.errorKind === 'bug') ? { status: 'error', errorKind: 'bug' } : { status: 'error' };
   const pass =
-    parts.checks.length > 0 &&
-    parts.checks.every((check) => check.status === 'pass') &&
+    parts.checks.some((check) => check.status === 'pass') &&
+    parts.checks.every((check) => check.status === 'pass' || notApplicable(check)) &&
     (parts.late?.length ?? 0) === 0 &&
     (parts.typeErrors?.length ?? 0) === 0;
   return { status: pass ? 'pass' : 'fail' };

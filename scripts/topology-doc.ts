@@ -4,13 +4,20 @@ import { EVENT_TYPES, SERVICE_NAMES } from '../shared/messages/events.ts';
 import { permissionsFor } from '../shared/topology/permissions.ts';
 import { defineCli, parseOrExit } from '../shared/cli/args.ts';
 import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, PUBLISHERS } from '../shared/topology/topology.ts';
-import type { QueueSpec } from '../shared/topology/types.ts';
+import type { BindingSpec, QueueSpec } from '../shared/topology/types.ts';
 import { referenceLayers } from '../solutions/layers/index.ts';
 
 function queueArguments(spec: QueueSpec): string {
   const args = { ...referenceLayers.deadLetters.queueArguments(spec), ...referenceLayers.scaling.queueArguments(spec) };
   const shown = Object.entries(args).map(([key, value]) => `\`${key}: ${value === '' ? "''" : String(value)}\``);
   return shown.join('<br>') || '—';
+}
+
+/** What a binding matches: its pattern, its arguments (a headers exchange), or everything (a fanout). */
+function bindingRule(binding: BindingSpec): string {
+  const args = Object.entries(binding.arguments ?? {}).map(([key, value]) => `\`${key}: ${JSON.stringify(value)}\``);
+  if (args.length > 0) return args.join('<br>');
+  return binding.pattern ? `\`${binding.pattern}\`` : '(fanout)';
 }
 
 function failure(spec: QueueSpec): string {
@@ -31,6 +38,18 @@ function typeOnCluster(name: string): string {
   return String(referenceLayers.durability.queueOptions(spec, 'quorum').arguments?.['x-queue-type']);
 }
 
+/** A service queue's arguments on RabbitMQ 4.3+ with QUEUE_TYPE=quorum: the broker's delayed retry in place of a retry queue. */
+function delayedRetryArguments(): string {
+  const spec = buildTopology({ ...DEFAULT_TOPOLOGY_SETTINGS, queueType: 'quorum', delayedRetry: true }).queues.find(
+    (q) => q.failure.kind === 'retry',
+  );
+  if (!spec) throw new Error('no retrying queue in the quorum topology');
+  return Object.entries(referenceLayers.deadLetters.queueArguments(spec))
+    .filter(([key]) => key !== 'x-dead-letter-routing-key')
+    .map(([key, value]) => `\`${key}: ${String(value)}\``)
+    .join(', ');
+}
+
 export function renderTopologyDoc(): string {
   const topology = buildTopology(DEFAULT_TOPOLOGY_SETTINGS);
   const lines = [
@@ -42,6 +61,8 @@ export function renderTopologyDoc(): string {
     `(retry delay ${DEFAULT_TOPOLOGY_SETTINGS.retryDelayMs} ms, ${DEFAULT_TOPOLOGY_SETTINGS.maxAttempts} attempts, notification TTL ${DEFAULT_TOPOLOGY_SETTINGS.notificationTtlMs} ms).`,
     'All exchanges and queues are durable. With `QUEUE_TYPE=quorum` (for a cluster) the replicated queues become',
     'quorum queues and the priority argument goes away (quorum queues on RabbitMQ 3.10 have no priorities).',
+    'On RabbitMQ 4.3 and later they also retry in place: each service queue holds a failed message itself',
+    `(${delayedRetryArguments()}), and the \`<queue>.retry\` queues and their bindings are not declared.`,
     'See [architecture.md](architecture.md) for how they fit together.',
     '',
     '<!-- diagram: topology -->',
@@ -64,11 +85,11 @@ export function renderTopologyDoc(): string {
     '',
     '## Bindings',
     '',
-    '| From exchange | To | Routing key / pattern |',
+    'A binding from a headers exchange matches on its arguments (the message headers, compared with their types), not on a key.',
+    '',
+    '| From exchange | To | Routing key / pattern, or arguments |',
     '| --- | --- | --- |',
-    ...topology.bindings.map(
-      (b) => `| \`${b.source}\` | ${b.destinationKind} \`${b.destination}\` | ${b.pattern ? `\`${b.pattern}\`` : '(fanout)'} |`,
-    ),
+    ...topology.bindings.map((b) => `| \`${b.source}\` | ${b.destinationKind} \`${b.destination}\` | ${bindingRule(b)} |`),
     '',
     '## Publishers',
     '',

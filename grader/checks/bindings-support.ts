@@ -10,6 +10,8 @@ export interface BindingInfo {
   destination: string;
   destination_type: 'queue' | 'exchange';
   routing_key: string;
+  /** What a headers exchange matches on (x-match and the headers); {} for most bindings. */
+  arguments?: Record<string, unknown>;
 }
 
 /** Every binding of the check's vhost, but the default exchange's implicit one per queue. */
@@ -18,18 +20,32 @@ export async function bindingsOf(context: Pick<CheckContext, 'vhost'>): Promise<
   return all.filter((binding) => binding.source !== '');
 }
 
-const asSpec = (binding: BindingInfo): BindingSpec => ({
+export const asSpec = (binding: BindingInfo): BindingSpec => ({
   source: binding.source,
   destination: binding.destination,
   destinationKind: binding.destination_type,
   pattern: binding.routing_key,
+  ...(binding.arguments && Object.keys(binding.arguments).length > 0 ? { arguments: binding.arguments } : {}),
 });
 
-const keyOf = (b: BindingSpec) => `${b.source}\u0000${b.destination}\u0000${b.destinationKind}\u0000${b.pattern}`;
+/**
+ * Binding arguments as one string, keys sorted, values with their JSON type: {"express":true} and
+ * {"express":"true"} differ (as on the broker, where a string never matches a boolean). No
+ * arguments and {} are the same. The management API shows AMQP booleans as JSON true/false.
+ */
+export function describeArguments(args: Record<string, unknown> | undefined): string {
+  const entries = Object.entries(args ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.length === 0 ? '' : `{ ${entries.map(([key, value]) => `${key}: ${JSON.stringify(value)}`).join(', ')} }`;
+}
 
-/** "order.exchange → audit.fanout.exchange (exchange) with "payment.*"" */
+const keyOf = (b: BindingSpec) =>
+  `${b.source}\u0000${b.destination}\u0000${b.destinationKind}\u0000${b.pattern}\u0000${describeArguments(b.arguments)}`;
+
+/** "order.exchange → audit.fanout.exchange (exchange) with "payment.*"", and its arguments when it has some. */
 export function describeBinding(b: BindingSpec): string {
-  return `${b.source} → ${b.destination}${b.destinationKind === 'exchange' ? ' (an exchange)' : ''} with ${b.pattern === '' ? "the key ''" : `"${b.pattern}"`}`;
+  const args = describeArguments(b.arguments);
+  const key = b.pattern === '' && args !== '' ? '' : ` with ${b.pattern === '' ? "the key ''" : `"${b.pattern}"`}`;
+  return `${b.source} → ${b.destination}${b.destinationKind === 'exchange' ? ' (an exchange)' : ''}${key}${args === '' ? '' : ` with the arguments ${args}`}`;
 }
 
 export interface BindingDiff {

@@ -36,10 +36,10 @@ export async function declareQueues(
 /** Publishes with confirms: once confirmed, the broker has routed the message. */
 export async function publishAll(
   channel: ConfirmChannel,
-  messages: Array<{ exchange: string; routingKey: string; id: string }>,
+  messages: Array<{ exchange: string; routingKey: string; id: string; headers?: Record<string, unknown> }>,
 ): Promise<void> {
-  for (const { exchange, routingKey, id } of messages) {
-    channel.publish(exchange, routingKey, Buffer.from('{}'), { messageId: id, type: routingKey, contentType: 'application/json' });
+  for (const { exchange, routingKey, id, headers } of messages) {
+    channel.publish(exchange, routingKey, Buffer.from('{}'), { messageId: id, type: routingKey, contentType: 'application/json', headers });
   }
   await channel.waitForConfirms();
 }

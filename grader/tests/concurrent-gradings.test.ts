@@ -6,7 +6,8 @@ import type { GradingEnvironment } from '../context.ts';
 import { milestone as milestoneNumber } from '../manifest.ts';
 import { gradeMilestone, prepareEnvironment } from '../runner.ts';
 import { StrayCapture } from '../stray-errors.ts';
-import { gradeExitStatus, milestoneVerdict } from '../verdict.ts';
+import { gradeExitStatus, judgeThrown, milestoneVerdict } from '../verdict.ts';
+import { BrokerTooOldError } from '../check.ts';
 
 describe('two gradings in one process at once', () => {
   let environment: GradingEnvironment;
@@ -93,6 +94,17 @@ describe('the verdict rule', () => {
       status: 'error',
       errorKind: 'learner',
     });
+  });
+
+  it('a check that needs a newer broker (BrokerTooOldError) says so, and neither fails a milestone nor holds it back', () => {
+    const verdict = judgeThrown(new BrokerTooOldError('could not check on RabbitMQ 3.x (this broker is 3.10.8): …'));
+    expect(verdict).toMatchObject({ status: 'error', errorKind: 'not-applicable' });
+    expect(verdict.message).toContain('could not check on RabbitMQ 3.x');
+    const notApplicable = { status: 'error' as const, errorKind: 'not-applicable' as const };
+    expect(milestoneVerdict({ checks: [{ status: 'pass' }, notApplicable] })).toEqual({ status: 'pass' });
+    expect(milestoneVerdict({ checks: [{ status: 'fail' }, notApplicable] })).toEqual({ status: 'fail' });
+    expect(milestoneVerdict({ checks: [{ status: 'error' }, notApplicable] })).toEqual({ status: 'error' });
+    expect(milestoneVerdict({ checks: [notApplicable] }), 'nothing could be checked: could not judge').toEqual({ status: 'error' });
   });
 
   it("grade's exit status: 0 all pass, 1 a fail (or the learner's file does not load), 3 could not judge, 4 a bug", () => {

@@ -14,9 +14,9 @@ export const routing: RoutingLayer = {
   },
 
   async declareRoutes(channel, topology, exchangeOptions) {
-    // 🐨 Make the broker hold this layer's part of `topology`: its topic and direct exchanges and
-    //    the queue bindings that start from them (meets clauses 2, 3, 4, 5 and 6).
-    // 🐨 Every service runs this at every start, on a broker where it all exists already (meets clause 7).
+    // 🐨 Make the broker hold this layer's part of `topology`: its topic, direct and headers exchanges
+    //    and the queue bindings that start from them, as the data says them (meets clauses 2 to 7).
+    // 🐨 Every service runs this at every start, on a broker where it all exists already (meets clause 8).
     // 💰 The queues exist when this runs: the runtime declares them first.
     void [channel, topology, exchangeOptions];
     return todo(import.meta.url, 'declareRoutes');

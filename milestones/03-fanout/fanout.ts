@@ -1,5 +1,5 @@
-// Milestone 3: fanout. Every order status goes to email and SMS, and every event to the audit log,
-// without any publisher knowing. Read README.md in this folder first.
+// Milestone 3: fanout. Every order status goes to email and to the SMS channel, and every event to
+// the audit log, without any publisher knowing. Read README.md in this folder first.
 // Run `npm run milestone -- 3` to watch it work, `npm run grade -- 3` to check it,
 // `npm run hint -- 3` when you are stuck.
 import type { FanoutLayer } from '../../shared/layers/03-fanout.ts';

@@ -9,12 +9,13 @@ import { EXCHANGES } from '../../shared/topology/topology.ts';
 import type { QueueSpec } from '../../shared/topology/types.ts';
 
 function queueArguments(spec: QueueSpec): Record<string, unknown> {
-  // 🐨 The arguments that make this queue dead-letter and expire messages as its spec says: clause 1.
+  // 🐨 The arguments that make this queue dead-letter and expire messages as its spec says, or hold
+  //    a failed message itself where spec.failure says it waits in the queue: clauses 1 and 10.
   return todo(import.meta.url, 'queueArguments');
 }
 
-function attemptsSoFar(message: Pick<Message, 'properties'>, queue: string): number {
-  // 🐨 How many times this message already failed in `queue`: clause 2.
+function attemptsSoFar(message: Pick<Message, 'properties'>, spec: QueueSpec): number {
+  // 🐨 How many times this message already failed in the spec's queue, counted by the broker: clauses 2 and 10.
   return todo(import.meta.url, 'attemptsSoFar');
 }
 
@@ -26,7 +27,7 @@ async function park(channel: ConfirmChannel, message: ConsumeMessage, reason: st
 
 async function handleFailure(channel: ConfirmChannel, message: ConsumeMessage, error: unknown, spec: QueueSpec): Promise<FailureOutcome> {
   // 🐨 By spec.failure, a retry later or the message parked, and the outcome returned: clauses 3, 4,
-  //    5, 6, 7, 8 and 9.
+  //    5, 6, 7, 8, 9 and 10.
   // 💰 The x-failure-reason texts the system uses: `handler failed: ${describeError(error)}` (no
   //    retries), `failed ${attempts} times, last error: ${describeError(error)}` (out of attempts).
   return todo(import.meta.url, 'handleFailure');

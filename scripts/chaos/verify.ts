@@ -6,24 +6,24 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ManagementApi } from '../../shared/broker/management-api.ts';
 import { PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
-import { SERVICE_NAMES } from '../../shared/messages/events.ts';
+import { type EventType, SERVICE_NAMES } from '../../shared/messages/events.ts';
 import { TRAIL_OF } from '../../shared/messages/order-trail.ts';
-import { QUEUES } from '../../shared/topology/topology.ts';
+import { QUEUES, TEXTED_EVENTS } from '../../shared/topology/topology.ts';
 import { startingStock, type Outcome, type PlannedOrder } from './order-mix.ts';
 
-/** The notifications an order gets, as `channel event` (notification-handlers.ts: SMS skips the routine ones). */
-const NOTIFIED: Record<Outcome, string[]> = {
-  completed: [
-    'email order.created',
-    'email order.paid',
-    'email order.shipped',
-    'email order.completed',
-    'sms order.shipped',
-    'sms order.completed',
-  ],
-  rejected: ['email order.created', 'email order.rejected', 'sms order.rejected'],
-  failed: ['email order.created', 'email order.failed', 'sms order.failed'],
+/** The emails an order gets, as `channel event`: one per order event of its way. */
+const EMAILED: Record<Outcome, string[]> = {
+  completed: ['email order.created', 'email order.paid', 'email order.shipped', 'email order.completed'],
+  rejected: ['email order.created', 'email order.rejected'],
+  failed: ['email order.created', 'email order.failed'],
 };
+/** The notifications an order gets: its emails, and for an express order a text for each event worth one (TEXTED_EVENTS). */
+function notificationsOf(outcome: Outcome, express: boolean): string[] {
+  const texts = express
+    ? EMAILED[outcome].map((kind) => kind.replace(/^email /, '')).filter((type) => TEXTED_EVENTS.includes(type as EventType))
+    : [];
+  return [...EMAILED[outcome], ...texts.map((type) => `sms ${type}`)];
+}
 const RESERVATION: Record<Outcome, string | undefined> = { completed: 'committed', rejected: undefined, failed: 'released' };
 const PAYMENT: Record<Outcome, string | undefined> = { completed: 'paid', rejected: undefined, failed: 'declined' };
 const SHIPMENT: Record<Outcome, string | undefined> = { completed: 'delivered', rejected: undefined, failed: undefined };
@@ -255,7 +255,7 @@ export function verifyRun(
       const notes = notified.get(orderId) ?? new Map<string, number>();
       for (const [kind, n] of notes) if (n > 1) verdict.appliedTwice.push({ orderId, what: `${n} notifications: ${kind}` });
       const missingEvents = TRAIL_OF[expected].filter((type) => !events.has(type));
-      const missingNotes = NOTIFIED[expected].filter((kind) => !notes.has(kind));
+      const missingNotes = notificationsOf(expected, order.body.express).filter((kind) => !notes.has(kind));
       const parked = missingNotes.filter((kind) => leftovers.parkedNotifications.has(`${kind} ${orderId}`));
       const unexplained = missingNotes.filter((kind) => !parked.includes(kind));
       verdict.notificationsParked += parked.length;

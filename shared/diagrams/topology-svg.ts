@@ -58,7 +58,9 @@ export function topologyGraph(topology: Topology, options: TopologyPictureOption
   const grouped = new Map<string, string[]>();
   for (const b of topology.bindings) {
     const key = `${b.source}\u0000${b.destination}`;
-    grouped.set(key, [...(grouped.get(key) ?? []), b.pattern]);
+    // A headers binding matches on its arguments, one line each (x-match first): they are its pattern.
+    const rule = b.arguments ? Object.entries(b.arguments).map(([name, value]) => `${name}: ${JSON.stringify(value)}`) : [b.pattern];
+    grouped.set(key, [...(grouped.get(key) ?? []), ...rule]);
   }
   for (const [key, patterns] of grouped) {
     const [from, to] = key.split('\u0000') as [string, string];
@@ -179,7 +181,7 @@ export async function layoutTopology(topology: Topology = buildTopology(), optio
 }
 
 const LEGEND = [
-  'solid: a binding, with its patterns',
+  'solid: a binding, with its patterns (or, from a headers exchange, the headers it matches)',
   'orange dashed: the alternate exchange (unroutable messages)',
   'red dotted: retry and dead-letter paths (on failure, or a TTL)',
 ];

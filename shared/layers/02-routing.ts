@@ -1,4 +1,4 @@
-// Layer 2 (milestone 02): topic and direct routing.
+// Layer 2 (milestone 02): topic, direct and headers routing.
 import type { Channel, Options } from 'amqplib';
 import type { DomainEvent } from '../messages/events.ts';
 import type { ExchangeSpec, Topology } from '../topology/types.ts';
@@ -7,8 +7,9 @@ export interface RoutingLayer {
   /** The routing key an event is published with on order.exchange: its type, for every event, express orders included. */
   routingKeyFor(event: DomainEvent): string;
   /**
-   * Declares the topology's topic and direct exchanges (with the options given) and binds queues to
-   * them by routing key or pattern, exactly as the topology data says and nothing more. Fanout
+   * Declares the topology's topic, direct and headers exchanges (with the options given) and binds
+   * queues to them by routing key or pattern and with the binding's arguments (what a headers
+   * exchange matches), exactly as the topology data says and nothing more. Fanout
    * exchanges and exchange-to-exchange bindings are layer 3's. Idempotent: run again where the whole
    * topology exists (every service does at every start), it succeeds and changes nothing.
    * The full contract: milestones/02-routing/README.md.

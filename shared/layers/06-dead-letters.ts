@@ -15,12 +15,20 @@ export const PARK_HEADERS = {
 export type FailureOutcome = 'retrying' | 'parked';
 
 export interface DeadLetterLayer {
-  /** x-dead-letter-exchange, x-dead-letter-routing-key and x-message-ttl for a queue, from its spec. */
-  queueArguments(spec: QueueSpec): Record<string, unknown>;
-  /** How many times this message has been delivered from `queue` already, counted from its x-death header. */
-  attemptsSoFar(message: Pick<Message, 'properties'>, queue: string): number;
   /**
-   * A handler failed: nack it towards the retry queue while attempts remain, else park it.
+   * x-dead-letter-exchange, x-dead-letter-routing-key and x-message-ttl for a queue, from its spec;
+   * for a queue whose failed messages wait in the queue itself (spec.failure.waitsIn 'queue', RabbitMQ
+   * 4.3+ quorum queues), the broker's delayed retry and delivery limit instead.
+   */
+  queueArguments(spec: QueueSpec): Record<string, unknown>;
+  /**
+   * How many times this message has failed in the spec's queue already: counted from its x-death
+   * header where it waits in a retry queue, from x-delivery-count where it waits in the queue itself.
+   */
+  attemptsSoFar(message: Pick<Message, 'properties'>, spec: QueueSpec): number;
+  /**
+   * A handler failed: send it to wait (into the retry queue, or back into a queue that holds it
+   * itself) while attempts remain, else park it.
    * Either way the delivery is settled (acked or nacked) exactly once when this resolves; when parking
    * failed it rejects, with the delivery back in its queue. The contract: milestones/06-dead-letters/README.md.
    */

@@ -1,6 +1,6 @@
 // Every exchange, queue and binding of the order system, declared once, as data.
 // Code, docs and grader checks read names and shapes from here; nothing else declares topology.
-import type { EventType, ServiceName } from '../messages/events.ts';
+import type { DomainEvent, EventType, ServiceName } from '../messages/events.ts';
 import type { BindingSpec, ExchangeSpec, QueueSpec, Topology, TopologySettings } from './types.ts';
 
 export const EXCHANGES = {
@@ -8,6 +8,8 @@ export const EXCHANGES = {
   order: 'order.exchange',
   audit: 'audit.fanout.exchange',
   notification: 'notification.exchange',
+  /** Headers exchange: of the notified events, passes on to the SMS queue only those worth a text message. */
+  notificationSms: 'notification.sms.exchange',
   /** Alternate exchange of order.exchange: catches events no binding wanted (a typo, a new event type). */
   unroutable: 'unroutable.exchange',
   /** Direct exchange routing a failed message, by its queue's name, to that queue's retry queue. */
@@ -91,8 +93,28 @@ export const RPC_ENDPOINTS: Record<string, { server: ServiceName; callers: Servi
 export const AUDITED_PATTERNS = ['order.*', 'inventory.*', 'payment.*', 'shipping.*', 'delivery.*', 'saga.*'];
 export const NOTIFIED_PATTERNS = ['order.*'];
 
+/**
+ * Who gets text messages, and about what: the order events worth a text (a routine step like
+ * order.paid is email only), for express orders only (the customer paid to know at once). Both are
+ * message headers, set by the publisher (routingHeadersFor) and matched by notification.sms.exchange:
+ * the routing key stays the event type, so no topic binding has to know about texts.
+ */
+export const TEXTED_EVENTS: EventType[] = ['order.created', 'order.shipped', 'order.completed', 'order.rejected', 'order.failed'];
+export const SMS_HEADERS = { express: 'express', textWorthy: 'text-worthy' } as const;
+/** The SMS queue's binding to notification.sms.exchange: both headers, each the boolean true. */
+export const SMS_BINDING_ARGUMENTS = { 'x-match': 'all', [SMS_HEADERS.express]: true, [SMS_HEADERS.textWorthy]: true } as const;
+
+/** The headers every event is published with, for the headers exchanges to route on. Booleans, not "true". */
+export function routingHeadersFor(event: Pick<DomainEvent, 'type' | 'express'>): Record<string, boolean> {
+  return { [SMS_HEADERS.express]: event.express, [SMS_HEADERS.textWorthy]: TEXTED_EVENTS.includes(event.type) };
+}
+
 export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETTINGS): Topology {
-  const retry = { kind: 'retry', delayMs: settings.retryDelayMs, maxAttempts: settings.maxAttempts } as const;
+  // Where a failed message waits: in the quorum queue itself where the broker can delay a retry
+  // (4.3+); else in a retry queue of its own. Every retrying queue below is replicated and has no
+  // priority under quorum, so layer 4 makes each of them a quorum queue then.
+  const waitsIn = settings.queueType === 'quorum' && settings.delayedRetry === true ? 'queue' : 'retry-queue';
+  const retry = { kind: 'retry', delayMs: settings.retryDelayMs, maxAttempts: settings.maxAttempts, waitsIn } as const;
   // Quorum queues on 3.10 do not support priorities. On a cluster, replication of the order
   // pipeline matters more than express orders overtaking, so priority is a single-node feature.
   const maxPriority = settings.queueType === 'classic' ? MAX_PRIORITY : undefined;
@@ -101,6 +123,11 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
     { name: EXCHANGES.order, type: 'topic', purpose: 'Domain events, routed by event type.', alternateExchange: EXCHANGES.unroutable },
     { name: EXCHANGES.audit, type: 'fanout', purpose: 'A copy of every domain event for the audit log.' },
     { name: EXCHANGES.notification, type: 'fanout', purpose: 'Order status events, broadcast to every notification channel.' },
+    {
+      name: EXCHANGES.notificationSms,
+      type: 'headers',
+      purpose: 'Order status events worth a text message, by their headers: express orders, and not the routine steps.',
+    },
     { name: EXCHANGES.unroutable, type: 'fanout', purpose: 'Events that matched no binding on order.exchange.' },
     { name: EXCHANGES.retry, type: 'direct', purpose: 'Failed messages, routed by source queue name to its retry queue.' },
     { name: EXCHANGES.deadLetter, type: 'fanout', purpose: 'Messages that cannot be processed, with the reason.' },
@@ -135,6 +162,8 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
     { name: QUEUES.audit, consumer: 'audit', purpose: 'Every event, for the compliance log.', failure: retry, replicate: true },
   ];
 
+  const waitingInRetryQueues = serviceQueues.filter((q) => q.failure.kind === 'retry' && q.failure.waitsIn === 'retry-queue');
+
   // Every queue replicates on a cluster. A classic queue lives on one node: while that node is down,
   // declaring the queue fails (so every service that declares it is stuck), and what is routed to it
   // meanwhile is lost even though the publish is confirmed. `npm run chaos -- --cluster` found both
@@ -153,7 +182,7 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
     {
       name: QUEUES.notificationSms,
       consumer: 'notification',
-      purpose: 'Order status text messages.',
+      purpose: 'Order status text messages (express orders, events worth a text).',
       failure: { kind: 'park' },
       messageTtlMs: settings.notificationTtlMs,
       deadLetterTo: { exchange: EXCHANGES.deadLetter },
@@ -187,8 +216,8 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
       failure: { kind: 'none' },
       replicate: true,
     },
-    // One retry queue per retrying queue: messages wait out the TTL, then dead-letter back home.
-    ...serviceQueues.map((q): QueueSpec => ({
+    // One retry queue per queue whose messages wait in one: they wait out the TTL, then dead-letter back home.
+    ...waitingInRetryQueues.map((q): QueueSpec => ({
       name: retryQueueName(q.name),
       owner: q.consumer,
       purpose: `Failed messages from ${q.name} wait here before their next try.`,
@@ -221,10 +250,11 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
     ...NOTIFIED_PATTERNS.map((pattern) => toExchange(EXCHANGES.order, EXCHANGES.notification, pattern)),
     toQueue(EXCHANGES.audit, QUEUES.audit),
     toQueue(EXCHANGES.notification, QUEUES.notificationEmail),
-    toQueue(EXCHANGES.notification, QUEUES.notificationSms),
+    toExchange(EXCHANGES.notification, EXCHANGES.notificationSms),
+    { ...toQueue(EXCHANGES.notificationSms, QUEUES.notificationSms), arguments: { ...SMS_BINDING_ARGUMENTS } },
     toQueue(EXCHANGES.unroutable, QUEUES.unroutable),
     toQueue(EXCHANGES.deadLetter, QUEUES.deadLetter),
-    ...serviceQueues.map((q) => toQueue(EXCHANGES.retry, retryQueueName(q.name), q.name)),
+    ...waitingInRetryQueues.map((q) => toQueue(EXCHANGES.retry, retryQueueName(q.name), q.name)),
   ];
 
   return { exchanges, queues, bindings };

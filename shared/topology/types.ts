@@ -1,7 +1,7 @@
 // The shapes of the topology data. The values live in topology.ts.
 import type { ServiceName } from '../messages/events.ts';
 
-export type ExchangeType = 'topic' | 'direct' | 'fanout';
+export type ExchangeType = 'topic' | 'direct' | 'fanout' | 'headers';
 
 export interface ExchangeSpec {
   name: string;
@@ -14,8 +14,13 @@ export interface ExchangeSpec {
 
 /** What happens to a message whose handler fails. */
 export type FailurePolicy =
-  /** Wait in `<queue>.retry`, come back, try again; after maxAttempts park it in the dead-letter queue. */
-  | { kind: 'retry'; delayMs: number; maxAttempts: number }
+  /**
+   * Wait delayMs, come back, try again; after maxAttempts tries park it in the dead-letter queue.
+   * `waitsIn` says where the message waits: 'retry-queue', its `<queue>.retry` (a TTL, then
+   * dead-lettered home: any broker), or 'queue', held by the quorum queue itself (the broker's
+   * delayed retry, RabbitMQ 4.3 and later), with no retry queue.
+   */
+  | { kind: 'retry'; delayMs: number; maxAttempts: number; waitsIn: 'retry-queue' | 'queue' }
   /** No second try (a late notification is worse than none): park it in the dead-letter queue at once. */
   | { kind: 'park' }
   /** Nothing to do: no consumer reads this queue, or the caller handles failure (RPC). */
@@ -52,8 +57,14 @@ export interface BindingSpec {
   source: string;
   destination: string;
   destinationKind: 'queue' | 'exchange';
-  /** Routing key or pattern; ignored by fanout exchanges ('' by convention). */
+  /** Routing key or pattern; ignored by fanout and headers exchanges ('' by convention). */
   pattern: string;
+  /**
+   * Binding arguments, declared as they are. On a headers exchange they are what the binding matches:
+   * `x-match` ('all' or 'any') and each header with its value, type included (boolean true is not
+   * the string "true"). The broker tells bindings apart by their arguments too.
+   */
+  arguments?: Record<string, unknown>;
 }
 
 export interface Topology {
@@ -73,4 +84,10 @@ export interface TopologySettings {
   notificationTtlMs: number;
   /** classic on a single node; quorum for the replicated queues on a cluster. */
   queueType: QueueType;
+  /**
+   * The broker can hold a returned message itself before redelivering it: a quorum queue's delayed
+   * retry, RabbitMQ 4.3 and later (shared/broker/broker-features.ts reads it from the broker). With
+   * queueType quorum, the retrying queues then wait in place of a retry queue; unset means no.
+   */
+  delayedRetry?: boolean;
 }

@@ -9,6 +9,7 @@ import { ManagementApi, ManagementApiError, type ManagementCredentials } from '.
 import { SERVICE_NAMES, type ServiceName } from '../../shared/messages/events.ts';
 import { anchored, permissionsFor } from '../../shared/topology/permissions.ts';
 import { buildTopology } from '../../shared/topology/topology.ts';
+import { withBrokerFeatures } from '../runtime/broker-topology.ts';
 import type { TopologySettings } from '../../shared/topology/types.ts';
 import { referenceLayers } from '../layers/index.ts';
 import { declareTopology } from '../runtime/declare-topology.ts';
@@ -31,8 +32,9 @@ export async function setUpBroker(options: BrokerSetupOptions): Promise<BrokerUs
   const api = new ManagementApi(options.management);
   await api.createVhost(options.vhost); // a PUT: an existing vhost is kept as it is
 
-  const topology = buildTopology(options.topology);
   const connection = await amqp.connect(withVhost(options.adminUrl, options.vhost));
+  // As each service builds it on this broker: on 4.3+ with quorum queues, no retry queues.
+  const topology = buildTopology(withBrokerFeatures(options.topology, connection));
   try {
     const channel = await connection.createChannel();
     await declareTopology(channel, topology, referenceLayers, options.topology.queueType);

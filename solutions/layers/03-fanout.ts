@@ -11,10 +11,10 @@ export const fanout: FanoutLayer = {
     // Every binding layer 2 leaves out: those from a fanout exchange, and exchange-to-exchange ones
     // (order.exchange → audit.fanout.exchange by pattern), so each binding is declared exactly once.
     const fanoutNames = new Set(fanouts.map((spec) => spec.name));
-    for (const { source, destination, destinationKind, pattern } of topology.bindings) {
+    for (const { source, destination, destinationKind, pattern, arguments: args } of topology.bindings) {
       if (!fanoutNames.has(source) && destinationKind !== 'exchange') continue;
-      if (destinationKind === 'queue') await channel.bindQueue(destination, source, pattern);
-      else await channel.bindExchange(destination, source, pattern);
+      if (destinationKind === 'queue') await channel.bindQueue(destination, source, pattern, args);
+      else await channel.bindExchange(destination, source, pattern, args);
     }
   },
 };

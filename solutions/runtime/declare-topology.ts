@@ -67,7 +67,7 @@ export async function declareOwnTopology(
   const ownNames = new Set(own.map((spec) => spec.name));
   for (const binding of topology.bindings) {
     if (binding.destinationKind === 'queue' && ownNames.has(binding.destination))
-      await channel.bindQueue(binding.destination, binding.source, binding.pattern);
+      await channel.bindQueue(binding.destination, binding.source, binding.pattern, binding.arguments);
   }
 }
 

@@ -127,7 +127,7 @@ export class Deliveries {
         this.host.log.warn(`parked ${what} from ${spec.name} in the dead-letter queue: ${error.reason}`);
         return;
       }
-      const attempt = this.host.layers.deadLetters.attemptsSoFar(message, spec.name) + 1;
+      const attempt = this.host.layers.deadLetters.attemptsSoFar(message, spec) + 1;
       const outcome = await this.host.layers.deadLetters.handleFailure(channel, message, error, spec);
       (outcome === 'retrying' ? this.host.metrics.retried : this.host.metrics.parked).inc(labels);
       this.host.log.warn(

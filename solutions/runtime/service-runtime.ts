@@ -7,10 +7,11 @@ import type { Layers, RpcClient, WorkerPool } from '../../shared/layers/index.ts
 import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
 import type { DomainEvent } from '../../shared/messages/events.ts';
 import type { Logger } from '../../shared/log.ts';
-import { buildTopology, EXCHANGES, queueSpec, RPC_ENDPOINTS } from '../../shared/topology/topology.ts';
+import { buildTopology, EXCHANGES, queueSpec, routingHeadersFor, RPC_ENDPOINTS } from '../../shared/topology/topology.ts';
 import type { Topology } from '../../shared/topology/types.ts';
 import { coalesceAcks } from './ack-coalescer.ts';
 import { BrokerSession } from './broker-session.ts';
+import { withBrokerFeatures } from './broker-topology.ts';
 import { openServiceDatabase, type ServiceDatabase } from './database.ts';
 import { Deliveries } from './deliveries.ts';
 import { declareOwnTopology, declareTopology, MissingTopologyError } from './declare-topology.ts';
@@ -28,7 +29,8 @@ export class ServiceRuntime implements ServiceHost {
   readonly outbox: Outbox;
   /** Each consumed message, from decode to ack or failure (deliveries.ts). */
   private readonly deliveries: Deliveries;
-  readonly topology: Topology;
+  /** The topology as built for the broker of the current connection (broker-topology.ts). */
+  private topology: Topology;
   private session: BrokerSession | undefined;
   private pools: WorkerPool[] = [];
   private rpcServers: ConsumerHandle[] = [];
@@ -149,7 +151,8 @@ export class ServiceRuntime implements ServiceHost {
       messageId: event.messageId,
       orderId: event.orderId,
     });
-    message.options.headers = { ...message.options.headers };
+    // What the headers exchanges route on (notification.sms.exchange: express, text-worthy), as booleans.
+    message.options.headers = { ...message.options.headers, ...routingHeadersFor(event) };
     this.tracing.inject(context, message.options.headers);
     // Kept in the sent log once published, for a re-drive; a re-drive's request itself is not.
     const orderId = event.type === 'saga.stalled' ? undefined : event.orderId;
@@ -169,6 +172,8 @@ export class ServiceRuntime implements ServiceHost {
   private async setup(connection: ChannelModel, session: BrokerSession): Promise<void> {
     const { layers, config } = this;
     this.forgetConnection(); // leftovers of an earlier setup that failed half-way
+    // Rebuilt for the broker of this connection: on 4.3+ with quorum queues a failed message waits in its queue.
+    this.topology = buildTopology(withBrokerFeatures(config.topology, connection));
     const topologyChannel = await session.openChannel(connection, 'topology');
     if (config.brokerUsers) await declareOwnTopology(topologyChannel, this.topology, this.name, layers, config.topology.queueType);
     else await declareTopology(topologyChannel, this.topology, layers, config.topology.queueType);

@@ -9,8 +9,8 @@ import amqp, { type Channel, type ConsumeMessage } from 'amqplib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PARK_HEADERS } from '../../shared/layers/index.ts';
 import { DomainEventSchema, EVENT_TYPES, type EventType } from '../../shared/messages/events.ts';
-import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
-import type { Topology } from '../../shared/topology/types.ts';
+import { buildTopology, EXCHANGES, QUEUES, routingHeadersFor, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
+import type { BindingSpec, Topology } from '../../shared/topology/types.ts';
 import { SERVICES } from '../../solutions/services/index.ts';
 import type { RunningSystem } from '../../solutions/system.ts';
 import { eventually } from '../support/eventually.ts';
@@ -27,27 +27,41 @@ const CASE_HEADER = 'x-fuzz-case';
 
 const topology = buildTopology(FAST_SETTINGS.topology);
 
-/** The queues a message published to `exchange` with `routingKey` lands in, following exchange-to-exchange bindings. */
-function queuesReached(data: Topology, exchange: string, routingKey: string): string[] {
+/** Whether a headers exchange's binding matches these headers: x-match all or any, values equal with their type, x- headers not compared. */
+function headersMatch(args: Record<string, unknown> = {}, headers: Record<string, unknown>): boolean {
+  const wanted = Object.entries(args).filter(([name]) => !name.startsWith('x-'));
+  const equal = ([name, value]: [string, unknown]) => headers[name] === value;
+  return args['x-match'] === 'any' ? wanted.some(equal) : wanted.every(equal);
+}
+
+/** The queues a message published to `exchange` with `routingKey` and `headers` lands in, following exchange-to-exchange bindings. */
+function queuesReached(data: Topology, exchange: string, routingKey: string, headers: Record<string, unknown>): string[] {
   const kind = data.exchanges.find((spec) => spec.name === exchange)?.type;
-  const matching = data.bindings.filter(
-    (binding) =>
-      binding.source === exchange &&
-      (kind === 'fanout' || (kind === 'topic' ? topicMatches(binding.pattern, routingKey) : binding.pattern === routingKey)),
-  );
+  const matches = (binding: BindingSpec) => {
+    if (kind === 'fanout') return true;
+    if (kind === 'headers') return headersMatch(binding.arguments, headers);
+    return kind === 'topic' ? topicMatches(binding.pattern, routingKey) : binding.pattern === routingKey;
+  };
+  const matching = data.bindings.filter((binding) => binding.source === exchange && matches(binding));
   return [
     ...new Set(
       matching.flatMap((binding) =>
-        binding.destinationKind === 'queue' ? [binding.destination] : queuesReached(data, binding.destination, routingKey),
+        binding.destinationKind === 'queue' ? [binding.destination] : queuesReached(data, binding.destination, routingKey, headers),
       ),
     ),
   ];
 }
 
+/** The routing headers of an express order's event, as the services publish it: order events worth a text reach the SMS queue too. */
+const routingHeadersOf = (type: EventType) => routingHeadersFor({ type, express: true });
+
 /** Queues a service consumes domain events from (not the RPC queue, whose failures go back to the caller). */
 const CONSUMED = topology.queues.filter((spec) => spec.consumer !== undefined && spec.failure.kind !== 'none').map((spec) => spec.name);
 const REACHED = new Map(
-  EVENT_TYPES.map((type) => [type, queuesReached(topology, EXCHANGES.order, type).filter((queue) => CONSUMED.includes(queue))]),
+  EVENT_TYPES.map((type) => [
+    type,
+    queuesReached(topology, EXCHANGES.order, type, routingHeadersOf(type)).filter((queue) => CONSUMED.includes(queue)),
+  ]),
 );
 /** Every (queue, event type) pair: what each consumed queue gets. */
 const PAIRS = [...REACHED].flatMap(([type, queues]) => queues.map((queue) => ({ queue, type })));
@@ -67,6 +81,8 @@ interface Target {
   type: EventType;
   /** Every queue that must park it. */
   queues: string[];
+  /** The headers a headers exchange routes on, as a service sets them ({} straight to a queue). */
+  routingHeaders: Record<string, unknown>;
 }
 
 const viaOrderExchange = fc.constantFrom(...EVENT_TYPES).map((type): Target => ({
@@ -75,6 +91,7 @@ const viaOrderExchange = fc.constantFrom(...EVENT_TYPES).map((type): Target => (
   routingKey: type,
   type,
   queues: REACHED.get(type) ?? [],
+  routingHeaders: routingHeadersOf(type),
 }));
 const straightToQueue = fc.constantFrom(...PAIRS).map(({ queue, type }): Target => ({
   route: `default exchange → ${queue} (${type})`,
@@ -82,6 +99,7 @@ const straightToQueue = fc.constantFrom(...PAIRS).map(({ queue, type }): Target 
   routingKey: queue,
   type,
   queues: [queue],
+  routingHeaders: {},
 }));
 
 const cases = fc
@@ -181,6 +199,9 @@ describe('fuzzing the consumers with malformed messages', () => {
         expect(PAIRS, `${service} gets ${type}`).toContainEqual({ queue: QUEUES[service as keyof typeof SUBSCRIPTIONS], type });
     }
     for (const type of EVENT_TYPES) expect(PAIRS, `audit gets ${type}`).toContainEqual({ queue: QUEUES.audit, type });
+    // Through the headers exchange: an express order's event worth a text, and not a routine one.
+    expect(PAIRS).toContainEqual({ queue: QUEUES.notificationSms, type: 'order.shipped' });
+    expect(PAIRS).not.toContainEqual({ queue: QUEUES.notificationSms, type: 'order.paid' });
     // The mutations start from valid events: each sample is one.
     for (const type of EVENT_TYPES) expect(DomainEventSchema.safeParse(sampleEvent(type, 'fuzz-order')).error?.issues).toBeUndefined();
   });
@@ -190,7 +211,7 @@ describe('fuzzing the consumers with malformed messages', () => {
       fc.asyncProperty(cases, async ({ target, body, properties }) => {
         executions += 1;
         const caseId = `case-${executions}`;
-        const headers = { ...properties.headers, [CASE_HEADER]: caseId };
+        const headers = { ...properties.headers, ...target.routingHeaders, [CASE_HEADER]: caseId };
         await client.publish(target.exchange, target.routingKey, body.content, { ...properties, ...body.properties, headers });
 
         const parked = await eventually(

@@ -1,8 +1,9 @@
 // Layer 2: on order.exchange, every event type reaches exactly the service queues SUBSCRIPTIONS
-// names, and a routing key nobody is bound to ends up in unroutable.queue instead of vanishing.
+// names, and a routing key nobody is bound to ends up in unroutable.queue instead of vanishing. On
+// the headers exchange notification.sms.exchange, only boolean headers that all match reach the SMS queue.
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, type EventType } from '../../shared/messages/events.ts';
-import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
+import { buildTopology, EXCHANGES, QUEUES, SMS_HEADERS, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
 import { routing } from '../../solutions/layers/02-routing.ts';
 import { referenceLayers } from '../../solutions/layers/index.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
@@ -69,5 +70,20 @@ describe('routing', () => {
 
     expect(await drain(QUEUES.unroutable)).toEqual(['refund.issued']);
     for (const service of serviceQueues) expect(await drain(QUEUES[service])).toEqual([]);
+  });
+
+  it('passes a message from notification.sms.exchange to the SMS queue only when all its headers are the boolean true', async () => {
+    const { express, textWorthy } = SMS_HEADERS;
+    const probes: Array<[string, Record<string, unknown>]> = [
+      ['texted', { [express]: true, [textWorthy]: true }],
+      ['routine step', { [express]: true, [textWorthy]: false }],
+      ['standard order', { [express]: false, [textWorthy]: true }],
+      ['strings', { [express]: 'true', [textWorthy]: 'true' }],
+      ['no headers', {}],
+    ];
+    for (const [type, headers] of probes)
+      broker.channel.publish(EXCHANGES.notificationSms, 'order.shipped', Buffer.from('{}'), { type, headers });
+    await broker.channel.waitForConfirms();
+    expect(await drain(QUEUES.notificationSms)).toEqual(['texted']);
   });
 });

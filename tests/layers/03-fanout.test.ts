@@ -1,8 +1,9 @@
 // Layer 3: order.exchange forwards event families to the fanout exchanges, which copy each event to
-// every bound queue: order.* to the audit log and both notification channels, payment.* to audit only.
+// every bound queue or exchange: order.* to the audit log, email, and the SMS channel's headers
+// exchange (which texts only what the headers ask for), payment.* to audit only.
 import { describe, expect, it } from 'vitest';
 import { newEvent } from '../../shared/messages/events.ts';
-import { buildTopology, EXCHANGES, QUEUES } from '../../shared/topology/topology.ts';
+import { buildTopology, EXCHANGES, QUEUES, routingHeadersFor } from '../../shared/topology/topology.ts';
 import { referenceLayers } from '../../solutions/layers/index.ts';
 import { declareTopology } from '../../solutions/runtime/declare-topology.ts';
 import { useVhostChannel } from '../support/vhost.ts';
@@ -16,8 +17,8 @@ const broker = useVhostChannel('layer-03', {
 });
 
 /** Publishes to an exchange and waits for the confirm (the broker has routed it by then). */
-async function publish(exchange: string, routingKey: string, messageId: string): Promise<void> {
-  broker.channel.publish(exchange, routingKey, Buffer.from('{}'), { messageId });
+async function publish(exchange: string, routingKey: string, messageId: string, headers?: Record<string, unknown>): Promise<void> {
+  broker.channel.publish(exchange, routingKey, Buffer.from('{}'), { messageId, headers });
   await broker.channel.waitForConfirms();
 }
 
@@ -37,14 +38,28 @@ async function queuesHolding(messageId: string): Promise<string[]> {
 }
 
 describe('fanout', () => {
-  it('copies an order.* event to the audit queue and to both notification queues', async () => {
+  it('copies an order.* event to the audit queue and both notification queues, when its headers ask for a text', async () => {
     const event = newEvent('order.created', {
       orderId: 'order-1',
       source: 'order',
+      express: true,
       payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] },
     });
-    await publish(EXCHANGES.order, event.type, event.messageId);
+    await publish(EXCHANGES.order, event.type, event.messageId, routingHeadersFor(event));
     expect(await queuesHolding(event.messageId)).toEqual([QUEUES.audit, QUEUES.notificationEmail, QUEUES.notificationSms].sort());
+  });
+
+  it('copies an order.* event to the audit and email queues only, when its headers do not ask for a text', async () => {
+    const standard = newEvent('order.shipped', { orderId: 'order-2', source: 'order', payload: { shipmentId: 's1' } });
+    await publish(EXCHANGES.order, standard.type, standard.messageId, routingHeadersFor(standard));
+    expect(await queuesHolding(standard.messageId), '🚨 a standard order is not texted').toEqual(
+      [QUEUES.audit, QUEUES.notificationEmail].sort(),
+    );
+    const paid = newEvent('order.paid', { orderId: 'order-2', source: 'order', express: true, payload: { paymentId: 'p1', amount: 1 } });
+    await publish(EXCHANGES.order, paid.type, paid.messageId, routingHeadersFor(paid));
+    expect(await queuesHolding(paid.messageId), '🚨 order.paid is not worth a text').toEqual(
+      [QUEUES.audit, QUEUES.notificationEmail].sort(),
+    );
   });
 
   it('copies a payment.* event to the audit queue but not to notifications', async () => {
@@ -61,7 +76,8 @@ describe('fanout', () => {
   });
 
   it('ignores the routing key on a fanout exchange', async () => {
-    await publish(EXCHANGES.notification, 'any.key.at.all', 'broadcast');
+    const texted = routingHeadersFor({ type: 'order.shipped', express: true });
+    await publish(EXCHANGES.notification, 'any.key.at.all', 'broadcast', texted);
     expect(await queuesHolding('broadcast')).toEqual([QUEUES.notificationEmail, QUEUES.notificationSms].sort());
   });
 

@@ -3,10 +3,19 @@
 // message does not hold up the ones behind it; notifications are parked at once, or expire.
 import { type ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
+import { brokerVersion, hasDelayedRetry } from '../../shared/broker/broker-features.ts';
 import { type DeadLetterLayer, type FailureOutcome, PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
 import { type DurabilityLayer, PublishRejectedError } from '../../shared/layers/04-durability.ts';
 import { type DomainEvent, newEvent } from '../../shared/messages/events.ts';
-import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES, QUEUES, queueSpec, retryQueueName } from '../../shared/topology/topology.ts';
+import {
+  buildTopology,
+  DEFAULT_TOPOLOGY_SETTINGS,
+  EXCHANGES,
+  QUEUES,
+  queueSpec,
+  retryQueueName,
+  routingHeadersFor,
+} from '../../shared/topology/topology.ts';
 import type { QueueSpec } from '../../shared/topology/types.ts';
 import { codec } from '../../solutions/layers/01-publish-consume.ts';
 import { durability } from '../../solutions/layers/04-durability.ts';
@@ -35,11 +44,15 @@ const broker = useVhostChannel('layer-06', {
 
 const paymentFailed = (orderId: string) =>
   newEvent('payment.failed', { orderId, source: 'payment', payload: { reason: 'declined', amount: 700 } });
+// Express, so that with its routing headers it reaches the SMS queue too (through notification.sms.exchange).
 const orderCreated = (orderId: string) =>
-  newEvent('order.created', { orderId, source: 'order', payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] } });
+  newEvent('order.created', { orderId, source: 'order', express: true, payload: { user: 'ada', items: [{ sku: 'tea', quantity: 1 }] } });
 
+/** Publishes as a service does: encoded by layer 1, with the routing headers the runtime adds. */
 async function publish(event: DomainEvent): Promise<void> {
-  await durability.publishConfirmed(broker.channel, EXCHANGES.order, event.type, codec.encode(event));
+  const message = codec.encode(event);
+  const headers = { ...message.options.headers, ...routingHeadersFor(event) };
+  await durability.publishConfirmed(broker.channel, EXCHANGES.order, event.type, { ...message, options: { ...message.options, headers } });
 }
 
 const parkedCopiesOf = (event: DomainEvent) => parked.filter((message) => message.properties.messageId === event.messageId);
@@ -90,8 +103,8 @@ describe('deadLetters.queueArguments / attemptsSoFar', () => {
         ],
       },
     };
-    expect(deadLetters.attemptsSoFar({ properties } as never, QUEUES.inventory)).toBe(2);
-    expect(deadLetters.attemptsSoFar({ properties: { headers: {} } } as never, QUEUES.inventory)).toBe(0);
+    expect(deadLetters.attemptsSoFar({ properties } as never, inventory)).toBe(2);
+    expect(deadLetters.attemptsSoFar({ properties: { headers: {} } } as never, inventory)).toBe(0);
   });
 });
 
@@ -100,7 +113,7 @@ describe('retry and park on the broker', () => {
     const event = paymentFailed('order-retry');
     const tries: { at: number; attemptsSoFar: number }[] = [];
     const { outcomes, stop } = await consumeWithRetries(inventory, async (message) => {
-      tries.push({ at: Date.now(), attemptsSoFar: deadLetters.attemptsSoFar(message, inventory.name) });
+      tries.push({ at: Date.now(), attemptsSoFar: deadLetters.attemptsSoFar(message, inventory) });
       throw new Error('stock database unavailable');
     });
     await publish(event);
@@ -273,5 +286,100 @@ describe('layer 6 in the composition (compose.ts)', () => {
       await broker.channel.purgeQueue(QUEUES.notificationSms);
       await broker.channel.purgeQueue(QUEUES.inventory);
     }
+  });
+});
+
+describe('on RabbitMQ 4.3+ with quorum queues: the queue itself holds and counts the retries', () => {
+  const settings = { ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: RETRY_DELAY_MS, maxAttempts: 3, notificationTtlMs: 300 };
+  const quorumTopology = buildTopology({ ...settings, queueType: 'quorum', delayedRetry: true });
+  const spec = queueSpec(quorumTopology, QUEUES.inventory);
+  const deadLettered: ConsumeMessage[] = [];
+  // On 3.x the quorum queues take the delayed-retry arguments and ignore them: the broker test below is skipped there.
+  const quorum = useVhostChannel('layer-06-delayed', {
+    setup: async ({ channel }) => {
+      await declareTopology(channel, quorumTopology, referenceLayers, 'quorum');
+      await channel.consume(QUEUES.deadLetter, (message) => void (message && deadLettered.push(message)), { noAck: true });
+    },
+  });
+
+  it('declares no retry queue there, and gives each retrying queue the delayed retry, a delivery limit and the dead-letter exchange', () => {
+    const names = quorumTopology.queues.map((q) => q.name);
+    expect(names).not.toContain(retryQueueName(QUEUES.inventory));
+    expect(quorumTopology.bindings.filter((b) => b.source === EXCHANGES.retry)).toEqual([]);
+    expect(buildTopology({ ...settings, queueType: 'classic', delayedRetry: true }).queues.map((q) => q.name)).toContain(
+      retryQueueName(QUEUES.inventory),
+    );
+    expect(deadLetters.queueArguments(spec)).toEqual({
+      'x-delayed-retry-type': 'failed',
+      'x-delayed-retry-min': RETRY_DELAY_MS,
+      'x-delayed-retry-max': RETRY_DELAY_MS * 2,
+      'x-delivery-limit': 2,
+      'x-dead-letter-exchange': EXCHANGES.deadLetter,
+      'x-dead-letter-routing-key': QUEUES.inventory,
+    });
+    const headers = { 'x-delivery-count': 2, 'x-death': [{ queue: QUEUES.inventory, reason: 'rejected', count: 5 }] };
+    expect(deadLetters.attemptsSoFar({ properties: { headers } } as never, spec), '🚨 x-delivery-count, not x-death').toBe(2);
+    expect(deadLetters.attemptsSoFar({ properties: { headers: {} } } as never, spec)).toBe(0);
+    expect(deadLetters.attemptsSoFar({ properties: { headers: { 'x-delivery-count': 'two' } } } as never, spec)).toBe(0);
+  });
+
+  it('rejects a failing message back into its queue, which holds it the delay and counts it, then parks it after maxAttempts', async (context) => {
+    if (!hasDelayedRetry(brokerVersion(quorum.connection))) context.skip();
+    const event = paymentFailed('order-delayed-retry');
+    const tries: { at: number; deliveryCount: unknown; redelivered: boolean }[] = [];
+    const worker = await quorum.connection.createConfirmChannel();
+    const outcomes: FailureOutcome[] = [];
+    const consumer = await acks.consume(
+      worker,
+      spec.name,
+      async (message) => {
+        const { headers } = message.properties;
+        tries.push({ at: Date.now(), deliveryCount: headers?.['x-delivery-count'], redelivered: message.fields.redelivered });
+        throw new Error('stock database unavailable');
+      },
+      {
+        prefetch: 1,
+        onFailure: async (ch, message, error) => void outcomes.push(await deadLetters.handleFailure(ch, message, error, spec)),
+      },
+    );
+    await durability.publishConfirmed(quorum.channel, EXCHANGES.order, event.type, codec.encode(event));
+    const copy = await eventually(() => deadLettered.find((m) => m.properties.messageId === event.messageId), {
+      what: 'the message parked in dead-letter.queue',
+    });
+    await consumer.stop();
+    await worker.close();
+
+    expect(outcomes).toEqual(['retrying', 'retrying', 'parked']);
+    expect(
+      tries.map((t) => t.deliveryCount ?? 0),
+      '🚨 the queue counts each reject',
+    ).toEqual([0, 1, 2]);
+    expect(tries.map((t) => t.redelivered)).toEqual([false, true, true]);
+    // Linear back-off: the delay, then twice the delay.
+    expect(tries[1]!.at - tries[0]!.at).toBeGreaterThanOrEqual(RETRY_DELAY_MS - 10);
+    expect(tries[2]!.at - tries[1]!.at).toBeGreaterThanOrEqual(2 * RETRY_DELAY_MS - 10);
+    expect(copy.properties.headers).toMatchObject({ [PARK_HEADERS.attempts]: 3, [PARK_HEADERS.queue]: QUEUES.inventory });
+    expect(copy.properties.headers?.['x-death'], '🚨 nothing was dead-lettered on the way').toBeUndefined();
+    expect((await quorum.channel.checkQueue(QUEUES.inventory)).messageCount).toBe(0);
+  });
+
+  it('dead-letters a message nobody parks (its consumer rejects it every time) on its maxAttempts-th failure', async (context) => {
+    if (!hasDelayedRetry(brokerVersion(quorum.connection))) context.skip();
+    const event = paymentFailed('order-delivery-limit');
+    const consumer = await quorum.connection.createChannel();
+    await consumer.prefetch(1);
+    let deliveries = 0;
+    await consumer.consume(spec.name, (message) => {
+      if (!message) return;
+      deliveries++;
+      consumer.reject(message, true);
+    });
+    await durability.publishConfirmed(quorum.channel, EXCHANGES.order, event.type, codec.encode(event));
+    const dead = await eventually(() => deadLettered.find((m) => m.properties.messageId === event.messageId), {
+      what: 'the message dead-lettered at its delivery limit',
+    });
+    await consumer.close();
+    expect(deliveries).toBe(3);
+    expect(dead.properties.headers?.['x-death']?.[0]).toMatchObject({ queue: QUEUES.inventory, reason: 'delivery_limit' });
   });
 });

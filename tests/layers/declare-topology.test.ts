@@ -24,9 +24,13 @@ interface BindingInfo {
   destination: string;
   destination_type: 'queue' | 'exchange';
   routing_key: string;
+  arguments: Record<string, unknown>;
 }
 
 const topology = buildTopology();
+/** A binding's arguments, keys sorted, values typed (JSON): '' for none. */
+const argumentsOf = (args: Record<string, unknown> | undefined) =>
+  Object.keys(args ?? {}).length === 0 ? '' : ` ${JSON.stringify(Object.fromEntries(Object.entries(args ?? {}).sort()))}`;
 const broker = useVhostChannel('declare-topology');
 const classic = broker.vhost;
 const quorum = useTestVhost('declare-topology-quorum');
@@ -40,9 +44,9 @@ function recordingBindings(channel: Channel): { channel: Channel; bound: string[
   const proxy = new Proxy(channel, {
     get(target, property, receiver) {
       if (property === 'bindQueue' || property === 'bindExchange') {
-        return (destination: string, source: string, pattern: string) => {
-          bound.push(`${source} -> ${destination} [${pattern}]`);
-          return target[property](destination, source, pattern);
+        return (destination: string, source: string, pattern: string, args?: Record<string, unknown>) => {
+          bound.push(`${source} -> ${destination} [${pattern}]${argumentsOf(args)}`);
+          return target[property](destination, source, pattern, args);
         };
       }
       const value: unknown = Reflect.get(target, property, receiver);
@@ -56,7 +60,7 @@ describe('declareTopology', () => {
   it('declares every binding exactly once between layers 2 and 3', async () => {
     const { channel, bound } = recordingBindings(await broker.connection.createChannel());
     await declareTopology(channel, topology, referenceLayers, 'classic');
-    const expected = topology.bindings.map((b) => `${b.source} -> ${b.destination} [${b.pattern}]`);
+    const expected = topology.bindings.map((b) => `${b.source} -> ${b.destination} [${b.pattern}]${argumentsOf(b.arguments)}`);
     expect(sorted(bound)).toEqual(sorted(expected));
     await channel.close();
   });
@@ -88,8 +92,13 @@ describe('declareTopology', () => {
 
     // The default exchange's implicit binding to every queue is not ours.
     const bindings = (await list<BindingInfo>(classic, 'bindings')).filter((b) => b.source !== '');
-    const actual = bindings.map((b) => `${b.source} -> ${b.destination} (${b.destination_type}) [${b.routing_key}]`);
-    const expected = topology.bindings.map((b) => `${b.source} -> ${b.destination} (${b.destinationKind}) [${b.pattern}]`);
+    // Arguments too: the headers exchange's binding is only right with them, as booleans.
+    const actual = bindings.map(
+      (b) => `${b.source} -> ${b.destination} (${b.destination_type}) [${b.routing_key}]${argumentsOf(b.arguments)}`,
+    );
+    const expected = topology.bindings.map(
+      (b) => `${b.source} -> ${b.destination} (${b.destinationKind}) [${b.pattern}]${argumentsOf(b.arguments)}`,
+    );
     expect(sorted(actual)).toEqual(sorted(expected));
   });
 

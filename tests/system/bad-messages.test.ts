@@ -6,7 +6,7 @@ import type { ConsumeMessage } from 'amqplib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PARK_HEADERS } from '../../shared/layers/index.ts';
 import { newEvent } from '../../shared/messages/events.ts';
-import { EXCHANGES, QUEUES } from '../../shared/topology/topology.ts';
+import { EXCHANGES, QUEUES, routingHeadersFor } from '../../shared/topology/topology.ts';
 import type { RunningSystem } from '../../solutions/system.ts';
 import { headerOf, TestBrokerClient, type MessageCollector } from './support/broker-client.ts';
 import { postOrder, waitForStatus } from './support/order-api.ts';
@@ -45,7 +45,9 @@ describe('malformed and misrouted messages', () => {
   /** Publishes `body` to order.exchange and checks every queue it reached parked it with a reason matching `reason`. */
   async function expectParked(routingKey: RoutingKey, body: string, reason: RegExp): Promise<void> {
     const messageId = randomUUID();
-    await client.publish(EXCHANGES.order, routingKey, body, { messageId, contentType: 'application/json' });
+    // With the routing headers of an express order's event, as the services publish: order.created reaches the SMS queue too.
+    const headers = routingHeadersFor({ type: routingKey, express: true });
+    await client.publish(EXCHANGES.order, routingKey, body, { messageId, contentType: 'application/json', headers });
     const parked = await parkedFrom(messageId, QUEUES_REACHED[routingKey]);
     expect([...parked.keys()].sort()).toEqual([...QUEUES_REACHED[routingKey]].sort());
     for (const [queue, message] of parked) {

@@ -2,6 +2,7 @@
 // queues (all of ours) are declared as quorum queues (without priority, which quorum queues on 3.10
 // lack), and an order still goes all the way through.
 import { describe, expect, it } from 'vitest';
+import { hasDelayedRetry } from '../../shared/broker/broker-features.ts';
 import { DEFAULT_TOPOLOGY_SETTINGS, QUEUES, retryQueueName } from '../../shared/topology/topology.ts';
 import { postOrder, SEED_ORDER, waitForStatus } from './support/order-api.ts';
 import { FAST_SETTINGS, useSystemUnderTest } from './support/system-under-test.ts';
@@ -21,6 +22,12 @@ describe('the system on quorum queues', () => {
     });
     const queues = await sut.vhost.api.request<QueueInfo[]>('GET', `/queues/${encodeURIComponent(sut.vhost.vhost)}`);
     const typeOf = (name: string) => queues.find((q) => q.name === name);
+    // From RabbitMQ 4.3 a quorum queue holds its own retries: no retry queue then.
+    const delayedRetry = hasDelayedRetry((await sut.vhost.api.overview()).rabbitmq_version);
+    if (delayedRetry) {
+      expect(typeOf(retryQueueName(QUEUES.inventory)), '🚨 on 4.3+ the queue retries in place').toBeUndefined();
+      expect(typeOf(QUEUES.inventory)?.arguments).toMatchObject({ 'x-delayed-retry-type': 'failed' });
+    }
 
     for (const name of [
       QUEUES.order,
@@ -28,7 +35,7 @@ describe('the system on quorum queues', () => {
       QUEUES.payment,
       QUEUES.shipping,
       QUEUES.audit,
-      retryQueueName(QUEUES.inventory),
+      ...(delayedRetry ? [] : [retryQueueName(QUEUES.inventory)]),
       QUEUES.deadLetter,
     ]) {
       expect(typeOf(name)?.type, `🚨 ${name} should be a quorum queue`).toBe('quorum');

@@ -2,6 +2,7 @@
 // NotReadyError, waits in shipping.queue.retry and comes back (x-death counts the rounds) until the
 // shipment is there; one that never can succeed is parked after maxAttempts with the reason.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { hasDelayedRetry } from '../../shared/broker/broker-features.ts';
 import { PARK_HEADERS } from '../../shared/layers/index.ts';
 import { newEvent } from '../../shared/messages/events.ts';
 import { DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES, QUEUES } from '../../shared/topology/topology.ts';
@@ -88,5 +89,52 @@ describe('retry, then success or parking', () => {
       Array.from({ length: MAX_ATTEMPTS - 1 }, (_, round) => round + 1),
     );
     expect(deadLetters.withMessageId(confirmation.messageId)).toHaveLength(1);
+  });
+});
+
+// With quorum queues the place a retry waits depends on the broker: in the queue itself from
+// RabbitMQ 4.3 (its delayed retry, counted in x-delivery-count), through <queue>.retry before.
+describe('retry with quorum queues (QUEUE_TYPE=quorum): held by the queue on RabbitMQ 4.3+, through the retry queue on 3.x', () => {
+  const sut = useSystemUnderTest('retry-quorum');
+  const attempts = 3;
+  let client: TestBrokerClient;
+  let deadLetters: MessageCollector;
+  let delayedRetry: boolean;
+
+  beforeAll(async () => {
+    await sut.start({
+      services: ['shipping'],
+      config: {
+        deliveryDelayMs: 'manual',
+        topology: { ...DEFAULT_TOPOLOGY_SETTINGS, retryDelayMs: 100, maxAttempts: attempts, queueType: 'quorum' },
+      },
+    });
+    delayedRetry = hasDelayedRetry((await sut.vhost.api.overview()).rabbitmq_version);
+    client = await TestBrokerClient.connect(sut.vhost.url);
+    deadLetters = await client.collect(QUEUES.deadLetter);
+    return () => client.close();
+  });
+
+  it(`a confirmation that keeps failing is tried ${attempts} times, then parked`, async () => {
+    const event = newEvent('delivery.confirmed', {
+      orderId: 'never-shipped-quorum',
+      source: 'order',
+      payload: { confirmedBy: 'customer' },
+    });
+    await client.publishEvent(EXCHANGES.order, 'delivery.confirmed', event);
+    const parked = await deadLetters.waitFor((message) => message.properties.messageId === event.messageId, 'the parked confirmation');
+    expect(headerOf(parked, PARK_HEADERS.attempts)).toBe(String(attempts));
+    const queues = (await sut.vhost.api.request<{ name: string }[]>('GET', `/queues/${encodeURIComponent(sut.vhost.vhost)}`)).map(
+      (q) => q.name,
+    );
+    if (delayedRetry) {
+      expect(queues, '🚨 on 4.3+ the queue holds its retries: no retry queue').not.toContain(`${QUEUES.shipping}.retry`);
+      expect(parked.properties.headers?.['x-death'], '🚨 nothing dead-lettered on the way').toBeUndefined();
+    } else {
+      expect(queues).toContain(`${QUEUES.shipping}.retry`);
+      expect(rejectionsFrom(parked, QUEUES.shipping)).toBe(attempts - 1);
+    }
+    const lines = sut.logs.linesOf('shipping').filter((line) => line.includes(event.messageId));
+    expect(lines.some((line) => line.includes(`failed on attempt ${attempts - 1}`))).toBe(true);
   });
 });

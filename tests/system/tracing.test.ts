@@ -35,7 +35,8 @@ describe('trace context through every message of an order', () => {
   });
 
   it('every event carries a traceparent of one trace id, read by the management API', async () => {
-    await placeOrderWhenAccepted(`${system.baseUrl}`, { orderId: 'traced-1', user: 'ines', items: ['item1'] });
+    // Express: then both notification channels take order.created (the SMS one only an express order's), two more hops.
+    await placeOrderWhenAccepted(`${system.baseUrl}`, { orderId: 'traced-1', user: 'ines', items: ['item1'], express: true });
     await waitForStatus(`${system.baseUrl}`, 'traced-1', 'completed', 20_000);
     const vhost = encodeURIComponent(sut.vhost.vhost);
     const messages: ApiMessage[] = [];

@@ -4,3 +4,5 @@
 export const title = 'Publish and consume';
 export const goal = 'Turn order events into AMQP messages and back, and watch one travel through a real queue.';
 export const budgetMs = 5000;
+/** Its checks start services of the reference system: a grading child loads the system ahead (grader/manifest.ts). */
+export const startsTheSystem = true;

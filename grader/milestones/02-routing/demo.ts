@@ -1,7 +1,8 @@
 // Milestone 2 demo: your routing declares the event bus; one event of each type is published with
 // your routing key, and each service queue shows what it received.
+import type { ConfirmChannel } from 'amqplib';
 import { type DomainEvent, EVENT_TYPES, type EventType, newEvent } from '../../../shared/messages/events.ts';
-import { buildTopology, EXCHANGES, QUEUES, SUBSCRIPTIONS } from '../../../shared/topology/topology.ts';
+import { buildTopology, EXCHANGES, QUEUES, SMS_HEADERS, SUBSCRIPTIONS } from '../../../shared/topology/topology.ts';
 import { declareTopology } from '../../../solutions/runtime/declare-topology.ts';
 import type { DemoContext } from '../../demo-context.ts';
 
@@ -39,4 +40,39 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
   for (let m = await channel.get(QUEUES.unroutable, { noAck: true }); m; m = await channel.get(QUEUES.unroutable, { noAck: true }))
     stray.push(String(m.properties.type));
   log.info(`${QUEUES.unroutable} got ${stray.join(', ') || 'nothing (is the alternate exchange missing?)'}`);
+
+  // The headers exchange, on a channel of its own: publishing to an exchange that does not exist closes it.
+  const sms = await (await connect()).createConfirmChannel();
+  sms.on('error', () => {});
+  try {
+    await showHeadersRouting(sms, log);
+  } catch (error) {
+    log.info(`${EXCHANGES.notificationSms}: could not show it (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+/** The same key every time, and only the headers differ: which probes reach the SMS queue. */
+async function showHeadersRouting(channel: ConfirmChannel, log: DemoContext['log']): Promise<void> {
+  await channel.checkExchange(EXCHANGES.notificationSms);
+  await channel.purgeQueue(QUEUES.notificationSms);
+  const { express, textWorthy } = SMS_HEADERS;
+  const probes: Array<[string, Record<string, unknown>]> = [
+    ['express order shipped', { [express]: true, [textWorthy]: true }],
+    ['express order paid', { [express]: true, [textWorthy]: false }],
+    ['standard order shipped', { [express]: false, [textWorthy]: true }],
+    ['headers the string "true"', { [express]: 'true', [textWorthy]: 'true' }],
+  ];
+  for (const [what, headers] of probes)
+    channel.publish(EXCHANGES.notificationSms, 'order.shipped', Buffer.from('{}'), { type: what, headers });
+  await channel.waitForConfirms();
+  const texted: string[] = [];
+  for (
+    let m = await channel.get(QUEUES.notificationSms, { noAck: true });
+    m;
+    m = await channel.get(QUEUES.notificationSms, { noAck: true })
+  )
+    texted.push(String(m.properties.type));
+  log.info(
+    `${EXCHANGES.notificationSms}: of ${probes.map(([what]) => what).join(', ')}, ${QUEUES.notificationSms} got ${texted.join(', ') || 'nothing'} (only the first is worth a text)`,
+  );
 }

@@ -1,14 +1,14 @@
-// Milestone 2's checks of the exchanges declareRoutes declares: the topic and direct ones with their
-// type and options, and none of milestone 3's (fanout exchanges, exchange-to-exchange bindings).
+// Milestone 2's check of the exchanges declareRoutes declares: the topic, direct and headers ones with
+// their type and options, and none of milestone 3's (fanout exchanges, exchange-to-exchange bindings).
 import { EXCHANGES } from '../../../shared/topology/topology.ts';
-import { type Check, expectThat } from '../../check.ts';
-import { autoDeleted, type ExchangeInfo, requireExchange } from './exchange-info.ts';
+import { type Check, type CheckContext, expectThat } from '../../check.ts';
+import { autoDeleted, exchangeInfos, requireExchange } from './exchange-info.ts';
 import { declareRouting, ROUTED, TOPOLOGY } from './routing-support.ts';
 
 export const exchanges: Check<'routing'> = {
   id: '02.exchanges',
-  name: 'order.exchange is a topic exchange with its alternate exchange, retry.exchange is direct',
-  hint: 'Each topic and direct exchange of topology.exchanges, with its own type and the options exchangeOptions(spec) gives: they carry durability and the alternate exchange.',
+  name: 'order.exchange is topic with its alternate exchange, retry.exchange direct, notification.sms.exchange headers; nothing of milestone 3',
+  hint: 'Each topic, direct and headers exchange of topology.exchanges, with its own type and the options exchangeOptions(spec) gives (they carry durability and the alternate exchange), and no fanout exchange.',
   async run(context) {
     await declareRouting(context, { durableExchanges: true });
     const order = await requireExchange(context, EXCHANGES.order, 'topic');
@@ -29,30 +29,28 @@ export const exchanges: Check<'routing'> = {
       expectThat(info.durable, `${spec.name} to be durable (from exchangeOptions(spec))`, 'a transient exchange');
       expectThat(!info.auto_delete, `${spec.name} not auto-delete (from exchangeOptions(spec))`, autoDeleted);
     }
+    await expectNothingOfMilestone3(context);
   },
 };
 
-export const noFanout: Check<'routing'> = {
-  id: '02.no-fanout',
-  name: 'declareRoutes leaves fanout exchanges and exchange-to-exchange bindings to milestone 3',
-  hint: "Each exchange and binding is declared by exactly one layer: fanout exchanges, the bindings from them and exchange-to-exchange bindings are milestone 3's.",
-  async run(context) {
-    await declareRouting(context);
-    const vhost = encodeURIComponent(context.vhost.name);
-    const exchanges = await context.vhost.api.request<ExchangeInfo[]>('GET', `/exchanges/${vhost}`);
-    const fanouts = new Set(TOPOLOGY.exchanges.filter((spec) => spec.type === 'fanout').map((spec) => spec.name));
-    const declared = exchanges.filter((exchange) => fanouts.has(exchange.name)).map((exchange) => `${exchange.name} (${exchange.type})`);
-    expectThat(declared.length === 0, 'no fanout exchanges after declareRoutes alone', `it declared ${declared.join(', ')}`);
-    const bindings = await context.vhost.api.request<
-      Array<{ source: string; destination: string; destination_type: string; routing_key: string }>
-    >('GET', `/bindings/${vhost}`);
-    const toExchanges = bindings
-      .filter((binding) => binding.destination_type === 'exchange')
-      .map((b) => `${b.source} → ${b.destination} (${b.routing_key})`);
-    expectThat(
-      toExchanges.length === 0,
-      'no exchange-to-exchange bindings after declareRoutes alone',
-      `it bound ${toExchanges.join(', ')}`,
-    );
-  },
-};
+/** No fanout exchange and no exchange-to-exchange binding: each exchange and binding is declared by exactly one layer. */
+async function expectNothingOfMilestone3(context: CheckContext): Promise<void> {
+  const vhost = encodeURIComponent(context.vhost.name);
+  const exchanges = await exchangeInfos(context);
+  const fanouts = TOPOLOGY.exchanges.filter((spec) => spec.type === 'fanout').map((spec) => spec.name);
+  const declared = fanouts.filter((name) => exchanges.has(name)).map((name) => `${name} (${exchanges.get(name)?.type})`);
+  const hint = "Fanout exchanges, the bindings from them and exchange-to-exchange bindings are milestone 3's.";
+  expectThat(declared.length === 0, 'no fanout exchanges after declareRoutes alone', () => `it declared ${declared.join(', ')}`, hint);
+  const bindings = await context.vhost.api.request<
+    Array<{ source: string; destination: string; destination_type: string; routing_key: string }>
+  >('GET', `/bindings/${vhost}`);
+  const toExchanges = bindings
+    .filter((binding) => binding.destination_type === 'exchange')
+    .map((b) => `${b.source} → ${b.destination} (${b.routing_key})`);
+  expectThat(
+    toExchanges.length === 0,
+    'no exchange-to-exchange bindings after declareRoutes alone',
+    () => `it bound ${toExchanges.join(', ')}`,
+    hint,
+  );
+}

@@ -1,8 +1,8 @@
-// Known-wrong routing layers for milestone 2: the mistakes people make with topic and direct exchanges.
+// Known-wrong routing layers for milestone 2: the mistakes people make with topic, direct and headers exchanges.
 import type { RoutingLayer } from '../../../shared/layers/02-routing.ts';
 import type { Options } from 'amqplib';
 import { EXCHANGES } from '../../../shared/topology/topology.ts';
-import type { ExchangeSpec, Topology } from '../../../shared/topology/types.ts';
+import type { BindingSpec, ExchangeSpec, Topology } from '../../../shared/topology/types.ts';
 import { routing as reference } from '../../../solutions/layers/02-routing.ts';
 import { defineAlternatives, defineMutants } from '../../mutant.ts';
 
@@ -19,6 +19,8 @@ function declaring(change: {
   options?: (spec: ExchangeSpec, given: Parameters<RoutingLayer['declareRoutes']>[2]) => Options.AssertExchange;
   exchanges?: (topology: Topology) => Topology['exchanges'];
   bindings?: (topology: Topology, routed: Set<string>) => Topology['bindings'];
+  /** The arguments each binding is declared with, instead of the data's (only the SMS binding has some). */
+  arguments?: (given: BindingSpec['arguments']) => Record<string, unknown> | undefined;
 }): RoutingLayer {
   return {
     ...reference,
@@ -33,8 +35,9 @@ function declaring(change: {
         );
       }
       for (const binding of (change.bindings ?? queueBindingsFrom)(topology, new Set(exchanges.map((spec) => spec.name)))) {
-        if (binding.destinationKind === 'queue') await channel.bindQueue(binding.destination, binding.source, binding.pattern);
-        else await channel.bindExchange(binding.destination, binding.source, binding.pattern);
+        const args = change.arguments ? change.arguments(binding.arguments) : binding.arguments;
+        if (binding.destinationKind === 'queue') await channel.bindQueue(binding.destination, binding.source, binding.pattern, args);
+        else await channel.bindExchange(binding.destination, binding.source, binding.pattern, args);
       }
     },
   };
@@ -135,8 +138,31 @@ export const mutants = defineMutants('routing', [
     }),
   },
   {
+    name: 'binds the SMS queue with x-match any: one matching header is enough',
+    breaks: ['02.headers-route', '02.redeclare'],
+    layer: declaring({ arguments: (given) => given && { ...given, 'x-match': 'any' } }),
+  },
+  {
+    name: 'leaves x-match out of the arguments (all is the default)',
+    breaks: ['02.headers-route', '02.redeclare'],
+    layer: declaring({ arguments: (given) => given && Object.fromEntries(Object.entries(given).filter(([key]) => key !== 'x-match')) }),
+  },
+  {
+    name: 'binds the header values as the string "true", as they read in a config file',
+    breaks: ['02.headers-route', '02.redeclare'],
+    layer: declaring({
+      arguments: (given) =>
+        given && Object.fromEntries(Object.entries(given).map(([key, value]) => [key, typeof value === 'boolean' ? String(value) : value])),
+    }),
+  },
+  {
+    name: 'binds every queue by its pattern only: the arguments are dropped',
+    breaks: ['02.headers-route', '02.redeclare'],
+    layer: declaring({ arguments: () => undefined }),
+  },
+  {
     name: 'declares the fanout exchanges and their queue bindings too (not the exchange-to-exchange ones)',
-    breaks: ['02.no-fanout'],
+    breaks: ['02.exchanges'],
     layer: declaring({ exchanges: (topology) => topology.exchanges }),
   },
   {
@@ -146,7 +172,7 @@ export const mutants = defineMutants('routing', [
   },
   {
     name: 'declares every exchange and binding, fanout and exchange-to-exchange ones too',
-    breaks: ['02.no-fanout', '02.subscriptions'],
+    breaks: ['02.exchanges', '02.subscriptions'],
     layer: declaring({ exchanges: (topology) => topology.exchanges, bindings: (topology) => topology.bindings }),
   },
 ]);
@@ -159,7 +185,7 @@ const exchangeByExchange: RoutingLayer = {
       if (spec.type === 'fanout') continue;
       await channel.assertExchange(spec.name, spec.type, exchangeOptions(spec));
       const mine = topology.bindings.filter((b) => b.source === spec.name && b.destinationKind === 'queue');
-      await Promise.all(mine.map((b) => channel.bindQueue(b.destination, b.source, b.pattern)));
+      await Promise.all(mine.map((b) => channel.bindQueue(b.destination, b.source, b.pattern, b.arguments)));
     }
   },
 };
@@ -174,7 +200,28 @@ const bindsTwice: RoutingLayer = {
     for (const round of [1, 2]) {
       void round;
       for (const b of topology.bindings)
-        if (names.includes(b.source) && b.destinationKind !== 'exchange') await channel.bindQueue(b.destination, b.source, b.pattern);
+        if (names.includes(b.source) && b.destinationKind !== 'exchange')
+          await channel.bindQueue(b.destination, b.source, b.pattern, b.arguments ?? {});
+    }
+  },
+};
+
+/**
+ * Another correct one: the headers exchange first, and a binding's arguments rebuilt entry by entry,
+ * in another order (neither the match nor the broker's binding depends on it).
+ */
+const headersFirst: RoutingLayer = {
+  routingKeyFor: (event) => event.type,
+  async declareRoutes(channel, topology, exchangeOptions) {
+    const rank = { headers: 0, topic: 1, direct: 2, fanout: 3 };
+    const mine = topology.exchanges.filter((spec) => spec.type !== 'fanout').sort((a, b) => rank[a.type] - rank[b.type]);
+    for (const spec of mine) await channel.assertExchange(spec.name, spec.type, exchangeOptions(spec));
+    for (const spec of mine) {
+      for (const b of topology.bindings.filter((b) => b.source === spec.name && b.destinationKind === 'queue')) {
+        const args: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(b.arguments ?? {}).reverse()) args[key] = value;
+        await channel.bindQueue(b.destination, b.source, b.pattern, args);
+      }
     }
   },
 };
@@ -182,4 +229,5 @@ const bindsTwice: RoutingLayer = {
 export const alternatives = defineAlternatives('routing', [
   { name: 'exchange by exchange, its bindings in parallel', layer: exchangeByExchange },
   { name: 'every binding declared twice, exchanges in reverse order', layer: bindsTwice },
+  { name: 'the headers exchange first, its binding arguments rebuilt in another order', layer: headersFirst },
 ]);

@@ -3,7 +3,7 @@
 import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
 import { type Check, CheckFailure, expectThat } from '../../check.ts';
 import { declareTopology } from '../../../solutions/runtime/declare-topology.ts';
-import { bindingsOf, compareBindings, describeDiff, isEmptyDiff } from '../../checks/bindings-support.ts';
+import { asSpec, bindingsOf, compareBindings, describeDiff, isEmptyDiff } from '../../checks/bindings-support.ts';
 import { exchangeInfos } from './exchange-info.ts';
 import { openChannel, whyFailed } from './routing-support.ts';
 
@@ -34,11 +34,7 @@ export const redeclare: Check<'routing'> = {
         );
       }
     }
-    const diff = compareBindings(
-      await bindingsOf(context),
-      before.map((b) => ({ source: b.source, destination: b.destination, destinationKind: b.destination_type, pattern: b.routing_key })),
-      () => true,
-    );
+    const diff = compareBindings(await bindingsOf(context), before.map(asSpec), () => true);
     expectThat(
       isEmptyDiff(diff),
       'the bindings to be the same after declaring twice more',

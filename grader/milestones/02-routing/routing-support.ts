@@ -18,9 +18,9 @@ export const TOPOLOGY = buildTopology({ retryDelayMs: 60_000, maxAttempts: 3, no
 export const sampleEvent = (type: EventType, express = false) => sampleEventOf(type, { express });
 
 export const ROUTED = new Set(
-  TOPOLOGY.exchanges.filter((spec) => spec.type === 'topic' || spec.type === 'direct').map((spec) => spec.name),
+  TOPOLOGY.exchanges.filter((spec) => spec.type === 'topic' || spec.type === 'direct' || spec.type === 'headers').map((spec) => spec.name),
 );
-/** The queue bindings layer 2 owns, from one exchange (order.exchange or retry.exchange). */
+/** The queue bindings layer 2 owns, from one exchange (order.exchange, retry.exchange or notification.sms.exchange). */
 const queueBindingsFrom = (topology: Topology, exchange: string) =>
   topology.bindings.filter((b) => b.source === exchange && b.destinationKind === 'queue');
 const queueBindingFrom = (exchange: string) => (b: BindingSpec) => b.source === exchange && b.destinationKind === 'queue';

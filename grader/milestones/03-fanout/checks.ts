@@ -4,8 +4,8 @@
 import type { ConfirmChannel } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
 import { topicMatches } from '../../../shared/topology/topic-match.ts';
-import { EVENT_TYPES } from '../../../shared/messages/events.ts';
-import { buildTopology, EXCHANGES, QUEUES } from '../../../shared/topology/topology.ts';
+import { EVENT_TYPES, type EventType } from '../../../shared/messages/events.ts';
+import { buildTopology, EXCHANGES, QUEUES, routingHeadersFor } from '../../../shared/topology/topology.ts';
 import type { ExchangeSpec, Topology } from '../../../shared/topology/types.ts';
 import { AuditStore } from '../../../solutions/services/audit/audit-store.ts';
 import { NotificationStore } from '../../../solutions/services/notification/notification-store.ts';
@@ -18,7 +18,8 @@ import { TRAIL_OF } from '../../../shared/messages/order-trail.ts';
 // Messages stay where they land (no TTLs on these checks' queues), so a check can count them.
 const TOPOLOGY = buildTopology({ retryDelayMs: 60_000, maxAttempts: 3, notificationTtlMs: 60_000, queueType: 'classic' });
 const FANOUTS = TOPOLOGY.exchanges.filter((spec) => spec.type === 'fanout').map((spec) => spec.name);
-const NOTIFICATION_QUEUES = [QUEUES.notificationEmail, QUEUES.notificationSms];
+/** The headers the order service publishes an express order's event with: they decide whether it is texted. */
+const expressHeaders = (type: EventType) => routingHeadersFor({ type, express: true });
 
 /** The patterns order.exchange forwards to `exchange`, as the topology's bindings say them. */
 const patternsTo = (exchange: string) =>
@@ -116,6 +117,7 @@ async function expectCopies(
   exchange: string | ((id: string) => string),
   expectedFor: Record<string, string[]>,
   why: string,
+  headersFor: Record<string, Record<string, unknown>> = {},
 ): Promise<void> {
   const channel = await declareWithFanout(context);
   const exchangeOf = typeof exchange === 'string' ? () => exchange : exchange;
@@ -123,7 +125,7 @@ async function expectCopies(
   const routingKey = (id: string) => (typeof exchange === 'string' ? id : 'any.key.at.all');
   await publishAll(
     channel,
-    Object.keys(expectedFor).map((id) => ({ exchange: exchangeOf(id), routingKey: routingKey(id), id })),
+    Object.keys(expectedFor).map((id) => ({ exchange: exchangeOf(id), routingKey: routingKey(id), id, headers: headersFor[id] })),
   );
   const reached = await whereDidTheyGo(channel, TOPOLOGY);
   const wrong = Object.entries(expectedFor).filter(([id, queues]) => (reached.get(id) ?? []).join() !== sorted(queues).join());
@@ -131,8 +133,9 @@ async function expectCopies(
   if (!first) return;
   const [id, queues] = first;
   const found = (await bindingCause(context)) ?? typeCause(await exchangesOf(context));
+  const headers = headersFor[id] ? ` and the headers ${JSON.stringify(headersFor[id])}` : '';
   throw new CheckFailure(
-    `a message published to ${exchangeOf(id)} with the key ${routingKey(id)} to reach ${list(sorted(queues))} (${why})`,
+    `a message published to ${exchangeOf(id)} with the key ${routingKey(id)}${headers} to reach ${list(sorted(queues))} (${why})`,
     `it reached ${list(reached.get(id) ?? [])}${wrong.length > 1 ? ` (and ${wrong.length - 1} more went wrong)` : ''}${found ? `; the cause: ${found.cause}` : ''}`,
     found?.hint,
     found?.cause,
@@ -171,14 +174,18 @@ export const checks = defineChecks('fanout', [
   },
   {
     id: '03.order-events',
-    name: 'an order status event reaches the audit queue and both notification queues',
-    hint: 'An event reaches the fanout exchanges only through exchange-to-exchange bindings from order.exchange, and each notification queue only through its own binding to notification.exchange (README § Exchange-to-exchange bindings).',
+    name: 'an order status event reaches the audit queue and the email queue, and the SMS queue when its headers ask for a text',
+    hint: "An event reaches the fanout exchanges only through exchange-to-exchange bindings from order.exchange; from notification.exchange, each channel's own binding: the email queue's, and the one to the SMS channel's exchange (README § Exchange-to-exchange bindings).",
     async run(context) {
       await expectCopies(
         context,
         EXCHANGES.order,
-        { 'order.paid': [QUEUES.audit, ...NOTIFICATION_QUEUES], 'order.shipped': [QUEUES.audit, ...NOTIFICATION_QUEUES] },
-        'audited, and one copy per notification channel',
+        {
+          'order.paid': [QUEUES.audit, QUEUES.notificationEmail],
+          'order.shipped': [QUEUES.audit, QUEUES.notificationEmail, QUEUES.notificationSms],
+        },
+        'audited, one email, and a text message only for the event worth one',
+        { 'order.paid': expressHeaders('order.paid'), 'order.shipped': expressHeaders('order.shipped') },
       );
     },
   },
@@ -241,8 +248,8 @@ export const checks = defineChecks('fanout', [
   },
   {
     id: '03.in-the-system',
-    name: 'with your fanout, an order completes, every event of it is audited, and the customer gets emails and text messages',
-    hint: 'The audit service reads audit.queue and the notification service reads both notification queues: each needs its exchange-to-exchange binding from order.exchange and its queue binding.',
+    name: 'with your fanout, an express order completes, every event of it is audited, and the customer gets emails and text messages',
+    hint: 'The audit service reads audit.queue and the notification service reads both notification queues: each needs the exchange-to-exchange bindings that lead to it, and its queue binding.',
     timeoutMs: 10_000,
     async run(context) {
       // Declare once up front: a broken declareFanout fails here at once, instead of services retrying their setup.
@@ -266,7 +273,8 @@ export const checks = defineChecks('fanout', [
       const placed = await fetch(`http://127.0.0.1:${services.order.httpPort}/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ orderId, user: 'gayal', items: ['item1'] }),
+        // Express: only an express order's events ask for text messages (their headers).
+        body: JSON.stringify({ orderId, user: 'gayal', items: ['item1'], express: true }),
         signal: callTimeout(5000, 'POST /orders'),
       });
       expectThat(placed.status === 201, 'POST /orders to answer 201', () => `HTTP ${placed.status}`);

@@ -4,3 +4,5 @@
 export const title = 'Fanout: notifications and audit';
 export const goal = 'Broadcast every order status to email and SMS, and every event to the audit log.';
 export const budgetMs = 5000;
+/** Its checks start services of the reference system: a grading child loads the system ahead (grader/manifest.ts). */
+export const startsTheSystem = true;

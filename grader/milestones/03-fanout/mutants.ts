@@ -54,7 +54,7 @@ const olderAuditList: FanoutLayer = {
     await channel.bindExchange('notification.exchange', 'order.exchange', 'order.*');
     await channel.bindQueue('audit.queue', 'audit.fanout.exchange', '');
     await channel.bindQueue('notification.email.queue', 'notification.exchange', '');
-    await channel.bindQueue('notification.sms.queue', 'notification.exchange', '');
+    await channel.bindExchange('notification.sms.exchange', 'notification.exchange', '');
     await channel.bindQueue('unroutable.queue', 'unroutable.exchange', '');
     await channel.bindQueue('dead-letter.queue', 'dead-letter.exchange', '');
   },
@@ -102,9 +102,19 @@ export const mutants = defineMutants('fanout', [
     layer: declaring({ bindings: (bindings) => bindings.map((b) => (isNotificationLink(b) ? { ...b, pattern: '#' } : b)) }),
   },
   {
-    name: 'binds only the email queue to notification.exchange (SMS never hears anything)',
-    breaks: ['03.order-events', '03.key-ignored', '03.bindings', '03.in-the-system'],
-    layer: declaring({ bindings: (bindings) => bindings.filter((b) => b.destination !== 'notification.sms.queue') }),
+    name: 'binds only the email queue to notification.exchange: the SMS channel is an exchange, so it is forgotten',
+    breaks: ['03.order-events', '03.bindings', '03.in-the-system'],
+    layer: declaring({ bindings: (bindings) => bindings.filter((b) => b.destination !== EXCHANGES.notificationSms) }),
+  },
+  {
+    name: 'binds the SMS queue straight to notification.exchange, as before the headers exchange: every order event is texted',
+    breaks: ['03.order-events', '03.key-ignored', '03.bindings'],
+    layer: declaring({
+      bindings: (bindings) => [
+        ...bindings.filter((b) => b.destination !== EXCHANGES.notificationSms),
+        { source: EXCHANGES.notification, destination: 'notification.sms.queue', destinationKind: 'queue', pattern: '' },
+      ],
+    }),
   },
   {
     name: 'forgets the unroutable and dead-letter queue bindings',
@@ -173,9 +183,9 @@ const everyBinding: FanoutLayer = {
   async declareFanout(channel, topology, exchangeOptions) {
     for (const spec of topology.exchanges.filter((e) => e.type === 'fanout'))
       await channel.assertExchange(spec.name, spec.type, exchangeOptions(spec));
-    for (const { source, destination, destinationKind, pattern } of topology.bindings) {
-      if (destinationKind === 'queue') await channel.bindQueue(destination, source, pattern);
-      else await channel.bindExchange(destination, source, pattern);
+    for (const { source, destination, destinationKind, pattern, arguments: args } of topology.bindings) {
+      if (destinationKind === 'queue') await channel.bindQueue(destination, source, pattern, args);
+      else await channel.bindExchange(destination, source, pattern, args);
     }
   },
 };

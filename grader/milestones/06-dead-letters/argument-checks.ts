@@ -2,7 +2,7 @@
 // declared with (and what they do to a rejected message and an unread notification), and reading
 // the number of tries so far from x-death.
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { buildTopology, EXCHANGES, QUEUES, queueSpec, retryQueueName } from '../../../shared/topology/topology.ts';
+import { buildTopology, EXCHANGES, QUEUES, queueSpec, retryQueueName, routingHeadersFor } from '../../../shared/topology/topology.ts';
 import type { Topology, TopologySettings } from '../../../shared/topology/types.ts';
 import { codec } from '../../../solutions/layers/01-publish-consume.ts';
 import { type Check, type CheckContext, expectThat } from '../../check.ts';
@@ -102,12 +102,19 @@ async function expectNotificationsExpire(parked: ConsumeMessage[], messageId: st
   expectThat(JSON.stringify(reasons) === JSON.stringify(wanted), `x-death saying ${wanted.join(' and ')}`, reasons.join(' and '));
 }
 
-/** Publishes an order.created to order.exchange, persistent; returns it and when it was published. */
+/**
+ * Publishes an express order's order.created to order.exchange, persistent, with the routing headers
+ * the services add (so it reaches the SMS queue too); returns it and when it was published.
+ */
 async function publishOrderCreated(channel: ConfirmChannel) {
-  const event = sampleOrderCreated();
+  const event = { ...sampleOrderCreated(), express: true };
   const { content, options } = codec.encode(event);
   const published = Date.now();
-  channel.publish(EXCHANGES.order, event.type, content, { ...options, persistent: true });
+  channel.publish(EXCHANGES.order, event.type, content, {
+    ...options,
+    headers: { ...options.headers, ...routingHeadersFor(event) },
+    persistent: true,
+  });
   await channel.waitForConfirms();
   return { event, published };
 }
@@ -153,10 +160,8 @@ export const attemptsSoFar: Check<'deadLetters'> = {
   async run({ layer, reference, connect, settings }) {
     const connection = await connect();
     const channel = await connection.createConfirmChannel();
-    await declare(channel, buildTopology({ ...settings, retryDelayMs: FAST_RETRY_MS }), reference, [
-      ...retryLoop(QUEUES.order),
-      ...retryLoop(QUEUES.inventory),
-    ]);
+    const topology = buildTopology({ ...settings, retryDelayMs: FAST_RETRY_MS });
+    await declare(channel, topology, reference, [...retryLoop(QUEUES.order), ...retryLoop(QUEUES.inventory)]);
     const order = await inbox(connection, QUEUES.order);
     const inventory = await inbox(connection, QUEUES.inventory);
     const seenX = (m: ConsumeMessage) => `x-death: ${deathsOf(m)}`;
@@ -165,11 +170,11 @@ export const attemptsSoFar: Check<'deadLetters'> = {
     // First a rejection from another queue: it must not count for inventory.queue.
     await sendTo(channel, QUEUES.order, paymentFailed('order-x-death'));
     const fresh = await order.next('the message in order.queue', () => 'order.queue stayed empty');
-    const fromFresh = layer.attemptsSoFar(fresh, QUEUES.order);
+    const fromFresh = layer.attemptsSoFar(fresh, queueSpec(topology, QUEUES.order));
     expectThat(fromFresh === 0, 'attemptsSoFar(a message never rejected, "order.queue") = 0', `${fromFresh}, ${seenX(fresh)}`);
     order.channel.nack(fresh, false, false);
     const retried = await order.next('the message back in order.queue', () => 'it did not come back');
-    const fromOrder = layer.attemptsSoFar(retried, QUEUES.order);
+    const fromOrder = layer.attemptsSoFar(retried, queueSpec(topology, QUEUES.order));
     expectThat(
       fromOrder === 1,
       'attemptsSoFar(message, "order.queue") = 1 after one rejection there',
@@ -183,7 +188,7 @@ export const attemptsSoFar: Check<'deadLetters'> = {
 
     for (let rejections = 0; rejections < 3; rejections++) {
       const message = await inventory.next('the message back in inventory.queue', () => 'it did not come back');
-      const counted = layer.attemptsSoFar(message, QUEUES.inventory);
+      const counted = layer.attemptsSoFar(message, queueSpec(topology, QUEUES.inventory));
       expectThat(
         counted === rejections,
         `attemptsSoFar(message, "inventory.queue") = ${rejections} after ${rejections} rejection(s) from inventory.queue`,

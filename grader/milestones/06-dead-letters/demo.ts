@@ -68,7 +68,7 @@ export async function runDemo({ layers, connect, log }: DemoContext): Promise<vo
     const previous = lastTry.get(id);
     lastTry.set(id, Date.now());
     const waited = previous === undefined ? 'first delivery' : `${Date.now() - previous} ms after the last try`;
-    const counted = layers.deadLetters.attemptsSoFar(message, QUEUES.inventory);
+    const counted = layers.deadLetters.attemptsSoFar(message, inventory);
     const line = `order ${order}, try ${attempt} (${waited}; attemptsSoFar from x-death = ${counted})`;
 
     if (id === flaky.messageId && attempt > 2) {

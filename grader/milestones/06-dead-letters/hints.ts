@@ -5,14 +5,17 @@ export const hints: string[] = [
   'The broker does the waiting and the counting; your code only decides. A reject without requeue sends the message, by ' +
     "the queue's own arguments, to wait in its retry queue, and the TTL there sends it home; each of those trips leaves a " +
     'mark in x-death. So the number of tries is on the message, not in your memory. When they are used up, your code takes ' +
-    'over: a copy with the story goes aside, and the original may leave only once the broker holds that copy.',
+    'over: a copy with the story goes aside, and the original may leave only once the broker holds that copy. ' +
+    'Where the spec says the message waits in its queue (4.3+, quorum), the queue itself holds and counts: no retry queue, no x-death.',
   // The API.
   'Queue arguments: "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-message-ttl" (a number). The default ' +
     'exchange is named "", a name like any other: test for undefined, not for truthiness. ' +
     'message.properties.headers?.["x-death"] is a list of { queue, reason, count, … }, absent on a message that never died. ' +
     'channel.nack(message, false, false) dead-letters it; channel.nack(message, false, true) puts it back in its queue. ' +
     'On a confirm channel, channel.publish(...) then await channel.waitForConfirms(), which rejects when the broker refused it. ' +
-    'message.fields holds the exchange and routingKey this delivery came with.',
+    'message.fields holds the exchange and routingKey this delivery came with. ' +
+    'The 4.3 path: "x-delayed-retry-type", "x-delayed-retry-min" (a number), "x-delivery-limit" (failures let through); ' +
+    'headers["x-delivery-count"], absent on a first delivery; channel.reject(message, true) counts as a failure, a nack does not.',
   // The hard part, on another example: which tries count.
   [
     "An SMS gateway, not your system: 'sms-out' retries through 'sms-out.wait', four tries in all.",

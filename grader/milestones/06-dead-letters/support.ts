@@ -8,7 +8,7 @@ import type { Layers } from '../../../shared/layers/index.ts';
 import { type DomainEvent, newEvent } from '../../../shared/messages/events.ts';
 import { describeError } from '../../../shared/log.ts';
 import { QUEUES, retryQueueName } from '../../../shared/topology/topology.ts';
-import type { QueueSpec, Topology } from '../../../shared/topology/types.ts';
+import type { QueueSpec, QueueType, Topology } from '../../../shared/topology/types.ts';
 import { codec } from '../../../solutions/layers/01-publish-consume.ts';
 import { declareTopology } from '../../../solutions/runtime/declare-topology.ts';
 import { CheckFailure } from '../../check.ts';
@@ -25,7 +25,13 @@ export const SETTLE_HINT =
  * hop included), the way the services do; `layers` decides whose queue arguments are used. A part of
  * the topology rather than all of it keeps each check quick.
  */
-export async function declare(channel: Channel, topology: Topology, layers: Layers, queues: string[]): Promise<void> {
+export async function declare(
+  channel: Channel,
+  topology: Topology,
+  layers: Layers,
+  queues: string[],
+  queueType: QueueType = 'classic',
+): Promise<void> {
   const wanted = new Set(queues);
   const toQueues = topology.bindings.filter((b) => b.destinationKind === 'queue' && wanted.has(b.destination));
   const sources = new Set(toQueues.map((b) => b.source));
@@ -37,14 +43,16 @@ export async function declare(channel: Channel, topology: Topology, layers: Laye
     bindings,
   };
   try {
-    await declareTopology(channel, part, layers, 'classic');
+    await declareTopology(channel, part, layers, queueType);
   } catch (error) {
     if (error instanceof ExerciseNotWrittenError) throw error;
     const refused = describeError(error);
     throw new CheckFailure(
       'the queues to be declared with your arguments',
       `the broker refused them: ${refused}`,
-      /x-message-ttl/.test(refused) ? 'x-message-ttl is a number of milliseconds (not a string).' : undefined,
+      /x-message-ttl|x-delayed-retry|x-delivery-limit/.test(refused)
+        ? 'Durations and limits are numbers (milliseconds, deliveries), not strings; x-delayed-retry-type is one of its few words.'
+        : undefined,
     );
   }
 }
@@ -116,6 +124,8 @@ export interface Try {
   /** Set by the broker on a requeued delivery; a message back from the retry queue is a new one. */
   redelivered: boolean;
   fromRetryQueue: boolean;
+  /** A quorum queue's count of the failed deliveries before this one (x-delivery-count), as the header said. */
+  deliveryCount: unknown;
 }
 
 /** `retrying ×2, parked`: what handleFailure returned, try by try, runs folded. */
@@ -196,6 +206,7 @@ export async function consumeWithFailures(
       messageId,
       redelivered: message.fields.redelivered,
       fromRetryQueue: cameFromRetryQueue(message, spec.name),
+      deliveryCount: message.properties.headers?.['x-delivery-count'],
     });
     const failure = fails(message);
     if (failure === undefined) {

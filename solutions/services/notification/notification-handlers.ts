@@ -1,6 +1,7 @@
-// Turns order status events into messages for the customer. Each channel has its own queue on the
-// notification fanout exchange, so a slow SMS gateway never delays email. Sending is simulated: the
-// text is logged and recorded. Both channels see every order.* event; SMS skips the routine ones.
+// Turns order status events into messages for the customer. Each channel has its own queue fed by
+// the notification fanout exchange, so a slow SMS gateway never delays email. Sending is simulated:
+// the text is logged and recorded. Email sees every order.* event; SMS only what its headers
+// exchange passes on (an express order's events worth a text: TEXTED_EVENTS in topology.ts).
 import type { DomainEvent, EventOf } from '../../../shared/messages/events.ts';
 import type { EventHandler, HandlerMap } from '../../runtime/service-definition.ts';
 import { NotificationStore, type NotificationChannel } from './notification-store.ts';
@@ -24,9 +25,11 @@ function emailText(event: OrderEvent): string {
   }
 }
 
-/** Text messages only for what a customer wants on their phone. */
+/** Text messages only for what a customer wants on their phone; the broker already picked these (TEXTED_EVENTS). */
 function smsText(event: OrderEvent): string | undefined {
   switch (event.type) {
+    case 'order.created':
+      return `Order ${event.orderId} received: we will text you when it ships.`;
     case 'order.shipped':
       return `Order ${event.orderId} shipped.`;
     case 'order.completed':
@@ -35,6 +38,7 @@ function smsText(event: OrderEvent): string | undefined {
     case 'order.failed':
       return `Order ${event.orderId} cancelled, see your email.`;
     default:
+      // order.paid: routine, email only. Only a binding other than the topology's delivers it here.
       return undefined;
   }
 }

@@ -1,4 +1,5 @@
-// The notification service: email and SMS, each fed by its own queue on notification.exchange.
+// The notification service: email and SMS, each fed by its own queue (from notification.exchange;
+// the SMS queue through the headers exchange notification.sms.exchange).
 import { QUEUES } from '../../../shared/topology/topology.ts';
 import type { ServiceDefinition } from '../../runtime/service-definition.ts';
 import { notificationHandlers } from './notification-handlers.ts';

@@ -2,6 +2,7 @@
 // messages (good or bad) as any other publisher could, and watches queues of its own.
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import type { DomainEvent } from '../../../shared/messages/events.ts';
+import { routingHeadersFor } from '../../../shared/topology/topology.ts';
 import { codec } from '../../../solutions/layers/01-publish-consume.ts';
 import { eventually } from '../../support/eventually.ts';
 
@@ -58,10 +59,18 @@ export class TestBrokerClient {
     });
   }
 
-  /** Publishes a well-formed event, encoded as the services encode theirs. */
-  async publishEvent(exchange: string, routingKey: string, event: DomainEvent): Promise<void> {
+  /**
+   * Publishes a well-formed event, encoded as the services encode theirs, with the routing headers
+   * they add (express, text-worthy) unless `routingHeaders` says otherwise.
+   */
+  async publishEvent(
+    exchange: string,
+    routingKey: string,
+    event: DomainEvent,
+    routingHeaders: Record<string, unknown> = routingHeadersFor(event),
+  ): Promise<void> {
     const { content, options } = codec.encode(event);
-    await this.publish(exchange, routingKey, content, options);
+    await this.publish(exchange, routingKey, content, { ...options, headers: { ...options.headers, ...routingHeaders } });
   }
 
   /** Consumes an existing queue: every message it holds or receives from now on lands in the collector. */

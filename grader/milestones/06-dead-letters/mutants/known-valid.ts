@@ -10,11 +10,15 @@ import type { Park, HandleFailure } from './steps.ts';
 
 export const knownValid: Alternative<'deadLetters'>[] = [
   {
-    name: "park spreads the original's properties into the copy, publishes on the channel and awaits waitForConfirms; attempts with a for loop; reject instead of nack",
+    name:
+      "park spreads the original's properties into the copy, publishes on the channel and awaits waitForConfirms; attempts with a for loop; reject instead of nack; " +
+      "on 4.3 quorum queues delayed retry type 'all', every wait the retry delay (max = min)",
     layer: (() => {
-      function attemptsSoFar(message: Pick<Message, 'properties'>, queue: string): number {
+      const inQueue = (spec: QueueSpec) => spec.failure.kind === 'retry' && spec.failure.waitsIn === 'queue';
+      function attemptsSoFar(message: Pick<Message, 'properties'>, spec: QueueSpec): number {
+        if (inQueue(spec)) return Number(message.properties.headers?.['x-delivery-count'] ?? 0) || 0;
         let total = 0;
-        for (const death of deaths(message)) if (death.queue === queue && death.reason === 'rejected') total += death.count;
+        for (const death of deaths(message)) if (death.queue === spec.name && death.reason === 'rejected') total += death.count;
         return total;
       }
       const park: Park = async (channel, message, reason, spec) => {
@@ -28,7 +32,7 @@ export const knownValid: Alternative<'deadLetters'>[] = [
             [PARK_HEADERS.queue]: spec.name,
             [PARK_HEADERS.exchange]: message.fields.exchange,
             [PARK_HEADERS.routingKey]: message.fields.routingKey,
-            [PARK_HEADERS.attempts]: attemptsSoFar(message, spec.name) + 1,
+            [PARK_HEADERS.attempts]: attemptsSoFar(message, spec) + 1,
             [PARK_HEADERS.parkedAt]: new Date().toISOString(),
           },
         };
@@ -42,7 +46,7 @@ export const knownValid: Alternative<'deadLetters'>[] = [
         channel.ack(message);
       };
       const handleFailure: HandleFailure = async (channel, message, error, spec) => {
-        const tried = attemptsSoFar(message, spec.name) + 1;
+        const tried = attemptsSoFar(message, spec) + 1;
         const limit = spec.failure.kind === 'retry' ? spec.failure.maxAttempts : 1;
         if (tried >= limit) {
           await park(
@@ -55,10 +59,21 @@ export const knownValid: Alternative<'deadLetters'>[] = [
           );
           return 'parked';
         }
-        channel.reject(message, false);
+        // Held by the queue (a reject counts the failure), or dead-lettered into the retry queue.
+        channel.reject(message, inQueue(spec));
         return 'retrying';
       };
       const queueArguments = (spec: QueueSpec): Record<string, unknown> => {
+        if (spec.failure.kind === 'retry' && spec.failure.waitsIn === 'queue') {
+          const { delayMs, maxAttempts } = spec.failure;
+          return {
+            'x-delayed-retry-type': 'all',
+            'x-delayed-retry-min': delayMs,
+            'x-delayed-retry-max': delayMs,
+            'x-delivery-limit': maxAttempts - 1,
+            'x-dead-letter-exchange': EXCHANGES.deadLetter,
+          };
+        }
         const target = spec.failure.kind === 'retry' ? { exchange: EXCHANGES.retry, routingKey: spec.name } : spec.deadLetterTo;
         return {
           ...(target ? { 'x-dead-letter-exchange': target.exchange } : {}),
@@ -88,9 +103,11 @@ export const knownValid: Alternative<'deadLetters'>[] = [
     ),
   },
   {
-    name: "attemptsSoFar reads only this queue's 'rejected' entry (there is one per queue and reason)",
-    layer: withAttempts(
-      (message, queue) => deaths(message).find((death) => death.queue === queue && death.reason === 'rejected')?.count ?? 0,
+    name: "attemptsSoFar reads only this queue's 'rejected' entry (there is one per queue and reason), or x-delivery-count as it is",
+    layer: withAttempts((message, spec) =>
+      spec.failure.kind === 'retry' && spec.failure.waitsIn === 'queue'
+        ? ((message.properties.headers?.['x-delivery-count'] as number | undefined) ?? 0)
+        : (deaths(message).find((death) => death.queue === spec.name && death.reason === 'rejected')?.count ?? 0),
     ),
   },
 ];

@@ -70,22 +70,24 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
   {
     name: "attemptsSoFar also counts the retry queue's 'expired' entries (queue names starting with the queue's), so every try counts twice",
     breaks: ['06.attempts-so-far', '06.retry-then-park'],
-    layer: withAttempts((message, queue) =>
+    layer: withAttempts((message, spec) =>
       deaths(message)
-        .filter((death) => death.queue.startsWith(queue))
+        .filter((death) => death.queue.startsWith(spec.name))
         .reduce((sum, death) => sum + death.count, 0),
     ),
   },
   {
     name: 'attemptsSoFar counts the matching x-death entries instead of adding up their count: the count stops at 1',
     breaks: ['06.attempts-so-far', '06.retry-then-park'],
-    layer: withAttempts((message, queue) => deaths(message).filter((death) => death.queue === queue && death.reason === 'rejected').length),
+    layer: withAttempts(
+      (message, spec) => deaths(message).filter((death) => death.queue === spec.name && death.reason === 'rejected').length,
+    ),
   },
 
   // handleFailure
   {
     name: 'nack with requeue=true: the message comes straight back, without delay, and x-death never counts',
-    breaks: ['06.retry-then-park', '06.retry-delay', '06.poison'],
+    breaks: ['06.retry-then-park', '06.retry-delay'],
     layer: withRetry(async (channel, message, error, spec) => {
       if (spec.failure.kind === 'retry' && attemptsOf(message, spec) < spec.failure.maxAttempts) {
         channel.nack(message, false, true);
@@ -96,7 +98,7 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
   },
   {
     name: 'handleFailure returns retrying without nacking: the message is never settled and the consumer stalls',
-    breaks: ['06.retry-delay', '06.poison', '06.retry-then-park'],
+    breaks: ['06.retry-delay', '06.retry-then-park'],
     layer: withRetry(async (channel, message, error, spec) => {
       if (spec.failure.kind === 'retry' && attemptsOf(message, spec) < spec.failure.maxAttempts) return 'retrying';
       return reference.handleFailure(channel, message, error, spec);
@@ -106,7 +108,7 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
     name: 'handleFailure does not count this delivery: attempts = attemptsSoFar, so the message is tried once too often',
     breaks: ['06.retry-then-park'],
     layer: withRetry(async (channel, message, error, spec) => {
-      if (spec.failure.kind === 'retry' && reference.attemptsSoFar(message, spec.name) < spec.failure.maxAttempts) {
+      if (spec.failure.kind === 'retry' && reference.attemptsSoFar(message, spec) < spec.failure.maxAttempts) {
         channel.nack(message, false, false);
         return 'retrying';
       }
@@ -313,6 +315,97 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
         void error; // "logged": the learner meant to look at it later
       }
       channel.ack(message);
+    }),
+  },
+
+  // The broker's delayed retry (RabbitMQ 4.3+, quorum queues): on an older broker these checks say they could not check.
+  {
+    name: 'queueArguments ignores spec.failure.waitsIn: on 4.3 a quorum queue still dead-letters to retry.exchange, so a reject with requeue comes back at once, up to the default limit of 20',
+    breaks: [],
+    breaksWithDelayedRetry: ['06.delayed-retry'],
+    layer: {
+      ...reference,
+      queueArguments: (spec) =>
+        spec.failure.kind === 'retry' && spec.failure.waitsIn === 'queue'
+          ? reference.queueArguments({ ...spec, failure: { ...spec.failure, waitsIn: 'retry-queue' } })
+          : reference.queueArguments(spec),
+    },
+  },
+  {
+    name: 'queueArguments sets x-delivery-limit to maxAttempts: the limit counts failures, so the message is delivered once too often',
+    breaks: [],
+    breaksWithDelayedRetry: ['06.delayed-retry'],
+    layer: {
+      ...reference,
+      queueArguments: (spec) => ({
+        ...reference.queueArguments(spec),
+        ...(spec.failure.kind === 'retry' && spec.failure.waitsIn === 'queue' ? { 'x-delivery-limit': spec.failure.maxAttempts } : {}),
+      }),
+    },
+  },
+  {
+    name: "queueArguments picks x-delayed-retry-type 'returned': a reject (a failed delivery) is not held, only a nack would be",
+    breaks: [],
+    breaksWithDelayedRetry: ['06.delayed-retry'],
+    layer: {
+      ...reference,
+      queueArguments: (spec) => {
+        const args = reference.queueArguments(spec);
+        if ('x-delayed-retry-type' in args) args['x-delayed-retry-type'] = 'returned';
+        return args;
+      },
+    },
+  },
+  {
+    name: 'queueArguments writes x-delayed-retry-min as a string: the broker takes it, and holds nothing',
+    breaks: [],
+    breaksWithDelayedRetry: ['06.delayed-retry'],
+    layer: {
+      ...reference,
+      queueArguments: (spec) => {
+        const args = reference.queueArguments(spec);
+        for (const key of ['x-delayed-retry-min', 'x-delayed-retry-max']) if (key in args) args[key] = String(args[key]);
+        return args;
+      },
+    },
+  },
+  {
+    name: 'handleFailure ignores spec.failure.waitsIn: on 4.3 it still nacks without requeue, and the broker dead-letters the message after one try',
+    breaks: [],
+    breaksWithDelayedRetry: ['06.delayed-retry'],
+    layer: withRetry(async (channel, message, error, spec) => {
+      const attempts = attemptsOf(message, spec);
+      if (spec.failure.kind === 'retry' && attempts < spec.failure.maxAttempts) {
+        channel.nack(message, false, false);
+        return 'retrying';
+      }
+      await reference.park(channel, message, `failed ${attempts} times, last error: ${describeError(error)}`, spec);
+      return 'parked';
+    }),
+  },
+  {
+    name: 'attemptsSoFar counts from x-death on the 4.3 path too: nothing is dead-lettered there, so it says 0 until the broker dead-letters the message at its limit',
+    breaks: [],
+    breaksWithDelayedRetry: ['06.delayed-retry'],
+    layer: withAttempts((message, spec) =>
+      deaths(message)
+        .filter((death) => death.queue === spec.name && death.reason === 'rejected')
+        .reduce((sum, death) => sum + death.count, 0),
+    ),
+  },
+  {
+    name: 'handleFailure retries with nack(message, false, true) on the 4.3 path: a nack does not count as a failed delivery, so the same try comes back at once, for ever',
+    breaks: [],
+    breaksWithDelayedRetry: ['06.delayed-retry'],
+    layer: withRetry(async (channel, message, error, spec) => {
+      if (spec.failure.kind !== 'retry' || spec.failure.waitsIn !== 'queue') return reference.handleFailure(channel, message, error, spec);
+      const attempts = attemptsOf(message, spec);
+      if (attempts < spec.failure.maxAttempts) {
+        channel.nack(message, false, true);
+        return 'retrying';
+      }
+      await reference.park(channel, message, `failed ${attempts} times, last error: ${describeError(error)}`, spec);
+      return 'parked';
     }),
   },
 ];

@@ -17,9 +17,10 @@ export function handleFailureWith(attemptsSoFar: DeadLetterLayer['attemptsSoFar'
       await park(channel, message, `handler failed: ${describeError(error)}`, spec);
       return 'parked';
     }
-    const attempts = attemptsSoFar(message, spec.name) + 1;
+    const attempts = attemptsSoFar(message, spec) + 1;
     if (attempts < spec.failure.maxAttempts) {
-      channel.nack(message, false, false);
+      if (spec.failure.waitsIn === 'queue') channel.reject(message, true);
+      else channel.nack(message, false, false);
       return 'retrying';
     }
     await park(channel, message, `failed ${attempts} times, last error: ${describeError(error)}`, spec);
@@ -35,7 +36,7 @@ export function withPark(park: Park): DeadLetterLayer {
 /** A layer whose attemptsSoFar is `attemptsSoFar`, used by handleFailure and park too. */
 export function withAttempts(attemptsSoFar: DeadLetterLayer['attemptsSoFar']): DeadLetterLayer {
   const park: Park = (channel, message, reason, spec) =>
-    parkWith(channel, message, spec, copyOptions(message, reason, spec, attemptsSoFar(message, spec.name) + 1));
+    parkWith(channel, message, spec, copyOptions(message, reason, spec, attemptsSoFar(message, spec) + 1));
   return { ...reference, attemptsSoFar, park, handleFailure: handleFailureWith(attemptsSoFar, park) };
 }
 
@@ -81,7 +82,7 @@ export async function parkWith(channel: ConfirmChannel, message: ConsumeMessage,
 }
 
 /** The attempts the reference would write in x-attempts. */
-export const attemptsOf = (message: ConsumeMessage, spec: QueueSpec) => reference.attemptsSoFar(message, spec.name) + 1;
+export const attemptsOf = (message: ConsumeMessage, spec: QueueSpec) => reference.attemptsSoFar(message, spec) + 1;
 
 /** Publishes the reference's copy, without waiting for anything. */
 export function publishCopy(channel: ConfirmChannel, message: ConsumeMessage, reason: string, spec: QueueSpec): void {
