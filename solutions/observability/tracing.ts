@@ -256,8 +256,8 @@ export class ServiceTracing {
    * One publish, recorded on the span of what caused it (the delivery being processed, the request
    * that placed the order): its event type, exchange, routing key and message id join that span's
    * `messaging.publish.*` lists. A producer span of its own used to start and end at once inside
-   * that span, at the same hop, with nothing between the two to see; an order recorded 37 spans, now
-   * 27 (docs/architecture.md, Observability). With no span to carry it (a re-drive, a stall's
+   * that span, at the same hop, with nothing between the two to see: ten spans per completed order
+   * (docs/performance.md, "spans per order"). With no span to carry it (a re-drive, a stall's
    * request), the publish is a producer span of its own, the root of a new trace.
    * Returns the context whose traceparent the message carries.
    */
