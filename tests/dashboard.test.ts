@@ -13,6 +13,7 @@ import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../shared/log.ts';
 import { BrokerWatch } from '../solutions/dashboard/broker-watch.ts';
+import { hasDelayedRetry } from '../shared/broker/broker-features.ts';
 import { OrderBoard } from '../solutions/dashboard/order-board.ts';
 import type { Page } from 'playwright-core';
 import { chromiumInstalled, launchChromium, pageErrors } from './support/chromium.ts';
@@ -240,4 +241,32 @@ describe('the dashboard when the broker goes away', () => {
       await watch.stop();
     }
   });
+});
+
+describe('the queues the dashboard lists', () => {
+  const vhost = useTestVhost('dashboard-queues', async ({ url }) => {
+    const connection = await amqp.connect(url);
+    await (await connection.createChannel()).assertExchange('audit.fanout.exchange', 'fanout', { durable: true });
+    await connection.close();
+  });
+
+  it(
+    'with quorum queues, no retry queues on RabbitMQ 4.3+ (the queues retry in place), the retry queues before',
+    { timeout: 30_000 },
+    async () => {
+      const watch = new BrokerWatch(vhost.url, vhost.api.credentials, new OrderBoard(), silentLogger, 'quorum');
+      const states: boolean[] = [];
+      watch.on('broker', ({ connected }) => states.push(connected));
+      watch.start();
+      try {
+        await expect.poll(() => states.at(-1), { timeout: 15_000 }).toBe(true);
+        const names = watch.queueViews().map((view) => view.name);
+        const delayedRetry = hasDelayedRetry((await vhost.api.overview()).rabbitmq_version);
+        expect(names).toContain('inventory.queue');
+        expect(names.includes('inventory.queue.retry'), `on ${delayedRetry ? '4.3+' : '3.x'}`).toBe(!delayedRetry);
+      } finally {
+        await watch.stop();
+      }
+    },
+  );
 });

@@ -11,7 +11,9 @@ import { vhostOf } from '../../shared/broker/broker-url.ts';
 import { ManagementApi, type ManagementCredentials } from '../../shared/broker/management-api.ts';
 import { PARK_HEADERS } from '../../shared/layers/index.ts';
 import type { Logger } from '../../shared/log.ts';
-import { buildTopology, EXCHANGES } from '../../shared/topology/topology.ts';
+import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES } from '../../shared/topology/topology.ts';
+import type { QueueType } from '../../shared/topology/types.ts';
+import { withBrokerFeatures } from '../runtime/broker-topology.ts';
 import type { OrderBoard, OrderCard } from './order-board.ts';
 
 const POLL_MS = 500;
@@ -42,7 +44,7 @@ export class BrokerWatch extends EventEmitter<BrokerWatchEvents> {
   private connection: ChannelModel | undefined;
   private stopped = false;
   private timers: NodeJS.Timeout[] = [];
-  private readonly queues = new Map<string, QueueView>(buildTopology().queues.map((q) => [q.name, { name: q.name }]));
+  private queues = new Map<string, QueueView>(buildTopology().queues.map((q) => [q.name, { name: q.name }]));
   private readonly api: ManagementApi;
   connected = false;
 
@@ -51,6 +53,8 @@ export class BrokerWatch extends EventEmitter<BrokerWatchEvents> {
     management: ManagementCredentials,
     private readonly board: OrderBoard,
     private readonly log: Logger,
+    /** QUEUE_TYPE, as the services were given it: with quorum queues on 4.3+ there are no retry queues to show. */
+    private readonly queueType: QueueType = 'classic',
   ) {
     super();
     this.api = new ManagementApi(management);
@@ -82,6 +86,7 @@ export class BrokerWatch extends EventEmitter<BrokerWatchEvents> {
       try {
         const connection = await amqp.connect(this.brokerUrl, { clientProperties: { connection_name: 'dashboard' } });
         this.connection = connection;
+        this.showQueuesOf(connection);
         const closed = new Promise<void>((resolve) => connection.once('close', () => resolve()));
         connection.on('error', () => {});
         await this.tap(connection);
@@ -95,6 +100,13 @@ export class BrokerWatch extends EventEmitter<BrokerWatchEvents> {
       }
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
     }
+  }
+
+  /** The queues the services declare on this connection's broker (broker-topology.ts), each keeping what was seen of it. */
+  private showQueuesOf(connection: ChannelModel): void {
+    const settings = withBrokerFeatures({ ...DEFAULT_TOPOLOGY_SETTINGS, queueType: this.queueType }, connection);
+    const names = buildTopology(settings).queues.map((q) => q.name);
+    this.queues = new Map(names.map((name) => [name, this.queues.get(name) ?? { name }]));
   }
 
   private async tap(connection: ChannelModel): Promise<void> {

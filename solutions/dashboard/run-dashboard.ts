@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const env = readEnv();
   const broker = await findBroker({ log, mayStartBroker: false });
   const board = new OrderBoard();
-  const watch = new BrokerWatch(broker.url, broker.management, board, log);
+  const watch = new BrokerWatch(broker.url, broker.management, board, log, env.QUEUE_TYPE);
   const control: ServiceControl | undefined = process.send ? supervisorControl() : undefined;
   const dashboard = await startDashboard({
     host: env.DASHBOARD_HOST,
