@@ -165,7 +165,12 @@ function nextStep(results: MilestoneResult[], args: GradeArgs): string {
       ? red(`\nThe reference failed milestone ${n}: that is a bug in the workshop, please report it.`)
       : `\nNext: fix the first failure in ${failing.milestone.exercise.file}, then run ${bold(`npm run grade -- ${n}`)} again (add --watch to re-grade on save).`;
   }
-  if (args.target === 'solutions') return '\nEvery check passes against the reference system.';
+  if (args.target === 'solutions') {
+    const notApplicable = results.flatMap((r) => r.checks).filter((c) => c.status === 'error' && c.errorKind === 'not-applicable').length;
+    return notApplicable === 0
+      ? '\nEvery check passes against the reference system.'
+      : `\nThe reference system passes every check this broker can judge (${notApplicable} ${notApplicable === 1 ? 'needs' : 'need'} a newer RabbitMQ).`;
+  }
   const progress = loadProgress();
   const next = MILESTONES.find((m) => !progress.passed[m.number]);
   return next
