@@ -6,7 +6,7 @@ export function escapeXml(text: string): string {
 /**
  * Font sizes in the diagrams' own units. A diagram is drawn at its natural size and only ever
  * scaled down to fit its column, so these are what a reader gets at full width: a 1280 px screen
- * shows the topology at about 0.95 of its size, every label still 12 px or more.
+ * shows the topology at about 0.93 of its size, every label still 12 px or more.
  */
 export const LABEL_FONT = { node: 13, detail: 13, edge: 13, legend: 13, event: 13, step: 13 } as const;
 

@@ -2,7 +2,8 @@
 // with every binding, alternate exchange, retry and dead-letter path, drawn from the data and laid
 // out by ELK's layered algorithm (elkjs): it places the nodes, routes the edges around them and
 // finds room for every edge label. Nothing here is placed by hand: change the topology and the
-// picture follows.
+// picture follows. One rule keeps it narrow enough to read at a projector's width: the second hop of
+// a chain of exchanges is stacked under the first (see stackedExchanges).
 import ElkBundle from 'elkjs/lib/elk.bundled.js';
 import type { ELK as ElkApi, ELKConstructorArguments, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { buildTopology } from '../topology/topology.ts';
@@ -115,11 +116,66 @@ export interface PlacedTopology {
 const ELK = ElkBundle as unknown as new (args?: ELKConstructorArguments) => ElkApi;
 const elk = new ELK();
 
+/**
+ * The second hop of a chain of exchanges (an exchange bound only from an exchange that is itself fed
+ * by an exchange, like the headers exchange behind the notification fanout) is drawn under the
+ * exchange that feeds it, joined by a short arrow, instead of in a column of its own: every column
+ * costs the whole picture its width, and the picture must stay readable at a projector's width.
+ * Returns lower → upper.
+ */
+export function stackedExchanges(nodes: TopologyNode[], edges: TopologyEdge[]): Map<string, string> {
+  const kindOf = (id: string) => nodes.find((n) => n.id === id)?.kind;
+  const fedByExchange = (id: string) => edges.filter((e) => e.to === id && e.style === 'edge' && kindOf(e.from) === 'exchange');
+  const stacked = new Map<string, string>();
+  for (const node of nodes) {
+    if (node.kind !== 'exchange') continue;
+    const feeds = edges.filter((e) => e.to === node.id && e.style === 'edge');
+    const upper = feeds.length === 1 ? (feeds[0] as TopologyEdge).from : undefined;
+    if (!upper || kindOf(upper) !== 'exchange' || fedByExchange(upper).length === 0) continue;
+    if (stacked.has(upper) || [...stacked.values()].includes(upper)) continue;
+    stacked.set(node.id, upper);
+  }
+  return stacked;
+}
+
+/** The room between two stacked boxes: the arrow, and its binding's label lines beside it. */
+const stackGap = (lines: number) => Math.max(26, lines * Math.ceil(LABEL_SIZE * 1.25) + 10);
+
 /** Positions for every node, edge and label, from ELK's layered layout, left to right. */
 export async function layoutTopology(topology: Topology = buildTopology(), options: TopologyPictureOptions = {}): Promise<PlacedTopology> {
   const { nodes, edges } = topologyGraph(topology, options);
   const widestDetail = (n: TopologyNode) => (options.liveQueues && n.kind === 'queue' ? LIVE_QUEUE_DETAIL.widest : n.detail);
   const labelLineHeight = Math.ceil(LABEL_SIZE * 1.25);
+  const boxWidth = (n: TopologyNode) =>
+    Math.ceil(Math.max(textWidth(n.label, LABEL_FONT.node), textWidth(widestDetail(n), LABEL_FONT.detail)) + 2 * NODE_PADDING_X);
+  const stacked = stackedExchanges(nodes, edges);
+  const lowerOf = new Map([...stacked].map(([lower, upper]) => [upper, lower]));
+  const joining = (e: TopologyEdge) => stacked.get(e.to) === e.from;
+  // A stack is one ELK node holding both boxes (as wide as the wider), each box with a port in (west) and out (east).
+  const stackOf = (id: string) => (stacked.has(id) ? (stacked.get(id) as string) : lowerOf.has(id) ? id : undefined);
+  const stackBoxes = (upper: string) => {
+    const lower = lowerOf.get(upper) as string;
+    const width = Math.max(...[upper, lower].map((id) => boxWidth(nodes.find((n) => n.id === id) as TopologyNode)));
+    const join = edges.find((e) => e.from === upper && e.to === lower) as TopologyEdge;
+    const gap = stackGap(join.lines.length);
+    // The lower box's one binding onward keeps its label under the box, in the stack, rather than in a column of its own.
+    const onward = edges.filter((e) => e.from === lower);
+    const under = onward.length === 1 && onward[0]?.lines.length ? onward[0] : undefined;
+    const underHeight = under ? under.lines.length * labelLineHeight + 2 : 0;
+    const underWidth = under ? Math.ceil(Math.max(...under.lines.map((l) => textWidth(l, LABEL_SIZE))) + 4) : 0;
+    return {
+      lower,
+      under,
+      underHeight,
+      underWidth,
+      width: Math.max(width, underWidth + 2 * NODE_PADDING_X),
+      gap,
+      height: 2 * NODE_H + gap + (under ? underHeight + 6 : 0),
+      top: { [upper]: 0, [lower]: NODE_H + gap } as Record<string, number>,
+    };
+  };
+  const isUnder = (e: TopologyEdge) => lowerOf.has(stacked.get(e.from) ?? '') && stackBoxes(stacked.get(e.from) as string).under === e;
+  const endpoint = (id: string, end: 'in' | 'out') => (stackOf(id) ? `${id}:${end}` : id);
   const graph: ElkNode = {
     id: 'topology',
     layoutOptions: {
@@ -128,9 +184,9 @@ export async function layoutTopology(topology: Topology = buildTopology(), optio
       'elk.edgeRouting': 'ORTHOGONAL',
       'elk.partitioning.activate': 'true',
       'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '20',
-      'elk.layered.spacing.edgeNodeBetweenLayers': '10',
-      'elk.layered.spacing.edgeEdgeBetweenLayers': '8',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '16',
+      'elk.layered.spacing.edgeNodeBetweenLayers': '8',
+      'elk.layered.spacing.edgeEdgeBetweenLayers': '6',
       'elk.spacing.nodeNode': '14',
       'elk.spacing.edgeNode': '10',
       'elk.spacing.edgeEdge': '8',
@@ -140,34 +196,93 @@ export async function layoutTopology(topology: Topology = buildTopology(), optio
       'elk.edgeLabels.placement': 'CENTER',
       'elk.padding': '[top=8,left=8,bottom=8,right=8]',
     },
-    children: nodes.map((n) => ({
-      id: n.id,
-      layoutOptions: { 'elk.partitioning.partition': String(columnOf(n, edges, nodes)) },
-      width: Math.ceil(Math.max(textWidth(n.label, LABEL_FONT.node), textWidth(widestDetail(n), LABEL_FONT.detail)) + 2 * NODE_PADDING_X),
-      height: NODE_H,
-    })),
-    edges: edges.map((e, i): ElkExtendedEdge => ({
-      id: `e${i}`,
-      sources: [e.from],
-      targets: [e.to],
-      labels: e.lines.length
-        ? [
+    children: nodes
+      .filter((n) => !stacked.has(n.id))
+      .map((n): ElkNode => {
+        const partition = { 'elk.partitioning.partition': String(columnOf(n, edges, nodes)) };
+        if (!lowerOf.has(n.id)) return { id: n.id, layoutOptions: partition, width: boxWidth(n), height: NODE_H };
+        const stack = stackBoxes(n.id);
+        return {
+          id: n.id,
+          layoutOptions: { ...partition, 'elk.portConstraints': 'FIXED_POS' },
+          width: stack.width,
+          height: stack.height,
+          ports: [n.id, stack.lower].flatMap((id) => [
             {
-              text: e.lines.join('\n'),
-              width: Math.ceil(Math.max(...e.lines.map((l) => textWidth(l, LABEL_SIZE))) + 4),
-              height: e.lines.length * labelLineHeight + 2,
+              id: `${id}:in`,
+              x: 0,
+              y: (stack.top[id] as number) + NODE_H / 2,
+              width: 0,
+              height: 0,
+              layoutOptions: { 'elk.port.side': 'WEST' },
             },
-          ]
-        : [],
-    })),
+            {
+              id: `${id}:out`,
+              x: stack.width,
+              y: (stack.top[id] as number) + NODE_H / 2,
+              width: 0,
+              height: 0,
+              layoutOptions: { 'elk.port.side': 'EAST' },
+            },
+          ]),
+        };
+      }),
+    edges: edges.flatMap((e, i): ElkExtendedEdge[] =>
+      joining(e)
+        ? []
+        : [
+            {
+              id: `e${i}`,
+              sources: [endpoint(e.from, 'out')],
+              targets: [endpoint(e.to, 'in')],
+              labels:
+                e.lines.length && !isUnder(e)
+                  ? [
+                      {
+                        text: e.lines.join('\n'),
+                        width: Math.ceil(Math.max(...e.lines.map((l) => textWidth(l, LABEL_SIZE))) + 4),
+                        height: e.lines.length * labelLineHeight + 2,
+                      },
+                    ]
+                  : [],
+            },
+          ],
+    ),
   };
   const laid = await elk.layout(graph);
+  const child = (id: string) => laid.children?.find((c: ElkNode) => c.id === id) as ElkNode;
   const placedNodes = nodes.map((n) => {
-    const child = laid.children?.find((c: ElkNode) => c.id === n.id) as ElkNode;
-    return { ...n, x: child.x ?? 0, y: child.y ?? 0, width: child.width ?? 0, height: child.height ?? 0 };
+    const upper = stacked.get(n.id) ?? n.id;
+    const c = child(upper);
+    if (!stackOf(n.id)) return { ...n, x: c.x ?? 0, y: c.y ?? 0, width: c.width ?? 0, height: c.height ?? 0 };
+    const stack = stackBoxes(upper);
+    return { ...n, x: c.x ?? 0, y: (c.y ?? 0) + (stack.top[n.id] as number), width: stack.width, height: NODE_H };
   });
   const placedEdges = edges.map((e, i) => {
+    if (joining(e)) {
+      // Straight down from the upper box to the lower, its label (if any) beside the arrow.
+      const from = placedNodes.find((n) => n.id === e.from) as PlacedTopology['nodes'][number];
+      const x = from.x + from.width / 2;
+      const top = from.y + from.height;
+      const gap = stackGap(e.lines.length);
+      const width = Math.ceil(Math.max(0, ...e.lines.map((l) => textWidth(l, LABEL_SIZE))) + 4);
+      return {
+        ...e,
+        points: [
+          { x, y: top },
+          { x, y: top + gap },
+        ],
+        label: e.lines.length
+          ? { x: x + 6, y: top + (gap - e.lines.length * labelLineHeight - 2) / 2, width, height: e.lines.length * labelLineHeight + 2 }
+          : undefined,
+      };
+    }
     const edge = laid.edges?.find((l: ElkExtendedEdge) => l.id === `e${i}`) as ElkExtendedEdge;
+    if (isUnder(e)) {
+      const from = placedNodes.find((n) => n.id === e.from) as PlacedTopology['nodes'][number];
+      const { underWidth, underHeight } = stackBoxes(stacked.get(e.from) as string);
+      edge.labels = [{ x: from.x + NODE_PADDING_X, y: from.y + from.height + 4, width: underWidth, height: underHeight }];
+    }
     const section = edge.sections?.[0];
     const points = section ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint] : [];
     const label = edge.labels?.[0];
@@ -181,7 +296,7 @@ export async function layoutTopology(topology: Topology = buildTopology(), optio
 }
 
 const LEGEND = [
-  'solid: a binding, with its patterns (or, from a headers exchange, the headers it matches)',
+  'solid: a binding, with its patterns or the headers it matches (under an exchange stacked below its feeder)',
   'orange dashed: the alternate exchange (unroutable messages)',
   'red dotted: retry and dead-letter paths (on failure, or a TTL)',
 ];
