@@ -1,7 +1,7 @@
 // Every exchange, queue and binding of the order system, declared once, as data.
 // Code, docs and grader checks read names and shapes from here; nothing else declares topology.
 import type { EventType, ServiceName } from '../messages/events.ts';
-import type { BindingSpec, ExchangeSpec, QueueSpec, Topology, TopologySettings } from './types.ts';
+import type { BindingSpec, ExchangeSpec, QueueSpec, StreamSpec, Topology, TopologySettings } from './types.ts';
 
 export const EXCHANGES = {
   /** The event bus: every domain event is published here with its type as routing key. */
@@ -28,6 +28,16 @@ export const QUEUES = {
   unroutable: 'unroutable.queue',
   deadLetter: 'dead-letter.queue',
 } as const;
+
+/**
+ * The audit log as a stream (milestone 10), bound to audit.fanout.exchange beside audit.queue. It is
+ * not part of buildTopology's lists: only the audit service declares it, and only with AUDIT_STREAM=on
+ * (solutions/services/audit/audit-stream.ts). Kept for 7 days or 1 GB, whichever ends first.
+ */
+export const AUDIT_STREAM: StreamSpec = {
+  name: 'audit.stream',
+  retention: { maxBytes: 1_000_000_000, maxAge: '7D' },
+};
 
 /** The name of the queue where a failed message from `queue` waits before its next try. */
 export function retryQueueName(queue: string): string {

@@ -62,6 +62,18 @@ export interface Topology {
   bindings: BindingSpec[];
 }
 
+/** A stream to declare: its name, and how much of its past it keeps. */
+export interface StreamSpec {
+  name: string;
+  /** Either limit, or both, may bound the log: the oldest segments go once the stream is larger, or older, than this. */
+  retention: {
+    /** x-max-length-bytes: the most the log may hold, in bytes. */
+    maxBytes: number;
+    /** x-max-age: the oldest a message may be, as the broker writes it: '7D', '12h', '30m', '90s'. */
+    maxAge: string;
+  };
+}
+
 export type QueueType = 'classic' | 'quorum';
 
 export interface TopologySettings {
