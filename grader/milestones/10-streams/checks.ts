@@ -45,8 +45,7 @@ export const checks = defineChecks('streams', [
       }
       const vhost = encodeURIComponent(context.vhost.name);
       const info = await waitFor(
-        async () =>
-          context.vhost.api.request<QueueInfo>('GET', `/queues/${vhost}/${encodeURIComponent(spec.name)}`).catch(() => undefined),
+        async () => context.vhost.api.request<QueueInfo>('GET', `/queues/${vhost}/${encodeURIComponent(spec.name)}`).catch(() => undefined),
         `a queue named ${spec.name} on the broker`,
         () => 'no such queue',
       );
@@ -87,10 +86,8 @@ export const checks = defineChecks('streams', [
         if (error instanceof CheckFailure) throw new CheckFailure(error.expected, error.seen, closeHint(reader) ?? error.hint);
         throw error;
       });
-      expectThat(
-        received.map((r) => r.label).join() === history.join(),
-        `the stream's messages in its order: ${history.join(', ')}`,
-        () => describe(reader),
+      expectThat(received.map((r) => r.label).join() === history.join(), `the stream's messages in its order: ${history.join(', ')}`, () =>
+        describe(reader),
       );
       expectThat(
         offsetsAreTheBrokers(received) && received.map((r) => r.offset).join() === '0,1,2,3,4',
@@ -123,10 +120,8 @@ export const checks = defineChecks('streams', [
       await append(context, stream, fresh);
       // A stream delivers in order: anything old it was going to get would come before the fresh ones.
       const received = await receivedAtLeast(next, fresh.length, `the ${fresh.length} messages published after it started`);
-      expectThat(
-        received.map((r) => r.label).join() === fresh.join(),
-        `a reader from 'next' to get only ${fresh.join(', ')}`,
-        () => describe(next),
+      expectThat(received.map((r) => r.label).join() === fresh.join(), `a reader from 'next' to get only ${fresh.join(', ')}`, () =>
+        describe(next),
       );
     },
   },
@@ -147,17 +142,19 @@ export const checks = defineChecks('streams', [
       await append(context, stream, after);
 
       const reader = await record(context, stream, moment);
-      const received = await receivedAtLeast(reader, after.length, `the ${after.length} messages written after ${moment.toISOString()}`).catch(
-        (error: unknown) => {
-          if (error instanceof CheckFailure)
-            throw new CheckFailure(
-              error.expected,
-              error.seen,
-              closeHint(reader) ?? 'Is the moment in seconds? In milliseconds it lies far in the future (clause 4).',
-            );
-          throw error;
-        },
-      );
+      const received = await receivedAtLeast(
+        reader,
+        after.length,
+        `the ${after.length} messages written after ${moment.toISOString()}`,
+      ).catch((error: unknown) => {
+        if (error instanceof CheckFailure)
+          throw new CheckFailure(
+            error.expected,
+            error.seen,
+            closeHint(reader) ?? 'Is the moment in seconds? In milliseconds it lies far in the future (clause 4).',
+          );
+        throw error;
+      });
       expectThat(
         received.map((r) => r.label).join() === after.join(),
         `only ${after.join(', ')}, written after ${moment.toISOString()}; not ${before.join(', ')}, written before it`,
@@ -165,7 +162,9 @@ export const checks = defineChecks('streams', [
       );
       const fromOffset = await record(context, stream, 3);
       const tail = await receivedAtLeast(fromOffset, 1, 'the message at offset 3');
-      expectThat(tail[0]?.label === after[1] && tail[0]?.offset === 3, `a reader from offset 3 to start at ${after[1]}`, () => describe(fromOffset));
+      expectThat(tail[0]?.label === after[1] && tail[0]?.offset === 3, `a reader from offset 3 to start at ${after[1]}`, () =>
+        describe(fromOffset),
+      );
     },
   },
   {
@@ -203,7 +202,7 @@ export const checks = defineChecks('streams', [
   },
   {
     id: '10.prefetch-acks',
-    name: "the reader keeps to its prefetch, handles one message at a time in the stream's order, and acks each once handled",
+    name: "the reader keeps to its prefetch, handles one message at a time in the stream's order, acks each once handled, and gets past one that fails",
     hint: 'A stream consumer needs a prefetch and manual acks; the broker refuses one without them (clause 6).',
     timeoutMs: 8000,
     async run(context) {
@@ -257,10 +256,26 @@ export const checks = defineChecks('streams', [
         `up to ${reader.running.most} handlers running at once`,
         'Chain each delivery to the one before it; ack it once its handler has finished (clause 6).',
       );
+      expectThat(received.map((r) => r.label).join() === history.join(), "the messages in the stream's order", () => describe(reader));
+      // A handler that throws: the message goes to onError, is acked all the same, and the reader goes on.
+      const failing = history[1] as string;
+      const second = await record(context, stream, 'first', { prefetch, failOn: failing });
+      const rest = history.filter((label) => label !== failing);
+      const got = await receivedAtLeast(second, rest.length, `the ${rest.length} other messages after ${failing} failed`).catch(
+        (error: unknown) => {
+          if (error instanceof CheckFailure)
+            throw new CheckFailure(
+              error.expected,
+              `${error.seen}${second.failed.length ? `; onError got ${second.failed.join(', ')}` : ''}`,
+              'A failed handler ends with the message acked and the next one handled: catch what it throws (clause 6).',
+            );
+          throw error;
+        },
+      );
       expectThat(
-        received.map((r) => r.label).join() === history.join(),
-        "the messages in the stream's order",
-        () => describe(reader),
+        got.map((r) => r.label).join() === rest.join() && second.failed.join() === failing,
+        `every other message handled, and onError given ${failing} once`,
+        () => `${describe(second)}; onError got ${second.failed.join(', ') || 'nothing'}`,
       );
     },
   },

@@ -13,7 +13,7 @@ export const hints: string[] = [
     'number, string or boolean as such; any other object becomes a table, unless written { "!": "timestamp", value: seconds }.',
   // The hard part, on another example.
   [
-    'A ledger of payments, read by a report that must see each entry once, in order, one at a time:',
+    'A ledger of payments, consumed by a report that must see each entry once, in order, one at a time:',
     'let previous = Promise.resolve();',
     'await channel.consume("ledger", (delivery) => {',
     '  if (!delivery) return;  // the broker cancelled the consumer',

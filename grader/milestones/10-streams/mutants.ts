@@ -51,11 +51,6 @@ export const mutants = defineMutants('streams', [
     layer: declaringWith(() => ({ 'x-queue-type': 'stream' })),
   },
   {
-    name: 'x-max-length (a count of messages) for the size limit',
-    breaks: ['10.declare'],
-    layer: declaringWith((spec) => ({ 'x-queue-type': 'stream', 'x-max-length': spec.retention.maxBytes })),
-  },
-  {
     name: "the audit stream's retention written in, whatever the spec says",
     breaks: ['10.declare'],
     layer: declaringWith(() => ({ 'x-queue-type': 'stream', 'x-max-age': '7D' })),
@@ -76,7 +71,10 @@ export const mutants = defineMutants('streams', [
     breaks: ['10.from-first', '10.replay'],
     layer: readerWith({
       beforeConsume: async (channel, stream, from) => {
-        await channel.assertQueue(stream, { durable: true, arguments: { 'x-queue-type': 'stream', 'x-stream-offset': offsetArgument(from) } });
+        await channel.assertQueue(stream, {
+          durable: true,
+          arguments: { 'x-queue-type': 'stream', 'x-stream-offset': offsetArgument(from) },
+        });
       },
       consumeOptions: () => ({ noAck: false }),
     }),
@@ -143,9 +141,9 @@ export const mutants = defineMutants('streams', [
     layer: readerWith({ inOrder: false }),
   },
   {
-    name: 'a prefetch of its own (100) instead of the one it is given',
+    name: 'no try/catch around the handler: after one throws, every later message waits behind it',
     breaks: ['10.prefetch-acks'],
-    layer: readerWith({ prefetch: async (channel) => void (await channel.prefetch(100)) }),
+    layer: readerWith({ onThrow: 'rethrow' }),
   },
 ]);
 

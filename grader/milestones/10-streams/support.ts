@@ -42,6 +42,8 @@ export interface Received {
 export interface Recording {
   reader: StreamReader;
   received: Received[];
+  /** The bodies of the messages whose handler threw, as onError was given them. */
+  failed: string[];
   channel: Channel;
   /** Handlers running right now, and the most that ever ran at once. */
   running: { now: number; most: number };
@@ -58,8 +60,10 @@ export function brokerOffsetOf(message: ConsumeMessage): number {
 
 /** The hint that fits what the broker said when it refused or closed a reader. */
 function hintFor(text: string): string | undefined {
-  if (/acknowledg|no.?ack/i.test(text)) return 'A stream consumer must acknowledge: noAck stays false, and each message is acked once handled (clause 6).';
-  if (/prefetch/i.test(text)) return 'A stream consumer needs a prefetch: set it on its channel, for each consumer (not global), before consuming (clause 6).';
+  if (/acknowledg|no.?ack/i.test(text))
+    return 'A stream consumer must acknowledge: noAck stays false, and each message is acked once handled (clause 6).';
+  if (/prefetch/i.test(text))
+    return 'A stream consumer needs a prefetch: set it on its channel, for each consumer (not global), before consuming (clause 6).';
   if (/offset|INTERNAL_ERROR/i.test(text))
     return 'x-stream-offset takes first, last, next, a number, or an AMQP timestamp in whole seconds; a Date as it is does not travel (clauses 2 to 4).';
   if (/exclusive|tag/i.test(text)) return 'Many readers may read one stream at the same time, each a consumer of its own (clause 5).';
@@ -70,7 +74,8 @@ function hintFor(text: string): string | undefined {
  * Starts the learner's reader on a connection of its own (the broker closes the whole connection for
  * some mistakes: an auto-ack consumer on a stream) and records what its handler is given. The handler
  * takes `handleMs` per message (a slow consumer shows whether acks wait for it) and waits for `gate`
- * first, when given (a consumer that holds its messages shows its prefetch); `alongside`: on the
+ * first, when given (a consumer that holds its messages shows its prefetch), and throws for the
+ * message whose body is `failOn`; `alongside`: on the
  * channel of another reader, as a service with several readers has them. A reader the broker
  * refuses is a CheckFailure that quotes the refusal; nothing it does crashes the grader.
  */
@@ -78,7 +83,7 @@ export async function record(
   context: Context,
   stream: string,
   from: StreamOffset,
-  options: { prefetch?: number; handleMs?: number; alongside?: Recording; gate?: Promise<void> } = {},
+  options: { prefetch?: number; handleMs?: number; alongside?: Recording; gate?: Promise<void>; failOn?: string } = {},
 ): Promise<Recording> {
   const closed: { reason?: string } = options.alongside?.closed ?? {};
   const noteClose = (error: unknown) => (closed.reason ??= error instanceof Error ? error.message : String(error));
@@ -92,6 +97,7 @@ export async function record(
   let deliveries = 0;
   channel.on('delivery', () => deliveries++);
   const received: Received[] = [];
+  const failed: string[] = [];
   const running = { now: 0, most: 0 };
   const handler = async (message: ConsumeMessage, offset: number) => {
     running.now++;
@@ -99,6 +105,7 @@ export async function record(
     try {
       if (options.gate) await options.gate;
       if (options.handleMs) await new Promise((resolve) => setTimeout(resolve, options.handleMs));
+      if (message.content.toString() === options.failOn) throw new Error(`cannot handle ${options.failOn}`);
       received.push({ label: message.content.toString(), offset, brokerOffset: brokerOffsetOf(message) });
     } finally {
       running.now--;
@@ -106,24 +113,32 @@ export async function record(
   };
   let reader: StreamReader;
   try {
-    reader = await (context.layer as StreamLayer).read(channel, stream, handler, { from, prefetch: options.prefetch ?? 10 });
+    reader = await (context.layer as StreamLayer).read(channel, stream, handler, {
+      from,
+      prefetch: options.prefetch ?? 10,
+      onError: (_error, message) => failed.push(message?.content?.toString() ?? String(message)),
+    });
   } catch (error) {
     if (error instanceof ExerciseNotWrittenError) throw error;
     // The reason travels on the connection's or the channel's 'error' event, next to the rejection.
-    await waitFor(() => closed.reason ?? undefined, 'the broker to say why', () => 'nothing', 300).catch(() => undefined);
+    await waitFor(
+      () => closed.reason ?? undefined,
+      'the broker to say why',
+      () => 'nothing',
+      300,
+    ).catch(() => undefined);
     const said = closed.reason ?? (error instanceof Error ? error.message : String(error));
     throw new CheckFailure('the broker to accept the reader on the stream', `read() failed: ${said}`, hintFor(said));
   }
   context.onCleanup(async () => {
     await Promise.resolve(reader.stop?.()).catch(() => {});
   });
-  return { reader, received, channel, running, closed, deliveries: () => deliveries };
+  return { reader, received, failed, channel, running, closed, deliveries: () => deliveries };
 }
 
 /** "nothing", or what was received, and why the broker closed the reader when it did. */
 export function describe(recording: Pick<Recording, 'received' | 'closed'>): string {
-  const got =
-    recording.received.length === 0 ? 'nothing' : recording.received.map((r) => `${r.label} (offset ${r.offset})`).join(', ');
+  const got = recording.received.length === 0 ? 'nothing' : recording.received.map((r) => `${r.label} (offset ${r.offset})`).join(', ');
   return recording.closed.reason ? `${got}; the broker closed the reader: ${recording.closed.reason}` : got;
 }
 

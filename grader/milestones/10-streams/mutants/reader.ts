@@ -18,6 +18,8 @@ export interface ReaderSteps {
   ack?: boolean;
   /** Each delivery waits for the one before it (default true); false: handled at once, acked on arrival. */
   inOrder?: boolean;
+  /** What a handler's throw does (default: onError, then the ack). */
+  onThrow?: 'onError' | 'rethrow';
 }
 
 export function readerWith(steps: ReaderSteps): StreamLayer {
@@ -39,6 +41,7 @@ export function readerWith(steps: ReaderSteps): StreamLayer {
         try {
           await handler(message, offsetFor(message));
         } catch (error) {
+          if (steps.onThrow === 'rethrow') throw error;
           options.onError?.(error, message);
         }
         if (ack && inOrder) channel.ack(message);
@@ -48,7 +51,9 @@ export function readerWith(steps: ReaderSteps): StreamLayer {
         (message) => {
           if (!message) return;
           if (inOrder) {
-            last = last.then(() => handle(message)).catch(() => {});
+            // Chained without a catch of its own: after a throw (onThrow 'rethrow') the chain stays rejected.
+            last = last.then(() => handle(message));
+            last.catch(() => {}); // a rejection nobody awaits would end the process
             return;
           }
           if (ack) channel.ack(message);
@@ -60,7 +65,7 @@ export function readerWith(steps: ReaderSteps): StreamLayer {
         consumerTag,
         async stop() {
           await channel.cancel(consumerTag).catch(() => {});
-          await last;
+          await last.catch(() => {});
         },
       };
     },
