@@ -237,7 +237,17 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
     ...serviceQueues.map((q) => toQueue(EXCHANGES.retry, retryQueueName(q.name), q.name)),
   ];
 
-  return { exchanges, queues, bindings };
+  if (!settings.auditStream) return { exchanges, queues, bindings };
+  // The audit log as a stream: audit.queue, its retry queue and the bindings into them make way for
+  // audit.stream, bound to audit.fanout.exchange. A stream has no retry and no dead-lettering: the
+  // audit service skips what it cannot record, and keeps its place in the stream itself.
+  const gone = new Set<string>([QUEUES.audit, retryQueueName(QUEUES.audit)]);
+  return {
+    exchanges,
+    queues: queues.filter((q) => !gone.has(q.name)),
+    bindings: bindings.filter((b) => !gone.has(b.destination)),
+    streams: [{ ...AUDIT_STREAM, source: EXCHANGES.audit, consumer: 'audit' }],
+  };
 }
 
 /** The service that declares this queue under least privilege (types.ts QueueSpec.owner). */

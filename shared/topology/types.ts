@@ -56,10 +56,18 @@ export interface BindingSpec {
   pattern: string;
 }
 
+/** A stream of the topology (milestone 10): declared with the stream layer, fed by `source` (a fanout exchange), read by `consumer`. */
+export interface TopologyStream extends StreamSpec {
+  source: string;
+  consumer: ServiceName;
+}
+
 export interface Topology {
   exchanges: ExchangeSpec[];
   queues: QueueSpec[];
   bindings: BindingSpec[];
+  /** Streams, declared after the exchanges: only the audit stream, and only with the auditStream setting. */
+  streams?: TopologyStream[];
 }
 
 /** A stream to declare: its name, and how much of its past it keeps. */
@@ -85,4 +93,9 @@ export interface TopologySettings {
   notificationTtlMs: number;
   /** classic on a single node; quorum for the replicated queues on a cluster. */
   queueType: QueueType;
+  /**
+   * AUDIT_STREAM=on: the audit log is kept in audit.stream (milestone 10) instead of audit.queue,
+   * which the topology then leaves out with its retry queue. Off (undefined) by default.
+   */
+  auditStream?: boolean;
 }
