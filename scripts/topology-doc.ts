@@ -31,6 +31,16 @@ function typeOnCluster(name: string): string {
   return String(referenceLayers.durability.queueOptions(spec, 'quorum').arguments?.['x-queue-type']);
 }
 
+/** The queues the topology leaves out when the audit log is a stream. */
+function removedWithStream(): Set<string> {
+  const withStream = new Set(buildTopology({ ...DEFAULT_TOPOLOGY_SETTINGS, auditStream: true }).queues.map((q) => q.name));
+  return new Set(
+    buildTopology(DEFAULT_TOPOLOGY_SETTINGS)
+      .queues.map((q) => q.name)
+      .filter((name) => !withStream.has(name)),
+  );
+}
+
 export function renderTopologyDoc(): string {
   const topology = buildTopology(DEFAULT_TOPOLOGY_SETTINGS);
   const lines = [
@@ -68,6 +78,19 @@ export function renderTopologyDoc(): string {
     '| --- | --- | --- |',
     ...topology.bindings.map(
       (b) => `| \`${b.source}\` | ${b.destinationKind} \`${b.destination}\` | ${b.pattern ? `\`${b.pattern}\`` : '(fanout)'} |`,
+    ),
+    '',
+    '## Streams',
+    '',
+    'With `AUDIT_STREAM=on` (milestone 10; off by default, [why](architecture.md#the-audit-log-as-a-stream)) the audit log is a stream:',
+    `${[...removedWithStream()].map((name) => `\`${name}\``).join(' and ')} and the bindings into them give way to`,
+    'it, declared by every service with the stream layer and read by the audit service from the offset after the last it recorded.',
+    '',
+    '| Stream | Fed by | Reader | Retention (`x-max-length-bytes` / `x-max-age`) |',
+    '| --- | --- | --- | --- |',
+    ...(buildTopology({ ...DEFAULT_TOPOLOGY_SETTINGS, auditStream: true }).streams ?? []).map(
+      (s) =>
+        `| \`${s.name}\` | \`${s.source}\` | ${s.consumer} | ${s.retention.maxBytes} bytes / ${s.retention.maxAge} (the reference declares the size) |`,
     ),
     '',
     '## Publishers',
