@@ -86,6 +86,8 @@ export function renderTopologyDoc(): string {
     `${[...removedWithStream()].map((name) => `\`${name}\``).join(' and ')} and the bindings into them give way to`,
     'it, declared by every service with the stream layer and read by the audit service from the offset after the last it recorded.',
     '',
+    '<!-- diagram: topology-audit-stream -->',
+    '',
     '| Stream | Fed by | Reader | Retention (`x-max-length-bytes` / `x-max-age`) |',
     '| --- | --- | --- | --- |',
     ...(buildTopology({ ...DEFAULT_TOPOLOGY_SETTINGS, auditStream: true }).streams ?? []).map(
