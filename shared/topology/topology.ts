@@ -30,9 +30,10 @@ export const QUEUES = {
 } as const;
 
 /**
- * The audit log as a stream (milestone 10), bound to audit.fanout.exchange beside audit.queue. It is
- * not part of buildTopology's lists: only the audit service declares it, and only with AUDIT_STREAM=on
- * (solutions/services/audit/audit-stream.ts). Kept for 7 days or 1 GB, whichever ends first.
+ * The audit log as a stream (milestone 10). Only with AUDIT_STREAM=on (TopologySettings.auditStream)
+ * does buildTopology list it, bound to audit.fanout.exchange in place of audit.queue; every service
+ * then declares it with layer 10, and the audit service reads it (solutions/runtime/stream-readers.ts).
+ * The spec gives both limits, 1 GB and 7 days; a layer applies at least one (the reference, the size).
  */
 export const AUDIT_STREAM: StreamSpec = {
   name: 'audit.stream',
