@@ -177,7 +177,9 @@ function nextStep(results: MilestoneResult[], args: GradeArgs): string {
   const further = OPTIONAL_MILESTONES.find((m) => !progress.passed[m.number]);
   return (
     `\nAll nine milestones pass. Run the whole system on your own layers: ${bold('npm start -- --layers mine')}` +
-    (further ? `\nGoing further (optional): milestone ${further.number}, ${further.title}: ${bold(`npm run milestone -- ${further.number}`)}` : '')
+    (further
+      ? `\nGoing further (optional): milestone ${further.number}, ${further.title}: ${bold(`npm run milestone -- ${further.number}`)}`
+      : '')
   );
 }
 

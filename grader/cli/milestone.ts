@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { defineCli, runMain } from '../../shared/cli/args.ts';
 import { EnvironmentError, kindOf } from '../../shared/cli/errors.ts';
 import { describeError } from '../../shared/log.ts';
-import { CORE_MILESTONES, MILESTONES, type Milestone, OPTIONAL_MILESTONES } from '../manifest.ts';
+import { CORE_MILESTONES, type Milestone, OPTIONAL_MILESTONES } from '../manifest.ts';
 import { generatedBlock } from '../lesson-blocks.ts';
 import { loadProgress, type Progress } from '../../shared/workshop/progress.ts';
 import { bold, dim, green, yellow } from '../report/console.ts';
@@ -83,7 +83,8 @@ export function renderProgress(progress: Progress): string {
     return `${pointer} ${mark(state)} ${String(m.number).padStart(2)}  ${m.title.padEnd(titleWidth)}  ${stateNote(state)}`;
   };
   for (const m of CORE_MILESTONES) lines.push(row(m));
-  if (OPTIONAL_MILESTONES.length > 0) lines.push('', dim('Going further (optional, not counted in the nine):'), ...OPTIONAL_MILESTONES.map(row));
+  if (OPTIONAL_MILESTONES.length > 0)
+    lines.push('', dim('Going further (optional, not counted in the nine):'), ...OPTIONAL_MILESTONES.map(row));
   lines.push('', `Progress: [${bar}] ${passed}/${CORE_MILESTONES.length}`, '');
   if (next) {
     lines.push(`Current milestone: ${next.exercise.file}`, `Next: ${bold(`npm run milestone -- ${next.number}`)}`);
