@@ -1,4 +1,5 @@
-// The one list of milestones. The grader, the CLI (grade, milestone, reset, diff), the docs and the
+// The one list of milestones: the nine of the course (CORE_MILESTONES), then the optional one after
+// them (OPTIONAL_MILESTONES: 10, streams). The grader, the CLI (grade, milestone, reset, diff), the docs and the
 // self-tests all read it. It is built from the system's list of layers (LAYER_MILESTONES in
 // shared/layers/index.ts: number, slug, layer) and the grader's folder of each milestone,
 // grader/milestones/NN-slug/ (manifest.ts: title, goal, budget; checks, demo, hints, known-wrong
@@ -15,6 +16,7 @@ import * as deadLetters from './milestones/06-dead-letters/manifest.ts';
 import * as rpc from './milestones/07-rpc/manifest.ts';
 import * as monitoring from './milestones/08-monitoring/manifest.ts';
 import * as scaling from './milestones/09-scaling/manifest.ts';
+import * as streams from './milestones/10-streams/manifest.ts';
 
 export interface Milestone {
   number: number;
@@ -23,6 +25,11 @@ export interface Milestone {
   title: string;
   /** One sentence: what the learner builds and why the order system needs it. */
   goal: string;
+  /**
+   * After the nine ("Going further"): `npm run grade -- N` grades it, but `grade -- all`, the next
+   * milestone and "all nine pass" leave it out unless the learner opts in (--with-optional).
+   */
+  optional: boolean;
   /** The layer of the system this milestone builds (a key of Layers). */
   layer: LayerName;
   /** The file the learner edits, and the name of the export the grader plugs in. */
@@ -64,9 +71,10 @@ const FOLDERS: Record<string, FolderManifest> = {
   '07-rpc': rpc,
   '08-monitoring': monitoring,
   '09-scaling': scaling,
+  '10-streams': streams,
 };
 
-export const MILESTONES: Milestone[] = LAYER_MILESTONES.map(({ number, slug, layer }) => {
+export const MILESTONES: Milestone[] = LAYER_MILESTONES.map(({ number, slug, layer, optional }) => {
   const folder = FOLDERS[slug];
   if (!folder) throw new Error(`milestone ${number} (${slug}) has no manifest in grader/manifest.ts's FOLDERS`);
   return {
@@ -74,6 +82,7 @@ export const MILESTONES: Milestone[] = LAYER_MILESTONES.map(({ number, slug, lay
     number,
     slug,
     layer,
+    optional: optional === true,
     exercise: { file: exerciseFile(slug), exportName: layer },
     reference: { file: `solutions/layers/${slug}.ts`, exportName: layer },
     checks: () => import(`./milestones/${slug}/checks.ts`).then((m: { checks: Check[] }) => m.checks),
@@ -81,6 +90,12 @@ export const MILESTONES: Milestone[] = LAYER_MILESTONES.map(({ number, slug, lay
     hints: () => import(`./milestones/${slug}/hints.ts`).then((m: { hints: string[] }) => m.hints),
   };
 });
+
+/** The nine of the course: what `grade -- all`, the next milestone and "all nine pass" mean. */
+export const CORE_MILESTONES: Milestone[] = MILESTONES.filter((m) => !m.optional);
+
+/** The optional milestones after the nine ("Going further"). */
+export const OPTIONAL_MILESTONES: Milestone[] = MILESTONES.filter((m) => m.optional);
 
 export function milestone(number: number): Milestone {
   const found = MILESTONES.find((m) => m.number === number);

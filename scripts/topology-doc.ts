@@ -50,6 +50,16 @@ function delayedRetryArguments(): string {
     .join(', ');
 }
 
+/** The queues the topology leaves out when the audit log is a stream. */
+function removedWithStream(): Set<string> {
+  const withStream = new Set(buildTopology({ ...DEFAULT_TOPOLOGY_SETTINGS, auditStream: true }).queues.map((q) => q.name));
+  return new Set(
+    buildTopology(DEFAULT_TOPOLOGY_SETTINGS)
+      .queues.map((q) => q.name)
+      .filter((name) => !withStream.has(name)),
+  );
+}
+
 export function renderTopologyDoc(): string {
   const topology = buildTopology(DEFAULT_TOPOLOGY_SETTINGS);
   const lines = [
@@ -90,6 +100,21 @@ export function renderTopologyDoc(): string {
     '| From exchange | To | Routing key / pattern, or arguments |',
     '| --- | --- | --- |',
     ...topology.bindings.map((b) => `| \`${b.source}\` | ${b.destinationKind} \`${b.destination}\` | ${bindingRule(b)} |`),
+    '',
+    '## Streams',
+    '',
+    'With `AUDIT_STREAM=on` (milestone 10; off by default, [why](architecture.md#the-audit-log-as-a-stream)) the audit log is a stream:',
+    `${[...removedWithStream()].map((name) => `\`${name}\``).join(' and ')} and the bindings into them give way to`,
+    'it, declared by every service with the stream layer and read by the audit service from the offset after the last it recorded.',
+    '',
+    '<!-- diagram: topology-audit-stream -->',
+    '',
+    '| Stream | Fed by | Reader | Retention (`x-max-length-bytes` / `x-max-age`) |',
+    '| --- | --- | --- | --- |',
+    ...(buildTopology({ ...DEFAULT_TOPOLOGY_SETTINGS, auditStream: true }).streams ?? []).map(
+      (s) =>
+        `| \`${s.name}\` | \`${s.source}\` | ${s.consumer} | ${s.retention.maxBytes} bytes / ${s.retention.maxAge} (the reference declares the size) |`,
+    ),
     '',
     '## Publishers',
     '',

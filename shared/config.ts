@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
   NOTIFICATION_TTL_MS: z.coerce.number().int().positive().default(60_000),
   QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
+  /** on: the audit log is kept in a stream, audit.stream, instead of audit.queue (milestone 10; every service must agree). */
+  AUDIT_STREAM: z.enum(['on', 'off']).default('off'),
   PREFETCH: z.coerce.number().int().positive().default(10),
   /** Prefetch of the consumers that only record (audit, notifications): no priorities to keep, many messages per order. */
   SINK_PREFETCH: z.coerce.number().int().positive().default(50),

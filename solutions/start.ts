@@ -43,11 +43,13 @@ if (options.help) {
 if (options.layers === 'mine') {
   // A warning, not a refusal: a learner may want to see how far their layers carry the system.
   const progress = loadProgress();
-  const notPassed = LAYER_MILESTONES.filter((m) => !progress.passed[m.number]);
+  // The optional milestone's layer (10, streams) is used only with AUDIT_STREAM=on: it counts then.
+  const used = LAYER_MILESTONES.filter((m) => !m.optional || process.env.AUDIT_STREAM === 'on');
+  const notPassed = used.filter((m) => !progress.passed[m.number]);
   log.info('layers: yours, from milestones/ (--layers mine)');
   if (notPassed.length > 0) {
     const which =
-      notPassed.length === LAYER_MILESTONES.length
+      notPassed.length === used.length
         ? 'no milestone has'
         : `milestone${notPassed.length === 1 ? '' : 's'} ${notPassed.map((m) => m.number).join(', ')} ${notPassed.length === 1 ? 'has' : 'have'} not`;
     log.warn(

@@ -12,7 +12,7 @@ import { askOnTerminal, isMain, MILESTONE_ARGUMENT, parseMilestoneNumber } from 
 
 export const DIFF_CLI = defineCli({
   command: 'npm run diff',
-  synopsis: ['npm run diff -- <1-9> [--yes] [--word-diff] [-- <git diff options>]'],
+  synopsis: ['npm run diff -- <1-10> [--yes] [--word-diff] [-- <git diff options>]'],
   summary: `Your exercise file next to the reference answer (git diff): - lines are yours, + lines the
 reference's. Before the milestone passes this is a spoiler, so it asks first.`,
   positionals: MILESTONE_ARGUMENT,

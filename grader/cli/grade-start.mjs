@@ -13,7 +13,7 @@ const CHILD_LOADER = fileURLToPath(new URL('../loader/register.mjs', import.meta
 const args = process.argv.slice(2);
 // The milestone named on the command line, for the child to load its checks ahead; any other choice
 // (all, the next one) is the grader's to make, and the child then waits for its request unwarmed.
-const named = args.find((arg) => /^[1-9]$/.test(arg));
+const named = args.find((arg) => /^(?:[1-9]|10)$/.test(arg));
 // The learner's file (not the reference) is likely new since the last run: the child starts its compiler meanwhile.
 const learnerFile = !args.includes('solutions');
 // As grading-process.ts's spawnTs starts a grading child: its TypeScript loader, stdio inherited, IPC.

@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MILESTONES, milestone as milestoneNumber, type Milestone } from '../manifest.ts';
+import { CORE_MILESTONES, MILESTONES, milestone as milestoneNumber, type Milestone, OPTIONAL_MILESTONES } from '../manifest.ts';
 import { loadProgress, recordResult } from '../../shared/workshop/progress.ts';
 import { bold, checkLine, dim, milestoneSummary, red, yellow } from '../report/console.ts';
 import { type ResultsJson, toResultsJson } from '../report/json.ts';
@@ -25,13 +25,18 @@ import { askOnTerminal, type GradeCommandLine, parseGradeCommandLine } from './s
 
 type GradeArgs = GradeCommandLine;
 
-export function chooseMilestones(which: GradeArgs['which'], target: Target): Milestone[] {
-  if (which === 'all') return MILESTONES;
+/**
+ * A number: that milestone. `all` (and no number with --target solutions): the nine, or the ten with
+ * --with-optional. No number: the first of those you have not passed, else the last of them again.
+ */
+export function chooseMilestones(which: GradeArgs['which'], target: Target, withOptional = false): Milestone[] {
+  const counted = withOptional ? MILESTONES : CORE_MILESTONES;
+  if (which === 'all') return counted;
   if (typeof which === 'number') return [milestoneNumber(which)];
-  if (target === 'solutions') return MILESTONES;
+  if (target === 'solutions') return counted;
   const progress = loadProgress();
-  const next = MILESTONES.find((m) => !progress.passed[m.number]);
-  return [next ?? (MILESTONES.at(-1) as Milestone)];
+  const next = counted.find((m) => !progress.passed[m.number]);
+  return [next ?? (counted.at(-1) as Milestone)];
 }
 
 /**
@@ -68,7 +73,7 @@ function startAhead(milestone: Milestone | undefined, target: Target, child?: Ch
 
 async function grade(args: GradeArgs, startedChild?: ChildProcess): Promise<number> {
   const sharedRestart = sharedRestartConsent(args);
-  const milestones = chooseMilestones(args.which, args.target);
+  const milestones = chooseMilestones(args.which, args.target, args.withOptional);
   const ahead = startAhead(milestones[0], args.target, startedChild);
   try {
     const environment = await prepareEnvironment({ sharedRestart });
@@ -172,10 +177,15 @@ function nextStep(results: MilestoneResult[], args: GradeArgs): string {
       : `\nThe reference system passes every check this broker can judge (${notApplicable} ${notApplicable === 1 ? 'needs' : 'need'} a newer RabbitMQ).`;
   }
   const progress = loadProgress();
-  const next = MILESTONES.find((m) => !progress.passed[m.number]);
-  return next
-    ? `\nNext: milestone ${next.number}, ${next.title}. Read ${bold(`npm run milestone -- ${next.number}`)}.`
-    : `\nAll nine milestones pass. Run the whole system on your own layers: ${bold('npm start -- --layers mine')}`;
+  const next = (args.withOptional ? MILESTONES : CORE_MILESTONES).find((m) => !progress.passed[m.number]);
+  if (next) return `\nNext: milestone ${next.number}, ${next.title}. Read ${bold(`npm run milestone -- ${next.number}`)}.`;
+  const further = OPTIONAL_MILESTONES.find((m) => !progress.passed[m.number]);
+  return (
+    `\nAll nine milestones pass. Run the whole system on your own layers: ${bold('npm start -- --layers mine')}` +
+    (further
+      ? `\nGoing further (optional): milestone ${further.number}, ${further.title}: ${bold(`npm run milestone -- ${further.number}`)}`
+      : '')
+  );
 }
 
 /**

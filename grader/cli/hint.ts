@@ -12,7 +12,7 @@ import { isMain, MILESTONE_ARGUMENT, nextMilestone, parseMilestoneNumber } from 
 
 export const HINT_CLI = defineCli({
   command: 'npm run hint',
-  synopsis: ['npm run hint [-- <1-9>] [--again]'],
+  synopsis: ['npm run hint [-- <1-10>] [--again]'],
   summary: `Shows the next hint of a milestone, one level at a time (the concept, the API, then the hard part on another example).
 Without a number: the first milestone you have not passed yet.`,
   positionals: MILESTONE_ARGUMENT,
@@ -63,7 +63,7 @@ async function main(): Promise<number> {
   const milestone =
     positionals[0] !== undefined
       ? parseMilestoneNumber(positionals[0], HINT_CLI)
-      : (nextMilestone(loadProgress()) ?? MILESTONES[MILESTONES.length - 1]!);
+      : (nextMilestone(loadProgress()) ?? nextMilestone(loadProgress(), true) ?? MILESTONES[MILESTONES.length - 1]!);
   console.log(await revealHint(milestone, values.again ?? false));
   return 0;
 }

@@ -1,4 +1,4 @@
-// `npm run milestone`            where you are: the nine milestones, which pass, which is next.
+// `npm run milestone`            where you are: the nine milestones, which pass, which is next (and the optional tenth).
 // `npm run milestone -- N`       milestone N's brief, then its demo with your layer on a real broker.
 //   --target solutions           run the demo with the reference layer instead of yours
 //   --no-demo                    the brief only (no broker needed)
@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { defineCli, runMain } from '../../shared/cli/args.ts';
 import { EnvironmentError, kindOf } from '../../shared/cli/errors.ts';
 import { describeError } from '../../shared/log.ts';
-import { MILESTONES, type Milestone } from '../manifest.ts';
+import { CORE_MILESTONES, type Milestone, OPTIONAL_MILESTONES } from '../manifest.ts';
 import { generatedBlock } from '../lesson-blocks.ts';
 import { loadProgress, type Progress } from '../../shared/workshop/progress.ts';
 import { bold, dim, green, yellow } from '../report/console.ts';
@@ -24,8 +24,8 @@ import {
 
 export const MILESTONE_CLI = defineCli({
   command: 'npm run milestone',
-  synopsis: ['npm run milestone', 'npm run milestone -- <1-9> [--target mine|solutions] [--no-demo]'],
-  summary: `Without a number: the nine milestones, which pass, and the next one.
+  synopsis: ['npm run milestone', 'npm run milestone -- <1-10> [--target mine|solutions] [--no-demo]'],
+  summary: `Without a number: the nine milestones, which pass, and the next one (then the optional tenth).
 With a number: that milestone's brief (goal, file to edit, checks, hints), then its demo with your
 layer on a real broker.`,
   positionals: MILESTONE_ARGUMENT,
@@ -65,25 +65,33 @@ function stateNote(state: MilestoneState): string {
   return state.lastRun ? dim(`not passing yet (0/${state.lastRun.total} last time)`) : dim('not started');
 }
 
-/** The nine milestones with their status, a progress bar and the next step, like rustlings' list. */
+/**
+ * The nine milestones with their status, a progress bar and the next step, like rustlings' list; the
+ * optional ones after them are listed apart ("Going further") and count in neither the bar nor "next".
+ */
 export function renderProgress(progress: Progress): string {
-  const passed = MILESTONES.filter((m) => progress.passed[m.number]).length;
+  const passed = CORE_MILESTONES.filter((m) => progress.passed[m.number]).length;
   const next = nextMilestone(progress);
   const width = 27;
-  const filled = Math.round((passed / MILESTONES.length) * width);
+  const filled = Math.round((passed / CORE_MILESTONES.length) * width);
   const bar = `${'#'.repeat(filled)}${filled < width ? '>' : ''}${'-'.repeat(Math.max(0, width - filled - 1))}`;
-  const titleWidth = Math.max(...MILESTONES.map((m) => m.title.length));
+  const titleWidth = Math.max(...CORE_MILESTONES.map((m) => m.title.length));
   const lines = [bold('RabbitMQ order workshop: nine milestones'), ''];
-  for (const m of MILESTONES) {
+  const row = (m: Milestone) => {
     const state = milestoneState(progress, m);
     const pointer = m === next ? bold('→') : ' ';
-    lines.push(`${pointer} ${mark(state)} ${String(m.number).padStart(2)}  ${m.title.padEnd(titleWidth)}  ${stateNote(state)}`);
-  }
-  lines.push('', `Progress: [${bar}] ${passed}/${MILESTONES.length}`, '');
+    return `${pointer} ${mark(state)} ${String(m.number).padStart(2)}  ${m.title.padEnd(titleWidth)}  ${stateNote(state)}`;
+  };
+  for (const m of CORE_MILESTONES) lines.push(row(m));
+  if (OPTIONAL_MILESTONES.length > 0)
+    lines.push('', dim('Going further (optional, not counted in the nine):'), ...OPTIONAL_MILESTONES.map(row));
+  lines.push('', `Progress: [${bar}] ${passed}/${CORE_MILESTONES.length}`, '');
   if (next) {
     lines.push(`Current milestone: ${next.exercise.file}`, `Next: ${bold(`npm run milestone -- ${next.number}`)}`);
   } else {
     lines.push(green('🎉 All nine milestones pass.'), `Run the whole system on your own layers: ${bold('npm start -- --layers mine')}`);
+    const further = OPTIONAL_MILESTONES.find((m) => !progress.passed[m.number]);
+    if (further) lines.push(`Going further: ${bold(`npm run milestone -- ${further.number}`)} (${further.title})`);
   }
   return lines.join('\n');
 }
@@ -118,7 +126,11 @@ export async function renderBrief(milestone: Milestone, progress: Progress): Pro
   const n = milestone.number;
   const readme = readmePath(milestone);
   const lines = [
-    bold(`Milestone ${n} of ${MILESTONES.length}: ${milestone.title}`),
+    bold(
+      milestone.optional
+        ? `Milestone ${n} (optional, after the nine): ${milestone.title}`
+        : `Milestone ${n} of ${CORE_MILESTONES.length}: ${milestone.title}`,
+    ),
     milestone.goal,
     '',
     `  Edit:   ${milestone.exercise.file}  ${dim(`(it exports \`${milestone.exercise.exportName}\`)`)}`,

@@ -13,7 +13,7 @@ import { askOnTerminal, gitOutput, isMain, MILESTONE_ARGUMENT, parseMilestoneNum
 
 export const RESET_CLI = defineCli({
   command: 'npm run reset',
-  synopsis: ['npm run reset -- <1-9> [--yes]'],
+  synopsis: ['npm run reset -- <1-10> [--yes]'],
   summary: `Puts the starter of milestone N back as shipped, after copying your version to
 .progress/backups/<time>/. It asks first.`,
   positionals: MILESTONE_ARGUMENT,

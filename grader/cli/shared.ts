@@ -5,11 +5,15 @@
 import { execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
 import { defineCli, type Cli, type CliOption, type CliSpec } from '../../shared/cli/args.ts';
-import { MILESTONES, type Milestone } from '../manifest.ts';
+import { CORE_MILESTONES, MILESTONES, type Milestone } from '../manifest.ts';
 import type { Progress } from '../../shared/workshop/progress.ts';
 
 /** The positional argument of the commands that take one milestone. */
-export const MILESTONE_ARGUMENT = { name: '<1-9>', description: `the milestone, 1 to ${MILESTONES.length}`, max: 1 } as const;
+export const MILESTONE_ARGUMENT = {
+  name: '<1-10>',
+  description: `the milestone, 1 to ${MILESTONES.length} (${CORE_MILESTONES.length + 1} and after: optional, after the nine)`,
+  max: 1,
+} as const;
 
 /** `--target mine|solutions`: grade or demo the learner's file (default) or the reference. */
 export const TARGET_OPTION = {
@@ -49,9 +53,12 @@ export function milestoneState(progress: Progress, milestone: Milestone): Milest
     : { kind: 'not-started', lastRun: { passed, total: last.totalChecks } };
 }
 
-/** The first milestone that has not passed, or undefined when all have. */
-export function nextMilestone(progress: Progress): Milestone | undefined {
-  return MILESTONES.find((m) => !progress.passed[m.number]);
+/**
+ * The first of the nine that has not passed, or undefined when all nine have: the optional milestones
+ * after them are never "next" (the learner asks for them by number, or with --with-optional).
+ */
+export function nextMilestone(progress: Progress, withOptional = false): Milestone | undefined {
+  return (withOptional ? MILESTONES : CORE_MILESTONES).find((m) => !progress.passed[m.number]);
 }
 
 /** Runs git and returns its stdout (trimmed), or undefined when it fails (no repository, no such ref). */
@@ -83,10 +90,12 @@ export function askOnTerminal(): ((question: string) => Promise<boolean>) | unde
 
 export const GRADE_CLI = defineCli({
   command: 'npm run grade',
-  synopsis: ['npm run grade [-- <1-9>|all] [--target mine|solutions] [--json[=<file>]] [--watch] [--restart-my-broker]'],
+  synopsis: ['npm run grade [-- <1-10>|all] [--with-optional] [--target mine|solutions] [--json[=<file>]] [--watch] [--restart-my-broker]'],
   summary: `Grades milestones against a live broker and says, check by check, what passes and what to fix.
-Without a number: the first milestone you have not passed yet (with --target solutions: all nine).`,
-  positionals: { name: '<1-9>|all', description: `a milestone, 1 to ${MILESTONES.length}, or all of them` },
+Without a number: the first milestone you have not passed yet (with --target solutions: all nine).
+Milestone 10 is optional: grade it by its number; \`all\` and the next milestone leave it out unless
+you add --with-optional.`,
+  positionals: { name: '<1-10>|all', description: `a milestone, 1 to ${MILESTONES.length}, or all nine (all ten with --with-optional)` },
   options: {
     target: { ...TARGET_OPTION, description: 'grade your layer (mine) or the reference (solutions: every check passes)' },
     json: {
@@ -95,6 +104,10 @@ Without a number: the first milestone you have not passed yet (with --target sol
       // `--json 4` is the default file and milestone 4; `--json out.json 4` writes out.json.
       optionalValue: { bare: '.grade-results/results.json', takesNext: (next) => !/^\d+$|^all$/.test(next) },
       description: 'also write the results as JSON, in the Exercism test-runner format',
+    },
+    'with-optional': {
+      type: 'boolean',
+      description: 'count the optional milestone after the nine (10, streams) in `all` and in the next milestone',
     },
     watch: { type: 'boolean', description: 'grade again every time you save (Enter grades again too)' },
     'restart-my-broker': {
@@ -112,6 +125,8 @@ export interface GradeCommandLine {
   target: 'mine' | 'solutions';
   json?: string;
   watch: boolean;
+  /** Set (true) only with --with-optional: `all` and the next milestone count the optional milestones too. */
+  withOptional?: boolean;
   /** Set (true) only with --restart-my-broker: milestone 4 may restart the learner's own broker without asking. */
   restartMyBroker?: boolean;
 }
@@ -127,5 +142,6 @@ export function parseGradeCommandLine(argv: readonly string[]): GradeCommandLine
   };
   if (values.json !== undefined) args.json = values.json;
   if (values['restart-my-broker']) args.restartMyBroker = true;
+  if (values['with-optional']) args.withOptional = true;
   return args;
 }

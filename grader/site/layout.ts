@@ -1,4 +1,4 @@
-// The frame around every page of the docs site: the sidebar (the nine milestones with the learner's
+// The frame around every page of the docs site: the sidebar (the milestones, the optional tenth included, with the learner's
 // progress, the docs), and on a lesson its panel (what to edit, the commands, the checks it is
 // graded on, from the manifest) and previous/next links.
 import { loadProgress, type Progress } from '../../shared/workshop/progress.ts';

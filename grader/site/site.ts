@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { escapeXml } from '../../shared/diagrams/svg.ts';
 import { orderFlowSvg } from '../../shared/diagrams/order-flow-svg.ts';
 import { topologySvg } from '../../shared/diagrams/topology-svg.ts';
+import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS } from '../../shared/topology/topology.ts';
 import { layoutPage } from './layout.ts';
 import { diagramsIn, highlight, renderMarkdown } from './markdown.ts';
 import { markdownSources, relativeUrl, sourceOf, urlOf } from './pages.ts';
@@ -17,7 +18,12 @@ export interface SitePage {
   body: string | Buffer;
 }
 
-const DIAGRAMS: Record<string, () => string | Promise<string>> = { topology: () => topologySvg(), 'order-flow': () => orderFlowSvg() };
+const DIAGRAMS: Record<string, () => string | Promise<string>> = {
+  topology: () => topologySvg(),
+  // The topology with AUDIT_STREAM=on (milestone 10): audit.stream in place of audit.queue.
+  'topology-audit-stream': () => topologySvg(buildTopology({ ...DEFAULT_TOPOLOGY_SETTINGS, auditStream: true })),
+  'order-flow': () => orderFlowSvg(),
+};
 const ASSETS: Record<string, () => string> = {
   'assets/site.css': () => fs.readFileSync(fileURLToPath(new URL('./assets/site.css', import.meta.url)), 'utf8'),
   'assets/highlight.css': () => fs.readFileSync(createRequire(import.meta.url).resolve('highlight.js/styles/github.css'), 'utf8'),

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { referenceLayers } from '../../solutions/layers/index.ts';
 import { starterTasks } from '../../scripts/lesson-doc.ts';
 import { generatedBlock } from '../lesson-blocks.ts';
-import { MILESTONES, type Milestone } from '../manifest.ts';
+import { CORE_MILESTONES, MILESTONES, type Milestone } from '../manifest.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const at = (file: string) => path.join(ROOT, file);
@@ -28,8 +28,16 @@ function milestoneFilesIn(folder: string): string[] {
 }
 
 describe('the manifest', () => {
-  it('numbers the milestones 1 to 9 without gaps', () => {
-    expect(MILESTONES.map((m) => m.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  it('numbers the milestones 1 to 10 without gaps: the nine of the course, then the optional one', () => {
+    expect(MILESTONES.map((m) => m.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(
+      CORE_MILESTONES.map((m) => m.number),
+      '🚨 `grade -- all` and "all nine pass" count these',
+    ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(
+      MILESTONES.filter((m) => m.optional).map((m) => m.number),
+      '🚨 an optional milestone comes after the nine',
+    ).toEqual([10]);
   });
 
   it('gives each milestone a slug starting with its two-digit number', () => {
@@ -37,7 +45,7 @@ describe('the manifest', () => {
     expect(new Set(MILESTONES.map((m) => m.slug)).size).toBe(MILESTONES.length);
   });
 
-  it('builds each of the nine layers exactly once', () => {
+  it('builds each layer exactly once', () => {
     expect(MILESTONES.map((m) => m.layer).sort()).toEqual(Object.keys(referenceLayers).sort());
   });
 

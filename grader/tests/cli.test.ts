@@ -7,9 +7,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { managementApi } from '../../tests/support/vhost.ts';
 import { parseMilestoneArgs, renderProgress } from '../cli/milestone.ts';
-import { GRADE_CLI, milestoneState, parseGradeCommandLine } from '../cli/shared.ts';
+import { GRADE_CLI, milestoneState, nextMilestone, parseGradeCommandLine } from '../cli/shared.ts';
+import { chooseMilestones } from '../cli/grade.ts';
 import { defineCli, HelpRequested, UsageError as CliUsageError } from '../../shared/cli/args.ts';
-import { milestone as milestoneNumber, MILESTONES } from '../manifest.ts';
+import { CORE_MILESTONES, milestone as milestoneNumber, MILESTONES } from '../manifest.ts';
 import type { Progress } from '../../shared/workshop/progress.ts';
 import { NO_PROGRESS, ROOT, runScript, tempDir } from './cli-support.ts';
 
@@ -114,7 +115,10 @@ describe("npm run grade's command line on the shared parser (GRADE_CLI, for grad
     expect(parseGradeCommandLine(['--json', '4'])).toMatchObject({ which: 4, json: '.grade-results/results.json' });
     expect(parseGradeCommandLine(['1', '--json', '/tmp/r.json'])).toMatchObject({ which: 1, json: '/tmp/r.json' });
     expect(parseGradeCommandLine(['--json=out.json', 'all'])).toMatchObject({ which: 'all', json: 'out.json' });
-    expect(() => parseGradeCommandLine(['10'])).toThrow(/there is no milestone "10"/);
+    expect(parseGradeCommandLine(['10'])).toEqual({ which: 10, target: 'mine', watch: false });
+    expect(parseGradeCommandLine(['all', '--with-optional'])).toMatchObject({ which: 'all', withOptional: true });
+    expect(parseGradeCommandLine(['all'])).not.toHaveProperty('withOptional');
+    expect(() => parseGradeCommandLine(['11'])).toThrow(/there is no milestone "11"/);
     expect(() => parseGradeCommandLine(['--target', 'theirs'])).toThrow(CliUsageError);
     expect(() => parseGradeCommandLine(['--help'])).toThrow(HelpRequested);
     for (const flag of optionsIn(GRADE_CLI.usage))
@@ -122,6 +126,15 @@ describe("npm run grade's command line on the shared parser (GRADE_CLI, for grad
         README.split('\n').some((line) => line.includes('npm run grade') && line.includes(flag)),
         `README lists ${flag}`,
       ).toBe(true);
+  });
+});
+
+describe('which milestones npm run grade grades', () => {
+  it('grades 10 by its number, and leaves it out of all (and of the reference without a number) unless --with-optional', () => {
+    expect(chooseMilestones(10, 'mine').map((m) => m.number)).toEqual([10]);
+    expect(chooseMilestones('all', 'mine').map((m) => m.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(chooseMilestones('all', 'mine', true).map((m) => m.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(chooseMilestones('next', 'solutions').map((m) => m.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 });
 
@@ -206,16 +219,39 @@ describe('npm run milestone', () => {
     expect(renderProgress(progress)).toContain('1/9');
   });
 
-  it('says what to do once all nine pass', () => {
+  it('lists the optional milestone apart, and counts it neither in the progress nor as next', () => {
+    const eight: Progress = { passed: Object.fromEntries(CORE_MILESTONES.slice(0, 8).map((m) => [m.number, 'x'])), lastRun: {} };
+    const text = renderProgress(eight);
+    const lines = text.split('\n');
+    expect(text).toContain('8/9');
+    expect(text).toContain('Next: npm run milestone -- 9');
+    expect(
+      lines.find((line) => line.includes(milestoneNumber(10).title)),
+      '🚨 milestone 10 is listed',
+    ).toBeDefined();
+    expect(lines.findIndex((line) => line.includes('Going further'))).toBeLessThan(
+      lines.findIndex((line) => line.includes(milestoneNumber(10).title)),
+    );
+    expect(lines.find((line) => line.includes(milestoneNumber(10).title))).not.toContain('→');
+  });
+
+  it('says what to do once all nine pass, and points at the optional tenth', () => {
+    const nine: Progress = { passed: Object.fromEntries(CORE_MILESTONES.map((m) => [m.number, 'x'])), lastRun: {} };
+    expect(renderProgress(nine)).toContain('All nine milestones pass');
+    expect(renderProgress(nine)).toContain('Going further: npm run milestone -- 10');
+    expect(nextMilestone(nine)).toBeUndefined();
+    expect(nextMilestone(nine, true)?.number).toBe(10);
     const all: Progress = { passed: Object.fromEntries(MILESTONES.map((m) => [m.number, 'x'])), lastRun: {} };
     expect(renderProgress(all)).toContain('npm start -- --layers mine');
+    expect(renderProgress(all)).not.toContain('Going further: npm run');
     expect(milestoneState(NO_PROGRESS, milestoneNumber(4))).toEqual({ kind: 'not-started' });
   });
 
   it('parses its arguments and refuses a milestone that does not exist', () => {
     expect(parseMilestoneArgs([])).toEqual({ target: 'mine', demo: true });
     expect(parseMilestoneArgs(['6', '--target', 'solutions']).milestone?.number).toBe(6);
-    expect(() => parseMilestoneArgs(['10'])).toThrow(CliUsageError);
+    expect(parseMilestoneArgs(['10']).milestone?.number).toBe(10);
+    expect(() => parseMilestoneArgs(['11'])).toThrow(CliUsageError);
     expect(() => parseMilestoneArgs(['--target', 'theirs'])).toThrow(CliUsageError);
   });
 

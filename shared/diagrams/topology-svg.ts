@@ -55,6 +55,14 @@ export function topologyGraph(topology: Topology, options: TopologyPictureOption
       edges.push({ from: q.name, to: service, lines: [], style: 'edge' });
     }
   }
+  // A stream (AUDIT_STREAM=on): drawn as a queue that says it is a stream, fed by its exchange, read by its service.
+  for (const s of topology.streams ?? []) {
+    nodes.push({ id: s.name, kind: 'queue', label: s.name, detail: `stream · keeps ${s.retention.maxAge}` });
+    edges.push({ from: s.source, to: s.name, lines: [], style: 'edge' });
+    const service = `service:${s.consumer}`;
+    if (!services.some((n) => n.id === service)) services.push({ id: service, kind: 'service', label: s.consumer, detail: 'service' });
+    edges.push({ from: s.name, to: service, lines: ['from its offset'], style: 'edge' });
+  }
   nodes.push(...services);
   const grouped = new Map<string, string[]>();
   for (const b of topology.bindings) {

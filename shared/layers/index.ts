@@ -1,5 +1,7 @@
-// The nine layers the order system is composed of, one per milestone. solutions/layers holds the
-// reference implementation of each; a learner's milestone work can replace any of them.
+// The layers the order system is composed of, one per milestone: the nine of the course, and one
+// optional milestone after them (10, streams: the audit log as a replayable stream, used when
+// AUDIT_STREAM is on). solutions/layers holds the reference implementation of each; a learner's
+// milestone work can replace any of them.
 import type { AckLayer } from './05-acks-prefetch.ts';
 import type { MessageCodec } from './01-publish-consume.ts';
 import type { DeadLetterLayer } from './06-dead-letters.ts';
@@ -9,6 +11,7 @@ import type { MonitoringLayer } from './08-monitoring.ts';
 import type { RoutingLayer } from './02-routing.ts';
 import type { RpcLayer } from './07-rpc.ts';
 import type { ScalingLayer } from './09-scaling.ts';
+import type { StreamLayer } from './10-streams.ts';
 
 export interface Layers {
   codec: MessageCodec; // 01
@@ -20,6 +23,7 @@ export interface Layers {
   rpc: RpcLayer; // 07
   monitoring: MonitoringLayer; // 08
   scaling: ScalingLayer; // 09
+  streams: StreamLayer; // 10, optional
 }
 
 export type LayerName = keyof Layers;
@@ -31,7 +35,18 @@ export type LayerName = keyof Layers;
  * `tests/layers/NN-slug.test.ts`, and the grader's folder `grader/milestones/NN-slug/`. The grader's
  * list of milestones is built from this one.
  */
-export const LAYER_MILESTONES: ReadonlyArray<{ number: number; slug: string; layer: LayerName }> = [
+export interface LayerMilestone {
+  number: number;
+  slug: string;
+  layer: LayerName;
+  /**
+   * A milestone after the nine ("Going further"): graded with `npm run grade -- N`, but left out of
+   * `grade -- all` and of "all nine pass" unless the learner opts in (`--with-optional`).
+   */
+  optional?: true;
+}
+
+export const LAYER_MILESTONES: ReadonlyArray<LayerMilestone> = [
   { number: 1, slug: '01-publish-consume', layer: 'codec' },
   { number: 2, slug: '02-routing', layer: 'routing' },
   { number: 3, slug: '03-fanout', layer: 'fanout' },
@@ -41,6 +56,7 @@ export const LAYER_MILESTONES: ReadonlyArray<{ number: number; slug: string; lay
   { number: 7, slug: '07-rpc', layer: 'rpc' },
   { number: 8, slug: '08-monitoring', layer: 'monitoring' },
   { number: 9, slug: '09-scaling', layer: 'scaling' },
+  { number: 10, slug: '10-streams', layer: 'streams', optional: true },
 ];
 
 /** The file a learner writes for a milestone, relative to the project root: milestones/06-dead-letters/dead-letters.ts. */
@@ -61,3 +77,4 @@ export type { RoutingLayer } from './02-routing.ts';
 export { RpcTimeoutError } from './07-rpc.ts';
 export type { RpcClient, RpcHandler, RpcLayer, RpcServeOptions } from './07-rpc.ts';
 export type { ScalingLayer, WorkerPool } from './09-scaling.ts';
+export type { StreamHandler, StreamLayer, StreamOffset, StreamReader, StreamReadOptions, StreamSpec } from './10-streams.ts';

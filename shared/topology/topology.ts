@@ -1,7 +1,7 @@
 // Every exchange, queue and binding of the order system, declared once, as data.
 // Code, docs and grader checks read names and shapes from here; nothing else declares topology.
 import type { DomainEvent, EventType, ServiceName } from '../messages/events.ts';
-import type { BindingSpec, ExchangeSpec, QueueSpec, Topology, TopologySettings } from './types.ts';
+import type { BindingSpec, ExchangeSpec, QueueSpec, StreamSpec, Topology, TopologySettings } from './types.ts';
 
 export const EXCHANGES = {
   /** The event bus: every domain event is published here with its type as routing key. */
@@ -30,6 +30,17 @@ export const QUEUES = {
   unroutable: 'unroutable.queue',
   deadLetter: 'dead-letter.queue',
 } as const;
+
+/**
+ * The audit log as a stream (milestone 10). Only with AUDIT_STREAM=on (TopologySettings.auditStream)
+ * does buildTopology list it, bound to audit.fanout.exchange in place of audit.queue; every service
+ * then declares it with layer 10, and the audit service reads it (solutions/runtime/stream-readers.ts).
+ * The spec gives both limits, 1 GB and 7 days; a layer applies at least one (the reference, the size).
+ */
+export const AUDIT_STREAM: StreamSpec = {
+  name: 'audit.stream',
+  retention: { maxBytes: 1_000_000_000, maxAge: '7D' },
+};
 
 /** The name of the queue where a failed message from `queue` waits before its next try. */
 export function retryQueueName(queue: string): string {
@@ -257,7 +268,17 @@ export function buildTopology(settings: TopologySettings = DEFAULT_TOPOLOGY_SETT
     ...waitingInRetryQueues.map((q) => toQueue(EXCHANGES.retry, retryQueueName(q.name), q.name)),
   ];
 
-  return { exchanges, queues, bindings };
+  if (!settings.auditStream) return { exchanges, queues, bindings };
+  // The audit log as a stream: audit.queue, its retry queue and the bindings into them make way for
+  // audit.stream, bound to audit.fanout.exchange. A stream has no retry and no dead-lettering: the
+  // audit service skips what it cannot record, and keeps its place in the stream itself.
+  const gone = new Set<string>([QUEUES.audit, retryQueueName(QUEUES.audit)]);
+  return {
+    exchanges,
+    queues: queues.filter((q) => !gone.has(q.name)),
+    bindings: bindings.filter((b) => !gone.has(b.destination)),
+    streams: [{ ...AUDIT_STREAM, source: EXCHANGES.audit, consumer: 'audit' }],
+  };
 }
 
 /** The service that declares this queue under least privilege (types.ts QueueSpec.owner). */

@@ -67,10 +67,30 @@ export interface BindingSpec {
   arguments?: Record<string, unknown>;
 }
 
+/** A stream of the topology (milestone 10): declared with the stream layer, fed by `source` (a fanout exchange), read by `consumer`. */
+export interface TopologyStream extends StreamSpec {
+  source: string;
+  consumer: ServiceName;
+}
+
 export interface Topology {
   exchanges: ExchangeSpec[];
   queues: QueueSpec[];
   bindings: BindingSpec[];
+  /** Streams, declared after the exchanges: only the audit stream, and only with the auditStream setting. */
+  streams?: TopologyStream[];
+}
+
+/** A stream to declare: its name, and how much of its past it keeps. */
+export interface StreamSpec {
+  name: string;
+  /** Either limit, or both, may bound the log: the oldest segments go once the stream is larger, or older, than this. */
+  retention: {
+    /** x-max-length-bytes: the most the log may hold, in bytes. */
+    maxBytes: number;
+    /** x-max-age: the oldest a message may be, as the broker writes it: '7D', '12h', '30m', '90s'. */
+    maxAge: string;
+  };
 }
 
 export type QueueType = 'classic' | 'quorum';
@@ -90,4 +110,9 @@ export interface TopologySettings {
    * queueType quorum, the retrying queues then wait in place of a retry queue; unset means no.
    */
   delayedRetry?: boolean;
+  /**
+   * AUDIT_STREAM=on: the audit log is kept in audit.stream (milestone 10) instead of audit.queue,
+   * which the topology then leaves out with its retry queue. Off (undefined) by default.
+   */
+  auditStream?: boolean;
 }

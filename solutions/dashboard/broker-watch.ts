@@ -5,13 +5,17 @@
 //     a catch-all binding there would route every event, so the alternate exchange would never fire.
 //   - queue depths from AMQP (checkQueue, fresh every POLL_MS) and, for unacked counts and rates,
 //     the management API's samples, with the time they were fetched.
+//   - the audit stream, when there is one (AUDIT_STREAM=on, milestone 10): its newest offset, from a
+//     reader of its own that attaches at 'last' and follows it (reading a stream takes nothing away
+//     from anyone), and its size from the management API's sample (messages; segments on RabbitMQ 4).
+//     AMQP cannot tell a stream's size: checkQueue answers 0 messages for one.
 import { EventEmitter } from 'node:events';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { vhostOf } from '../../shared/broker/broker-url.ts';
 import { ManagementApi, type ManagementCredentials } from '../../shared/broker/management-api.ts';
 import { PARK_HEADERS } from '../../shared/layers/index.ts';
 import type { Logger } from '../../shared/log.ts';
-import { buildTopology, DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES } from '../../shared/topology/topology.ts';
+import { AUDIT_STREAM, buildTopology, DEFAULT_TOPOLOGY_SETTINGS, EXCHANGES } from '../../shared/topology/topology.ts';
 import type { QueueType } from '../../shared/topology/types.ts';
 import { withBrokerFeatures } from '../runtime/broker-topology.ts';
 import type { OrderBoard, OrderCard } from './order-board.ts';
@@ -34,9 +38,21 @@ export interface QueueView {
   missing?: boolean;
 }
 
+export interface StreamView {
+  name: string;
+  /** The newest offset the dashboard's own reader has seen, at `liveAt`. */
+  lastOffset?: number;
+  liveAt?: string;
+  /** From the management API's last sample, fetched at `sampledAt`: messages the stream holds, and its segment files (RabbitMQ 4). */
+  messages?: number;
+  segments?: number;
+  sampledAt?: string;
+}
+
 export interface BrokerWatchEvents {
   order: [OrderCard];
   queues: [QueueView[]];
+  streams: [StreamView[]];
   broker: [{ connected: boolean; problem?: string }];
 }
 
@@ -46,6 +62,10 @@ export class BrokerWatch extends EventEmitter<BrokerWatchEvents> {
   private timers: NodeJS.Timeout[] = [];
   private queues = new Map<string, QueueView>(buildTopology().queues.map((q) => [q.name, { name: q.name }]));
   private readonly api: ManagementApi;
+  /** The streams seen on the broker (the management API lists them), by name. */
+  private readonly streams = new Map<string, StreamView>();
+  /** Whether the reader of the audit stream is attached on the current connection. */
+  private following = false;
   connected = false;
 
   constructor(
@@ -62,6 +82,10 @@ export class BrokerWatch extends EventEmitter<BrokerWatchEvents> {
 
   queueViews(): QueueView[] {
     return [...this.queues.values()];
+  }
+
+  streamViews(): StreamView[] {
+    return [...this.streams.values()];
   }
 
   start(): void {
@@ -90,8 +114,12 @@ export class BrokerWatch extends EventEmitter<BrokerWatchEvents> {
         const closed = new Promise<void>((resolve) => connection.once('close', () => resolve()));
         connection.on('error', () => {});
         await this.tap(connection);
+        this.following = false;
         this.setConnected(true);
-        const poll = setInterval(() => void this.pollDepths(connection), POLL_MS);
+        const poll = setInterval(() => {
+          void this.pollDepths(connection);
+          if (!this.following) void this.follow(connection, AUDIT_STREAM.name);
+        }, POLL_MS);
         await closed;
         clearInterval(poll);
         if (!this.stopped) this.setConnected(false, 'the connection to the broker closed');
@@ -126,6 +154,36 @@ export class BrokerWatch extends EventEmitter<BrokerWatchEvents> {
     );
   }
 
+  /**
+   * Follows a stream from its last chunk, keeping the newest offset delivered. Does nothing (and is
+   * tried again at the next poll) while the stream does not exist: the audit queue is the default.
+   */
+  private async follow(connection: ChannelModel, stream: string): Promise<void> {
+    this.following = true;
+    try {
+      const channel = await connection.createChannel();
+      channel.on('error', () => {});
+      channel.on('close', () => (this.following = false));
+      await channel.checkQueue(stream); // a 404 closes the channel: not a stream to follow (yet)
+      await channel.prefetch(100);
+      await channel.consume(
+        stream,
+        (message) => {
+          if (!message) return void channel.close().catch(() => {}); // cancelled (deleted): follow it again once it is back
+          const offset = Number(message.properties.headers?.['x-stream-offset']);
+          const view = this.streams.get(stream) ?? { name: stream };
+          if (Number.isFinite(offset))
+            Object.assign(view, { lastOffset: Math.max(offset, view.lastOffset ?? -1), liveAt: new Date().toISOString() });
+          this.streams.set(stream, view);
+          channel.ack(message);
+        },
+        { noAck: false, arguments: { 'x-stream-offset': 'last' } },
+      );
+    } catch {
+      this.following = false;
+    }
+  }
+
   private depthChannel: Channel | undefined;
 
   private async openDepthChannel(connection: ChannelModel): Promise<Channel> {
@@ -150,6 +208,7 @@ export class BrokerWatch extends EventEmitter<BrokerWatchEvents> {
       }
     }
     this.emit('queues', this.queueViews());
+    if (this.streams.size > 0) this.emit('streams', this.streamViews());
   }
 
   private async sampleManagement(): Promise<void> {
@@ -158,15 +217,23 @@ export class BrokerWatch extends EventEmitter<BrokerWatchEvents> {
       const rows = await this.api.request<
         Array<{
           name: string;
+          type?: string;
+          messages?: number;
+          segments?: number;
           messages_unacknowledged?: number;
           message_stats?: { publish_details?: { rate: number }; deliver_get_details?: { rate: number } };
         }>
       >(
         'GET',
-        `/queues/${encodeURIComponent(vhost)}?columns=name,messages_unacknowledged,message_stats.publish_details.rate,message_stats.deliver_get_details.rate`,
+        `/queues/${encodeURIComponent(vhost)}?columns=name,type,messages,segments,messages_unacknowledged,message_stats.publish_details.rate,message_stats.deliver_get_details.rate`,
       );
       const sampledAt = new Date().toISOString();
       for (const row of rows) {
+        if (row.type === 'stream') {
+          const stream = this.streams.get(row.name) ?? { name: row.name };
+          this.streams.set(row.name, Object.assign(stream, { messages: row.messages, segments: row.segments, sampledAt }));
+          continue;
+        }
         const view = this.queues.get(row.name);
         if (!view) continue;
         Object.assign(view, {

@@ -87,6 +87,7 @@ export async function startDashboard(options: DashboardOptions): Promise<{ url: 
     orders: board.list(),
     unreadable: board.unreadable,
     queues: watch.queueViews(),
+    streams: watch.streamViews(),
     broker: { connected: watch.connected },
     services: control ? control.states() : undefined,
     tokenRequired: Boolean(options.token),
@@ -118,6 +119,7 @@ export async function startDashboard(options: DashboardOptions): Promise<{ url: 
   });
   watch.on('order', (card) => send('order', card));
   watch.on('queues', (queues) => send('queues', queues));
+  watch.on('streams', (streams) => send('streams', streams));
   watch.on('broker', (status) => send('broker', status));
   control?.onChange(() => send('services', control.states()));
 

@@ -7,9 +7,9 @@ import type { Layers } from '../../shared/layers/index.ts';
 import type { ServiceName } from '../../shared/messages/events.ts';
 import { anchored, permissionsFor, type ServicePermissions } from '../../shared/topology/permissions.ts';
 import { ownerOf } from '../../shared/topology/topology.ts';
-import type { QueueSpec, QueueType, Topology } from '../../shared/topology/types.ts';
+import type { QueueSpec, QueueType, Topology, TopologyStream } from '../../shared/topology/types.ts';
 
-type TopologyLayers = Pick<Layers, 'routing' | 'fanout' | 'durability' | 'deadLetters' | 'scaling'>;
+type TopologyLayers = Pick<Layers, 'routing' | 'fanout' | 'durability' | 'deadLetters' | 'scaling'> & Partial<Pick<Layers, 'streams'>>;
 
 /** The topology is not what this service expects on the broker, and it may not fix that itself. */
 export class MissingTopologyError extends Error {
@@ -34,6 +34,14 @@ export async function declareTopology(channel: Channel, topology: Topology, laye
   // Queues exist before the bindings that name them; layer 2's exchanges before layer 3 binds to them.
   await layers.routing.declareRoutes(channel, topology, (spec) => layers.durability.exchangeOptions(spec));
   await layers.fanout.declareFanout(channel, topology, (spec) => layers.durability.exchangeOptions(spec));
+  for (const stream of topology.streams ?? []) await declareStream(channel, stream, layers);
+}
+
+/** A stream of the topology (AUDIT_STREAM=on), with layer 10, and its binding from its source exchange. */
+async function declareStream(channel: Channel, stream: TopologyStream, layers: TopologyLayers): Promise<void> {
+  if (!layers.streams) throw new Error(`the topology has a stream (${stream.name}) but no stream layer was given to declare it`);
+  await layers.streams.declareStream(channel, { name: stream.name, retention: stream.retention });
+  await channel.bindQueue(stream.name, stream.source, '');
 }
 
 /**
@@ -69,6 +77,9 @@ export async function declareOwnTopology(
     if (binding.destinationKind === 'queue' && ownNames.has(binding.destination))
       await channel.bindQueue(binding.destination, binding.source, binding.pattern, binding.arguments);
   }
+  // Its streams too. (The users `npm run broker:setup` makes have no rights on audit.stream yet:
+  // AUDIT_STREAM=on is not supported under least privilege.)
+  for (const stream of (topology.streams ?? []).filter((s) => s.consumer === service)) await declareStream(channel, stream, layers);
 }
 
 /** Every name pattern the user has any right on (configure, write or read). */

@@ -75,6 +75,7 @@ export function serviceConfigFromEnv(
       maxAttempts: env.MAX_ATTEMPTS,
       notificationTtlMs: env.NOTIFICATION_TTL_MS,
       queueType: env.QUEUE_TYPE,
+      ...(env.AUDIT_STREAM === 'on' ? { auditStream: true } : {}),
     },
     prefetch: env.PREFETCH,
     sinkPrefetch: env.SINK_PREFETCH,

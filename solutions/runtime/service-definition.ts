@@ -9,6 +9,7 @@ import type { ServiceConfig } from './service-config.ts';
 import type { ServiceMetrics } from '../observability/service-metrics.ts';
 import type { ServiceTracing, TraceContext } from '../observability/tracing.ts';
 import type { StallFinder } from './stall-watch.ts';
+import type { StreamEventHandler } from './stream-readers.ts';
 
 export type EventPayload<T extends EventType> = z.infer<(typeof eventPayloads)[T]>;
 
@@ -87,7 +88,13 @@ export interface ServiceDefinition {
   name: ServiceName;
   /** Creates the service's tables (idempotent; runs at every start). */
   migrate(db: ServiceDatabase): void;
+  /** Consumers of queues; one whose queue the topology leaves out (audit.queue with AUDIT_STREAM=on) is not started. */
   consumers: ConsumerDefinition[];
+  /**
+   * What to do with each event of a stream of the topology this service consumes, by stream name
+   * (stream-readers.ts): the audit service's audit.stream, when AUDIT_STREAM=on puts it in the topology.
+   */
+  streams?: Record<string, StreamEventHandler>;
   rpc?(host: ServiceHost): RpcDefinition[];
   /** How this service tells that an order stopped moving, when it can (stall-watch.ts): it then asks for a re-drive. */
   findStalled?: StallFinder;

@@ -3,7 +3,7 @@
 // deliveries.ts; domain code lives in solutions/services.
 import type { ChannelModel } from 'amqplib';
 import { ExerciseNotWrittenError } from '../../shared/workshop/exercise.ts';
-import type { Layers, RpcClient, WorkerPool } from '../../shared/layers/index.ts';
+import type { Layers, RpcClient, StreamReader, WorkerPool } from '../../shared/layers/index.ts';
 import type { ConsumerHandle } from '../../shared/layers/05-acks-prefetch.ts';
 import type { DomainEvent } from '../../shared/messages/events.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -19,6 +19,7 @@ import { startMetricsServer, type MetricsServer } from '../observability/metrics
 import { eventTypeLabel, ServiceMetrics } from '../observability/service-metrics.ts';
 import { ROOT_CONTEXT, ServiceTracing } from '../observability/tracing.ts';
 import { Outbox } from './outbox.ts';
+import { migrateStreamOffsets, startStreamReader } from './stream-readers.ts';
 import { SENT_LOG_STALLS, StallWatch } from './stall-watch.ts';
 import type { ServiceConfig } from './service-config.ts';
 import type { EmitOptions, ServiceDefinition, ServiceHost, StartedExtras } from './service-definition.ts';
@@ -34,6 +35,7 @@ export class ServiceRuntime implements ServiceHost {
   private session: BrokerSession | undefined;
   private pools: WorkerPool[] = [];
   private rpcServers: ConsumerHandle[] = [];
+  private streamReaders: StreamReader[] = [];
   private rpcClient: RpcClient | undefined;
   private extras: StartedExtras | undefined;
   private metricsServer: MetricsServer | undefined;
@@ -53,6 +55,7 @@ export class ServiceRuntime implements ServiceHost {
     this.name = definition.name;
     this.db = openServiceDatabase(config.dataDir, definition.name, config.sqliteSynchronous);
     definition.migrate(this.db);
+    if (definition.streams) migrateStreamOffsets(this.db);
     this.outbox = new Outbox(this.db, log, config.stallAfterMs === undefined ? undefined : config.stallAfterMs * SENT_LOG_STALLS);
     this.topology = buildTopology(config.topology);
     const observed = config.observability !== 'off';
@@ -185,7 +188,8 @@ export class ServiceRuntime implements ServiceHost {
       this.metrics.published.inc({ exchange: exchange || '(default)', event_type: eventTypeLabel(message.options.type) });
     });
 
-    for (const consumer of this.definition.consumers) {
+    const queuesOfTopology = new Set(this.topology.queues.map((q) => q.name));
+    for (const consumer of this.definition.consumers.filter((c) => queuesOfTopology.has(c.queue))) {
       const spec = queueSpec(this.topology, consumer.queue);
       const pool = await layers.scaling.startWorkers(
         // Acks of one commit group leave as one multiple ack where that is safe (ack-coalescer.ts).
@@ -199,6 +203,24 @@ export class ServiceRuntime implements ServiceHost {
         config.workers,
       );
       this.pools.push(pool);
+    }
+
+    for (const stream of this.topology.streams ?? []) {
+      const handler = stream.consumer === this.name ? this.definition.streams?.[stream.name] : undefined;
+      if (!handler) continue;
+      const channel = await session.openChannel(connection, `${stream.name} reader`);
+      this.streamReaders.push(
+        await startStreamReader({
+          stream,
+          handler,
+          channel,
+          layers,
+          db: this.db,
+          log: this.log,
+          prefetch: config.sinkPrefetch,
+          brokerVersion: brokerVersionOf(connection),
+        }),
+      );
     }
 
     for (const endpoint of this.definition.rpc?.(this) ?? []) {
@@ -223,6 +245,7 @@ export class ServiceRuntime implements ServiceHost {
     this.outbox.detach();
     this.pools = [];
     this.rpcServers = [];
+    this.streamReaders = [];
     void this.rpcClient?.close().catch(() => {});
     this.rpcClient = undefined;
   }
@@ -234,7 +257,11 @@ export class ServiceRuntime implements ServiceHost {
     this.log.info('shutting down: finishing in-flight messages');
     this.stallWatch?.stop();
     await this.extras?.stop().catch((error: unknown) => this.log.error('stopping', error));
-    await Promise.allSettled([...this.pools.map((pool) => pool.stop()), ...this.rpcServers.map((server) => server.stop())]);
+    await Promise.allSettled([
+      ...this.pools.map((pool) => pool.stop()),
+      ...this.rpcServers.map((server) => server.stop()),
+      ...this.streamReaders.map((reader) => reader.stop()),
+    ]);
     await this.rpcClient?.close().catch(() => {});
     if (this.isBrokerConnected() && !(await this.outbox.flush(this.config.shutdownFlushMs))) {
       this.log.warn(`${this.outbox.pending()} messages stay in the outbox; they are published at the next start`);
@@ -246,4 +273,10 @@ export class ServiceRuntime implements ServiceHost {
     this.db.close();
     this.log.info('stopped');
   }
+}
+
+/** The version the broker announced when the connection opened (amqplib keeps its server properties). */
+function brokerVersionOf(connection: ChannelModel): string | undefined {
+  const properties = (connection as unknown as { connection?: { serverProperties?: { version?: unknown } } }).connection?.serverProperties;
+  return typeof properties?.version === 'string' ? properties.version : undefined;
 }

@@ -15,6 +15,7 @@ const PRESETS = {
 const state = {
   orders: new Map(),
   queues: [],
+  streams: [],
   services: undefined,
   selected: undefined,
   token: new URLSearchParams(location.search).get('token') ?? '',
@@ -130,6 +131,22 @@ function renderQueues() {
     if (detail)
       detail.textContent = q.missing ? 'not declared' : `ready ${fmt(q.ready)} · unacked ${fmt(q.unacked)} · cons ${fmt(q.consumers)}`;
   }
+}
+
+// ── streams (AUDIT_STREAM=on) ───────────────────────────────────────────────────────────────────
+function renderStreams() {
+  $('#streams').hidden = state.streams.length === 0;
+  const rows = state.streams.map((s) =>
+    el(
+      'tr',
+      { 'data-stream': s.name },
+      el('td', {}, el('code', { text: s.name })),
+      el('td', { class: 'num last-offset', text: fmt(s.lastOffset) }),
+      el('td', { class: 'num', text: fmt(s.messages) }),
+      el('td', { class: 'num', text: fmt(s.segments) }),
+    ),
+  );
+  $('#stream-table tbody').replaceChildren(...rows);
 }
 
 // ── services ────────────────────────────────────────────────────────────────────────────────────
@@ -251,10 +268,12 @@ function connect() {
     const snapshot = JSON.parse(message.data);
     state.orders = new Map(snapshot.orders.map((order) => [order.orderId, order]));
     state.queues = snapshot.queues;
+    state.streams = snapshot.streams ?? [];
     state.services = snapshot.services;
     setBroker(snapshot.broker.connected);
     renderOrders();
     renderQueues();
+    renderStreams();
     renderServices();
   });
   events.addEventListener('order', (message) => {
@@ -263,6 +282,10 @@ function connect() {
     if (before !== order.status) announce(`Order ${order.orderId.slice(0, 8)} ${order.status}`);
     state.orders.set(order.orderId, order);
     renderOrders();
+  });
+  events.addEventListener('streams', (message) => {
+    state.streams = JSON.parse(message.data);
+    renderStreams();
   });
   events.addEventListener('queues', (message) => {
     state.queues = JSON.parse(message.data);

@@ -1,13 +1,17 @@
-// The audit service: records every event from audit.fanout.exchange for compliance.
-import { EVENT_TYPES } from '../../../shared/messages/events.ts';
-import { QUEUES } from '../../../shared/topology/topology.ts';
+// The audit service: records every event from audit.fanout.exchange for compliance, from audit.queue,
+// or from audit.stream with AUDIT_STREAM=on (milestone 10; the runtime's stream-readers.ts keeps its place).
+import { type DomainEvent, EVENT_TYPES } from '../../../shared/messages/events.ts';
+import { AUDIT_STREAM, QUEUES } from '../../../shared/topology/topology.ts';
 import type { EventHandler, HandlerMap, ServiceDefinition } from '../../runtime/service-definition.ts';
+import type { StreamEventHandler } from '../../runtime/stream-readers.ts';
 import { AuditStore, findIncompleteTrails, migrateAudit } from './audit-store.ts';
 
-const recordEvent: EventHandler = (event, { db, log }) => {
+const logEvent: StreamEventHandler = (event, { db, log }) => {
   new AuditStore(db).record(event);
   log.info(`logged event: ${event.type} for order ${event.orderId}`);
 };
+
+const recordEvent: EventHandler = (event, context) => logEvent(event as DomainEvent, context);
 
 export const auditService: ServiceDefinition = {
   name: 'audit',
@@ -15,5 +19,6 @@ export const auditService: ServiceDefinition = {
   consumers: [
     { queue: QUEUES.audit, handlers: Object.fromEntries(EVENT_TYPES.map((type) => [type, recordEvent])) as HandlerMap, sink: true },
   ],
+  streams: { [AUDIT_STREAM.name]: logEvent },
   findStalled: findIncompleteTrails,
 };
