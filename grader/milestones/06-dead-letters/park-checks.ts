@@ -130,9 +130,20 @@ function copyProblems(
     if (headers[header] !== value) problems.push(`${header} ${headerAsSeen(headers, header)} (expected ${JSON.stringify(value)})`);
   }
   const parkedAt = headers[PARK_HEADERS.parkedAt];
-  if (typeof parkedAt !== 'string' || Number.isNaN(Date.parse(parkedAt)))
-    problems.push(`${PARK_HEADERS.parkedAt} = ${JSON.stringify(parkedAt)} (expected an ISO date)`);
+  if (!isATimeOfToday(parkedAt))
+    problems.push(
+      `${PARK_HEADERS.parkedAt} = ${JSON.stringify(parkedAt)} (expected the time it was parked: a date string, or milliseconds or seconds since 1970)`,
+    );
   return { problems, hint };
+}
+
+/** The contract asks for "the time" without a format: a date string (ISO or another Date.parse reads), or a Unix time in ms or s, within a day of now. */
+function isATimeOfToday(value: unknown): boolean {
+  const DAY_MS = 86_400_000;
+  const near = (ms: number) => Math.abs(ms - Date.now()) < DAY_MS;
+  if (typeof value === 'string') return !Number.isNaN(Date.parse(value)) && near(Date.parse(value));
+  if (typeof value === 'number') return near(value) || near(value * 1000);
+  return false;
 }
 
 export const parkedCopy: Check<'deadLetters'> = {
