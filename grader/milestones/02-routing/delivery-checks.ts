@@ -5,7 +5,7 @@ import { EXCHANGES, QUEUES } from '../../../shared/topology/topology.ts';
 import { type Check, expectThat } from '../../check.ts';
 import { publishAll, subscribersOf, whereDidTheyGo } from '../../checks/topology-support.ts';
 import { requireExchange } from './exchange-info.ts';
-import { bindingCause, declareRouting, list, TOPOLOGY } from './routing-support.ts';
+import { astray, bindingCause, declareRouting, list, TOPOLOGY } from './routing-support.ts';
 
 export const subscriptions: Check<'routing'> = {
   id: '02.subscriptions',
@@ -26,9 +26,9 @@ export const subscriptions: Check<'routing'> = {
       expectThat(
         seen.join() === expected.join(),
         `${type} to reach ${list(expected)}${expected.length === 0 ? ' (only the audit and notification fanouts of milestone 3 want it)' : ''}`,
-        `it reached ${list(seen)}${cause ? `; ${cause}` : ''}`,
-        undefined,
-        cause,
+        `it reached ${list(seen)}${astray(cause).seen}`,
+        astray(cause).hint,
+        astray(cause).rootCause,
       );
     }
     expectThat(
@@ -60,9 +60,9 @@ export const retryRoute: Check<'routing'> = {
       expectThat(
         seen.join() === `${queue}.retry`,
         `a message published to ${EXCHANGES.retry} with key ${queue} to reach ${queue}.retry only`,
-        `it reached ${list(seen)}${cause ? `; ${cause}` : ''}`,
-        undefined,
-        cause,
+        `it reached ${list(seen)}${astray(cause).seen}`,
+        astray(cause).hint,
+        astray(cause).rootCause,
       );
     }
     expectThat(

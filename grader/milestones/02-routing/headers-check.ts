@@ -6,7 +6,7 @@ import { type Check, expectThat } from '../../check.ts';
 import { describeArguments } from '../../checks/bindings-support.ts';
 import { publishAll, whereDidTheyGo } from '../../checks/topology-support.ts';
 import { requireExchange } from './exchange-info.ts';
-import { bindingCause, declareRouting, list, TOPOLOGY } from './routing-support.ts';
+import { astray, bindingCause, declareRouting, list, TOPOLOGY } from './routing-support.ts';
 
 const { express, textWorthy } = SMS_HEADERS;
 
@@ -37,9 +37,9 @@ export const headersRoute: Check<'routing'> = {
       expectThat(
         seen.join() === (texted ? QUEUES.notificationSms : ''),
         `${id} (headers ${describeArguments(headers) || '{}'}) to reach ${texted ? QUEUES.notificationSms : 'no queue'}`,
-        `it reached ${list(seen)}${cause ? `; ${cause}` : ''}`,
-        undefined,
-        cause,
+        `it reached ${list(seen)}${astray(cause).seen}`,
+        astray(cause).hint,
+        astray(cause).rootCause,
       );
     }
     expectThat(

@@ -31,6 +31,22 @@ export async function bindingCause(context: CheckContext, topology: Topology, ex
   return isEmptyDiff(diff) ? undefined : `on ${exchange}, ${describeDiff(diff)}`;
 }
 
+/**
+ * Messages went astray, yet the bindings read back afterwards are exactly the topology's: they were
+ * not all in place when declareRoutes resolved (a declaration not awaited). Said as the cause, once.
+ */
+export const LATE_BINDINGS = {
+  cause: "the bindings the broker has now are exactly the topology's, so some were not in place yet when declareRoutes resolved",
+  hint: 'declareRoutes resolves too early: its promise must settle only after every declaration it makes has (README § Declaring is idempotent).',
+};
+
+/** The `seen` suffix, 💰 and root cause for a message that went astray: the binding difference, or late bindings. */
+export function astray(cause: string | undefined): { seen: string; hint: string | undefined; rootCause: string } {
+  return cause
+    ? { seen: `; ${cause}`, hint: undefined, rootCause: cause }
+    : { seen: `; ${LATE_BINDINGS.cause}`, hint: LATE_BINDINGS.hint, rootCause: LATE_BINDINGS.cause };
+}
+
 export const list = (names: string[]) => (names.length === 0 ? 'no queue' : names.join(', '));
 
 export async function openChannel(context: Pick<CheckContext, 'connect'>): Promise<ConfirmChannel> {
