@@ -8,10 +8,10 @@
 // `import.meta.url` in each source is replaced by that source's own URL, so paths built from it
 // (the grading worker, the type checker) are the same as unbundled. Anything unexpected (esbuild
 // missing, a read-only node_modules): loadGradeCommand returns undefined and grade-start.mjs uses tsx.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { builtFromCurrentSources, bundleMeta, checkoutCacheDir, sourceRewritePlugin } from '../../shared/bundling/bundle-cache.mjs';
 
 /** Changes whenever what this file writes changes, so that an older bundle is rebuilt. */
 const FORMAT = 1;
@@ -21,43 +21,8 @@ const ENTRY = fileURLToPath(new URL('./grade.ts', import.meta.url));
 /** Dynamic `import(`, not `import.meta`, not a static import, not a method named import. */
 const DYNAMIC_IMPORT = /(?<![\w$.])import\s*\(/g;
 
-function cacheDir() {
-  // node_modules may be shared by several checkouts (a symlink): one folder per checkout.
-  const checkout = createHash('sha256').update(fs.realpathSync(ROOT)).digest('hex').slice(0, 12);
-  return path.join(ROOT, 'node_modules', '.cache', 'workshop-grade', checkout);
-}
-
-/** Is the bundle described by `meta` built from the sources as they are now? */
-function fresh(meta) {
-  if (meta?.format !== FORMAT || meta.node !== process.version) return false;
-  for (const [file, mtimeMs] of Object.entries(meta.inputs)) {
-    try {
-      if (fs.statSync(file).mtimeMs !== mtimeMs) return false;
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
-
 async function build(dir, bundle, metaFile) {
   const esbuild = await import('esbuild');
-  const rewrite = {
-    name: 'grade-command',
-    setup(build) {
-      build.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
-        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
-        const url = JSON.stringify(pathToFileURL(args.path).href);
-        const source = await fs.promises.readFile(args.path, 'utf8');
-        const contents = source
-          .replace(/\bimport\.meta\.url\b/g, url)
-          .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(path.dirname(args.path)))
-          .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path))
-          .replace(DYNAMIC_IMPORT, `globalThis.__gradeImport(${url}, `);
-        return { contents, loader: 'ts' };
-      });
-    },
-  };
   const result = await esbuild.build({
     entryPoints: [ENTRY],
     bundle: true,
@@ -69,19 +34,17 @@ async function build(dir, bundle, metaFile) {
     metafile: true,
     outfile: bundle,
     logLevel: 'silent',
-    plugins: [rewrite],
+    plugins: [sourceRewritePlugin('grade-command', '__gradeImport', DYNAMIC_IMPORT)],
   });
-  const inputs = {};
-  for (const input of Object.keys(result.metafile.inputs)) {
-    const file = path.resolve(ROOT, input);
-    inputs[file] = fs.statSync(file).mtimeMs;
-  }
   // Written under a name of its own, then renamed: two commands building at once never read half a file.
   fs.mkdirSync(dir, { recursive: true });
   const partial = `${bundle}.${process.pid}`;
   fs.writeFileSync(partial, result.outputFiles[0].text);
   fs.renameSync(partial, bundle);
-  fs.writeFileSync(`${metaFile}.${process.pid}`, JSON.stringify({ format: FORMAT, node: process.version, inputs }));
+  fs.writeFileSync(
+    `${metaFile}.${process.pid}`,
+    JSON.stringify(bundleMeta(FORMAT, ROOT, result.metafile, [fileURLToPath(import.meta.url)])),
+  );
   fs.renameSync(`${metaFile}.${process.pid}`, metaFile);
 }
 
@@ -91,7 +54,7 @@ async function build(dir, bundle, metaFile) {
  */
 export async function loadGradeCommand(registerTsx) {
   try {
-    const dir = cacheDir();
+    const dir = checkoutCacheDir(ROOT, 'workshop-grade');
     const bundle = path.join(dir, 'grade.mjs');
     const metaFile = path.join(dir, 'grade.meta.json');
     let meta;
@@ -100,7 +63,7 @@ export async function loadGradeCommand(registerTsx) {
     } catch {
       meta = undefined;
     }
-    if (!fresh(meta) || !fs.existsSync(bundle)) await build(dir, bundle, metaFile);
+    if (!builtFromCurrentSources(meta, FORMAT) || !fs.existsSync(bundle)) await build(dir, bundle, metaFile);
     let registered;
     globalThis.__gradeImport = async (base, specifier) => {
       const name = String(specifier);

@@ -16,10 +16,10 @@
 // through tsx (service-process.ts), so the learner's stack traces name their .ts files and lines.
 // The bundle's own source maps are written beside it, not loaded (node --enable-source-maps costs
 // each process about 15% more CPU to start): SERVICE_NODE_ARGS=--enable-source-maps turns them on.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { builtFromCurrentSources, bundleMeta, checkoutCacheDir, sourceRewritePlugin } from '../../shared/bundling/bundle-cache.mjs';
 
 /** Changes whenever what this file writes changes, so that an older bundle is rebuilt. */
 const FORMAT = 1;
@@ -50,12 +50,6 @@ globalThis.__startImport ??= async (base, specifier) => {
 /** How many builds are kept: a build in use by an npm start still running stays while newer ones come. */
 const BUILDS_KEPT = 3;
 
-function cacheDir() {
-  // node_modules may be shared by several checkouts (a symlink): one folder per checkout.
-  const checkout = createHash('sha256').update(fs.realpathSync(ROOT)).digest('hex').slice(0, 12);
-  return path.join(ROOT, 'node_modules', '.cache', 'workshop-start', checkout);
-}
-
 /** Is the build in `dir` made from the sources as they are now? */
 function fresh(dir) {
   let meta;
@@ -64,14 +58,7 @@ function fresh(dir) {
   } catch {
     return false;
   }
-  if (meta?.format !== FORMAT || meta.node !== process.version) return false;
-  for (const [file, mtimeMs] of Object.entries(meta.inputs)) {
-    try {
-      if (fs.statSync(file).mtimeMs !== mtimeMs) return false;
-    } catch {
-      return false;
-    }
-  }
+  if (!builtFromCurrentSources(meta, FORMAT)) return false;
   return Object.keys(ENTRIES).every((name) => fs.existsSync(path.join(dir, `${name}.mjs`)));
 }
 
@@ -82,22 +69,6 @@ function fresh(dir) {
  */
 async function build(cache) {
   const esbuild = await import('esbuild');
-  const rewrite = {
-    name: 'start-command',
-    setup(build) {
-      build.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
-        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
-        const url = JSON.stringify(pathToFileURL(args.path).href);
-        const source = await fs.promises.readFile(args.path, 'utf8');
-        const contents = source
-          .replace(/\bimport\.meta\.url\b/g, url)
-          .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(path.dirname(args.path)))
-          .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path))
-          .replace(DYNAMIC_IMPORT, `globalThis.__startImport(${url}, `);
-        return { contents, loader: 'ts' };
-      });
-    },
-  };
   const name = `build-${Date.now()}-${process.pid}`;
   const dir = path.join(cache, name);
   const result = await esbuild.build({
@@ -119,15 +90,12 @@ async function build(cache) {
     sourcemap: 'linked',
     metafile: true,
     logLevel: 'silent',
-    plugins: [rewrite],
+    plugins: [sourceRewritePlugin('start-command', '__startImport', DYNAMIC_IMPORT)],
   });
-  // This file too: a change to how it builds is a change to the bundle.
-  const inputs = { [fileURLToPath(import.meta.url)]: fs.statSync(fileURLToPath(import.meta.url)).mtimeMs };
-  for (const input of Object.keys(result.metafile.inputs)) {
-    const file = path.resolve(ROOT, input);
-    inputs[file] = fs.statSync(file).mtimeMs;
-  }
-  fs.writeFileSync(path.join(dir, 'bundle.meta.json'), JSON.stringify({ format: FORMAT, node: process.version, inputs }));
+  fs.writeFileSync(
+    path.join(dir, 'bundle.meta.json'),
+    JSON.stringify(bundleMeta(FORMAT, ROOT, result.metafile, [fileURLToPath(import.meta.url)])),
+  );
   // Written under a name of its own, then renamed: a reader never sees half a pointer.
   const pointer = path.join(cache, 'current');
   fs.writeFileSync(`${pointer}.${process.pid}`, name);
@@ -145,7 +113,7 @@ async function build(cache) {
 /** The entry points' files by name (built first when missing or stale), or undefined when the bundle cannot be used. */
 export async function prepareStartBundle() {
   try {
-    const cache = cacheDir();
+    const cache = checkoutCacheDir(ROOT, 'workshop-start');
     fs.mkdirSync(cache, { recursive: true });
     let dir;
     try {
