@@ -213,6 +213,7 @@ async function expectCountSurvivesACrash(context: CheckContext<'deadLetters'>, s
     `handleFailure returned ${outcome} (x-delivery-count ${JSON.stringify(last.properties.headers?.['x-delivery-count'])}, ${deathsOf(last)})`,
     'The count has to survive a crash of the consumer: read it from the message, where this queue writes it.',
   );
+  await earlier.channel.close().catch(() => {}); // no consumer left behind to take the next scenario's deliveries
 }
 
 /** A consumer of the queue whose deliveries the check settles by hand, and whose channel the broker may close (kept, not thrown). */
