@@ -2,11 +2,14 @@
 // queue holds a failed message itself (the broker's delayed retry) instead of sending it through a
 // retry queue. The queue is declared with the learner's arguments; a message failed by hand (no layer
 // code) shows whether the queue holds it and dead-letters it at the delivery limit; then the learner's
-// handleFailure retries one (a reject, counted from x-delivery-count) and parks it. On an older broker
-// it says it could not check (BrokerTooOldError), never fails.
+// handleFailure retries one (a reject, counted from x-delivery-count) and parks it; and on the last try
+// of another, with dead-letter.queue refusing the copy, gives it back without it being lost. On an
+// older broker it says it could not check (BrokerTooOldError), never fails.
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { hasDelayedRetry } from '../../../shared/broker/broker-features.ts';
 import { PARK_HEADERS } from '../../../shared/layers/06-dead-letters.ts';
+import { describeError } from '../../../shared/log.ts';
+import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
 import { buildTopology, QUEUES, queueSpec } from '../../../shared/topology/topology.ts';
 import type { QueueSpec, Topology, TopologySettings } from '../../../shared/topology/types.ts';
 import { BrokerTooOldError, type Check, type CheckContext, CheckFailure, expectThat } from '../../check.ts';
@@ -16,12 +19,14 @@ import {
   consumeWithFailures,
   deathsOf,
   declare,
+  expectOpen,
   type FailingWorker,
   headersOf,
   inbox,
   outcomesOf,
   PARK_HEADERS_HINT,
   paymentFailed,
+  refusingDeadLetterQueue,
   sendTo,
   watchDeadLetterQueue,
 } from './support.ts';
@@ -208,13 +213,109 @@ async function expectCountSurvivesACrash(context: CheckContext<'deadLetters'>, s
     `handleFailure returned ${outcome} (x-delivery-count ${JSON.stringify(last.properties.headers?.['x-delivery-count'])}, ${deathsOf(last)})`,
     'The count has to survive a crash of the consumer: read it from the message, where this queue writes it.',
   );
+  await earlier.channel.close().catch(() => {}); // no consumer left behind to take the next scenario's deliveries
+}
+
+/** A consumer of the queue whose deliveries the check settles by hand, and whose channel the broker may close (kept, not thrown). */
+async function handSettled(context: CheckContext<'deadLetters'>, queue: string) {
+  const channel = await (await context.connect()).createConfirmChannel();
+  let closedBy: unknown;
+  channel.on('error', (error: unknown) => (closedBy ??= error));
+  const arrived: ConsumeMessage[] = [];
+  await channel.consume(queue, (message) => void (message && arrived.push(message)));
+  const next = (expected: string, seen: () => string) =>
+    waitFor(
+      () => {
+        expectOpen(closedBy);
+        return arrived.shift();
+      },
+      expected,
+      seen,
+      2000,
+    );
+  return { channel, next };
+}
+
+/** What the graded call did: `resolved with "parked"`, `rejected with "…"`, or still nothing. */
+async function settledWithin(call: () => Promise<unknown>, what: string) {
+  let settled: string | undefined;
+  let failure: unknown;
+  void Promise.resolve()
+    .then(call)
+    .then(
+      (value) => (settled = `resolved with ${JSON.stringify(value)}`),
+      (error: unknown) => {
+        failure = error;
+        settled = `rejected with "${describeError(error)}"`;
+      },
+    );
+  await waitFor(
+    () => {
+      if (failure instanceof ExerciseNotWrittenError) throw failure;
+      return settled;
+    },
+    `${what} to resolve or reject once the broker refused the copy`,
+    () => 'it was still waiting after 2 s',
+    2000,
+  );
+  return { settled: settled ?? '', rejected: failure !== undefined };
+}
+
+/**
+ * A message on its last try whose copy the broker refuses (dead-letter.queue now takes nothing): the
+ * learner's handleFailure gives it back and rejects, and the message must come back to its queue,
+ * still on its last try. Counted as one more failure, it would reach the delivery limit, and the broker
+ * would dead-letter it into the very queue that refuses everything: it would be gone.
+ */
+async function expectRefusedParkKeepsIt(context: CheckContext<'deadLetters'>, setup: ConfirmChannel, spec: QueueSpec) {
+  const { layer, settings } = context;
+  await setup.deleteQueue(QUEUES.deadLetter);
+  await refusingDeadLetterQueue(setup);
+  const worker = await handSettled(context, QUEUES.inventory);
+  const event = paymentFailed('order-unparkable-on-its-last-try');
+  await sendTo(setup, QUEUES.inventory, event);
+  for (let failure = 0; failure < settings.maxAttempts - 1; failure++) {
+    worker.channel.reject(await worker.next(`the message back in ${QUEUES.inventory}`, () => 'it did not come back'), true);
+  }
+  const last = await worker.next(`the message back in ${QUEUES.inventory} for its last try`, () => 'it did not come back');
+  const count = JSON.stringify(last.properties.headers?.['x-delivery-count'] ?? 'none');
+  const { settled, rejected } = await settledWithin(
+    () => layer.handleFailure(worker.channel, last, new Error('stock database unavailable'), spec),
+    'handleFailure',
+  );
+  const expected = `on its last try (x-delivery-count ${count}), a message whose dead-letter copy the broker refused back in ${QUEUES.inventory}, ready for the next consumer`;
+  const back = await worker
+    .next(expected, () => 'it did not come back')
+    .catch(async (error: unknown) => {
+      if (!(error instanceof CheckFailure) || error.expected !== expected) throw error; // the channel closed, say
+      await worker.channel.close().catch(() => {}); // whatever it still holds unacked goes back
+      const { messageCount } = await setup.checkQueue(QUEUES.inventory);
+      throw new CheckFailure(
+        expected,
+        messageCount > 0
+          ? `it came back only when the check closed the consumer's channel: it was held unacked (handleFailure ${settled})`
+          : `it is gone, not even back once the check closed the consumer's channel: counted as one more failure, it reached the delivery limit, and the broker dead-lettered it into the dead-letter.queue that refuses everything (handleFailure ${settled})`,
+        messageCount > 0
+          ? undefined
+          : 'The copy was refused, so the original did not fail again: which way of giving a message back does this queue not count?',
+      );
+    });
+  const countBack = JSON.stringify(back.properties.headers?.['x-delivery-count'] ?? 'none');
+  worker.channel.ack(back);
+  expectThat(
+    countBack === count,
+    `the message back uncounted, still on its last try (x-delivery-count ${count})`,
+    `it came back with x-delivery-count ${countBack}`,
+  );
+  expectThat(rejected, 'handleFailure to reject, so its caller knows the message was not parked', `handleFailure ${settled}`);
+  await worker.channel.close().catch(() => {});
 }
 
 export const delayedRetry: Check<'deadLetters'> = {
   id: '06.delayed-retry',
-  name: `on RabbitMQ 4.3+ with quorum queues, a failing message waits in its own queue (no retry queue), is counted from x-delivery-count, tried maxAttempts (${CHECK_SETTINGS.maxAttempts}) times and parked; one nobody parks is dead-lettered by the broker at its delivery limit`,
+  name: `on RabbitMQ 4.3+ with quorum queues, a failing message waits in its own queue (no retry queue), is counted from x-delivery-count, tried maxAttempts (${CHECK_SETTINGS.maxAttempts}) times and parked, or back in its queue uncounted when its copy is refused; one nobody parks is dead-lettered by the broker at its delivery limit`,
   hint: "Where spec.failure says the message waits in the queue, the queue's arguments do the waiting and the limit, and the queue counts the tries (README § The broker's delayed retry).",
-  timeoutMs: 9000,
+  timeoutMs: 12000,
   async run(context) {
     const { topology, spec } = await delayedRetryPath(context, { retryDelayMs: DELAY_MS });
     const connection = await context.connect();
@@ -224,5 +325,6 @@ export const delayedRetry: Check<'deadLetters'> = {
     await expectDeliveryLimit(context, setup, deadLettered);
     await expectRetriedThenParked(context, setup, deadLettered, spec);
     await expectCountSurvivesACrash(context, setup, spec);
+    await expectRefusedParkKeepsIt(context, setup, spec);
   },
 };

@@ -19,6 +19,7 @@ import {
   PARK_HEADERS_HINT,
   parkScene,
   paymentFailed,
+  refusingDeadLetterQueue,
   sendTo,
 } from './support.ts';
 
@@ -247,14 +248,6 @@ export const parkAtOnce: Check<'deadLetters'> = {
   },
 };
 
-/** A dead-letter queue that refuses every message (the broker nacks the parked copy), and the email queue. */
-async function refusingDeadLetterQueue(setup: ConfirmChannel, emailQueue: string): Promise<void> {
-  await setup.assertExchange(EXCHANGES.deadLetter, 'fanout', { durable: true });
-  await setup.assertQueue(QUEUES.deadLetter, { durable: true, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } });
-  await setup.bindQueue(QUEUES.deadLetter, EXCHANGES.deadLetter, '');
-  await setup.assertQueue(emailQueue, { durable: true });
-}
-
 export const parkConfirmed: Check<'deadLetters'> = {
   id: '06.park-confirmed',
   name: 'a message whose dead-letter copy the broker refuses stays in its queue, and park and handleFailure say they failed',
@@ -263,7 +256,8 @@ export const parkConfirmed: Check<'deadLetters'> = {
     const connection = await connect();
     const setup = await connection.createConfirmChannel();
     const email = queueSpec(topology, QUEUES.notificationEmail);
-    await refusingDeadLetterQueue(setup, email.name);
+    await refusingDeadLetterQueue(setup);
+    await setup.assertQueue(email.name, { durable: true });
 
     // First park itself, then handleFailure (which parks a failed notification at once).
     const attempts = [

@@ -7,7 +7,7 @@ import type { DeadLetterLayer, FailureOutcome } from '../../../shared/layers/06-
 import type { Layers } from '../../../shared/layers/index.ts';
 import { type DomainEvent, newEvent } from '../../../shared/messages/events.ts';
 import { describeError } from '../../../shared/log.ts';
-import { QUEUES, retryQueueName } from '../../../shared/topology/topology.ts';
+import { EXCHANGES, QUEUES, retryQueueName } from '../../../shared/topology/topology.ts';
 import type { QueueSpec, QueueType, Topology } from '../../../shared/topology/types.ts';
 import { codec } from '../../../solutions/layers/01-publish-consume.ts';
 import { declareTopology } from '../../../solutions/runtime/declare-topology.ts';
@@ -55,6 +55,13 @@ export async function declare(
         : undefined,
     );
   }
+}
+
+/** dead-letter.queue, bound to dead-letter.exchange, refusing every message: the broker nacks a parked copy (and drops what it dead-letters there). */
+export async function refusingDeadLetterQueue(setup: Channel): Promise<void> {
+  await setup.assertExchange(EXCHANGES.deadLetter, 'fanout', { durable: true });
+  await setup.assertQueue(QUEUES.deadLetter, { durable: true, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } });
+  await setup.bindQueue(QUEUES.deadLetter, EXCHANGES.deadLetter, '');
 }
 
 /** A queue, its retry queue, and the dead-letter queue. */

@@ -11,7 +11,7 @@ import type { Park, HandleFailure } from './steps.ts';
 export const knownValid: Alternative<'deadLetters'>[] = [
   {
     name:
-      "park spreads the original's properties into the copy, publishes on the channel and awaits waitForConfirms; attempts with a for loop; reject instead of nack; " +
+      "park spreads the original's properties into the copy, publishes on the channel and awaits waitForConfirms (a refused copy's original given back with nack's defaults); attempts with a for loop; reject instead of nack to retry; " +
       "on 4.3 quorum queues delayed retry type 'all', every wait the retry delay (max = min)",
     layer: (() => {
       const inQueue = (spec: QueueSpec) => spec.failure.kind === 'retry' && spec.failure.waitsIn === 'queue';
@@ -40,7 +40,7 @@ export const knownValid: Alternative<'deadLetters'>[] = [
         try {
           await channel.waitForConfirms();
         } catch (error) {
-          channel.reject(message, true);
+          channel.nack(message); // requeue by default, and a nack does not count as a failed delivery
           throw error;
         }
         channel.ack(message);

@@ -408,4 +408,19 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
       return 'parked';
     }),
   },
+  {
+    name: 'park gives the original back with reject(message, true) when the copy is refused: on the 4.3 path that counts as a failure, so on the last try the broker dead-letters it at its delivery limit into the dead-letter queue that refused the copy, and it is lost',
+    breaks: [],
+    breaksWithDelayedRetry: ['06.delayed-retry'],
+    layer: withPark(async (channel, message, reason, spec) => {
+      publishCopy(channel, message, reason, spec);
+      try {
+        await channel.waitForConfirms();
+      } catch (error) {
+        channel.reject(message, true);
+        throw error;
+      }
+      channel.ack(message);
+    }),
+  },
 ];
