@@ -162,6 +162,15 @@ function slowestCheck(samples: Sample[]): string {
   return id && times ? `${id} ${secs(stats(times).median)}` : '—';
 }
 
+/**
+ * When the command returned, as a learner's terminal sees it: npm's exit. Not the end of its output
+ * pipes: a grading child that has sent its verdict may still delete its vhosts for up to 0.8 s, and
+ * holds the pipes it inherited until then, after the prompt is back (grading-worker.ts).
+ */
+function exitTime(child: ReturnType<typeof spawn>): Promise<number> {
+  return new Promise((resolve) => child.once('exit', () => resolve(Date.now())));
+}
+
 /** Learner-style: `npm run grade -- all --target solutions` as its own process, timed from spawn to exit. */
 function timeGradeAll(): Promise<{ ms: number; code: number | null; tail: string }> {
   return new Promise((resolve) => {
@@ -173,7 +182,11 @@ function timeGradeAll(): Promise<{ ms: number; code: number | null; tail: string
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('close', (code) => resolve({ ms: Date.now() - started, code, tail: output.trim().split('\n').slice(-3).join(' / ') }));
+    const exited = exitTime(child);
+    child.once(
+      'close',
+      (code) => void exited.then((at) => resolve({ ms: at - started, code, tail: output.trim().split('\n').slice(-3).join(' / ') })),
+    );
   });
 }
 
@@ -196,12 +209,17 @@ function timeGradeOne(
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('close', (code) => {
-      fs.rmSync(progress, { recursive: true, force: true });
-      const reported = /checks pass \((\d+(?:\.\d+)?) (ms|s)\)/.exec(output);
-      const reportedMs = reported ? Number(reported[1]) * (reported[2] === 's' ? 1000 : 1) : undefined;
-      resolve({ reportedMs, wallMs: Date.now() - started, checksMs: checksTime(number, output), code });
-    });
+    const exited = exitTime(child);
+    child.once(
+      'close',
+      (code) =>
+        void exited.then((at) => {
+          fs.rmSync(progress, { recursive: true, force: true });
+          const reported = /checks pass \((\d+(?:\.\d+)?) (ms|s)\)/.exec(output);
+          const reportedMs = reported ? Number(reported[1]) * (reported[2] === 's' ? 1000 : 1) : undefined;
+          resolve({ reportedMs, wallMs: at - started, checksMs: checksTime(number, output), code });
+        }),
+    );
   });
 }
 
