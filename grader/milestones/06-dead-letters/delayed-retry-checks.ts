@@ -216,6 +216,31 @@ async function expectCountSurvivesACrash(context: CheckContext<'deadLetters'>, s
   await earlier.channel.close().catch(() => {}); // no consumer left behind to take the next scenario's deliveries
 }
 
+/**
+ * A message handed back uncounted (a nack with requeue, as a consumer shutting down or shedding its
+ * prefetch does) maxAttempts − 1 times, then failing for the first time: one try so far, so it is
+ * retried. A layer that counts acquisitions (x-acquired-count) instead of failures parks it early.
+ */
+async function expectHandedBackIsNoTry(context: CheckContext<'deadLetters'>, setup: ConfirmChannel, spec: QueueSpec) {
+  const { layer, connect, settings } = context;
+  const consumer = await inbox(await connect(), QUEUES.inventory);
+  await sendTo(setup, QUEUES.inventory, paymentFailed('order-handed-back'));
+  for (let handBack = 0; handBack < settings.maxAttempts - 1; handBack++) {
+    const message = await consumer.next('the message back in inventory.queue', () => 'it did not come back');
+    consumer.channel.nack(message, false, true);
+  }
+  const first = await consumer.next('the message back in inventory.queue', () => 'it did not come back');
+  const outcome = await layer.handleFailure(consumer.channel, first, new Error('stock database unavailable'), spec);
+  const headers = first.properties.headers ?? {};
+  expectThat(
+    outcome === 'retrying',
+    `a message handed back ${settings.maxAttempts - 1} times with a nack (not a failure) and now failing for the first time to be retried`,
+    `handleFailure returned ${outcome} (x-delivery-count ${JSON.stringify(headers['x-delivery-count'])}, x-acquired-count ${JSON.stringify(headers['x-acquired-count'])})`,
+    "Count the failures the queue counted, not every time the message was handed out (README § The broker's delayed retry).",
+  );
+  await consumer.channel.close().catch(() => {}); // no consumer left behind to take the next scenario's deliveries
+}
+
 /** A consumer of the queue whose deliveries the check settles by hand, and whose channel the broker may close (kept, not thrown). */
 async function handSettled(context: CheckContext<'deadLetters'>, queue: string) {
   const channel = await (await context.connect()).createConfirmChannel();
@@ -325,6 +350,7 @@ export const delayedRetry: Check<'deadLetters'> = {
     await expectDeliveryLimit(context, setup, deadLettered);
     await expectRetriedThenParked(context, setup, deadLettered, spec);
     await expectCountSurvivesACrash(context, setup, spec);
+    await expectHandedBackIsNoTry(context, setup, spec);
     await expectRefusedParkKeepsIt(context, setup, spec);
   },
 };

@@ -394,6 +394,16 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
     ),
   },
   {
+    name: 'attemptsSoFar reads x-acquired-count on the 4.3 path: it counts every time the message was handed out, a nack with requeue included, not only the failures',
+    breaks: [],
+    breaksWithDelayedRetry: ['06.delayed-retry'],
+    layer: withAttempts((message, spec) =>
+      spec.failure.kind === 'retry' && spec.failure.waitsIn === 'queue'
+        ? Number(message.properties.headers?.['x-acquired-count'] ?? 0)
+        : reference.attemptsSoFar(message, spec),
+    ),
+  },
+  {
     name: 'handleFailure retries with nack(message, false, true) on the 4.3 path: a nack does not count as a failed delivery, so the same try comes back at once, for ever',
     breaks: [],
     breaksWithDelayedRetry: ['06.delayed-retry'],
