@@ -5,7 +5,7 @@ import { EXCHANGES, QUEUES } from '../../../shared/topology/topology.ts';
 import { type Check, expectThat } from '../../check.ts';
 import { publishAll, subscribersOf, whereDidTheyGo } from '../../checks/topology-support.ts';
 import { requireExchange } from './exchange-info.ts';
-import { astray, bindingCause, declareRouting, list, TOPOLOGY } from './routing-support.ts';
+import { bindingCause, declareRouting, expectReached, list, TOPOLOGY } from './routing-support.ts';
 
 export const subscriptions: Check<'routing'> = {
   id: '02.subscriptions',
@@ -23,12 +23,11 @@ export const subscriptions: Check<'routing'> = {
     for (const type of EVENT_TYPES) {
       const expected = subscribersOf(type);
       const seen = reached.get(type) ?? [];
-      expectThat(
-        seen.join() === expected.join(),
+      expectReached(
+        seen,
+        expected,
         `${type} to reach ${list(expected)}${expected.length === 0 ? ' (only the audit and notification fanouts of milestone 3 want it)' : ''}`,
-        `it reached ${list(seen)}${astray(cause).seen}`,
-        astray(cause).hint,
-        astray(cause).rootCause,
+        cause,
       );
     }
     expectThat(
@@ -57,12 +56,11 @@ export const retryRoute: Check<'routing'> = {
     const cause = await bindingCause(context, TOPOLOGY, EXCHANGES.retry);
     for (const queue of failedFrom) {
       const seen = reached.get(`failed in ${queue}`) ?? [];
-      expectThat(
-        seen.join() === `${queue}.retry`,
+      expectReached(
+        seen,
+        [`${queue}.retry`],
         `a message published to ${EXCHANGES.retry} with key ${queue} to reach ${queue}.retry only`,
-        `it reached ${list(seen)}${astray(cause).seen}`,
-        astray(cause).hint,
-        astray(cause).rootCause,
+        cause,
       );
     }
     expectThat(

@@ -6,7 +6,7 @@ import { type Check, expectThat } from '../../check.ts';
 import { describeArguments } from '../../checks/bindings-support.ts';
 import { publishAll, whereDidTheyGo } from '../../checks/topology-support.ts';
 import { requireExchange } from './exchange-info.ts';
-import { astray, bindingCause, declareRouting, list, TOPOLOGY } from './routing-support.ts';
+import { bindingCause, declareRouting, expectReached, TOPOLOGY } from './routing-support.ts';
 
 const { express, textWorthy } = SMS_HEADERS;
 
@@ -34,12 +34,11 @@ export const headersRoute: Check<'routing'> = {
     const cause = await bindingCause(context, TOPOLOGY, EXCHANGES.notificationSms);
     for (const { id, headers, texted } of PROBES) {
       const seen = reached.get(id) ?? [];
-      expectThat(
-        seen.join() === (texted ? QUEUES.notificationSms : ''),
+      expectReached(
+        seen,
+        texted ? [QUEUES.notificationSms] : [],
         `${id} (headers ${describeArguments(headers) || '{}'}) to reach ${texted ? QUEUES.notificationSms : 'no queue'}`,
-        `it reached ${list(seen)}${astray(cause).seen}`,
-        astray(cause).hint,
-        astray(cause).rootCause,
+        cause,
       );
     }
     expectThat(

@@ -5,7 +5,7 @@ import { ExerciseNotWrittenError } from '../../../shared/workshop/exercise.ts';
 import type { EventType } from '../../../shared/messages/events.ts';
 import { buildTopology } from '../../../shared/topology/topology.ts';
 import type { BindingSpec, ExchangeSpec, Topology } from '../../../shared/topology/types.ts';
-import { type CheckContext, CheckFailure } from '../../check.ts';
+import { type CheckContext, CheckFailure, expectThat } from '../../check.ts';
 import { sampleEvent as sampleEventOf } from '../../../shared/messages/sample-events.ts';
 import { bindingsOf, compareBindings, describeDiff, isEmptyDiff } from '../../checks/bindings-support.ts';
 import { declareQueues } from '../../checks/topology-support.ts';
@@ -40,11 +40,14 @@ export const LATE_BINDINGS = {
   hint: 'declareRoutes resolves too early: its promise must settle only after every declaration it makes has (README § Declaring is idempotent).',
 };
 
-/** The `seen` suffix, 💰 and root cause for a message that went astray: the binding difference, or late bindings. */
-export function astray(cause: string | undefined): { seen: string; hint: string | undefined; rootCause: string } {
-  return cause
-    ? { seen: `; ${cause}`, hint: undefined, rootCause: cause }
-    : { seen: `; ${LATE_BINDINGS.cause}`, hint: LATE_BINDINGS.hint, rootCause: LATE_BINDINGS.cause };
+/**
+ * Fails unless a probe reached exactly `expected`, saying why when not: the binding difference `cause`
+ * (bindingCause), or, with the bindings as the topology's, that they came too late. Said as the root
+ * cause, once for all the checks that see it.
+ */
+export function expectReached(seen: string[], expected: string[], what: string, cause: string | undefined): void {
+  const [why, hint] = cause ? [cause, undefined] : [LATE_BINDINGS.cause, LATE_BINDINGS.hint];
+  expectThat(seen.join() === expected.join(), what, `it reached ${list(seen)}; ${why}`, hint, why);
 }
 
 export const list = (names: string[]) => (names.length === 0 ? 'no queue' : names.join(', '));
