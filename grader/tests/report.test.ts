@@ -16,6 +16,8 @@ import { checkLine, milestoneSummary } from '../report/console.ts';
 import { type CheckResult, gradeLayer, type MilestoneResult, prepareEnvironment } from '../runner.ts';
 import { parseDiagnostics, typeErrorsOf } from '../typecheck.ts';
 import { runScript } from './cli-support.ts';
+import { CheckFailure } from '../check.ts';
+import { expectReached } from '../milestones/02-routing/routing-support.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -71,6 +73,28 @@ describe('the report, on given results', () => {
     expect(summary).toContain('💰 Something declared order.exchange first with its type');
     expect(summary).not.toContain('the generic hint of 04.a');
     expect(summary).toContain('💰 the generic hint of 04.c'); // a failure of its own keeps its check's 💰
+  });
+
+  it("02: probes astray with the bindings read back as the topology's is said as bindings that came too late, with its own 💰", () => {
+    const failureOf = (run: () => void): CheckFailure => {
+      try {
+        run();
+      } catch (error) {
+        if (error instanceof CheckFailure) return error;
+        throw error;
+      }
+      throw new Error('expected a CheckFailure');
+    };
+    const late = failureOf(() => expectReached([], ['payment.queue'], 'inventory.reserved to reach payment.queue', undefined));
+    expect(late.seen).toBe(
+      "it reached no queue; the bindings the broker has now are exactly the topology's, so some were not in place yet when declareRoutes resolved",
+    );
+    expect(late.hint).toContain('declareRoutes resolves too early');
+    expect(late.rootCause).toContain('not in place yet');
+    const differing = failureOf(() => expectReached(['a.queue'], ['b.queue'], 'it to reach b.queue', 'on order.exchange, missing: b'));
+    expect(differing.seen).toBe('it reached a.queue; on order.exchange, missing: b');
+    expect(differing.hint).toBeUndefined();
+    expect(() => expectReached(['a.queue'], ['a.queue'], 'it to reach a.queue', undefined)).not.toThrow();
   });
 
   it('shows no check 💰 under a failure that is not about what the check observes', () => {
