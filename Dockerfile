@@ -27,8 +27,8 @@ COPY tsconfig.json ./
 COPY docker/tsconfig.build.json docker/
 COPY shared shared
 COPY solutions solutions
-# tsc emits only what it compiles: the plain-JavaScript files of solutions/ (the order service's
-# read thread, order-read-worker.mjs) are copied beside their compiled neighbours.
+# tsc emits only what it compiles: any plain-JavaScript files of solutions/ (.mjs) are copied
+# beside their compiled neighbours.
 RUN npx tsc -p docker/tsconfig.build.json \
  && find solutions -name '*.mjs' -exec cp --parents {} dist/ \;
 

@@ -130,7 +130,9 @@ await runMain(async () => {
   const system = await startSystemUnderTest({
     broker,
     label,
-    env: profileDir ? { SERVICE_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {},
+    // Profiled, the services run from their sources (START_NO_BUNDLE): in npm start's bundle every
+    // frame would name the one bundle file, and the summary sorts time by the file a frame is in.
+    env: profileDir ? { SERVICE_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${profileDir}`, START_NO_BUNDLE: '1' } : {},
   });
   const pidNames = new Map<number, string>();
   const processes = () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasDelayedRetry, isAtLeast } from '../../shared/broker/broker-features.ts';
 import { milestone as milestoneNumber } from '../manifest.ts';
 import type { Alternative, Mutant } from '../mutant.ts';
-import { gradeLayer, gradeMilestone, prepareEnvironment } from '../runner.ts';
+import { gradeLayer, gradeMilestone, type MilestoneResult, prepareEnvironment } from '../runner.ts';
 import type { GradingEnvironment } from '../context.ts';
 import { systemStarts } from '../sandbox.ts';
 
@@ -27,6 +27,25 @@ async function appliesGlobalQos(environment: GradingEnvironment): Promise<boolea
 /** Whether the broker has a quorum queue's delayed retry: RabbitMQ 4.3 and later. */
 async function brokerHasDelayedRetry(environment: GradingEnvironment): Promise<boolean> {
   return hasDelayedRetry((await environment.api.overview()).rabbitmq_version);
+}
+
+/** A check that said it could not judge (the machine too busy, say): not a verdict on the code. */
+const couldNotJudge = (check: { status: string; errorKind?: string }) =>
+  check.status === 'error' && (check.errorKind === undefined || check.errorKind === 'environment');
+
+/**
+ * Grades again, at most twice more, while a check came out "could not judge": on a busy machine the
+ * grader may say it cannot tell (a verdict the learner is told to run again on), and so does this
+ * proof. A pass or a fail is never graded again, so a wrong verdict cannot hide behind a retry.
+ */
+async function gradeUntilJudged(grade: () => Promise<MilestoneResult>, what: string): Promise<MilestoneResult> {
+  let result = await grade();
+  for (let again = 0; again < 2 && result.checks.some(couldNotJudge); again++) {
+    const ids = result.checks.filter(couldNotJudge).map((c) => c.id);
+    console.warn(`${what}: could not judge ${ids.join(', ')}; grading it again`);
+    result = await grade();
+  }
+  return result;
 }
 
 /** A check that said it needs a newer broker than this one (BrokerTooOldError). */
@@ -55,7 +74,7 @@ export function proveMilestone(
 
     it('the reference passes every check', { timeout: 120_000 }, async () => {
       const startsBefore = systemStarts.count;
-      const result = await gradeMilestone(environment, milestone, 'solutions');
+      const result = await gradeUntilJudged(() => gradeMilestone(environment, milestone, 'solutions'), 'the reference');
       expect(
         systemStarts.count > startsBefore,
         `🚨 grader/milestones/${milestone.slug}/manifest.ts's startsTheSystem must say whether its checks start the system`,
@@ -66,7 +85,7 @@ export function proveMilestone(
     });
 
     it('the starter, as shipped, fails every check and points at the exercise', { timeout: 120_000 }, async () => {
-      const result = await gradeMilestone(environment, milestone, 'mine');
+      const result = await gradeUntilJudged(() => gradeMilestone(environment, milestone, 'mine'), 'the starter');
       expect(result.error, '🚨 the starter must load').toBeUndefined();
       const exempt = milestone.starterExemptions ?? {};
       for (const check of result.checks) {
@@ -92,7 +111,7 @@ export function proveMilestone(
         const globalQos = await appliesGlobalQos(environment);
         const delayedRetry = await brokerHasDelayedRetry(environment);
         for (const mutant of mutants) {
-          const result = await gradeLayer(environment, milestone, mutant.layer);
+          const result = await gradeUntilJudged(() => gradeLayer(environment, milestone, mutant.layer), `"${mutant.name}"`);
           const find = (id: string) => {
             const check = result.checks.find((c) => c.id === id);
             expect(check, `🚨 mutant "${mutant.name}" names an unknown check ${id}`).toBeDefined();
@@ -117,7 +136,7 @@ export function proveMilestone(
         `🚨 grader/milestones/${milestone.slug}/mutants.ts exports no known-valid \`alternatives\``,
       ).toBeGreaterThan(0);
       for (const alternative of alternatives) {
-        const result = await gradeLayer(environment, milestone, alternative.layer);
+        const result = await gradeUntilJudged(() => gradeLayer(environment, milestone, alternative.layer), `"${alternative.name}"`);
         expect(result.status, `🚨 the valid alternative "${alternative.name}" must pass:\n${describeFailures(result.checks)}`).toBe('pass');
       }
     });

@@ -45,6 +45,8 @@ function kindOf(frame: ProfileNode['callFrame']): string {
     url.includes('node:internal/child_process')
   )
     return 'Node streams and sockets';
+  if (url.includes('/@opentelemetry/') || url.includes('/prom-client/') || url.includes('/solutions/observability/'))
+    return 'metrics and traces';
   if (url.includes('/tsx/') || url.includes('node:internal/modules')) return 'module loading (tsx)';
   if (url.includes('/solutions/layers/')) return 'workshop layers';
   if (url.includes('/solutions/runtime/')) return 'service runtime';

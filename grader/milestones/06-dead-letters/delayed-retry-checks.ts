@@ -53,6 +53,26 @@ async function delayedRetryPath(context: CheckContext<'deadLetters'>, settings: 
   return { topology, spec: queueSpec(topology, QUEUES.inventory) };
 }
 
+/**
+ * The delay as the broker holds it: x-delayed-retry-min is the retry delay itself. The timings below
+ * see a delay that is too short; one that is too long (twice the delay, say) is only slow, so it is
+ * read here, where the load on the machine cannot blur it.
+ */
+async function expectDelayAsDeclared(context: CheckContext<'deadLetters'>) {
+  const { vhost } = context;
+  const info = await vhost.api.request<{ arguments?: Record<string, unknown> }>(
+    'GET',
+    `/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(QUEUES.inventory)}`,
+  );
+  const min = info.arguments?.['x-delayed-retry-min'];
+  expectThat(
+    min === DELAY_MS,
+    `${QUEUES.inventory} declared with x-delayed-retry-min = ${DELAY_MS} (its spec's retry delay)`,
+    `x-delayed-retry-min = ${JSON.stringify(min) ?? 'missing'}`,
+    'The shortest hold is the retry delay itself, in milliseconds; the longest may grow from there.',
+  );
+}
+
 /** When each delivery came, and the x-delivery-count it carried. */
 interface Delivery {
   at: number;
@@ -348,6 +368,7 @@ export const delayedRetry: Check<'deadLetters'> = {
     const connection = await context.connect();
     const setup = await connection.createConfirmChannel();
     await declare(setup, topology, context.layers, [QUEUES.inventory, QUEUES.deadLetter], 'quorum');
+    await expectDelayAsDeclared(context);
     const deadLettered = await watchDeadLetterQueue(connection);
     await expectDeliveryLimit(context, setup, deadLettered);
     await expectRetriedThenParked(context, setup, deadLettered, spec);

@@ -25,6 +25,14 @@ export const hints: string[] = [
     'const thisTry = failedBefore + 1;  // the delivery in hand is a try too',
     'if (thisTry < 4) channel.nack(sms, false, false);  // off to wait; requeue true would loop hot',
   ].join('\n'),
+  // The hard part, on another example: which tries count where the queue holds them (4.3+, quorum).
+  [
+    "The same gateway on RabbitMQ 4.3: 'sms-out' is a quorum queue that holds a failed SMS itself, four tries in all.",
+    "const failedBefore = sms.properties.headers?.['x-delivery-count'] ?? 0;  // the queue's count: absent the first time",
+    'const thisTry = failedBefore + 1;',
+    'if (thisTry < 4) channel.reject(sms, true);  // counted and held for the delay; a nack would be neither',
+    '// A give-back that is not a failure (shutting down, a refused copy) is a nack: the count stays.',
+  ].join('\n'),
   // The hard part, on another example: the order of the answers.
   [
     'Setting an SMS aside for a person, when the broker may refuse the copy:',

@@ -11,7 +11,6 @@ import { QUEUES } from '../../../shared/topology/topology.ts';
 import type { ServiceHost } from '../../runtime/service-definition.ts';
 import { OrderStore, type Order } from './order-store.ts';
 import { countFastRead, observeRequests, traceOf } from './http-observability.ts';
-import { OrderReads, type ReadAnswer } from './order-reads.ts';
 import { placeOrder } from './place-order.ts';
 
 function orderView(store: OrderStore, order: Order) {
@@ -183,36 +182,31 @@ function fastReadOf(request: http.IncomingMessage): string | undefined {
   }
 }
 
-/** readOrder's answer as the fast path sends it (the read thread's answers have the same shape). */
-export function readOrderAnswer(store: OrderStore, orderId: string): ReadAnswer {
-  const { status, body } = readOrder(store, orderId);
-  return { status, body: JSON.stringify(body) };
-}
-
 /**
  * GET /orders/:id without Express: it is the request clients poll (a page showing an order asks
  * every second or so), and Express's routing and response helpers cost more than the two indexed
- * queries behind it (docs/performance.md). The queries run on the read thread (order-reads.ts). It
- * answers exactly as the Express route would; anything it does not recognise goes to Express.
+ * queries behind it (docs/performance.md). It answers exactly as the Express route would; anything
+ * it does not recognise goes to Express. The queries run on the consumer's thread: a read thread
+ * of their own was tried and made polls slower, on a quiet machine and with a busy disk alike
+ * (docs/performance.md, "Reads on a thread of their own").
  */
-function serveOrderReads(host: ServiceHost, reads: OrderReads, app: http.RequestListener): http.RequestListener {
+function serveOrderReads(host: ServiceHost, app: http.RequestListener): http.RequestListener {
+  const store = new OrderStore(host.db);
   return (request, response) => {
     const orderId = fastReadOf(request);
     if (orderId === undefined) return app(request, response);
     const startedAt = process.hrtime.bigint();
-    void reads.read(orderId).then(({ status, body }) => {
-      response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-      response.end(body);
-      countFastRead(host, status, startedAt);
-    });
+    const { status, body: view } = readOrder(store, orderId);
+    const body = JSON.stringify(view);
+    response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    response.end(body);
+    countFastRead(host, status, startedAt);
   };
 }
 
 /** Starts listening; `stop` stops accepting requests and waits for open ones. */
 export async function startHttpApi(host: ServiceHost): Promise<{ stop(): Promise<void>; httpPort: number }> {
-  const store = new OrderStore(host.db);
-  const reads = new OrderReads(host.db.name, (orderId) => readOrderAnswer(store, orderId), host.log);
-  const server = http.createServer(serveOrderReads(host, reads, observeRequests(host, createHttpApi(host))));
+  const server = http.createServer(serveOrderReads(host, observeRequests(host, createHttpApi(host))));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(host.config.httpPort, host.config.httpHost ?? '127.0.0.1', () => resolve());
@@ -226,6 +220,6 @@ export async function startHttpApi(host: ServiceHost): Promise<{ stop(): Promise
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-      }).then(() => reads.close()),
+      }),
   };
 }

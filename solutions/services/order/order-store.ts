@@ -60,17 +60,11 @@ export function migrateOrders(db: ServiceDatabase): void {
   `);
 }
 
-/** The two reads behind GET /orders/:id (order-read-worker.mjs runs them too, on its own connection). */
-export const ORDER_READS = {
-  findSql: 'SELECT * FROM orders WHERE order_id = ?',
-  historySql: 'SELECT status, event, detail, at FROM order_history WHERE order_id = ? ORDER BY id',
-} as const;
-
 export class OrderStore {
   constructor(private readonly db: ServiceDatabase) {}
 
   find(orderId: string): Order | undefined {
-    const row = this.db.prepare<[string], OrderRow>(ORDER_READS.findSql).get(orderId);
+    const row = this.db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE order_id = ?').get(orderId);
     return (
       row && {
         orderId: row.order_id,
@@ -85,7 +79,9 @@ export class OrderStore {
   }
 
   history(orderId: string): OrderHistoryEntry[] {
-    return this.db.prepare<[string], OrderHistoryEntry>(ORDER_READS.historySql).all(orderId);
+    return this.db
+      .prepare<[string], OrderHistoryEntry>('SELECT status, event, detail, at FROM order_history WHERE order_id = ? ORDER BY id')
+      .all(orderId);
   }
 
   insert(order: Pick<Order, 'orderId' | 'user' | 'items' | 'express'>): void {

@@ -370,6 +370,22 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
     },
   },
   {
+    name: 'queueArguments holds a failed message twice the retry delay (x-delayed-retry-min = 2 × delayMs): slow, never too soon',
+    breaks: [],
+    breaksWithDelayedRetry: ['06.delayed-retry'],
+    layer: {
+      ...reference,
+      queueArguments: (spec) => {
+        const args = reference.queueArguments(spec);
+        if (spec.failure.kind === 'retry' && 'x-delayed-retry-min' in args) {
+          args['x-delayed-retry-min'] = spec.failure.delayMs * 2;
+          args['x-delayed-retry-max'] = spec.failure.delayMs * 2 * Math.max(1, spec.failure.maxAttempts - 1);
+        }
+        return args;
+      },
+    },
+  },
+  {
     name: 'handleFailure ignores spec.failure.waitsIn: on 4.3 it still nacks without requeue, and the broker dead-letters the message after one try',
     breaks: [],
     breaksWithDelayedRetry: ['06.delayed-retry'],
