@@ -11,6 +11,7 @@ import { createLogger } from '../shared/log.ts';
 import { SERVICE_NAMES } from '../shared/messages/events.ts';
 import { removeBrokerUsers, setUpBroker } from './broker-users/set-up-broker.ts';
 import { readUsersFile } from './broker-users/users-file.ts';
+import { topologySettingsFromEnv } from './runtime/service-config.ts';
 
 const SETUP_CLI = defineCli({
   command: 'npm run broker:setup',
@@ -47,12 +48,7 @@ async function main(): Promise<void> {
     vhost,
     prefix: values.prefix,
     file,
-    topology: {
-      retryDelayMs: env.RETRY_DELAY_MS,
-      maxAttempts: env.MAX_ATTEMPTS,
-      notificationTtlMs: env.NOTIFICATION_TTL_MS,
-      queueType: env.QUEUE_TYPE,
-    },
+    topology: topologySettingsFromEnv(env),
   });
   log.info(`vhost ${vhost}: topology declared; users ${SERVICE_NAMES.map((service) => written.users[service].username).join(', ')}`);
   log.info(`their passwords are in ${file} (readable by you only). Start the system on them with:`);

@@ -31,6 +31,8 @@ function eventsPublishedBy(service: ServiceName): EventType[] {
 export function permissionsFor(service: ServiceName, topology: Topology): ServicePermissions {
   const owned = topology.queues.filter((queue) => ownerOf(queue) === service).map((queue) => queue.name);
   const consumed = topology.queues.filter((queue) => queue.consumer === service).map((queue) => queue.name);
+  // A stream (AUDIT_STREAM=on) is declared, bound and read by the service that reads it, as a queue it owns.
+  const streams = (topology.streams ?? []).filter((stream) => stream.consumer === service);
   const rpcCaller = Object.values(RPC_ENDPOINTS).some((endpoint) => endpoint.callers.includes(service));
   const rpcServer = Object.values(RPC_ENDPOINTS).some((endpoint) => endpoint.server === service);
   const publishesByQueueName = EVENT_TYPES.some((type) =>
@@ -38,27 +40,30 @@ export function permissionsFor(service: ServiceName, topology: Topology): Servic
   );
   // Binding a queue needs write on the queue and read on the exchange the binding comes from.
   const bindsFrom = [
-    ...new Set(
-      topology.bindings
+    ...new Set([
+      ...topology.bindings
         .filter((binding) => binding.destinationKind === 'queue' && owned.includes(binding.destination))
         .map((binding) => binding.source),
-    ),
+      ...streams.map((stream) => stream.source),
+    ]),
   ];
   const published = eventsPublishedBy(service);
   const subscribedKeys = service in SUBSCRIPTIONS ? SUBSCRIPTIONS[service as keyof typeof SUBSCRIPTIONS] : [];
 
+  const streamNames = streams.map((stream) => stream.name);
   const literal = (names: string[]) => names.map(escapeRegExp);
   return {
-    configure: [...literal(owned), ...(rpcCaller ? [SERVER_NAMED_QUEUES] : [])],
+    configure: [...literal([...owned, ...streamNames]), ...(rpcCaller ? [SERVER_NAMED_QUEUES] : [])],
     write: literal([
       ...owned,
+      ...streamNames,
       ...(published.length > 0 ? [EXCHANGES.order] : []),
       // Parking a message publishes a copy with its reason to the dead-letter exchange (layer 6).
       ...(consumed.length > 0 ? [EXCHANGES.deadLetter] : []),
       // RPC requests, RPC replies and the delay queue are addressed to a queue by name.
       ...(rpcCaller || rpcServer || publishesByQueueName ? [DEFAULT_EXCHANGE] : []),
     ]),
-    read: [...literal([...owned, ...bindsFrom]), ...(rpcCaller ? [SERVER_NAMED_QUEUES] : [])],
+    read: [...literal([...owned, ...streamNames, ...bindsFrom]), ...(rpcCaller ? [SERVER_NAMED_QUEUES] : [])],
     topic: { exchange: EXCHANGES.order, write: literal(published), read: literal(subscribedKeys) },
     tags: service === 'order' ? ['management'] : [],
   };

@@ -77,8 +77,8 @@ export async function declareOwnTopology(
     if (binding.destinationKind === 'queue' && ownNames.has(binding.destination))
       await channel.bindQueue(binding.destination, binding.source, binding.pattern, binding.arguments);
   }
-  // Its streams too. (The users `npm run broker:setup` makes have no rights on audit.stream yet:
-  // AUDIT_STREAM=on is not supported under least privilege.)
+  // Its streams too (`npm run broker:setup` gives the reading service the rights on them, when its
+  // AUDIT_STREAM says so: the setup and the services must agree on it).
   for (const stream of (topology.streams ?? []).filter((s) => s.consumer === service)) await declareStream(channel, stream, layers);
 }
 

@@ -51,6 +51,17 @@ export interface ServiceConfig {
   shutdownFlushMs: number;
 }
 
+/** The topology the environment asks for: every service, and `npm run broker:setup`, read it here, so they agree. */
+export function topologySettingsFromEnv(env: EnvConfig): TopologySettings {
+  return {
+    retryDelayMs: env.RETRY_DELAY_MS,
+    maxAttempts: env.MAX_ATTEMPTS,
+    notificationTtlMs: env.NOTIFICATION_TTL_MS,
+    queueType: env.QUEUE_TYPE,
+    ...(env.AUDIT_STREAM === 'on' ? { auditStream: true } : {}),
+  };
+}
+
 export function serviceConfigFromEnv(
   env: EnvConfig,
   brokerUrl: string,
@@ -70,13 +81,7 @@ export function serviceConfigFromEnv(
     httpHost: env.HTTP_HOST,
     deliveryDelayMs: env.DELIVERY_DELAY_MS,
     paymentLimitCents: env.PAYMENT_LIMIT_CENTS,
-    topology: {
-      retryDelayMs: env.RETRY_DELAY_MS,
-      maxAttempts: env.MAX_ATTEMPTS,
-      notificationTtlMs: env.NOTIFICATION_TTL_MS,
-      queueType: env.QUEUE_TYPE,
-      ...(env.AUDIT_STREAM === 'on' ? { auditStream: true } : {}),
-    },
+    topology: topologySettingsFromEnv(env),
     prefetch: env.PREFETCH,
     sinkPrefetch: env.SINK_PREFETCH,
     workers: env.WORKERS,
