@@ -100,6 +100,9 @@ async function readyOnOpenChannel(worker: ConfirmChannel, queue: string, readyWa
   return readyWhileOpen;
 }
 
+/** The original's per-message time to live: long enough that it never expires during the check. */
+const ORIGINAL_TTL = '600000';
+
 /** What is wrong with a parked copy of `original` (sent as `content`), with a hint for the first cause found. */
 function copyProblems(
   copy: ConsumeMessage,
@@ -119,6 +122,12 @@ function copyProblems(
       problems.push(`${property} ${JSON.stringify(copy.properties[property])} (the original's: ${JSON.stringify(original[property])})`);
       hint ??= "The copy starts from the original's properties; a person replaying it needs them all.";
     }
+  }
+  if (copy.properties.expiration !== undefined) {
+    problems.push(
+      `expiration ${JSON.stringify(copy.properties.expiration)} (the original's time to live: the copy would leave dead-letter.queue unread)`,
+    );
+    hint ??= 'A parked copy waits for a person, however long that takes: it keeps what identifies the message, not how long it may live.';
   }
   const headers = headersOf(copy);
   for (const [header, value] of Object.entries(original.headers)) {
@@ -149,17 +158,24 @@ function isATimeOfToday(value: unknown): boolean {
 
 export const parkedCopy: Check<'deadLetters'> = {
   id: '06.parked-copy',
-  name: "a parked copy is persistent and keeps the original's body, properties and headers, with the reason headers added",
+  name: "a parked copy is persistent and keeps the original's body, properties (not its time to live) and headers, with the reason headers added",
   hint: 'The copy is what a person replays later: everything the original carried, plus the PARK_HEADERS (README § Parking).',
   async run({ layer, reference, connect, topology }) {
     const connection = await connect();
     const { setup, parked } = await parkScene(connection, topology, reference, [QUEUES.inventory, QUEUES.deadLetter]);
     const spec = queueSpec(topology, QUEUES.inventory);
 
-    // An original with every property the system sets, a header of its own and a non-ASCII body.
+    // An original with every property the system sets, a header of its own and a non-ASCII body; and
+    // a time to live of its own, as an RPC request has (milestone 7), which the copy must not keep.
     const event = paymentFailed('order-zoë-🍵', 'carte refusée — Zoë');
     const { content, options } = codec.encode(event);
-    const original = { ...options, priority: 7, persistent: true, headers: { ...options.headers, 'x-trace-id': 'trace-ü-42' } };
+    const original = {
+      ...options,
+      priority: 7,
+      persistent: true,
+      expiration: ORIGINAL_TTL,
+      headers: { ...options.headers, 'x-trace-id': 'trace-ü-42' },
+    };
     setup.publish(EXCHANGES.order, event.type, content, original);
     await setup.waitForConfirms();
 
@@ -200,7 +216,7 @@ export const parkedCopy: Check<'deadLetters'> = {
     const { problems, hint } = copyProblems(copy, content, original, added);
     expectThat(
       problems.length === 0,
-      "a persistent copy with the original's body, properties and headers, plus the park headers",
+      "a persistent copy with the original's body, properties (no expiration) and headers, plus the park headers",
       problems.join('; '),
       hint,
     );

@@ -11,7 +11,7 @@ import type { Park, HandleFailure } from './steps.ts';
 export const knownValid: Alternative<'deadLetters'>[] = [
   {
     name:
-      "park spreads the original's properties into the copy, publishes on the channel and awaits waitForConfirms (a refused copy's original given back with nack's defaults); attempts with a for loop; reject instead of nack to retry; " +
+      "park spreads the original's properties into the copy (but its expiration), publishes on the channel and awaits waitForConfirms (a refused copy's original given back with nack's defaults); attempts with a for loop; reject instead of nack to retry; " +
       "on 4.3 quorum queues delayed retry type 'all', every wait the retry delay (max = min)",
     layer: (() => {
       const inQueue = (spec: QueueSpec) => spec.failure.kind === 'retry' && spec.failure.waitsIn === 'queue';
@@ -22,7 +22,7 @@ export const knownValid: Alternative<'deadLetters'>[] = [
         return total;
       }
       const park: Park = async (channel, message, reason, spec) => {
-        const { headers, ...properties } = message.properties;
+        const { headers, expiration: _timeToLive, ...properties } = message.properties; // a parked copy does not expire
         const options: Options.Publish = {
           ...properties,
           persistent: true,

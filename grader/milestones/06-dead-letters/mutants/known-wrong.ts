@@ -205,6 +205,14 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
     }),
   },
   {
+    name: "park spreads all of the original's properties into the copy, its expiration too: a parked RPC request leaves dead-letter.queue unread once its time to live is up",
+    breaks: ['06.parked-copy'],
+    layer: withPark((channel, message, reason, spec) => {
+      const { headers: _headers, ...properties } = message.properties;
+      return parkWith(channel, message, spec, { ...properties, ...copyOptions(message, reason, spec, attemptsOf(message, spec)) });
+    }),
+  },
+  {
     name: "park copies only the messageId: the original's type, correlation id, timestamp, content type, app id and priority are lost",
     breaks: ['06.parked-copy'],
     layer: withPark((channel, message, reason, spec) => {
