@@ -93,6 +93,8 @@ export async function benchUnderLoad(milestones: Milestone[], checks?: string[])
   let during = '';
   try {
     say(`loaded: ${load.description}; grading all ${cases.length} at once`);
+    // Each grading and the load listen for this process's exit (to kill what they started): one listener each.
+    process.setMaxListeners(Math.max(process.getMaxListeners(), cases.length + 2));
     const sampler = setInterval(() => (during = loadAverage()), 10_000);
     loaded = await Promise.all(cases.map((verdictCase) => gradeCase(verdictCase, { timeoutMs: LOAD_MS })));
     clearInterval(sampler);
