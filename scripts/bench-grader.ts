@@ -1,9 +1,10 @@
-// `npm run bench:grader [-- --rounds 3] [--only 1,4] [--cli-runs 3] [--no-cli] [--phases] [--under-load]`
+// `npm run bench:grader [-- --rounds 3] [--only 1,4] [--cli-runs 3] [--no-cli] [--phases] [--under-load [--checks <ids>]]`
 // How long grading takes: in one process (one broker lookup), every milestone graded with the
 // reference, `rounds` times, then one learner-style `npm run grade -- all --target solutions` as a
 // child process, end to end. --phases first times the pieces a check is made of (a vhost, a
 // connection, services). Progress goes to stderr, Markdown tables to stdout. --under-load instead
-// compares verdicts idle and on a busy machine (bench-grader-under-load.ts).
+// compares verdicts idle and on a busy machine (bench-grader-under-load.ts), of the in-the-system
+// checks or, with --checks <id,id,...>, of the checks named.
 // docs/grader-performance.md records the budgets and a run of this.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -52,7 +53,7 @@ const BENCH_CLI = defineCli({
   command: 'npm run bench:grader',
   synopsis: [
     'npm run bench:grader [-- --rounds <n>] [--only <n,n,...>] [--cli-runs <n>] [--no-cli] [--phases]',
-    'npm run bench:grader -- --under-load [--only <n,n,...>]',
+    'npm run bench:grader -- --under-load [--only <n,n,...> | --checks <id,id,...>]',
   ],
   summary: `How long grading takes: every milestone graded with the reference in one process, <n> times, then
 one \`npm run grade -- all --target solutions\` as a child process. Progress on stderr, Markdown on stdout.`,
@@ -72,6 +73,12 @@ one \`npm run grade -- all --target solutions\` as a child process. Progress on 
       description:
         'instead: the in-the-system verdicts (reference, a valid and a wrong variant, an endless loop) through npm run grade, idle and beside 8 CPU burners and 4 fsync writers (--only: default 1,3)',
     },
+    checks: {
+      type: 'string',
+      value: '<id,id,...>',
+      description:
+        'with --under-load: these checks instead (e.g. 02.headers-route,06.delayed-retry), each with the reference, a valid and a wrong variant; one that needs a newer broker must say so',
+    },
   },
   notes: 'docs/grader-performance.md records the budgets and a run of this.',
 });
@@ -83,6 +90,7 @@ function parseBenchArgs(argv: string[]): {
   cliRuns: number;
   phases: boolean;
   underLoad: boolean;
+  checks?: string[];
 } {
   const { values } = BENCH_CLI.parse(argv);
   const rounds = Number(values.rounds);
@@ -91,11 +99,15 @@ function parseBenchArgs(argv: string[]): {
   const unknown = wanted?.filter((n) => !MILESTONES.some((m) => m.number === n));
   if (unknown?.length) throw BENCH_CLI.usageError(`--only takes milestone numbers, 1 to ${MILESTONES.length}, not ${values.only}`);
   const underLoad = values['under-load'] ?? false;
+  if (values.checks !== undefined && !underLoad) throw BENCH_CLI.usageError('--checks goes with --under-load');
+  if (values.checks !== undefined && values.only !== undefined) throw BENCH_CLI.usageError('--checks and --only: one or the other');
+  const checks = values.checks?.split(',').filter(Boolean);
+  if (checks?.length === 0) throw BENCH_CLI.usageError('--checks takes check ids, e.g. 02.headers-route,06.delayed-retry');
   // Without --only: the nine (the optional milestone 10 is benchmarked only when named, as `grade -- all` leaves it out).
   const only = MILESTONES.filter((m) => (wanted ?? (underLoad ? [1, 3] : CORE_MILESTONES.map((c) => c.number))).includes(m.number));
   const cliRuns = Number(values['cli-runs']);
   if (!Number.isInteger(cliRuns) || cliRuns < 1) throw BENCH_CLI.usageError('--cli-runs takes a whole number, 1 or more');
-  return { rounds, only, cli: !values['no-cli'], cliRuns, phases: values.phases ?? false, underLoad };
+  return { rounds, only, cli: !values['no-cli'], cliRuns, phases: values.phases ?? false, underLoad, ...(checks ? { checks } : {}) };
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
@@ -284,7 +296,7 @@ async function main(): Promise<number> {
     exitWith(error); // --help: 0; a wrong command line: 2
   }
   const { rounds, only, cli, cliRuns, phases } = args;
-  if (args.underLoad) return benchUnderLoad(only);
+  if (args.underLoad) return benchUnderLoad(only, args.checks);
   const environment = await prepareEnvironment();
   const { rabbitmq_version: rabbitmq } = await environment.api.overview();
   const load = () =>

@@ -1,7 +1,8 @@
 // Same code, same verdict, on a busy machine too: the cases the under-load test and
-// `npm run bench:grader -- --under-load` grade through `npm run grade -- N` (learner-project.ts),
-// one in-the-system check each: the reference and a known-valid alternative must pass it, a
-// known-wrong variant that claims it must fail it, and a synchronous endless loop must be blocked.
+// `npm run bench:grader -- --under-load [--checks <ids>]` grade through `npm run grade -- N`
+// (learner-project.ts), one check each (by default a milestone's in-the-system check): the reference
+// and a known-valid alternative must pass it, a known-wrong variant that claims it must fail it, and
+// a synchronous endless loop must be blocked.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Milestone } from '../../grader/manifest.ts';
@@ -27,18 +28,39 @@ export interface CaseVerdict {
 }
 
 /** Milestone N's in-the-system check with the reference, its first known-valid alternative and its first known-wrong variant that claims the check. */
-export async function inTheSystemCases(milestone: Milestone): Promise<VerdictCase[]> {
-  const check = `${String(milestone.number).padStart(2, '0')}.in-the-system`;
+export function inTheSystemCases(milestone: Milestone): Promise<VerdictCase[]> {
+  return checkCases(milestone, `${String(milestone.number).padStart(2, '0')}.in-the-system`);
+}
+
+/** What a check that needs a quorum queue's delayed retry says on an older broker (BrokerTooOldError: errorKind 'not-applicable'). */
+export const NOT_APPLICABLE_SAYING = 'could not check on RabbitMQ';
+
+/**
+ * One check of the milestone with the reference and its first known-valid alternative (pass), and
+ * its first known-wrong variant that claims the check (fail), in `breaks` or, for a check that needs
+ * a quorum queue's delayed retry (RabbitMQ 4.3+), in `breaksWithDelayedRetry`. On a broker without
+ * it (`delayedRetry: false`) such a check can judge none of them: all three must say they could not
+ * check (an error, not-applicable), never pass or fail.
+ */
+export async function checkCases(milestone: Milestone, check: string, broker: { delayedRetry?: boolean } = {}): Promise<VerdictCase[]> {
   const { mutants, alternatives = [] } = (await import(`../../grader/milestones/${milestone.slug}/mutants.ts`)) as {
     mutants: Mutant[];
     alternatives?: Alternative[];
   };
+  const needsDelayedRetry = mutants.some((m) => m.breaksWithDelayedRetry?.includes(check));
+  const notApplicable = needsDelayedRetry && broker.delayedRetry === false;
   const alternative = alternatives[0];
-  const mutant = mutants.find((m) => m.breaks.includes(check));
+  const mutant = mutants.find((m) => [...m.breaks, ...(m.breaksWithDelayedRetry ?? [])].includes(check));
   const variants: Array<[string, Variant, Status]> = [['reference', { kind: 'reference' }, 'pass']];
   if (alternative) variants.push([`valid: ${alternative.name}`, { kind: 'alternative', name: alternative.name }, 'pass']);
   if (mutant) variants.push([`wrong: ${mutant.name}`, { kind: 'mutant', name: mutant.name }, 'fail']);
-  return variants.map(([label, variant, expected]) => ({ milestone, check, label, source: variantSource(milestone, variant), expected }));
+  return variants.map(([label, variant, expected]) => ({
+    milestone,
+    check,
+    label,
+    source: variantSource(milestone, variant),
+    ...(notApplicable ? { expected: 'error', saying: NOT_APPLICABLE_SAYING } : { expected }),
+  }));
 }
 
 /** Milestone 1's in-the-system check on a codec whose encode never returns: `for (;;) {}`. */
