@@ -2,14 +2,12 @@
 // broker:setup` made with the same setting gives the audit service's user the rights on audit.stream
 // (declare it, bind it to the audit fanout, read it) and nobody else any; the order flow fills the
 // audit trail from the stream on those rights alone.
-import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_NAMES } from '../../shared/messages/events.ts';
 import { TRAIL_OF } from '../../shared/messages/order-trail.ts';
 import { anchored, permissionsFor } from '../../shared/topology/permissions.ts';
 import { AUDIT_STREAM, buildTopology } from '../../shared/topology/topology.ts';
-import { removeBrokerUsers, setUpBroker } from '../../solutions/broker-users/set-up-broker.ts';
+import { removeBrokerUsers } from '../../solutions/broker-users/set-up-broker.ts';
 import { identityFor, type BrokerUsersFile } from '../../solutions/broker-users/users-file.ts';
 import { streamsGetDeadLetters } from '../../solutions/runtime/stream-readers.ts';
 import { AuditStore } from '../../solutions/services/audit/audit-store.ts';
@@ -17,6 +15,7 @@ import type { RunningSystem } from '../../solutions/system.ts';
 import { managementApi } from '../support/vhost.ts';
 import { placeOrderWhenAccepted, waitForStatus } from './support/order-api.ts';
 import { waitForAudit } from './support/service-state.ts';
+import { setUpTestUsers } from './support/broker-users.ts';
 import { FAST_SETTINGS, useSystemUnderTest } from './support/system-under-test.ts';
 
 const STREAM_SETTINGS = { ...FAST_SETTINGS.topology!, auditStream: true };
@@ -28,14 +27,7 @@ describe('least privilege with the audit log on a stream', () => {
   let system: RunningSystem;
 
   beforeAll(async () => {
-    users = await setUpBroker({
-      adminUrl: sut.vhost.url,
-      management: admin.credentials,
-      vhost: sut.vhost.vhost,
-      prefix: `test-${randomUUID().slice(0, 8)}-`,
-      file: path.join(sut.dataDir, 'broker-users.json'),
-      topology: STREAM_SETTINGS,
-    });
+    users = await setUpTestUsers(sut, admin.credentials, STREAM_SETTINGS);
     system = await sut.start({
       config: { topology: STREAM_SETTINGS },
       configFor: (service) => identityFor(users, service, sut.vhost.url),

@@ -3,8 +3,6 @@
 // no route gets another service's event to a consumer: the broker refuses the publish (topic
 // permissions, no write on the exchange, a user_id that is not the connection's user), or the
 // consumer parks the event because its broker-checked user_id is not that event type's publisher.
-import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import amqp, { type ChannelModel, type Options } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES, SERVICE_NAMES, type EventType, type ServiceName } from '../../shared/messages/events.ts';
@@ -12,13 +10,14 @@ import { sampleEvent } from '../../shared/messages/sample-events.ts';
 import { PARK_HEADERS } from '../../shared/layers/06-dead-letters.ts';
 import { buildTopology, EXCHANGES, ownerOf, PUBLISHERS, QUEUES, SUBSCRIPTIONS } from '../../shared/topology/topology.ts';
 import { codec } from '../../solutions/layers/01-publish-consume.ts';
-import { removeBrokerUsers, setUpBroker } from '../../solutions/broker-users/set-up-broker.ts';
+import { removeBrokerUsers } from '../../solutions/broker-users/set-up-broker.ts';
 import { identityFor, type BrokerUsersFile } from '../../solutions/broker-users/users-file.ts';
 import type { RunningSystem } from '../../solutions/system.ts';
 import { eventually } from '../support/eventually.ts';
 import { managementApi } from '../support/vhost.ts';
 import { headerOf, TestBrokerClient } from './support/broker-client.ts';
 import { getJson, getOrder, placeOrderWhenAccepted, waitForStatus } from './support/order-api.ts';
+import { setUpTestUsers } from './support/broker-users.ts';
 import { FAST_SETTINGS, useSystemUnderTest } from './support/system-under-test.ts';
 const TOPOLOGY_SETTINGS = FAST_SETTINGS.topology!;
 const TOPOLOGY = buildTopology(TOPOLOGY_SETTINGS);
@@ -67,14 +66,7 @@ describe('least privilege: one broker user per service', () => {
   const connections = new Map<ServiceName, ChannelModel>();
 
   beforeAll(async () => {
-    users = await setUpBroker({
-      adminUrl: sut.vhost.url,
-      management: admin.credentials,
-      vhost: sut.vhost.vhost,
-      prefix: `test-${randomUUID().slice(0, 8)}-`,
-      file: path.join(sut.dataDir, 'broker-users.json'),
-      topology: TOPOLOGY_SETTINGS,
-    });
+    users = await setUpTestUsers(sut, admin.credentials, TOPOLOGY_SETTINGS);
     system = await sut.start({ configFor: (service) => identityFor(users, service, sut.vhost.url) });
     for (const service of SERVICE_NAMES) {
       const connection = await amqp.connect(identityFor(users, service, sut.vhost.url).brokerUrl);

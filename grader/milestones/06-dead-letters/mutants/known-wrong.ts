@@ -3,8 +3,21 @@ import { PARK_HEADERS } from '../../../../shared/layers/06-dead-letters.ts';
 import { describeError } from '../../../../shared/log.ts';
 import { EXCHANGES } from '../../../../shared/topology/topology.ts';
 import { deadLetters as reference } from '../../../../solutions/layers/06-dead-letters.ts';
+import type { QueueSpec } from '../../../../shared/topology/types.ts';
 import type { Mutant } from '../../../mutant.ts';
 import { withPark, withAttempts, withRetry, deaths, copyOptions, parkWith, attemptsOf, publishCopy, seen, later } from './steps.ts';
+
+/** The reference layer with its queueArguments' result changed in place by `edit` (one wrong argument each). */
+function withEditedArguments(edit: (args: Record<string, unknown>, spec: QueueSpec) => void): typeof reference {
+  return {
+    ...reference,
+    queueArguments: (spec) => {
+      const args = reference.queueArguments(spec);
+      edit(args, spec);
+      return args;
+    },
+  };
+}
 
 export const knownWrong: Mutant<'deadLetters'>[] = [
   // queueArguments
@@ -355,43 +368,28 @@ export const knownWrong: Mutant<'deadLetters'>[] = [
     name: "queueArguments picks x-delayed-retry-type 'returned': a reject (a failed delivery) is not held, only a nack would be",
     breaks: [],
     breaksWithDelayedRetry: ['06.delayed-retry'],
-    layer: {
-      ...reference,
-      queueArguments: (spec) => {
-        const args = reference.queueArguments(spec);
-        if ('x-delayed-retry-type' in args) args['x-delayed-retry-type'] = 'returned';
-        return args;
-      },
-    },
+    layer: withEditedArguments((args) => {
+      if ('x-delayed-retry-type' in args) args['x-delayed-retry-type'] = 'returned';
+    }),
   },
   {
     name: 'queueArguments writes x-delayed-retry-min as a string: the broker takes it, and holds nothing',
     breaks: [],
     breaksWithDelayedRetry: ['06.delayed-retry'],
-    layer: {
-      ...reference,
-      queueArguments: (spec) => {
-        const args = reference.queueArguments(spec);
-        for (const key of ['x-delayed-retry-min', 'x-delayed-retry-max']) if (key in args) args[key] = String(args[key]);
-        return args;
-      },
-    },
+    layer: withEditedArguments((args) => {
+      for (const key of ['x-delayed-retry-min', 'x-delayed-retry-max']) if (key in args) args[key] = String(args[key]);
+    }),
   },
   {
     name: 'queueArguments holds a failed message twice the retry delay (x-delayed-retry-min = 2 × delayMs): slow, never too soon',
     breaks: [],
     breaksWithDelayedRetry: ['06.delayed-retry'],
-    layer: {
-      ...reference,
-      queueArguments: (spec) => {
-        const args = reference.queueArguments(spec);
-        if (spec.failure.kind === 'retry' && 'x-delayed-retry-min' in args) {
-          args['x-delayed-retry-min'] = spec.failure.delayMs * 2;
-          args['x-delayed-retry-max'] = spec.failure.delayMs * 2 * Math.max(1, spec.failure.maxAttempts - 1);
-        }
-        return args;
-      },
-    },
+    layer: withEditedArguments((args, spec) => {
+      if (spec.failure.kind === 'retry' && 'x-delayed-retry-min' in args) {
+        args['x-delayed-retry-min'] = spec.failure.delayMs * 2;
+        args['x-delayed-retry-max'] = spec.failure.delayMs * 2 * Math.max(1, spec.failure.maxAttempts - 1);
+      }
+    }),
   },
   {
     name: 'handleFailure ignores spec.failure.waitsIn: on 4.3 it still nacks without requeue, and the broker dead-letters the message after one try',
