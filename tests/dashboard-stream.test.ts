@@ -11,7 +11,7 @@ import { OrderBoard } from '../solutions/dashboard/order-board.ts';
 import { startDashboard } from '../solutions/dashboard/server.ts';
 import { streams } from '../solutions/layers/10-streams.ts';
 import { chromiumInstalled, launchChromium, pageErrors } from './support/chromium.ts';
-import { seriousAxeViolations, sidewaysOverflow, WIDTHS } from './support/page-checks.ts';
+import { widthAndAxeProblems } from './support/page-checks.ts';
 import { useTestVhost } from './support/vhost.ts';
 
 const browserMissing = !chromiumInstalled() && !process.env.CI;
@@ -73,14 +73,7 @@ describe('the dashboard of a system whose audit log is a stream', () => {
       await expect.poll(() => row.locator('.last-offset').textContent(), { timeout: 10_000 }).toBe('7');
       await publish(1);
       await expect.poll(() => row.locator('.last-offset').textContent(), { timeout: 10_000, message: 'pushed to the page' }).toBe('8');
-      for (const width of WIDTHS) {
-        await page.setViewportSize({ width, height: 800 });
-        expect(await sidewaysOverflow(page), `sideways at ${width} px`).toBe(0);
-      }
-      for (const width of [1280, 390]) {
-        await page.setViewportSize({ width, height: 800 });
-        expect(await seriousAxeViolations(page), `axe-core at ${width} px`).toEqual([]);
-      }
+      expect(await widthAndAxeProblems(page)).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       await browser.dispose();

@@ -62,6 +62,26 @@ export async function sidewaysOverflow(page: Page): Promise<number> {
   return page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth));
 }
 
+/**
+ * What a person would meet at each of WIDTHS (the page scrolling sideways) and, on a projector and
+ * on a phone (1280 and 390 px), axe-core's serious findings: one line each, none when the page is fine.
+ * Leaves the viewport at 390 px.
+ */
+export async function widthAndAxeProblems(page: Page): Promise<string[]> {
+  const problems: string[] = [];
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 800 });
+    const overflow = await sidewaysOverflow(page);
+    if (overflow > 0) problems.push(`sideways at ${width} px: ${overflow} px`);
+  }
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const problem of await seriousAxeViolations(page))
+      problems.push(`axe-core at ${width} px: ${problem.id} (${problem.impact}) ${problem.help}`);
+  }
+  return problems;
+}
+
 export interface LabelProblem {
   kind: 'overlap' | 'over-node' | 'outside-own-node' | 'clipped' | 'too-small';
   text: string;
